@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+// The `biohicl` command line. Each command group lives in its own module under ./commands.
+import { Command } from 'commander';
+import { registerModelCommands } from './commands/model';
+import { registerIndexCommands } from './commands/index-cmds';
+import { registerMeshCommands } from './commands/mesh';
+import { registerDemoCommand } from './commands/demo';
+
+const program = new Command();
+program
+  .name('biohicl')
+  .description('BioHiCL Writer: local BioHiCL embeddings, a LanceDB index of PubMed, and MeSH suggestions')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+registerModelCommands(program);
+registerIndexCommands(program);
+registerMeshCommands(program);
+registerDemoCommand(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  const e = err as { message?: string; exitCode?: number };
+  process.stderr.write(`biohicl: ${e?.message ?? String(err)}\n`);
+  process.exit(typeof e?.exitCode === 'number' ? e.exitCode : 1);
+});

@@ -1,0 +1,38 @@
+// Types shared by the inference engine, the index, the MeSH engine, the CLI and the extension.
+// No runtime code here, and no `vscode` import anywhere under src/inference or src/index.
+
+export type Device = 'auto' | 'cuda' | 'dml' | 'cpu';
+export type Precision = 'auto' | 'fp32' | 'int8' | 'fp16';
+export type TextKind = 'query' | 'passage';
+
+/** What the backend chose, reported to the user (CLI output, sidebar, log). */
+export interface BackendReport {
+  provider: string;            // e.g. 'cpu', 'cuda', 'dml'
+  requested: Device;
+  fallbackReason?: string;     // set when a requested provider could not be used
+  ortVersion: string;
+  threads: number;
+  modelFile: string;           // absolute path of the .onnx file in use
+  precision: Exclude<Precision, 'auto'>;
+}
+
+/** The identity of the model that made a set of vectors (recorded in an index, checked on open). */
+export interface ModelIdentity {
+  repo: string;                // source repo, e.g. 'LunaLan07/BioHiCL-Base' or 'generated:base'
+  revision: string;
+  manifestHash: string;        // sha256 of manifest.json
+  dim: number;
+  pooling: 'cls';
+  queryPrefix: boolean;        // whether the bge query prefix is applied to queries
+  generated: boolean;          // true when the weights are random (no ranking meaning)
+}
+
+export interface EmbedProgress { done: number; total: number; tokens: number }
+
+/** The one interface the index, MeSH engine and extension use to get vectors. */
+export interface Embedder {
+  readonly identity: ModelIdentity;
+  readonly report: BackendReport;
+  embed(texts: string[], kind: TextKind, onProgress?: (p: EmbedProgress) => void): Promise<Float32Array[]>;
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,2 @@
+// Inference worker entry (owned by the inference runtime).
+export {};

@@ -1,0 +1,18 @@
+// `npm run bench -- <suite> [args]`: speed and memory benchmarks that print ratios against a baseline measured in the same run.
+const suites: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
+  encoder: () => import('./bench/encoder'),
+  index: () => import('./bench/index-bench'),
+  mesh: () => import('./bench/mesh'),
+};
+
+async function main(): Promise<void> {
+  const [name, ...args] = process.argv.slice(2);
+  const load = name ? suites[name] : undefined;
+  if (!load) {
+    process.stderr.write(`usage: npm run bench -- <${Object.keys(suites).join('|')}> [options]\n`);
+    process.exit(2);
+  }
+  await (await load()).run(args);
+}
+main().catch((e) => { process.stderr.write(`bench: ${e?.stack ?? e}\n`); process.exit(1); });
+export {};
