@@ -1,0 +1,40 @@
+// The normalised citation record every reader produces and the index stores.
+
+export interface MeshHeading {
+  ui?: string;              // descriptor UI (e.g. 'D003920') where the source gives it
+  name: string;             // descriptor name
+  major: boolean;           // major-topic flag (descriptor or any of its qualifiers)
+  qualifiers: { ui?: string; name: string; major: boolean }[];
+}
+
+export interface AbstractSection {
+  label?: string;           // e.g. 'BACKGROUND', 'METHODS' (NlmCategory or Label)
+  text: string;
+}
+
+export interface Citation {
+  pmid: string;
+  title: string;
+  abstract: AbstractSection[];   // empty when the citation has no abstract
+  authors: string[];             // 'Lastname Initials' (e.g. 'Smith JA'); collective names as given
+  journal: string;
+  year?: number;
+  doi?: string;
+  pmcid?: string;
+  publicationTypes: string[];
+  language?: string;
+  mesh: MeshHeading[];
+  source: string;                // file it came from
+}
+
+/** Abstract as one string, section labels kept as `LABEL: text` paragraphs. */
+export function abstractText(c: Pick<Citation, 'abstract'>): string {
+  return c.abstract.map((s) => (s.label ? `${s.label}: ${s.text}` : s.text)).join('\n');
+}
+
+/** One event from a streaming reader. */
+export type ReaderEvent =
+  | { type: 'citation'; citation: Citation }
+  | { type: 'delete'; pmids: string[] }
+  | { type: 'reject'; file: string; record: string; where: string; message: string };
+  // record: PMID or '#<ordinal>'; where: 'line N' or 'byte N'
