@@ -4,6 +4,8 @@ import * as esbuild from 'esbuild';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
+// --outdir=<dir>: build elsewhere than dist/ (scripts/package.mjs builds straight into its staging folder).
+const outdir = process.argv.find((a) => a.startsWith('--outdir='))?.slice('--outdir='.length) ?? 'dist';
 const external = ['vscode', 'onnxruntime-node', '@lancedb/lancedb', 'apache-arrow', '@huggingface/transformers', 'playwright-core'];
 
 const options = {
@@ -14,7 +16,7 @@ const options = {
     bench: 'src/tools/bench.ts',
     eval: 'src/tools/eval.ts',
   },
-  outdir: 'dist',
+  outdir,
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -32,5 +34,5 @@ if (watch) {
   console.log('esbuild: watching');
 } else {
   await esbuild.build(options);
-  console.log('esbuild: built dist/{extension,worker,cli,bench,eval}.js');
+  console.log(`esbuild: built ${outdir}/{extension,worker,cli,bench,eval}.js`);
 }
