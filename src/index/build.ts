@@ -1,0 +1,242 @@
+// Building the index: stream reader events, embed, upsert in committed batches. Resumable: a build killed at any
+// moment (SIGKILL included) is run again and goes on with no duplicate and no lost committed row.
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Embedder, EmbedProgress } from '../inference/types';
+import { abstractText, type Citation, type ReaderEvent } from './citation';
+import type { ArticleRow, IndexStore, SentenceRow } from './store';
+
+export interface SentenceSpan { text: string; start: number; end: number }
+
+export interface BuildDeps {
+  /** Streaming reader (C1's readCitations). */
+  read: (file: string) => AsyncIterable<ReaderEvent>;
+  /** Sentence splitter with character offsets (B's splitSentences). */
+  split: (text: string) => SentenceSpan[];
+}
+
+export type SentenceMode = 'embed' | 'none';
+/**
+ * How the article vector is made: 'embed' = CLS of title + abstract (512-token window); 'mean' = the normalised mean
+ * of the title's and the sentences' vectors (no second pass over the abstract: half the encoder time).
+ */
+export type ArticleVectorMode = 'embed' | 'mean';
+
+export interface BuildProgress {
+  file: string;
+  fileIndex: number;
+  files: number;
+  bytesRead?: number;
+  citations: number;        // citations read so far (all files)
+  embedded: number;         // citations embedded and committed
+  sentences: number;        // sentences embedded and committed
+  skipped: number;          // unchanged citations (same content hash) not re-embedded
+  tokens: number;           // encoder tokens so far (when the embedder reports them)
+  phase: 'read' | 'embed' | 'commit' | 'index' | 'done';
+}
+
+export interface AddOptions {
+  batchSize?: number;                  // citations per committed batch (default 32)
+  sentences?: SentenceMode;            // default 'embed'
+  articleVector?: ArticleVectorMode;   // default 'embed'
+  onProgress?: (p: BuildProgress) => void;
+  signal?: AbortSignal;
+  /** Where to write the reject report (JSON lines); default <index>/rejects-<time>.jsonl when there are rejects. */
+  rejectReport?: string;
+  /** Skip the index refresh at the end (tests, benches). */
+  skipIndexes?: boolean;
+  /** Re-read files already recorded as complete (default: skip them when size and mtime are unchanged). */
+  force?: boolean;
+}
+
+export interface Reject { file: string; record: string; where: string; message: string }
+
+export interface BuildSummary {
+  files: number;
+  filesSkipped: number;
+  added: number;
+  updated: number;
+  unchanged: number;
+  deleted: number;
+  rejected: number;
+  sentences: number;
+  rejects: Reject[];
+  rejectReport?: string;
+  seconds: number;
+  encoderSeconds: number;
+  tokens: number;
+}
+
+/** Content hash of a citation: what is embedded plus the stored metadata. */
+export function citationHash(c: Citation, modes: string): string {
+  const h = crypto.createHash('sha256');
+  h.update(modes);
+  h.update('\0');
+  h.update(JSON.stringify([c.pmid, c.title, c.abstract, c.authors, c.journal, c.year ?? null, c.doi ?? null, c.pmcid ?? null,
+    c.publicationTypes, c.language ?? null, c.mesh]));
+  return h.digest('hex').slice(0, 32);
+}
+
+/** Sentences of the abstract, split per section so that labels are not part of a sentence; offsets into abstractText(c). */
+export function abstractSentences(c: Citation, split: BuildDeps['split']): SentenceSpan[] {
+  const out: SentenceSpan[] = [];
+  let offset = 0;
+  c.abstract.forEach((s, i) => {
+    if (i > 0) offset += 1; // '\n'
+    const prefix = s.label ? `${s.label}: ` : '';
+    const base = offset + prefix.length;
+    for (const sp of split(s.text)) {
+      const text = sp.text.trim();
+      if (!text) continue;
+      out.push({ text, start: base + sp.start, end: base + sp.end });
+    }
+    offset += prefix.length + s.text.length;
+  });
+  return out;
+}
+
+function normalise(v: Float32Array): Float32Array {
+  let n = 0;
+  for (let i = 0; i < v.length; i++) n += v[i] * v[i];
+  n = Math.sqrt(n) || 1;
+  for (let i = 0; i < v.length; i++) v[i] /= n;
+  return v;
+}
+
+class Aborted extends Error {
+  constructor() { super('build aborted; what was committed stays, run the same command again to resume'); }
+}
+
+/** Stream `files` into the index. Throws on abort (committed batches stay). */
+export async function addFiles(store: IndexStore, embedder: Embedder, files: string[], deps: BuildDeps, opts: AddOptions = {}): Promise<BuildSummary> {
+  const t0 = Date.now();
+  const batchSize = Math.max(1, opts.batchSize ?? 32);
+  const sentenceMode = opts.sentences ?? 'embed';
+  const articleMode: ArticleVectorMode = sentenceMode === 'none' ? 'embed' : (opts.articleVector ?? 'embed');
+  const modes = `s=${sentenceMode};a=${articleMode}`;
+  const dim = store.identity.dim;
+  const summary: BuildSummary = {
+    files: files.length, filesSkipped: 0, added: 0, updated: 0, unchanged: 0, deleted: 0, rejected: 0, sentences: 0,
+    rejects: [], seconds: 0, encoderSeconds: 0, tokens: 0,
+  };
+  const prog: BuildProgress = { file: '', fileIndex: 0, files: files.length, citations: 0, embedded: 0, sentences: 0, skipped: 0, tokens: 0, phase: 'read' };
+  const report = (phase: BuildProgress['phase']): void => { prog.phase = phase; opts.onProgress?.({ ...prog }); };
+  const check = (): void => { if (opts.signal?.aborted) throw new Aborted(); };
+
+  let pending: Citation[] = [];
+
+  const flush = async (): Promise<void> => {
+    if (!pending.length) return;
+    // Last record wins within a batch (merge-insert needs unique keys).
+    const byPmid = new Map<string, Citation>();
+    for (const c of pending) { byPmid.delete(c.pmid); byPmid.set(c.pmid, c); }
+    pending = [];
+    const cits = [...byPmid.values()];
+    const hashes = new Map(cits.map((c) => [c.pmid, citationHash(c, modes)]));
+    const existing = await store.existingHashes(cits.map((c) => c.pmid));
+    const todo = cits.filter((c) => existing.get(c.pmid) !== hashes.get(c.pmid));
+    const unchanged = cits.length - todo.length;
+    summary.unchanged += unchanged;
+    prog.skipped += unchanged;
+    if (!todo.length) { report('read'); return; }
+    check();
+    report('embed');
+
+    // Texts to embed: per citation its sentences, and (mode 'embed') title + abstract; for 'mean' the title alone.
+    const sents = todo.map((c) => (sentenceMode === 'embed' ? abstractSentences(c, deps.split) : []));
+    const texts: string[] = [];
+    const articleIdx: number[] = [];
+    todo.forEach((c, i) => {
+      articleIdx.push(texts.length);
+      texts.push(articleMode === 'embed' ? `${c.title}\n${abstractText(c)}`.trim() : c.title || abstractText(c));
+      for (const s of sents[i]) texts.push(s.text);
+    });
+    const te = Date.now();
+    let lastTokens = 0;
+    const vecs = await embedder.embed(texts, 'passage', (p: EmbedProgress) => {
+      prog.tokens += p.tokens - lastTokens;
+      summary.tokens += p.tokens - lastTokens;
+      lastTokens = p.tokens;
+      opts.onProgress?.({ ...prog, phase: 'embed' });
+    });
+    summary.encoderSeconds += (Date.now() - te) / 1000;
+    if (vecs.length !== texts.length) throw new Error(`embedder returned ${vecs.length} vectors for ${texts.length} texts`);
+    check();
+
+    const arts: ArticleRow[] = [];
+    const srows: SentenceRow[] = [];
+    todo.forEach((c, i) => {
+      const base = articleIdx[i];
+      let av = vecs[base];
+      if (av.length !== dim) throw new Error(`embedder returned dim ${av.length}, index expects ${dim}`);
+      if (articleMode === 'mean' && sents[i].length) {
+        const m = new Float32Array(dim);
+        for (let j = 0; j <= sents[i].length; j++) { const v = vecs[base + j]; for (let d = 0; d < dim; d++) m[d] += v[d]; }
+        av = normalise(m);
+      }
+      sents[i].forEach((s, j) => srows.push({ pmid: c.pmid, idx: j, start: s.start, end: s.end, text: s.text, vector: vecs[base + 1 + j] }));
+      const abs = abstractText(c);
+      arts.push({
+        pmid: c.pmid, title: c.title, abstract: abs, text: `${c.title}\n${abs}`, sections: JSON.stringify(c.abstract),
+        authors: c.authors, journal: c.journal, year: c.year ?? null, doi: c.doi ?? null, pmcid: c.pmcid ?? null,
+        publication_types: c.publicationTypes, language: c.language ?? null, mesh: JSON.stringify(c.mesh),
+        has_abstract: c.abstract.some((s) => s.text.trim().length > 0), source: c.source, hash: hashes.get(c.pmid)!,
+        n_sentences: sents[i].length, vector: av,
+      });
+      if (existing.has(c.pmid)) summary.updated++; else summary.added++;
+    });
+    report('commit');
+    await store.upsert(arts, srows);
+    prog.embedded += arts.length;
+    prog.sentences += srows.length;
+    summary.sentences += srows.length;
+    report('read');
+  };
+
+  for (let fi = 0; fi < files.length; fi++) {
+    const file = path.resolve(files[fi]);
+    prog.file = file;
+    prog.fileIndex = fi;
+    const st = fs.statSync(file);
+    const done = store.meta.files[file];
+    if (!opts.force && done && done.size === st.size && Math.abs(done.mtimeMs - st.mtimeMs) < 1) {
+      summary.filesSkipped++;
+      report('read');
+      continue;
+    }
+    report('read');
+    for await (const ev of deps.read(file)) {
+      check();
+      if (ev.type === 'citation') {
+        prog.citations++;
+        pending.push(ev.citation);
+        if (pending.length >= batchSize) await flush();
+      } else if (ev.type === 'delete') {
+        await flush(); // keep the file's order: a delete after an add of the same PMID wins
+        summary.deleted += await store.deletePmids(ev.pmids);
+      } else if (ev.type === 'reject') {
+        summary.rejected++;
+        summary.rejects.push({ file: ev.file, record: ev.record, where: ev.where, message: ev.message });
+      }
+    }
+    await flush();
+    // The file is complete: record it so that a rerun skips it (a kill before this line replays the file, and the
+    // content hashes make the replay cheap and idempotent).
+    store.meta.files[file] = { size: st.size, mtimeMs: st.mtimeMs, completedAt: new Date().toISOString() };
+    store.saveMeta();
+  }
+
+  if (summary.rejects.length) {
+    const out = opts.rejectReport ?? path.join(store.dir, `rejects-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`);
+    fs.writeFileSync(out, summary.rejects.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    summary.rejectReport = out;
+  }
+  if (!opts.skipIndexes) {
+    report('index');
+    await store.ensureIndexes();
+  }
+  summary.seconds = (Date.now() - t0) / 1000;
+  report('done');
+  return summary;
+}

@@ -1,0 +1,296 @@
+// Searching the index: dense (cosine over the model's vectors), full-text (LanceDB BM25) and hybrid (reciprocal-rank
+// fusion). Every hit says why it matched. No `vscode` import here.
+import type { Embedder } from '../inference/types';
+import type { MeshHeading } from './citation';
+import { ARTICLES, SENTENCES, sqlIn, sqlString, toArticleInfo, toFloat32, type IndexStore } from './store';
+
+export type SearchMode = 'dense' | 'fts' | 'hybrid';
+
+export interface SearchFilters {
+  yearFrom?: number;
+  yearTo?: number;
+  publicationTypes?: string[];   // any of
+  hasAbstract?: boolean;
+}
+
+export interface SearchOptions {
+  k?: number;                    // default 10
+  mode?: SearchMode;             // default 'hybrid'
+  filters?: SearchFilters;
+  excludePmids?: string[];
+  /** RRF constant (default 60). */
+  rrfK?: number;
+  /** Weight of the dense leg in hybrid (default 1; forced to 0 while the model's weights are generated). */
+  denseWeight?: number;
+  /** Candidates taken from each leg before fusion (default max(50, 5k)). */
+  candidates?: number;
+  /** Skip the best-sentence lookup (benchmarks, MeSH voting). */
+  noWhy?: boolean;
+}
+
+export interface BestSentence { text: string; start: number; end: number; idx: number; score: number }
+
+export interface SearchHit {
+  pmid: string;
+  title: string;
+  authors: string[];
+  journal: string;
+  year?: number;
+  doi?: string;
+  pmcid?: string;
+  publicationTypes: string[];
+  mesh: MeshHeading[];
+  score: number;
+  rank: number;                  // 1-based
+  why: {
+    bestSentence?: BestSentence; // offsets into the article's abstract text
+    denseScore?: number;         // cosine similarity
+    denseRank?: number;
+    ftsScore?: number;           // BM25
+    ftsRank?: number;
+  };
+}
+
+export interface SearchResult {
+  hits: SearchHit[];
+  mode: SearchMode;
+  /** Set when the answer was changed to stay meaningful (e.g. generated weights). */
+  note?: string;
+  denseWeight: number;
+  generated: boolean;
+  ms: { embed: number; dense: number; fts: number; total: number };
+}
+
+export const GENERATED_NOTE =
+  'The model\'s weights are GENERATED (random, for timing only): dense similarity carries no meaning, so the dense leg has weight 0 and the ranking is the full-text ranking.';
+
+function buildWhere(filters: SearchFilters | undefined, excludePmids: string[] | undefined): string | undefined {
+  const parts: string[] = [];
+  if (filters?.yearFrom != null) parts.push(`year >= ${Math.trunc(filters.yearFrom)}`);
+  if (filters?.yearTo != null) parts.push(`year <= ${Math.trunc(filters.yearTo)}`);
+  if (filters?.publicationTypes?.length) parts.push(`array_has_any(publication_types, [${filters.publicationTypes.map(sqlString).join(', ')}])`);
+  if (filters?.hasAbstract != null) parts.push(`has_abstract = ${filters.hasAbstract ? 'true' : 'false'}`);
+  if (excludePmids?.length) parts.push(`NOT (${sqlIn('pmid', excludePmids)})`);
+  return parts.length ? parts.join(' AND ') : undefined;
+}
+
+/** LanceDB's FTS parser treats some characters as syntax; a writer's paragraph must be plain terms. */
+export function ftsQueryText(text: string): string {
+  return text.replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+}
+
+const INFO_COLS = ['pmid', 'title', 'abstract', 'authors', 'journal', 'year', 'doi', 'pmcid', 'publication_types', 'mesh', 'has_abstract'];
+
+interface LegHit { pmid: string; score: number; row: Record<string, unknown> }
+
+/** Dense leg on a table: cosine, exact (flat) below the ANN threshold, IVF_PQ + refine above it. */
+export async function denseLeg(store: IndexStore, table: 'articles' | 'sentences', vec: Float32Array, limit: number, where: string | undefined, cols: string[]): Promise<LegHit[]> {
+  const t = table === ARTICLES ? store.articles : store.sentences;
+  let q = t.query().nearestTo(vec).distanceType('cosine').select(cols).limit(limit);
+  const ann = store.annParams(table);
+  if (ann) q = q.nprobes(ann.nprobes).refineFactor(ann.refineFactor);
+  if (where) q = q.where(where);
+  const rows = await q.toArray();
+  return rows.map((r: Record<string, unknown>) => ({ pmid: String(r.pmid), score: 1 - Number(r._distance), row: r }));
+}
+
+export async function ftsLeg(store: IndexStore, table: 'articles' | 'sentences', text: string, limit: number, where: string | undefined, cols: string[]): Promise<LegHit[]> {
+  const qt = ftsQueryText(text);
+  if (!qt) return [];
+  const t = table === ARTICLES ? store.articles : store.sentences;
+  let q = t.query().fullTextSearch(qt, { columns: ['text'] }).select([...cols, '_score']).limit(limit);
+  if (where) q = q.where(where);
+  const rows = await q.toArray();
+  return rows.map((r: Record<string, unknown>) => ({ pmid: String(r.pmid), score: Number(r._score), row: r }));
+}
+
+/** Reciprocal-rank fusion: Σ w / (k + rank). Ties keep the order of first appearance. */
+export function rrf(legs: { ids: string[]; weight: number }[], k = 60): { id: string; score: number }[] {
+  const score = new Map<string, number>();
+  const first = new Map<string, number>();
+  let n = 0;
+  for (const leg of legs) {
+    leg.ids.forEach((id, i) => {
+      if (!first.has(id)) first.set(id, n++);
+      if (leg.weight > 0) score.set(id, (score.get(id) ?? 0) + leg.weight / (k + i + 1));
+      else if (!score.has(id)) score.set(id, 0);
+    });
+  }
+  return [...score.entries()].filter(([, s]) => s > 0)
+    .sort((a, b) => b[1] - a[1] || first.get(a[0])! - first.get(b[0])!)
+    .map(([id, s]) => ({ id, score: s }));
+}
+
+/** Search citations. */
+export async function search(store: IndexStore, embedder: Embedder | undefined, text: string, opts: SearchOptions = {}): Promise<SearchResult> {
+  const t0 = performance.now();
+  const k = Math.max(1, opts.k ?? 10);
+  const generated = store.identity.generated;
+  let mode: SearchMode = opts.mode ?? 'hybrid';
+  if (mode !== 'fts' && !embedder) throw new Error(`search mode '${mode}' needs a model; use --mode fts or give --model`);
+  const where = buildWhere(opts.filters, opts.excludePmids);
+  const cand = Math.max(opts.candidates ?? 50, k * 5);
+  let denseWeight = opts.denseWeight ?? 1;
+  let note: string | undefined;
+  if (generated && mode === 'hybrid') { denseWeight = 0; note = GENERATED_NOTE; }
+  else if (generated && mode === 'dense') note = 'The model\'s weights are GENERATED (random): this dense ranking carries no meaning.';
+  const ms = { embed: 0, dense: 0, fts: 0, total: 0 };
+
+  let qvec: Float32Array | undefined;
+  if (embedder && mode !== 'fts') {
+    const te = performance.now();
+    [qvec] = await embedder.embed([text], 'query');
+    ms.embed = performance.now() - te;
+  }
+  const cols = [...INFO_COLS];
+  const [dense, fts] = await Promise.all([
+    qvec ? (async () => { const t = performance.now(); const r = await denseLeg(store, ARTICLES, qvec!, mode === 'dense' ? k : cand, where, cols); ms.dense = performance.now() - t; return r; })() : Promise.resolve([] as LegHit[]),
+    mode !== 'dense' ? (async () => { const t = performance.now(); const r = await ftsLeg(store, ARTICLES, text, mode === 'fts' ? k : cand, where, cols); ms.fts = performance.now() - t; return r; })() : Promise.resolve([] as LegHit[]),
+  ]);
+
+  const rows = new Map<string, Record<string, unknown>>();
+  const dInfo = new Map<string, { score: number; rank: number }>();
+  const fInfo = new Map<string, { score: number; rank: number }>();
+  dense.forEach((h, i) => { rows.set(h.pmid, h.row); dInfo.set(h.pmid, { score: h.score, rank: i + 1 }); });
+  fts.forEach((h, i) => { if (!rows.has(h.pmid)) rows.set(h.pmid, h.row); fInfo.set(h.pmid, { score: h.score, rank: i + 1 }); });
+
+  let order: { id: string; score: number }[];
+  if (mode === 'dense') order = dense.map((h) => ({ id: h.pmid, score: h.score }));
+  else if (mode === 'fts') order = fts.map((h) => ({ id: h.pmid, score: h.score }));
+  else order = rrf([{ ids: dense.map((h) => h.pmid), weight: denseWeight }, { ids: fts.map((h) => h.pmid), weight: 1 }], opts.rrfK ?? 60);
+  order = order.slice(0, k);
+
+  const hits: SearchHit[] = order.map((o, i) => {
+    const info = toArticleInfo(rows.get(o.id)!);
+    return {
+      pmid: info.pmid, title: info.title, authors: info.authors, journal: info.journal, year: info.year, doi: info.doi,
+      pmcid: info.pmcid, publicationTypes: info.publicationTypes, mesh: info.mesh, score: o.score, rank: i + 1,
+      why: {
+        denseScore: dInfo.get(o.id)?.score, denseRank: dInfo.get(o.id)?.rank,
+        ftsScore: fInfo.get(o.id)?.score, ftsRank: fInfo.get(o.id)?.rank,
+      },
+    };
+  });
+  if (!opts.noWhy && hits.length) {
+    const best = await bestSentences(store, hits.map((h) => h.pmid), text, generated ? undefined : qvec);
+    for (const h of hits) { const b = best.get(h.pmid); if (b) h.why.bestSentence = b; }
+  }
+  ms.total = performance.now() - t0;
+  return { hits, mode, note, denseWeight: mode === 'hybrid' ? denseWeight : mode === 'dense' ? 1 : 0, generated, ms };
+}
+
+// ---- why: the best-matching sentence of each hit -------------------------------------------------------------------
+
+const STOP = new Set(('a an and are as at be by for from has have in is it its of on or that the this to was were with we our ' +
+  'these those than then there their which who whom what when where while not no can may might also been being into ' +
+  'between both each more most other some such only over under after before during about against').split(' '));
+
+export function terms(text: string): string[] {
+  return (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((t) => t.length > 1 && !STOP.has(t))
+    .map((t) => (t.length > 4 ? t.replace(/(ies|es|s)$/, (m) => (m === 'ies' ? 'y' : '')) : t));
+}
+
+/** Lexical score of sentences against a query: Σ idf over shared terms (idf from the candidate sentences). */
+function lexicalBest(query: string, sents: { text: string }[]): number[] {
+  const q = new Set(terms(query));
+  const sets = sents.map((s) => new Set(terms(s.text)));
+  const df = new Map<string, number>();
+  for (const s of sets) for (const t of s) if (q.has(t)) df.set(t, (df.get(t) ?? 0) + 1);
+  return sets.map((s) => {
+    let sc = 0;
+    for (const t of s) if (q.has(t)) sc += Math.log(1 + sets.length / (df.get(t) ?? 1));
+    return sc / Math.sqrt(1 + s.size / 20);
+  });
+}
+
+async function bestSentences(store: IndexStore, pmids: string[], query: string, qvec: Float32Array | undefined): Promise<Map<string, BestSentence>> {
+  const cols = ['pmid', 'idx', 'start', 'end', 'text', ...(qvec ? ['vector'] : [])];
+  const rows = await store.sentences.query().where(sqlIn('pmid', pmids)).select(cols).toArray();
+  const out = new Map<string, BestSentence>();
+  const scores = qvec ? rows.map((r: Record<string, unknown>) => dot(qvec, toFloat32(r.vector))) : lexicalBest(query, rows as { text: string }[]);
+  rows.forEach((r: Record<string, unknown>, i: number) => {
+    const pmid = String(r.pmid);
+    const cur = out.get(pmid);
+    if (!cur || scores[i] > cur.score) out.set(pmid, { text: String(r.text), start: Number(r.start), end: Number(r.end), idx: Number(r.idx), score: scores[i] });
+  });
+  return out;
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+// ---- similar sentences -----------------------------------------------------------------------------------------------
+
+export interface SentenceHit {
+  pmid: string;
+  idx: number;
+  start: number;
+  end: number;
+  text: string;
+  score: number;
+  rank: number;
+  title?: string;
+  year?: number;
+  journal?: string;
+}
+
+export interface SentencesResult { hits: SentenceHit[]; mode: 'dense' | 'fts'; note?: string; ms: number }
+
+/**
+ * Sentences of the index most similar to `text` (dense). With generated weights the dense scores mean nothing, so
+ * the full-text index on sentences answers instead, and the result says so.
+ */
+export async function similarSentences(store: IndexStore, embedder: Embedder | undefined, text: string,
+  opts: { k?: number; excludePmids?: string[]; mode?: 'dense' | 'fts' } = {}): Promise<SentencesResult> {
+  const t0 = performance.now();
+  const k = Math.max(1, opts.k ?? 10);
+  const where = opts.excludePmids?.length ? `NOT (${sqlIn('pmid', opts.excludePmids)})` : undefined;
+  let mode: 'dense' | 'fts' = opts.mode ?? (store.identity.generated || !embedder ? 'fts' : 'dense');
+  let note: string | undefined;
+  if (mode === 'dense' && !embedder) throw new Error('dense sentence search needs a model');
+  if (store.identity.generated && !opts.mode) note = 'The model\'s weights are GENERATED (random): similar sentences come from the full-text index on sentences instead of embeddings.';
+  const cols = ['pmid', 'idx', 'start', 'end', 'text'];
+  let legs: LegHit[];
+  if (mode === 'dense') {
+    const [v] = await embedder!.embed([text], 'query');
+    legs = await denseLeg(store, SENTENCES, v, k, where, cols);
+  } else {
+    legs = await ftsLeg(store, SENTENCES, text, k, where, cols);
+    mode = 'fts';
+  }
+  const hits: SentenceHit[] = legs.map((h, i) => ({
+    pmid: h.pmid, idx: Number(h.row.idx), start: Number(h.row.start), end: Number(h.row.end), text: String(h.row.text),
+    score: h.score, rank: i + 1,
+  }));
+  if (hits.length) {
+    const pm = [...new Set(hits.map((h) => h.pmid))];
+    const arts = await store.articles.query().where(sqlIn('pmid', pm)).select(['pmid', 'title', 'year', 'journal']).toArray();
+    const by = new Map(arts.map((r: Record<string, unknown>) => [String(r.pmid), r]));
+    for (const h of hits) {
+      const a = by.get(h.pmid);
+      if (a) { h.title = String(a.title); h.year = a.year == null ? undefined : Number(a.year); h.journal = String(a.journal); }
+    }
+  }
+  return { hits, mode, note, ms: performance.now() - t0 };
+}
+
+// ---- for the MeSH engine -----------------------------------------------------------------------------------------------
+
+export interface Neighbour { pmid: string; score: number; rank: number; mesh: MeshHeading[]; title: string }
+
+/**
+ * Nearest citations to `text` with their MeSH headings (the MeSH panel votes them). Mode defaults to hybrid (which
+ * is full-text while the weights are generated); 'fts' needs no embedder.
+ */
+export async function neighbours(store: IndexStore, embedder: Embedder | undefined, text: string,
+  opts: { k?: number; excludePmids?: string[]; mode?: SearchMode } = {}): Promise<{ neighbours: Neighbour[]; mode: SearchMode; note?: string }> {
+  const mode = opts.mode ?? (embedder ? 'hybrid' : 'fts');
+  const r = await search(store, embedder, text, { k: opts.k ?? 20, mode, excludePmids: opts.excludePmids, noWhy: true });
+  return {
+    neighbours: r.hits.map((h) => ({ pmid: h.pmid, score: h.score, rank: h.rank, mesh: h.mesh, title: h.title })),
+    mode: r.mode, note: r.note,
+  };
+}

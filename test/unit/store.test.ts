@@ -1,0 +1,85 @@
+// The LanceDB store: real tables in temp dirs; rows really land (Arrow copy), upsert replaces, deletes apply,
+// and an index made by another model is refused with how to rebuild.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { IndexStore, ModelMismatchError, type ArticleRow, type SentenceRow } from '../../src/index/store';
+import { DIM, bowVector, testIdentity as identity, tmpDir } from './index-helpers';
+
+function art(pmid: string, title: string, over: Partial<ArticleRow> = {}): ArticleRow {
+  return {
+    pmid, title, abstract: `${title} abstract`, text: `${title}\n${title} abstract`, sections: '[]', authors: ['A B'], journal: 'J',
+    year: 2000, doi: null, pmcid: null, publication_types: ['Journal Article'], language: 'eng', mesh: '[]', has_abstract: true,
+    source: 's', hash: 'h-' + title, n_sentences: 0, vector: bowVector(title), ...over,
+  };
+}
+function sent(pmid: string, idx: number, text: string): SentenceRow {
+  return { pmid, idx, start: idx * 10, end: idx * 10 + text.length, text, vector: bowVector(text) };
+}
+
+test('rows are written with the Arrow schema and read back', async () => {
+  const dir = tmpDir();
+  const s = await IndexStore.open(dir, identity(), { create: true });
+  await s.upsert([art('1', 'insulin resistance'), art('2', 'tumor growth', { year: null, doi: '10.1/x' })],
+    [sent('1', 0, 'Insulin rose.'), sent('1', 1, 'Glucose fell.'), sent('2', 0, 'Tumors grew.')]);
+  assert.deepEqual(await s.counts(), { articles: 2, sentences: 3 });
+  const rows = await s.articles.query().where("pmid = '2'").toArray();
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0].year, null);
+  assert.equal(rows[0].doi, '10.1/x');
+  assert.equal(rows[0].vector.length, DIM);
+  s.close();
+  assert.ok(fs.existsSync(`${dir}/meta.json`));
+});
+
+test('upsert by PMID replaces the article and all of its sentences (stale ones removed)', async () => {
+  const s = await IndexStore.open(tmpDir(), identity(), { create: true });
+  await s.upsert([art('1', 'old title'), art('2', 'other')], [sent('1', 0, 'a one'), sent('1', 1, 'a two'), sent('1', 2, 'a three'), sent('2', 0, 'b one')]);
+  await s.upsert([art('1', 'new title')], [sent('1', 0, 'new only')]);
+  assert.deepEqual(await s.counts(), { articles: 2, sentences: 2 });
+  const a = await s.articles.query().where("pmid = '1'").toArray();
+  assert.equal(a.length, 1);
+  assert.equal(a[0].title, 'new title');
+  const ss = await s.sentences.query().where("pmid = '1'").toArray();
+  assert.deepEqual(ss.map((r: { text: string }) => r.text), ['new only']);
+  // the other citation's sentences are untouched
+  assert.equal(await s.sentences.countRows("pmid = '2'"), 1);
+  // a citation re-indexed with no sentences loses its old ones
+  await s.upsert([art('2', 'other v2')], []);
+  assert.equal(await s.sentences.countRows("pmid = '2'"), 0);
+  s.close();
+});
+
+test('deletePmids removes articles and their sentences', async () => {
+  const s = await IndexStore.open(tmpDir(), identity(), { create: true });
+  await s.upsert([art('1', 'x'), art('2', 'y'), art('3', "it's")], [sent('1', 0, 'x'), sent('2', 0, 'y'), sent('3', 0, 'z')]);
+  assert.equal(await s.deletePmids(['2', '3', '999']), 2);
+  assert.deepEqual(await s.counts(), { articles: 1, sentences: 1 });
+  assert.deepEqual([...(await s.existingHashes(['1', '2'])).keys()], ['1']);
+  s.close();
+});
+
+test('opening with another model refuses and says how to rebuild; --rebuild starts over', async () => {
+  const dir = tmpDir();
+  const s = await IndexStore.open(dir, identity(), { create: true });
+  await s.upsert([art('1', 'x')], []);
+  s.close();
+  await assert.rejects(IndexStore.open(dir, identity({ manifestHash: 'other' }), { create: true }), (e: unknown) => {
+    assert.ok(e instanceof ModelMismatchError);
+    assert.match((e as Error).message, /index add --rebuild/);
+    assert.match((e as Error).message, /delete the folder/);
+    return true;
+  });
+  // the refused open changed nothing
+  const again = await IndexStore.open(dir, identity(), {});
+  assert.equal(await again.articles.countRows(), 1);
+  again.close();
+  const r = await IndexStore.open(dir, identity({ manifestHash: 'other', dim: 8 }), { rebuild: true });
+  assert.deepEqual(await r.counts(), { articles: 0, sentences: 0 });
+  assert.equal(r.identity.dim, 8);
+  r.close();
+});
+
+test('opening a missing index without create fails with how to build one', async () => {
+  await assert.rejects(IndexStore.open(tmpDir() + '/none', identity()), /biohicl index add/);
+});
