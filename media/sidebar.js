@@ -1,0 +1,271 @@
+// @ts-check
+// BioHiCL sidebar (runs inside the webview). Every string that came from PubMed or MeSH is put into the DOM with
+// textContent / createTextNode, never innerHTML. Messages follow src/extension/protocol.ts.
+/** @typedef {import('../src/extension/protocol').HostMessage} HostMessage */
+/** @typedef {import('../src/extension/protocol').WebviewMessage} WebviewMessage */
+/** @typedef {import('../src/extension/protocol').WebviewRequests} WebviewRequests */
+/** @typedef {import('../src/extension/protocol').ViewState} ViewState */
+/** @typedef {import('../src/extension/protocol').ResultsView} ResultsView */
+/** @typedef {import('../src/extension/protocol').PaperView} PaperView */
+/** @typedef {import('../src/extension/protocol').MeshView} MeshView */
+/** @typedef {import('../src/extension/protocol').SentenceView} SentenceView */
+/** @typedef {import('../src/extension/protocol').EngineStatusView} EngineStatusView */
+
+(function () {
+  // @ts-ignore -- provided by VS Code in webviews
+  const vscode = acquireVsCodeApi();
+  const app = /** @type {HTMLElement} */ (document.getElementById('app'));
+  const toast = /** @type {HTMLElement} */ (document.getElementById('toast'));
+  let nextId = 1;
+  /** @type {Map<number, HTMLButtonElement>} */
+  const pending = new Map();
+  /** @type {Map<string, HTMLElement>} */
+  const abstractSlots = new Map();
+
+  /**
+   * @template {keyof WebviewRequests} K
+   * @param {K} type @param {WebviewRequests[K]} data @param {HTMLButtonElement} [button]
+   */
+  function send(type, data, button) {
+    const id = nextId++;
+    if (button) { pending.set(id, button); button.setAttribute('aria-busy', 'true'); }
+    vscode.postMessage(/** @type {WebviewMessage} */ ({ id, type, data }));
+  }
+
+  /**
+   * Element helper: tag, class, text (always via textContent), attributes.
+   * @param {string} tag @param {string} [cls] @param {string} [text] @param {Record<string,string>} [attrs]
+   */
+  function h(tag, cls, text, attrs) {
+    const el = document.createElement(tag);
+    if (cls) el.className = cls;
+    if (text !== undefined) el.textContent = text;
+    if (attrs) for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+    return el;
+  }
+
+  /** @param {string} label @param {() => void} onClick @param {string} [aria] */
+  function button(label, onClick, aria) {
+    const b = /** @type {HTMLButtonElement} */ (h('button', 'btn', label, { type: 'button' }));
+    if (aria) b.setAttribute('aria-label', aria);
+    b.addEventListener('click', onClick);
+    return b;
+  }
+
+  /** @param {string} label @param {() => void} onClick @param {string} aria */
+  function link(label, onClick, aria) {
+    const b = h('button', 'link', label, { type: 'button', 'aria-label': aria });
+    b.addEventListener('click', onClick);
+    return b;
+  }
+
+  /** @param {string} text */
+  function showToast(text, isError = false) {
+    toast.textContent = text;
+    toast.classList.toggle('error', isError);
+    toast.classList.add('shown');
+    setTimeout(() => toast.classList.remove('shown'), 4000);
+  }
+
+  /** @param {string[]} authors */
+  function authorLine(authors) {
+    if (!authors.length) return '';
+    return authors.length > 3 ? `${authors.slice(0, 3).join(', ')}, et al.` : authors.join(', ');
+  }
+
+  /** @param {number} score */
+  function relevance(score) {
+    const pct = Math.round(Math.max(0, Math.min(1, score)) * 100);
+    const bar = h('div', 'bar', undefined, { role: 'meter', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(pct), 'aria-label': `Relevance ${pct}%` });
+    const fill = h('div', 'fill');
+    fill.style.width = `${pct}%`;   // CSSOM, allowed by the CSP (no inline style attribute)
+    bar.appendChild(fill);
+    return bar;
+  }
+
+  /** @param {EngineStatusView | undefined} s */
+  function statusBlock(s) {
+    const wrap = h('div', 'status-block');
+    if (!s) return wrap;
+    if (s.generated) {
+      const banner = h('div', 'banner', undefined, { role: 'alert', 'data-testid': 'generated-banner' });
+      banner.appendChild(h('strong', undefined, 'Generated weights in use. '));
+      banner.appendChild(document.createTextNode('The model has random weights: rankings carry no meaning. Run "BioHiCL: Fetch model" for real results.'));
+      wrap.appendChild(banner);
+    }
+    const parts = [];
+    if (s.provider) parts.push(`provider: ${s.provider}`);
+    if (s.indexSize !== undefined) parts.push(`index: ${s.indexSize.toLocaleString('en-US')} papers`);
+    if (s.model) parts.push(`model: ${s.model}`);
+    if (parts.length) wrap.appendChild(h('div', 'meta status-line', parts.join(' · '), { 'data-testid': 'status-line' }));
+    if (s.fallbackReason) wrap.appendChild(h('div', 'meta warn', `Fell back: ${s.fallbackReason}`));
+    for (const n of s.notes) wrap.appendChild(h('div', 'meta note', n));
+    return wrap;
+  }
+
+  /** @param {string} title @param {string} id @param {number} count */
+  function section(title, id, count) {
+    const sec = h('section', 'panel', undefined, { 'aria-labelledby': `${id}-h`, 'data-panel': id });
+    const head = h('h2', undefined, undefined, { id: `${id}-h` });
+    head.appendChild(document.createTextNode(title));
+    head.appendChild(h('span', 'count', ` (${count})`));
+    sec.appendChild(head);
+    const list = h('ul', 'list', undefined, { role: 'list', 'aria-labelledby': `${id}-h` });
+    sec.appendChild(list);
+    return { sec, list };
+  }
+
+  /** @param {PaperView} p */
+  function paperItem(p) {
+    const li = h('li', 'item paper', undefined, { role: 'listitem', 'data-pmid': p.pmid });
+    li.appendChild(relevance(p.score));
+    li.appendChild(h('div', 'title', p.title));
+    li.appendChild(h('div', 'meta', [authorLine(p.authors), p.journal, p.year ? String(p.year) : ''].filter(Boolean).join(' · ')));
+    if (p.best && p.best.text) {
+      const q = h('blockquote', 'best');
+      const { text, start, end } = p.best;
+      const s = Math.max(0, Math.min(text.length, start));
+      const e = Math.max(s, Math.min(text.length, end));
+      q.appendChild(document.createTextNode(text.slice(0, s)));
+      q.appendChild(h('mark', undefined, text.slice(s, e)));
+      q.appendChild(document.createTextNode(text.slice(e)));
+      li.appendChild(q);
+    }
+    if (p.why) li.appendChild(h('div', 'meta why', p.why));
+    const links = h('div', 'links');
+    links.appendChild(link(`PMID ${p.pmid}`, () => send('openLink', { kind: 'pubmed', value: p.pmid }), `Open PubMed record ${p.pmid} in the browser`));
+    if (p.doi) { const doi = p.doi; links.appendChild(link(`DOI ${doi}`, () => send('openLink', { kind: 'doi', value: doi }), `Open DOI ${doi} in the browser`)); }
+    li.appendChild(links);
+    const actions = h('div', 'actions');
+    const cite = button('Insert citation', () => send('insertCitation', { pmid: p.pmid }, cite), `Insert citation for ${p.title}`);
+    cite.dataset['action'] = 'insert-citation';
+    const bib = button('Copy BibTeX', () => send('copyBibtex', { pmid: p.pmid }, bib), `Copy BibTeX for ${p.title}`);
+    const slot = h('div', 'abstract', undefined, { hidden: '', id: `abs-${p.pmid}` });
+    const abs = button('Show abstract', () => {
+      const open = !slot.hidden;
+      if (open) { slot.hidden = true; abs.textContent = 'Show abstract'; abs.setAttribute('aria-expanded', 'false'); return; }
+      abs.setAttribute('aria-expanded', 'true');
+      abs.textContent = 'Hide abstract';
+      slot.hidden = false;
+      if (!slot.textContent) { slot.textContent = 'Loading…'; send('showAbstract', { pmid: p.pmid }, abs); }
+    }, `Show abstract of ${p.title}`);
+    abs.setAttribute('aria-expanded', 'false');
+    abs.setAttribute('aria-controls', slot.id);
+    abstractSlots.set(p.pmid, slot);
+    actions.append(cite, bib, abs);
+    li.appendChild(actions);
+    li.appendChild(slot);
+    return li;
+  }
+
+  /** @param {MeshView} m */
+  function meshItem(m) {
+    const li = h('li', 'item mesh', undefined, { role: 'listitem', 'data-ui': m.ui });
+    li.appendChild(relevance(m.score));
+    const name = h('div', 'title', m.name);
+    if (m.entryTerms.length) name.title = `Entry terms: ${m.entryTerms.join('; ')}`;
+    li.appendChild(name);
+    if (m.entryTerms.length) li.appendChild(h('span', 'sr-only', `Entry terms: ${m.entryTerms.join('; ')}`));
+    li.appendChild(h('div', 'meta', `${m.ui} · score ${m.score.toFixed(2)}`));
+    for (const b of m.breadcrumbs.slice(0, 3)) li.appendChild(h('div', 'crumb', b));
+    const actions = h('div', 'actions');
+    const kw = button('Insert as keyword', () => send('insertKeyword', { ui: m.ui, name: m.name }, kw), `Insert ${m.name} as keyword`);
+    actions.appendChild(kw);
+    actions.appendChild(link('MeSH Browser', () => send('openLink', { kind: 'mesh', value: m.ui }), `Open ${m.name} in the MeSH Browser`));
+    li.appendChild(actions);
+    return li;
+  }
+
+  /** @param {SentenceView} s */
+  function sentenceItem(s) {
+    const li = h('li', 'item sentence', undefined, { role: 'listitem', 'data-pmid': s.pmid });
+    li.appendChild(relevance(s.score));
+    li.appendChild(h('blockquote', 'best', s.text));
+    li.appendChild(h('div', 'meta', [authorLine(s.authors.slice(0, 1)), s.year ? String(s.year) : '', s.title].filter(Boolean).join(' · ')));
+    const actions = h('div', 'actions');
+    const ins = button('Insert with citation', () => send('insertSentence', { pmid: s.pmid, text: s.text }, ins), 'Insert this sentence with its citation');
+    const copy = button('Copy', () => send('copyText', { text: s.text }, copy), 'Copy this sentence');
+    actions.append(ins, copy);
+    li.appendChild(actions);
+    return li;
+  }
+
+  /** @param {ViewState} state */
+  function render(state) {
+    vscode.setState(state);
+    abstractSlots.clear();
+    app.replaceChildren();
+    app.removeAttribute('aria-busy');
+    const status = state.phase === 'results' ? state.results.status : state.status;
+    app.appendChild(statusBlock(status));
+    if (state.phase === 'idle') {
+      const empty = h('div', 'empty', undefined, { 'data-testid': 'empty' });
+      empty.appendChild(h('p', undefined, 'Select a sentence or paragraph in your manuscript, then run “BioHiCL: Find related literature” (Ctrl+Alt+R, or the editor context menu).'));
+      empty.appendChild(h('p', 'meta', 'Everything runs on this computer: your text never leaves it.'));
+      app.appendChild(empty);
+      return;
+    }
+    if (state.phase === 'loading') {
+      app.setAttribute('aria-busy', 'true');
+      const l = h('div', 'loading', undefined, { role: 'status', 'data-testid': 'loading' });
+      l.appendChild(h('div', 'spinner', undefined, { 'aria-hidden': 'true' }));
+      l.appendChild(h('span', undefined, 'Searching the local index…'));
+      app.appendChild(l);
+      app.appendChild(h('div', 'meta query', state.query));
+      return;
+    }
+    if (state.phase === 'error') {
+      const e = h('div', 'error', undefined, { role: 'alert', 'data-testid': 'error' });
+      e.appendChild(h('strong', undefined, 'Something went wrong. '));
+      e.appendChild(document.createTextNode(state.message));
+      if (state.detail) e.appendChild(h('pre', 'detail', state.detail));
+      const actions = h('div', 'actions');
+      actions.append(button('Retry', () => send('rerun', {})), button('Show logs', () => send('showLogs', {})));
+      e.appendChild(actions);
+      app.appendChild(e);
+      return;
+    }
+    const r = state.results;
+    app.appendChild(h('div', 'meta query', `“${r.query.length > 160 ? r.query.slice(0, 160) + '…' : r.query}” · ${r.ms} ms`));
+    const papers = section('Related papers', 'papers', r.papers.length);
+    if (!r.papers.length) papers.list.appendChild(h('li', 'empty', 'No related papers in the index.'));
+    for (const p of r.papers) papers.list.appendChild(paperItem(p));
+    const mesh = section('MeSH terms', 'mesh', r.mesh.length);
+    if (!r.mesh.length) mesh.list.appendChild(h('li', 'empty', 'No MeSH suggestions.'));
+    for (const m of r.mesh) mesh.list.appendChild(meshItem(m));
+    const sents = section('Similar sentences', 'sentences', r.sentences.length);
+    if (!r.sentences.length) sents.list.appendChild(h('li', 'empty', 'No similar sentences.'));
+    for (const s of r.sentences) sents.list.appendChild(sentenceItem(s));
+    app.append(papers.sec, mesh.sec, sents.sec);
+  }
+
+  // Up/Down move between items of a list; Home/End to the first/last (buttons stay reachable with Tab).
+  app.addEventListener('keydown', (ev) => {
+    const t = /** @type {HTMLElement} */ (ev.target);
+    const item = t.closest('li.item');
+    if (!item || !['ArrowDown', 'ArrowUp'].includes(ev.key)) return;
+    const sib = /** @type {HTMLElement | null} */ (ev.key === 'ArrowDown' ? item.nextElementSibling : item.previousElementSibling);
+    const target = sib && /** @type {HTMLElement | null} */ (sib.querySelector('button'));
+    if (target) { target.focus(); ev.preventDefault(); }
+  });
+
+  window.addEventListener('message', (ev) => {
+    const m = /** @type {HostMessage} */ (ev.data);
+    if (!m || typeof m !== 'object') return;
+    if (m.type === 'state') render(m.state);
+    else if (m.type === 'abstract') {
+      const slot = abstractSlots.get(m.pmid);
+      if (slot) slot.textContent = m.abstract || '(no abstract)';
+    } else if (m.type === 'reply') {
+      const b = pending.get(m.id);
+      pending.delete(m.id);
+      if (b) b.removeAttribute('aria-busy');
+      if (m.ok && m.message) showToast(m.message);
+      if (!m.ok) showToast(m.error, true);
+    }
+  });
+
+  const saved = /** @type {ViewState | undefined} */ (vscode.getState());
+  if (saved) render(saved);
+  send('ready', {});
+})();
