@@ -10,6 +10,7 @@ export interface MeshHeading {
 export interface AbstractSection {
   label?: string;           // e.g. 'BACKGROUND', 'METHODS' (NlmCategory or Label)
   text: string;
+  category?: string;        // NlmCategory as given (BACKGROUND, OBJECTIVE, METHODS, RESULTS, CONCLUSIONS, UNASSIGNED)
 }
 
 export interface Citation {
@@ -24,6 +25,7 @@ export interface Citation {
   publicationTypes: string[];
   language?: string;
   mesh: MeshHeading[];
+  keywords?: string[];           // author keywords (KeywordList, OT/OT tags, CSL keyword) where given
   source: string;                // file it came from
 }
 

@@ -1,0 +1,98 @@
+// Citation readers: one entry point for every input format the index takes.
+//
+//   for await (const ev of readCitations(file)) { ev.type === 'citation' | 'delete' | 'reject' }
+//
+// Formats are detected from the content (gzip is detected from its magic bytes), the extension only breaks ties.
+// XML and MEDLINE text stream in constant memory; CSL-JSON, BibTeX and PubMedQA JSON are small exports read whole.
+import { stat } from 'node:fs/promises';
+import { extname } from 'node:path';
+import fg from 'fast-glob';
+import type { ReaderEvent } from '../citation';
+import { headBytes } from './source';
+import { readPubmedXml } from './xml';
+import { readMedlineText } from './medline';
+import { readCslJson, readBibtex } from './csl';
+import { readPubmedQa } from './pubmedqa';
+
+export type InputFormat = 'pubmed-xml' | 'medline' | 'csl-json' | 'bibtex' | 'pubmedqa';
+
+export const INPUT_EXTENSIONS = ['xml', 'xml.gz', 'nbib', 'txt', 'medline', 'txt.gz', 'nbib.gz', 'json', 'bib'];
+
+export interface ReadOptions {
+  signal?: AbortSignal;
+  /** Force a format instead of detecting it. */
+  format?: InputFormat;
+}
+
+/** Which reader a file needs; throws an Error naming the file when no format fits. */
+export async function detectFormat(file: string): Promise<InputFormat> {
+  const head = (await headBytes(file, 16 * 1024)).toString('utf8').replace(/^\uFEFF/, '');
+  const t = head.trimStart();
+  const ext = extname(file.replace(/\.gz$/i, '')).toLowerCase();
+  if (t.startsWith('<')) return 'pubmed-xml';
+  if (/^PMID- ?\d*/m.test(t.slice(0, 4096)) || /^[A-Z]{2,4} {0,2}- /.test(t)) return 'medline';
+  if (t.startsWith('[') || t.startsWith('{')) {
+    if (/"QUESTION"\s*:/.test(t) && /"CONTEXTS"\s*:/.test(t)) return 'pubmedqa';
+    return 'csl-json';
+  }
+  if (t.startsWith('@') || /^\s*@\w+\s*[{(]/m.test(t) || ext === '.bib') return 'bibtex';
+  if (ext === '.xml') return 'pubmed-xml';
+  if (ext === '.nbib' || ext === '.medline') return 'medline';
+  if (ext === '.json') return 'csl-json';
+  throw new Error(`${file}: unknown citation format (expected PubMed XML, MEDLINE text/.nbib, CSL-JSON, BibTeX or PubMedQA JSON); starts with '${t.slice(0, 40).replace(/\s+/g, ' ')}'`);
+}
+
+/**
+ * Stream the events of one file: citations, deletions (`DeleteCitation`) and rejects (bad records, named by file,
+ * record and line/byte). A file that cannot be opened or whose format is unknown gives a single reject with record '#0'.
+ * Aborting the signal stops reading with an AbortError.
+ */
+export async function* readCitations(file: string, opts: ReadOptions = {}): AsyncGenerator<ReaderEvent> {
+  let format: InputFormat;
+  try {
+    format = opts.format ?? (await detectFormat(file));
+  } catch (e) {
+    yield { type: 'reject', file, record: '#0', where: 'byte 0', message: (e as Error).message };
+    return;
+  }
+  const o = { signal: opts.signal };
+  switch (format) {
+    case 'pubmed-xml': yield* readPubmedXml(file, o); break;
+    case 'medline': yield* readMedlineText(file, o); break;
+    case 'csl-json': yield* readCslJson(file, o); break;
+    case 'bibtex': yield* readBibtex(file, o); break;
+    case 'pubmedqa': yield* readPubmedQa(file, o); break;
+  }
+}
+
+/**
+ * Files for a list of paths, directories and globs (fast-glob syntax), in the order given, each file once.
+ * A directory means every file with a citation extension under it. A pattern that matches nothing throws an
+ * Error naming it.
+ */
+export async function expandInputs(patterns: string[]): Promise<string[]> {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const add = (f: string) => {
+    if (!seen.has(f)) { seen.add(f); out.push(f); }
+  };
+  for (const p of patterns) {
+    const st = await stat(p).catch(() => undefined);
+    if (st?.isFile()) { add(p); continue; }
+    let found: string[];
+    if (st?.isDirectory()) {
+      found = await fg(`**/*.{${INPUT_EXTENSIONS.join(',')}}`, { cwd: p, absolute: false, onlyFiles: true, caseSensitiveMatch: false });
+      found = found.map((f) => `${p.replace(/\/+$/, '')}/${f}`);
+    } else {
+      found = await fg(fg.isDynamicPattern(p) ? p : fg.escapePath(p), { onlyFiles: true, dot: false });
+    }
+    if (!found.length) throw new Error(st?.isDirectory() ? `no citation files (${INPUT_EXTENSIONS.join(', ')}) under directory '${p}'` : `no file matches '${p}'`);
+    for (const f of found.sort()) add(f);
+  }
+  return out;
+}
+
+export { readPubmedXml } from './xml';
+export { readMedlineText } from './medline';
+export { readCslJson, readBibtex } from './csl';
+export { readPubmedQa } from './pubmedqa';

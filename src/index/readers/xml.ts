@@ -1,0 +1,424 @@
+// PubMed XML reader: `PubmedArticleSet` (today's baseline/update files and efetch output, with `PubmedArticle`,
+// `PubmedBookArticle` and `DeleteCitation`) and the older `MedlineCitationSet` (`MedlineCitation`), plain or gzip.
+//
+// Constant memory: the decompressed byte stream is cut at top-level record boundaries (only the record being read
+// is buffered), each record is checked as strict UTF-8 and parsed with saxes into a small element tree, and mapped
+// to a Citation. A malformed record, bad UTF-8 or a record cut off by the end of the file (or of a truncated gzip)
+// becomes a `reject` event naming the file, record (PMID or #ordinal) and line/byte; reading resumes at the next
+// record start, so the good records of the file all come out.
+import { SaxesParser } from 'saxes';
+import type { Citation, MeshHeading, AbstractSection, ReaderEvent } from '../citation';
+import { readBytes, GzipError, decodeUtf8, countNewlines, firstYear, clean, initialsOf } from './source';
+
+// ---------------------------------------------------------------- a tiny element tree for one record
+
+export interface El {
+  name: string;
+  attrs: Record<string, string>;
+  kids: (El | string)[];
+}
+
+function parseRecord(xml: string): El {
+  const parser = new SaxesParser({ position: true });
+  const stack: El[] = [];
+  let root: El | undefined;
+  parser.on('opentag', (t) => {
+    const el: El = { name: t.name, attrs: t.attributes as Record<string, string>, kids: [] };
+    if (stack.length) stack[stack.length - 1]!.kids.push(el);
+    else root = el;
+    stack.push(el);
+  });
+  parser.on('closetag', () => {
+    stack.pop();
+  });
+  const onText = (t: string) => {
+    if (stack.length) stack[stack.length - 1]!.kids.push(t);
+  };
+  parser.on('text', onText);
+  parser.on('cdata', onText);
+  let err: Error | undefined;
+  parser.on('error', (e) => {
+    if (!err) err = Object.assign(e, { line: parser.line, column: parser.column });
+    throw e;
+  });
+  try {
+    parser.write(xml).close();
+  } catch (e) {
+    throw err ?? e;
+  }
+  if (!root) throw Object.assign(new Error('no element in record'), { line: 1, column: 0 });
+  return root;
+}
+
+export function child(el: El | undefined, name: string): El | undefined {
+  if (!el) return undefined;
+  for (const k of el.kids) if (typeof k !== 'string' && k.name === name) return k;
+  return undefined;
+}
+
+export function children(el: El | undefined, name: string): El[] {
+  if (!el) return [];
+  const out: El[] = [];
+  for (const k of el.kids) if (typeof k !== 'string' && k.name === name) out.push(k);
+  return out;
+}
+
+export function path(el: El | undefined, p: string): El | undefined {
+  let cur = el;
+  for (const part of p.split('/')) cur = child(cur, part);
+  return cur;
+}
+
+/** All descendant text, inline markup (<i>, <sup>, MathML …) flattened, whitespace collapsed. */
+export function text(el: El | undefined): string {
+  if (!el) return '';
+  const parts: string[] = [];
+  const walk = (e: El) => {
+    for (const k of e.kids) {
+      if (typeof k === 'string') parts.push(k);
+      else walk(k);
+    }
+  };
+  walk(el);
+  return clean(parts.join(''));
+}
+
+// ---------------------------------------------------------------- element tree → Citation
+
+function authorsOf(list: El | undefined): string[] {
+  const out: string[] = [];
+  for (const a of children(list, 'Author')) {
+    if (a.attrs['ValidYN'] === 'N') continue;
+    const collective = text(child(a, 'CollectiveName'));
+    if (collective) {
+      out.push(collective);
+      continue;
+    }
+    const last = text(child(a, 'LastName'));
+    if (!last) continue;
+    const ini = text(child(a, 'Initials')) || initialsOf(text(child(a, 'ForeName')));
+    const suffix = text(child(a, 'Suffix'));
+    out.push([last, ini, suffix].filter(Boolean).join(' '));
+  }
+  return out;
+}
+
+function abstractOf(abs: El | undefined): AbstractSection[] {
+  const out: AbstractSection[] = [];
+  for (const t of children(abs, 'AbstractText')) {
+    const s = text(t);
+    if (!s) continue;
+    const label = t.attrs['Label']?.trim();
+    const cat = t.attrs['NlmCategory']?.trim();
+    const sec: AbstractSection = { text: s };
+    if (label || (cat && cat !== 'UNASSIGNED')) sec.label = label || cat;
+    if (cat) sec.category = cat;
+    out.push(sec);
+  }
+  return out;
+}
+
+function meshOf(list: El | undefined): MeshHeading[] {
+  const out: MeshHeading[] = [];
+  for (const h of children(list, 'MeshHeading')) {
+    const d = child(h, 'DescriptorName');
+    if (!d) continue;
+    const qualifiers = children(h, 'QualifierName').map((q) => {
+      const r: { ui?: string; name: string; major: boolean } = { name: text(q), major: q.attrs['MajorTopicYN'] === 'Y' };
+      if (q.attrs['UI']) r.ui = q.attrs['UI'];
+      return r;
+    });
+    const m: MeshHeading = {
+      name: text(d),
+      major: d.attrs['MajorTopicYN'] === 'Y' || qualifiers.some((q) => q.major),
+      qualifiers,
+    };
+    if (d.attrs['UI']) m.ui = d.attrs['UI'];
+    out.push(m);
+  }
+  return out;
+}
+
+function yearOf(pubDate: El | undefined, ...fallbacks: (El | undefined)[]): number | undefined {
+  const y = firstYear(text(child(pubDate, 'Year'))) ?? firstYear(text(child(pubDate, 'MedlineDate')));
+  if (y !== undefined) return y;
+  for (const f of fallbacks) {
+    const fy = firstYear(text(child(f, 'Year')));
+    if (fy !== undefined) return fy;
+  }
+  return undefined;
+}
+
+function idsOf(articleIds: El | undefined, type: string): string | undefined {
+  for (const id of children(articleIds, 'ArticleId')) if (id.attrs['IdType'] === type && text(id)) return text(id);
+  return undefined;
+}
+
+/** Map one top-level record element to a Citation ('' pmid means the record has none). */
+export function citationFromElement(rec: El, source: string): Citation {
+  if (rec.name === 'PubmedBookArticle') return bookCitation(rec, source);
+  const mc = rec.name === 'MedlineCitation' ? rec : child(rec, 'MedlineCitation');
+  const pubmedData = child(rec, 'PubmedData');
+  const art = child(mc, 'Article');
+  const journal = child(art, 'Journal');
+  const eloc = children(art, 'ELocationID').find((e) => e.attrs['EIdType'] === 'doi');
+  const articleIds = child(pubmedData, 'ArticleIdList');
+  let pmcid = idsOf(articleIds, 'pmc');
+  if (!pmcid) {
+    for (const o of children(mc, 'OtherID')) {
+      const m = /PMC\d+/.exec(text(o));
+      if (m) { pmcid = m[0]; break; }
+    }
+  }
+  const c: Citation = {
+    pmid: text(child(mc, 'PMID')),
+    title: text(child(art, 'ArticleTitle')) || text(child(art, 'VernacularTitle')),
+    abstract: abstractOf(child(art, 'Abstract')),
+    authors: authorsOf(child(art, 'AuthorList')),
+    journal:
+      text(child(journal, 'Title')) ||
+      text(child(journal, 'ISOAbbreviation')) ||
+      text(path(mc, 'MedlineJournalInfo/MedlineTA')),
+    publicationTypes: children(child(art, 'PublicationTypeList'), 'PublicationType').map(text).filter(Boolean),
+    mesh: meshOf(child(mc, 'MeshHeadingList')),
+    source,
+  };
+  const year = yearOf(path(journal, 'JournalIssue/PubDate'), child(art, 'ArticleDate'));
+  if (year !== undefined) c.year = year;
+  const doi = idsOf(articleIds, 'doi') || (eloc ? text(eloc) : '');
+  if (doi) c.doi = doi;
+  if (pmcid) c.pmcid = pmcid;
+  const lang = text(child(art, 'Language'));
+  if (lang) c.language = lang;
+  const kw = children(child(mc, 'KeywordList'), 'Keyword').map(text).filter(Boolean);
+  if (kw.length) c.keywords = kw;
+  return c;
+}
+
+function bookCitation(rec: El, source: string): Citation {
+  const doc = child(rec, 'BookDocument');
+  const book = child(doc, 'Book');
+  const c: Citation = {
+    pmid: text(child(doc, 'PMID')),
+    title: text(child(doc, 'ArticleTitle')) || text(child(book, 'BookTitle')),
+    abstract: abstractOf(child(doc, 'Abstract')),
+    authors: authorsOf(child(doc, 'AuthorList') ?? child(book, 'AuthorList')),
+    journal: text(child(book, 'BookTitle')) || text(path(book, 'Publisher/PublisherName')),
+    publicationTypes: [...children(doc, 'PublicationType'), ...children(child(doc, 'PublicationTypeList'), 'PublicationType')]
+      .map(text)
+      .filter(Boolean),
+    mesh: [],
+    source,
+  };
+  const year = yearOf(child(book, 'PubDate'));
+  if (year !== undefined) c.year = year;
+  const doi = idsOf(path(rec, 'PubmedBookData/ArticleIdList'), 'doi');
+  if (doi) c.doi = doi;
+  const lang = text(child(doc, 'Language'));
+  if (lang) c.language = lang;
+  return c;
+}
+
+// ---------------------------------------------------------------- record boundaries in the byte stream
+
+const ALL = ['PubmedArticle', 'PubmedBookArticle', 'MedlineCitation', 'DeleteCitation'] as const;
+type RecName = (typeof ALL)[number];
+/** Record starts that end a record of the given kind early (nested MedlineCitation is not one for PubmedArticle). */
+const RESYNC: Record<RecName, readonly RecName[]> = {
+  PubmedArticle: ['PubmedArticle', 'PubmedBookArticle', 'DeleteCitation'],
+  PubmedBookArticle: ['PubmedArticle', 'PubmedBookArticle', 'DeleteCitation'],
+  MedlineCitation: ['MedlineCitation', 'PubmedArticle', 'DeleteCitation'],
+  DeleteCitation: ALL,
+};
+const OPEN = Object.fromEntries(ALL.map((n) => [n, Buffer.from('<' + n)])) as Record<RecName, Buffer>;
+const CLOSE = Object.fromEntries(ALL.map((n) => [n, Buffer.from('</' + n)])) as Record<RecName, Buffer>;
+const KEEP_TAIL = 64;
+
+function isNameEnd(c: number | undefined): boolean {
+  return c === 0x3e /* > */ || c === 0x2f /* / */ || c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+}
+
+/** Earliest start tag of one of `names` in buf[from..]; only complete tag names count. */
+function findStart(buf: Buffer, from: number, names: readonly RecName[]): { pos: number; name: RecName } | undefined {
+  let best: { pos: number; name: RecName } | undefined;
+  for (const name of names) {
+    const pat = OPEN[name];
+    let i = from;
+    for (;;) {
+      const j = buf.indexOf(pat, i);
+      if (j < 0 || (best && j >= best.pos)) break;
+      const next = buf[j + pat.length];
+      if (next !== undefined && isNameEnd(next)) { best = { pos: j, name }; break; }
+      if (next === undefined) break; // undecidable until more data arrives
+      i = j + 1;
+    }
+  }
+  return best;
+}
+
+/** End (exclusive) of the closing tag of `name` in buf[from..], or -1. */
+function findEnd(buf: Buffer, from: number, name: RecName): number {
+  const pat = CLOSE[name];
+  let i = from;
+  for (;;) {
+    const j = buf.indexOf(pat, i);
+    if (j < 0) return -1;
+    let k = j + pat.length;
+    while (k < buf.length && (buf[k] === 0x20 || buf[k] === 0x09 || buf[k] === 0x0a || buf[k] === 0x0d)) k++;
+    if (k >= buf.length) return -1;
+    if (buf[k] === 0x3e) return k + 1;
+    i = j + 1;
+  }
+}
+
+function guessPmid(b: Buffer): string | undefined {
+  const m = /<PMID[^>]*>\s*(\d+)\s*<\/PMID>/.exec(b.subarray(0, Math.min(b.length, 4096)).toString('latin1'));
+  return m?.[1];
+}
+
+export interface XmlReadOptions {
+  signal?: AbortSignal;
+}
+
+/** Stream the citations (and deletions, and rejects) of a PubMed XML file. */
+export async function* readPubmedXml(file: string, opts: XmlReadOptions = {}): AsyncGenerator<ReaderEvent> {
+  let pending: Buffer = Buffer.alloc(0);
+  let pendingStart = 0; // absolute byte offset of pending[0]
+  let pendingLine = 1; // line number at pending[0]
+  let inside: { name: RecName; pos: number } | undefined; // pos relative to pending
+  let scanFrom = 0;
+  let ordinal = 0;
+  let records = 0;
+
+  const lineAt = (rel: number) => pendingLine + countNewlines(pending, 0, rel);
+  const consume = (rel: number) => {
+    pendingLine += countNewlines(pending, 0, rel);
+    pendingStart += rel;
+    pending = pending.subarray(rel);
+  };
+
+  function* handleRecord(rec: Buffer, absStart: number, line: number): Generator<ReaderEvent> {
+    ordinal++;
+    records++;
+    const id = () => guessPmid(rec) ?? `#${ordinal}`;
+    const dec = decodeUtf8(rec);
+    if ('badByte' in dec) {
+      const abs = absStart + dec.badByte;
+      const l = line + countNewlines(rec, 0, dec.badByte);
+      yield {
+        type: 'reject', file, record: id(), where: `byte ${abs}`,
+        message: `invalid UTF-8 (byte 0x${rec[dec.badByte]!.toString(16).padStart(2, '0')}) at byte ${abs}, line ${l}`,
+      };
+      return;
+    }
+    let el: El;
+    try {
+      el = parseRecord(dec.text);
+    } catch (e) {
+      const err = e as Error & { line?: number; column?: number };
+      const l = line + (err.line ?? 1) - 1;
+      const msg = err.message.replace(/^(?:[^:\n]*:)?\d+:\d+: /, '');
+      const col = err.column !== undefined ? `, column ${err.column}` : '';
+      yield { type: 'reject', file, record: id(), where: `line ${l}`, message: `malformed XML at line ${l}${col}: ${msg}` };
+      return;
+    }
+    if (el.name === 'DeleteCitation') {
+      const pmids = children(el, 'PMID').map(text).filter(Boolean);
+      if (pmids.length) yield { type: 'delete', pmids };
+      return;
+    }
+    const c = citationFromElement(el, file);
+    if (!/^\d+$/.test(c.pmid)) {
+      yield {
+        type: 'reject', file, record: `#${ordinal}`, where: `line ${line}`,
+        message: c.pmid ? `PMID '${c.pmid}' is not a number` : `<${el.name}> has no PMID`,
+      };
+      return;
+    }
+    yield { type: 'citation', citation: c };
+  }
+
+  /** Emit every complete record in `pending`; keep only the unfinished one (or a short tail). */
+  function* drain(): Generator<ReaderEvent> {
+    for (;;) {
+      if (!inside) {
+        const s = findStart(pending, scanFrom, ALL);
+        if (!s) {
+          const cut = Math.max(0, pending.length - KEEP_TAIL);
+          consume(cut);
+          scanFrom = 0;
+          return;
+        }
+        consume(s.pos);
+        inside = { name: s.name, pos: 0 };
+        scanFrom = 1;
+      }
+      const end = findEnd(pending, scanFrom, inside.name);
+      const next = findStart(pending, scanFrom, RESYNC[inside.name]);
+      if (end >= 0 && (!next || end <= next.pos)) {
+        const rec = pending.subarray(0, end);
+        yield* handleRecord(rec, pendingStart, pendingLine);
+        consume(end);
+        inside = undefined;
+        scanFrom = 0;
+        continue;
+      }
+      if (next) {
+        // The record never closed before the next one starts: reject it and resync there.
+        ordinal++;
+        records++;
+        const rec = pending.subarray(0, next.pos);
+        yield {
+          type: 'reject', file, record: guessPmid(rec) ?? `#${ordinal}`, where: `line ${pendingLine}`,
+          message: `<${inside.name}> starting at line ${pendingLine} is not closed before the next record at line ${lineAt(next.pos)}`,
+        };
+        consume(next.pos);
+        inside = { name: next.name, pos: 0 };
+        scanFrom = 1;
+        continue;
+      }
+      scanFrom = Math.max(1, pending.length - KEEP_TAIL);
+      return;
+    }
+  }
+
+  let root: string | undefined;
+  try {
+    for await (const chunk of readBytes(file, opts.signal)) {
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      if (root === undefined) {
+        const m = /<([A-Za-z_][\w.-]*)/.exec(pending.subarray(0, 64 * 1024).toString('latin1').replace(/<[?!][\s\S]*?>/g, ''));
+        if (m) root = m[1];
+      }
+      for (const ev of drain()) {
+        opts.signal?.throwIfAborted();
+        yield ev;
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof GzipError)) throw e;
+    for (const ev of drain()) yield ev;
+    const rec = inside ? pending : undefined;
+    const which = rec ? (guessPmid(rec) ?? `#${ordinal + 1}`) : `#${ordinal + 1}`;
+    const cut = rec ? `; the record starting at line ${pendingLine} (decompressed byte ${pendingStart}) is cut off` : '';
+    yield {
+      type: 'reject', file, record: which, where: `byte ${e.compressedByte}`,
+      message: `${e.message}, after ${e.decompressedBytes} decompressed bytes${cut}; ${records} records before it were read`,
+    };
+    return;
+  }
+  if (inside) {
+    ordinal++;
+    yield {
+      type: 'reject', file, record: guessPmid(pending) ?? `#${ordinal}`, where: `line ${pendingLine}`,
+      message: `file ends inside <${inside.name}> that starts at line ${pendingLine} (truncated file?)`,
+    };
+    return;
+  }
+  if (records === 0) {
+    yield {
+      type: 'reject', file, record: '#0', where: 'line 1',
+      message: root ? `no PubMed records found (root element <${root}>)` : 'no XML element found',
+    };
+  }
+}
