@@ -1,4 +1,211 @@
+// `npm run eval -- mesh [pubmedqa.json] [--k 20] [--tune] [--corpus FILE ...] [--json]`
+// Each PubMedQA abstract is the query (question + contexts), its own PMID is excluded from the neighbours, and the
+// rest of the demo corpus (that file + the MEDLINE XML and MEDLINE text files of ../shared/data/pubmed) is the index,
+// searched with the index's full-text leg (a real LanceDB table, built in a temp folder with src/index's store).
+// Prints micro P/R/F1 and example-based F1 at the cut-off and at top-5/10/15 for lexical only, neighbours only and
+// combined. --tune picks weights and the cut-off on the first half (even ordinal) and reports the other half.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Citation } from '../../index/citation';
+import { abstractText } from '../../index/citation';
+import { readCitations } from '../../index/readers/index';
+import { IndexStore, type ArticleRow } from '../../index/store';
+import { neighbours as searchNeighbours } from '../../index/search';
+import type { ModelIdentity } from '../../inference/types';
+import { loadVocab, type MeshVocab } from '../../mesh/vocab';
+import { matcherFor, type LexicalMatch } from '../../mesh/lexical';
+import { multiLabelScores, type MultiLabelScores } from '../../mesh/metrics';
+import { DEFAULT_CUTOFF, DEFAULT_WEIGHTS, suggestMesh, type Neighbour, type SuggestOptions, type SuggestWeights } from '../../mesh/suggest';
+
+const SHARED = path.resolve(__dirname, '..', '..', 'shared', 'data', 'pubmed');
+function sharedDir(): string {
+  // dist/eval.js → ../../shared ; src/tools/eval/mesh.ts → ../../../../shared
+  for (const p of [SHARED, path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'data', 'pubmed'), path.resolve(process.cwd(), '..', 'shared', 'data', 'pubmed')]) {
+    if (fs.existsSync(p)) return p;
+  }
+  return SHARED;
+}
+
+interface Doc { pmid: string; text: string; gold: string[]; neighbours: Neighbour[]; matches: LexicalMatch[] }
+
+async function readAll(file: string): Promise<Citation[]> {
+  const out: Citation[] = [];
+  for await (const ev of readCitations(file)) if (ev.type === 'citation') out.push(ev.citation);
+  return out;
+}
+
+function citationText(c: Citation): string {
+  return `${c.title}\n${abstractText(c)}`.trim();
+}
+
+/** A temp LanceDB index of the corpus for the full-text leg (vectors are zeros: only FTS is used). */
+async function buildFtsIndex(corpus: Citation[], dir: string): Promise<IndexStore> {
+  const dim = 8;
+  const identity: ModelIdentity = { repo: 'eval:fts-only', revision: '0', manifestHash: '0', dim, pooling: 'cls', queryPrefix: false, generated: true };
+  const store = await IndexStore.open(dir, identity, { create: true });
+  const rows: ArticleRow[] = corpus.map((c) => ({
+    pmid: c.pmid, title: c.title, abstract: abstractText(c), text: citationText(c), sections: JSON.stringify(c.abstract),
+    authors: c.authors, journal: c.journal, year: c.year ?? null, doi: c.doi ?? null, pmcid: c.pmcid ?? null,
+    publication_types: c.publicationTypes, language: c.language ?? null, mesh: JSON.stringify(c.mesh),
+    has_abstract: c.abstract.length > 0, source: c.source, hash: '', n_sentences: 0, vector: new Float32Array(dim),
+  }));
+  for (let i = 0; i < rows.length; i += 500) await store.upsert(rows.slice(i, i + 500), []);
+  await store.ensureIndexes();
+  return store;
+}
+
+type Predict = (d: Doc) => { ui: string; score: number }[];
+
+function evaluate(docs: Doc[], predict: Predict, cutoff: number): Record<string, MultiLabelScores> {
+  const preds = docs.map(predict);
+  const gold = docs.map((d) => d.gold);
+  const at = (k: number) => multiLabelScores(preds.map((p) => p.slice(0, k).map((s) => s.ui)), gold);
+  return {
+    cutoff: multiLabelScores(preds.map((p) => p.filter((s) => s.score >= cutoff).map((s) => s.ui)), gold),
+    top5: at(5), top10: at(10), top15: at(15),
+  };
+}
+
+function bestCutoff(docs: Doc[], predict: Predict): { cutoff: number; MiF: number } {
+  const preds = docs.map(predict);
+  const gold = docs.map((d) => d.gold);
+  let best = { cutoff: DEFAULT_CUTOFF, MiF: -1 };
+  for (let c = 0.05; c <= 0.9; c += 0.025) {
+    const s = multiLabelScores(preds.map((p) => p.filter((x) => x.score >= c).map((x) => x.ui)), gold);
+    if (s.MiF > best.MiF) best = { cutoff: Math.round(c * 1000) / 1000, MiF: s.MiF };
+  }
+  return best;
+}
+
+function predictor(vocab: MeshVocab, opts: SuggestOptions): Predict {
+  return (d) => suggestMesh(d.text, d.neighbours, vocab, { ...opts, matches: d.matches, cutoff: 0, max: 60 }).map((s) => ({ ui: s.ui, score: s.score }));
+}
+
+const f3 = (x: number) => x.toFixed(3);
+
+function table(title: string, rows: [string, Record<string, MultiLabelScores>][], cutoffs: Record<string, number>): string {
+  const lines = [`${title}`, `  ${'part'.padEnd(11)} ${'at'.padEnd(12)}   MiP    MiR    MiF    EBF`];
+  for (const [name, r] of rows) {
+    for (const [at, s] of Object.entries(r)) {
+      const lab = at === 'cutoff' ? `cut ${cutoffs[name]!.toFixed(3)}` : at;
+      lines.push(`  ${name.padEnd(11)} ${lab.padEnd(12)} ${f3(s.MiP)}  ${f3(s.MiR)}  ${f3(s.MiF)}  ${f3(s.EBF)}`);
+    }
+  }
+  return lines.join('\n');
+}
+
 export async function run(args: string[]): Promise<void> {
-  void args;
-  throw new Error('not implemented yet');
+  const opt = (name: string): string | undefined => {
+    const i = args.indexOf(name);
+    if (i < 0) return undefined;
+    const v = args[i + 1];
+    args.splice(i, 2);
+    return v;
+  };
+  const flag = (name: string): boolean => {
+    const i = args.indexOf(name);
+    if (i >= 0) args.splice(i, 1);
+    return i >= 0;
+  };
+  const k = Number(opt('--k') ?? 20);
+  const tune = flag('--tune');
+  const json = flag('--json');
+  const extra: string[] = [];
+  for (let c = opt('--corpus'); c; c = opt('--corpus')) extra.push(c);
+  const shared = sharedDir();
+  const qaFile = path.resolve(args[0] ?? path.join(shared, 'pubmedqa-pqal-dev.json'));
+  const corpusFiles = [qaFile, ...(extra.length ? extra : [path.join(shared, 'medline16n0902.xml.gz'), path.join(shared, 'mesh-papers.medline.txt')])];
+
+  const t0 = Date.now();
+  const vocab = await loadVocab();
+  const matcher = matcherFor(vocab);
+  const queries = await readAll(qaFile);
+  if (!queries.length) throw new Error(`${qaFile}: no citations read`);
+  const corpus = new Map<string, Citation>();
+  for (const f of corpusFiles) for (const c of await readAll(f)) if (c.title || c.abstract.length) corpus.set(c.pmid, c);
+  process.stderr.write(`eval mesh: ${queries.length} queries, ${corpus.size} citations in the index (${vocab.version}); building a temp full-text index…\n`);
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'biohicl-mesh-eval-'));
+  let docs: Doc[];
+  let unmapped = 0;
+  let goldTotal = 0;
+  try {
+    const store = await buildFtsIndex([...corpus.values()], dir);
+    docs = [];
+    for (const q of queries) {
+      const text = citationText(q);
+      const r = await searchNeighbours(store, undefined, text, { k: Math.max(k, 50), excludePmids: [q.pmid], mode: 'fts' });
+      const gold = q.mesh.map((h) => {
+        goldTotal++;
+        const d = vocab.resolve(h);
+        if (!d) unmapped++;
+        return d ? d.ui : `?${h.name}`;
+      });
+      docs.push({ pmid: q.pmid, text, gold: [...new Set(gold)], neighbours: r.neighbours.map((n, i) => ({ pmid: n.pmid, rank: i, score: n.score, mesh: n.mesh })), matches: matcher.match(text) });
+    }
+    store.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  process.stderr.write(`eval mesh: neighbours and matches ready in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${unmapped} of ${goldTotal} gold headings not in the vocabulary (counted as misses)\n`);
+
+  const base: SuggestOptions = { k };
+  const parts: Record<string, SuggestOptions> = {
+    lexical: { ...base, neighbours: false },
+    neighbours: { ...base, lexical: false },
+    combined: base,
+  };
+  const out: Record<string, unknown> = { queries: docs.length, index: corpus.size, k, vocab: vocab.version };
+  if (!tune) {
+    const cut = DEFAULT_CUTOFF;
+    const rows: [string, Record<string, MultiLabelScores>][] = [];
+    const cutoffs: Record<string, number> = {};
+    for (const [name, o] of Object.entries(parts)) {
+      const c = name === 'combined' ? cut : bestCutoff(docs, predictor(vocab, o)).cutoff;
+      cutoffs[name] = c;
+      rows.push([name, evaluate(docs, predictor(vocab, o), c)]);
+    }
+    out.all = Object.fromEntries(rows);
+    out.cutoffs = cutoffs;
+    if (json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    else {
+      process.stdout.write(table(`MeSH suggestions on ${path.basename(qaFile)}: ${docs.length} queries, full-text neighbours (k=${k}) from ${corpus.size - 1} other citations`, rows, cutoffs) + '\n');
+      process.stdout.write(`  (combined uses the shipped defaults, cut-off ${cut}; lexical-only and neighbours-only use the cut-off that is best for them on this same set, which flatters them)\n`);
+    }
+    return;
+  }
+
+  // --tune: grid on half A (even positions), report on half B and on all
+  const A = docs.filter((_, i) => i % 2 === 0);
+  const B = docs.filter((_, i) => i % 2 === 1);
+  const grid: Partial<SuggestWeights>[] = [];
+  for (const lexical of [0.4, 0.55, 0.7, 0.85])
+    for (const neighbours of [0.7, 0.9, 1.0])
+      for (const rankDecay of [0.25, 0.5, 1.0])
+        for (const agree of [0, 0.25, 0.5])
+          for (const checkText of [0.6, 0.85, 1.0]) grid.push({ lexical, neighbours, rankDecay, agree, checkText });
+  let best = { w: DEFAULT_WEIGHTS as Partial<SuggestWeights>, cutoff: DEFAULT_CUTOFF, MiF: -1 };
+  for (const w of grid) {
+    const b = bestCutoff(A, predictor(vocab, { ...base, weights: w }));
+    if (b.MiF > best.MiF) best = { w, cutoff: b.cutoff, MiF: b.MiF };
+  }
+  const tunedParts: Record<string, SuggestOptions> = {
+    lexical: { ...parts.lexical, weights: best.w },
+    neighbours: { ...parts.neighbours, weights: best.w },
+    combined: { ...base, weights: best.w },
+  };
+  const cutoffs: Record<string, number> = {};
+  for (const [name, o] of Object.entries(tunedParts)) cutoffs[name] = name === 'combined' ? best.cutoff : bestCutoff(A, predictor(vocab, o)).cutoff;
+  const rowsB = Object.entries(tunedParts).map(([name, o]) => [name, evaluate(B, predictor(vocab, o), cutoffs[name]!)] as [string, Record<string, MultiLabelScores>]);
+  const rowsAll = Object.entries(tunedParts).map(([name, o]) => [name, evaluate(docs, predictor(vocab, o), cutoffs[name]!)] as [string, Record<string, MultiLabelScores>]);
+  out.tuned = { weights: { ...DEFAULT_WEIGHTS, ...best.w }, cutoff: best.cutoff, MiF_A: best.MiF, cutoffs };
+  out.halfB = Object.fromEntries(rowsB);
+  out.all = Object.fromEntries(rowsAll);
+  if (json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+  else {
+    process.stdout.write(`tuned on half A (${A.length} queries, ${grid.length} weight settings × cut-offs): ${JSON.stringify({ ...DEFAULT_WEIGHTS, ...best.w })} cut-off ${best.cutoff} (MiF on A ${f3(best.MiF)})\n`);
+    process.stdout.write(table(`held-out half B (${B.length} queries)`, rowsB, cutoffs) + '\n');
+    process.stdout.write(table(`all ${docs.length} queries (half of them were used for tuning)`, rowsAll, cutoffs) + '\n');
+  }
 }

@@ -1,0 +1,239 @@
+// Lexical matching of MeSH names and entry terms in free text.
+// Terms and text go through the same token normaliser (lower case, diacritics folded, British→American spelling,
+// plural → singular, hyphens split), so "Tumours", "tumor" and "tumour" meet; a hash of whole normalised terms plus a
+// set of their proper prefixes gives a greedy longest-match scan that is linear in the text (≤ 12 probes per token).
+import type { Descriptor, MeshVocab } from './vocab';
+
+export interface Token {
+  norm: string;   // normalised form
+  raw: string;    // as written
+  start: number;  // character offsets in the text
+  end: number;
+}
+
+export interface TermEntry {
+  ui: string;
+  term: string;          // the MeSH string it came from
+  preferred: boolean;    // the descriptor name (or its uninverted form)
+  caseSensitive: boolean;// an acronym ('AIDS', 'CT'): the text must have it in capitals
+}
+
+export interface LexicalMatch {
+  ui: string;
+  term: string;
+  preferred: boolean;
+  start: number;
+  end: number;
+  text: string;          // the span as written
+}
+
+const IRREGULAR: Record<string, string> = {
+  women: 'woman', men: 'man', children: 'child', feet: 'foot', teeth: 'tooth', mice: 'mouse', lice: 'louse',
+  geese: 'goose', criteria: 'criterion', phenomena: 'phenomenon', bacteria: 'bacterium', data: 'datum',
+  diagnoses: 'diagnosis', prognoses: 'prognosis', analyses: 'analysis', metastases: 'metastasis', theses: 'thesis',
+  hypotheses: 'hypothesis', syntheses: 'synthesis', stenoses: 'stenosis', thromboses: 'thrombosis',
+  fungi: 'fungus', nuclei: 'nucleus', bacilli: 'bacillus', stimuli: 'stimulus', foci: 'focus', emboli: 'embolus',
+  vertebrae: 'vertebra', larvae: 'larva', algae: 'alga', indices: 'index', appendices: 'appendix',
+  matrices: 'matrix', apices: 'apex', cortices: 'cortex', media: 'medium', strata: 'stratum', ova: 'ovum',
+  people: 'person', persons: 'person', leaves: 'leaf', wives: 'wife', lives: 'life', knives: 'knife',
+};
+
+const KEEP_S = /(ss|us|is|ous|sis|xis|ics|ies)$/;
+
+const normCache = new Map<string, string>();
+
+/** Normalise one token (see file comment). Exported for tests. */
+export function normToken(raw: string): string {
+  let w = normCache.get(raw);
+  if (w === undefined) {
+    w = normTokenUncached(raw);
+    if (normCache.size > 500_000) normCache.clear();
+    normCache.set(raw, w);
+  }
+  return w;
+}
+
+function normTokenUncached(raw: string): string {
+  let w = raw.toLowerCase();
+  if (/[^\x00-\x7f]/.test(w)) w = w.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/ß/g, 'ss');
+  const irr = IRREGULAR[w];
+  if (irr) w = irr;
+  else if (w.length > 3 && /[a-z]$/.test(w) && !/\d/.test(w)) {
+    if (w.endsWith('ies') && w.length > 4) w = w.slice(0, -3) + 'y';
+    else if (/(sses|xes|ches|shes|uses)$/.test(w)) w = w.slice(0, -2);
+    else if (w.endsWith('s') && !KEEP_S.test(w)) w = w.slice(0, -1);
+  }
+  if (w.length > 3 && !/\d/.test(w)) {
+    // British → American spelling; applied to both terms and text, so over-normalising only merges forms.
+    w = w.replace(/ae/g, 'e').replace(/oe/g, 'e');
+    w = w.replace(/our$/, 'or');
+    w = w.replace(/([a-z]{2})is(e|ed|ing|ation|ational|er)$/, '$1iz$2');
+    w = w.replace(/([a-z])tre$/, '$1ter');
+    w = w.replace(/([aeiou])ll(ed|ing|er)$/, '$1l$2');
+    w = w.replace(/ogue$/, 'og');
+  }
+  return w;
+}
+
+const TOKEN_RE = /[\p{L}\p{N}]+/gu;
+
+/** Tokenise text into normalised tokens with offsets. A possessive "'s" is dropped; hyphens and slashes split. */
+export function tokenize(text: string): Token[] {
+  const out: Token[] = [];
+  TOKEN_RE.lastIndex = 0;
+  for (let m = TOKEN_RE.exec(text); m; m = TOKEN_RE.exec(text)) {
+    const raw = m[0];
+    const start = m.index;
+    if ((raw === 's' || raw === 'S') && start > 0 && /['’]/.test(text[start - 1]!)) continue;
+    out.push({ norm: normToken(raw), raw, start, end: start + raw.length });
+  }
+  return out;
+}
+
+/** Common English words and vague words: single-token entry terms equal to these are not matched. */
+const STOP = new Set(`a an and are as at be been but by can could did do does for from had has have he her his how i if in
+into is it its may me might more most much must my no nor not of on once one only or our out over own same she should so
+some such than that the their them then there these they this those through to too under up very was we were what when
+where which while who whom why will with would you your all any both each few other also after before between during
+about above against again further here just now off once until use used using well via per within without whether
+however yet among across upon either neither rather thus ago already always never often sometimes
+man role time rest light play cold set lead iron sex risk form forms type types case cases group groups level levels
+change changes effect effects factor factors result results study studies method methods model models method report
+reports area areas rate rates test tests control controls function functions process processes program programs
+patient patients person people human subject subjects individual population populations family families
+life death health care service services system systems support research work needs need value values
+practice quality record records review evaluation design science information communication education
+age aged old young adult new small large high low long short early late first second third total
+male female sexes man woman child boy girl mother father parents infant newborn
+size weight height volume length mass area number numbers order base bases
+head neck arm arms leg legs hand hands foot back face eye eyes skin heart brain blood bone bones liver lung lungs
+cell cells tissue tissues body organ organs
+`.split(/\s+/).filter(Boolean).map(normToken));
+
+/** Terms whose first token is one of these are not matched on their own when they are one token long. */
+function isAcronym(term: string): boolean {
+  return /^[A-Z0-9][A-Z0-9-]{1,6}$/.test(term) && /[A-Z]/.test(term) && !/^[A-Z][a-z]/.test(term);
+}
+
+function termTokens(term: string): string[] {
+  const raw = term.replace(/['’]s\b/g, '').match(TOKEN_RE) ?? [];
+  return raw.map(normToken);
+}
+
+/** "Carcinoma, Non-Small-Cell Lung" → "Non-Small-Cell Lung Carcinoma" (MeSH inverts many names). */
+export function uninvert(term: string): string | undefined {
+  const parts = term.split(', ');
+  if (parts.length !== 2 || /[()\d]/.test(term)) return undefined;
+  return `${parts[1]} ${parts[0]}`;
+}
+
+export interface MatcherOptions {
+  /** Skip entry terms of one token shorter than this (after normalisation); acronyms are kept (case-sensitive). */
+  minSingleTokenLength?: number;
+  /** Also match the non-preferred entry terms (default true). */
+  entryTerms?: boolean;
+}
+
+export class LexicalMatcher {
+  private readonly terms = new Map<string, TermEntry[]>(); // normalised term ('tok tok') → entries
+  private readonly prefixes = new Set<string>();           // proper prefixes of normalised terms
+  private maxTokens = 1;
+  readonly termCount: number;
+
+  constructor(readonly vocab: MeshVocab, opts: MatcherOptions = {}) {
+    const minLen = opts.minSingleTokenLength ?? 3;
+    let n = 0;
+    for (const d of vocab.descriptors) {
+      n += this.addDescriptor(d, minLen, opts.entryTerms ?? true);
+    }
+    this.termCount = n;
+  }
+
+  private addDescriptor(d: Descriptor, minLen: number, entryTerms: boolean): number {
+    let n = 0;
+    const forms: [string, boolean][] = [[d.name, true]];
+    const un = uninvert(d.name);
+    if (un) forms.push([un, true]);
+    if (entryTerms) {
+      for (const t of d.terms) {
+        forms.push([t, false]);
+        const u = uninvert(t);
+        if (u) forms.push([u, false]);
+      }
+    }
+    for (const [term, preferred] of forms) {
+      if (term.length > 120) continue; // chemical systematic names: never written in prose that way
+      const caseSensitive = isAcronym(term);
+      const toks = termTokens(term);
+      if (toks.length === 0) continue;
+      if (toks.length === 1 && !caseSensitive && (toks[0]!.length < minLen || STOP.has(toks[0]!)) && !preferred) continue;
+      if (toks.length === 1 && !caseSensitive && STOP.has(toks[0]!) && preferred && toks[0]!.length < 4) continue;
+      this.add(toks, { ui: d.ui, term, preferred, caseSensitive });
+      n++;
+      // hyphenated compounds also match written as one word: "Anti-Bacterial Agents" ~ "antibacterial agents"
+      if (/[a-z]-[a-z]/i.test(term)) {
+        const joined = termTokens(term.replace(/([a-z])-([a-z])/gi, '$1$2'));
+        if (joined.join(' ') !== toks.join(' ')) this.add(joined, { ui: d.ui, term, preferred, caseSensitive });
+      }
+    }
+    return n;
+  }
+
+  private add(toks: string[], e: TermEntry): void {
+    const key = toks.join(' ');
+    let l = this.terms.get(key);
+    if (!l) this.terms.set(key, (l = []));
+    else if (l.some((x) => x.ui === e.ui && x.caseSensitive === e.caseSensitive)) return;
+    l.push(e);
+    for (let sp = key.indexOf(' '); sp > 0; sp = key.indexOf(' ', sp + 1)) this.prefixes.add(key.slice(0, sp));
+    if (toks.length > this.maxTokens) this.maxTokens = toks.length;
+  }
+
+  /** Greedy left-to-right longest match over the text's tokens. */
+  match(text: string, tokens: Token[] = tokenize(text)): LexicalMatch[] {
+    const out: LexicalMatch[] = [];
+    let i = 0;
+    while (i < tokens.length) {
+      let key = tokens[i]!.norm;
+      let best: { j: number; entries: TermEntry[] } | undefined;
+      for (let j = i; j < tokens.length && j - i < this.maxTokens; ) {
+        const entries = this.terms.get(key);
+        if (entries) {
+          const ok = entries.filter((e) => !e.caseSensitive || caseOk(e.term, tokens, i, j));
+          if (ok.length) best = { j, entries: ok };
+        }
+        if (!this.prefixes.has(key)) break;
+        j++;
+        if (j < tokens.length) key += ' ' + tokens[j]!.norm;
+      }
+      if (best) {
+        const start = tokens[i]!.start;
+        const end = tokens[best.j]!.end;
+        for (const e of best.entries) {
+          out.push({ ui: e.ui, term: e.term, preferred: e.preferred, start, end, text: text.slice(start, end) });
+        }
+        i = best.j + 1;
+      } else {
+        i++;
+      }
+    }
+    return out;
+  }
+}
+
+function caseOk(term: string, tokens: Token[], i: number, j: number): boolean {
+  // written exactly as the acronym is (capitals, no plural folding: 'AIDS' is not 'AID')
+  const raw = term.match(/[\p{L}\p{N}]+/gu) ?? [];
+  if (raw.length !== j - i + 1) return false;
+  for (let k = i; k <= j; k++) if (tokens[k]!.raw !== raw[k - i]) return false;
+  return true;
+}
+
+const matcherCache = new WeakMap<MeshVocab, LexicalMatcher>();
+
+/** The default matcher of a vocabulary (built once, ~1 s for MeSH's ~160k names and entry terms). */
+export function matcherFor(vocab: MeshVocab): LexicalMatcher {
+  let m = matcherCache.get(vocab);
+  if (!m) matcherCache.set(vocab, (m = new LexicalMatcher(vocab)));
+  return m;
+}

@@ -1,0 +1,225 @@
+// MeSH suggestions for a paragraph: lexical matches of names and entry terms, votes of the nearest indexed
+// citations' headings, and check-tag cues, combined into one ranked list with a score in [0,1].
+// The neighbours are input data (from any search leg), so this module needs no index and no model.
+import type { MeshHeading } from '../index/citation';
+import { CHECK_TAGS, checkTagCues, isCheckTag } from './checktags';
+import { matcherFor, type LexicalMatcher, type LexicalMatch } from './lexical';
+import { meshBrowserUrl, type MeshVocab } from './vocab';
+
+/** One neighbour citation as a search returns it (`neighbours()` of src/index/search). */
+export interface Neighbour {
+  pmid: string;
+  rank: number;          // 0-based (1-based ranks are accepted too: only the order matters)
+  score?: number;        // similarity or search score, unused unless weighting = 'score'
+  mesh: MeshHeading[];   // UI optional: names are mapped through the vocabulary
+}
+
+export interface Span { start: number; end: number; text: string; term?: string }
+
+export interface Suggestion {
+  ui: string;
+  name: string;
+  score: number;                 // [0,1]
+  group: 'topic' | 'checktag';
+  evidence: {
+    spans: Span[];               // where the text names it (lexical) or cues it (check tags)
+    pmids: string[];             // neighbours that carry it, best first
+    lexical: number;             // part scores in [0,1]
+    neighbours: number;
+  };
+  breadcrumbs: string[];         // 'Diseases › Infections › … › COVID-19', one per tree position
+  entryTerms: string[];
+  url: string;                   // MeSH Browser record
+  collapsed?: string[];          // names of the siblings this parent stands for (collapseSiblings)
+}
+
+export interface SuggestWeights {
+  lexical: number;        // weight of the lexical score in the noisy-or
+  neighbours: number;     // weight of the neighbour vote
+  agree: number;          // bonus when both legs agree
+  minorVote: number;      // weight of a non-major heading's vote (a major one counts 1)
+  rankDecay: number;      // neighbour weight = 1 / (1 + rank)^rankDecay
+  checkText: number;      // weight of text cues for check tags
+  checkNeighbours: number;// weight of neighbour votes for check tags
+}
+
+export const DEFAULT_WEIGHTS: SuggestWeights = {
+  lexical: 0.55,
+  neighbours: 0.9,
+  agree: 0.25,
+  minorVote: 0.75,
+  rankDecay: 0.5,
+  checkText: 0.85,
+  checkNeighbours: 0.9,
+};
+
+export interface SuggestOptions {
+  k?: number;                    // use only the first k neighbours (default: all given)
+  cutoff?: number;               // minimum score (default DEFAULT_CUTOFF)
+  max?: number;                  // at most this many suggestions (default 40)
+  lexical?: boolean;             // default true
+  neighbours?: boolean;          // default true
+  checkTags?: boolean;           // suggest check tags at all (default true)
+  checkTagCues?: boolean;        // read check-tag cues from the text (default: same as `lexical`)
+  collapseSiblings?: boolean;    // ≥ 3 suggested siblings → their parent (default false)
+  weights?: Partial<SuggestWeights>;
+  matcher?: LexicalMatcher;      // default: matcherFor(vocab)
+  matches?: LexicalMatch[];      // precomputed matcher.match(text) (the text changed elsewhere: reuse them)
+}
+
+export const DEFAULT_CUTOFF = 0.3;
+
+interface Cand {
+  ui: string;
+  lexical: number;
+  vote: number;
+  spans: Span[];
+  pmids: string[];
+  check: boolean;
+}
+
+/** Lexical score of a descriptor from its matches: a name match counts more than an entry term, repeats add. */
+function lexicalScore(ms: LexicalMatch[], textLength: number): number {
+  const pref = ms.some((m) => m.preferred);
+  let s = pref ? 0.6 : 0.5;
+  s += Math.min(0.3, 0.12 * (ms.length - 1));
+  if (ms[0]!.start < Math.min(250, textLength / 4)) s += 0.1; // named early (title, first sentence)
+  return Math.min(1, s);
+}
+
+export function suggestMesh(text: string, neighbours: Neighbour[], vocab: MeshVocab, opts: SuggestOptions = {}): Suggestion[] {
+  const w = { ...DEFAULT_WEIGHTS, ...(opts.weights ?? {}) };
+  const cands = new Map<string, Cand>();
+  const cand = (ui: string): Cand => {
+    let c = cands.get(ui);
+    if (!c) {
+      const d = vocab.get(ui)!;
+      cands.set(ui, (c = { ui, lexical: 0, vote: 0, spans: [], pmids: [], check: isCheckTag(d.name) }));
+    }
+    return c;
+  };
+
+  // lexical
+  if (opts.lexical !== false) {
+    const matches = opts.matches ?? (opts.matcher ?? matcherFor(vocab)).match(text);
+    const byUi = new Map<string, LexicalMatch[]>();
+    for (const m of matches) {
+      let l = byUi.get(m.ui);
+      if (!l) byUi.set(m.ui, (l = []));
+      l.push(m);
+    }
+    for (const [ui, ms] of byUi) {
+      const c = cand(ui);
+      if (c.check) continue; // check tags are scored from cues below
+      c.lexical = lexicalScore(ms, text.length);
+      c.spans = ms.slice(0, 5).map((m) => ({ start: m.start, end: m.end, text: m.text, term: m.term }));
+    }
+  }
+
+  // neighbour votes
+  if (opts.neighbours !== false && neighbours.length) {
+    const ns = [...neighbours].sort((a, b) => a.rank - b.rank).slice(0, opts.k ?? neighbours.length);
+    let total = 0;
+    const votes = new Map<string, { v: number; pmids: string[] }>();
+    ns.forEach((n, i) => {
+      const wt = 1 / Math.pow(1 + i, w.rankDecay);
+      total += wt;
+      const seen = new Set<string>();
+      for (const h of n.mesh) {
+        const d = vocab.resolve(h);
+        if (!d || seen.has(d.ui)) continue;
+        seen.add(d.ui);
+        let e = votes.get(d.ui);
+        if (!e) votes.set(d.ui, (e = { v: 0, pmids: [] }));
+        e.v += wt * (h.major ? 1 : w.minorVote);
+        e.pmids.push(n.pmid);
+      }
+    });
+    for (const [ui, e] of votes) {
+      const c = cand(ui);
+      c.vote = Math.min(1, e.v / total);
+      c.pmids = e.pmids;
+    }
+  }
+
+  // check-tag cues
+  if (opts.checkTags !== false && (opts.checkTagCues ?? opts.lexical !== false)) {
+    const cues = checkTagCues(text);
+    for (const name of CHECK_TAGS) {
+      const cue = cues.get(name);
+      if (!cue) continue;
+      const d = vocab.findByName(name);
+      if (!d) continue;
+      const c = cand(d.ui);
+      c.lexical = cue.score;
+      c.spans = cue.spans;
+    }
+  }
+
+  const cutoff = opts.cutoff ?? DEFAULT_CUTOFF;
+  const out: Suggestion[] = [];
+  for (const c of cands.values()) {
+    let score: number;
+    if (c.check) {
+      if (opts.checkTags === false) continue;
+      score = 1 - (1 - w.checkText * c.lexical) * (1 - w.checkNeighbours * c.vote);
+    } else {
+      score = 1 - (1 - w.lexical * c.lexical) * (1 - w.neighbours * c.vote);
+      if (c.lexical > 0 && c.vote > 0) score += w.agree * Math.min(c.lexical, 2 * c.vote) * (1 - score);
+    }
+    score = Math.max(0, Math.min(1, score));
+    if (score < cutoff) continue;
+    out.push(toSuggestion(vocab, c, score));
+  }
+  out.sort((a, b) => b.score - a.score || a.name.localeCompare(b.name));
+  const res = opts.collapseSiblings ? collapseSiblings(out, vocab) : out;
+  return res.slice(0, opts.max ?? 40);
+}
+
+function toSuggestion(vocab: MeshVocab, c: Cand, score: number): Suggestion {
+  const d = vocab.get(c.ui)!;
+  return {
+    ui: d.ui,
+    name: d.name,
+    score,
+    group: c.check ? 'checktag' : 'topic',
+    evidence: { spans: c.spans, pmids: c.pmids, lexical: c.lexical, neighbours: c.vote },
+    breadcrumbs: vocab.breadcrumbStrings(d.ui),
+    entryTerms: d.terms,
+    url: meshBrowserUrl(d.ui),
+  };
+}
+
+/** Replace three or more suggested siblings (topics sharing a parent) by that parent, scored as their best. */
+export function collapseSiblings(list: Suggestion[], vocab: MeshVocab, min = 3): Suggestion[] {
+  const byParent = new Map<string, Suggestion[]>();
+  for (const s of list) {
+    if (s.group !== 'topic') continue;
+    for (const p of vocab.parents(s.ui)) {
+      let l = byParent.get(p.ui);
+      if (!l) byParent.set(p.ui, (l = []));
+      l.push(s);
+    }
+  }
+  const gone = new Set<string>();
+  const added: Suggestion[] = [];
+  const groups = [...byParent].filter(([, l]) => l.length >= min).sort((a, b) => b[1].length - a[1].length);
+  for (const [pui, l] of groups) {
+    const kids = l.filter((s) => !gone.has(s.ui));
+    if (kids.length < min) continue;
+    for (const s of kids) gone.add(s.ui);
+    const existing = list.find((s) => s.ui === pui) ?? added.find((s) => s.ui === pui);
+    const best = Math.max(...kids.map((s) => s.score));
+    const merged: Suggestion = existing ?? toSuggestion(vocab, { ui: pui, lexical: 0, vote: 0, spans: [], pmids: [], check: false }, best);
+    merged.score = Math.max(merged.score, best);
+    merged.collapsed = [...(merged.collapsed ?? []), ...kids.map((s) => s.name)];
+    merged.evidence = {
+      spans: [...merged.evidence.spans, ...kids.flatMap((s) => s.evidence.spans)].slice(0, 10),
+      pmids: [...new Set([...merged.evidence.pmids, ...kids.flatMap((s) => s.evidence.pmids)])],
+      lexical: Math.max(merged.evidence.lexical, ...kids.map((s) => s.evidence.lexical)),
+      neighbours: Math.max(merged.evidence.neighbours, ...kids.map((s) => s.evidence.neighbours)),
+    };
+    if (!existing) added.push(merged);
+  }
+  return [...list.filter((s) => !gone.has(s.ui)), ...added].sort((a, b) => b.score - a.score || a.name.localeCompare(b.name));
+}
