@@ -14,6 +14,7 @@ export interface BackendReport {
   threads: number;
   modelFile: string;           // absolute path of the .onnx file in use
   precision: Exclude<Precision, 'auto'>;
+  notes?: string[];            // informational (e.g. 'auto' found no GPU provider; a precision file was missing)
 }
 
 /** The identity of the model that made a set of vectors (recorded in an index, checked on open). */

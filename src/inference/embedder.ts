@@ -1,0 +1,126 @@
+// In-process embedder (runs inside the inference worker, or in-process for tools): tokenise, bucket by length,
+// run onnxruntime, CLS-pool, L2-normalise. The bge query prefix is added to queries when the setting is on.
+import type { BackendReport, Device, EmbedProgress, Embedder, ModelIdentity, Precision, TextKind } from './types';
+import { createSession, runBatch, releaseSession, type Backend } from './backend';
+import { WordPieceTokenizer } from './tokenizer';
+import { manifestHash, readManifest } from './manifest';
+
+export const BGE_QUERY_PREFIX = 'Represent this sentence for searching relevant passages: ';
+
+export interface LocalEmbedderOptions {
+  device?: Device;
+  precision?: Precision;
+  threads?: number;
+  /** Prefix queries (kind 'query') with the bge instruction. Default false. */
+  queryPrefix?: boolean;
+  /** Upper bound on padded tokens (batch × longest) per session run. Default 4096. */
+  maxBatchTokens?: number;
+  /** Upper bound on texts per session run. Default 32. */
+  maxBatchItems?: number;
+}
+
+/** Read the model identity from a model folder's manifest (no onnxruntime needed). */
+export function modelIdentity(modelDir: string, queryPrefix: boolean): ModelIdentity {
+  const m = readManifest(modelDir);
+  return {
+    repo: m.source.repo,
+    revision: m.source.revision,
+    manifestHash: manifestHash(modelDir),
+    dim: m.dim,
+    pooling: m.pooling ?? 'cls',
+    queryPrefix,
+    generated: !!m.source.generated,
+  };
+}
+
+/**
+ * Group sequence indices into batches: sorted by length so that each batch pads little, each batch holding at most
+ * `maxItems` texts and `maxTokens` padded tokens (a single text longer than maxTokens forms its own batch).
+ */
+export function planBatches(lengths: readonly number[], maxTokens: number, maxItems: number): number[][] {
+  const order = lengths.map((_, i) => i).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
+  const batches: number[][] = [];
+  let cur: number[] = [];
+  for (const i of order) {
+    const len = lengths[i]!; // ascending, so this is the batch's longest
+    if (cur.length && (cur.length + 1 > maxItems || (cur.length + 1) * len > maxTokens)) {
+      batches.push(cur);
+      cur = [];
+    }
+    cur.push(i);
+  }
+  if (cur.length) batches.push(cur);
+  return batches;
+}
+
+export class LocalEmbedder implements Embedder {
+  private disposed = false;
+
+  private constructor(
+    private readonly backend: Backend,
+    readonly tokenizer: WordPieceTokenizer,
+    readonly identity: ModelIdentity,
+    private readonly opts: Required<Pick<LocalEmbedderOptions, 'queryPrefix' | 'maxBatchTokens' | 'maxBatchItems'>>,
+  ) {}
+
+  get report(): BackendReport {
+    return this.backend.report;
+  }
+
+  static async load(modelDir: string, opts: LocalEmbedderOptions = {}): Promise<LocalEmbedder> {
+    const queryPrefix = opts.queryPrefix ?? false;
+    const identity = modelIdentity(modelDir, queryPrefix);
+    const tokenizer = WordPieceTokenizer.load(modelDir);
+    const backend = await createSession(modelDir, { device: opts.device ?? 'auto', precision: opts.precision ?? 'auto', threads: opts.threads });
+    return new LocalEmbedder(backend, tokenizer, identity, {
+      queryPrefix,
+      maxBatchTokens: opts.maxBatchTokens ?? 4096,
+      maxBatchItems: opts.maxBatchItems ?? 32,
+    });
+  }
+
+  /** The text actually tokenised for `kind` (with the query prefix when on). */
+  prepare(text: string, kind: TextKind): string {
+    return kind === 'query' && this.opts.queryPrefix ? BGE_QUERY_PREFIX + text : text;
+  }
+
+  async embed(
+    texts: string[],
+    kind: TextKind,
+    onProgress?: (p: EmbedProgress) => void,
+    shouldStop?: () => boolean,
+  ): Promise<Float32Array[]> {
+    if (this.disposed) throw new Error('embedder is disposed');
+    if (!Array.isArray(texts) || texts.some((t) => typeof t !== 'string')) throw new Error('embed: texts must be an array of strings');
+    if (kind !== 'query' && kind !== 'passage') throw new Error(`embed: kind must be 'query' or 'passage', got ${JSON.stringify(kind)}`);
+    const seqs = texts.map((t) => this.tokenizer.encode(this.prepare(t, kind)));
+    const out: Float32Array[] = new Array(texts.length);
+    const batches = planBatches(seqs.map((s) => s.length), this.opts.maxBatchTokens, this.opts.maxBatchItems);
+    let done = 0;
+    let tokens = 0;
+    for (const idx of batches) {
+      if (shouldStop?.()) throw new Error('embed: stopped');
+      const b = this.tokenizer.pad(idx.map((i) => seqs[i]!));
+      const h = await runBatch(this.backend.session, b);
+      const [, seq, dim] = h.dims;
+      for (let k = 0; k < idx.length; k++) {
+        const v = h.data.slice(k * seq * dim, k * seq * dim + dim); // [CLS] is position 0
+        let n = 0;
+        for (let j = 0; j < dim; j++) n += v[j]! * v[j]!;
+        n = Math.sqrt(n) || 1;
+        for (let j = 0; j < dim; j++) v[j] = v[j]! / n;
+        out[idx[k]!] = v;
+      }
+      done += idx.length;
+      tokens += b.tokens;
+      onProgress?.({ done, total: texts.length, tokens });
+    }
+    return out;
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await releaseSession(this.backend.session);
+  }
+}
