@@ -101,7 +101,9 @@ export async function ftsLeg(store: IndexStore, table: 'articles' | 'sentences',
   let q = t.query().fullTextSearch(qt, { columns: ['text'] }).select([...cols, '_score']).limit(limit);
   if (where) q = q.where(where);
   const rows = await q.toArray();
-  return rows.map((r: Record<string, unknown>) => ({ pmid: String(r.pmid), score: Number(r._score), row: r }));
+  // BM25 ties come back in no fixed order: break them by PMID so that every mode ranks alike.
+  return rows.map((r: Record<string, unknown>) => ({ pmid: String(r.pmid), score: Number(r._score), row: r }))
+    .sort((a: LegHit, b: LegHit) => b.score - a.score || (a.pmid < b.pmid ? -1 : a.pmid > b.pmid ? 1 : 0));
 }
 
 /** Reciprocal-rank fusion: Σ w / (k + rank). Ties keep the order of first appearance. */
@@ -145,7 +147,7 @@ export async function search(store: IndexStore, embedder: Embedder | undefined, 
   const cols = [...INFO_COLS];
   const [dense, fts] = await Promise.all([
     qvec ? (async () => { const t = performance.now(); const r = await denseLeg(store, ARTICLES, qvec!, mode === 'dense' ? k : cand, where, cols); ms.dense = performance.now() - t; return r; })() : Promise.resolve([] as LegHit[]),
-    mode !== 'dense' ? (async () => { const t = performance.now(); const r = await ftsLeg(store, ARTICLES, text, mode === 'fts' ? k : cand, where, cols); ms.fts = performance.now() - t; return r; })() : Promise.resolve([] as LegHit[]),
+    mode !== 'dense' ? (async () => { const t = performance.now(); const r = await ftsLeg(store, ARTICLES, text, cand, where, cols); ms.fts = performance.now() - t; return r; })() : Promise.resolve([] as LegHit[]),
   ]);
 
   const rows = new Map<string, Record<string, unknown>>();
