@@ -2,7 +2,7 @@
 //
 // The extension is never packaged from the development folder. A clean staging folder (.cache/package/<target>/)
 // gets: a production esbuild of dist/ (no source maps), package.json without scripts/devDependencies, media/,
-// the model registry + tokenizer, the shipped data, and a node_modules holding only what the shipped bundles
+// the model registry + tokenizer, the shipped data, and dist/node_modules holding only what the shipped bundles
 // require at run time, for that one platform (other platforms' onnxruntime binaries pruned, the matching LanceDB
 // native package added, fetched with `npm pack` when it is not installed here). Then `vsce package --target
 // --no-dependencies` runs there with the allow-list .vscodeignore, and the size budget is printed.
@@ -168,7 +168,7 @@ export function lancedbNative(target, { fetch = true } = {}) {
   const work = path.dirname(cached);
   fs.rmSync(work, { recursive: true, force: true });
   fs.mkdirSync(work, { recursive: true });
-  console.log(`fetching ${spec.package}@${version} with npm pack (not installed here; can be ~50-60 MB)…`);
+  console.error(`fetching ${spec.package}@${version} with npm pack (not installed here; can be ~50-60 MB)…`);
   const t0 = Date.now();
   let tgz;
   try {
@@ -184,16 +184,21 @@ export function lancedbNative(target, { fetch = true } = {}) {
   if (!fs.existsSync(path.join(cached, spec.file))) {
     throw new PackagingError(`${target}: ${spec.package}@${version} was fetched but holds no ${spec.file}.`);
   }
-  console.log(`  fetched in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  console.error(`  fetched in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   return { dir: cached, source: 'npm pack (now cached in .cache/npm-natives)' };
 }
 
-/** Node modules of the closure into <stage>/node_modules, pruned for the target. */
-function stageNodeModules(stage, target, closure) {
+/**
+ * The closure into <stage>/dist/node_modules, pruned for the target. Not <stage>/node_modules: with
+ * --no-dependencies vsce never packs a top-level node_modules (its glob ignores it); Node finds dist/node_modules
+ * first from dist/*.js anyway (Continue ships out/node_modules the same way).
+ */
+function stageNodeModules(stage, target, closure, fetch) {
   const t = TARGETS[target];
+  const nm = path.join(stage, 'dist');
   const ortBin = `bin/napi-v6/${t.ort.dir}`;
   for (const [dir, name] of closure) {
-    const dst = path.join(stage, path.relative(ROOT, dir));
+    const dst = path.join(nm, path.relative(ROOT, dir));
     placeTree(dir, dst, {
       filter: (p, e) => {
         const r = path.relative(dir, p).split(path.sep).join('/');
@@ -209,14 +214,17 @@ function stageNodeModules(stage, target, closure) {
       },
     });
   }
-  const ortDir = path.join(stage, 'node_modules', 'onnxruntime-node', ...ortBin.split('/'));
+  const ortDir = path.join(nm, 'node_modules', 'onnxruntime-node', ...ortBin.split('/'));
   for (const f of t.ort.files) {
     if (!fs.existsSync(path.join(ortDir, f))) {
       throw new PackagingError(`${target}: onnxruntime-node has no ${ortBin}/${f} in node_modules; the table (scripts/targets.json) and the installed onnxruntime-node disagree.`);
     }
   }
-  const native = lancedbNative(target);
-  placeTree(native.dir, path.join(stage, 'node_modules', ...t.lancedb.package.split('/')), {
+  const native = lancedbNative(target, { fetch });
+  if (!native) {
+    throw new PackagingError(`${target}: ${t.lancedb.package} is not available locally (not installed, not in .cache/npm-natives) and --offline forbids npm pack; no VSIX built.`);
+  }
+  placeTree(native.dir, path.join(nm, 'node_modules', ...t.lancedb.package.split('/')), {
     filter: (_p, e) => e.isDirectory() || !/\.md$/i.test(e.name),
   });
   return native;
@@ -237,6 +245,8 @@ function stagePackageJson(stage, target, closureRoots) {
   const t = TARGETS[target];
   deps[t.lancedb.package] = readJson(path.join(ROOT, 'node_modules', '@lancedb', 'lancedb', 'package.json')).version;
   pkg.dependencies = deps;
+  // VS Code ≥ 1.74 infers activation from `contributes`; vsce still wants the key when `main` is set.
+  pkg.activationEvents ??= [];
   fs.writeFileSync(path.join(stage, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
   return pkg;
 }
@@ -309,7 +319,7 @@ export function vsixPath(target) {
  * Build (or, with reuse, keep an identical earlier) VSIX for one target.
  * @returns {Promise<{target: string, vsix: string, reused: boolean, hash: string, seconds: number, lancedbSource: string, sizes: ReturnType<typeof sizeBudget>}>}
  */
-export async function buildVsix(target, { reuse = false, quiet = false } = {}) {
+export async function buildVsix(target, { reuse = false, quiet = false, fetch = true } = {}) {
   const t = TARGETS[target];
   if (!t) throw new PackagingError(`Unknown target "${target}". Targets: ${Object.keys(TARGETS).join(', ')}.`);
   if (t.unsupported) throw new PackagingError(`${target}: no VSIX built. ${t.unsupported}`);
@@ -326,7 +336,7 @@ export async function buildVsix(target, { reuse = false, quiet = false } = {}) {
   // 2. node_modules: what the shipped bundles require, for this platform only.
   const roots = runtimeRoots(path.join(stage, 'dist'));
   const closure = runtimeClosure(roots);
-  const native = stageNodeModules(stage, target, closure);
+  const native = stageNodeModules(stage, target, closure, fetch);
   // 3. the rest of the product.
   stagePackageJson(stage, target, roots);
   for (const [p, required] of CONTENT) {
@@ -370,7 +380,13 @@ async function main(argv) {
     return argv[i].includes('=') ? argv[i].slice(n.length + 1) : argv[i + 1];
   };
   if (flag('--help') || flag('-h')) {
-    console.log('usage: npm run package -- --target <t> [--reuse] [--json] | --all\n  targets: ' + Object.keys(TARGETS).join(', '));
+    console.log([
+      'usage: npm run package -- --target <t> [--reuse] [--offline] [--json]   (or --all instead of --target)',
+      '  --reuse    keep dist-vsix/<name>-<t>-<version>.vsix when its staged inputs are byte-identical',
+      '  --offline  never npm pack a missing LanceDB native package (fail instead)',
+      '  --json     print only a JSON result line (for tests and scripts)',
+      `  targets: ${Object.keys(TARGETS).join(', ')}`,
+    ].join('\n'));
     return 0;
   }
   const targets = flag('--all') ? Object.keys(TARGETS) : [value('--target') ?? `${process.platform}-${process.arch}`];
@@ -378,7 +394,7 @@ async function main(argv) {
   let failed = 0;
   for (const target of targets) {
     try {
-      results.push(await buildVsix(target, { reuse: flag('--reuse'), quiet: flag('--json') }));
+      results.push(await buildVsix(target, { reuse: flag('--reuse'), quiet: flag('--json'), fetch: !flag('--offline') }));
     } catch (e) {
       if (!(e instanceof PackagingError)) throw e;
       failed++;
