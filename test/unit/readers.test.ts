@@ -251,6 +251,50 @@ test('bad input: .nbib record without PMID and with bad UTF-8 are rejected, neig
   assert.match(b.rejects[0]!.message, /line 6/);
 });
 
+test('PubmedBookArticle (GeneReviews chapter): chapter title, chapter authors, book year', async () => {
+  const { cites, rejects } = await collect(join(FIX, 'readers/book.xml'));
+  assert.deepEqual(rejects, []);
+  assert.equal(cites.length, 1);
+  const c = cites[0]!;
+  assert.equal(c.pmid, '20301295');
+  assert.equal(c.title, 'Alpha-Thalassemia');
+  assert.deepEqual(c.authors, ['Tamary H']);
+  assert.equal(c.journal, 'GeneReviews®');
+  assert.equal(c.year, 1993);
+  assert.deepEqual(c.publicationTypes, ['Review']);
+  assert.deepEqual(c.abstract.map((s) => s.label), ['CLINICAL CHARACTERISTICS', 'DIAGNOSIS/TESTING']);
+});
+
+test('edge shapes: empty PubmedArticleSet, a non-PubMed XML root, BOM + CRLF MEDLINE text, progress', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'readers-'));
+  try {
+    const empty = join(dir, 'empty.xml');
+    await writeFile(empty, '<?xml version="1.0"?>\n<PubmedArticleSet>\n</PubmedArticleSet>\n');
+    const e = await collect(empty);
+    assert.deepEqual([e.cites.length, e.rejects.length], [0, 0]);
+    const other = await collect(join(SHARED, '../mesh/desc2006-sample.xml'));
+    assert.equal(other.cites.length, 0);
+    assert.equal(other.rejects.length, 1);
+    assert.match(other.rejects[0]!.message, /no PubMed records found \(root element <DescriptorRecordSet>\)/);
+
+    const crlf = join(dir, 'win.nbib');
+    await writeFile(crlf, '\uFEFFPMID- 111\r\nTI  - Windows line\r\n      ends.\r\nDP  - 2001\r\n\r\nPMID- 222\r\nTI  - Second.\r\n');
+    const w = await collect(crlf);
+    assert.deepEqual(w.rejects, []);
+    assert.deepEqual(w.cites.map((c) => [c.pmid, c.title]), [['111', 'Windows line ends.'], ['222', 'Second.']]);
+
+    const file = join(SHARED, 'medline16n0902.xml.gz');
+    const seen: [number, number][] = [];
+    for await (const _ of readCitations(file, { onProgress: (r, t) => seen.push([r, t]) })) void _;
+    const size = (await import('node:fs')).statSync(file).size;
+    assert.ok(seen.length > 1);
+    assert.deepEqual(seen[seen.length - 1], [size, size]);
+    assert.ok(seen.every(([r], i) => i === 0 || r >= seen[i - 1]![0]), 'monotonic');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('unknown format and unreadable files give one reject naming the file', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'readers-'));
   try {

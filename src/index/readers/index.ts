@@ -22,6 +22,11 @@ export interface ReadOptions {
   signal?: AbortSignal;
   /** Force a format instead of detecting it. */
   format?: InputFormat;
+  /**
+   * Progress through the file: bytes of the file read so far (compressed bytes for .gz) and its size. Called per
+   * chunk (~256 KiB) by the streaming readers, and once at the end by the whole-file readers.
+   */
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
 }
 
 /** Which reader a file needs; throws an Error naming the file when no format fits. */
@@ -55,13 +60,21 @@ export async function* readCitations(file: string, opts: ReadOptions = {}): Asyn
     yield { type: 'reject', file, record: '#0', where: 'byte 0', message: (e as Error).message };
     return;
   }
-  const o = { signal: opts.signal };
+  const o = { signal: opts.signal, onProgress: opts.onProgress };
   switch (format) {
     case 'pubmed-xml': yield* readPubmedXml(file, o); break;
     case 'medline': yield* readMedlineText(file, o); break;
-    case 'csl-json': yield* readCslJson(file, o); break;
-    case 'bibtex': yield* readBibtex(file, o); break;
-    case 'pubmedqa': yield* readPubmedQa(file, o); break;
+    case 'csl-json': yield* wholeFile(file, readCslJson(file, o), opts.onProgress); break;
+    case 'bibtex': yield* wholeFile(file, readBibtex(file, o), opts.onProgress); break;
+    case 'pubmedqa': yield* wholeFile(file, readPubmedQa(file, o), opts.onProgress); break;
+  }
+}
+
+async function* wholeFile(file: string, events: AsyncGenerator<ReaderEvent>, onProgress?: (r: number, t: number) => void) {
+  yield* events;
+  if (onProgress) {
+    const size = (await stat(file)).size;
+    onProgress(size, size);
   }
 }
 

@@ -12,7 +12,7 @@ interface Line {
 }
 
 /** Lines of a file as raw bytes, decoded strictly one by one. A GzipError is rethrown after the last good line. */
-async function* linesOf(file: string, signal?: AbortSignal): AsyncGenerator<Line> {
+async function* linesOf(file: string, signal?: AbortSignal, onProgress?: (read: number, total: number) => void): AsyncGenerator<Line> {
   let rest: Buffer = Buffer.alloc(0);
   let restStart = 0;
   let no = 0;
@@ -20,10 +20,11 @@ async function* linesOf(file: string, signal?: AbortSignal): AsyncGenerator<Line
     no++;
     let end = b.length;
     if (end > 0 && b[end - 1] === 0x0d) end--;
-    const d = decodeUtf8(b.subarray(0, end));
+    const start0 = no === 1 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0; // UTF-8 BOM
+    const d = decodeUtf8(b.subarray(start0, end));
     return 'text' in d ? { text: d.text, no, byte: start } : { text: undefined, badByte: start + d.badByte, no, byte: start };
   };
-  for await (const chunk of readBytes(file, signal)) {
+  for await (const chunk of readBytes(file, signal, onProgress)) {
     const buf = rest.length ? Buffer.concat([rest, chunk]) : chunk;
     let i = 0;
     for (;;) {
@@ -107,7 +108,10 @@ function toCitation(r: Rec, source: string): Citation {
   return c;
 }
 
-export async function* readMedlineText(file: string, opts: { signal?: AbortSignal } = {}): AsyncGenerator<ReaderEvent> {
+export async function* readMedlineText(
+  file: string,
+  opts: { signal?: AbortSignal; onProgress?: (bytesRead: number, totalBytes: number) => void } = {},
+): AsyncGenerator<ReaderEvent> {
   let rec: Rec | undefined;
   let ordinal = 0;
 
@@ -137,7 +141,7 @@ export async function* readMedlineText(file: string, opts: { signal?: AbortSigna
   }
 
   try {
-    for await (const l of linesOf(file, opts.signal)) {
+    for await (const l of linesOf(file, opts.signal, opts.onProgress)) {
       if (l.text === undefined) {
         rec ??= { tags: [], line: l.no, byte: l.byte };
         rec.bad ??= { line: l.no, byte: l.badByte!, message: `invalid UTF-8 at byte ${l.badByte}, line ${l.no}` };

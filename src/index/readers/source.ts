@@ -1,7 +1,7 @@
 // Byte-level input for the streaming readers: plain or gzip files, read chunk by chunk (constant memory),
 // with the helpers every reader shares (UTF-8 validation that names the bad byte, line counting, years).
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 
@@ -35,8 +35,13 @@ export async function isGzipFile(file: string): Promise<boolean> {
  * Raw (decompressed) bytes of a file, chunk by chunk. A truncated or corrupt gzip stream yields every byte zlib
  * could recover, then throws a GzipError naming the compressed byte offset.
  */
-export async function* readBytes(file: string, signal?: AbortSignal): AsyncGenerator<Buffer> {
+export async function* readBytes(
+  file: string,
+  signal?: AbortSignal,
+  onProgress?: (bytesRead: number, totalBytes: number) => void,
+): AsyncGenerator<Buffer> {
   const gz = await isGzipFile(file);
+  const total = onProgress ? (await stat(file)).size : 0;
   const raw = createReadStream(file, { highWaterMark: 256 * 1024 });
   let stream: Readable = raw;
   const gunzip = gz ? createGunzip() : undefined;
@@ -50,6 +55,7 @@ export async function* readBytes(file: string, signal?: AbortSignal): AsyncGener
       signal?.throwIfAborted();
       const b = chunk as Buffer;
       delivered += b.length;
+      onProgress?.(raw.bytesRead, total);
       yield b;
     }
   } catch (e) {

@@ -278,7 +278,12 @@ function guessPmid(b: Buffer): string | undefined {
 
 export interface XmlReadOptions {
   signal?: AbortSignal;
+  /** Called as the file is read: bytes of the file (compressed, for .gz) read so far, and the file size. */
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
 }
+
+/** A record that grows past this without closing is rejected (and skipped) instead of buffered further. */
+export const MAX_RECORD_BYTES = 32 * 2 ** 20;
 
 /** Stream the citations (and deletions, and rejects) of a PubMed XML file. */
 export async function* readPubmedXml(file: string, opts: XmlReadOptions = {}): AsyncGenerator<ReaderEvent> {
@@ -377,6 +382,18 @@ export async function* readPubmedXml(file: string, opts: XmlReadOptions = {}): A
         scanFrom = 1;
         continue;
       }
+      if (pending.length > MAX_RECORD_BYTES) {
+        ordinal++;
+        records++;
+        yield {
+          type: 'reject', file, record: guessPmid(pending) ?? `#${ordinal}`, where: `line ${pendingLine}`,
+          message: `<${inside.name}> starting at line ${pendingLine} is longer than ${MAX_RECORD_BYTES / 2 ** 20} MB without closing; skipped to the next record`,
+        };
+        consume(pending.length - KEEP_TAIL);
+        inside = undefined;
+        scanFrom = 0;
+        return;
+      }
       scanFrom = Math.max(1, pending.length - KEEP_TAIL);
       return;
     }
@@ -384,7 +401,7 @@ export async function* readPubmedXml(file: string, opts: XmlReadOptions = {}): A
 
   let root: string | undefined;
   try {
-    for await (const chunk of readBytes(file, opts.signal)) {
+    for await (const chunk of readBytes(file, opts.signal, opts.onProgress)) {
       pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
       if (root === undefined) {
         const m = /<([A-Za-z_][\w.-]*)/.exec(pending.subarray(0, 64 * 1024).toString('latin1').replace(/<[?!][\s\S]*?>/g, ''));
@@ -415,7 +432,7 @@ export async function* readPubmedXml(file: string, opts: XmlReadOptions = {}): A
     };
     return;
   }
-  if (records === 0) {
+  if (records === 0 && root !== 'PubmedArticleSet' && root !== 'MedlineCitationSet') {
     yield {
       type: 'reject', file, record: '#0', where: 'line 1',
       message: root ? `no PubMed records found (root element <${root}>)` : 'no XML element found',
