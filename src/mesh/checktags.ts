@@ -29,7 +29,7 @@ const AGE_BANDS: [CheckTag, number, number][] = [
 ];
 
 const WORDS: [RegExp, Partial<Record<CheckTag, number>>][] = [
-  [/\b(patients?|participants?|volunteers?|subjects?|individuals?|persons?|people|respondents?|outpatients?|inpatients?|cases|adults?|twins?|nurses?|physicians?|surgeons?|students?|residents?|clinicians?|doctors?|survivors?|smokers?|veterans?|athletes?|employees?|workers?|caregivers?|population-based|cohort|questionnaires?|interviews?|surveys?|clinical|hospital|human)\b/gi, { Humans: 0.9 }],
+  [/\b(wom[ae]n|m[ae]n|girls?|boys?|child(ren)?|infants?|adolescents?|mothers?|fathers?|patients?|participants?|volunteers?|subjects?|individuals?|persons?|people|respondents?|outpatients?|inpatients?|cases|adults?|twins?|nurses?|physicians?|surgeons?|students?|residents?|clinicians?|doctors?|survivors?|smokers?|veterans?|athletes?|employees?|workers?|caregivers?|population-based|cohort|questionnaires?|interviews?|surveys?|clinical|hospital|human)\b/gi, { Humans: 0.9 }],
   [/\b(wom[ae]n|females?|girls?|mothers?|maternal|wives|pregnan(t|cy|cies)|gravid|postpartum|obstetric\w*|ovar(y|ian)|uter(us|ine)|cervical cancer|breast cancer|mammogra\w+|endometri\w+|menopaus\w+|gynecolog\w+|gynaecolog\w+|preeclampsia|cesarean|caesarean)\b/gi, { Female: 0.85 }],
   [/\b(m[ae]n|males?|boys?|fathers?|paternal|husbands?|prostat\w+|testi(s|cular|cle)|erectile|penile|scrot\w+)\b/gi, { Male: 0.85 }],
   [/\b(sex|gender|both sexes|M\s*\/\s*F|F\s*\/\s*M)\b/g, { Male: 0.6, Female: 0.6 }],
@@ -56,7 +56,7 @@ function add(out: Map<CheckTag, TagCue>, tag: CheckTag, score: number, start: nu
 
 const NUM = String.raw`(\d{1,3}(?:\.\d+)?)`;
 // "aged 50 to 69", "age range 18-65 years", "between 20 and 40 years", "18–65 years old"
-const RANGE_RE = new RegExp(String.raw`\b(?:aged?|ages|age range|age(?:d)? between|between|from)?\s*(?:of\s+)?${NUM}\s*(?:-|–|—|to|and)\s*${NUM}\s*(years?|yrs?|y|months?|mo|weeks?|wk|days?)\b`, 'gi');
+const RANGE_RE = new RegExp(String.raw`\b(?:(aged?|ages|age range|age(?:d)? between)|between|from)?\s*(?:of\s+)?${NUM}\s*(?:-|–|—|to|and)\s*${NUM}\s*(years?|yrs?|y|months?|mo|weeks?|wk|days?)?\b`, 'gi');
 // "mean age 54.3 ± 9.1 years", "mean age of 63 (SD 8) years", "median age, 47 years (range 21-80)"
 const MEAN_RE = new RegExp(String.raw`\b(?:mean|median|average)\s+(?:\(\s*(?:±\s*)?SD\s*\)\s+)?age(?:\s+(?:was|of|at \w+|\(\w+\)))?[\s,:=]*${NUM}\s*(?:(?:±|\+/-|\+-|SD|\(SD)\s*:?\s*${NUM})?\s*\)?\s*(years?|yrs?|y|months?|mo|weeks?|days?)?`, 'gi');
 // "aged 50 and older", "over 65 years", "≥ 80 years", "older than 70", "younger than 18 years"
@@ -102,8 +102,9 @@ export function checkTagCues(text: string): Map<CheckTag, TagCue> {
   RANGE_RE.lastIndex = 0;
   for (let m = RANGE_RE.exec(text); m; m = RANGE_RE.exec(text)) {
     if (taken(m.index, m.index + m[0].length)) continue;
-    const lo = toYears(Number(m[1]), m[3]);
-    const hi = toYears(Number(m[2]), m[3]);
+    if (!m[1] && !m[4]) continue; // a bare 'x to y' is not an age
+    const lo = toYears(Number(m[2]), m[4]);
+    const hi = toYears(Number(m[3]), m[4]);
     const ageish = /age|old|year|yr/i.test(m[0]) && !/(follow|period|duration|interval|after|later|since)\s*$/i.test(text.slice(Math.max(0, m.index - 30), m.index));
     if (!ageish || hi - lo > 110) continue;
     // years of follow-up look the same as ages; demand an age word nearby

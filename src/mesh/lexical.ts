@@ -123,7 +123,7 @@ function termTokens(term: string): string[] {
 /** "Carcinoma, Non-Small-Cell Lung" → "Non-Small-Cell Lung Carcinoma" (MeSH inverts many names). */
 export function uninvert(term: string): string | undefined {
   const parts = term.split(', ');
-  if (parts.length !== 2 || /[()\d]/.test(term)) return undefined;
+  if (parts.length !== 2 || /[()]/.test(term)) return undefined;
   return `${parts[1]} ${parts[0]}`;
 }
 
@@ -166,8 +166,7 @@ export class LexicalMatcher {
       const caseSensitive = isAcronym(term);
       const toks = termTokens(term);
       if (toks.length === 0) continue;
-      if (toks.length === 1 && !caseSensitive && (toks[0]!.length < minLen || STOP.has(toks[0]!)) && !preferred) continue;
-      if (toks.length === 1 && !caseSensitive && STOP.has(toks[0]!) && preferred && toks[0]!.length < 4) continue;
+      if (toks.length === 1 && !caseSensitive && (STOP.has(toks[0]!) || (toks[0]!.length < minLen && !preferred))) continue;
       this.add(toks, { ui: d.ui, term, preferred, caseSensitive });
       n++;
       // hyphenated compounds also match written as one word: "Anti-Bacterial Agents" ~ "antibacterial agents"

@@ -335,7 +335,7 @@ export async function loadDescriptorXml(file: string): Promise<MeshVocab> {
     }
     text = '';
   });
-  parser.on('error', (e) => { error ??= new Error(`${file}: ${e.message}`); });
+  parser.on('error', (e) => { error ??= new Error(`${file}: ${where()}: ${e.message.replace(/^[^:]*:\d+:\d+: /, '').replace(/^\d+:\d+: /, '')} (descriptor record #${descriptors.length + 1})`); });
 
   const input: NodeJS.ReadableStream = fs.createReadStream(file);
   let stream: NodeJS.ReadableStream = input;
