@@ -11,7 +11,6 @@ import type { ReaderEvent } from '../citation';
 import { headBytes } from './source';
 import { readPubmedXml } from './xml';
 import { readMedlineText } from './medline';
-import { readCslJson, readBibtex } from './csl';
 import { readPubmedQa } from './pubmedqa';
 
 export type InputFormat = 'pubmed-xml' | 'medline' | 'csl-json' | 'bibtex' | 'pubmedqa';
@@ -64,8 +63,9 @@ export async function* readCitations(file: string, opts: ReadOptions = {}): Asyn
   switch (format) {
     case 'pubmed-xml': yield* readPubmedXml(file, o); break;
     case 'medline': yield* readMedlineText(file, o); break;
-    case 'csl-json': yield* wholeFile(file, readCslJson(file, o), opts.onProgress); break;
-    case 'bibtex': yield* wholeFile(file, readBibtex(file, o), opts.onProgress); break;
+    // citation-js takes ~0.5 s to load: only when a CSL-JSON or BibTeX file is read
+    case 'csl-json': yield* wholeFile(file, (await import('./csl')).readCslJson(file, o), opts.onProgress); break;
+    case 'bibtex': yield* wholeFile(file, (await import('./csl')).readBibtex(file, o), opts.onProgress); break;
     case 'pubmedqa': yield* wholeFile(file, readPubmedQa(file, o), opts.onProgress); break;
   }
 }
@@ -107,5 +107,4 @@ export async function expandInputs(patterns: string[]): Promise<string[]> {
 
 export { readPubmedXml } from './xml';
 export { readMedlineText } from './medline';
-export { readCslJson, readBibtex } from './csl';
 export { readPubmedQa } from './pubmedqa';
