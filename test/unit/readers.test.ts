@@ -5,7 +5,7 @@ import { mkdtemp, writeFile, mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { readCitations, detectFormat, expandInputs } from '../../src/index/readers';
+import { readCitations, detectFormat, expandInputs, countRecords } from '../../src/index/readers';
 import type { Citation, ReaderEvent } from '../../src/index/citation';
 import { abstractText } from '../../src/index/citation';
 import { firstInvalidUtf8 } from '../../src/index/readers/source';
@@ -346,6 +346,23 @@ test('expandInputs: files, directories and globs, deduplicated; no match is an e
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('countRecords: fast scan agrees with the readers on every real file and fixture', async () => {
+  const files = [
+    join(SHARED, 'medline16n0902.xml.gz'), join(SHARED, 'mesh-papers.medline.txt'), join(SHARED, 'pubmedqa-pqal-dev.json'),
+    ...['pubmed1.xml', 'pubmed4.xml', 'pubmed_result2.txt'].map((f) => join(SHARED, 'biopython', f)),
+    ...['pubmed-sample.xml', 'book.xml', 'zotero.json', 'zotero.bib'].map((f) => join(FIX, 'readers', f)),
+    ...['malformed-record.xml', 'bad-utf8.xml', 'missing-pmid.nbib', 'bad-utf8.nbib'].map((f) => join(FIX, 'bad-input', f)),
+  ];
+  for (const f of files) {
+    const { cites, rejects } = await collect(f);
+    const expected = f.endsWith('missing-pmid.nbib') ? cites.length : cites.length + rejects.length; // no PMID- line, not counted
+    assert.equal(await countRecords(f), expected, f);
+  }
+  const t = join(FIX, 'bad-input/truncated.xml.gz');
+  const n = await countRecords(t);
+  assert.ok(n >= (await collect(t)).cites.length && n <= 40, String(n));
 });
 
 test('firstInvalidUtf8 finds overlong, surrogate and cut-off sequences', () => {

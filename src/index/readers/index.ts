@@ -12,6 +12,7 @@ import { headBytes } from './source';
 import { readPubmedXml } from './xml';
 import { readMedlineText } from './medline';
 import { readPubmedQa } from './pubmedqa';
+import { countRecordsFast } from './count';
 
 export type InputFormat = 'pubmed-xml' | 'medline' | 'csl-json' | 'bibtex' | 'pubmedqa';
 
@@ -76,6 +77,24 @@ async function* wholeFile(file: string, events: AsyncGenerator<ReaderEvent>, onP
     const size = (await stat(file)).size;
     onProgress(size, size);
   }
+}
+
+/**
+ * Number of records in a file, for progress bars: a fast byte scan (no parsing) for PubMed XML and MEDLINE text,
+ * a full read for the small JSON/BibTeX formats. An upper bound of the citations readCitations will yield
+ * (it counts records that will be rejected; it does not count DeleteCitation). 0 when the format is unknown.
+ */
+export async function countRecords(file: string, opts: { signal?: AbortSignal } = {}): Promise<number> {
+  let format: InputFormat;
+  try {
+    format = await detectFormat(file);
+  } catch {
+    return 0;
+  }
+  if (format === 'pubmed-xml' || format === 'medline') return countRecordsFast(file, format, opts.signal);
+  let n = 0;
+  for await (const ev of readCitations(file, { format, signal: opts.signal })) if (ev.type !== 'delete') n++;
+  return n;
 }
 
 /**
