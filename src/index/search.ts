@@ -2,7 +2,7 @@
 // fusion). Every hit says why it matched. No `vscode` import here.
 import type { Embedder } from '../inference/types';
 import type { MeshHeading } from './citation';
-import { ARTICLES, SENTENCES, sqlIn, sqlString, toArticleInfo, toFloat32, type IndexStore } from './store';
+import { ARTICLES, SENTENCES, ModelMismatchError, sameModel, sqlIn, sqlString, toArticleInfo, toFloat32, type IndexStore } from './store';
 
 export type SearchMode = 'dense' | 'fts' | 'hybrid';
 
@@ -86,7 +86,7 @@ interface LegHit { pmid: string; score: number; row: Record<string, unknown> }
 /** Dense leg on a table: cosine, exact (flat) below the ANN threshold, IVF_PQ + refine above it. */
 export async function denseLeg(store: IndexStore, table: 'articles' | 'sentences', vec: Float32Array, limit: number, where: string | undefined, cols: string[]): Promise<LegHit[]> {
   const t = table === ARTICLES ? store.articles : store.sentences;
-  let q = t.query().nearestTo(vec).distanceType('cosine').select(cols).limit(limit);
+  let q = t.query().nearestTo(vec).distanceType('cosine').select([...cols, '_distance']).limit(limit);
   const ann = store.annParams(table);
   if (ann) q = q.nprobes(ann.nprobes).refineFactor(ann.refineFactor);
   if (where) q = q.where(where);
@@ -137,6 +137,7 @@ export async function search(store: IndexStore, embedder: Embedder | undefined, 
   if (generated && mode === 'hybrid') { denseWeight = 0; note = GENERATED_NOTE; }
   else if (generated && mode === 'dense') note = 'The model\'s weights are GENERATED (random): this dense ranking carries no meaning.';
   const ms = { embed: 0, dense: 0, fts: 0, total: 0 };
+  if (embedder && mode !== 'fts') checkModel(store, embedder);
 
   let qvec: Float32Array | undefined;
   if (embedder && mode !== 'fts') {
@@ -179,6 +180,11 @@ export async function search(store: IndexStore, embedder: Embedder | undefined, 
   }
   ms.total = performance.now() - t0;
   return { hits, mode, note, denseWeight: mode === 'hybrid' ? denseWeight : mode === 'dense' ? 1 : 0, generated, ms };
+}
+
+/** Query vectors of one model cannot be compared with another model's index. */
+export function checkModel(store: IndexStore, embedder: Embedder): void {
+  if (!sameModel(store.identity, { ...embedder.identity, queryPrefix: store.identity.queryPrefix })) throw new ModelMismatchError(store.dir, store.identity, embedder.identity);
 }
 
 // ---- why: the best-matching sentence of each hit -------------------------------------------------------------------
@@ -257,6 +263,7 @@ export async function similarSentences(store: IndexStore, embedder: Embedder | u
   const cols = ['pmid', 'idx', 'start', 'end', 'text'];
   let legs: LegHit[];
   if (mode === 'dense') {
+    checkModel(store, embedder!);
     const [v] = await embedder!.embed([text], 'query');
     legs = await denseLeg(store, SENTENCES, v, k, where, cols);
   } else {

@@ -22,6 +22,8 @@ export const ANN_MIN_ROWS = 50_000;
 export interface IndexMeta {
   format: number;
   model: ModelIdentity;
+  /** The model folder last used to build it (a hint for the CLI's default --model). */
+  modelDir?: string;
   createdAt: string;
   updatedAt: string;
   /** Per input file, the last completed build: path → {size, mtimeMs, hash of what was read}. */

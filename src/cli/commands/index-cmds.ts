@@ -1,5 +1,272 @@
-import type { Command } from 'commander';
+// `biohicl index add|stats|optimize`, `biohicl search`, `biohicl sentences`.
+// Exit codes: 0 ok; 1 failure; 2 bad usage; 3 the index was built by another model; 4 no index / no model there;
+// 5 the build finished but some records were rejected (listed in the reject report).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import * as cliProgress from 'cli-progress';
+import { defaultIndexDir, defaultModelsDir } from '../../inference/paths';
+import type { Embedder } from '../../inference/types';
+import { splitSentences } from '../../inference/sentences';
+import { expandInputs, readCitations } from '../../index/readers';
+import { addFiles, type AddOptions, type BuildSummary } from '../../index/build';
+import { IndexStore, describeIdentity } from '../../index/store';
+import { search, similarSentences, type SearchMode, type SearchResult, type SentencesResult } from '../../index/search';
+import { openEmbedder } from '../../index/model';
+
+export const EXIT = { ok: 0, failure: 1, usage: 2, modelMismatch: 3, missing: 4, rejected: 5 } as const;
+
+const int = (name: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, got '${v}'`);
+  return n;
+};
+const year = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1000 || n > 3000) throw new InvalidArgumentError(`not a year: '${v}'`);
+  return n;
+};
+const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
+
+/** The model folder to use: --model, else the one the index was built with, else the generated default. */
+export function resolveModelDir(opt: string | undefined, indexDir: string): string {
+  if (opt) return path.resolve(opt);
+  try {
+    const meta = JSON.parse(fs.readFileSync(path.join(indexDir, 'meta.json'), 'utf8')) as { modelDir?: string };
+    if (meta.modelDir && fs.existsSync(meta.modelDir)) return meta.modelDir;
+  } catch { /* no index yet */ }
+  return path.join(defaultModelsDir(), 'generated-base');
+}
+
+/** Build with progress bars (rate and ETA). Counts the records first (a fast read pass) so that the ETA is real. */
+export async function buildWithProgress(store: IndexStore, embedder: Embedder, files: string[], opts: AddOptions & { quiet?: boolean; count?: boolean } = {}): Promise<BuildSummary> {
+  const deps = { read: (f: string) => readCitations(f), split: splitSentences };
+  let total = 0;
+  if (opts.count !== false) {
+    for (const f of files) {
+      const st = fs.statSync(f);
+      const done = store.meta.files[path.resolve(f)];
+      if (!opts.force && done && done.size === st.size && Math.abs(done.mtimeMs - st.mtimeMs) < 1) continue;
+      for await (const ev of readCitations(f)) if (ev.type === 'citation') total++;
+    }
+  }
+  const tty = !opts.quiet && process.stderr.isTTY;
+  const bar = opts.quiet ? undefined : new cliProgress.SingleBar({
+    format: ' {bar} {percentage}% | {value}/{total} citations | {rate} cit/s, {trate} tok/s | {sentences} sentences | ETA {eta_formatted} | {phase} {file}',
+    barCompleteChar: '█', barIncompleteChar: '░', hideCursor: tty, etaBuffer: 200, fps: 4, noTTYOutput: !tty, notTTYSchedule: 10_000,
+    stream: process.stderr,
+  });
+  const t0 = Date.now();
+  bar?.start(Math.max(total, 1), 0, { rate: '0.0', trate: '0', sentences: 0, phase: 'read', file: '' });
+  const summary = await addFiles(store, embedder, files, deps, {
+    ...opts,
+    onProgress: (p) => {
+      const done = p.embedded + p.skipped;
+      const s = (Date.now() - t0) / 1000 || 1;
+      if (done > (bar?.getTotal() ?? 0)) bar?.setTotal(done);
+      bar?.update(done, {
+        rate: (p.embedded / s).toFixed(1), trate: Math.round(p.tokens / s), sentences: p.sentences, phase: p.phase,
+        file: path.basename(p.file),
+      });
+      opts.onProgress?.(p);
+    },
+  });
+  bar?.update(bar.getTotal(), { phase: 'done', file: '' });
+  bar?.stop();
+  return summary;
+}
+
+export function printSummary(s: BuildSummary, out: (line: string) => void = (l) => process.stdout.write(l + '\n')): void {
+  out(`added ${s.added}, updated ${s.updated}, unchanged ${s.unchanged}, deleted ${s.deleted}, rejected ${s.rejected}` +
+    ` (${s.sentences} sentences embedded; ${s.files - s.filesSkipped}/${s.files} files read, ${s.filesSkipped} already complete)` +
+    ` in ${s.seconds.toFixed(1)} s (encoder ${s.encoderSeconds.toFixed(1)} s, ${s.tokens} tokens)`);
+  if (s.rejects.length) {
+    for (const r of s.rejects.slice(0, 5)) out(`  rejected: ${r.file} ${r.record} (${r.where}): ${r.message}`);
+    if (s.rejects.length > 5) out(`  … ${s.rejects.length - 5} more`);
+    out(`  reject report: ${s.rejectReport}`);
+  }
+}
+
+function fail(message: string, exitCode: number): never {
+  throw Object.assign(new Error(message), { exitCode });
+}
+
+async function openForQuery(opts: { index: string; model?: string; precision?: string; threads?: number }, needModel: boolean): Promise<{ store: IndexStore; embedder?: Embedder }> {
+  const indexDir = path.resolve(opts.index);
+  if (!fs.existsSync(path.join(indexDir, 'meta.json'))) fail(`no index at ${indexDir}: build one with \`biohicl index add <files...>\` or run \`biohicl demo\``, EXIT.missing);
+  let embedder: Embedder | undefined;
+  if (needModel) {
+    embedder = await openEmbedder({ modelDir: resolveModelDir(opts.model, indexDir), precision: (opts.precision ?? 'auto') as never, threads: opts.threads });
+  }
+  const store = await IndexStore.open(indexDir, embedder?.identity, {});
+  return { store, embedder };
+}
+
+export function printSearch(r: SearchResult, query: string, out: (l: string) => void = (l) => process.stdout.write(l + '\n')): void {
+  if (r.note) out(`note: ${r.note}`);
+  out(`${r.hits.length} results (${r.mode}${r.mode === 'hybrid' ? `, dense weight ${r.denseWeight}` : ''}) for "${query.length > 80 ? query.slice(0, 77) + '…' : query}" in ${r.ms.total.toFixed(0)} ms`);
+  for (const h of r.hits) {
+    const au = h.authors.length ? `${h.authors[0]}${h.authors.length > 1 ? ' et al.' : ''}` : '';
+    out(`${String(h.rank).padStart(3)}. ${h.title}`);
+    out(`     ${[au, h.journal, h.year].filter(Boolean).join(', ')}  PMID ${h.pmid}${h.doi ? `  doi:${h.doi}` : ''}`);
+    const legs = [h.why.ftsRank ? `full-text #${h.why.ftsRank} (${h.why.ftsScore!.toFixed(2)})` : '', h.why.denseRank ? `dense #${h.why.denseRank} (${h.why.denseScore!.toFixed(3)})` : ''].filter(Boolean).join(', ');
+    out(`     score ${h.score.toFixed(4)}${legs ? ` — ${legs}` : ''}`);
+    if (h.why.bestSentence) out(`     “${h.why.bestSentence.text.length > 200 ? h.why.bestSentence.text.slice(0, 197) + '…' : h.why.bestSentence.text}”`);
+  }
+}
+
+export function printSentences(r: SentencesResult, out: (l: string) => void = (l) => process.stdout.write(l + '\n')): void {
+  if (r.note) out(`note: ${r.note}`);
+  for (const h of r.hits) {
+    out(`${String(h.rank).padStart(3)}. “${h.text}”`);
+    out(`     — ${h.title ?? ''} (${[h.journal, h.year].filter(Boolean).join(', ')}) PMID ${h.pmid}, sentence ${h.idx + 1}, score ${h.score.toFixed(3)}`);
+  }
+}
 
 export function registerIndexCommands(program: Command): void {
-  void program; // TODO(owner): register commands
+  const indexOpt = () => new Option('--index <dir>', 'index folder').default(defaultIndexDir());
+  const modelOpt = () => new Option('--model <dir>', 'model folder (default: the one that built the index, else <home>/models/generated-base)');
+  const precisionOpt = () => new Option('--precision <p>', 'encoder precision').choices(['auto', 'fp32', 'int8', 'fp16']).default('auto');
+
+  const index = program.command('index').description('build and maintain the local PubMed index');
+
+  index.command('add')
+    .description('add citations (PubMed XML[.gz], MEDLINE/.nbib, CSL-JSON, BibTeX, PubMedQA JSON; files, folders or globs). ' +
+      'Resumable: run the same command again after an interruption. Exit 5 when some records were rejected.')
+    .argument('<inputs...>', 'files, folders or globs')
+    .addOption(indexOpt()).addOption(modelOpt()).addOption(precisionOpt())
+    .option('--threads <n>', 'encoder threads', int('--threads'))
+    .option('--batch <n>', 'citations per committed batch', int('--batch'), 32)
+    .option('--rebuild', 'drop the index and rebuild it with this model (when it was built by another one)')
+    .option('--force', 're-read files already recorded as complete')
+    .addOption(new Option('--sentences <how>', 'sentence vectors').choices(['embed', 'none']).default('embed'))
+    .addOption(new Option('--article-vector <how>', "article vector: 'embed' title+abstract, or 'mean' of title and sentence vectors (half the encoder time)").choices(['embed', 'mean']).default('embed'))
+    .option('--json', 'print the summary as JSON')
+    .option('--quiet', 'no progress bar')
+    .action(async (inputs: string[], o) => {
+      const files = await expandInputs(inputs).catch((e: Error) => fail(e.message, EXIT.usage));
+      const indexDir = path.resolve(o.index);
+      const modelDir = resolveModelDir(o.model, indexDir);
+      const embedder = await openEmbedder({ modelDir, precision: o.precision, threads: o.threads });
+      try {
+        const store = await IndexStore.open(indexDir, embedder.identity, { create: true, rebuild: !!o.rebuild });
+        store.meta.modelDir = modelDir;
+        store.saveMeta();
+        if (!o.json && !o.quiet) process.stderr.write(`index ${indexDir}\nmodel ${describeIdentity(embedder.identity)} on ${embedder.report.provider} (${embedder.report.precision})\n`);
+        const ac = new AbortController();
+        const onInt = (): void => { ac.abort(); };
+        process.once('SIGINT', onInt);
+        let s: BuildSummary;
+        try {
+          s = await buildWithProgress(store, embedder, files, { batchSize: o.batch, force: !!o.force, sentences: o.sentences, articleVector: o.articleVector, signal: ac.signal, quiet: !!o.quiet || !!o.json });
+        } finally { process.off('SIGINT', onInt); }
+        const counts = await store.counts();
+        store.close();
+        if (o.json) process.stdout.write(JSON.stringify({ ...s, index: indexDir, ...counts }, null, 2) + '\n');
+        else { printSummary(s); process.stdout.write(`index now holds ${counts.articles} citations and ${counts.sentences} sentences\n`); }
+        if (s.rejected) process.exitCode = EXIT.rejected;
+      } finally {
+        await embedder.dispose();
+      }
+    });
+
+  index.command('stats')
+    .description('what the index holds and which model made it')
+    .addOption(indexOpt())
+    .option('--json', 'JSON output')
+    .action(async (o) => {
+      const indexDir = path.resolve(o.index);
+      if (!fs.existsSync(path.join(indexDir, 'meta.json'))) fail(`no index at ${indexDir}`, EXIT.missing);
+      const store = await IndexStore.open(indexDir, undefined, {});
+      const counts = await store.counts();
+      const indices = { articles: await store.articles.listIndices(), sentences: await store.sentences.listIndices() };
+      const withAbstract = await store.articles.countRows('has_abstract = true');
+      const bytes = store.diskBytes();
+      const stats = {
+        index: indexDir, model: store.meta.model, modelDir: store.meta.modelDir, ...counts, withAbstract,
+        diskBytes: bytes, bytesPerCitation: counts.articles ? Math.round(bytes / counts.articles) : 0,
+        files: Object.keys(store.meta.files).length, indexes: Object.fromEntries(Object.entries(indices).map(([k, v]) => [k, v.map((i) => `${i.indexType}(${i.columns.join(',')})`)])),
+        ann: store.meta.ann ?? {}, updatedAt: store.meta.updatedAt,
+      };
+      store.close();
+      if (o.json) { process.stdout.write(JSON.stringify(stats, null, 2) + '\n'); return; }
+      process.stdout.write([
+        `index      ${indexDir}`,
+        `model      ${describeIdentity(stats.model)}`,
+        `citations  ${counts.articles} (${withAbstract} with an abstract)`,
+        `sentences  ${counts.sentences}`,
+        `files      ${stats.files} completed`,
+        `on disk    ${(bytes / 1e6).toFixed(1)} MB (${stats.bytesPerCitation} bytes per citation)`,
+        `indexes    articles: ${stats.indexes.articles.join(', ') || 'none'}; sentences: ${stats.indexes.sentences.join(', ') || 'none'}`,
+        `vector     ${Object.keys(stats.ann).length ? Object.entries(stats.ann).map(([t, p]) => `${t}: ${p.type} ${p.numPartitions} partitions, nprobes ${p.nprobes}, refine ${p.refineFactor}`).join('; ') : 'flat (exact) search'}`,
+      ].join('\n') + '\n');
+    });
+
+  index.command('optimize')
+    .description('compact the tables, fold new rows into the indexes, rebuild them, drop old versions')
+    .addOption(indexOpt())
+    .option('--json', 'JSON output')
+    .action(async (o) => {
+      const indexDir = path.resolve(o.index);
+      if (!fs.existsSync(path.join(indexDir, 'meta.json'))) fail(`no index at ${indexDir}`, EXIT.missing);
+      const store = await IndexStore.open(indexDir, undefined, {});
+      const before = store.diskBytes();
+      const t0 = Date.now();
+      await store.optimize();
+      await store.ensureIndexes({ force: true, onStep: (s) => { if (!o.json) process.stderr.write(`  ${s}\n`); } });
+      await store.optimize();
+      const after = store.diskBytes();
+      store.close();
+      const r = { index: indexDir, bytesBefore: before, bytesAfter: after, seconds: (Date.now() - t0) / 1000 };
+      if (o.json) process.stdout.write(JSON.stringify(r) + '\n');
+      else process.stdout.write(`optimized in ${r.seconds.toFixed(1)} s: ${(before / 1e6).toFixed(1)} MB → ${(after / 1e6).toFixed(1)} MB\n`);
+    });
+
+  program.command('search')
+    .description('related citations for a text (hybrid = reciprocal-rank fusion of dense and full-text)')
+    .argument('<text>', 'the text (a sentence or a paragraph)')
+    .addOption(indexOpt()).addOption(modelOpt()).addOption(precisionOpt())
+    .option('--k <n>', 'number of results', int('--k'), 10)
+    .addOption(new Option('--mode <mode>', 'dense | fts | hybrid').choices(['dense', 'fts', 'hybrid']).default('hybrid'))
+    .option('--year-from <year>', 'earliest publication year', year)
+    .option('--year-to <year>', 'latest publication year', year)
+    .option('--type <types>', 'publication types (any of, comma-separated)', list)
+    .option('--has-abstract', 'only citations with an abstract')
+    .option('--exclude <pmids>', 'PMIDs to leave out (comma-separated)', list)
+    .option('--threads <n>', 'encoder threads', int('--threads'))
+    .option('--json', 'JSON output')
+    .action(async (text: string, o) => {
+      const mode = o.mode as SearchMode;
+      const { store, embedder } = await openForQuery(o, mode !== 'fts');
+      try {
+        const r = await search(store, embedder, text, {
+          k: o.k, mode, excludePmids: o.exclude,
+          filters: { yearFrom: o.yearFrom, yearTo: o.yearTo, publicationTypes: o.type, hasAbstract: o.hasAbstract ? true : undefined },
+        });
+        if (o.json) process.stdout.write(JSON.stringify({ ...r, provider: embedder?.report.provider, model: store.identity }, null, 2) + '\n');
+        else { printSearch(r, text); if (embedder) process.stdout.write(`(encoder: ${embedder.report.provider}, ${embedder.report.precision}, ${r.ms.embed.toFixed(0)} ms)\n`); }
+      } finally { store.close(); await embedder?.dispose(); }
+    });
+
+  program.command('sentences')
+    .description('sentences of the index most similar to a text')
+    .argument('<text>', 'the text')
+    .addOption(indexOpt()).addOption(modelOpt()).addOption(precisionOpt())
+    .option('--k <n>', 'number of results', int('--k'), 10)
+    .addOption(new Option('--mode <mode>', 'dense | fts (default: dense, or fts while the weights are generated)').choices(['dense', 'fts']))
+    .option('--exclude <pmids>', 'PMIDs to leave out (comma-separated)', list)
+    .option('--threads <n>', 'encoder threads', int('--threads'))
+    .option('--json', 'JSON output')
+    .action(async (text: string, o) => {
+      const indexDir = path.resolve(o.index);
+      let generated = false;
+      try { generated = !!JSON.parse(fs.readFileSync(path.join(indexDir, 'meta.json'), 'utf8')).model?.generated; } catch { /* checked below */ }
+      const needModel = o.mode === 'dense' || (!o.mode && !generated);
+      const { store, embedder } = await openForQuery(o, needModel);
+      try {
+        const r = await similarSentences(store, embedder, text, { k: o.k, excludePmids: o.exclude, mode: o.mode });
+        if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+        else printSentences(r);
+      } finally { store.close(); await embedder?.dispose(); }
+    });
 }
