@@ -3,9 +3,10 @@
 import type { BackendReport, Device, EmbedProgress, Embedder, ModelIdentity, Precision, TextKind } from './types';
 import { createSession, runBatch, releaseSession, type Backend } from './backend';
 import { WordPieceTokenizer } from './tokenizer';
-import { manifestHash, readManifest } from './manifest';
+import { modelIdentity } from './identity';
 
-export const BGE_QUERY_PREFIX = 'Represent this sentence for searching relevant passages: ';
+import { BGE_QUERY_PREFIX } from './identity';
+export { BGE_QUERY_PREFIX };
 
 export interface LocalEmbedderOptions {
   device?: Device;
@@ -19,19 +20,7 @@ export interface LocalEmbedderOptions {
   maxBatchItems?: number;
 }
 
-/** Read the model identity from a model folder's manifest (no onnxruntime needed). */
-export function modelIdentity(modelDir: string, queryPrefix: boolean): ModelIdentity {
-  const m = readManifest(modelDir);
-  return {
-    repo: m.source.repo,
-    revision: m.source.revision,
-    manifestHash: manifestHash(modelDir),
-    dim: m.dim,
-    pooling: m.pooling ?? 'cls',
-    queryPrefix,
-    generated: !!m.source.generated,
-  };
-}
+export { modelIdentity };
 
 /**
  * Group sequence indices into batches: sorted by length so that each batch pads little, each batch holding at most
