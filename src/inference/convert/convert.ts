@@ -28,7 +28,7 @@ export interface ConvertOptions {
   onProgress?: (p: ConvertProgress) => void;
   /** fp32/fp16 graph with onnxruntime contrib ops (default true); false = standard ops only. */
   fused?: boolean;
-  /** int8: 7-bit weights (default true; safe on AVX2 machines without VNNI). */
+  /** int8: 7-bit weights (default false; see GraphOptions.reduceRange). */
   reduceRange?: boolean;
   /** Already-loaded weights for srcDir (generateModel passes them to skip re-reading). */
   preloaded?: StateDict;

@@ -65,8 +65,11 @@ export interface GraphOptions {
   /** Use onnxruntime contrib ops (default true). int8 always uses them. */
   fused?: boolean;
   precision?: GraphPrecision;
-  /** int8: quantise weights to 7 bits ([-64, 63]) to avoid int16 saturation in AVX2 (non-VNNI) u8·s8 kernels. */
+  /** int8: quantise weights to 7 bits (±63) against int16 saturation in AVX2 (non-VNNI) u8·s8 kernels. Default false:
+   *  full-range weights measured more accurate (base-shaped generated model: CLS cosine 0.99978 vs 0.99936) at equal speed. */
   reduceRange?: boolean;
+  /** int8: how the packed QKV projection runs: 'qattention' (int8, default) or 'float' (fp32 Attention). */
+  int8Attention?: 'qattention' | 'float';
 }
 
 export const MS_DOMAIN = 'com.microsoft';
@@ -146,7 +149,7 @@ export function buildBertGraph(sd: StateDict, cfg: BertConfig, opts: GraphOption
   const precision = opts.precision ?? 'fp32';
   const int8 = precision === 'int8';
   const fused = int8 || (opts.fused ?? true);
-  const reduceRange = opts.reduceRange ?? true;
+  const reduceRange = opts.reduceRange ?? false;
   const floatType = precision === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;
   const b = new Builder(floatType);
   const { hidden: H, heads: N, ffn: F, vocab: V, maxPositions: P, typeVocab: T, eps } = cfg;
@@ -223,7 +226,7 @@ export function buildBertGraph(sd: StateDict, cfg: BertConfig, opts: GraphOption
         return out;
       };
       const qkvB = lnFloat(`${att}.self.qkv.bias`, [3 * H], packB);
-      if (int8) {
+      if (int8 && opts.int8Attention !== 'float') {
         const q = quantizedWeight(b, `${att}.self.qkv.weight`, H, 3 * H, packW, reduceRange);
         const [xq, xs, xzp] = b.op('DynamicQuantizeLinear', [x], undefined, undefined, undefined, 3) as [string, string, string];
         ctx = b.op1('QAttention', [xq, q.w, qkvB, xs, q.scale, mask32, xzp, q.zp], { num_heads: { int: N } }, undefined, MS_DOMAIN);
