@@ -148,7 +148,8 @@ async function downloadOne(url: string, dest: string, label: string, expected: s
     try {
       res = await fetch(url, { headers, redirect: 'follow', signal: opts.signal });
     } catch (e) {
-      if (opts.signal?.aborted || attempt >= retries) throw new Error(`${label}: download failed (${(e as Error).message}); run again to resume`);
+      if (opts.signal?.aborted) throw new Error(`${label}: download cancelled; run again to resume`);
+      if (attempt >= retries) throw new Error(`${label}: download failed (${(e as Error).message}); run again to resume`);
       await sleep(opts.retryDelayMs ?? 1000, opts.signal);
       continue;
     }

@@ -142,6 +142,19 @@ test('an adapter repo: adapter files fetched, the base fetched at its pin into b
   assert.ok(!fs.existsSync(path.join(d, 'model.safetensors')));
 });
 
+test('cancelling through the AbortSignal keeps the partial file for a later resume', async () => {
+  const d = dest();
+  const ac = new AbortController();
+  await assert.rejects(
+    fetchModel({ id: 'tiny', destDir: d, baseUrl, registry: registry(), signal: ac.signal, onProgress: (p) => { if (p.file.endsWith('model.safetensors')) ac.abort(); } }),
+    /tiny\/model\.safetensors: download cancelled/,
+  );
+  assert.ok(fs.existsSync(path.join(d, 'model.safetensors.partial')));
+  assert.ok(!fs.existsSync(path.join(d, 'model.safetensors')));
+  await fetchModel({ id: 'tiny', destDir: d, baseUrl, registry: registry() });
+  assert.deepEqual(fs.readFileSync(path.join(d, 'model.safetensors')), bert['model.safetensors']);
+});
+
 test('plain http is refused except on loopback', async () => {
   await assert.rejects(fetchModel({ id: 'tiny', destDir: dest(), baseUrl: 'http://example.org', registry: registry() }), /downloads must use HTTPS/);
 });
