@@ -238,14 +238,26 @@ function isNameEnd(c: number | undefined): boolean {
   return c === 0x3e /* > */ || c === 0x2f /* / */ || c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 }
 
-/** Earliest start tag of one of `names` in buf[from..]; only complete tag names count. */
-function findStart(buf: Buffer, from: number, names: readonly RecName[]): { pos: number; name: RecName } | undefined {
+/**
+ * Earliest start tag of one of `names` in buf[from..limit); only complete tag names count. Searches growing
+ * windows so that names absent from the file do not cost a scan of the whole buffer per record.
+ */
+function findStart(buf: Buffer, from: number, names: readonly RecName[], limit = buf.length): { pos: number; name: RecName } | undefined {
+  for (let w = 8192; ; w *= 8) {
+    const end = Math.min(limit, from + w);
+    const r = findStartIn(buf, from, names, end);
+    if (r || end >= limit) return r;
+  }
+}
+
+function findStartIn(buf: Buffer, from: number, names: readonly RecName[], end: number): { pos: number; name: RecName } | undefined {
   let best: { pos: number; name: RecName } | undefined;
+  const win = end < buf.length ? buf.subarray(0, end) : buf;
   for (const name of names) {
     const pat = OPEN[name];
     let i = from;
     for (;;) {
-      const j = buf.indexOf(pat, i);
+      const j = win.indexOf(pat, i);
       if (j < 0 || (best && j >= best.pos)) break;
       const next = buf[j + pat.length];
       if (next !== undefined && isNameEnd(next)) { best = { pos: j, name }; break; }
@@ -359,7 +371,7 @@ export async function* readPubmedXml(file: string, opts: XmlReadOptions = {}): A
         scanFrom = 1;
       }
       const end = findEnd(pending, scanFrom, inside.name);
-      const next = findStart(pending, scanFrom, RESYNC[inside.name]);
+      const next = findStart(pending, scanFrom, RESYNC[inside.name], end >= 0 ? end : pending.length);
       if (end >= 0 && (!next || end <= next.pos)) {
         const rec = pending.subarray(0, end);
         yield* handleRecord(rec, pendingStart, pendingLine);
