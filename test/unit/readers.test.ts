@@ -231,6 +231,35 @@ test('bad input: truncated .xml.gz yields every record before the cut, then a re
   assert.match(rejects[0]!.message, /gzip data truncated.*cut off/);
 });
 
+test('bad input: plain XML cut mid-record, an undefined entity, and a corrupt (not truncated) gzip', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'readers-'));
+  try {
+    const fs = await import('node:fs');
+    const text = fs.readFileSync(join(FIX, 'bad-input/malformed-record.xml'), 'utf8');
+    const good = text.replace('Broken <i>markup</b> here', 'Fine &nbsp; entity');
+    const cut = join(dir, 'cut.xml');
+    await writeFile(cut, good.slice(0, good.indexOf('Abstract of 30000004')));
+    const a = await collect(cut);
+    assert.deepEqual(a.cites.map((c) => c.pmid), ['30000001']);
+    assert.deepEqual(a.rejects.map((r) => [r.record, r.where]), [['30000002', 'line 20'], ['30000003', 'line 26'], ['30000004', 'line 36']]);
+    assert.match(a.rejects[0]!.message, /undefined entity/i);
+    assert.match(a.rejects[2]!.message, /file ends inside <PubmedArticle> that starts at line 36/);
+
+    const gz = gzipSync(fs.readFileSync(join(SHARED, 'mesh-papers.medline.txt')));
+    for (let i = Math.floor(gz.length / 2); i < Math.floor(gz.length / 2) + 64; i++) gz[i] = gz[i]! ^ 0x5a;
+    const bad = join(dir, 'corrupt.nbib.gz');
+    await writeFile(bad, gz);
+    const b = await collect(bad);
+    assert.ok(b.cites.length > 50 && b.cites.length < 284, String(b.cites.length));
+    const last = b.rejects[b.rejects.length - 1]!;
+    assert.match(last.where, /^byte \d+$/);
+    assert.match(last.message, /gzip data (corrupt|truncated)/);
+    assert.ok(Number(last.where.slice(5)) >= gz.length / 2 && Number(last.where.slice(5)) <= gz.length, last.where);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('bad input: .nbib record without PMID and with bad UTF-8 are rejected, neighbours kept', async () => {
   const a = await collect(join(FIX, 'bad-input/missing-pmid.nbib'));
   assert.deepEqual(a.cites.map((c) => c.pmid), ['30000201', '30000203']);
