@@ -8,7 +8,7 @@ import * as cliProgress from 'cli-progress';
 import { defaultIndexDir, defaultModelsDir } from '../../inference/paths';
 import type { Embedder } from '../../inference/types';
 import { splitSentences } from '../../inference/sentences';
-import { expandInputs, readCitations } from '../../index/readers';
+import { countRecords, expandInputs, readCitations } from '../../index/readers';
 import { addFiles, type AddOptions, type BuildSummary } from '../../index/build';
 import { IndexStore, describeIdentity } from '../../index/store';
 import { search, similarSentences, type SearchMode, type SearchResult, type SentencesResult } from '../../index/search';
@@ -16,14 +16,15 @@ import { openEmbedder } from '../../index/model';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, modelMismatch: 3, missing: 4, rejected: 5 } as const;
 
+const usage = (msg: string): InvalidArgumentError => Object.assign(new InvalidArgumentError(msg), { exitCode: EXIT.usage });
 const int = (name: string) => (v: string): number => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, got '${v}'`);
+  if (!Number.isInteger(n) || n <= 0) throw usage(`${name} must be a positive integer, got '${v}'`);
   return n;
 };
 const year = (v: string): number => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1000 || n > 3000) throw new InvalidArgumentError(`not a year: '${v}'`);
+  if (!Number.isInteger(n) || n < 1000 || n > 3000) throw usage(`not a year: '${v}'`);
   return n;
 };
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
@@ -38,7 +39,7 @@ export function resolveModelDir(opt: string | undefined, indexDir: string): stri
   return path.join(defaultModelsDir(), 'generated-base');
 }
 
-/** Build with progress bars (rate and ETA). Counts the records first (a fast read pass) so that the ETA is real. */
+/** Build with progress bars (rate and ETA). Counts the records first (a fast scan) so that the ETA is real. */
 export async function buildWithProgress(store: IndexStore, embedder: Embedder, files: string[], opts: AddOptions & { quiet?: boolean; count?: boolean } = {}): Promise<BuildSummary> {
   const deps = { read: (f: string) => readCitations(f), split: splitSentences };
   let total = 0;
@@ -47,7 +48,7 @@ export async function buildWithProgress(store: IndexStore, embedder: Embedder, f
       const st = fs.statSync(f);
       const done = store.meta.files[path.resolve(f)];
       if (!opts.force && done && done.size === st.size && Math.abs(done.mtimeMs - st.mtimeMs) < 1) continue;
-      for await (const ev of readCitations(f)) if (ev.type === 'citation') total++;
+      total += await countRecords(f);
     }
   }
   const tty = !opts.quiet && process.stderr.isTTY;
