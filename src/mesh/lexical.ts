@@ -22,6 +22,7 @@ export interface LexicalMatch {
   ui: string;
   term: string;
   preferred: boolean;
+  tokens: number;        // length of the match in tokens
   start: number;
   end: number;
   text: string;          // the span as written
@@ -127,11 +128,59 @@ export function uninvert(term: string): string | undefined {
   return `${parts[1]} ${parts[0]}`;
 }
 
+/** Cue phrases that indexers turn into headings though the text does not use the heading's own words
+ *  ("retrospectively" → Retrospective Studies). Their reliability is learned like any term's (see prior.ts). */
+export const CUES: [string, string][] = [
+  ['retrospective', 'Retrospective Studies'], ['retrospectively', 'Retrospective Studies'], ['retrospective review', 'Retrospective Studies'],
+  ['retrospective analysis', 'Retrospective Studies'], ['retrospective study', 'Retrospective Studies'], ['medical records', 'Retrospective Studies'],
+  ['prospective', 'Prospective Studies'], ['prospectively', 'Prospective Studies'], ['prospective study', 'Prospective Studies'],
+  ['follow-up', 'Follow-Up Studies'], ['followed up', 'Follow-Up Studies'], ['followed for', 'Follow-Up Studies'],
+  ['risk factor', 'Risk Factors'], ['risk factors', 'Risk Factors'], ['predictors', 'Risk Factors'],
+  ['outcome', 'Treatment Outcome'], ['outcomes', 'Treatment Outcome'], ['efficacy', 'Treatment Outcome'], ['effectiveness', 'Treatment Outcome'],
+  ['sensitivity', 'Sensitivity and Specificity'], ['specificity', 'Sensitivity and Specificity'],
+  ['predictive value', 'Predictive Value of Tests'], ['positive predictive value', 'Predictive Value of Tests'], ['negative predictive value', 'Predictive Value of Tests'],
+  ['reproducibility', 'Reproducibility of Results'], ['reliability', 'Reproducibility of Results'], ['interobserver', 'Observer Variation'],
+  ['inter-observer', 'Observer Variation'], ['intraobserver', 'Observer Variation'], ['agreement', 'Reproducibility of Results'],
+  ['cross-sectional', 'Cross-Sectional Studies'], ['case-control', 'Case-Control Studies'], ['cohort', 'Cohort Studies'],
+  ['questionnaire', 'Surveys and Questionnaires'], ['questionnaires', 'Surveys and Questionnaires'], ['survey', 'Surveys and Questionnaires'],
+  ['CT', 'Tomography, X-Ray Computed'], ['computed tomography', 'Tomography, X-Ray Computed'], ['CT scan', 'Tomography, X-Ray Computed'],
+  ['MRI', 'Magnetic Resonance Imaging'], ['magnetic resonance', 'Magnetic Resonance Imaging'],
+  ['severity', 'Severity of Illness Index'], ['severe', 'Severity of Illness Index'],
+  ['prognostic', 'Prognosis'], ['prognosis', 'Prognosis'],
+  ['time', 'Time Factors'], ['duration', 'Time Factors'], ['timing', 'Time Factors'],
+  ['age', 'Age Factors'], ['older age', 'Age Factors'], ['sex', 'Sex Factors'], ['gender', 'Sex Factors'],
+  ['complications', 'Postoperative Complications'], ['postoperative complications', 'Postoperative Complications'], ['postoperative', 'Postoperative Complications'],
+  ['risk assessment', 'Risk Assessment'], ['risk', 'Risk Assessment'],
+  ['logistic regression', 'Logistic Models'], ['multivariate', 'Multivariate Analysis'], ['multivariable', 'Multivariate Analysis'],
+  ['odds ratio', 'Odds Ratio'], ['odds ratios', 'Odds Ratio'],
+  ['acute', 'Acute Disease'], ['chronic', 'Chronic Disease'], ['differential diagnosis', 'Diagnosis, Differential'],
+  ['combined', 'Combined Modality Therapy'], ['combination', 'Combined Modality Therapy'],
+  ['knowledge', 'Health Knowledge, Attitudes, Practice'], ['attitudes', 'Health Knowledge, Attitudes, Practice'],
+  ['US', 'United States'], ['USA', 'United States'], ['American', 'United States'],
+  ['incidence', 'Incidence'], ['prevalence', 'Prevalence'], ['survival', 'Survival Rate'], ['survival rate', 'Survival Rate'],
+  ['length of stay', 'Length of Stay'], ['hospital stay', 'Length of Stay'], ['recurrence', 'Recurrence'], ['recurrent', 'Recurrence'],
+  ['randomized', 'Randomized Controlled Trials as Topic'], ['randomised', 'Randomized Controlled Trials as Topic'],
+  ['double-blind', 'Double-Blind Method'], ['placebo', 'Double-Blind Method'], ['pilot', 'Pilot Projects'],
+  ['staging', 'Neoplasm Staging'], ['stage', 'Neoplasm Staging'], ['tumor stage', 'Neoplasm Staging'], ['invasion', 'Neoplasm Invasiveness'],
+  ['metastasis', 'Neoplasm Metastasis'], ['metastases', 'Neoplasm Metastasis'], ['metastatic', 'Neoplasm Metastasis'],
+  ['disease progression', 'Disease Progression'], ['progression', 'Disease Progression'],
+  ['biomarker', 'Biomarkers'], ['biomarkers', 'Biomarkers'], ['marker', 'Biomarkers'],
+  ['statistical', 'Statistics, Nonparametric'], ['mann-whitney', 'Statistics, Nonparametric'], ['wilcoxon', 'Statistics, Nonparametric'],
+  ['ROC curve', 'ROC Curve'], ['receiver operating characteristic', 'ROC Curve'], ['area under the curve', 'Area Under Curve'], ['AUC', 'Area Under Curve'],
+  ['quality of life', 'Quality of Life'], ['cost', 'Cost-Benefit Analysis'], ['cost-effectiveness', 'Cost-Benefit Analysis'],
+  ['mortality', 'Hospital Mortality'], ['in-hospital mortality', 'Hospital Mortality'], ['hospital mortality', 'Hospital Mortality'],
+  ['referral', 'Referral and Consultation'], ['guidelines', 'Practice Guidelines as Topic'], ['guideline', 'Practice Guidelines as Topic'],
+  ['dose', 'Dose-Response Relationship, Drug'], ['doses', 'Dose-Response Relationship, Drug'],
+  ['rats', 'Rats'], ['rat', 'Rats'], ['mice', 'Mice'], ['mouse', 'Mice'],
+];
+
 export interface MatcherOptions {
   /** Skip entry terms of one token shorter than this (after normalisation); acronyms are kept (case-sensitive). */
   minSingleTokenLength?: number;
   /** Also match the non-preferred entry terms (default true). */
   entryTerms?: boolean;
+  /** Also match the cue phrases of CUES (default true). */
+  cues?: boolean;
 }
 
 export class LexicalMatcher {
@@ -145,6 +194,19 @@ export class LexicalMatcher {
     let n = 0;
     for (const d of vocab.descriptors) {
       n += this.addDescriptor(d, minLen, opts.entryTerms ?? true);
+    }
+    if (opts.cues !== false) {
+      for (const [phrase, name] of CUES) {
+        const d = vocab.findByName(name);
+        if (!d) continue;
+        const toks = termTokens(phrase);
+        const key = toks.join(' ');
+        const caseSensitive = isAcronym(phrase);
+        // a cue never displaces a real name or entry term with the same words
+        if (this.terms.get(key)?.some((e) => !e.caseSensitive || caseSensitive)) continue;
+        this.add(toks, { ui: d.ui, term: phrase, preferred: false, caseSensitive });
+        n++;
+      }
     }
     this.termCount = n;
   }
@@ -209,7 +271,7 @@ export class LexicalMatcher {
         const start = tokens[i]!.start;
         const end = tokens[best.j]!.end;
         for (const e of best.entries) {
-          out.push({ ui: e.ui, term: e.term, preferred: e.preferred, start, end, text: text.slice(start, end) });
+          out.push({ ui: e.ui, term: e.term, preferred: e.preferred, tokens: best.j - i + 1, start, end, text: text.slice(start, end) });
         }
         i = best.j + 1;
       } else {

@@ -5,6 +5,7 @@ import type { MeshHeading } from '../index/citation';
 import { CHECK_TAGS, checkTagCues, isCheckTag } from './checktags';
 import { matcherFor, type LexicalMatcher, type LexicalMatch } from './lexical';
 import { meshBrowserUrl, type MeshVocab } from './vocab';
+import { matchKind, shippedPrior, type LexicalPrior } from './prior';
 
 /** One neighbour citation as a search returns it (`neighbours()` of src/index/search). */
 export interface Neighbour {
@@ -65,6 +66,7 @@ export interface SuggestOptions {
   weights?: Partial<SuggestWeights>;
   matcher?: LexicalMatcher;      // default: matcherFor(vocab)
   matches?: LexicalMatch[];      // precomputed matcher.match(text) (the text changed elsewhere: reuse them)
+  prior?: LexicalPrior | false;  // how often a matched descriptor is indexed (default: the shipped prior)
 }
 
 export const DEFAULT_CUTOFF = 0.3;
@@ -78,12 +80,19 @@ interface Cand {
   check: boolean;
 }
 
-/** Lexical score of a descriptor from its matches: a name match counts more than an entry term, repeats add. */
-function lexicalScore(ms: LexicalMatch[], textLength: number): number {
+/** Lexical score of a descriptor from its matches: with a prior, P(indexed | matched), raised by repeats and an
+ *  early mention; without one, a name match counts more than an entry term. */
+function lexicalScore(ms: LexicalMatch[], textLength: number, vocab: MeshVocab, prior: LexicalPrior | undefined): number {
+  const early = ms[0]!.start < Math.min(250, textLength / 4);
+  if (prior) {
+    const p = prior.p(ms[0]!.ui, matchKind(vocab, ms[0]!.ui, Math.max(...ms.map((m) => m.tokens))));
+    const reps = 1 + 0.5 * Math.min(3, ms.length - 1) + (early ? 0.5 : 0);
+    return Math.min(1, 1 - Math.pow(1 - p, reps));
+  }
   const pref = ms.some((m) => m.preferred);
   let s = pref ? 0.6 : 0.5;
   s += Math.min(0.3, 0.12 * (ms.length - 1));
-  if (ms[0]!.start < Math.min(250, textLength / 4)) s += 0.1; // named early (title, first sentence)
+  if (early) s += 0.1; // named early (title, first sentence)
   return Math.min(1, s);
 }
 
@@ -102,6 +111,7 @@ export function suggestMesh(text: string, neighbours: Neighbour[], vocab: MeshVo
   // lexical
   if (opts.lexical !== false) {
     const matches = opts.matches ?? (opts.matcher ?? matcherFor(vocab)).match(text);
+    const prior = opts.prior === false ? undefined : opts.prior ?? shippedPrior();
     const byUi = new Map<string, LexicalMatch[]>();
     for (const m of matches) {
       let l = byUi.get(m.ui);
@@ -111,7 +121,7 @@ export function suggestMesh(text: string, neighbours: Neighbour[], vocab: MeshVo
     for (const [ui, ms] of byUi) {
       const c = cand(ui);
       if (c.check) continue; // check tags are scored from cues below
-      c.lexical = lexicalScore(ms, text.length);
+      c.lexical = lexicalScore(ms, text.length, vocab, prior);
       c.spans = ms.slice(0, 5).map((m) => ({ start: m.start, end: m.end, text: m.text, term: m.term }));
     }
   }

@@ -16,6 +16,7 @@ import type { ModelIdentity } from '../../inference/types';
 import { loadVocab, type MeshVocab } from '../../mesh/vocab';
 import { matcherFor, type LexicalMatch } from '../../mesh/lexical';
 import { multiLabelScores, type MultiLabelScores } from '../../mesh/metrics';
+import { learnPrior } from '../../mesh/prior';
 import { DEFAULT_CUTOFF, DEFAULT_WEIGHTS, suggestMesh, type Neighbour, type SuggestOptions, type SuggestWeights } from '../../mesh/suggest';
 
 const SHARED = path.resolve(__dirname, '..', '..', 'shared', 'data', 'pubmed');
@@ -110,6 +111,7 @@ export async function run(args: string[]): Promise<void> {
   };
   const k = Number(opt('--k') ?? 20);
   const tune = flag('--tune');
+  const cacheFile = opt('--cache'); // reuse the neighbours of an earlier run (development)
   const json = flag('--json');
   const extra: string[] = [];
   for (let c = opt('--corpus'); c; c = opt('--corpus')) extra.push(c);
@@ -121,6 +123,17 @@ export async function run(args: string[]): Promise<void> {
   const vocab = await loadVocab();
   const matcher = matcherFor(vocab);
   const queries = await readAll(qaFile);
+  const learn = opt('--learn-prior');
+  if (learn) {
+    // learn P(indexed | matched) from the corpus files other than the query file, never from a query's PMID
+    const qp = new Set(queries.map((q) => q.pmid));
+    const train: { text: string; mesh: Citation['mesh'] }[] = [];
+    for (const f of corpusFiles.slice(1)) for (const c of await readAll(f)) if (!qp.has(c.pmid) && c.abstract.length && c.mesh.length) train.push({ text: citationText(c), mesh: c.mesh });
+    const prior = learnPrior(train, vocab, matcher, `learned from ${train.length} MEDLINE citations with abstracts and MeSH in ${corpusFiles.slice(1).map((f) => path.basename(f)).join(', ')} (none of them in ${path.basename(qaFile)})`);
+    fs.writeFileSync(learn, JSON.stringify(prior));
+    process.stdout.write(`wrote ${learn}: ${Object.keys(prior.counts).length} descriptors from ${prior.docs} citations\n`);
+    return;
+  }
   if (!queries.length) throw new Error(`${qaFile}: no citations read`);
   const corpus = new Map<string, Citation>();
   for (const f of corpusFiles) for (const c of await readAll(f)) if (c.title || c.abstract.length) corpus.set(c.pmid, c);
@@ -130,12 +143,13 @@ export async function run(args: string[]): Promise<void> {
   let docs: Doc[];
   let unmapped = 0;
   let goldTotal = 0;
+  const cached: Record<string, Neighbour[]> | undefined = cacheFile && fs.existsSync(cacheFile) ? JSON.parse(fs.readFileSync(cacheFile, 'utf8')) : undefined;
   try {
-    const store = await buildFtsIndex([...corpus.values()], dir);
+    const store = cached ? undefined : await buildFtsIndex([...corpus.values()], dir);
     docs = [];
     for (const q of queries) {
       const text = citationText(q);
-      const r = await searchNeighbours(store, undefined, text, { k: Math.max(k, 50), excludePmids: [q.pmid], mode: 'fts' });
+      const r = store ? await searchNeighbours(store, undefined, text, { k: Math.max(k, 50), excludePmids: [q.pmid], mode: 'fts' }) : { neighbours: cached![q.pmid]! };
       const gold = q.mesh.map((h) => {
         goldTotal++;
         const d = vocab.resolve(h);
@@ -144,7 +158,8 @@ export async function run(args: string[]): Promise<void> {
       });
       docs.push({ pmid: q.pmid, text, gold: [...new Set(gold)], neighbours: r.neighbours.map((n, i) => ({ pmid: n.pmid, rank: i, score: n.score, mesh: n.mesh })), matches: matcher.match(text) });
     }
-    store.close();
+    store?.close();
+    if (cacheFile && !cached) fs.writeFileSync(cacheFile, JSON.stringify(Object.fromEntries(docs.map((d) => [d.pmid, d.neighbours]))));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -156,6 +171,10 @@ export async function run(args: string[]): Promise<void> {
     neighbours: { ...base, lexical: false },
     combined: base,
   };
+  if (process.env.BIOHICL_MESH_EVAL_DUMP) {
+    const p = predictor(vocab, base);
+    fs.writeFileSync(process.env.BIOHICL_MESH_EVAL_DUMP, JSON.stringify(docs.map((d) => ({ pmid: d.pmid, gold: d.gold, pred: p(d) }))));
+  }
   const out: Record<string, unknown> = { queries: docs.length, index: corpus.size, k, vocab: vocab.version };
   if (!tune) {
     const cut = DEFAULT_CUTOFF;

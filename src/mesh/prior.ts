@@ -1,0 +1,67 @@
+// How often a descriptor found in a citation's text is among that citation's MeSH headings, learned from indexed
+// citations (shipped: data/mesh/lexical-prior.json, from the MEDLINE citations of the demo corpus that are not in
+// the PubMedQA dev set). "Therapeutics" matched by "therapy" is almost never indexed; "Mammography" nearly always.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { LexicalMatcher } from './lexical';
+import { shippedVocabDir, type MeshVocab } from './vocab';
+
+export interface PriorFile {
+  format: 'biohicl-mesh-prior/1';
+  source: string;
+  docs: number;
+  counts: Record<string, [number, number]>;   // ui → [documents where matched, of those where indexed]
+  backoff: Record<string, [number, number]>;  // match kind → [matched, indexed]
+}
+
+/** Kind of a match for back-off: single- or multi-token, shallow (depth ≤ 2) or deep in the tree. */
+export function matchKind(vocab: MeshVocab, ui: string, tokens: number): string {
+  const depth = vocab.depth(ui);
+  return `${tokens > 1 ? 'multi' : 'single'}-${depth > 0 && depth <= 2 ? 'shallow' : 'deep'}`;
+}
+
+export class LexicalPrior {
+  constructor(readonly file: PriorFile, readonly strength = 3) {}
+
+  /** Smoothed P(indexed | matched): (indexed + a·p0) / (matched + a), p0 from the back-off of the match kind. */
+  p(ui: string, kind: string): number {
+    const b = this.file.backoff[kind] ?? [1, 0.35];
+    const p0 = (b[1] + 0.35) / (b[0] + 1);
+    const c = this.file.counts[ui];
+    if (!c) return p0;
+    return (c[1] + this.strength * p0) / (c[0] + this.strength);
+  }
+}
+
+/** Count, over citations with MeSH headings, how often each matched descriptor is indexed. */
+export function learnPrior(docs: { text: string; mesh: { ui?: string; name: string }[] }[], vocab: MeshVocab, matcher: LexicalMatcher, source: string): PriorFile {
+  const counts: Record<string, [number, number]> = {};
+  const backoff: Record<string, [number, number]> = {};
+  let n = 0;
+  for (const d of docs) {
+    if (!d.mesh.length || !d.text.trim()) continue;
+    n++;
+    const gold = new Set(d.mesh.map((h) => vocab.resolve(h)?.ui).filter((x): x is string => !!x));
+    const seen = new Map<string, number>();
+    for (const m of matcher.match(d.text)) if (!seen.has(m.ui)) seen.set(m.ui, m.tokens);
+    for (const [ui, tokens] of seen) {
+      const hit = gold.has(ui) ? 1 : 0;
+      const c = (counts[ui] ??= [0, 0]);
+      c[0]++; c[1] += hit;
+      const b = (backoff[matchKind(vocab, ui, tokens)] ??= [0, 0]);
+      b[0]++; b[1] += hit;
+    }
+  }
+  return { format: 'biohicl-mesh-prior/1', source, docs: n, counts, backoff };
+}
+
+let shipped: LexicalPrior | null | undefined;
+
+/** The shipped prior (undefined when the file is absent). */
+export function shippedPrior(): LexicalPrior | undefined {
+  if (shipped === undefined) {
+    const f = path.join(shippedVocabDir(), 'lexical-prior.json');
+    shipped = fs.existsSync(f) ? new LexicalPrior(JSON.parse(fs.readFileSync(f, 'utf8')) as PriorFile) : null;
+  }
+  return shipped ?? undefined;
+}
