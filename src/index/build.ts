@@ -33,6 +33,8 @@ export interface BuildProgress {
   sentences: number;        // sentences embedded and committed
   skipped: number;          // unchanged citations (same content hash) not re-embedded
   tokens: number;           // encoder tokens so far (when the embedder reports them)
+  /** Citations of the batch being embedded, counted by the share of its texts already embedded (for smooth ETAs). */
+  inBatch: number;
   phase: 'read' | 'embed' | 'commit' | 'index' | 'done';
 }
 
@@ -120,7 +122,7 @@ export async function addFiles(store: IndexStore, embedder: Embedder, files: str
     files: files.length, filesSkipped: 0, added: 0, updated: 0, unchanged: 0, deleted: 0, rejected: 0, sentences: 0,
     rejects: [], seconds: 0, encoderSeconds: 0, tokens: 0,
   };
-  const prog: BuildProgress = { file: '', fileIndex: 0, files: files.length, citations: 0, embedded: 0, sentences: 0, skipped: 0, tokens: 0, phase: 'read' };
+  const prog: BuildProgress = { file: '', fileIndex: 0, files: files.length, citations: 0, embedded: 0, sentences: 0, skipped: 0, tokens: 0, inBatch: 0, phase: 'read' };
   const report = (phase: BuildProgress['phase']): void => { prog.phase = phase; opts.onProgress?.({ ...prog }); };
   const check = (): void => { if (opts.signal?.aborted) throw new Aborted(); };
 
@@ -158,6 +160,7 @@ export async function addFiles(store: IndexStore, embedder: Embedder, files: str
       prog.tokens += p.tokens - lastTokens;
       summary.tokens += p.tokens - lastTokens;
       lastTokens = p.tokens;
+      prog.inBatch = p.total ? (todo.length * p.done) / p.total : 0;
       opts.onProgress?.({ ...prog, phase: 'embed' });
     });
     summary.encoderSeconds += (Date.now() - te) / 1000;
@@ -188,6 +191,7 @@ export async function addFiles(store: IndexStore, embedder: Embedder, files: str
     });
     report('commit');
     await store.upsert(arts, srows);
+    prog.inBatch = 0;
     prog.embedded += arts.length;
     prog.sentences += srows.length;
     summary.sentences += srows.length;

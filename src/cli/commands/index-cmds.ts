@@ -62,11 +62,11 @@ export async function buildWithProgress(store: IndexStore, embedder: Embedder, f
   const summary = await addFiles(store, embedder, files, deps, {
     ...opts,
     onProgress: (p) => {
-      const done = p.embedded + p.skipped;
+      const done = Math.floor(p.embedded + p.skipped + p.inBatch);
       const s = (Date.now() - t0) / 1000 || 1;
       if (done > (bar?.getTotal() ?? 0)) bar?.setTotal(done);
       bar?.update(done, {
-        rate: (p.embedded / s).toFixed(1), trate: Math.round(p.tokens / s), sentences: p.sentences, phase: p.phase,
+        rate: ((p.embedded + p.inBatch) / s).toFixed(1), trate: Math.round(p.tokens / s), sentences: p.sentences, phase: p.phase,
         file: path.basename(p.file),
       });
       opts.onProgress?.(p);
