@@ -302,7 +302,7 @@ export async function* readPubmedXml(file: string, opts: XmlReadOptions = {}): A
   let pending: Buffer = Buffer.alloc(0);
   let pendingStart = 0; // absolute byte offset of pending[0]
   let pendingLine = 1; // line number at pending[0]
-  let inside: { name: RecName; pos: number } | undefined; // pos relative to pending
+  let inside: { name: RecName } | undefined; // the record being read starts at pending[0]
   let scanFrom = 0;
   let ordinal = 0;
   let records = 0;
@@ -367,7 +367,7 @@ export async function* readPubmedXml(file: string, opts: XmlReadOptions = {}): A
           return;
         }
         consume(s.pos);
-        inside = { name: s.name, pos: 0 };
+        inside = { name: s.name };
         scanFrom = 1;
       }
       const end = findEnd(pending, scanFrom, inside.name);
@@ -390,7 +390,7 @@ export async function* readPubmedXml(file: string, opts: XmlReadOptions = {}): A
           message: `<${inside.name}> starting at line ${pendingLine} is not closed before the next record at line ${lineAt(next.pos)}`,
         };
         consume(next.pos);
-        inside = { name: next.name, pos: 0 };
+        inside = { name: next.name };
         scanFrom = 1;
         continue;
       }
