@@ -73,3 +73,19 @@ export function bibFormat(file: string): BibFormat {
   if (/\.json$/i.test(file)) return 'csl-json';
   return 'unsupported';
 }
+
+/** The writer's text as a search query: markup, citations and comments removed, whitespace collapsed. */
+export function queryText(text: string, kind: DocKind): string {
+  let t = text;
+  if (kind === 'latex') {
+    t = t
+      .replace(/(^|[^\\])%.*$/gm, '$1')
+      .replace(/\\[A-Za-z]*cite[A-Za-z]*\*?(?:\[[^\]]*\]){0,2}\{[^}]*\}/g, '')
+      .replace(/\\(?:ref|eqref|label|autoref|cref|Cref|url|footnote)\{[^}]*\}/g, '')
+      .replace(/\\[A-Za-z]+\*?(?:\[[^\]]*\])?/g, '')
+      .replace(/[{}~]/g, ' ');
+  } else if (kind === 'pandoc' || kind === 'manubot') {
+    t = t.replace(/\[[^\[\]]*@[^\[\]]*\]/g, '').replace(/(^|\s)-?@[\w:.\-/]+/g, '$1').replace(/[*_`#>]/g, ' ').replace(/<!--[\s\S]*?-->/g, '');
+  }
+  return t.replace(/\s+/g, ' ').trim();
+}

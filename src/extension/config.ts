@@ -1,0 +1,84 @@
+// One typed view of the `biohicl.*` settings. Knows which keys need the inference worker restarted and which only
+// need the index reopened or nothing at all.
+import * as vscode from 'vscode';
+import type { Device } from '../inference/types';
+
+export const SECTION = 'biohicl';
+export type CiteCommand = '\\cite' | '\\citep' | '\\citet' | '\\autocite' | '\\parencite';
+
+export interface ConfigSnapshot {
+  device: Device;
+  modelDir: string;          // '' → the model chosen by the commands (global storage)
+  indexDir: string;          // '' → <global storage>/index
+  queryPrefix: boolean;
+  threads: number;           // 0 → onnxruntime default
+  suggestOnSelect: boolean;
+  suggestDelayMs: number;
+  citeCommand: CiteCommand;
+  bibliographyFile: string;  // overrides detection when set
+  manubotCiteAs: 'pubmed' | 'doi';
+  keyPattern: string;
+  cslStyle: string;
+  resultsPapers: number;
+  resultsMesh: number;
+  resultsSentences: number;
+}
+
+/** Keys whose change restarts the inference worker (new model session). */
+export const RESTART_WORKER_KEYS = ['device', 'modelDir', 'queryPrefix', 'threads'] as const;
+/** Keys whose change reopens the index. */
+export const REOPEN_INDEX_KEYS = ['indexDir'] as const;
+
+const DEVICES: Device[] = ['auto', 'cuda', 'dml', 'cpu'];
+const CITES: CiteCommand[] = ['\\cite', '\\citep', '\\citet', '\\autocite', '\\parencite'];
+
+function clampInt(v: unknown, lo: number, hi: number, dflt: number): number {
+  const n = typeof v === 'number' && Number.isFinite(v) ? Math.round(v) : dflt;
+  return Math.min(hi, Math.max(lo, n));
+}
+
+export class Config {
+  constructor(private readonly scope?: vscode.ConfigurationScope) {}
+
+  private get c(): vscode.WorkspaceConfiguration { return vscode.workspace.getConfiguration(SECTION, this.scope); }
+
+  get device(): Device { const d = this.c.get<string>('device', 'auto'); return (DEVICES as string[]).includes(d) ? (d as Device) : 'auto'; }
+  get modelDir(): string { return this.c.get<string>('modelDir', '').trim(); }
+  get indexDir(): string { return this.c.get<string>('indexDir', '').trim(); }
+  get queryPrefix(): boolean { return this.c.get<boolean>('queryPrefix', true); }
+  get threads(): number { return clampInt(this.c.get('threads'), 0, 256, 0); }
+  get suggestOnSelect(): boolean { return this.c.get<boolean>('suggestOnSelect', false); }
+  get suggestDelayMs(): number { return clampInt(this.c.get('suggestDelayMs'), 100, 10_000, 700); }
+  get citeCommand(): CiteCommand { const c = this.c.get<string>('citeCommand', '\\cite'); return (CITES as string[]).includes(c) ? (c as CiteCommand) : '\\cite'; }
+  get bibliographyFile(): string { return this.c.get<string>('bibliographyFile', '').trim(); }
+  get manubotCiteAs(): 'pubmed' | 'doi' { return this.c.get<string>('manubotCiteAs', 'pubmed') === 'doi' ? 'doi' : 'pubmed'; }
+  get keyPattern(): string { return this.c.get<string>('keyPattern', '[auth:lower][year][title:lower]').trim() || '[auth:lower][year][title:lower]'; }
+  get cslStyle(): string { return this.c.get<string>('cslStyle', 'vancouver').trim() || 'vancouver'; }
+  get resultsPapers(): number { return clampInt(this.c.get('results.papers'), 1, 100, 10); }
+  get resultsMesh(): number { return clampInt(this.c.get('results.mesh'), 0, 50, 8); }
+  get resultsSentences(): number { return clampInt(this.c.get('results.sentences'), 0, 50, 6); }
+
+  snapshot(): ConfigSnapshot {
+    return {
+      device: this.device, modelDir: this.modelDir, indexDir: this.indexDir, queryPrefix: this.queryPrefix,
+      threads: this.threads, suggestOnSelect: this.suggestOnSelect, suggestDelayMs: this.suggestDelayMs,
+      citeCommand: this.citeCommand, bibliographyFile: this.bibliographyFile, manubotCiteAs: this.manubotCiteAs,
+      keyPattern: this.keyPattern, cslStyle: this.cslStyle, resultsPapers: this.resultsPapers,
+      resultsMesh: this.resultsMesh, resultsSentences: this.resultsSentences,
+    };
+  }
+
+  /** What a configuration change needs: restart the worker, reopen the index, or nothing beyond re-reading. */
+  static impact(e: vscode.ConfigurationChangeEvent): { restartWorker: boolean; reopenIndex: boolean; any: boolean } {
+    const hit = (k: string): boolean => e.affectsConfiguration(`${SECTION}.${k}`);
+    return {
+      restartWorker: RESTART_WORKER_KEYS.some(hit),
+      reopenIndex: REOPEN_INDEX_KEYS.some(hit),
+      any: e.affectsConfiguration(SECTION),
+    };
+  }
+
+  async update<K extends 'device' | 'modelDir' | 'indexDir' | 'suggestOnSelect'>(key: K, value: ConfigSnapshot[K], target = vscode.ConfigurationTarget.Global): Promise<void> {
+    await this.c.update(key, value, target);
+  }
+}

@@ -1,0 +1,315 @@
+// Wires VS Code to the engine: commands, the sidebar, suggest-as-I-select, hovers, configuration changes.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { Config, SECTION } from './config';
+import { Engine, EngineProblem, type EngineOptions } from './engine';
+import { SidebarProvider } from './sidebar';
+import { CitationHover } from './hover';
+import { insertCitation, bibtexFor, insertKeyword } from './citations';
+import { docKind, queryText } from './cite/detect';
+import type { PaperView, ResultsView, WebviewRequests } from './protocol';
+import type { PaperMeta } from './cite/paper';
+
+const DOC_SELECTOR: vscode.DocumentSelector = [
+  { language: 'latex' }, { language: 'tex' }, { language: 'markdown' }, { language: 'quarto' }, { language: 'rmd' },
+  { language: 'plaintext' }, { language: 'bibtex' },
+];
+
+interface Target { uri: vscode.Uri; selection: vscode.Selection }
+
+export class Controller {
+  private readonly config = new Config();
+  private engine: Engine;
+  private readonly sidebar: SidebarProvider;
+  private queryId = 0;
+  private lastQuery: { text: string; target: Target } | undefined;
+  private results: ResultsView | undefined;
+  private selectTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly ctx: vscode.ExtensionContext, private readonly log: vscode.LogOutputChannel) {
+    this.engine = new Engine(this.engineOptions(), log);
+    this.logConfig('effective configuration');
+    const handlers: { [K in keyof WebviewRequests]: (d: WebviewRequests[K]) => Promise<string | void> } = {
+      ready: async () => {
+        if (this.sidebar.getState().phase === 'idle') this.sidebar.setState({ phase: 'idle', status: await this.engine.status() });
+      },
+      insertCitation: (d) => this.onInsertCitation(d.pmid),
+      copyBibtex: async (d) => {
+        const p = await this.paperMeta(d.pmid);
+        const doc = this.lastQuery ? vscode.workspace.textDocuments.find((x) => x.uri.toString() === this.lastQuery!.target.uri.toString()) : undefined;
+        await vscode.env.clipboard.writeText(await bibtexFor(p, this.config.snapshot(), doc));
+        return 'BibTeX copied to the clipboard';
+      },
+      showAbstract: async (d) => {
+        const p = this.results?.papers.find((x) => x.pmid === d.pmid);
+        const abs = p?.abstract ?? (await this.engine.paper(d.pmid))?.abstract ?? '';
+        this.sidebar.postAbstract(d.pmid, abs);
+      },
+      insertKeyword: async (d) => insertKeyword(await this.targetEditor(), d.name),
+      insertSentence: async (d) => (await insertCitation(await this.targetEditor(), await this.paperMeta(d.pmid), this.config.snapshot(), d.text)).message,
+      copyText: async (d) => { await vscode.env.clipboard.writeText(d.text); return 'Copied'; },
+      openLink: async (d) => { await vscode.env.openExternal(vscode.Uri.parse(linkFor(d.kind, d.value))); },
+      rerun: async () => { if (this.lastQuery) await this.runQuery(this.lastQuery.text, this.lastQuery.target); },
+      showLogs: async () => { this.log.show(); },
+    };
+    this.sidebar = new SidebarProvider(ctx.extensionUri, handlers, log);
+    const sub = ctx.subscriptions;
+    sub.push(
+      this.sidebar,
+      vscode.window.registerWebviewViewProvider(SidebarProvider.viewType, this.sidebar, { webviewOptions: { retainContextWhenHidden: true } }),
+      vscode.commands.registerCommand('biohicl.findRelated', () => this.findRelated()),
+      vscode.commands.registerCommand('biohicl.buildIndex', (uris?: vscode.Uri[]) => this.buildIndex(uris)),
+      vscode.commands.registerCommand('biohicl.fetchModel', () => this.fetchModel()),
+      vscode.commands.registerCommand('biohicl.useGeneratedWeights', () => this.useGeneratedWeights()),
+      vscode.commands.registerCommand('biohicl.pickDevice', () => this.pickDevice()),
+      vscode.commands.registerCommand('biohicl.toggleSuggestOnSelect', async () => {
+        await this.config.update('suggestOnSelect', !this.config.suggestOnSelect);
+        void vscode.window.showInformationMessage(`BioHiCL: suggest as I select is ${this.config.suggestOnSelect ? 'on' : 'off'}`);
+      }),
+      vscode.commands.registerCommand('biohicl.showLogs', () => this.log.show()),
+      vscode.languages.registerHoverProvider(DOC_SELECTOR, new CitationHover(() => this.engine, this.config)),
+      vscode.window.onDidChangeTextEditorSelection((e) => this.onSelection(e)),
+      vscode.workspace.onDidChangeConfiguration((e) => void this.onConfig(e)),
+    );
+  }
+
+  private storage(...p: string[]): string {
+    return path.join(this.ctx.globalStorageUri.fsPath, ...p);
+  }
+
+  /** Settings → engine options (an empty model/index folder means the extension's own storage). */
+  private engineOptions(): EngineOptions {
+    const c = this.config.snapshot();
+    let modelDir = c.modelDir;
+    if (!modelDir) {
+      modelDir = ['biohicl-base', 'generated-base'].map((m) => this.storage('models', m)).find((d) => fs.existsSync(path.join(d, 'manifest.json'))) ?? '';
+    }
+    return {
+      modelDir, indexDir: c.indexDir || this.storage('index'), device: c.device, threads: c.threads, queryPrefix: c.queryPrefix,
+      workerPath: path.join(this.ctx.extensionPath, 'dist', 'worker.js'),
+    };
+  }
+
+  private logConfig(what: string): void {
+    const o = this.engineOptions();
+    this.log.info(`${what}: ${JSON.stringify({ ...this.config.snapshot(), effectiveModelDir: o.modelDir || '(none)', effectiveIndexDir: o.indexDir })}`);
+  }
+
+  private async onConfig(e: vscode.ConfigurationChangeEvent): Promise<void> {
+    const impact = Config.impact(e);
+    if (!impact.any) return;
+    this.logConfig('configuration changed');
+    await this.engine.reconfigure(this.engineOptions());
+    if (impact.restartWorker) this.log.info('worker restarts on the next query (model/device settings changed)');
+    this.sidebar.setState({ phase: 'idle', status: await this.engine.status() });
+  }
+
+  private onSelection(e: vscode.TextEditorSelectionChangeEvent): void {
+    if (!this.config.suggestOnSelect || e.textEditor.document.uri.scheme === 'output') return;
+    if (this.selectTimer) clearTimeout(this.selectTimer);
+    const sel = e.selections[0];
+    if (!sel || sel.isEmpty) return;
+    const editor = e.textEditor;
+    this.selectTimer = setTimeout(() => {
+      const text = editor.document.getText(editor.selection);
+      if (text.trim().length < 20) return;
+      // a newer selection supersedes: runQuery bumps the query id, older answers are dropped
+      void this.runQuery(this.cleanText(editor.document, text), { uri: editor.document.uri, selection: editor.selection }, false);
+    }, this.config.suggestDelayMs);
+  }
+
+  private cleanText(doc: vscode.TextDocument, text: string): string {
+    return queryText(text, docKind(doc.languageId, doc.fileName, doc.getText()));
+  }
+
+  private async findRelated(): Promise<void> {
+    const editor = vscode.window.activeTextEditor ?? (this.lastQuery && vscode.window.visibleTextEditors.find((x) => x.document.uri.toString() === this.lastQuery!.target.uri.toString()));
+    if (!editor) {
+      void vscode.window.showInformationMessage('BioHiCL: open a manuscript and select a sentence or paragraph first.');
+      return;
+    }
+    const doc = editor.document;
+    let range: vscode.Range = editor.selection;
+    if (editor.selection.isEmpty) {
+      // no selection: the paragraph around the cursor
+      let a = editor.selection.active.line;
+      let b = a;
+      while (a > 0 && !doc.lineAt(a - 1).isEmptyOrWhitespace) a--;
+      while (b < doc.lineCount - 1 && !doc.lineAt(b + 1).isEmptyOrWhitespace) b++;
+      range = new vscode.Range(a, 0, b, doc.lineAt(b).text.length);
+    }
+    const text = this.cleanText(doc, doc.getText(range));
+    if (!text.trim()) {
+      void vscode.window.showInformationMessage('BioHiCL: select some text to search for.');
+      return;
+    }
+    await this.runQuery(text, { uri: doc.uri, selection: editor.selection }, true);
+  }
+
+  private async runQuery(text: string, target: Target, reveal = true): Promise<void> {
+    const id = ++this.queryId;
+    this.lastQuery = { text, target };
+    const c = this.config.snapshot();
+    if (reveal) await this.sidebar.reveal();
+    this.sidebar.setState({ phase: 'loading', queryId: id, query: text, status: await this.engine.status() });
+    const t0 = Date.now();
+    try {
+      const r = await this.engine.query(text, { papers: c.resultsPapers, mesh: c.resultsMesh, sentences: c.resultsSentences }, () => id !== this.queryId);
+      if (!r || id !== this.queryId) return;
+      this.results = { queryId: id, query: text, papers: r.papers, mesh: r.mesh, sentences: r.sentences, ms: r.ms, status: r.status };
+      this.sidebar.setState({ phase: 'results', results: this.results });
+      this.log.info(`query ${id}: ${text.length} chars → ${r.papers.length} papers, ${r.mesh.length} MeSH, ${r.sentences.length} sentences in ${Date.now() - t0} ms (provider ${r.status.provider ?? '?'})`);
+    } catch (e) {
+      if (id !== this.queryId) return;
+      const msg = e instanceof Error ? e.message : String(e);
+      this.log.error(`query ${id} failed: ${e instanceof Error ? e.stack ?? msg : msg}`);
+      this.sidebar.setState({ phase: 'error', queryId: id, message: msg, status: await this.engine.status() });
+      if (e instanceof EngineProblem && e.action) {
+        const act = e.action === 'buildIndex' ? 'Build index from files' : 'Fetch model';
+        const choice = await vscode.window.showWarningMessage(`BioHiCL: ${msg}`, act, ...(e.action === 'chooseModel' ? ['Use generated weights (demo)'] : []));
+        if (choice === 'Build index from files') void vscode.commands.executeCommand('biohicl.buildIndex');
+        if (choice === 'Fetch model') void vscode.commands.executeCommand('biohicl.fetchModel');
+        if (choice === 'Use generated weights (demo)') void vscode.commands.executeCommand('biohicl.useGeneratedWeights');
+      }
+    }
+  }
+
+  /** The editor to insert into: the one the query came from (its current selection), else the active one. */
+  private async targetEditor(): Promise<vscode.TextEditor> {
+    const t = this.lastQuery?.target;
+    if (t) {
+      const vis = vscode.window.visibleTextEditors.find((x) => x.document.uri.toString() === t.uri.toString());
+      if (vis) return vis;
+      const doc = await vscode.workspace.openTextDocument(t.uri);
+      const ed = await vscode.window.showTextDocument(doc, { preserveFocus: true, preview: false });
+      ed.selection = t.selection;
+      return ed;
+    }
+    const a = vscode.window.activeTextEditor;
+    if (!a) throw new Error('No editor to insert into: open the manuscript first');
+    return a;
+  }
+
+  private async paperMeta(pmid: string): Promise<PaperMeta> {
+    const p: PaperView | undefined = this.results?.papers.find((x) => x.pmid === pmid);
+    if (p) return { pmid: p.pmid, title: p.title, authors: p.authors, journal: p.journal, year: p.year, doi: p.doi };
+    const q = await this.engine.paper(pmid);
+    if (!q) throw new Error(`PMID ${pmid} is not in the index`);
+    return q;
+  }
+
+  private async onInsertCitation(pmid: string): Promise<string> {
+    const editor = await this.targetEditor();
+    const r = await insertCitation(editor, await this.paperMeta(pmid), this.config.snapshot());
+    this.log.info(`citation: PMID ${pmid} → ${r.message}`);
+    return r.message;
+  }
+
+  private async buildIndex(uris?: vscode.Uri[]): Promise<void> {
+    let files = (uris ?? []).filter((u) => u.scheme === 'file').map((u) => u.fsPath);
+    if (!files.length) {
+      const picked = await vscode.window.showOpenDialog({
+        canSelectMany: true, openLabel: 'Add to the BioHiCL index',
+        filters: { 'PubMed / citations': ['xml', 'gz', 'nbib', 'txt', 'medline', 'json', 'bib'] },
+      });
+      if (!picked?.length) return;
+      files = picked.map((u) => u.fsPath);
+    }
+    const opts = this.engine.options;
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'BioHiCL: indexing', cancellable: true }, async (progress, token) => {
+      const ac = new AbortController();
+      token.onCancellationRequested(() => ac.abort());
+      let last = 0;
+      try {
+        const msg = await this.engine.buildIndex(files, (m, f) => {
+          const inc = f !== undefined ? Math.max(0, Math.round(f * 100) - last) : undefined;
+          if (inc) last += inc;
+          progress.report({ message: m, increment: inc });
+        }, ac.signal);
+        await this.engine.reconfigure({ ...opts });
+        void vscode.window.showInformationMessage(`BioHiCL: ${msg} (${opts.indexDir})`);
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        this.log.error(`index build failed: ${msg}`);
+        if (ac.signal.aborted) void vscode.window.showWarningMessage('BioHiCL: indexing cancelled; what was committed stays in the index and the next run resumes.');
+        else void vscode.window.showErrorMessage(`BioHiCL: indexing failed: ${msg}`, 'Show Logs').then((c) => { if (c) this.log.show(); });
+      }
+    });
+    this.sidebar.setState({ phase: 'idle', status: await this.engine.status() });
+  }
+
+  private async fetchModel(): Promise<void> {
+    const outDir = this.storage('models', 'biohicl-base');
+    if (fs.existsSync(path.join(outDir, 'manifest.json'))) {
+      await this.config.update('modelDir', outDir);
+      void vscode.window.showInformationMessage(`BioHiCL-Base is already converted in ${outDir}; using it.`);
+      return;
+    }
+    const ok = await vscode.window.showInformationMessage(
+      'Fetch BioHiCL-Base from Hugging Face (about 440 MB) and convert it on this computer? Only the model is downloaded; none of your text is sent.',
+      { modal: true }, 'Fetch',
+    );
+    if (ok !== 'Fetch') return;
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'BioHiCL: fetching BioHiCL-Base', cancellable: true }, async (progress, token) => {
+      const ac = new AbortController();
+      token.onCancellationRequested(() => ac.abort());
+      try {
+        const { fetchModel } = await import('../inference/hub');
+        const { convertModel } = await import('../inference/convert');
+        const res = await fetchModel({
+          id: 'biohicl-base', destDir: this.storage('downloads', 'biohicl-base'), signal: ac.signal, allowUnpinned: true,
+          onProgress: (p) => progress.report({ message: `${p.file}: ${(p.bytes / 1e6).toFixed(0)}${p.total ? ` / ${(p.total / 1e6).toFixed(0)}` : ''} MB at ${(p.rate / 1e6).toFixed(1)} MB/s` }),
+          onLog: (l) => this.log.info(`fetch: ${l}`),
+        });
+        progress.report({ message: 'converting to ONNX…' });
+        await convertModel({ srcDir: res.dir, baseDir: res.base?.dir, outDir, source: { repo: res.repo, revision: res.commit ?? res.revision } });
+        await this.config.update('modelDir', outDir);
+        void vscode.window.showInformationMessage(`BioHiCL-Base is ready (${outDir}). Rebuild your index with it for meaningful results.`);
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        this.log.error(`fetch failed: ${msg}`);
+        void vscode.window.showErrorMessage(`BioHiCL: fetching the model failed: ${msg}. Re-running resumes the download.`, 'Use generated weights (demo)', 'Show Logs').then((c) => {
+          if (c === 'Show Logs') this.log.show();
+          else if (c) void this.useGeneratedWeights();
+        });
+      }
+    });
+  }
+
+  private async useGeneratedWeights(): Promise<void> {
+    const dir = this.storage('models', 'generated-base');
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'BioHiCL: generating a model with RANDOM weights (offline demo)' }, async () => {
+      const { ensureGeneratedModel } = await import('../index/model');
+      await ensureGeneratedModel(dir, 'base', (m) => this.log.info(m));
+    });
+    await this.config.update('modelDir', dir);
+    void vscode.window.showWarningMessage('BioHiCL: using GENERATED weights (random): timings are real, rankings mean nothing. Fetch BioHiCL-Base for real results.');
+  }
+
+  private async pickDevice(): Promise<void> {
+    const items: (vscode.QuickPickItem & { value: string })[] = [
+      { label: 'auto', value: 'auto', description: 'CUDA on Linux x64 or DirectML on Windows when available, else CPU' },
+      { label: 'cpu', value: 'cpu', description: 'always available' },
+      { label: 'cuda', value: 'cuda', description: 'NVIDIA GPU, Linux x64 (CUDA 12 + cuDNN 9)' },
+      { label: 'dml', value: 'dml', description: 'DirectML, Windows' },
+    ];
+    const cur = this.config.device;
+    const p = await vscode.window.showQuickPick(items.map((i) => ({ ...i, picked: i.value === cur, detail: i.value === cur ? 'current' : undefined })), { title: 'BioHiCL: device for the encoder' });
+    if (p) await this.config.update('device', p.value as 'auto');
+  }
+
+  async dispose(): Promise<void> {
+    if (this.selectTimer) clearTimeout(this.selectTimer);
+    await this.engine.dispose();
+  }
+}
+
+export function linkFor(kind: 'pubmed' | 'doi' | 'mesh', value: string): string {
+  if (kind === 'pubmed' && /^\d{1,9}$/.test(value)) return `https://pubmed.ncbi.nlm.nih.gov/${value}/`;
+  if (kind === 'doi' && /^10\.\S+$/.test(value)) return `https://doi.org/${value.split('/').map(encodeURIComponent).join('/')}`;
+  if (kind === 'mesh' && /^[DCQ]\d{6,9}$/.test(value)) return `https://meshb.nlm.nih.gov/record/ui?ui=${value}`;
+  throw new Error(`Refusing to open a malformed ${kind} link: ${value.slice(0, 60)}`);
+}
+
+export { SECTION };

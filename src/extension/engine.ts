@@ -1,0 +1,300 @@
+// The ONE place where the extension meets the engine: inference worker (src/inference), PubMed index (src/index) and
+// MeSH engine (src/mesh). No `vscode` import here: the extension passes plain options and a logger, so this module
+// can be exercised from Node as well. Everything loads lazily: the worker and model on the first query, the MeSH
+// vocabulary on the first MeSH request, the index when first searched.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Device, Embedder, EmbedProgress, TextKind } from '../inference/types';
+import type { IndexStore, ArticleInfo } from '../index/store';
+import type { SearchHit } from '../index/search';
+import type { MeshVocab } from '../mesh/vocab';
+import type { EngineStatusView, MeshView, PaperView, SentenceView } from './protocol';
+import type { PaperMeta } from './cite/paper';
+
+export interface EngineOptions {
+  modelDir: string;
+  indexDir: string;
+  device: Device;
+  threads: number;
+  queryPrefix: boolean;
+  /** The bundled worker (dist/worker.js beside dist/extension.js). */
+  workerPath?: string;
+  /** MeSH vocabulary source; default: the imported cache or the shipped MeSH files. */
+  meshVocab?: string;
+}
+
+export interface QueryCounts { papers: number; mesh: number; sentences: number }
+
+export interface QueryOutcome {
+  papers: PaperView[];
+  mesh: MeshView[];
+  sentences: SentenceView[];
+  status: EngineStatusView;
+  ms: number;
+}
+
+export interface Logger { info(m: string): void; warn(m: string): void; error(m: string): void }
+
+/** A problem the user can act on: the message says what to do; `action` names the command that fixes it. */
+export class EngineProblem extends Error {
+  constructor(message: string, readonly action?: 'buildIndex' | 'chooseModel') { super(message); }
+}
+
+/** Wraps the worker embedder: remembers the last query vector, so papers, sentences and MeSH embed the text once. */
+class MemoEmbedder implements Embedder {
+  private last: { key: string; vecs: Promise<Float32Array[]> } | undefined;
+  constructor(readonly inner: Embedder) {}
+  get identity() { return this.inner.identity; }
+  get report() { return this.inner.report; }
+  embed(texts: string[], kind: TextKind, onProgress?: (p: EmbedProgress) => void): Promise<Float32Array[]> {
+    if (kind !== 'query' || texts.length !== 1) return this.inner.embed(texts, kind, onProgress);
+    const key = texts[0] ?? '';
+    if (this.last?.key === key) return this.last.vecs;
+    const vecs = this.inner.embed(texts, kind, onProgress);
+    this.last = { key, vecs };
+    vecs.catch(() => { if (this.last?.key === key) this.last = undefined; });
+    return vecs;
+  }
+  dispose(): Promise<void> { return this.inner.dispose(); }
+}
+
+export class Engine {
+  private embedder: Promise<MemoEmbedder> | undefined;
+  private store: Promise<IndexStore> | undefined;
+  private vocab: Promise<MeshVocab> | undefined;
+  private indexSize: number | undefined;
+
+  constructor(private opts: EngineOptions, private readonly log: Logger) {}
+
+  get options(): Readonly<EngineOptions> { return this.opts; }
+
+  /** Apply new options: restart the worker and/or reopen the index only when their inputs changed. */
+  async reconfigure(next: EngineOptions): Promise<void> {
+    const prev = this.opts;
+    this.opts = next;
+    if (prev.modelDir !== next.modelDir || prev.device !== next.device || prev.threads !== next.threads || prev.queryPrefix !== next.queryPrefix) {
+      await this.disposeEmbedder();
+      this.log.info(`engine: worker will restart (model ${next.modelDir}, device ${next.device})`);
+    }
+    if (prev.indexDir !== next.indexDir) this.closeStore();
+    if (prev.meshVocab !== next.meshVocab) this.vocab = undefined;
+  }
+
+  private getEmbedder(): Promise<MemoEmbedder> {
+    if (!this.embedder) {
+      const o = this.opts;
+      this.embedder = (async () => {
+        if (!o.modelDir || !fs.existsSync(path.join(o.modelDir, 'manifest.json'))) {
+          throw new EngineProblem(
+            o.modelDir ? `No converted model in ${o.modelDir} (no manifest.json).` : 'No model chosen yet.',
+            'chooseModel',
+          );
+        }
+        const { createEmbedder } = await import('../inference/client');
+        const t0 = Date.now();
+        const e = await createEmbedder({
+          modelDir: o.modelDir, device: o.device, threads: o.threads || undefined, queryPrefix: o.queryPrefix,
+          workerPath: o.workerPath && fs.existsSync(o.workerPath) ? o.workerPath : undefined,
+        });
+        const r = e.report;
+        this.log.info(`engine: model ${e.identity.repo}@${e.identity.revision}${e.identity.generated ? ' (GENERATED weights)' : ''} loaded in ${Date.now() - t0} ms; provider ${r.provider} (requested ${r.requested})${r.fallbackReason ? `, fallback: ${r.fallbackReason}` : ''}; ${r.precision}, ${r.threads} threads, onnxruntime ${r.ortVersion}, ${path.basename(r.modelFile)}`);
+        return new MemoEmbedder(e);
+      })();
+      this.embedder.catch(() => { this.embedder = undefined; });
+    }
+    return this.embedder;
+  }
+
+  private getStore(): Promise<IndexStore> {
+    if (!this.store) {
+      const dir = this.opts.indexDir;
+      this.store = (async () => {
+        if (!fs.existsSync(path.join(dir, 'meta.json'))) {
+          throw new EngineProblem(`No PubMed index at ${dir}. Build one from PubMed files (XML, MEDLINE .nbib/.txt, CSL-JSON, BibTeX) with “BioHiCL: Build index from files”.`, 'buildIndex');
+        }
+        const { IndexStore } = await import('../index/store');
+        const s = await IndexStore.open(dir, undefined);
+        this.indexSize = (await s.counts()).articles;
+        this.log.info(`engine: index ${dir}: ${this.indexSize} papers, model ${s.identity.repo}${s.identity.generated ? ' (generated)' : ''}`);
+        return s;
+      })();
+      this.store.catch(() => { this.store = undefined; });
+    }
+    return this.store;
+  }
+
+  private getVocab(): Promise<MeshVocab> {
+    if (!this.vocab) {
+      this.vocab = (async () => {
+        const { loadVocab } = await import('../mesh/vocab');
+        const t0 = Date.now();
+        const v = await loadVocab(this.opts.meshVocab);
+        this.log.info(`engine: MeSH vocabulary loaded in ${Date.now() - t0} ms`);
+        return v;
+      })();
+      this.vocab.catch(() => { this.vocab = undefined; });
+    }
+    return this.vocab;
+  }
+
+  /** Start the worker and open the index ahead of the first query (no error surfaces here). */
+  warmUp(): void {
+    this.getEmbedder().catch(() => undefined);
+    this.getStore().catch(() => undefined);
+  }
+
+  /** What the sidebar shows about the engine, without starting anything that is not started. */
+  async status(): Promise<EngineStatusView> {
+    const notes: string[] = [];
+    const s: EngineStatusView = { generated: false, notes };
+    const e = this.embedder ? await this.embedder.catch(() => undefined) : undefined;
+    if (e) {
+      s.provider = e.report.provider;
+      s.fallbackReason = e.report.fallbackReason;
+      s.model = `${e.identity.repo}${e.identity.revision && e.identity.revision !== 'main' ? `@${e.identity.revision.slice(0, 10)}` : ''}`;
+      s.generated = e.identity.generated;
+    } else if (this.opts.modelDir && fs.existsSync(path.join(this.opts.modelDir, 'manifest.json'))) {
+      try {
+        const m = JSON.parse(fs.readFileSync(path.join(this.opts.modelDir, 'manifest.json'), 'utf8')) as { generated?: boolean; source?: { repo?: string } };
+        s.model = m.source?.repo ?? path.basename(this.opts.modelDir);
+        s.generated = !!m.generated || /^generated/.test(m.source?.repo ?? '');
+      } catch { /* shown once loaded */ }
+    }
+    const st = this.store ? await this.store.catch(() => undefined) : undefined;
+    if (st) {
+      s.indexSize = this.indexSize;
+      s.indexModel = st.identity.repo;
+      if (st.identity.generated) s.generated = true;
+    }
+    return s;
+  }
+
+  /** Papers, MeSH terms and similar sentences for a passage of the writer's text. Nothing leaves the machine. */
+  async query(text: string, counts: QueryCounts, isStale: () => boolean = () => false): Promise<QueryOutcome | undefined> {
+    const t0 = Date.now();
+    const [embedder, store] = await Promise.all([this.getEmbedder(), this.getStore()]);
+    if (isStale()) return undefined;
+    const { search, similarSentences, neighbours } = await import('../index/search');
+    const notes = new Set<string>();
+    const papersP = search(store, embedder, text, { k: counts.papers, mode: 'hybrid' });
+    const sentencesP = counts.sentences > 0 ? similarSentences(store, embedder, text, { k: counts.sentences }) : undefined;
+    const meshP = counts.mesh > 0 ? (async () => {
+      const [vocab, nb] = await Promise.all([this.getVocab(), neighbours(store, embedder, text, { k: 20 })]);
+      const { suggestMesh } = await import('../mesh/suggest');
+      const list = suggestMesh(text, nb.neighbours.map((n, i) => ({ pmid: n.pmid, rank: i, score: n.score, mesh: n.mesh })), vocab, { max: counts.mesh });
+      return list.map((m): MeshView => ({ ui: m.ui, name: m.name, score: m.score, breadcrumbs: m.breadcrumbs, entryTerms: m.entryTerms.filter((t) => t !== m.name).slice(0, 12), url: m.url }));
+    })() : Promise.resolve([] as MeshView[]);
+    const [papers, sentences, mesh] = await Promise.all([papersP, sentencesP, meshP.catch((e: Error) => { notes.add(`MeSH suggestions unavailable: ${e.message}`); return [] as MeshView[]; })]);
+    if (isStale()) return undefined;
+    if (papers.note) notes.add(papers.note);
+    if (sentences?.note) notes.add(sentences.note);
+    const abstracts = await this.abstracts(store, papers.hits.map((h) => h.pmid));
+    const top = papers.hits[0]?.score || 1;
+    const status = await this.status();
+    status.notes.push(...notes);
+    const sTop = sentences?.hits[0]?.score || 1;
+    return {
+      papers: papers.hits.map((h) => toPaperView(h, abstracts.get(h.pmid), top)),
+      sentences: (sentences?.hits ?? []).map((s): SentenceView => ({
+        text: s.text, pmid: s.pmid, title: s.title ?? '', authors: [], year: s.year, score: sTop > 0 ? Math.max(0, s.score) / sTop : 0,
+      })),
+      mesh,
+      status,
+      ms: Date.now() - t0,
+    };
+  }
+
+  private async abstracts(store: IndexStore, pmids: string[]): Promise<Map<string, string>> {
+    if (!pmids.length) return new Map();
+    const { sqlIn } = await import('../index/store');
+    const rows = await store.articles.query().where(sqlIn('pmid', pmids)).select(['pmid', 'abstract']).toArray();
+    return new Map(rows.map((r: Record<string, unknown>) => [String(r.pmid), String(r.abstract ?? '')]));
+  }
+
+  /** One paper by PMID from the index (hover, citations); undefined when the index does not hold it. */
+  async paper(pmid: string): Promise<(PaperMeta & { abstract: string }) | undefined> {
+    if (!/^\d+$/.test(pmid)) return undefined;
+    const store = await this.getStore();
+    const { sqlString, toArticleInfo } = await import('../index/store');
+    const rows = await store.articles.query().where(`pmid = ${sqlString(pmid)}`).limit(1).toArray();
+    if (!rows[0]) return undefined;
+    const a: ArticleInfo = toArticleInfo(rows[0] as Record<string, unknown>);
+    return { pmid: a.pmid, title: a.title, authors: a.authors, journal: a.journal, year: a.year, doi: a.doi, abstract: a.abstract };
+  }
+
+  /** A paper by DOI (hover on a key whose entry has only a DOI). */
+  async paperByDoi(doi: string): Promise<(PaperMeta & { abstract: string }) | undefined> {
+    const store = await this.getStore();
+    const { sqlString } = await import('../index/store');
+    const rows = await store.articles.query().where(`lower(doi) = ${sqlString(doi.toLowerCase())}`).select(['pmid']).limit(1).toArray();
+    return rows[0] ? this.paper(String((rows[0] as Record<string, unknown>).pmid)) : undefined;
+  }
+
+  /** Add citation files to the index (created with the current model when absent). */
+  async buildIndex(files: string[], onProgress: (msg: string, fraction?: number) => void, signal: AbortSignal): Promise<string> {
+    const embedder = await this.getEmbedder();
+    const { IndexStore } = await import('../index/store');
+    const { addFiles } = await import('../index/build');
+    const { readCitations, countRecords } = await import('../index/readers');
+    const { splitSentences } = await import('../inference/sentences');
+    this.closeStore();
+    let total = 0;
+    for (const f of files) total += await countRecords(f, { signal }).catch(() => 0);
+    const store = await IndexStore.open(this.opts.indexDir, embedder.identity, { create: true });
+    try {
+      const s = await addFiles(store, embedder, files, { read: (f) => readCitations(f), split: splitSentences }, {
+        signal,
+        onProgress: (p) => onProgress(`${p.phase}: ${p.embedded + p.skipped}${total ? `/${total}` : ''} citations, ${p.sentences} sentences (${path.basename(p.file)})`, total ? (p.embedded + p.skipped + p.inBatch) / total : undefined),
+      });
+      const msg = `Index updated: ${s.added} added, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected${s.rejectReport ? ` (see ${s.rejectReport})` : ''} in ${s.seconds.toFixed(1)} s.`;
+      this.log.info(`engine: ${msg}`);
+      return msg;
+    } finally {
+      store.close();
+    }
+  }
+
+  private closeStore(): void {
+    const s = this.store;
+    this.store = undefined;
+    this.indexSize = undefined;
+    s?.then((x) => x.close(), () => undefined);
+  }
+
+  private async disposeEmbedder(): Promise<void> {
+    const e = this.embedder;
+    this.embedder = undefined;
+    if (e) await e.then((x) => x.dispose(), () => undefined);
+  }
+
+  async dispose(): Promise<void> {
+    this.closeStore();
+    await this.disposeEmbedder();
+  }
+}
+
+function excerpt(abstract: string | undefined, best: { text: string; start: number; end: number }): { text: string; start: number; end: number } {
+  if (!abstract || abstract.slice(best.start, best.end) !== best.text) return { text: best.text, start: 0, end: best.text.length };
+  // the best sentence with a little context on either side, cut at word boundaries
+  const ctx = 90;
+  let a = Math.max(0, best.start - ctx);
+  let b = Math.min(abstract.length, best.end + ctx);
+  if (a > 0) a = abstract.indexOf(' ', a) + 1 || a;
+  if (b < abstract.length) b = abstract.lastIndexOf(' ', b) > best.end ? abstract.lastIndexOf(' ', b) : b;
+  const pre = a > 0 ? '…' : '';
+  const post = b < abstract.length ? '…' : '';
+  const text = pre + abstract.slice(a, b) + post;
+  return { text, start: pre.length + best.start - a, end: pre.length + best.end - a };
+}
+
+export function toPaperView(h: SearchHit, abstract: string | undefined, top: number): PaperView {
+  const why: string[] = [];
+  if (h.why.ftsRank) why.push(`full-text #${h.why.ftsRank}`);
+  if (h.why.denseRank) why.push(`semantic #${h.why.denseRank}`);
+  const v: PaperView = {
+    pmid: h.pmid, title: h.title, authors: h.authors, journal: h.journal, year: h.year, doi: h.doi,
+    score: top > 0 ? Math.max(0, h.score) / top : 0, why: why.join(' · ') || undefined, abstract,
+  };
+  if (h.why.bestSentence) v.best = excerpt(abstract, h.why.bestSentence);
+  return v;
+}

@@ -1,0 +1,114 @@
+// The sidebar: a webview view with a strict CSP (nonce from crypto), scripts and styles only from media/,
+// and a typed message protocol (./protocol). All PubMed text is rendered by media/sidebar.js with textContent.
+import * as crypto from 'node:crypto';
+import * as vscode from 'vscode';
+import type { HostMessage, ViewState, WebviewMessage, WebviewRequests } from './protocol';
+
+type Handlers = { [K in keyof WebviewRequests]: (data: WebviewRequests[K]) => Promise<string | void> };
+
+export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Disposable {
+  static readonly viewType = 'biohicl.sidebar';
+  private view: vscode.WebviewView | undefined;
+  private state: ViewState = { phase: 'idle' };
+  private nextId = 1;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readyWaiters: (() => void)[] = [];
+  private ready = false;
+
+  constructor(private readonly extensionUri: vscode.Uri, private readonly handlers: Handlers, private readonly log: vscode.LogOutputChannel) {}
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
+    this.ready = false;
+    const media = vscode.Uri.joinPath(this.extensionUri, 'media');
+    view.webview.options = { enableScripts: true, localResourceRoots: [media] };
+    view.webview.html = this.html(view.webview, media);
+    view.webview.onDidReceiveMessage((m: WebviewMessage) => void this.onMessage(m), undefined, this.disposables);
+    view.onDidDispose(() => { this.view = undefined; this.ready = false; }, undefined, this.disposables);
+    view.onDidChangeVisibility(() => { if (view.visible) this.post({ id: this.nextId++, type: 'state', state: this.state }); }, undefined, this.disposables);
+  }
+
+  get visible(): boolean { return !!this.view?.visible; }
+
+  /** Show the view (creating it) and wait until its script has said `ready`. */
+  async reveal(): Promise<void> {
+    if (!this.view) await vscode.commands.executeCommand(`${SidebarProvider.viewType}.focus`);
+    else this.view.show(true);
+    if (this.ready) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 5000);
+      this.readyWaiters.push(() => { clearTimeout(t); resolve(); });
+    });
+  }
+
+  setState(state: ViewState): void {
+    this.state = state;
+    this.post({ id: this.nextId++, type: 'state', state });
+  }
+  getState(): ViewState { return this.state; }
+
+  postAbstract(pmid: string, abstract: string): void {
+    this.post({ id: this.nextId++, type: 'abstract', pmid, abstract });
+  }
+
+  private post(m: HostMessage): void {
+    if (this.view && this.ready) void this.view.webview.postMessage(m);
+  }
+
+  private async onMessage(m: WebviewMessage): Promise<void> {
+    if (!m || typeof m !== 'object' || typeof m.id !== 'number' || !(m.type in this.handlers)) {
+      this.log.warn(`sidebar: ignored malformed message ${JSON.stringify(m).slice(0, 200)}`);
+      return;
+    }
+    if (m.type === 'ready') {
+      this.ready = true;
+      this.post({ id: this.nextId++, type: 'state', state: this.state });
+      for (const w of this.readyWaiters.splice(0)) w();
+    }
+    try {
+      const handler = this.handlers[m.type] as (d: unknown) => Promise<string | void>;
+      const message = await handler(m.data);
+      if (m.type !== 'ready') this.post({ id: m.id, type: 'reply', ok: true, ...(message ? { message } : {}) });
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e);
+      this.log.error(`sidebar: ${m.type} failed: ${error}`);
+      this.post({ id: m.id, type: 'reply', ok: false, error });
+    }
+  }
+
+  private html(webview: vscode.Webview, media: vscode.Uri): string {
+    // A fresh nonce per render, from a CSPRNG; no inline script or style anywhere.
+    const nonce = crypto.randomBytes(18).toString('base64');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(media, 'sidebar.js'));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(media, 'sidebar.css'));
+    const csp = [
+      "default-src 'none'",
+      `style-src ${webview.cspSource}`,
+      `img-src ${webview.cspSource}`,
+      `font-src ${webview.cspSource}`,
+      `script-src 'nonce-${nonce}'`,
+      "connect-src 'none'",
+      "form-action 'none'",
+      "base-uri 'none'",
+    ].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style.toString()}">
+<title>BioHiCL</title>
+</head>
+<body>
+<div id="app" aria-live="polite"></div>
+<div id="toast" role="status" aria-live="polite" class="toast"></div>
+<script nonce="${nonce}" src="${script.toString()}"></script>
+</body>
+</html>`;
+  }
+
+  dispose(): void {
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
