@@ -42,6 +42,8 @@ const CONTENT = [
 ];
 /** Shipped whatever the bundles' text shows: the native packages the engine loads (external in scripts/build.mjs). */
 const NATIVE_RUNTIME = ['onnxruntime-node', '@lancedb/lancedb', 'apache-arrow'];
+/** Development files inside product folders (media/ keeps a tsconfig.json for type-checking the webview script). */
+const DEV_ONLY_FILE = /\.map$|^tsconfig.*\.json$|^\.eslintrc|(?<!\.d)\.[cm]?ts$/;
 /** Dependencies that a runtime package declares but that only its install script or its CLI uses. */
 const NOT_AT_RUNTIME = {
   'onnxruntime-node': ['adm-zip', 'global-agent'], // script/install.js (CUDA download), never required by dist/
@@ -224,9 +226,20 @@ function stageNodeModules(stage, target, closure, fetch) {
   if (!native) {
     throw new PackagingError(`${target}: ${t.lancedb.package} is not available locally (not installed, not in .cache/npm-natives) and --offline forbids npm pack; no VSIX built.`);
   }
-  placeTree(native.dir, path.join(nm, 'node_modules', ...t.lancedb.package.split('/')), {
-    filter: (_p, e) => e.isDirectory() || !/\.md$/i.test(e.name),
-  });
+  const nativeDst = path.join(nm, 'node_modules', ...t.lancedb.package.split('/'));
+  placeTree(native.dir, nativeDst, { filter: (_p, e) => e.isDirectory() || !/\.md$/i.test(e.name) });
+  if (t.lancedb.strip) {
+    // The published linux-x64 .node carries its static symbol table (.symtab/.strtab, 20 MB, ~5 MB zipped), which
+    // only symbolises native backtraces; the dynamic symbols Node needs (.dynsym) stay. Written to a new file: the
+    // staged one is a hard link into node_modules.
+    const dst = path.join(nativeDst, t.lancedb.file);
+    fs.rmSync(dst);
+    const r = spawnSync('strip', ['--strip-unneeded', '-o', dst, path.join(native.dir, t.lancedb.file)], { encoding: 'utf8' });
+    if (r.status !== 0) {
+      console.error(`warning: strip failed (${r.error?.message ?? r.stderr.trim()}); shipping ${t.lancedb.file} unstripped`);
+      fs.copyFileSync(path.join(native.dir, t.lancedb.file), dst);
+    }
+  }
   return native;
 }
 
@@ -319,7 +332,7 @@ export function vsixPath(target) {
  * Build (or, with reuse, keep an identical earlier) VSIX for one target.
  * @returns {Promise<{target: string, vsix: string, reused: boolean, hash: string, seconds: number, lancedbSource: string, sizes: ReturnType<typeof sizeBudget>}>}
  */
-export async function buildVsix(target, { reuse = false, quiet = false, fetch = true } = {}) {
+export async function buildVsix(target, { reuse = false, quiet = false, fetch = true, listOnly = false } = {}) {
   const t = TARGETS[target];
   if (!t) throw new PackagingError(`Unknown target "${target}". Targets: ${Object.keys(TARGETS).join(', ')}.`);
   if (t.unsupported) throw new PackagingError(`${target}: no VSIX built. ${t.unsupported}`);
@@ -342,10 +355,21 @@ export async function buildVsix(target, { reuse = false, quiet = false, fetch = 
   for (const [p, required] of CONTENT) {
     if (p === 'package.json') continue;
     const src = path.join(ROOT, p);
-    if (fs.existsSync(src)) placeTree(src, path.join(stage, p), { filter: (_s, e) => !/\.map$/.test(e.name) });
+    if (fs.existsSync(src)) placeTree(src, path.join(stage, p), { filter: (_s, e) => !DEV_ONLY_FILE.test(e.name) });
     else if (required) throw new PackagingError(`${p} is missing.`);
   }
   fs.copyFileSync(path.join(ROOT, '.vscodeignore'), path.join(stage, '.vscodeignore'));
+  const vsce = path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
+  if (listOnly) {
+    // `vsce ls`: the files the VSIX would hold (same .vscodeignore, same --no-dependencies), without zipping.
+    const files = run(process.execPath, [vsce, 'ls', '--no-dependencies'], { cwd: stage }).split('\n').map((l) => l.trim()).filter(Boolean);
+    const seconds = (Date.now() - t0) / 1000;
+    if (!quiet) {
+      console.log(`vsce ls ${target} (${files.length} files, staged in ${rel(stage)}, ${seconds.toFixed(1)} s; LanceDB native from ${native.source}):`);
+      for (const f of files) console.log(`  ${f}`);
+    }
+    return { target, files, seconds, lancedbSource: native.source };
+  }
 
   // 4. vsce, unless an identical VSIX already exists.
   const out = vsixPath(target);
@@ -356,7 +380,6 @@ export async function buildVsix(target, { reuse = false, quiet = false, fetch = 
     fs.mkdirSync(OUT_DIR, { recursive: true });
     fs.rmSync(out, { force: true });
     fs.rmSync(hashFile, { force: true });
-    const vsce = path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
     const args = ['package', '--target', target, '--no-dependencies', '--out', out, '--allow-missing-repository', '--no-rewrite-relative-links'];
     if (!['LICENSE', 'LICENSE.md', 'LICENSE.txt'].some((f) => fs.existsSync(path.join(stage, f)))) args.push('--skip-license');
     const log = run(process.execPath, [vsce, ...args], { cwd: stage });
@@ -384,6 +407,7 @@ async function main(argv) {
       'usage: npm run package -- --target <t> [--reuse] [--offline] [--json]   (or --all instead of --target)',
       '  --reuse    keep dist-vsix/<name>-<t>-<version>.vsix when its staged inputs are byte-identical',
       '  --offline  never npm pack a missing LanceDB native package (fail instead)',
+      '  --ls       stage and print `vsce ls` (the files the VSIX would hold) without zipping',
       '  --json     print only a JSON result line (for tests and scripts)',
       `  targets: ${Object.keys(TARGETS).join(', ')}`,
     ].join('\n'));
@@ -394,7 +418,7 @@ async function main(argv) {
   let failed = 0;
   for (const target of targets) {
     try {
-      results.push(await buildVsix(target, { reuse: flag('--reuse'), quiet: flag('--json'), fetch: !flag('--offline') }));
+      results.push(await buildVsix(target, { reuse: flag('--reuse'), quiet: flag('--json'), fetch: !flag('--offline'), listOnly: flag('--ls') }));
     } catch (e) {
       if (!(e instanceof PackagingError)) throw e;
       failed++;
@@ -405,7 +429,10 @@ async function main(argv) {
   if (flag('--json')) console.log(JSON.stringify(targets.length === 1 ? results[0] : results));
   if (targets.length > 1) {
     console.log('\nsummary');
-    for (const r of results) console.log(`  ${r.target.padEnd(13)} ${r.error ? 'NOT BUILT: ' + r.error.split('\n')[0] : `${mb(r.sizes.total)} MB ${r.sizes.withinBudget ? 'OK' : 'OVER BUDGET'}  ${rel(r.vsix)}`}`);
+    for (const r of results) {
+      const what = r.error ? `NOT BUILT: ${r.error.split('\n')[0]}` : r.files ? `${r.files.length} files (vsce ls)` : `${mb(r.sizes.total)} MB ${r.sizes.withinBudget ? 'OK' : 'OVER BUDGET'}  ${rel(r.vsix)}`;
+      console.log(`  ${r.target.padEnd(13)} ${what}`);
+    }
   }
   return failed ? 2 : 0;
 }
