@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Embedder } from '../inference/types';
 import { defaultIndexDir } from '../inference/paths';
 import { BREADCRUMB_SEP, loadVocab, type MeshVocab } from './vocab';
-import { suggestMesh, type Neighbour, type SuggestOptions, type Suggestion } from './suggest';
+import { DEFAULT_K, suggestMesh, type Neighbour, type SuggestOptions, type Suggestion } from './suggest';
 
 export * from './vocab';
 export * from './suggest';
@@ -19,6 +19,8 @@ export interface MeshForTextOptions extends SuggestOptions {
   embedder?: Embedder;           // for hybrid/dense neighbours; without it the full-text leg is used
   mode?: 'dense' | 'fts' | 'hybrid';
   excludePmids?: string[];
+  /** An already open index (the demo, the extension): used instead of opening `indexDir`. */
+  store?: import('../index/store').IndexStore;
 }
 
 export interface MeshForTextResult {
@@ -36,12 +38,18 @@ export async function meshForText(text: string, opts: MeshForTextOptions = {}): 
   const t0 = performance.now();
   const vocab = typeof opts.vocab === 'object' ? opts.vocab : await loadVocab(opts.vocab);
   const t1 = performance.now();
-  const k = opts.k ?? 20;
+  const k = opts.k ?? DEFAULT_K;
   let neighbours: Neighbour[] = [];
   let mode = 'none';
   let note: string | undefined;
   const dir = path.resolve(opts.indexDir ?? defaultIndexDir());
-  if (!fs.existsSync(path.join(dir, 'meta.json'))) {
+  if (opts.store) {
+    const { neighbours: findNeighbours } = await import('../index/search');
+    const r = await findNeighbours(opts.store, opts.embedder, text, { k, excludePmids: opts.excludePmids, mode: opts.mode ?? (opts.embedder ? 'hybrid' : 'fts') });
+    neighbours = r.neighbours.map((n, i) => ({ pmid: n.pmid, rank: i, score: n.score, mesh: n.mesh }));
+    mode = r.mode;
+    note = r.note;
+  } else if (!fs.existsSync(path.join(dir, 'meta.json'))) {
     note = `no index at ${dir}: suggestions come from the text alone (lexical matches and check-tag cues); build one with \`biohicl demo\` or \`biohicl index add\` to add the votes of similar citations`;
   } else {
     const { IndexStore } = await import('../index/store');

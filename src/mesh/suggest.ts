@@ -44,11 +44,12 @@ export interface SuggestWeights {
   checkNeighbours: number;// weight of neighbour votes for check tags
 }
 
+/** Tuned on half of the PubMedQA dev set (`npm run eval -- mesh --tune`), checked on the other half. */
 export const DEFAULT_WEIGHTS: SuggestWeights = {
   lexical: 0.55,
   neighbours: 0.9,
-  agree: 0.25,
-  minorVote: 0.75,
+  agree: 0,
+  minorVote: 1,
   rankDecay: 0.5,
   checkText: 0.85,
   checkNeighbours: 0.9,
@@ -69,7 +70,9 @@ export interface SuggestOptions {
   prior?: LexicalPrior | false;  // how often a matched descriptor is indexed (default: the shipped prior)
 }
 
-export const DEFAULT_CUTOFF = 0.3;
+export const DEFAULT_CUTOFF = 0.25;
+/** Neighbours that vote by default. */
+export const DEFAULT_K = 30;
 
 interface Cand {
   ui: string;
@@ -167,7 +170,7 @@ export function suggestMesh(text: string, neighbours: Neighbour[], vocab: MeshVo
   }
 
   const cutoff = opts.cutoff ?? DEFAULT_CUTOFF;
-  const out: Suggestion[] = [];
+  const scored: { c: Cand; score: number }[] = [];
   for (const c of cands.values()) {
     let score: number;
     if (c.check) {
@@ -178,12 +181,14 @@ export function suggestMesh(text: string, neighbours: Neighbour[], vocab: MeshVo
       if (c.lexical > 0 && c.vote > 0) score += w.agree * Math.min(c.lexical, 2 * c.vote) * (1 - score);
     }
     score = Math.max(0, Math.min(1, score));
-    if (score < cutoff) continue;
-    out.push(toSuggestion(vocab, c, score));
+    if (score >= cutoff) scored.push({ c, score });
   }
-  out.sort((a, b) => b.score - a.score || a.name.localeCompare(b.name));
-  const res = opts.collapseSiblings ? collapseSiblings(out, vocab) : out;
-  return res.slice(0, opts.max ?? 40);
+  scored.sort((a, b) => b.score - a.score || a.c.ui.localeCompare(b.c.ui));
+  const max = opts.max ?? 40;
+  // breadcrumbs and the rest only for what is returned (collapsing needs all of them first)
+  const pick = opts.collapseSiblings ? scored : scored.slice(0, max);
+  const out = pick.map(({ c, score }) => toSuggestion(vocab, c, score));
+  return (opts.collapseSiblings ? collapseSiblings(out, vocab) : out).slice(0, max);
 }
 
 function toSuggestion(vocab: MeshVocab, c: Cand, score: number): Suggestion {

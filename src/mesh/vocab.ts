@@ -94,7 +94,7 @@ export class MeshVocab {
   readonly descriptors: Descriptor[];
   private readonly byUi = new Map<string, Descriptor>();
   private readonly byName = new Map<string, Descriptor>();   // lower-cased names
-  private readonly byTerm = new Map<string, Descriptor>();   // lower-cased entry terms
+  private byTerm?: Map<string, Descriptor>;                   // lower-cased entry terms (built on first use)
   private readonly byTree = new Map<string, Descriptor>();
   private childMap?: Map<string, string[]>;                  // tree number → child tree numbers
 
@@ -117,12 +117,20 @@ export class MeshVocab {
         this.byTree.set(top, d);
       }
     }
-    for (const d of data.descriptors) {
-      for (const t of d.terms) {
-        const k = t.toLowerCase();
-        if (!this.byName.has(k) && !this.byTerm.has(k)) this.byTerm.set(k, d);
+  }
+
+  private termMap(): Map<string, Descriptor> {
+    if (!this.byTerm) {
+      const m = new Map<string, Descriptor>();
+      for (const d of this.descriptors) {
+        for (const t of d.terms) {
+          const k = t.toLowerCase();
+          if (!this.byName.has(k) && !m.has(k)) m.set(k, d);
+        }
       }
+      this.byTerm = m;
     }
+    return this.byTerm;
   }
 
   get size(): number { return this.descriptors.length; }
@@ -132,7 +140,7 @@ export class MeshVocab {
   /** Case-insensitive lookup by descriptor name, then by entry term (old names of renamed descriptors are entry terms). */
   findByName(name: string): Descriptor | undefined {
     const k = name.trim().toLowerCase();
-    return this.byName.get(k) ?? this.byTerm.get(k);
+    return this.byName.get(k) ?? this.termMap().get(k);
   }
 
   /** Descriptor for a heading: its UI when given and known, else its name. */

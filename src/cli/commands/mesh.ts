@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { defaultIndexDir } from '../../inference/paths';
-import { DEFAULT_CUTOFF, formatSuggestions, importedVocabFile, loadDescriptorXml, loadVocab, meshForText, saveVocabCache } from '../../mesh/index';
+import { DEFAULT_CUTOFF, DEFAULT_K, formatSuggestions, importedVocabFile, loadDescriptorXml, loadVocab, meshForText, saveVocabCache } from '../../mesh/index';
 
 function readText(parts: string[], file: string | undefined): string {
   if (file) {
@@ -24,7 +24,7 @@ export function registerMeshCommands(program: Command): void {
     .argument('[text...]', 'the paragraph ("-" reads standard input)')
     .option('--file <file>', 'read the paragraph from a file')
     .option('--index <dir>', 'index folder', defaultIndexDir())
-    .option('--k <n>', 'neighbour citations that vote', (v) => parseInt(v, 10), 20)
+    .option('--k <n>', 'neighbour citations that vote', (v) => parseInt(v, 10), DEFAULT_K)
     .option('--cutoff <x>', 'minimum score in [0,1]', (v) => parseFloat(v), DEFAULT_CUTOFF)
     .option('--max <n>', 'at most this many suggestions', (v) => parseInt(v, 10), 25)
     .option('--collapse', 'collapse three or more siblings into their parent')

@@ -1,4 +1,4 @@
-// `npm run eval -- mesh [pubmedqa.json] [--k 20] [--tune] [--corpus FILE ...] [--json]`
+// `npm run eval -- mesh [pubmedqa.json] [--k 30] [--tune] [--corpus FILE ...] [--json] [--learn-prior OUT]`
 // Each PubMedQA abstract is the query (question + contexts), its own PMID is excluded from the neighbours, and the
 // rest of the demo corpus (that file + the MEDLINE XML and MEDLINE text files of ../shared/data/pubmed) is the index,
 // searched with the index's full-text leg (a real LanceDB table, built in a temp folder with src/index's store).
@@ -17,7 +17,7 @@ import { loadVocab, type MeshVocab } from '../../mesh/vocab';
 import { matcherFor, type LexicalMatch } from '../../mesh/lexical';
 import { multiLabelScores, type MultiLabelScores } from '../../mesh/metrics';
 import { learnPrior } from '../../mesh/prior';
-import { DEFAULT_CUTOFF, DEFAULT_WEIGHTS, suggestMesh, type Neighbour, type SuggestOptions, type SuggestWeights } from '../../mesh/suggest';
+import { DEFAULT_CUTOFF, DEFAULT_K, DEFAULT_WEIGHTS, suggestMesh, type Neighbour, type SuggestOptions, type SuggestWeights } from '../../mesh/suggest';
 
 const SHARED = path.resolve(__dirname, '..', '..', 'shared', 'data', 'pubmed');
 function sharedDir(): string {
@@ -109,7 +109,7 @@ export async function run(args: string[]): Promise<void> {
     if (i >= 0) args.splice(i, 1);
     return i >= 0;
   };
-  const k = Number(opt('--k') ?? 20);
+  const k = Number(opt('--k') ?? DEFAULT_K);
   const tune = flag('--tune');
   const cacheFile = opt('--cache'); // reuse the neighbours of an earlier run (development)
   const json = flag('--json');
@@ -198,32 +198,47 @@ export async function run(args: string[]): Promise<void> {
   // --tune: grid on half A (even positions), report on half B and on all
   const A = docs.filter((_, i) => i % 2 === 0);
   const B = docs.filter((_, i) => i % 2 === 1);
-  const grid: Partial<SuggestWeights>[] = [];
-  for (const lexical of [0.4, 0.55, 0.7, 0.85])
-    for (const neighbours of [0.7, 0.9, 1.0])
-      for (const rankDecay of [0.25, 0.5, 1.0])
-        for (const agree of [0, 0.25, 0.5])
-          for (const checkText of [0.6, 0.85, 1.0]) grid.push({ lexical, neighbours, rankDecay, agree, checkText });
-  let best = { w: DEFAULT_WEIGHTS as Partial<SuggestWeights>, cutoff: DEFAULT_CUTOFF, MiF: -1 };
-  for (const w of grid) {
-    const b = bestCutoff(A, predictor(vocab, { ...base, weights: w }));
-    if (b.MiF > best.MiF) best = { w, cutoff: b.cutoff, MiF: b.MiF };
+  // coordinate ascent over the weights and k (two passes), each setting scored at its best cut-off on half A
+  const space: Record<string, number[]> = {
+    k: [10, 20, 30, 50], lexical: [0.5, 0.7, 0.85, 1.0], neighbours: [0.6, 0.8, 0.9, 1.0], agree: [0, 0.25, 0.5],
+    minorVote: [0.5, 0.75, 1.0], rankDecay: [0, 0.25, 0.5, 1.0], checkText: [0.6, 0.85, 1.0], checkNeighbours: [0.6, 0.9, 1.0],
+  };
+  let cur: Record<string, number> = { k, ...DEFAULT_WEIGHTS };
+  const score = (c: Record<string, number>) => {
+    const { k: kk, ...wts } = c;
+    return bestCutoff(A, predictor(vocab, { k: kk, weights: wts as Partial<SuggestWeights> }));
+  };
+  let best = { ...score(cur), w: cur };
+  let tried = 1;
+  for (let pass = 0; pass < 2; pass++) {
+    for (const [name, values] of Object.entries(space)) {
+      for (const val of values) {
+        if (cur[name] === val) continue;
+        const cand = { ...cur, [name]: val };
+        const r = score(cand);
+        tried++;
+        if (r.MiF > best.MiF + 1e-9) { best = { ...r, w: cand }; cur = cand; }
+      }
+    }
   }
+  const { k: bestK, ...bestW } = best.w;
+  base.k = bestK;
+  process.stderr.write(`eval mesh: tried ${tried} settings\n`);
   const tunedParts: Record<string, SuggestOptions> = {
-    lexical: { ...parts.lexical, weights: best.w },
-    neighbours: { ...parts.neighbours, weights: best.w },
-    combined: { ...base, weights: best.w },
+    lexical: { ...parts.lexical, k: bestK, weights: bestW },
+    neighbours: { ...parts.neighbours, k: bestK, weights: bestW },
+    combined: { ...base, weights: bestW },
   };
   const cutoffs: Record<string, number> = {};
   for (const [name, o] of Object.entries(tunedParts)) cutoffs[name] = name === 'combined' ? best.cutoff : bestCutoff(A, predictor(vocab, o)).cutoff;
   const rowsB = Object.entries(tunedParts).map(([name, o]) => [name, evaluate(B, predictor(vocab, o), cutoffs[name]!)] as [string, Record<string, MultiLabelScores>]);
   const rowsAll = Object.entries(tunedParts).map(([name, o]) => [name, evaluate(docs, predictor(vocab, o), cutoffs[name]!)] as [string, Record<string, MultiLabelScores>]);
-  out.tuned = { weights: { ...DEFAULT_WEIGHTS, ...best.w }, cutoff: best.cutoff, MiF_A: best.MiF, cutoffs };
+  out.tuned = { k: bestK, weights: bestW, cutoff: best.cutoff, MiF_A: best.MiF, cutoffs };
   out.halfB = Object.fromEntries(rowsB);
   out.all = Object.fromEntries(rowsAll);
   if (json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
   else {
-    process.stdout.write(`tuned on half A (${A.length} queries, ${grid.length} weight settings × cut-offs): ${JSON.stringify({ ...DEFAULT_WEIGHTS, ...best.w })} cut-off ${best.cutoff} (MiF on A ${f3(best.MiF)})\n`);
+    process.stdout.write(`tuned on half A (${A.length} queries, ${tried} settings × cut-offs): k=${bestK} ${JSON.stringify(bestW)} cut-off ${best.cutoff} (MiF on A ${f3(best.MiF)})\n`);
     process.stdout.write(table(`held-out half B (${B.length} queries)`, rowsB, cutoffs) + '\n');
     process.stdout.write(table(`all ${docs.length} queries (half of them were used for tuning)`, rowsAll, cutoffs) + '\n');
   }
