@@ -145,23 +145,29 @@ export async function search(store: IndexStore, embedder: Embedder | undefined, 
     [qvec] = await embedder.embed([text], 'query');
     ms.embed = performance.now() - te;
   }
-  const cols = [...INFO_COLS];
+  const cols = ['pmid'];
   const [dense, fts] = await Promise.all([
     qvec ? (async () => { const t = performance.now(); const r = await denseLeg(store, ARTICLES, qvec!, mode === 'dense' ? k : cand, where, cols); ms.dense = performance.now() - t; return r; })() : Promise.resolve([] as LegHit[]),
     mode !== 'dense' ? (async () => { const t = performance.now(); const r = await ftsLeg(store, ARTICLES, text, cand, where, cols); ms.fts = performance.now() - t; return r; })() : Promise.resolve([] as LegHit[]),
   ]);
 
-  const rows = new Map<string, Record<string, unknown>>();
   const dInfo = new Map<string, { score: number; rank: number }>();
   const fInfo = new Map<string, { score: number; rank: number }>();
-  dense.forEach((h, i) => { rows.set(h.pmid, h.row); dInfo.set(h.pmid, { score: h.score, rank: i + 1 }); });
-  fts.forEach((h, i) => { if (!rows.has(h.pmid)) rows.set(h.pmid, h.row); fInfo.set(h.pmid, { score: h.score, rank: i + 1 }); });
+  dense.forEach((h, i) => { dInfo.set(h.pmid, { score: h.score, rank: i + 1 }); });
+  fts.forEach((h, i) => { fInfo.set(h.pmid, { score: h.score, rank: i + 1 }); });
 
   let order: { id: string; score: number }[];
   if (mode === 'dense') order = dense.map((h) => ({ id: h.pmid, score: h.score }));
   else if (mode === 'fts') order = fts.map((h) => ({ id: h.pmid, score: h.score }));
   else order = rrf([{ ids: dense.map((h) => h.pmid), weight: denseWeight }, { ids: fts.map((h) => h.pmid), weight: 1 }], opts.rrfK ?? 60);
   order = order.slice(0, k);
+  // Only the final hits' metadata is read (the legs return PMIDs and scores).
+  const rows = new Map<string, Record<string, unknown>>();
+  if (order.length) {
+    const got = await store.articles.query().where(sqlIn('pmid', order.map((o) => o.id))).select(INFO_COLS).toArray();
+    for (const r of got) rows.set(String(r.pmid), r);
+  }
+  order = order.filter((o) => rows.has(o.id));
 
   const hits: SearchHit[] = order.map((o, i) => {
     const info = toArticleInfo(rows.get(o.id)!);

@@ -33,7 +33,7 @@ export interface IndexMeta {
 }
 
 export interface AnnParams {
-  type: 'IVF_PQ' | 'IVF_HNSW_SQ';
+  type: 'IVF_RQ' | 'IVF_PQ' | 'IVF_HNSW_SQ';
   rows: number;
   numPartitions: number;
   numSubVectors?: number;
@@ -355,26 +355,27 @@ export class IndexStore {
 }
 
 /**
- * IVF_PQ with parameters from the row count: partitions ≈ sqrt(rows) (so each holds ~sqrt(rows) vectors),
- * sub-vectors dim/16 (48 for 768, 16-dim codes that keep ranking good enough for refine), nprobes ≈ 5 % of
- * partitions (≥ 20), and a refine factor of 10 that re-ranks candidates with the exact vectors.
- * Recall@10 vs exact at these settings is measured by `npm run bench -- index`.
+ * Vector index parameters from the row count. Default IVF_RQ (RaBitQ 1-bit codes, no codebook training): measured
+ * here it builds ~30× faster than IVF_PQ (20k × 768: 7 s vs 223 s) with the same recall@10 once refined.
+ * Partitions ≈ sqrt(rows) (each holds ~sqrt(rows) vectors), nprobes ≈ 5 % of partitions (≥ 20), and a refine factor
+ * of 10 that re-ranks the candidates with the exact vectors (without it recall@10 is ~0.3–0.5 on clustered data).
+ * IVF_PQ (sub-vectors dim/16) stays available. Recall@10 vs exact is measured by `npm run bench -- index`.
  */
-export function annParamsFor(rows: number, dim: number): Omit<AnnParams, 'builtAt' | 'buildSeconds'> {
+export function annParamsFor(rows: number, dim: number, type: 'IVF_RQ' | 'IVF_PQ' = 'IVF_RQ'): Omit<AnnParams, 'builtAt' | 'buildSeconds'> {
   const numPartitions = Math.max(8, Math.round(Math.sqrt(rows)));
   let numSubVectors = Math.max(1, Math.round(dim / 16));
   while (dim % numSubVectors) numSubVectors--;
   const nprobes = Math.min(numPartitions, Math.max(20, Math.round(numPartitions * 0.05)));
-  return { type: 'IVF_PQ', rows, numPartitions, numSubVectors, nprobes, refineFactor: 10 };
+  return { type, rows, numPartitions, numSubVectors: type === 'IVF_PQ' ? numSubVectors : undefined, nprobes, refineFactor: 10 };
 }
 
 export async function buildVectorIndex(table: lancedb.Table, rows: number, dim: number, over?: Partial<AnnParams>): Promise<AnnParams> {
-  const p = { ...annParamsFor(rows, dim), ...(over ?? {}) };
+  const p = { ...annParamsFor(rows, dim, over?.type === 'IVF_PQ' ? 'IVF_PQ' : 'IVF_RQ'), ...(over ?? {}) };
   const t0 = Date.now();
-  await table.createIndex('vector', {
-    config: lancedb.Index.ivfPq({ numPartitions: p.numPartitions, numSubVectors: p.numSubVectors, distanceType: 'cosine', sampleRate: 256, maxIterations: 20 }),
-    replace: true,
-  });
+  const config = p.type === 'IVF_PQ'
+    ? lancedb.Index.ivfPq({ numPartitions: p.numPartitions, numSubVectors: p.numSubVectors, distanceType: 'cosine', sampleRate: 256, maxIterations: 20 })
+    : lancedb.Index.ivfRq({ numPartitions: p.numPartitions, distanceType: 'cosine' });
+  await table.createIndex('vector', { config, replace: true });
   return { ...p, builtAt: new Date().toISOString(), buildSeconds: (Date.now() - t0) / 1000 };
 }
 
