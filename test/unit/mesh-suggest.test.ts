@@ -62,12 +62,12 @@ test('neighbour votes: rank and major-topic weighting', async () => {
     { pmid: '3', rank: 2, mesh: [h('Obesity', true), h('Humans')] },
     { pmid: '4', rank: 3, mesh: [h('Not A MeSH Heading')] },
   ];
-  const out = suggestMesh('', ns, v, { cutoff: 0 });
+  const out = suggestMesh('', ns, v, { cutoff: 0, weights: { minorVote: 0.5 } });
   const score = (n: string) => out.find((s) => s.name === n)?.score ?? 0;
   assert.ok(score('Humans') > score('Asthma'));
   assert.ok(score('Asthma') > score('Obesity'), 'earlier ranks weigh more');
   assert.ok(out.length === 3, 'unknown names are dropped');
-  const swap = suggestMesh('', [{ ...ns[0]!, mesh: [h('Asthma')] }, { ...ns[1]!, mesh: [h('Obesity', true)] }], v, { cutoff: 0, weights: { rankDecay: 0 } });
+  const swap = suggestMesh('', [{ ...ns[0]!, mesh: [h('Asthma')] }, { ...ns[1]!, mesh: [h('Obesity', true)] }], v, { cutoff: 0, weights: { rankDecay: 0, minorVote: 0.5 } });
   assert.ok(swap.find((s) => s.name === 'Obesity')!.score > swap.find((s) => s.name === 'Asthma')!.score, 'major topic weighs more at equal rank');
 });
 
