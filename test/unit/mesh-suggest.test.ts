@@ -62,7 +62,7 @@ test('neighbour votes: rank and major-topic weighting', async () => {
     { pmid: '3', rank: 2, mesh: [h('Obesity', true), h('Humans')] },
     { pmid: '4', rank: 3, mesh: [h('Not A MeSH Heading')] },
   ];
-  const out = suggestMesh('', ns, v, { cutoff: 0, weights: { minorVote: 0.5 } });
+  const out = suggestMesh('', ns, v, { cutoff: 0, weights: { minorVote: 0.75 } });
   const score = (n: string) => out.find((s) => s.name === n)?.score ?? 0;
   assert.ok(score('Humans') > score('Asthma'));
   assert.ok(score('Asthma') > score('Obesity'), 'earlier ranks weigh more');
