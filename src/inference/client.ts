@@ -151,7 +151,7 @@ export class WorkerEmbedder implements Embedder {
     if (!fs.existsSync(file)) throw new EmbedderError('load', `inference worker not found: ${file}`);
     // A .ts worker (development, tests) runs through tsx's require hook.
     const w = typescript
-      ? new Worker(`require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(file)});`, { eval: true })
+      ? new Worker(`const r = require('node:module').createRequire(${JSON.stringify(file)}); r('tsx/cjs'); r(${JSON.stringify(file)});`, { eval: true })
       : new Worker(file);
     w.on('message', (m: WorkerMessage) => this.onMessage(m));
     w.on('error', (e) => this.onExit(w, `the inference worker failed: ${e.message}`));
