@@ -272,7 +272,8 @@ export function cudaProviderStatus(opts: { storeDir?: string; binDir?: string; p
     path.join(binDir, 'libonnxruntime_providers_cuda.so'),
     ...(opts.storeDir ? [path.join(opts.storeDir, 'libonnxruntime_providers_cuda.so')] : []),
   ]);
-  const probed = (opts.probe ?? probeLibraries)([CUDA_DRIVER_LIBRARY, ...needs]);
+  const probe = opts.probe ?? probeLibraries;
+  const probed = probe([CUDA_DRIVER_LIBRARY, ...needs]);
   const driver = probed[0]!;
   const runtime = probed.slice(1);
   const problems: string[] = [];
@@ -290,7 +291,16 @@ export function cudaProviderStatus(opts: { storeDir?: string; binDir?: string; p
       cuda.length ? `CUDA 12 runtime libraries ${cuda.join(', ')}` : '',
       cudnn.length ? `cuDNN 9 (${cudnn.join(', ')})` : '',
     ].filter(Boolean).join(' and ');
-    problems.push(`${parts} cannot be loaded; install the CUDA 12 toolkit/runtime and cuDNN 9 for CUDA 12 (or their pip wheels nvidia-cuda-runtime-cu12, nvidia-cublas-cu12, nvidia-cufft-cu12, nvidia-curand-cu12, nvidia-cudnn-cu12) and put their lib folders on LD_LIBRARY_PATH.`);
+    const wheels = [
+      ...(cuda.length ? ['nvidia-cuda-runtime-cu12', 'nvidia-cublas-cu12', 'nvidia-cufft-cu12', 'nvidia-curand-cu12'] : []),
+      ...(cudnn.length ? ['nvidia-cudnn-cu12'] : []),
+    ];
+    // A machine with only another CUDA major (e.g. 13) is a common case: say so, the versions install side by side.
+    const other = cuda.includes('libcudart.so.12')
+      ? probe(['libcudart.so.13', 'libcudart.so.11']).filter((l) => l.found).map((l) => l.name)
+      : [];
+    const otherNote = other.length ? ` (${other.join(', ')} is installed, but onnxruntime-node ${ortVersion}'s CUDA provider is built for CUDA 12; both can be installed side by side)` : '';
+    problems.push(`${parts} cannot be loaded${otherNote}; install ${cuda.length ? 'the CUDA 12 runtime' : ''}${cuda.length && cudnn.length ? ' and ' : ''}${cudnn.length ? 'cuDNN 9 for CUDA 12' : ''} (or the pip wheels ${wheels.join(', ')}) and put their lib folders on LD_LIBRARY_PATH.`);
   }
   const ready = problems.length === 0;
   const summary = ready

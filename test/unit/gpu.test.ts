@@ -141,6 +141,15 @@ describe('CUDA provider delivery (gpu.ts)', () => {
       const noCudnn = cudaProviderStatus({ storeDir, binDir, probe: (names) => names.map((name) => ({ name, found: !name.startsWith('libcudnn'), error: 'not found' })) });
       assert.equal(noCudnn.ready, false);
       assert.match(noCudnn.problems.join('\n'), /cuDNN 9 \(libcudnn\.so\.9\)/);
+      assert.doesNotMatch(noCudnn.problems.join('\n'), /CUDA 12 runtime libraries/);
+      // what the H200 test machine showed: driver and cuDNN 9 present, CUDA 13 instead of CUDA 12
+      const cuda13 = cudaProviderStatus({
+        storeDir, binDir,
+        probe: (names) => names.map((name) => ({ name, found: !/\.so\.12$|libcufft\.so\.11|libcudart\.so\.11/.test(name), error: 'not found' })),
+      });
+      assert.equal(cuda13.ready, false);
+      assert.match(cuda13.problems.join('\n'), /libcudart\.so\.13 is installed, but .* built for CUDA 12/);
+      assert.doesNotMatch(cuda13.problems.join('\n'), /cuDNN/);
     }
 
     // after an extension update the bin folder is new and empty: the store re-installs without fetching
