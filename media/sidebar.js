@@ -21,6 +21,7 @@
   const pending = new Map();
   /** @type {Map<string, HTMLElement>} */
   const abstractSlots = new Map();
+  let renderedQuery = -1;
 
   /**
    * @template {keyof WebviewRequests} K
@@ -167,7 +168,7 @@
     li.appendChild(name);
     if (m.entryTerms.length) li.appendChild(h('span', 'sr-only', `Entry terms: ${m.entryTerms.join('; ')}`));
     li.appendChild(h('div', 'meta', `${m.ui} · score ${m.score.toFixed(2)}`));
-    for (const b of m.breadcrumbs.slice(0, 3)) li.appendChild(h('div', 'crumb', b));
+    for (const b of m.breadcrumbs.slice(0, 2)) li.appendChild(h('div', 'crumb', b));
     const actions = h('div', 'actions');
     const kw = button('Insert as keyword', () => send('insertKeyword', { ui: m.ui, name: m.name }, kw), `Insert ${m.name} as keyword`);
     actions.appendChild(kw);
@@ -194,6 +195,9 @@
   function render(state) {
     vscode.setState(state);
     abstractSlots.clear();
+    if (state.phase !== 'results' || state.results.queryId !== renderedQuery) window.scrollTo(0, 0);
+    renderedQuery = state.phase === 'results' ? state.results.queryId : -1;
+    toast.classList.remove('shown');
     app.replaceChildren();
     app.removeAttribute('aria-busy');
     const status = state.phase === 'results' ? state.results.status : state.status;

@@ -52,6 +52,22 @@ test('LaTeX: merges into the \\cite{a,b} the cursor is in, never duplicates', ()
   assert.equal(apply(empty, latexCitationEdit(empty, at, at, 'k')), 'X \\autocite{k} y');
 });
 
+test('a second citation for the same selection merges into the one just inserted', () => {
+  let tex = 'Dysbiosis precedes tumours.';
+  tex = apply(tex, latexCitationEdit(tex, 0, tex.length, 'a'));
+  assert.equal(tex, 'Dysbiosis precedes tumours~\\cite{a}.');
+  tex = apply(tex, latexCitationEdit(tex, 0, tex.length, 'b'));
+  assert.equal(tex, 'Dysbiosis precedes tumours~\\cite{a,b}.');
+  assert.equal(latexCitationEdit(tex, 0, tex.length, 'a'), undefined);
+  let md = 'Gut bacteria matter.';
+  md = apply(md, pandocCitationEdit(md, 0, md.length, 'a'));
+  md = apply(md, pandocCitationEdit(md, 0, md.length, 'b'));
+  assert.equal(md, 'Gut bacteria matter [@a; @b].');
+  // a citation before the selection is not touched
+  const other = 'See \\cite{x}. New claim.';
+  assert.equal(apply(other, latexCitationEdit(other, 15, other.length, 'y')), 'See \\cite{x}. New claim~\\cite{y}.');
+});
+
 test('Pandoc: [@key] after the selection; merges into [@a; @b]', () => {
   const text = 'Gut bacteria matter.';
   assert.equal(apply(text, pandocCitationEdit(text, 0, text.length, 'k1')), 'Gut bacteria matter [@k1].');

@@ -36,6 +36,15 @@ export function latexCitationEdit(text: string, selStart: number, selEnd: number
     return { start: open.closeBrace, end: open.closeBrace, text: `${sep}${key}` };
   }
   const at = citationAnchor(text, selStart, selEnd);
+  // a citation right before the insertion point (e.g. inserted a moment ago): merge into it
+  const adjacent = /(\\[A-Za-z]*cite[A-Za-z]*\*?(?:\s*\[[^\]]*\]){0,2}\s*\{[^}]*\})\s*$/.exec(text.slice(Math.max(selStart, at - 400), at));
+  if (adjacent) {
+    const near = latexCiteAt(text, at - 1 - (adjacent[0].length - (adjacent[1] ?? '').length));
+    if (near) {
+      if (near.keys.includes(key)) return undefined;
+      return { start: near.closeBrace, end: near.closeBrace, text: `${near.keys.length ? ',' : ''}${key}` };
+    }
+  }
   const before = text[at - 1] ?? '';
   const tie = before && !/\s/.test(before) && before !== '~' ? '~' : '';
   const cmd = command.startsWith('\\') ? command : `\\${command}`;
@@ -64,6 +73,11 @@ export function pandocCitationEdit(text: string, selStart: number, selEnd: numbe
     return { start: open.close, end: open.close, text: `; @${key}` };
   }
   const at = citationAnchor(text, selStart, selEnd);
+  const adjacent = /\[[^\[\]]*@[^\[\]]*\]\s*$/.exec(text.slice(Math.max(selStart, at - 400), at));
+  if (adjacent) {
+    const near = pandocCiteAt(text, at - 1 - (adjacent[0].length - adjacent[0].trimEnd().length));
+    if (near) return near.keys.includes(key) ? undefined : { start: near.close, end: near.close, text: `; @${key}` };
+  }
   const before = text[at - 1] ?? '';
   return { start: at, end: at, text: `${before && !/\s/.test(before) ? ' ' : ''}[@${key}]` };
 }

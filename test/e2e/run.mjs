@@ -1,0 +1,390 @@
+// End-to-end suite: the extension in a real VS Code (code-server 4.100.3, offline) driven by playwright-core and
+// Debian's Chromium. Installs what it needs (test/e2e/setup.mjs), builds a tiny generated model and a small real
+// PubMed index (plus one hostile citation) in a temp folder, installs the extension (the linux-x64 VSIX when
+// `npm run package` made one, else a link to this folder), then runs the scenarios with one server and one browser.
+// Usage: node test/e2e/run.mjs [--keep] [--headed] [--only <name>]
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import assert from 'node:assert/strict';
+import { ROOT, ensureAptPackages, ensureCodeServer, CHROMIUM } from './setup.mjs';
+
+const args = process.argv.slice(2);
+const KEEP = args.includes('--keep');
+const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+const EXT_ID = `${PKG.publisher}.${PKG.name}`;
+const PUBMED = path.resolve(ROOT, '..', 'shared', 'data', 'pubmed', 'mesh-papers.medline.txt');
+const HOSTILE_PMID = '99999901';
+const BBT_PMID = '28422961';
+const T0 = Date.now();
+const log = (m) => console.log(`[e2e ${((Date.now() - T0) / 1000).toFixed(1).padStart(6)} s] ${m}`);
+
+function run(cmd, cmdArgs, opts = {}) {
+  const r = spawnSync(cmd, cmdArgs, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${cmdArgs.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+// ---------------------------------------------------------------- preparation
+async function prepare() {
+  ensureAptPackages();
+  const codeServer = ensureCodeServer();
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'extension.js')) || !fs.existsSync(path.join(ROOT, 'dist', 'worker.js'))) run(process.execPath, ['scripts/build.mjs'], { cwd: ROOT });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'biohicl-e2e-'));
+  log(`run folder ${dir}`);
+  for (const d of ['ud/User', 'ext', 'xdg/config', 'xdg/data', 'xdg/cache', 'chrome', 'data']) fs.mkdirSync(path.join(dir, d), { recursive: true });
+
+  // A tiny model with generated weights and a small real index (284 MEDLINE citations + one hostile record).
+  const model = path.join(dir, 'model');
+  run(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'model', 'generate', '--shape', 'tiny', '--out', model, '--precisions', 'fp32']);
+  const hostile = path.join(dir, 'data', 'hostile.medline.txt');
+  fs.writeFileSync(hostile, [
+    `PMID- ${HOSTILE_PMID}`,
+    'DP  - 2021',
+    'TI  - Drug-drug interactions <img src=x onerror="window.__xss=1;document.title=\'pwned\'"> mined from PubMed',
+    '      with MeSH terms <script>window.__xss=2</script> & co-occurrence heatmaps.',
+    'AB  - We characterized the mechanism of drug-drug interactions from PubMed abstracts using MeSH terms and',
+    '      co-occurrence heatmaps. <b>Bold</b> claims & <a href="javascript:alert(1)">links</a> must stay text.',
+    'FAU - Evil, Mallory',
+    'AU  - Evil M',
+    'TA  - J Hostile Inf',
+    'JT  - Journal of Hostile Informatics',
+    'MH  - *Drug Interactions',
+    'MH  - Medical Subject Headings',
+    '', '',
+  ].join('\n'));
+  const index = path.join(dir, 'index');
+  run(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'index', 'add', '--quiet', '--model', model, '--index', index, PUBMED, hostile]);
+  log('model and index ready');
+
+  // The extension: the packaged linux-x64 VSIX (scripts/package.mjs, as users install it); the development folder
+  // linked in only when packaging is impossible here or BIOHICL_E2E_DEV=1.
+  let how;
+  let vsix;
+  if (!process.env.BIOHICL_E2E_DEV && process.platform === 'linux' && process.arch === 'x64') {
+    try {
+      const { buildVsix } = await import('../../scripts/package.mjs');
+      const r = await buildVsix('linux-x64', { reuse: true, quiet: true, fetch: false });
+      vsix = r.vsix;
+      log(`VSIX ${path.relative(ROOT, vsix)} (${r.reused ? 'reused' : `built in ${r.seconds?.toFixed?.(0) ?? '?'} s`})`);
+    } catch (e) {
+      if (process.env.BIOHICL_E2E_REQUIRE_VSIX) throw e;
+      log(`VSIX packaging unavailable (${e.message.split('\n')[0]}): linking the development folder instead`);
+    }
+  }
+  if (vsix) {
+    run(process.execPath, [path.join(codeServer, 'out', 'node', 'entry.js'), '--extensions-dir', path.join(dir, 'ext'), '--user-data-dir', path.join(dir, 'ud'), '--install-extension', vsix], { env: xdgEnv(dir) });
+    how = `installed ${path.relative(ROOT, vsix)}`;
+  } else {
+    fs.symlinkSync(ROOT, path.join(dir, 'ext', `${EXT_ID}-${PKG.version}`), 'dir');
+    how = 'linked the development folder';
+  }
+  log(`extension: ${how}`);
+
+  const ws = path.join(dir, 'ws');
+  fs.cpSync(path.join(ROOT, 'test', 'fixtures', 'manuscripts'), ws, { recursive: true });
+  writeSettings(dir, { model, index, theme: 'Default Light Modern' });
+  return { dir, codeServer, ws, model, index, how };
+}
+
+function xdgEnv(dir) {
+  return {
+    ...process.env,
+    XDG_CONFIG_HOME: path.join(dir, 'xdg', 'config'), XDG_DATA_HOME: path.join(dir, 'xdg', 'data'), XDG_CACHE_HOME: path.join(dir, 'xdg', 'cache'),
+    BIOHICL_HOME: path.join(dir, 'xdg', 'biohicl'),
+  };
+}
+
+function writeSettings(dir, { model, index, theme }) {
+  const s = {
+    'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'telemetry.telemetryLevel': 'off',
+    'workbench.tips.enabled': false, 'workbench.welcomePage.walkthroughs.openOnInstall': false, 'workbench.enableExperiments': false,
+    'extensions.autoUpdate': false, 'extensions.autoCheckUpdates': false, 'extensions.ignoreRecommendations': true,
+    'update.mode': 'none', 'git.enabled': false, 'files.hotExit': 'off', 'workbench.colorTheme': theme,
+    'editor.minimap.enabled': false, 'window.commandCenter': false, 'workbench.layoutControl.enabled': false,
+    'chat.commandCenter.enabled': false, 'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    'biohicl.modelDir': model, 'biohicl.indexDir': index, 'biohicl.device': 'cpu',
+  };
+  fs.writeFileSync(path.join(dir, 'ud', 'User', 'settings.json'), JSON.stringify(s, null, 2));
+}
+
+// ---------------------------------------------------------------- server + browser
+async function startServer(ctx) {
+  fs.writeFileSync(path.join(ctx.dir, 'config.yaml'), 'auth: none\ncert: false\n');
+  const audit = path.join(ctx.dir, 'net-audit.jsonl');
+  fs.writeFileSync(audit, '');
+  const env = {
+    ...xdgEnv(ctx.dir),
+    BIOHICL_NET_AUDIT: audit,
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${path.join(ROOT, 'test', 'e2e', 'net-audit.cjs')}`.trim(),
+  };
+  const proc = spawn(process.execPath, [
+    path.join(ctx.codeServer, 'out', 'node', 'entry.js'), '--config', path.join(ctx.dir, 'config.yaml'), '--auth', 'none',
+    '--bind-addr', '127.0.0.1:0', '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
+    '--disable-getting-started-override', '--user-data-dir', path.join(ctx.dir, 'ud'), '--extensions-dir', path.join(ctx.dir, 'ext'), ctx.ws,
+  ], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logFile = fs.createWriteStream(path.join(ctx.dir, 'code-server.log'));
+  proc.stderr.pipe(logFile);
+  const url = await new Promise((resolve, reject) => {
+    let buf = '';
+    const t = setTimeout(() => reject(new Error(`code-server did not start in 60 s:\n${buf}`)), 60_000);
+    proc.stdout.on('data', (d) => {
+      buf += d;
+      logFile.write(d);
+      const m = /HTTP server listening on (http:\/\/[^\s]+)/.exec(buf);
+      if (m) { clearTimeout(t); resolve(m[1].replace(/\/$/, '')); }
+    });
+    proc.on('exit', (c) => reject(new Error(`code-server exited (${c}):\n${buf}`)));
+  });
+  proc.stdout.on('data', (d) => logFile.write(d));
+  return { proc, url, audit };
+}
+
+async function startBrowser(ctx, url) {
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launchPersistentContext(path.join(ctx.dir, 'chrome'), {
+    executablePath: CHROMIUM, headless: !args.includes('--headed'), viewport: { width: 1500, height: 950 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  page.setDefaultTimeout(60_000);
+  await page.goto(`${url}/?folder=${encodeURIComponent(ctx.ws)}`);
+  await page.locator('.monaco-workbench').waitFor();
+  return { browser, page };
+}
+
+// ---------------------------------------------------------------- page helpers
+const isMac = false;
+async function command(page, title) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor();
+  await input.fill(`>${title}`);
+  const row = page.locator('.quick-input-list .monaco-list-row.focused', { hasText: title }).first();
+  await row.waitFor();
+  await page.keyboard.press('Enter');
+}
+
+async function openFile(page, rel) {
+  await page.keyboard.press(isMac ? 'Meta+P' : 'Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor();
+  await input.fill(rel);
+  // wait until the filtered list has the file focused (a stale "recently opened" list must not take the Enter)
+  await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: path.basename(rel) }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator(`.tab.active[aria-label*="${path.basename(rel)}"], .tab.active:has-text("${path.basename(rel)}")`).first().waitFor();
+  await page.locator('.editor-instance .view-lines .view-line').first().waitFor();
+}
+
+async function selectLine(page, line) {
+  await page.locator('.editor-instance .view-lines').first().click();
+  await page.keyboard.press('Control+G');
+  await page.locator('.quick-input-widget input').waitFor();
+  await page.keyboard.type(String(line));
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Home');
+  await page.keyboard.press('Home');
+  await page.keyboard.press('Shift+End');
+}
+
+async function saveActive(page) {
+  await page.locator('.editor-instance .view-lines').first().click();
+  await page.keyboard.press('Control+S');
+}
+
+function sidebar(page) {
+  return page.frameLocator(`iframe.webview[src*="extensionId=${EXT_ID}"]`).frameLocator('iframe#active-frame');
+}
+
+async function waitForFile(file, pred, what, timeout = 20_000) {
+  const end = Date.now() + timeout;
+  let text = '';
+  while (Date.now() < end) {
+    text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+    if (pred(text)) return text;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what} in ${file}; it holds:\n${text}`);
+}
+
+async function findRelated(page, view) {
+  await command(page, 'BioHiCL: Find related literature');
+  await view.locator('li.paper').first().waitFor({ timeout: 120_000 });
+}
+
+function auditEvents(file) {
+  return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+
+// ---------------------------------------------------------------- scenarios
+const scenarios = [];
+const scenario = (name, fn) => scenarios.push({ name, fn });
+
+scenario('latex: select, find, sidebar panels, insert citation → \\cite + .bib entry; Better BibTeX key reused; no socket during a query', async ({ page, ctx, server }) => {
+  await openFile(page, 'tex/paper.tex');
+  await selectLine(page, 9);
+  const view = sidebar(page);
+  const before = auditEvents(server.audit);
+  const hosts = new Set(before.filter((e) => e.kind === 'loaded' && /extensionHost/.test(e.argv + e.role)).map((e) => e.pid));
+  const tq0 = Date.now();
+  await findRelated(page, view);
+  await view.locator('li.mesh').first().waitFor();
+  await view.locator('li.sentence').first().waitFor();
+  const tq1 = Date.now();
+  log(`  first query (worker + model + index load): ${tq1 - tq0} ms`);
+  // three panels, status line, generated-weights banner
+  assert.ok(await view.locator('li.paper').count() >= 3, 'papers listed');
+  assert.ok(await view.locator('li.mesh').count() >= 1, 'MeSH terms listed');
+  assert.ok(await view.locator('li.sentence').count() >= 1, 'sentences listed');
+  await view.locator('[data-testid="generated-banner"]').waitFor();
+  const status = await view.locator('[data-testid="status-line"]').textContent();
+  assert.match(status ?? '', /provider: cpu/);
+  assert.match(status ?? '', /index: 285 papers/);
+  const meshText = await view.locator('li.mesh .title').allTextContents();
+  assert.ok(meshText.some((t) => /Drug Interactions|Medical Subject Headings|PubMed/.test(t)), `MeSH: ${meshText.join(' | ')}`);
+  assert.ok(await view.locator('li.mesh .crumb').count() >= 1, 'breadcrumbs shown');
+  assert.ok(await view.locator(`li.paper[data-pmid="${BBT_PMID}"]`).count() === 1, 'the Better BibTeX paper is among the hits');
+  assert.ok(await view.locator('li.paper mark').count() >= 1, 'best sentence highlighted');
+
+  // privacy: the query opened no socket and made no DNS lookup in the extension host
+  assert.ok(hosts.size >= 1, `the network audit hook is loaded in the extension host (saw ${JSON.stringify([...new Set(before.map((e) => e.role + ':' + e.argv.slice(0, 80)))])})`);
+  const during = auditEvents(server.audit).filter((e) => hosts.has(e.pid) && e.kind !== 'loaded' && e.t >= tq0 && e.t <= tq1);
+  assert.deepEqual(during, [], 'no network activity from the extension host during the query');
+
+  // Insert citation for a paper that is not in the .bib → \cite{newkey} + a new entry in references.bib
+  const pmids = await view.locator('li.paper').evaluateAll((els) => els.map((e) => e.getAttribute('data-pmid')));
+  const fresh = pmids.find((p) => p !== BBT_PMID && p !== HOSTILE_PMID);
+  assert.ok(fresh);
+  await view.locator(`li.paper[data-pmid="${fresh}"] button[data-action="insert-citation"]`).click();
+  const bibFile = path.join(ctx.ws, 'tex', 'references.bib');
+  const bib = await waitForFile(bibFile, (t) => t.includes(`pmid = {${fresh}}`), `the new entry for PMID ${fresh}`);
+  const key = new RegExp(`@article\\{([^,]+),[^@]*pmid = \\{${fresh}\\}`).exec(bib)?.[1];
+  assert.ok(key, 'new entry has a key');
+  await view.locator('#toast', { hasText: 'Cited' }).waitFor();
+  // the Better BibTeX entry (same PMID) is reused, not duplicated
+  await view.locator(`li.paper[data-pmid="${BBT_PMID}"] button[data-action="insert-citation"]`).click();
+  await view.locator('#toast', { hasText: 'already in references.bib' }).waitFor();
+  await saveActive(page);
+  const texFile = path.join(ctx.ws, 'tex', 'paper.tex');
+  const tex = await waitForFile(texFile, (t) => t.includes('luCharacterizationMechanismDrugdrug2017'), 'the merged \\cite');
+  assert.match(tex, new RegExp(`heatmaps~\\\\cite\\{${key},luCharacterizationMechanismDrugdrug2017\\}\\.`));
+  const after = fs.readFileSync(bibFile, 'utf8');
+  assert.equal((after.match(/28422961/g) ?? []).length, 2, 'BBT entry not duplicated (pmid + eprint fields only)');
+  assert.equal((after.match(/^@article/gm) ?? []).length, 3);
+});
+
+scenario('hostile PubMed title renders as text and runs nothing', async ({ page }) => {
+  const view = sidebar(page);
+  const item = view.locator(`li.paper[data-pmid="${HOSTILE_PMID}"]`);
+  await item.waitFor();
+  const title = await item.locator('.title').textContent();
+  assert.match(title ?? '', /<img src=x onerror="window.__xss=1;document.title='pwned'">/);
+  assert.match(title ?? '', /<script>window.__xss=2<\/script>/);
+  assert.equal(await view.locator('#app img, #app script, #app a, #app iframe').count(), 0, 'no element was created from PubMed text');
+  const flags = await view.locator('body').evaluate(() => ({ xss: window.__xss, title: document.title }));
+  assert.equal(flags.xss, undefined);
+  assert.notEqual(flags.title, 'pwned');
+  await item.locator('button', { hasText: 'Show abstract' }).click();
+  await item.locator('.abstract', { hasText: '<a href="javascript:alert(1)">links</a>' }).waitFor();
+  assert.equal(await item.locator('.abstract a, .abstract b').count(), 0);
+});
+
+scenario('markdown with YAML bibliography: insert [@key] and the .bib entry', async ({ page, ctx }) => {
+  await openFile(page, 'markdown/paper.md');
+  await selectLine(page, 12);
+  const view = sidebar(page);
+  await findRelated(page, view);
+  await view.locator('.query', { hasText: 'Link prediction' }).waitFor();
+  const pmids = await view.locator('li.paper').evaluateAll((els) => els.map((e) => e.getAttribute('data-pmid')));
+  const pick = pmids.find((p) => p !== HOSTILE_PMID);
+  await view.locator(`li.paper[data-pmid="${pick}"] button[data-action="insert-citation"]`).click();
+  const bibFile = path.join(ctx.ws, 'markdown', 'references.bib');
+  const bib = await waitForFile(bibFile, (t) => t.includes(`pmid = {${pick}}`), `the entry for PMID ${pick}`);
+  const key = new RegExp(`@article\\{([^,]+),[^@]*pmid = \\{${pick}\\}`).exec(bib)?.[1];
+  assert.ok(key);
+  await view.locator('#toast', { hasText: 'Cited' }).waitFor();
+  // MeSH "Insert as keyword" goes into the YAML keywords list
+  const firstMesh = (await view.locator('li.mesh .title').first().textContent()) ?? '';
+  await view.locator('li.mesh button', { hasText: 'Insert as keyword' }).first().click();
+  await view.locator('#toast', { hasText: 'Inserted keyword' }).waitFor();
+  await saveActive(page);
+  const md = await waitForFile(path.join(ctx.ws, 'markdown', 'paper.md'), (t) => t.includes(`[@${key}]`), `[@${key}]`);
+  assert.match(md, new RegExp(`literature-based discovery \\[@${key}\\]\\.`));
+  assert.ok(md.includes(`  - ${firstMesh}\n`), `keyword ${firstMesh} added to YAML`);
+});
+
+scenario('screenshots of the sidebar in light and dark themes', async ({ page, ctx }) => {
+  const out = path.join(ROOT, 'media', 'screenshots');
+  fs.mkdirSync(out, { recursive: true });
+  await openFile(page, 'tex/paper.tex');
+  await selectLine(page, 9);
+  const view = sidebar(page);
+  await findRelated(page, view);
+  const part = page.locator('.part.sidebar');
+  await part.screenshot({ path: path.join(out, 'sidebar-light.png') });
+  await command(page, 'Preferences: Toggle between Light/Dark Themes');
+  await page.waitForFunction(() => document.querySelector('.monaco-workbench')?.classList.contains('vs-dark'));
+  await view.locator('body.vscode-dark').waitFor();
+  await part.screenshot({ path: path.join(out, 'sidebar-dark.png') });
+  await page.screenshot({ path: path.join(out, 'workbench-dark.png') });
+});
+
+// ---------------------------------------------------------------- main
+async function main() {
+  const ctx = await prepare();
+  log('starting code-server');
+  const server = await startServer(ctx);
+  log(`code-server at ${server.url}`);
+  let browser;
+  let failed = 0;
+  try {
+    const b = await startBrowser(ctx, server.url);
+    browser = b.browser;
+    const page = b.page;
+    page.on('pageerror', (e) => log(`page error: ${e.message}`));
+    log('workbench loaded');
+    for (const s of scenarios) {
+      if (ONLY && !s.name.includes(ONLY)) continue;
+      const t = Date.now();
+      try {
+        await s.fn({ page, ctx, server });
+        log(`ok   ${s.name} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
+      } catch (e) {
+        failed++;
+        log(`FAIL ${s.name} (${((Date.now() - t) / 1000).toFixed(1)} s)\n${e.stack ?? e}`);
+        const shot = path.join(ctx.dir, `fail-${failed}.png`);
+        await page.screenshot({ path: shot }).catch(() => undefined);
+        log(`     screenshot: ${shot}`);
+      }
+    }
+  } finally {
+    await browser?.close().catch(() => undefined);
+    try { process.kill(-server.proc.pid, 'SIGTERM'); } catch { /* gone */ }
+    const extLog = findExtLog(ctx.dir);
+    if (failed && extLog) log(`extension log: ${extLog}\n${fs.readFileSync(extLog, 'utf8').slice(-4000)}`);
+    if (!KEEP && !failed) fs.rmSync(ctx.dir, { recursive: true, force: true });
+    else log(`kept ${ctx.dir}`);
+  }
+  log(`${failed ? `${failed} FAILED` : 'all passed'} in ${((Date.now() - T0) / 1000).toFixed(1)} s`);
+  process.exit(failed ? 1 : 0);
+}
+
+function findExtLog(dir) {
+  const root = path.join(dir, 'ud', 'logs');
+  if (!fs.existsSync(root)) return undefined;
+  const stack = [root];
+  while (stack.length) {
+    const d = stack.pop();
+    for (const f of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, f.name);
+      if (f.isDirectory()) stack.push(p);
+      else if (/BioHiCL Writer\.log$/.test(f.name)) return p;
+    }
+  }
+  return undefined;
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
