@@ -175,7 +175,7 @@ export function lancedbNative(target, { fetch = true } = {}) {
   let tgz;
   try {
     // npm checks the tarball against the registry's integrity hash.
-    const out = run('npm', ['pack', `${spec.package}@${version}`, '--pack-destination', work, '--json', '--silent'], { cwd: work });
+    const out = run('npm', ['pack', `${spec.package}@${version}`, '--pack-destination', work, '--json', '--silent'], { cwd: work, shell: process.platform === 'win32' });
     tgz = path.join(work, JSON.parse(out)[0].filename);
   } catch (e) {
     fs.rmSync(work, { recursive: true, force: true });

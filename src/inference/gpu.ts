@@ -73,7 +73,7 @@ export interface CudaProviderStatus {
   providersInstalled: boolean;
   /** The store that holds verified copies (undefined when none was given). */
   storeDir?: string;
-  /** Verified provider libraries present in the store (installable without fetching). */
+  /** Provider libraries present in the store with the manifest's sizes (installable without fetching). */
   providersInStore: boolean;
   /** The NVIDIA driver's libcuda.so.1. */
   driver: LibraryCheck;
@@ -123,7 +123,18 @@ export function cudaStoreDir(baseDir: string, ortVersion: string = installedOrtV
   return path.join(baseDir, 'onnxruntime-cuda', ortVersion);
 }
 
-const sha256File = (file: string): string => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+/** SHA-256 of a file, read in 4 MB pieces (the CUDA provider is hundreds of MB). */
+function sha256File(file: string): string {
+  const h = createHash('sha256');
+  const buf = Buffer.alloc(4 << 20);
+  const fd = fs.openSync(file, 'r');
+  try {
+    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return h.digest('hex');
+}
 
 /** Reads the store manifest; undefined when absent or unreadable. */
 export function readStoreManifest(storeDir: string): CudaStoreManifest | undefined {
@@ -134,15 +145,18 @@ export function readStoreManifest(storeDir: string): CudaStoreManifest | undefin
   }
 }
 
-/** Files of the store that are missing or whose SHA-256 differs from the manifest (empty: the store is good). */
-export function verifyStore(storeDir: string): string[] {
+/**
+ * Files of the store that are missing or whose SHA-256 (or, with hashes: false, only size) differs from the
+ * manifest. Empty: the store is good.
+ */
+export function verifyStore(storeDir: string, { hashes = true }: { hashes?: boolean } = {}): string[] {
   const m = readStoreManifest(storeDir);
   if (!m) return [`${path.join(storeDir, MANIFEST)} (missing or unreadable)`];
   const bad: string[] = [];
   for (const f of CUDA_PROVIDER_FILES) {
     const p = path.join(storeDir, f);
     const want = m.files[f];
-    if (!want || !fs.existsSync(p) || fs.statSync(p).size !== want.size || sha256File(p) !== want.sha256) bad.push(p);
+    if (!want || !fs.existsSync(p) || fs.statSync(p).size !== want.size || (hashes && sha256File(p) !== want.sha256)) bad.push(p);
   }
   return bad;
 }
@@ -267,7 +281,8 @@ export function cudaProviderStatus(opts: { storeDir?: string; binDir?: string; p
     return { ...base, providersInstalled: false, providersInStore: false, driver: none, runtime: [], ready: false, problems: [why], summary: why };
   }
   const providersInstalled = CUDA_PROVIDER_FILES.every((f) => fs.existsSync(path.join(binDir, f)));
-  const providersInStore = !!opts.storeDir && verifyStore(opts.storeDir).length === 0;
+  // sizes only: a status check must stay cheap; installCudaProviders re-checks the hashes before using them
+  const providersInStore = !!opts.storeDir && verifyStore(opts.storeDir, { hashes: false }).length === 0;
   const needs = runtimeNeeds([
     path.join(binDir, 'libonnxruntime_providers_cuda.so'),
     ...(opts.storeDir ? [path.join(opts.storeDir, 'libonnxruntime_providers_cuda.so')] : []),
