@@ -38,13 +38,16 @@ export function mulberry32(seed: number): () => number {
 }
 
 function normal(n: number, std: number, rnd: () => number): Float32Array {
+  // Marsaglia's polar method: two N(0,1) values per accepted pair, no trigonometry.
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const u1 = 1 - rnd();
-    const u2 = rnd();
-    const r = Math.sqrt(-2 * Math.log(u1)) * std;
-    out[i] = r * Math.cos(2 * Math.PI * u2);
-    if (i + 1 < n) out[i + 1] = r * Math.sin(2 * Math.PI * u2);
+  for (let i = 0; i < n; ) {
+    const u = 2 * rnd() - 1;
+    const v = 2 * rnd() - 1;
+    const s = u * u + v * v;
+    if (s >= 1 || s === 0) continue;
+    const m = Math.sqrt((-2 * Math.log(s)) / s) * std;
+    out[i++] = u * m;
+    if (i < n) out[i++] = v * m;
   }
   return out;
 }
