@@ -119,7 +119,7 @@ export function checkTagCues(text: string): Map<CheckTag, TagCue> {
     const op = (m[1] ?? m[4] ?? '').toLowerCase();
     const v = Number(m[2] ?? m[3]);
     const ctx = text.slice(Math.max(0, m.index - 40), m.index + m[0].length + 15);
-    if (!/\bage|aged|old|years\b/i.test(ctx) || !Number.isFinite(v) || v > 110) continue;
+    if (!/\b(age|aged|old)\b/i.test(ctx) || !Number.isFinite(v) || v > 110) continue;
     const up = /over|above|older|more|greater|≥|>|least/.test(op);
     if (up) bandsFor(out, v, Math.max(v + 1, 85), 0.6, m.index, m.index + m[0].length, text);
     else bandsFor(out, 0, v - 0.01, 0.45, m.index, m.index + m[0].length, text);
@@ -134,4 +134,26 @@ export function checkTagCues(text: string): Map<CheckTag, TagCue> {
     bandsFor(out, y, y, 0.7, m.index, m.index + m[0].length, text);
   }
   return out;
+}
+
+const CHILD_AGES: CheckTag[] = ['Infant, Newborn', 'Infant', 'Child, Preschool', 'Child', 'Adolescent'];
+const ADULT_AGES: CheckTag[] = ['Young Adult', 'Adult', 'Middle Aged', 'Aged', 'Aged, 80 and over'];
+
+/**
+ * How much to trust neighbours' votes for each check tag given the text's own cues: a paragraph about children
+ * makes the adult age tags of its neighbours unlikely (and the reverse), one that names only women makes Male
+ * unlikely, and one about rats makes Humans unlikely. 1 = no change.
+ */
+export function voteFactors(cues: Map<CheckTag, TagCue>): Map<CheckTag, number> {
+  const f = new Map<CheckTag, number>();
+  const has = (t: CheckTag) => (cues.get(t)?.score ?? 0) > 0;
+  const child = CHILD_AGES.some(has);
+  const adult = ADULT_AGES.some(has);
+  if (child && !adult) for (const t of ADULT_AGES) f.set(t, 0.4);
+  if (adult && !child) for (const t of CHILD_AGES) f.set(t, 0.4);
+  if (has('Female') && !has('Male')) f.set('Male', 0.5);
+  if (has('Male') && !has('Female')) f.set('Female', 0.5);
+  if (has('Animals') && !has('Humans')) f.set('Humans', 0.5);
+  if (has('Humans') && !has('Animals')) f.set('Animals', 0.5);
+  return f;
 }

@@ -2,7 +2,7 @@
 // citations' headings, and check-tag cues, combined into one ranked list with a score in [0,1].
 // The neighbours are input data (from any search leg), so this module needs no index and no model.
 import type { MeshHeading } from '../index/citation';
-import { CHECK_TAGS, checkTagCues, isCheckTag } from './checktags';
+import { CHECK_TAGS, checkTagCues, isCheckTag, voteFactors, type CheckTag } from './checktags';
 import { matcherFor, type LexicalMatcher, type LexicalMatch } from './lexical';
 import { meshBrowserUrl, type MeshVocab } from './vocab';
 import { matchKind, shippedPrior, type LexicalPrior } from './prior';
@@ -57,7 +57,8 @@ export const DEFAULT_WEIGHTS: SuggestWeights = {
 
 export interface SuggestOptions {
   k?: number;                    // use only the first k neighbours (default: all given)
-  cutoff?: number;               // minimum score (default DEFAULT_CUTOFF)
+  cutoff?: number;               // minimum score of a topic (default DEFAULT_CUTOFF)
+  checkTagCutoff?: number;       // minimum score of a check tag (default DEFAULT_CHECK_CUTOFF, or `cutoff` when that is given)
   max?: number;                  // at most this many suggestions (default 40)
   lexical?: boolean;             // default true
   neighbours?: boolean;          // default true
@@ -71,6 +72,7 @@ export interface SuggestOptions {
 }
 
 export const DEFAULT_CUTOFF = 0.25;
+export const DEFAULT_CHECK_CUTOFF = 0.25;
 /** Neighbours that vote by default. */
 export const DEFAULT_K = 30;
 
@@ -158,11 +160,14 @@ export function suggestMesh(text: string, neighbours: Neighbour[], vocab: MeshVo
   // check-tag cues
   if (opts.checkTags !== false && (opts.checkTagCues ?? opts.lexical !== false)) {
     const cues = checkTagCues(text);
+    const factors = voteFactors(cues);
     for (const name of CHECK_TAGS) {
-      const cue = cues.get(name);
-      if (!cue) continue;
       const d = vocab.findByName(name);
       if (!d) continue;
+      const cue = cues.get(name);
+      const existing = cands.get(d.ui);
+      if (existing) existing.vote *= factors.get(name as CheckTag) ?? 1;
+      if (!cue) continue;
       const c = cand(d.ui);
       c.lexical = cue.score;
       c.spans = cue.spans;
@@ -170,6 +175,7 @@ export function suggestMesh(text: string, neighbours: Neighbour[], vocab: MeshVo
   }
 
   const cutoff = opts.cutoff ?? DEFAULT_CUTOFF;
+  const checkCutoff = opts.checkTagCutoff ?? (opts.cutoff ?? DEFAULT_CHECK_CUTOFF);
   const scored: { c: Cand; score: number }[] = [];
   for (const c of cands.values()) {
     let score: number;
@@ -181,7 +187,7 @@ export function suggestMesh(text: string, neighbours: Neighbour[], vocab: MeshVo
       if (c.lexical > 0 && c.vote > 0) score += w.agree * Math.min(c.lexical, 2 * c.vote) * (1 - score);
     }
     score = Math.max(0, Math.min(1, score));
-    if (score >= cutoff) scored.push({ c, score });
+    if (score >= (c.check ? checkCutoff : cutoff)) scored.push({ c, score });
   }
   scored.sort((a, b) => b.score - a.score || a.c.ui.localeCompare(b.c.ui));
   const max = opts.max ?? 40;

@@ -17,7 +17,7 @@ import { loadVocab, type MeshVocab } from '../../mesh/vocab';
 import { matcherFor, type LexicalMatch } from '../../mesh/lexical';
 import { multiLabelScores, type MultiLabelScores } from '../../mesh/metrics';
 import { learnPrior } from '../../mesh/prior';
-import { DEFAULT_CUTOFF, DEFAULT_K, DEFAULT_WEIGHTS, suggestMesh, type Neighbour, type SuggestOptions, type SuggestWeights } from '../../mesh/suggest';
+import { DEFAULT_CHECK_CUTOFF, DEFAULT_CUTOFF, DEFAULT_K, DEFAULT_WEIGHTS, suggestMesh, type Neighbour, type SuggestOptions, type SuggestWeights } from '../../mesh/suggest';
 
 const SHARED = path.resolve(__dirname, '..', '..', 'shared', 'data', 'pubmed');
 function sharedDir(): string {
@@ -56,41 +56,46 @@ async function buildFtsIndex(corpus: Citation[], dir: string): Promise<IndexStor
   return store;
 }
 
-type Predict = (d: Doc) => { ui: string; score: number }[];
+type Predict = (d: Doc) => { ui: string; score: number; check: boolean }[];
+interface Cut { cutoff: number; check: number }
+const pass = (s: { score: number; check: boolean }, c: Cut) => s.score >= (s.check ? c.check : c.cutoff);
 
-function evaluate(docs: Doc[], predict: Predict, cutoff: number): Record<string, MultiLabelScores> {
+function evaluate(docs: Doc[], predict: Predict, cutoff: Cut): Record<string, MultiLabelScores> {
   const preds = docs.map(predict);
   const gold = docs.map((d) => d.gold);
   const at = (k: number) => multiLabelScores(preds.map((p) => p.slice(0, k).map((s) => s.ui)), gold);
   return {
-    cutoff: multiLabelScores(preds.map((p) => p.filter((s) => s.score >= cutoff).map((s) => s.ui)), gold),
+    cutoff: multiLabelScores(preds.map((p) => p.filter((s) => pass(s, cutoff)).map((s) => s.ui)), gold),
     top5: at(5), top10: at(10), top15: at(15),
   };
 }
 
-function bestCutoff(docs: Doc[], predict: Predict): { cutoff: number; MiF: number } {
+function bestCutoff(docs: Doc[], predict: Predict): Cut & { MiF: number } {
   const preds = docs.map(predict);
   const gold = docs.map((d) => d.gold);
-  let best = { cutoff: DEFAULT_CUTOFF, MiF: -1 };
+  let best = { cutoff: DEFAULT_CUTOFF, check: DEFAULT_CHECK_CUTOFF, MiF: -1 };
+  const r = (x: number) => Math.round(x * 1000) / 1000;
   for (let c = 0.05; c <= 0.9; c += 0.025) {
-    const s = multiLabelScores(preds.map((p) => p.filter((x) => x.score >= c).map((x) => x.ui)), gold);
-    if (s.MiF > best.MiF) best = { cutoff: Math.round(c * 1000) / 1000, MiF: s.MiF };
+    for (let cc = 0.1; cc <= 0.95; cc += 0.05) {
+      const s = multiLabelScores(preds.map((p) => p.filter((x) => pass(x, { cutoff: c, check: cc })).map((x) => x.ui)), gold);
+      if (s.MiF > best.MiF) best = { cutoff: r(c), check: r(cc), MiF: s.MiF };
+    }
   }
   return best;
 }
 
 function predictor(vocab: MeshVocab, opts: SuggestOptions): Predict {
-  return (d) => suggestMesh(d.text, d.neighbours, vocab, { ...opts, matches: d.matches, cutoff: 0, max: 60 }).map((s) => ({ ui: s.ui, score: s.score }));
+  return (d) => suggestMesh(d.text, d.neighbours, vocab, { ...opts, matches: d.matches, cutoff: 0, checkTagCutoff: 0, max: 60 }).map((s) => ({ ui: s.ui, score: s.score, check: s.group === 'checktag' }));
 }
 
 const f3 = (x: number) => x.toFixed(3);
 
-function table(title: string, rows: [string, Record<string, MultiLabelScores>][], cutoffs: Record<string, number>): string {
-  const lines = [`${title}`, `  ${'part'.padEnd(11)} ${'at'.padEnd(12)}   MiP    MiR    MiF    EBF`];
+function table(title: string, rows: [string, Record<string, MultiLabelScores>][], cutoffs: Record<string, Cut>): string {
+  const lines = [`${title}`, `  ${'part'.padEnd(11)} ${'at'.padEnd(14)}   MiP    MiR    MiF    EBF`];
   for (const [name, r] of rows) {
     for (const [at, s] of Object.entries(r)) {
-      const lab = at === 'cutoff' ? `cut ${cutoffs[name]!.toFixed(3)}` : at;
-      lines.push(`  ${name.padEnd(11)} ${lab.padEnd(12)} ${f3(s.MiP)}  ${f3(s.MiR)}  ${f3(s.MiF)}  ${f3(s.EBF)}`);
+      const lab = at === 'cutoff' ? `cut ${cutoffs[name]!.cutoff.toFixed(2)}/${cutoffs[name]!.check.toFixed(2)}` : at;
+      lines.push(`  ${name.padEnd(11)} ${lab.padEnd(14)} ${f3(s.MiP)}  ${f3(s.MiR)}  ${f3(s.MiF)}  ${f3(s.EBF)}`);
     }
   }
   return lines.join('\n');
@@ -177,11 +182,11 @@ export async function run(args: string[]): Promise<void> {
   }
   const out: Record<string, unknown> = { queries: docs.length, index: corpus.size, k, vocab: vocab.version };
   if (!tune) {
-    const cut = DEFAULT_CUTOFF;
+    const cut: Cut = { cutoff: DEFAULT_CUTOFF, check: DEFAULT_CHECK_CUTOFF };
     const rows: [string, Record<string, MultiLabelScores>][] = [];
-    const cutoffs: Record<string, number> = {};
+    const cutoffs: Record<string, Cut> = {};
     for (const [name, o] of Object.entries(parts)) {
-      const c = name === 'combined' ? cut : bestCutoff(docs, predictor(vocab, o)).cutoff;
+      const c = name === 'combined' ? cut : bestCutoff(docs, predictor(vocab, o));
       cutoffs[name] = c;
       rows.push([name, evaluate(docs, predictor(vocab, o), c)]);
     }
@@ -190,7 +195,7 @@ export async function run(args: string[]): Promise<void> {
     if (json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
     else {
       process.stdout.write(table(`MeSH suggestions on ${path.basename(qaFile)}: ${docs.length} queries, full-text neighbours (k=${k}) from ${corpus.size - 1} other citations`, rows, cutoffs) + '\n');
-      process.stdout.write(`  (combined uses the shipped defaults, cut-off ${cut}; lexical-only and neighbours-only use the cut-off that is best for them on this same set, which flatters them)\n`);
+      process.stdout.write(`  (cut a/b: cut-off for topics/check tags; combined uses the shipped defaults; lexical-only and neighbours-only use the cut-off that is best for them on this same set, which flatters them)\n`);
     }
     return;
   }
@@ -229,16 +234,16 @@ export async function run(args: string[]): Promise<void> {
     neighbours: { ...parts.neighbours, k: bestK, weights: bestW },
     combined: { ...base, weights: bestW },
   };
-  const cutoffs: Record<string, number> = {};
-  for (const [name, o] of Object.entries(tunedParts)) cutoffs[name] = name === 'combined' ? best.cutoff : bestCutoff(A, predictor(vocab, o)).cutoff;
+  const cutoffs: Record<string, Cut> = {};
+  for (const [name, o] of Object.entries(tunedParts)) cutoffs[name] = name === 'combined' ? { cutoff: best.cutoff, check: best.check } : bestCutoff(A, predictor(vocab, o));
   const rowsB = Object.entries(tunedParts).map(([name, o]) => [name, evaluate(B, predictor(vocab, o), cutoffs[name]!)] as [string, Record<string, MultiLabelScores>]);
   const rowsAll = Object.entries(tunedParts).map(([name, o]) => [name, evaluate(docs, predictor(vocab, o), cutoffs[name]!)] as [string, Record<string, MultiLabelScores>]);
-  out.tuned = { k: bestK, weights: bestW, cutoff: best.cutoff, MiF_A: best.MiF, cutoffs };
+  out.tuned = { k: bestK, weights: bestW, cutoff: best.cutoff, checkTagCutoff: best.check, MiF_A: best.MiF, cutoffs };
   out.halfB = Object.fromEntries(rowsB);
   out.all = Object.fromEntries(rowsAll);
   if (json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
   else {
-    process.stdout.write(`tuned on half A (${A.length} queries, ${tried} settings × cut-offs): k=${bestK} ${JSON.stringify(bestW)} cut-off ${best.cutoff} (MiF on A ${f3(best.MiF)})\n`);
+    process.stdout.write(`tuned on half A (${A.length} queries, ${tried} settings × cut-offs): k=${bestK} ${JSON.stringify(bestW)} cut-offs ${best.cutoff} (topics) / ${best.check} (check tags) (MiF on A ${f3(best.MiF)})\n`);
     process.stdout.write(table(`held-out half B (${B.length} queries)`, rowsB, cutoffs) + '\n');
     process.stdout.write(table(`all ${docs.length} queries (half of them were used for tuning)`, rowsAll, cutoffs) + '\n');
   }
