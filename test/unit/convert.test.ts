@@ -221,10 +221,38 @@ test('config.json and weight shapes are checked with clear errors', async () => 
   fs.writeFileSync(path.join(src, 'config.json'), JSON.stringify({ ...cfg, hidden_size: 24, num_attention_heads: 4 }));
   await assert.rejects(convertModel({ srcDir: src, outDir: tmpDir(), source: { repo: 'x', revision: 'y' } }), /embeddings\.word_embeddings\.weight has shape \[30522,16\], config\.json implies \[30522,24\]/);
   fs.writeFileSync(path.join(src, 'config.json'), JSON.stringify({ ...cfg, num_hidden_layers: 'two' }));
-  await assert.rejects(convertModel({ srcDir: src, outDir: tmpDir(), source: { repo: 'x', revision: 'y' } }), /config\.json: "num_hidden_layers" must be a positive integer, got "two"/);
+  await assert.rejects(convertModel({ srcDir: src, outDir: tmpDir(), source: { repo: 'x', revision: 'y' } }), /config\.json: 'num_hidden_layers' must be a positive integer, got 'two'/);
   fs.writeFileSync(path.join(src, 'config.json'), JSON.stringify({ ...cfg, hidden_act: 'relu' }));
-  await assert.rejects(convertModel({ srcDir: src, outDir: tmpDir(), source: { repo: 'x', revision: 'y' } }), /hidden_act "relu" is not supported/);
+  await assert.rejects(convertModel({ srcDir: src, outDir: tmpDir(), source: { repo: 'x', revision: 'y' } }), /hidden_act 'relu' is not supported/);
   fs.rmSync(path.join(src, 'model.safetensors'));
   fs.writeFileSync(path.join(src, 'config.json'), JSON.stringify(cfg));
   await assert.rejects(convertModel({ srcDir: src, outDir: tmpDir(), source: { repo: 'x', revision: 'y' } }), /no model\.safetensors or pytorch_model\.bin/);
+  fs.writeFileSync(path.join(src, 'model.safetensors'), fs.readFileSync(path.join(TINY, 'model.safetensors')));
+  const sd = await readSafetensors(path.join(src, 'model.safetensors'));
+  sd.delete('encoder.layer.1.output.dense.weight');
+  await writeSafetensors(path.join(src, 'model.safetensors'), sd);
+  await assert.rejects(convertModel({ srcDir: src, outDir: tmpDir(), source: { repo: 'x', revision: 'y' } }), /\(model\.safetensors, config .*config\.json\): weights: missing parameter encoder\.layer\.1\.output\.dense\.weight/);
+});
+
+test('sharded model.safetensors (index.json + two shards) converts like the single file', async () => {
+  const src = fixtureWith('model.safetensors');
+  const all = await readSafetensors(path.join(src, 'model.safetensors'));
+  fs.rmSync(path.join(src, 'model.safetensors'));
+  const names = [...all.keys()];
+  const shards = [names.slice(0, 10), names.slice(10)];
+  const weightMap: Record<string, string> = {};
+  for (const [i, part] of shards.entries()) {
+    const file = `model-0000${i + 1}-of-00002.safetensors`;
+    await writeSafetensors(path.join(src, file), new Map(part.map((k) => [k, all.get(k)!])));
+    for (const k of part) weightMap[k] = file;
+  }
+  fs.writeFileSync(path.join(src, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
+  const out = tmpDir();
+  const m = await convertModel({ srcDir: src, outDir: out, precisions: ['fp32'], source: { repo: 'x', revision: 'y' } });
+  assert.ok(m.inputs['model-00001-of-00002.safetensors'] && m.inputs['model-00002-of-00002.safetensors'] && m.inputs['model.safetensors.index.json']);
+  const y = await run(path.join(out, 'model.onnx'), ref.input_ids, ref.attention_mask);
+  assert.ok(maxAbs(y.data, ref.last_hidden_state.data) <= 1e-4);
+  // a shard named in the index but absent is reported by name
+  fs.rmSync(path.join(src, 'model-00002-of-00002.safetensors'));
+  await assert.rejects(convertModel({ srcDir: src, outDir: tmpDir(), source: { repo: 'x', revision: 'y' } }), /index\.json: shard model-00002-of-00002\.safetensors is missing/);
 });

@@ -50,19 +50,37 @@ function readJson(file: string): unknown {
   }
 }
 
-/** Reads model.safetensors, else pytorch_model.bin, from `dir`; records the hash of the file read. */
+/** Reads model.safetensors, else pytorch_model.bin (each possibly sharded with an `.index.json`), from `dir`;
+ *  records the hash of every file read. */
 async function loadFull(dir: string, inputs: Record<string, string>, prefix: string): Promise<StateDict> {
-  const st = path.join(dir, 'model.safetensors');
-  const bin = path.join(dir, 'pytorch_model.bin');
-  if (fs.existsSync(st)) {
-    inputs[prefix + 'model.safetensors'] = await sha256File(st);
-    return readSafetensors(st);
+  for (const [single, reader] of [
+    ['model.safetensors', readSafetensors],
+    ['pytorch_model.bin', (f: string) => Promise.resolve(readTorchBin(f))],
+  ] as const) {
+    const file = path.join(dir, single);
+    if (fs.existsSync(file)) {
+      inputs[prefix + single] = await sha256File(file);
+      return reader(file);
+    }
+    const indexFile = `${file}.index.json`;
+    if (!fs.existsSync(indexFile)) continue;
+    const index = readJson(indexFile) as { weight_map?: Record<string, string> };
+    const map = index?.weight_map;
+    if (!map || typeof map !== 'object') throw new Error(`${indexFile}: no "weight_map" object`);
+    inputs[prefix + path.basename(indexFile)] = await sha256File(indexFile);
+    const sd: StateDict = new Map();
+    for (const shard of [...new Set(Object.values(map))].sort()) {
+      if (typeof shard !== 'string' || shard.includes('/') || shard.includes('\\') || shard.startsWith('.')) {
+        throw new Error(`${indexFile}: bad shard file name ${JSON.stringify(shard)}`);
+      }
+      const shardFile = path.join(dir, shard);
+      if (!fs.existsSync(shardFile)) throw new Error(`${indexFile}: shard ${shard} is missing`);
+      inputs[prefix + shard] = await sha256File(shardFile);
+      for (const [k, t] of await reader(shardFile)) sd.set(k, t);
+    }
+    return sd;
   }
-  if (fs.existsSync(bin)) {
-    inputs[prefix + 'pytorch_model.bin'] = await sha256File(bin);
-    return await Promise.resolve(readTorchBin(bin));
-  }
-  throw new Error(`${dir}: no model.safetensors or pytorch_model.bin`);
+  throw new Error(`${dir}: no model.safetensors or pytorch_model.bin (nor a sharded .index.json)`);
 }
 
 async function loadWeights(opts: ConvertOptions): Promise<LoadedWeights> {
@@ -130,7 +148,13 @@ export async function convertModel(opts: ConvertOptions): Promise<Manifest> {
   for (const p of precisions) {
     const file = MODEL_FILES[p];
     progress({ stage: `write ${p}`, file, done, total });
-    const graph = buildBertGraph(w.sd, w.cfg, { precision: p, fused: opts.fused, reduceRange: opts.reduceRange });
+    let graph: ReturnType<typeof buildBertGraph>;
+    try {
+      graph = buildBertGraph(w.sd, w.cfg, { precision: p, fused: opts.fused, reduceRange: opts.reduceRange });
+    } catch (e) {
+      const weights = Object.keys(w.inputs).filter((k) => /\.(safetensors|bin)$/.test(k)).join(', ') || 'weights';
+      throw new Error(`${opts.srcDir} (${weights}, config ${w.configFile}): ${(e as Error).message}`);
+    }
     graph.metadata = { source_repo: opts.source.repo, source_revision: opts.source.revision, generated: String(!!opts.source.generated), precision: p };
     const r = writeOnnxModel(graph, path.join(opts.outDir, file));
     outputs[file] = r.sha256;
