@@ -221,9 +221,9 @@ test('config.json and weight shapes are checked with clear errors', async () => 
   fs.writeFileSync(path.join(src, 'config.json'), JSON.stringify({ ...cfg, hidden_size: 24, num_attention_heads: 4 }));
   await assert.rejects(convertModel({ srcDir: src, outDir: tmpDir(), source: { repo: 'x', revision: 'y' } }), /embeddings\.word_embeddings\.weight has shape \[30522,16\], config\.json implies \[30522,24\]/);
   fs.writeFileSync(path.join(src, 'config.json'), JSON.stringify({ ...cfg, num_hidden_layers: 'two' }));
-  await assert.rejects(convertModel({ srcDir: src, outDir: tmpDir(), source: { repo: 'x', revision: 'y' } }), /config\.json: 'num_hidden_layers' must be a positive integer, got 'two'/);
+  await assert.rejects(convertModel({ srcDir: src, outDir: tmpDir(), source: { repo: 'x', revision: 'y' } }), /config\.json: "num_hidden_layers" must be a positive integer, got "two"/);
   fs.writeFileSync(path.join(src, 'config.json'), JSON.stringify({ ...cfg, hidden_act: 'relu' }));
-  await assert.rejects(convertModel({ srcDir: src, outDir: tmpDir(), source: { repo: 'x', revision: 'y' } }), /hidden_act 'relu' is not supported/);
+  await assert.rejects(convertModel({ srcDir: src, outDir: tmpDir(), source: { repo: 'x', revision: 'y' } }), /hidden_act "relu" is not supported/);
   fs.rmSync(path.join(src, 'model.safetensors'));
   fs.writeFileSync(path.join(src, 'config.json'), JSON.stringify(cfg));
   await assert.rejects(convertModel({ srcDir: src, outDir: tmpDir(), source: { repo: 'x', revision: 'y' } }), /no model\.safetensors or pytorch_model\.bin/);
