@@ -47,7 +47,16 @@ const DEV_ONLY_FILE = /\.map$|^tsconfig.*\.json$|^\.eslintrc|(?<!\.d)\.[cm]?ts$/
 /** Dependencies that a runtime package declares but that only its install script or its CLI uses. */
 const NOT_AT_RUNTIME = {
   'onnxruntime-node': ['adm-zip', 'global-agent'], // script/install.js (CUDA download), never required by dist/
-  'apache-arrow': ['command-line-args', 'command-line-usage'], // bin/arrow2csv only
+  'apache-arrow': ['command-line-args', 'command-line-usage', '@swc/helpers'], // bin/arrow2csv; no file uses @swc
+};
+/**
+ * ESM and browser copies that require() never reaches (the bundles are CJS; each package's "require"/main entry is
+ * named in the comment). Path relative to the package, '/'-separated.
+ */
+const NOT_REQUIRED = {
+  'apache-arrow': (r) => r.endsWith('.mjs') || /^Arrow\.(es2015|esnext|externs)\b.*\.js$/.test(r) || r === 'bin' || r.startsWith('bin/'), // require → Arrow.node.js
+  'onnxruntime-common': (r) => r === 'dist/esm' || r.startsWith('dist/esm/'), // require → dist/cjs/index.js
+  flatbuffers: (r) => r === 'mjs' || r.startsWith('mjs/') || r === 'ts' || r.startsWith('ts/'), // main → js/flatbuffers.js
 };
 /** Files never shipped from node_modules: sources, types, maps, docs. Licences and notices are kept. */
 const DROP_FILE = /(\.map|\.d\.[cm]?ts|(?<!\.d)\.[cm]?ts|\.tsbuildinfo|\.md|\.markdown)$/i;
@@ -204,10 +213,10 @@ function stageNodeModules(stage, target, closure, fetch) {
     placeTree(dir, dst, {
       filter: (p, e) => {
         const r = path.relative(dir, p).split(path.sep).join('/');
+        if (NOT_REQUIRED[name]?.(r)) return false;
         if (e.isDirectory()) {
           if (DROP_DIR.has(e.name)) return false;
           if (name === 'onnxruntime-node') return ['dist', 'bin', 'bin/napi-v6', ...prefixes(ortBin)].includes(r);
-          if (name === 'apache-arrow' && r === 'bin') return false;
           return true;
         }
         if (name === 'onnxruntime-node' && r.startsWith('bin/')) return t.ort.files.some((f) => r === `${ortBin}/${f}`);
