@@ -230,7 +230,7 @@
       return;
     }
     const r = state.results;
-    app.appendChild(h('div', 'meta query', `“${r.query.length > 160 ? r.query.slice(0, 160) + '…' : r.query}” · ${r.ms} ms`));
+    app.appendChild(h('div', 'meta query results-query', `“${r.query.length > 160 ? r.query.slice(0, 160) + '…' : r.query}” · ${r.ms} ms`));
     const papers = section('Related papers', 'papers', r.papers.length);
     if (!r.papers.length) papers.list.appendChild(h('li', 'empty', 'No related papers in the index.'));
     for (const p of r.papers) papers.list.appendChild(paperItem(p));

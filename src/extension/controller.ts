@@ -8,6 +8,7 @@ import { SidebarProvider } from './sidebar';
 import { CitationHover } from './hover';
 import { insertCitation, bibtexFor, insertKeyword } from './citations';
 import { docKind, queryText } from './cite/detect';
+import { linkFor } from './cite/locate';
 import type { PaperView, ResultsView, WebviewRequests } from './protocol';
 import type { PaperMeta } from './cite/paper';
 
@@ -303,13 +304,6 @@ export class Controller {
     if (this.selectTimer) clearTimeout(this.selectTimer);
     await this.engine.dispose();
   }
-}
-
-export function linkFor(kind: 'pubmed' | 'doi' | 'mesh', value: string): string {
-  if (kind === 'pubmed' && /^\d{1,9}$/.test(value)) return `https://pubmed.ncbi.nlm.nih.gov/${value}/`;
-  if (kind === 'doi' && /^10\.\S+$/.test(value)) return `https://doi.org/${value.split('/').map(encodeURIComponent).join('/')}`;
-  if (kind === 'mesh' && /^[DCQ]\d{6,9}$/.test(value)) return `https://meshb.nlm.nih.gov/record/ui?ui=${value}`;
-  throw new Error(`Refusing to open a malformed ${kind} link: ${value.slice(0, 60)}`);
 }
 
 export { SECTION };

@@ -7,34 +7,7 @@ import { parseBibtex, entryPmid, parseCslJson } from './cite/bibtex';
 import { docKind } from './cite/detect';
 import { bibliographyUris } from './citations';
 import type { PaperMeta } from './cite/paper';
-
-const PMID_RE = /(?:PMID:?\s*|pubmed:|pubmed\.ncbi\.nlm\.nih\.gov\/)(\d{1,9})/gi;
-
-export function pmidAt(line: string, ch: number): string | undefined {
-  for (const m of line.matchAll(PMID_RE)) {
-    const s = m.index ?? 0;
-    if (ch >= s && ch <= s + m[0].length) return m[1];
-  }
-  return undefined;
-}
-
-/** The citation key under the cursor: inside \cite{…} or a Pandoc @key. */
-export function citeKeyAt(line: string, ch: number): string | undefined {
-  for (const m of line.matchAll(/\\[A-Za-z]*cite[A-Za-z]*\*?(?:\[[^\]]*\]){0,2}\{([^}]*)\}/g)) {
-    const braceStart = (m.index ?? 0) + m[0].indexOf('{') + 1;
-    if (ch < braceStart || ch > (m.index ?? 0) + m[0].length) continue;
-    let off = braceStart;
-    for (const k of (m[1] ?? '').split(',')) {
-      if (ch >= off && ch <= off + k.length) return k.trim() || undefined;
-      off += k.length + 1;
-    }
-  }
-  for (const m of line.matchAll(/@([\w][\w:.#$%&\-+?<>~/]*[\w])/g)) {
-    const s = m.index ?? 0;
-    if (ch >= s && ch <= s + m[0].length && !/^pubmed:/i.test(m[1] ?? '')) return m[1];
-  }
-  return undefined;
-}
+import { pmidAt, citeKeyAt } from './cite/locate';
 
 export class CitationHover implements vscode.HoverProvider {
   constructor(private readonly engine: () => Engine, private readonly config: Config) {}

@@ -210,9 +210,11 @@ async function waitForFile(file, pred, what, timeout = 20_000) {
   throw new Error(`timed out waiting for ${what} in ${file}; it holds:\n${text}`);
 }
 
-async function findRelated(page, view) {
+async function findRelated(page, view, expect) {
   await command(page, 'BioHiCL: Find related literature');
-  await view.locator('li.paper').first().waitFor({ timeout: 120_000 });
+  // the results of THIS query (earlier results stay on screen until the new ones replace them)
+  await view.locator('.results-query', { hasText: expect }).waitFor({ timeout: 120_000 });
+  await view.locator('li.paper').first().waitFor();
 }
 
 function auditEvents(file) {
@@ -230,7 +232,7 @@ scenario('latex: select, find, sidebar panels, insert citation → \\cite + .bib
   const before = auditEvents(server.audit);
   const hosts = new Set(before.filter((e) => e.kind === 'loaded' && /extensionHost/.test(e.argv + e.role)).map((e) => e.pid));
   const tq0 = Date.now();
-  await findRelated(page, view);
+  await findRelated(page, view, 'co-occurrence heatmaps');
   await view.locator('li.mesh').first().waitFor();
   await view.locator('li.sentence').first().waitFor();
   const tq1 = Date.now();
@@ -296,8 +298,7 @@ scenario('markdown with YAML bibliography: insert [@key] and the .bib entry', as
   await openFile(page, 'markdown/paper.md');
   await selectLine(page, 12);
   const view = sidebar(page);
-  await findRelated(page, view);
-  await view.locator('.query', { hasText: 'Link prediction' }).waitFor();
+  await findRelated(page, view, 'Link prediction');
   const pmids = await view.locator('li.paper').evaluateAll((els) => els.map((e) => e.getAttribute('data-pmid')));
   const pick = pmids.find((p) => p !== HOSTILE_PMID);
   await view.locator(`li.paper[data-pmid="${pick}"] button[data-action="insert-citation"]`).click();
@@ -322,7 +323,7 @@ scenario('screenshots of the sidebar in light and dark themes', async ({ page, c
   await openFile(page, 'tex/paper.tex');
   await selectLine(page, 9);
   const view = sidebar(page);
-  await findRelated(page, view);
+  await findRelated(page, view, 'co-occurrence heatmaps');
   const part = page.locator('.part.sidebar');
   await part.screenshot({ path: path.join(out, 'sidebar-light.png') });
   await command(page, 'Preferences: Toggle between Light/Dark Themes');

@@ -85,7 +85,7 @@ export function queryText(text: string, kind: DocKind): string {
       .replace(/\\[A-Za-z]+\*?(?:\[[^\]]*\])?/g, '')
       .replace(/[{}~]/g, ' ');
   } else if (kind === 'pandoc' || kind === 'manubot') {
-    t = t.replace(/\[[^\[\]]*@[^\[\]]*\]/g, '').replace(/(^|\s)-?@[\w:.\-/]+/g, '$1').replace(/[*_`#>]/g, ' ').replace(/<!--[\s\S]*?-->/g, '');
+    t = t.replace(/\[[^\[\]]*@[^\[\]]*\]/g, '').replace(/(^|\s)-?@[\w:.\-/]*\w/g, '$1').replace(/[*_`#>]/g, ' ').replace(/<!--[\s\S]*?-->/g, '');
   }
-  return t.replace(/\s+/g, ' ').trim();
+  return t.replace(/\s+/g, ' ').replace(/\s+([.,;:!?])/g, '$1').trim();
 }

@@ -1,0 +1,107 @@
+// The extension's engine service (src/extension/engine.ts) against the real parts: a generated tiny model in the
+// inference worker, a LanceDB index built through Engine.buildIndex from real MEDLINE records, the shipped MeSH
+// vocabulary. Also: a query opens no network socket and makes no DNS lookup.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as net from 'node:net';
+import dns from 'node:dns';
+import { Engine, EngineProblem, type EngineOptions } from '../../src/extension/engine';
+import { generateModel } from '../../src/inference/convert';
+
+const PUBMED = path.resolve(__dirname, '..', '..', '..', 'shared', 'data', 'pubmed', 'mesh-papers.medline.txt');
+const logs: string[] = [];
+const logger = { info: (m: string) => logs.push(m), warn: (m: string) => logs.push(m), error: (m: string) => logs.push(m) };
+let dir = '';
+let opts: EngineOptions;
+let engine: Engine;
+
+before(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'biohicl-engine-'));
+  await generateModel({ shape: 'tiny', outDir: path.join(dir, 'model'), precisions: ['fp32'] });
+  // the first 40 MEDLINE records of a real PubMed export
+  const records = fs.readFileSync(PUBMED, 'utf8').split(/\n\s*\n(?=PMID- )/).slice(0, 40);
+  fs.writeFileSync(path.join(dir, 'papers.medline.txt'), records.join('\n\n') + '\n');
+  opts = { modelDir: path.join(dir, 'model'), indexDir: path.join(dir, 'index'), device: 'cpu', threads: 1, queryPrefix: true };
+  engine = new Engine(opts, logger);
+});
+
+after(async () => {
+  await engine?.dispose();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('without an index a query fails with an actionable problem; without a model too', async () => {
+  await assert.rejects(engine.query('drug interactions', { papers: 3, mesh: 3, sentences: 3 }), (e: Error) => e instanceof EngineProblem && e.action === 'buildIndex' && /Build index from files/.test(e.message));
+  const noModel = new Engine({ ...opts, modelDir: path.join(dir, 'nothing') }, logger);
+  await assert.rejects(noModel.query('x', { papers: 1, mesh: 0, sentences: 0 }), (e: Error) => e instanceof EngineProblem && e.action === 'chooseModel');
+  await noModel.dispose();
+});
+
+test('buildIndex adds real MEDLINE records; a query returns papers, MeSH terms and sentences, and opens no socket', async () => {
+  const steps: string[] = [];
+  const msg = await engine.buildIndex([path.join(dir, 'papers.medline.txt')], (m) => steps.push(m), new AbortController().signal);
+  assert.match(msg, /40 added/);
+  assert.ok(steps.length > 0, 'progress reported');
+
+  const calls: string[] = [];
+  const origConnect = net.Socket.prototype.connect;
+  const origLookup = dns.lookup;
+  net.Socket.prototype.connect = function (this: net.Socket, ...a: unknown[]) { calls.push(`connect ${JSON.stringify(a[0])}`); return (origConnect as (...x: unknown[]) => net.Socket).apply(this, a); } as typeof origConnect;
+  (dns as { lookup: unknown }).lookup = (...a: unknown[]) => { calls.push(`lookup ${String(a[0])}`); return (origLookup as (...x: unknown[]) => unknown)(...a); };
+  // the spy sees a real connect (so an empty list below means something)
+  const probe = net.connect({ host: '127.0.0.1', port: 9 });
+  probe.on('error', () => undefined);
+  probe.destroy();
+  assert.equal(calls.length, 1, 'the socket spy works');
+  calls.length = 0;
+  let r;
+  try {
+    r = await engine.query('We characterized the mechanism of drug-drug interactions from PubMed using MeSH terms and co-occurrence heatmaps.', { papers: 5, mesh: 5, sentences: 4 });
+  } finally {
+    net.Socket.prototype.connect = origConnect;
+    (dns as { lookup: unknown }).lookup = origLookup;
+  }
+  assert.deepEqual(calls, [], 'a query opens no socket and resolves no host name');
+  assert.ok(r);
+  assert.equal(r.papers.length, 5);
+  assert.equal(r.papers[0]?.pmid, '28422961', 'full-text ranking (generated weights) puts the matching paper first');
+  assert.equal(r.papers[0]?.score, 1);
+  assert.ok(r.papers.every((p) => p.score >= 0 && p.score <= 1));
+  const best = r.papers[0]?.best;
+  assert.ok(best && best.end > best.start && best.text.length >= best.end, 'best sentence with a highlight span');
+  assert.ok(r.papers[0]?.abstract?.includes(best.text.slice(best.start, best.end)));
+  assert.ok(r.sentences.length > 0 && r.sentences.length <= 4);
+  assert.ok(r.mesh.length > 0 && r.mesh.length <= 5);
+  const m = r.mesh[0]!;
+  assert.match(m.ui, /^D\d+$/);
+  assert.ok(m.breadcrumbs.length > 0 && m.url.includes(m.ui));
+  assert.equal(r.status.generated, true);
+  assert.equal(r.status.provider, 'cpu');
+  assert.equal(r.status.indexSize, 40);
+  assert.ok(r.status.notes.some((n) => /GENERATED/.test(n)));
+  assert.ok(logs.some((l) => /provider cpu/.test(l)), 'the provider is logged');
+
+  const p = await engine.paper('28422961');
+  assert.equal(p?.title.startsWith('Characterization of the mechanism of drug-drug interactions'), true);
+  assert.deepEqual(p?.authors.slice(0, 2), ['Lu Y', 'Figler B']);
+  assert.equal(await engine.paper('1'), undefined);
+  assert.equal((await engine.paperByDoi('10.1371/JOURNAL.PONE.0173548'))?.pmid, '28422961');
+});
+
+test('a stale query (superseded by a newer one) returns nothing', async () => {
+  const r = await engine.query('MeSH indexing', { papers: 3, mesh: 0, sentences: 0 }, () => true);
+  assert.equal(r, undefined);
+});
+
+test('reconfigure restarts the worker only when model/device settings change', async () => {
+  const before = logs.length;
+  await engine.reconfigure({ ...opts });
+  assert.equal(logs.slice(before).filter((l) => /worker will restart/.test(l)).length, 0);
+  await engine.reconfigure({ ...opts, threads: 2 });
+  assert.equal(logs.slice(before).filter((l) => /worker will restart/.test(l)).length, 1);
+  const r = await engine.query('drug interactions', { papers: 2, mesh: 0, sentences: 0 });
+  assert.equal(r?.papers.length, 2);
+});
