@@ -73,6 +73,9 @@ export interface SuggestOptions {
 
 export const DEFAULT_CUTOFF = 0.25;
 export const DEFAULT_CHECK_CUTOFF = 0.25;
+/** Cut-offs when no neighbour votes (no index): lexical scores alone are lower (tuned on half A like the rest). */
+export const LEXICAL_ONLY_CUTOFF = 0.15;
+export const LEXICAL_ONLY_CHECK_CUTOFF = 0.1;
 /** Neighbours that vote by default. */
 export const DEFAULT_K = 30;
 
@@ -174,8 +177,9 @@ export function suggestMesh(text: string, neighbours: Neighbour[], vocab: MeshVo
     }
   }
 
-  const cutoff = opts.cutoff ?? DEFAULT_CUTOFF;
-  const checkCutoff = opts.checkTagCutoff ?? (opts.cutoff ?? DEFAULT_CHECK_CUTOFF);
+  const noVotes = opts.neighbours === false || neighbours.length === 0;
+  const cutoff = opts.cutoff ?? (noVotes ? LEXICAL_ONLY_CUTOFF : DEFAULT_CUTOFF);
+  const checkCutoff = opts.checkTagCutoff ?? opts.cutoff ?? (noVotes ? LEXICAL_ONLY_CHECK_CUTOFF : DEFAULT_CHECK_CUTOFF);
   const scored: { c: Cand; score: number }[] = [];
   for (const c of cands.values()) {
     let score: number;

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { defaultIndexDir } from '../../inference/paths';
-import { DEFAULT_CUTOFF, DEFAULT_K, formatSuggestions, importedVocabFile, loadDescriptorXml, loadVocab, meshForText, saveVocabCache } from '../../mesh/index';
+import { DEFAULT_CUTOFF, DEFAULT_K, LEXICAL_ONLY_CUTOFF, formatSuggestions, importedVocabFile, loadDescriptorXml, loadVocab, meshForText, saveVocabCache } from '../../mesh/index';
 
 function readText(parts: string[], file: string | undefined): string {
   if (file) {
@@ -25,17 +25,17 @@ export function registerMeshCommands(program: Command): void {
     .option('--file <file>', 'read the paragraph from a file')
     .option('--index <dir>', 'index folder', defaultIndexDir())
     .option('--k <n>', 'neighbour citations that vote', (v) => parseInt(v, 10), DEFAULT_K)
-    .option('--cutoff <x>', 'minimum score in [0,1]', (v) => parseFloat(v), DEFAULT_CUTOFF)
+    .option('--cutoff <x>', `minimum score in [0,1] (default ${DEFAULT_CUTOFF}, ${LEXICAL_ONLY_CUTOFF} without an index)`, (v) => parseFloat(v))
     .option('--max <n>', 'at most this many suggestions', (v) => parseInt(v, 10), 25)
     .option('--collapse', 'collapse three or more siblings into their parent')
     .option('--no-check-tags', 'leave out check tags (Humans, Female, age groups, …)')
     .option('--vocab <file>', 'MeSH vocabulary: NLM descriptor XML (descYYYY.xml[.gz]), an imported cache, or a TSV folder')
     .option('--json', 'print JSON')
-    .action(async (parts: string[], o: { file?: string; index: string; k: number; cutoff: number; max: number; collapse?: boolean; checkTags: boolean; vocab?: string; json?: boolean }) => {
+    .action(async (parts: string[], o: { file?: string; index: string; k: number; cutoff?: number; max: number; collapse?: boolean; checkTags: boolean; vocab?: string; json?: boolean }) => {
       const text = readText(parts, o.file).trim();
       if (!text) throw Object.assign(new Error('give a paragraph: biohicl mesh "<text>" (or --file FILE, or - for standard input)'), { exitCode: 2 });
       if (!Number.isFinite(o.k) || o.k < 0) throw Object.assign(new Error(`--k must be a number ≥ 0, got ${o.k}`), { exitCode: 2 });
-      if (!(o.cutoff >= 0 && o.cutoff <= 1)) throw Object.assign(new Error(`--cutoff must be in [0,1], got ${o.cutoff}`), { exitCode: 2 });
+      if (o.cutoff !== undefined && !(o.cutoff >= 0 && o.cutoff <= 1)) throw Object.assign(new Error(`--cutoff must be in [0,1], got ${o.cutoff}`), { exitCode: 2 });
       const r = await meshForText(text, { indexDir: o.index, k: o.k, cutoff: o.cutoff, max: o.max, collapseSiblings: !!o.collapse, checkTags: o.checkTags, vocab: o.vocab });
       if (o.json) {
         process.stdout.write(JSON.stringify({ vocab: r.vocab.version, mode: r.mode, note: r.note, neighbours: r.neighbours.map((n) => n.pmid), suggestions: r.suggestions, ms: r.ms }, null, 2) + '\n');
