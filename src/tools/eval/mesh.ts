@@ -30,18 +30,18 @@ function sharedDir(): string {
 
 interface Doc { pmid: string; text: string; gold: string[]; neighbours: Neighbour[]; matches: LexicalMatch[]; naive?: string[] }
 
-async function readAll(file: string): Promise<Citation[]> {
+export async function readAll(file: string): Promise<Citation[]> {
   const out: Citation[] = [];
   for await (const ev of readCitations(file)) if (ev.type === 'citation') out.push(ev.citation);
   return out;
 }
 
-function citationText(c: Citation): string {
+export function citationText(c: Citation): string {
   return `${c.title}\n${abstractText(c)}`.trim();
 }
 
 /** A temp LanceDB index of the corpus for the full-text leg (vectors are zeros: only FTS is used). */
-async function buildFtsIndex(corpus: Citation[], dir: string): Promise<IndexStore> {
+export async function buildFtsIndex(corpus: Citation[], dir: string): Promise<IndexStore> {
   const dim = 8;
   const identity: ModelIdentity = { repo: 'eval:fts-only', revision: '0', manifestHash: '0', dim, pooling: 'cls', queryPrefix: false, generated: true };
   const store = await IndexStore.open(dir, identity, { create: true });
