@@ -100,7 +100,12 @@
     if (s.model) parts.push(`model: ${s.model}`);
     if (parts.length) wrap.appendChild(h('div', 'meta status-line', parts.join(' · '), { 'data-testid': 'status-line' }));
     if (s.fallbackReason) wrap.appendChild(h('div', 'meta warn', `Fell back: ${s.fallbackReason}`));
-    for (const n of s.notes) wrap.appendChild(h('div', 'meta note', n));
+    if (s.notes.length) {
+      const d = h('details', 'notes');
+      d.appendChild(h('summary', 'meta', 'About these results'));
+      for (const n of s.notes) d.appendChild(h('div', 'meta note', n));
+      wrap.appendChild(d);
+    }
     return wrap;
   }
 

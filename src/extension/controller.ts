@@ -30,6 +30,7 @@ export class Controller {
 
   constructor(private readonly ctx: vscode.ExtensionContext, private readonly log: vscode.LogOutputChannel) {
     this.engine = new Engine(this.engineOptions(), log);
+    if (process.platform === 'linux' && process.arch === 'x64') void this.reinstallCuda();
     this.logConfig('effective configuration');
     const handlers: { [K in keyof WebviewRequests]: (d: WebviewRequests[K]) => Promise<string | void> } = {
       ready: async () => {
@@ -64,6 +65,7 @@ export class Controller {
       vscode.commands.registerCommand('biohicl.fetchModel', () => this.fetchModel()),
       vscode.commands.registerCommand('biohicl.useGeneratedWeights', () => this.useGeneratedWeights()),
       vscode.commands.registerCommand('biohicl.pickDevice', () => this.pickDevice()),
+      vscode.commands.registerCommand('biohicl.enableCuda', () => this.enableCuda()),
       vscode.commands.registerCommand('biohicl.toggleSuggestOnSelect', async () => {
         await this.config.update('suggestOnSelect', !this.config.suggestOnSelect);
         void vscode.window.showInformationMessage(`BioHiCL: suggest as I select is ${this.config.suggestOnSelect ? 'on' : 'off'}`);
@@ -73,6 +75,19 @@ export class Controller {
       vscode.window.onDidChangeTextEditorSelection((e) => this.onSelection(e)),
       vscode.workspace.onDidChangeConfiguration((e) => void this.onConfig(e)),
     );
+  }
+
+  /** CUDA libraries fetched earlier live in global storage; an updated extension gets them re-installed from there. */
+  private async reinstallCuda(): Promise<void> {
+    try {
+      const gpu = await import('../inference/gpu');
+      const storeDir = gpu.cudaStoreDir(this.ctx.globalStorageUri.fsPath);
+      if (!fs.existsSync(storeDir)) return;
+      const written = gpu.reinstallFromStoreIfNeeded(storeDir);
+      if (written.length) this.log.info(`CUDA: re-installed ${written.length} provider libraries from ${storeDir}`);
+    } catch (e) {
+      this.log.warn(`CUDA: could not re-install the provider libraries: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   private storage(...p: string[]): string {
@@ -298,6 +313,55 @@ export class Controller {
     const cur = this.config.device;
     const p = await vscode.window.showQuickPick(items.map((i) => ({ ...i, picked: i.value === cur, detail: i.value === cur ? 'current' : undefined })), { title: 'BioHiCL: device for the encoder' });
     if (p) await this.config.update('device', p.value as 'auto');
+  }
+
+  /** CUDA on linux-x64: explain, fetch onnxruntime's provider libraries (verified) into global storage, install. */
+  private async enableCuda(): Promise<void> {
+    const gpu = await import('../inference/gpu');
+    const storeDir = gpu.cudaStoreDir(this.ctx.globalStorageUri.fsPath);
+    let st = gpu.cudaProviderStatus({ storeDir });
+    this.log.info(`CUDA: ${st.summary}`);
+    if (!st.supported) {
+      void vscode.window.showInformationMessage(`BioHiCL: CUDA is offered on Linux x64 only (this is ${st.platform}). ${process.platform === 'win32' ? 'On Windows the DirectML provider inside onnxruntime is used with device "auto" or "dml".' : 'The CPU provider is used here.'}`);
+      return;
+    }
+    if (!st.providersInstalled) {
+      if (st.providersInStore) {
+        gpu.installCudaProviders(storeDir);
+      } else {
+        const ok = await vscode.window.showInformationMessage(
+          `Enable CUDA: onnxruntime's CUDA provider libraries (NuGet package ${gpu.NUGET_PACKAGE} ${st.ortVersion}, several hundred MB, checked against NuGet's SHA-512) are fetched into the extension's storage and installed next to onnxruntime. They need the NVIDIA driver, the CUDA 12 runtime and cuDNN 9 on this machine. Only the libraries are downloaded; none of your text is sent.`,
+          { modal: true }, 'Fetch and install',
+        );
+        if (ok !== 'Fetch and install') return;
+        const done = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'BioHiCL: CUDA provider', cancellable: true }, async (progress, token) => {
+          const ac = new AbortController();
+          token.onCancellationRequested(() => ac.abort());
+          try {
+            await gpu.fetchCudaProviders({
+              storeDir, signal: ac.signal,
+              onProgress: (p) => progress.report({ message: `${p.phase}${p.total ? ` ${(p.received / 1e6).toFixed(0)} / ${(p.total / 1e6).toFixed(0)} MB` : p.received ? ` ${(p.received / 1e6).toFixed(0)} MB` : ''}${p.bytesPerSecond ? ` at ${(p.bytesPerSecond / 1e6).toFixed(1)} MB/s` : ''}` }),
+            });
+            gpu.installCudaProviders(storeDir);
+            return true;
+          } catch (e) {
+            const msg = e instanceof Error ? e.message : String(e);
+            this.log.error(`CUDA fetch failed: ${msg}`);
+            void vscode.window.showErrorMessage(`BioHiCL: the CUDA provider could not be fetched: ${msg}. The CPU is used meanwhile; re-running resumes the download.`);
+            return false;
+          }
+        });
+        if (!done) return;
+      }
+      st = gpu.cudaProviderStatus({ storeDir });
+      this.log.info(`CUDA: ${st.summary}`);
+    }
+    if (st.ready) {
+      await this.config.update('device', 'cuda');
+      void vscode.window.showInformationMessage('BioHiCL: CUDA is set up; the encoder restarts on CUDA with the next query (the sidebar shows the provider that ran).');
+    } else {
+      void vscode.window.showWarningMessage(`BioHiCL: the CUDA provider is installed but cannot run yet: ${st.problems.join(' ')} The CPU is used until then.`, 'Show Logs').then((c) => { if (c) this.log.show(); });
+    }
   }
 
   async dispose(): Promise<void> {

@@ -14,11 +14,13 @@ export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Dispo
   private readonly disposables: vscode.Disposable[] = [];
   private readyWaiters: (() => void)[] = [];
   private ready = false;
+  private resolvedAt = 0;
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly handlers: Handlers, private readonly log: vscode.LogOutputChannel) {}
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
+    this.resolvedAt = Date.now();
     this.ready = false;
     const media = vscode.Uri.joinPath(this.extensionUri, 'media');
     view.webview.options = { enableScripts: true, localResourceRoots: [media] };
@@ -61,6 +63,7 @@ export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Dispo
       return;
     }
     if (m.type === 'ready') {
+      if (!this.ready) this.log.info(`sidebar: view ready ${Date.now() - this.resolvedAt} ms after it was created`);
       this.ready = true;
       this.post({ id: this.nextId++, type: 'state', state: this.state });
       for (const w of this.readyWaiters.splice(0)) w();

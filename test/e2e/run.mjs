@@ -289,8 +289,15 @@ scenario('hostile PubMed title renders as text and runs nothing', async ({ page 
   const flags = await view.locator('body').evaluate(() => ({ xss: window.__xss, title: document.title }));
   assert.equal(flags.xss, undefined);
   assert.notEqual(flags.title, 'pwned');
-  await item.locator('button', { hasText: 'Show abstract' }).click();
+  // keyboard: the buttons are real buttons (Enter activates), ArrowDown moves to the next paper
+  await item.locator('button', { hasText: 'Show abstract' }).focus();
+  await page.keyboard.press('Enter');
   await item.locator('.abstract', { hasText: '<a href="javascript:alert(1)">links</a>' }).waitFor();
+  assert.equal(await item.locator('button', { hasText: 'Hide abstract' }).getAttribute('aria-expanded'), 'true');
+  await page.keyboard.press('ArrowDown');
+  const focused = await view.locator('body').evaluate(() => document.activeElement?.closest('li.paper')?.getAttribute('data-pmid'));
+  const order = await view.locator('li.paper').evaluateAll((els) => els.map((e) => e.getAttribute('data-pmid')));
+  assert.equal(focused, order[order.indexOf(HOSTILE_PMID) + 1], 'ArrowDown moved focus to the next paper');
   assert.equal(await item.locator('.abstract a, .abstract b').count(), 0);
 });
 
@@ -334,6 +341,7 @@ scenario('screenshots of the sidebar in light and dark themes', async ({ page, c
 });
 
 // ---------------------------------------------------------------- main
+const timing = [];
 async function main() {
   const ctx = await prepare();
   log('starting code-server');
@@ -365,10 +373,18 @@ async function main() {
     await browser?.close().catch(() => undefined);
     try { process.kill(-server.proc.pid, 'SIGTERM'); } catch { /* gone */ }
     const extLog = findExtLog(ctx.dir);
+    if (extLog) {
+      const text = fs.readFileSync(extLog, 'utf8');
+      for (const re of [/activated in (\d+) ms/, /view ready (\d+) ms after it was created/, /loaded in (\d+) ms; provider (\w+)/, /query 2: .* in (\d+) ms/]) {
+        const m = re.exec(text);
+        if (m) timing.push(m[0]);
+      }
+    }
     if (failed && extLog) log(`extension log: ${extLog}\n${fs.readFileSync(extLog, 'utf8').slice(-4000)}`);
     if (!KEEP && !failed) fs.rmSync(ctx.dir, { recursive: true, force: true });
     else log(`kept ${ctx.dir}`);
   }
+  if (timing.length) log(`extension timings: ${timing.join('; ')}`);
   log(`${failed ? `${failed} FAILED` : 'all passed'} in ${((Date.now() - T0) / 1000).toFixed(1)} s`);
   process.exit(failed ? 1 : 0);
 }
