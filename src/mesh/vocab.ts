@@ -345,17 +345,21 @@ export async function loadDescriptorXml(file: string): Promise<MeshVocab> {
   });
   parser.on('error', (e) => { error ??= new Error(`${file}: ${where()}: ${e.message.replace(/^[^:]*:\d+:\d+: /, '').replace(/^\d+:\d+: /, '')} (descriptor record #${descriptors.length + 1})`); });
 
-  const input: NodeJS.ReadableStream = fs.createReadStream(file);
-  let stream: NodeJS.ReadableStream = input;
-  if (/\.gz$/i.test(file)) stream = input.pipe(zlib.createGunzip());
+  const input = fs.createReadStream(file);
+  const gz = /\.gz$/i.test(file) ? input.pipe(zlib.createGunzip()) : undefined;
+  const stream: NodeJS.ReadableStream = gz ?? input;
+  // a decoding stream: a multi-byte character split across two chunks stays whole
+  stream.setEncoding('utf8');
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer | string>) {
-      parser.write(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
+    for await (const chunk of stream as AsyncIterable<string>) {
+      parser.write(chunk);
       if (error) break;
     }
     if (!error) parser.close();
   } catch (e) {
     error ??= new Error(`${file}: ${(e as Error).message}`);
+  } finally {
+    input.destroy();
   }
   if (error) throw error;
   if (!sawRoot) throw new Error(`${file}: no XML content`);

@@ -88,3 +88,31 @@ test('bad input names the file and where', async () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('descriptor XML: many records, multi-byte characters across read chunks, gzip', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mesh-big-'));
+  try {
+    const recs: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const ui = `D${String(900000 + i)}`;
+      recs.push(`<DescriptorRecord DescriptorClass="1"><DescriptorUI>${ui}</DescriptorUI><DescriptorName><String>Sjögren β-${i} &amp; Ærø</String></DescriptorName>`
+        + `<TreeNumberList><TreeNumber>C17.${String(i).padStart(3, '0')}</TreeNumber></TreeNumberList><ConceptList><Concept PreferredConceptYN="Y"><ScopeNote>Note ${i} — ü</ScopeNote>`
+        + `<TermList><Term RecordPreferredTermYN="Y"><TermUI>T${i}</TermUI><String>Sjögren β-${i} &amp; Ærø</String></Term><Term RecordPreferredTermYN="N"><TermUI>T${i}b</TermUI><String>Entry ${i} naïve</String></Term></TermList></Concept></ConceptList></DescriptorRecord>`);
+    }
+    const xml = `<?xml version="1.0"?>\n<DescriptorRecordSet LanguageCode="eng">\n${recs.join('\n')}\n</DescriptorRecordSet>\n`;
+    const file = path.join(dir, 'desc2025.xml.gz');
+    fs.writeFileSync(file, zlib.gzipSync(Buffer.from(xml, 'utf8')));
+    const v = await loadDescriptorXml(file);
+    assert.equal(v.version, 'MeSH 2025');
+    assert.equal(v.size, 3000);
+    for (let i = 0; i < 3000; i += 1) {
+      const d = v.get(`D${String(900000 + i)}`)!;
+      assert.equal(d.name, `Sjögren β-${i} & Ærø`);
+      assert.deepEqual(d.terms, [`Entry ${i} naïve`]);
+      assert.equal(d.scopeNote, `Note ${i} — ü`);
+    }
+    assert.equal(v.breadcrumbStrings('D900005')[0], 'Diseases › Skin and Connective Tissue Diseases › Sjögren β-5 & Ærø');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
