@@ -72,7 +72,7 @@ export interface SuggestOptions {
 }
 
 export const DEFAULT_CUTOFF = 0.25;
-export const DEFAULT_CHECK_CUTOFF = 0.25;
+export const DEFAULT_CHECK_CUTOFF = 0.2;
 /** Cut-offs when no neighbour votes (no index): lexical scores alone are lower (tuned on half A like the rest). */
 export const LEXICAL_ONLY_CUTOFF = 0.15;
 export const LEXICAL_ONLY_CHECK_CUTOFF = 0.1;
