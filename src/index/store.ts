@@ -1,5 +1,6 @@
 // The local PubMed index: two LanceDB tables (`articles`, `sentences`) and a `meta.json` that records which model made
 // the vectors. No `vscode` import here.
+import './lance-env'; // must come before @lancedb/lancedb
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';

@@ -10,7 +10,7 @@ function art(pmid: string, title: string, over: Partial<ArticleRow> = {}): Artic
   return {
     pmid, title, abstract: `${title} abstract`, text: `${title}\n${title} abstract`, sections: '[]', authors: ['A B'], journal: 'J',
     year: 2000, doi: null, pmcid: null, publication_types: ['Journal Article'], language: 'eng', mesh: '[]', has_abstract: true,
-    source: 's', hash: 'h-' + title, n_sentences: 0, vector: bowVector(title), ...over,
+    source: 's', hash: 'h-' + title, n_sentences: 0, ...over, vector: over.vector ?? bowVector(title),
   };
 }
 function sent(pmid: string, idx: number, text: string): SentenceRow {
@@ -82,4 +82,31 @@ test('opening with another model refuses and says how to rebuild; --rebuild star
 
 test('opening a missing index without create fails with how to build one', async () => {
   await assert.rejects(IndexStore.open(tmpDir() + '/none', identity()), /biohicl index add/);
+});
+
+test('full-text and vector indexes build over tens of thousands of rows on this machine (no Lance deadlock)', { timeout: 120_000 }, async () => {
+  // LanceDB 0.31 on ≤ 2 CPUs deadlocked building an FTS index over ≳ 20k rows; src/index/lance-env.ts fixes it.
+  const s = await IndexStore.open(tmpDir(), identity(), { create: true });
+  // 40 words a row from a 20k-word vocabulary: enough distinct tokens to make the FTS builder spill partitions.
+  const vocab = Array.from({ length: 20_000 }, (_, i) => `w${i.toString(36)}`);
+  let seed = 1;
+  const rnd = (): number => { seed = (seed * 16807) % 2147483647; return seed / 2147483647; };
+  const rows = 30_000;
+  for (let i = 0; i < rows; i += 10_000) {
+    const part: ArticleRow[] = [];
+    for (let j = i; j < i + 10_000; j++) {
+      const text = Array.from({ length: 40 }, () => vocab[Math.floor(rnd() * vocab.length)]).join(' ');
+      const v = Float32Array.from({ length: DIM }, () => rnd() - 0.5);
+      part.push(art(String(j), j === 123 ? 'kidney w3f' : text, { vector: v }));
+    }
+    await s.upsert(part, []);
+  }
+  await s.ensureIndexes({ annMinRows: 20_000 });
+  const idx = (await s.articles.listIndices()).map((i) => i.columns.join(','));
+  assert.ok(idx.includes('text') && idx.includes('vector') && idx.includes('pmid'), idx.join(' '));
+  assert.equal(s.annParams('articles')?.type, 'IVF_RQ');
+  const hit = await s.articles.query().fullTextSearch('kidney').select(['pmid', '_score']).limit(3).toArray();
+  assert.equal(hit[0]?.pmid, '123');
+  assert.equal(await s.articles.countRows(), rows);
+  s.close();
 });

@@ -12,7 +12,7 @@ import { splitSentences } from '../../inference/sentences';
 import { abstractText, type Citation } from '../../index/citation';
 import { readCitations } from '../../index/readers';
 import { abstractSentences, addFiles } from '../../index/build';
-import { IndexStore, annParamsFor, buildVectorIndex, type AnnParams, type ArticleRow } from '../../index/store';
+import { FTS_OPTIONS, IndexStore, annParamsFor, buildVectorIndex, type AnnParams, type ArticleRow } from '../../index/store';
 import { search } from '../../index/search';
 import { ensureGeneratedModel, openEmbedder } from '../../index/model';
 import { projectRoot } from '../../inference/paths';
@@ -136,7 +136,7 @@ async function synthetic(a: Args): Promise<void> {
   console.log(`write: ${writeS.toFixed(1)} s (${(rows / writeS).toFixed(0)} rows/s)`);
   const tf = performance.now();
   await store.articles.createIndex('pmid', { config: lancedb.Index.btree(), replace: true });
-  await store.articles.createIndex('text', { config: lancedb.Index.fts({ baseTokenizer: 'simple', lowercase: true, stem: true, removeStopWords: true, language: 'English', asciiFolding: true, withPosition: false }), replace: true });
+  await store.articles.createIndex('text', { config: lancedb.Index.fts(FTS_OPTIONS), replace: true });
   console.log(`FTS + scalar index build: ${((performance.now() - tf) / 1000).toFixed(1)} s`);
 
   // queries: perturbed rows, text = topic words of their cluster
