@@ -273,6 +273,15 @@ scenario('latex: select, find, sidebar panels, insert citation → \\cite + .bib
   const texFile = path.join(ctx.ws, 'tex', 'paper.tex');
   const tex = await waitForFile(texFile, (t) => t.includes('luCharacterizationMechanismDrugdrug2017'), 'the merged \\cite');
   assert.match(tex, new RegExp(`heatmaps~\\\\cite\\{${key},luCharacterizationMechanismDrugdrug2017\\}\\.`));
+  // hover on a citation key the index knows: title and authors from the index (End scrolls the key into view)
+  await selectLine(page, 9);
+  await page.keyboard.press('End');
+  const keySpan = page.locator('.view-line span', { hasText: 'luCharacterizationMechanismDrugdrug2017' }).last();
+  const box = await keySpan.boundingBox();
+  assert.ok(box);
+  await page.mouse.move(box.x + box.width - 40, box.y + box.height / 2);
+  await page.locator('.monaco-hover', { hasText: 'Characterization of the mechanism of drug-drug interactions' }).first().waitFor();
+  await page.keyboard.press('Escape');
   const after = fs.readFileSync(bibFile, 'utf8');
   assert.equal((after.match(/28422961/g) ?? []).length, 2, 'BBT entry not duplicated (pmid + eprint fields only)');
   assert.equal((after.match(/^@article/gm) ?? []).length, 3);
@@ -322,6 +331,17 @@ scenario('markdown with YAML bibliography: insert [@key] and the .bib entry', as
   const md = await waitForFile(path.join(ctx.ws, 'markdown', 'paper.md'), (t) => t.includes(`[@${key}]`), `[@${key}]`);
   assert.match(md, new RegExp(`literature-based discovery \\[@${key}\\]\\.`));
   assert.ok(md.includes(`  - ${firstMesh}\n`), `keyword ${firstMesh} added to YAML`);
+});
+
+scenario('suggest as I select: a selection alone (no command) updates the sidebar', async ({ page }) => {
+  await command(page, 'BioHiCL: Toggle suggest as I select');
+  await page.locator('.notifications-toasts', { hasText: 'suggest as I select is on' }).first().waitFor();
+  await openFile(page, 'markdown/paper.md');
+  await selectLine(page, 17);
+  const view = sidebar(page);
+  await view.locator('.results-query', { hasText: 'semantic similarity between biomedical concepts' }).waitFor({ timeout: 30_000 });
+  await command(page, 'BioHiCL: Toggle suggest as I select');
+  await page.locator('.notifications-toasts', { hasText: 'suggest as I select is off' }).first().waitFor();
 });
 
 scenario('screenshots of the sidebar in light and dark themes', async ({ page, ctx }) => {
