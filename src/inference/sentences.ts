@@ -36,26 +36,66 @@ const LABEL_WORDS = /^(?:[A-Z][A-Z &/,-]+|Background|Objectives?|Aims?|Purpose|I
 
 const isSpace = (c: string): boolean => /\s/.test(c);
 
+/**
+ * Blocks that no sentence crosses: paragraphs (blank lines), list items and structured-abstract labels or markdown
+ * headings that start a line. A single line break inside a paragraph (hard-wrapped manuscripts) is plain whitespace.
+ */
+function blocks(input: string): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  const lines: Array<[number, number]> = [];
+  for (let i = 0, s0 = 0; i <= input.length; i++) {
+    if (i === input.length || input[i] === '\n') {
+      lines.push([s0, i]);
+      s0 = i + 1;
+    }
+  }
+  const startsBlock = (l: string): boolean =>
+    /^\s*(?:\d{1,3}[.)]|\(\w{1,3}\)|[-*•–]|#{1,6})\s/.test(l) || /^\s*[A-Z][A-Z &/-]{2,40}:/.test(l);
+  let cur: [number, number] | null = null;
+  let prevLine = '';
+  for (const [a, b] of lines) {
+    const line = input.slice(a, b);
+    const blank = !line.trim();
+    if (blank) {
+      if (cur) out.push(cur);
+      cur = null;
+    } else if (!cur || startsBlock(line) || /^\s*#/.test(prevLine)) {
+      if (cur) out.push(cur);
+      cur = [a, b];
+    } else {
+      cur[1] = b;
+    }
+    prevLine = blank ? '' : line;
+  }
+  if (cur) out.push(cur);
+  return out;
+}
+
 /** Split `input` into sentences with exact character offsets. Empty or whitespace-only input gives []. */
 export function splitSentences(input: string): Sentence[] {
   if (!input.trim()) return [];
-  const raw = sbd.sentences(input, { newline_boundaries: true, abbreviations: ABBREVIATIONS, sanitize: false });
-  // Align each sbd sentence (whitespace-normalised) back onto the input, non-whitespace character by character.
   const spans: Array<[number, number]> = [];
-  let pos = 0;
+  for (const [b0, b1] of blocks(input)) spans.push(...sbdSpans(input, b0, b1));
+  return finish(input, spans);
+}
+
+/** sbd on input[from, to), each sentence aligned back onto the input (non-whitespace characters walked in order). */
+function sbdSpans(input: string, from: number, to: number): Array<[number, number]> {
+  const raw = sbd.sentences(input.slice(from, to), { newline_boundaries: false, abbreviations: ABBREVIATIONS, sanitize: false });
+  const spans: Array<[number, number]> = [];
+  let pos = from;
   for (const s of raw) {
     const chars = [...s].filter((c) => !isSpace(c));
     if (chars.length === 0) continue;
     let start = -1;
     let i = pos;
     let k = 0;
-    while (i < input.length && k < chars.length) {
-      const cp = input.codePointAt(i)!;
-      const ch = String.fromCodePoint(cp);
+    while (i < to && k < chars.length) {
+      const ch = String.fromCodePoint(input.codePointAt(i)!);
       if (isSpace(ch)) { i += ch.length; continue; }
       if (ch !== chars[k]) {
         // sbd drops the '.' where it splits a token like "BALB.B" (its "concatenated sentence" rule); skip input
-        // characters it did not return. The token-internal split itself is undone below.
+        // characters it did not return. The token-internal split itself is undone in finish().
         i += ch.length;
         continue;
       }
@@ -67,7 +107,11 @@ export function splitSentences(input: string): Sentence[] {
     spans.push([start, i]);
     pos = i;
   }
+  if (spans.length && pos < to && input.slice(pos, to).trim()) spans[spans.length - 1]![1] = to; // nothing dropped at the end
+  return spans;
+}
 
+function finish(input: string, spans: Array<[number, number]>): Sentence[] {
   // Genus abbreviations and initials: "E. coli", "S. aureus" — a sentence ending in a lone capital + '.' followed
   // by one starting in lower case is one sentence.
   const merged: Array<[number, number]> = [];

@@ -39,6 +39,21 @@ test('numbered lists on their own lines and structured-abstract labels', () => {
   assert.deepEqual(splitSentences('   \n '), []);
 });
 
+test('hard-wrapped lines stay one sentence; headings, bullets and list items start new ones', () => {
+  const text = '# Introduction\nColorectal cancer (CRC) is a leading cause of\ncancer death. Early detection improves\nsurvival (Smith et al.,\n2019).\n\n- First bullet item here\n- Second bullet item.\n1. numbered one\n2) numbered two';
+  const got = splitSentences(text);
+  assert.deepEqual(got.map((s) => s.text), [
+    '# Introduction',
+    'Colorectal cancer (CRC) is a leading cause of\ncancer death.',
+    'Early detection improves\nsurvival (Smith et al.,\n2019).',
+    '- First bullet item here',
+    '- Second bullet item.',
+    '1. numbered one',
+    '2) numbered two',
+  ]);
+  for (const s of got) assert.equal(text.slice(s.start, s.end), s.text);
+});
+
 test('real PubMed abstracts: offsets slice the original text and every character is covered once', () => {
   const qa = JSON.parse(fs.readFileSync(path.join(SHARED, 'pubmedqa-pqal-dev.json'), 'utf8')) as Record<string, { CONTEXTS: string[] }>;
   const texts = Object.values(qa).slice(0, 200).map((v) => v.CONTEXTS.join(' '));
