@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createCpuSession, createSession, releaseSession, runBatch, runFeeds, ortVersion } from '../../inference/backend';
 import { createEmbedder, type WorkerEmbedder } from '../../inference/client';
-import { LocalEmbedder, planBatches } from '../../inference/embedder';
+import { planBatches } from '../../inference/embedder';
 import { WordPieceTokenizer } from '../../inference/tokenizer';
 import { splitSentences } from '../../inference/sentences';
 import { readManifest } from '../../inference/manifest';
