@@ -34,6 +34,8 @@ export class Controller {
     this.logConfig('effective configuration');
     const handlers: { [K in keyof WebviewRequests]: (d: WebviewRequests[K]) => Promise<string | void> } = {
       ready: async () => {
+        // the writer opened the sidebar: load the worker, the model, the index and the MeSH matcher in the background
+        this.engine.warmUp();
         if (this.sidebar.getState().phase === 'idle') this.sidebar.setState({ phase: 'idle', status: await this.engine.status() });
       },
       insertCitation: (d) => this.onInsertCitation(d.pmid),

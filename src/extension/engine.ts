@@ -141,6 +141,7 @@ export class Engine {
   warmUp(): void {
     this.getEmbedder().catch(() => undefined);
     this.getStore().catch(() => undefined);
+    this.getVocab().then(async (v) => (await import('../mesh/lexical')).matcherFor(v), () => undefined).catch(() => undefined);
   }
 
   /** What the sidebar shows about the engine, without starting anything that is not started. */

@@ -333,6 +333,28 @@ scenario('markdown with YAML bibliography: insert [@key] and the .bib entry', as
   assert.ok(md.includes(`  - ${firstMesh}\n`), `keyword ${firstMesh} added to YAML`);
 });
 
+scenario('plain text: a Vancouver reference (citation-js in the packaged extension); Manubot: [@pubmed:PMID], no .bib', async ({ page, ctx }) => {
+  const view = sidebar(page);
+  await openFile(page, 'plain/notes.txt');
+  await selectLine(page, 3);
+  await findRelated(page, view, 'adverse drug events in older patients');
+  await view.locator('li.paper button[data-action="insert-citation"]').first().click();
+  await view.locator('#toast', { hasText: 'Cited:' }).waitFor();
+  await saveActive(page);
+  const txt = await waitForFile(path.join(ctx.ws, 'plain', 'notes.txt'), (t) => /\nReferences\n\n1\. /.test(t), 'the References list');
+  assert.match(txt, /older patients \[1\]\./);
+  assert.match(txt, /\n1\. [^\n]+\. [^\n]*(19|20)\d\d[^\n]*PMID: \d+\.?\n$/);
+
+  await openFile(page, 'manubot/content/02.introduction.md');
+  await selectLine(page, 4);
+  await findRelated(page, view, 'co-occurrence heatmaps');
+  await view.locator(`li.paper[data-pmid="${BBT_PMID}"] button[data-action="insert-citation"]`).click();
+  await view.locator('#toast', { hasText: `[@pubmed:${BBT_PMID}]` }).waitFor();
+  await saveActive(page);
+  await waitForFile(path.join(ctx.ws, 'manubot', 'content', '02.introduction.md'), (t) => t.includes(`heatmaps [@pubmed:${BBT_PMID}].`), '[@pubmed:PMID]');
+  assert.deepEqual(fs.readdirSync(path.join(ctx.ws, 'manubot', 'content')), ['02.introduction.md'], 'no bibliography file created');
+});
+
 scenario('suggest as I select: a selection alone (no command) updates the sidebar', async ({ page }) => {
   await command(page, 'BioHiCL: Toggle suggest as I select');
   await page.locator('.notifications-toasts', { hasText: 'suggest as I select is on' }).first().waitFor();
