@@ -13,7 +13,7 @@ export type ConcretePrecision = Exclude<Precision, 'auto'>;
 export interface SessionOptions {
   device: Device;
   precision: Precision;
-  /** Intra-op threads; default: os.availableParallelism(). */
+  /** Intra-op threads; default: physicalCores(). */
   threads?: number;
   /** Advanced/testing: try exactly these providers in order (CPU is appended), bypassing the device table. */
   providers?: Provider[];
@@ -39,6 +39,30 @@ export interface HiddenState {
 }
 
 const DEFAULT_FILES: Record<ConcretePrecision, string> = { fp32: 'model.onnx', int8: 'model.int8.onnx', fp16: 'model.fp16.onnx' };
+
+/**
+ * Physical CPU cores (SMT siblings counted once) on Linux, from /sys; elsewhere the logical count. GEMM-bound
+ * inference gains nothing from hyper-threads, so this is the default thread count.
+ */
+export function physicalCores(): number {
+  const logical = os.availableParallelism();
+  if (process.platform !== 'linux') return logical;
+  try {
+    const seen = new Set<string>();
+    const base = '/sys/devices/system/cpu';
+    for (const d of fs.readdirSync(base)) {
+      if (!/^cpu\d+$/.test(d)) continue;
+      const topo = path.join(base, d, 'topology');
+      if (!fs.existsSync(topo)) continue;
+      const core = fs.readFileSync(path.join(topo, 'core_id'), 'utf8').trim();
+      const pkg = fs.readFileSync(path.join(topo, 'physical_package_id'), 'utf8').trim();
+      seen.add(`${pkg}:${core}`);
+    }
+    return seen.size > 0 ? Math.min(seen.size, logical) : logical;
+  } catch {
+    return logical;
+  }
+}
 
 /** The onnxruntime-node version in use. */
 export function ortVersion(): string {
@@ -133,6 +157,7 @@ function sessionOptions(provider: Provider, threads: number): ort.InferenceSessi
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
+    enableMemPattern: provider !== 'dml', // DirectML does not support memory patterns
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     logSeverityLevel: 3,
@@ -150,7 +175,7 @@ function firstLine(e: unknown): string {
  * cannot be loaded on CPU either.
  */
 export async function createSession(modelDir: string, opts: SessionOptions): Promise<Backend> {
-  const threads = Math.max(1, Math.floor(opts.threads ?? os.availableParallelism()));
+  const threads = Math.max(1, Math.floor(opts.threads ?? physicalCores()));
   const plan: ProviderPlan = opts.providers
     ? { tryOrder: [...opts.providers.filter((p) => p !== 'cpu'), 'cpu'] }
     : planProviders(opts.device);
@@ -172,6 +197,15 @@ export async function createSession(modelDir: string, opts: SessionOptions): Pro
     }
     try {
       const session = await ort.InferenceSession.create(file, sessionOptions(provider, threads));
+      if (provider !== 'cpu') {
+        // A GPU provider can load and still fail on the first run (missing kernels, out of memory): probe it now.
+        try {
+          await runBatch(session, probeBatch());
+        } catch (e) {
+          await session.release().catch(() => undefined);
+          throw new Error(`first run failed: ${firstLine(e)}`);
+        }
+      }
       const report: BackendReport = { provider, requested: opts.device, ortVersion: ortVersion(), threads, modelFile: file, precision };
       if (provider === 'cpu' && opts.device !== 'cpu' && providerReasons.length) {
         const why = providerReasons.join('; ');
@@ -186,10 +220,15 @@ export async function createSession(modelDir: string, opts: SessionOptions): Pro
       lastError = e;
       if (provider === 'cpu') break;
       triedAndFailed = true;
-      providerReasons.push(`the ${provider} execution provider failed to load (${firstLine(e)})`);
+      providerReasons.push(`the ${provider} execution provider could not be used (${firstLine(e)})`);
     }
   }
   throw new Error(`cannot open ${modelDir} with onnxruntime ${ortVersion()}: ${firstLine(lastError)}`);
+}
+
+function probeBatch(): BatchInput {
+  const ids = BigInt64Array.from([101n, 2000n, 2001n, 102n]);
+  return { inputIds: ids, attentionMask: new BigInt64Array(4).fill(1n), tokenTypeIds: new BigInt64Array(4), batch: 1, seqLen: 4 };
 }
 
 /** Run one padded batch; returns last_hidden_state as float32. */
@@ -222,7 +261,7 @@ export async function runFeeds(session: ort.InferenceSession, feeds: Record<stri
 
 /** Open a session on an arbitrary ONNX file on CPU (bench). */
 export async function createCpuSession(file: string, threads?: number): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(file, sessionOptions('cpu', Math.max(1, threads ?? os.availableParallelism())));
+  return ort.InferenceSession.create(file, sessionOptions('cpu', Math.max(1, threads ?? physicalCores())));
 }
 
 export async function releaseSession(session: ort.InferenceSession): Promise<void> {

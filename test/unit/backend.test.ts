@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  createSession, cudaUnavailableReason, modelFile, ortBinDir, ortVersion, planProviders, precisionFor, runBatch, releaseSession,
+  createSession, cudaUnavailableReason, modelFile, ortBinDir, ortVersion, physicalCores, planProviders, precisionFor, runBatch, releaseSession,
 } from '../../src/inference/backend';
 import { generateModel } from '../../src/inference/convert/generate';
 import { WordPieceTokenizer } from '../../src/inference/tokenizer';
@@ -38,6 +38,8 @@ test('device → provider table per platform', () => {
   assert.equal(precisionFor('cuda', 'auto'), 'fp16');
   assert.equal(precisionFor('dml', 'auto'), 'fp16');
   assert.equal(precisionFor('cuda', 'fp32'), 'fp32');
+  const cores = physicalCores();
+  assert.ok(Number.isInteger(cores) && cores >= 1 && cores <= os.availableParallelism(), `physicalCores ${cores}`);
 });
 
 test('CUDA libraries: detected by file in a bin folder', () => {
@@ -93,7 +95,7 @@ test('a provider that fails to load for real falls back to CPU with onnxruntime\
   const { session, report } = await createSession(modelDir, { device: 'cuda', precision: 'fp32', providers: ['cuda'] });
   assert.equal(report.provider, 'cpu');
   assert.equal(report.precision, 'fp32');
-  assert.match(report.fallbackReason!, /the cuda execution provider failed to load \(.+\)/);
+  assert.match(report.fallbackReason!, /the cuda execution provider could not be used \(.+\)/);
   await releaseSession(session);
 });
 

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createCpuSession, createSession, releaseSession, runBatch, runFeeds, ortVersion } from '../../inference/backend';
+import { createCpuSession, createSession, physicalCores, releaseSession, runBatch, runFeeds, ortVersion } from '../../inference/backend';
 import { createEmbedder, type WorkerEmbedder } from '../../inference/client';
 import { planBatches } from '../../inference/embedder';
 import { WordPieceTokenizer } from '../../inference/tokenizer';
@@ -149,7 +149,7 @@ const cos = (a: Float32Array, b: Float32Array): number => {
 export async function run(argv: string[]): Promise<void> {
   const a = parseArgs(argv);
   const tStart = performance.now();
-  const threads = a.threads ?? os.availableParallelism();
+  const threads = a.threads ?? physicalCores();
   const modelDir = await ensureModel(a);
   const manifest = readManifest(modelDir);
   const cfg = manifest.config;
