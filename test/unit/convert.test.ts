@@ -131,9 +131,14 @@ test('fused (contrib ops) and plain (standard ops) graphs agree on a generated m
   }
   const err = maxAbs(outs[0]!, outs[1]!);
   assert.ok(err <= 1e-4, `fused vs plain max abs ${err}`);
+  // the GPU-oriented SkipLayerNormalization form agrees too
+  writeOnnxModel(buildBertGraph(sd, cfg, { fused: true, skipLayerNorm: true }), path.join(d, 'skip.onnx'));
+  const errSkip = maxAbs((await run(path.join(d, 'skip.onnx'), ids, mask)).data, outs[1]!);
+  assert.ok(errSkip <= 1e-4, `fused+SkipLayerNormalization vs plain max abs ${errSkip}`);
+  assert.ok(readOnnxModel(path.join(d, 'skip.onnx')).graph.node.some((n) => n.opType === 'SkipLayerNormalization'));
   const ops = (f: string) => new Set(readOnnxModel(path.join(d, f)).graph.node.map((n) => `${n.domain || ''}:${n.opType}`));
   const fusedOps = ops('true.onnx');
-  for (const op of ['com.microsoft:Attention', 'com.microsoft:SkipLayerNormalization', 'com.microsoft:BiasGelu']) assert.ok(fusedOps.has(op), op);
+  for (const op of ['com.microsoft:Attention', 'com.microsoft:BiasGelu']) assert.ok(fusedOps.has(op), op);
   assert.ok([...ops('false.onnx')].every((o) => o.startsWith(':')), 'plain graph uses only standard ops');
 });
 
@@ -179,6 +184,7 @@ test('int8 and fp16 variants: structure (quantised ops and weights, float16 weig
   assert.ok(floatInits.length > 0 && floatInits.every((t) => t.dataType === 10), 'all float weights are float16');
   assert.equal(h.graph.output[0]!.type?.tensorType?.elemType, 1);
   assert.equal(h.graph.node.at(-1)!.opType, 'Cast');
+  assert.ok(h.graph.node.some((n) => n.opType === 'SkipLayerNormalization'), 'fp16 (GPU) file uses SkipLayerNormalization');
   // onnxruntime accepts both and gives float32 output
   for (const f of ['model.int8.onnx', 'model.fp16.onnx']) {
     const y = await run(path.join(d, f), [[101, 2000, 102]], [[1, 1, 1]]);
