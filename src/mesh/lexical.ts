@@ -117,12 +117,13 @@ function isAcronym(term: string): boolean {
 }
 
 function termTokens(term: string): string[] {
-  const raw = term.replace(/['’]s\b/g, '').match(TOKEN_RE) ?? [];
+  const raw = (term.includes("'") || term.includes('’') ? term.replace(/['’]s\b/g, '') : term).match(TOKEN_RE) ?? [];
   return raw.map(normToken);
 }
 
 /** "Carcinoma, Non-Small-Cell Lung" → "Non-Small-Cell Lung Carcinoma" (MeSH inverts many names). */
 export function uninvert(term: string): string | undefined {
+  if (!term.includes(', ')) return undefined;
   const parts = term.split(', ');
   if (parts.length !== 2 || /[()]/.test(term)) return undefined;
   return `${parts[1]} ${parts[0]}`;
@@ -184,8 +185,11 @@ export interface MatcherOptions {
 }
 
 export class LexicalMatcher {
-  private readonly terms = new Map<string, TermEntry[]>(); // normalised term ('tok tok') → entries
-  private readonly prefixes = new Set<string>();           // proper prefixes of normalised terms
+  // A token trie over interned token ids (small integers): a node's children are a flat [token, child, …] array,
+  // turned into a Map once it has many, so building and matching never hash freshly joined strings.
+  private readonly tokenIds = new Map<string, number>();
+  private readonly kids: (number[] | Map<number, number> | undefined)[] = [undefined];
+  private readonly entries: (TermEntry[] | undefined)[] = [undefined]; // per node; node 0 is the root
   private maxTokens = 1;
   readonly termCount: number;
 
@@ -200,10 +204,9 @@ export class LexicalMatcher {
         const d = vocab.findByName(name);
         if (!d) continue;
         const toks = termTokens(phrase);
-        const key = toks.join(' ');
         const caseSensitive = isAcronym(phrase);
         // a cue never displaces a real name or entry term with the same words
-        if (this.terms.get(key)?.some((e) => !e.caseSensitive || caseSensitive)) continue;
+        if (this.lookup(toks)?.some((e) => !e.caseSensitive || caseSensitive)) continue;
         this.add(toks, { ui: d.ui, term: phrase, preferred: false, caseSensitive });
         n++;
       }
@@ -240,32 +243,75 @@ export class LexicalMatcher {
     return n;
   }
 
+  private lookup(toks: string[]): TermEntry[] | undefined {
+    let node = 0;
+    for (const t of toks) {
+      const id = this.tokenIds.get(t);
+      const next = id === undefined ? undefined : this.child(node, id);
+      if (next === undefined) return undefined;
+      node = next;
+    }
+    return this.entries[node];
+  }
+
+  private child(node: number, id: number): number | undefined {
+    const k = this.kids[node];
+    if (k === undefined) return undefined;
+    if (k instanceof Map) return k.get(id);
+    for (let i = 0; i < k.length; i += 2) if (k[i] === id) return k[i + 1];
+    return undefined;
+  }
+
   private add(toks: string[], e: TermEntry): void {
-    const key = toks.join(' ');
-    let l = this.terms.get(key);
-    if (!l) this.terms.set(key, (l = []));
+    let node = 0;
+    for (const t of toks) {
+      let id = this.tokenIds.get(t);
+      if (id === undefined) {
+        this.tokenIds.set(t, (id = this.tokenIds.size));
+      }
+      let next = this.child(node, id);
+      if (next === undefined) {
+        next = this.entries.length;
+        this.entries.push(undefined);
+        this.kids.push(undefined);
+        const k = this.kids[node];
+        if (k === undefined) this.kids[node] = [id, next];
+        else if (k instanceof Map) k.set(id, next);
+        else if (k.length < 16) k.push(id, next);
+        else {
+          const m = new Map<number, number>();
+          for (let i = 0; i < k.length; i += 2) m.set(k[i]!, k[i + 1]!);
+          m.set(id, next);
+          this.kids[node] = m;
+        }
+      }
+      node = next;
+    }
+    let l = this.entries[node];
+    if (!l) this.entries[node] = l = [];
     else if (l.some((x) => x.ui === e.ui && x.caseSensitive === e.caseSensitive)) return;
     l.push(e);
-    for (let sp = key.indexOf(' '); sp > 0; sp = key.indexOf(' ', sp + 1)) this.prefixes.add(key.slice(0, sp));
     if (toks.length > this.maxTokens) this.maxTokens = toks.length;
   }
 
   /** Greedy left-to-right longest match over the text's tokens. */
   match(text: string, tokens: Token[] = tokenize(text)): LexicalMatch[] {
     const out: LexicalMatch[] = [];
+    const ids = tokens.map((t) => this.tokenIds.get(t.norm));
     let i = 0;
     while (i < tokens.length) {
-      let key = tokens[i]!.norm;
       let best: { j: number; entries: TermEntry[] } | undefined;
-      for (let j = i; j < tokens.length && j - i < this.maxTokens; ) {
-        const entries = this.terms.get(key);
+      let node = 0;
+      for (let j = i; j < tokens.length && j - i < this.maxTokens; j++) {
+        const id = ids[j];
+        const next = id === undefined ? undefined : this.child(node, id);
+        if (next === undefined) break;
+        node = next;
+        const entries = this.entries[node];
         if (entries) {
           const ok = entries.filter((e) => !e.caseSensitive || caseOk(e.term, tokens, i, j));
           if (ok.length) best = { j, entries: ok };
         }
-        if (!this.prefixes.has(key)) break;
-        j++;
-        if (j < tokens.length) key += ' ' + tokens[j]!.norm;
       }
       if (best) {
         const start = tokens[i]!.start;

@@ -40,6 +40,7 @@ export interface SuggestWeights {
   agree: number;          // bonus when both legs agree
   minorVote: number;      // weight of a non-major heading's vote (a major one counts 1)
   rankDecay: number;      // neighbour weight = 1 / (1 + rank)^rankDecay
+  scoreSharpness: number; // × exp(s · (score / best score − 1)) when neighbours carry scores (0: rank only)
   checkText: number;      // weight of text cues for check tags
   checkNeighbours: number;// weight of neighbour votes for check tags
 }
@@ -51,6 +52,7 @@ export const DEFAULT_WEIGHTS: SuggestWeights = {
   agree: 0,
   minorVote: 1,
   rankDecay: 0.5,
+  scoreSharpness: 0,
   checkText: 0.85,
   checkNeighbours: 0.9,
 };
@@ -139,8 +141,11 @@ export function suggestMesh(text: string, neighbours: Neighbour[], vocab: MeshVo
     const ns = [...neighbours].sort((a, b) => a.rank - b.rank).slice(0, opts.k ?? neighbours.length);
     let total = 0;
     const votes = new Map<string, { v: number; pmids: string[] }>();
+    const top = ns[0]?.score;
+    const useScore = w.scoreSharpness > 0 && top !== undefined && top > 0 && ns.every((n) => typeof n.score === 'number' && Number.isFinite(n.score));
     ns.forEach((n, i) => {
-      const wt = 1 / Math.pow(1 + i, w.rankDecay);
+      let wt = 1 / Math.pow(1 + i, w.rankDecay);
+      if (useScore) wt *= Math.exp(w.scoreSharpness * (n.score! / top! - 1));
       total += wt;
       const seen = new Set<string>();
       for (const h of n.mesh) {
