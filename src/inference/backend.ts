@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { BackendReport, Device, Precision } from './types';
+import { CUDA_PROVIDER_FILES, CUDA_SETUP_HINT, cudaProviderStatus } from './gpu';
 
 export type Provider = 'cuda' | 'dml' | 'cpu';
 export type ConcretePrecision = Exclude<Precision, 'auto'>;
@@ -75,16 +76,21 @@ export function ortBinDir(platform: string = process.platform, arch: string = pr
   return path.join(pkgDir, 'bin', 'napi-v6', platform, arch);
 }
 
-export const CUDA_LIBRARIES = ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'];
-export const CUDA_INSTALL_HINT =
-  'install them with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` ' +
-  '(or `npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12`); CUDA 12 and cuDNN 9 must be on the library path';
+export const CUDA_LIBRARIES = CUDA_PROVIDER_FILES;
 
-/** Why the CUDA provider cannot be used here, or undefined when its libraries are present (loading may still fail). */
-export function cudaUnavailableReason(binDir: string = ortBinDir()): string | undefined {
-  const missing = CUDA_LIBRARIES.filter((f) => !fs.existsSync(path.join(binDir, f)));
-  if (missing.length === 0) return undefined;
-  return `the CUDA execution provider libraries are not installed (${missing.join(', ')} missing in ${binDir}); ${CUDA_INSTALL_HINT}`;
+/**
+ * Why the CUDA provider cannot be used here, or undefined when it looks usable. Cheap when the provider libraries
+ * are absent (a file check); when they are installed, the NVIDIA driver, CUDA 12 and cuDNN 9 are probed too
+ * (./gpu.ts, a child process), so a missing runtime is explained instead of onnxruntime failing noisily.
+ */
+export function cudaUnavailableReason(binDir: string = ortBinDir(), probeRuntime = true): string | undefined {
+  const missing = CUDA_PROVIDER_FILES.filter((f) => !fs.existsSync(path.join(binDir, f)));
+  if (missing.length) {
+    return `the CUDA execution provider libraries are not installed (${missing.join(', ')} missing in ${binDir}); to install them: ${CUDA_SETUP_HINT}`;
+  }
+  if (!probeRuntime) return undefined;
+  const st = cudaProviderStatus({ binDir });
+  return st.ready ? undefined : st.problems.join(' ');
 }
 
 export interface ProviderPlan {
