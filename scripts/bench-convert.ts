@@ -4,7 +4,7 @@
 // plain fp32, and the CLS cosine / max abs difference vs plain fp32.
 //
 //   node --import tsx scripts/bench-convert.ts [--shape base|large|tiny] [--lengths 32,256,512] [--threads 2]
-//                                              [--rounds 10] [--fp16] [--seed 7]
+//                                              [--rounds 10] [--fp16] [--skipln] [--seed 7]
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     ['fp32-fused', { fused: true }],
     ['int8', { precision: 'int8' }],
   ];
+  if (process.argv.includes('--skipln')) variants.push(['fp32-skipln', { fused: true, skipLayerNorm: true }]);
   if (process.argv.includes('--fp16')) variants.push(['fp16', { precision: 'fp16' }]);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'biohicl-bench-convert-'));
   const cfg = parseBertConfig(bertConfigJson(shape));
