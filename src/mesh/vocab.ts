@@ -275,14 +275,27 @@ export function loadTsvVocab(descriptorsFile: string, termsFile: string, version
   }
   const tText = readMaybeGz(termsFile);
   lineNo = 0;
-  for (const line of tText.split('\n')) {
+  let last: Descriptor | undefined;
+  // ~130k lines: tabs found with indexOf, and the previous line's descriptor reused (terms come grouped)
+  for (let pos = 0; pos < tText.length; ) {
+    let nl = tText.indexOf('\n', pos);
+    if (nl < 0) nl = tText.length;
     lineNo++;
-    if (lineNo === 1 || line === '') continue;
-    const f = line.replace(/\r$/, '').split('\t');
-    if (f.length < 2) throw new Error(`${termsFile}: line ${lineNo}: expected 'descriptor_ui<TAB>term<TAB>preferred', got ${JSON.stringify(line.slice(0, 80))}`);
-    const d = byUi.get(f[0]!);
-    if (!d) continue; // a term of an unknown descriptor: ignore
-    if (f[1] !== d.name) d.terms.push(f[1]!);
+    const end = nl > pos && tText.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+    if (lineNo > 1 && end > pos) {
+      const t1 = tText.indexOf('\t', pos);
+      if (t1 < 0 || t1 > end) throw new Error(`${termsFile}: line ${lineNo}: expected 'descriptor_ui<TAB>term<TAB>preferred', got ${JSON.stringify(tText.slice(pos, Math.min(end, pos + 80)))}`);
+      let t2 = tText.indexOf('\t', t1 + 1);
+      if (t2 < 0 || t2 > end) t2 = end;
+      const ui = tText.slice(pos, t1);
+      const d = last && last.ui === ui ? last : byUi.get(ui);
+      if (d) {
+        last = d;
+        const term = tText.slice(t1 + 1, t2);
+        if (term !== d.name) d.terms.push(term);
+      }
+    }
+    pos = nl + 1;
   }
   const m = /mesh(\d{4})/i.exec(path.basename(descriptorsFile));
   return new MeshVocab({ version: version ?? (m ? `MeSH ${m[1]}` : 'MeSH'), source: descriptorsFile, descriptors });
