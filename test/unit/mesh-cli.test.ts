@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { meshForText } from '../../src/mesh/index';
+import { meshForText, shippedVocabDir } from '../../src/mesh/index';
 import { buildFtsIndex, citationText, readAll } from '../../src/tools/eval/mesh';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -18,7 +18,7 @@ test('meshForText on a real LanceDB index (full-text neighbours), own PMID exclu
     const store = await buildFtsIndex(corpus, dir);
     store.close();
     const q = corpus[0]!;
-    const r = await meshForText(citationText(q), { indexDir: dir, k: 10, excludePmids: [q.pmid] });
+    const r = await meshForText(citationText(q), { indexDir: dir, k: 10, excludePmids: [q.pmid], vocab: shippedVocabDir() });
     assert.equal(r.mode, 'fts');
     assert.equal(r.neighbours.length, 10);
     assert.ok(!r.neighbours.some((n) => n.pmid === q.pmid));
@@ -27,7 +27,7 @@ test('meshForText on a real LanceDB index (full-text neighbours), own PMID exclu
     assert.ok(voted.length > 0);
     for (const s of voted) for (const p of s.evidence.pmids) assert.ok(r.neighbours.some((n) => n.pmid === p));
     // without an index: lexical only, said so
-    const none = await meshForText(citationText(q), { indexDir: path.join(dir, 'absent') });
+    const none = await meshForText(citationText(q), { indexDir: path.join(dir, 'absent'), vocab: shippedVocabDir() });
     assert.equal(none.mode, 'none');
     assert.match(none.note ?? '', /no index at/);
     assert.ok(none.suggestions.every((s) => s.evidence.pmids.length === 0));
@@ -36,8 +36,9 @@ test('meshForText on a real LanceDB index (full-text neighbours), own PMID exclu
   }
 });
 
-test('biohicl mesh: text output, --json, usage error', () => {
-  const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'mesh', ...args], { cwd: ROOT, encoding: 'utf8' });
+test('biohicl mesh: text output, --json, usage error, import of a descriptor XML', () => {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'biohicl-home-'));
+  const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'mesh', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, BIOHICL_HOME: home } });
   const noIndex = path.join(os.tmpdir(), 'biohicl-no-index-here');
   const t = run('Tumours of the oesophagus in 40 women with type 2 diabetes treated with metformin.', '--index', noIndex);
   assert.equal(t.status, 0, t.stderr);
@@ -54,4 +55,15 @@ test('biohicl mesh: text output, --json, usage error', () => {
   const bad = run('', '--index', noIndex);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /give a paragraph/);
+  // `mesh import` makes the XML's vocabulary the default for later runs
+  const imp = run('import', path.resolve(ROOT, '../shared/data/mesh/desc2006-sample.xml'));
+  assert.equal(imp.status, 0, imp.stderr);
+  assert.match(imp.stdout, /imported 1 descriptors \(MeSH 2006, 1 with scope notes\)/);
+  assert.ok(fs.existsSync(path.join(home, 'mesh', 'vocab.json.gz')));
+  const after = run('Calcimycin (A23187) was added.', '--index', noIndex, '--json');
+  assert.equal(after.status, 0, after.stderr);
+  const a = JSON.parse(after.stdout);
+  assert.equal(a.vocab, 'MeSH 2006');
+  assert.deepEqual(a.suggestions.map((s: { ui: string }) => s.ui), ['D000001']);
+  fs.rmSync(home, { recursive: true, force: true });
 });
