@@ -262,3 +262,19 @@ test('sharded model.safetensors (index.json + two shards) converts like the sing
   fs.rmSync(path.join(src, 'model-00002-of-00002.safetensors'));
   await assert.rejects(convertModel({ srcDir: src, outDir: tmpDir(), source: { repo: 'x', revision: 'y' } }), /index\.json: shard model-00002-of-00002\.safetensors is missing/);
 });
+
+test('BertFor* checkpoints: `bert.` prefix, legacy LayerNorm gamma/beta and extra heads give the same graph output', async () => {
+  const cfg = parseBertConfig(bertConfigJson('tiny'));
+  const sd = randomBertStateDict('tiny', 11);
+  for (const [k, t] of sd) if (k.includes('LayerNorm')) (t.data as Float32Array).forEach((_, i, a) => { a[i] = (a[i] as number) + Math.cos(i + k.length) * 0.1; });
+  const renamed: StateDict = new Map();
+  for (const [k, t] of sd) renamed.set(`bert.${k.replace(/LayerNorm\.weight$/, 'LayerNorm.gamma').replace(/LayerNorm\.bias$/, 'LayerNorm.beta')}`, t);
+  renamed.set('cls.predictions.bias', { dtype: 'float32', shape: [30522], data: new Float32Array(30522) });
+  const d = tmpDir();
+  writeOnnxModel(buildBertGraph(sd, cfg), path.join(d, 'a.onnx'));
+  writeOnnxModel(buildBertGraph(renamed, cfg), path.join(d, 'b.onnx'));
+  const ids = [[101, 2054, 2003, 102]], mask = [[1, 1, 1, 1]];
+  assert.equal(maxAbs((await run(path.join(d, 'a.onnx'), ids, mask)).data, (await run(path.join(d, 'b.onnx'), ids, mask)).data), 0);
+  renamed.delete('bert.encoder.layer.0.attention.self.key.bias');
+  assert.throws(() => buildBertGraph(renamed, cfg), /missing parameter encoder\.layer\.0\.attention\.self\.key\.bias/);
+});

@@ -90,9 +90,13 @@ function transpose2d(a: Float32Array, rows: number, cols: number): Float32Array 
   return out;
 }
 
-/** Finds a BERT parameter, accepting a `bert.` (BertFor*) or `model.` prefix; checks its shape. */
+/** Finds a BERT parameter, accepting a `bert.` (BertFor*) or `model.` prefix and legacy LayerNorm gamma/beta names;
+ *  checks its shape. */
 export function bertParam(sd: StateDict, name: string, shape: number[]): Float32Array {
-  const t: Tensor | undefined = sd.get(name) ?? sd.get(`bert.${name}`) ?? sd.get(`model.${name}`);
+  // old TF-converted checkpoints name LayerNorm parameters gamma/beta
+  const legacy = name.replace(/LayerNorm\.weight$/, 'LayerNorm.gamma').replace(/LayerNorm\.bias$/, 'LayerNorm.beta');
+  let t: Tensor | undefined;
+  for (const n of legacy === name ? [name] : [name, legacy]) t ??= sd.get(n) ?? sd.get(`bert.${n}`) ?? sd.get(`model.${n}`);
   if (!t) throw new Error(`weights: missing parameter ${name} (also tried bert.${name})`);
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
     throw new Error(`weights: parameter ${name} has shape [${t.shape}], config.json implies [${shape}]`);
