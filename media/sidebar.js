@@ -98,6 +98,7 @@
     if (s.provider) parts.push(`provider: ${s.provider}`);
     if (s.indexSize !== undefined) parts.push(`index: ${s.indexSize.toLocaleString('en-US')} papers`);
     if (s.model) parts.push(`model: ${s.model}`);
+    if (s.indexModel && (!s.model || !s.model.startsWith(s.indexModel))) parts.push(`index built with: ${s.indexModel}`);
     if (parts.length) wrap.appendChild(h('div', 'meta status-line', parts.join(' · '), { 'data-testid': 'status-line' }));
     if (s.fallbackReason) wrap.appendChild(h('div', 'meta warn', `Fell back: ${s.fallbackReason}`));
     if (s.notes.length) {

@@ -156,9 +156,10 @@ export class Engine {
       s.generated = e.identity.generated;
     } else if (this.opts.modelDir && fs.existsSync(path.join(this.opts.modelDir, 'manifest.json'))) {
       try {
-        const m = JSON.parse(fs.readFileSync(path.join(this.opts.modelDir, 'manifest.json'), 'utf8')) as { generated?: boolean; source?: { repo?: string } };
-        s.model = m.source?.repo ?? path.basename(this.opts.modelDir);
-        s.generated = !!m.generated || /^generated/.test(m.source?.repo ?? '');
+        const { readManifest } = await import('../inference/manifest');
+        const m = readManifest(this.opts.modelDir);
+        s.model = m.source.repo || path.basename(this.opts.modelDir);
+        s.generated = m.source.generated;
       } catch { /* shown once loaded */ }
     }
     const st = this.store ? await this.store.catch(() => undefined) : undefined;

@@ -2,7 +2,8 @@
 // Debian's Chromium. Installs what it needs (test/e2e/setup.mjs), builds a tiny generated model and a small real
 // PubMed index (plus one hostile citation) in a temp folder, installs the extension (the linux-x64 VSIX when
 // `npm run package` made one, else a link to this folder), then runs the scenarios with one server and one browser.
-// Usage: node test/e2e/run.mjs [--keep] [--headed] [--only <name>]
+// Usage: node test/e2e/run.mjs [--keep] [--headed] [--only <name>] [--screenshots (write media/screenshots/)]
+// BIOHICL_E2E_DEV=1: link the development folder instead of installing the VSIX.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -367,13 +368,22 @@ scenario('suggest as I select: a selection alone (no command) updates the sideba
 });
 
 scenario('screenshots of the sidebar in light and dark themes', async ({ page, ctx }) => {
-  const out = path.join(ROOT, 'media', 'screenshots');
+  // into media/screenshots/ (for the README) only when asked, so a plain test run leaves the tree clean
+  const out = args.includes('--screenshots') || process.env.BIOHICL_E2E_SCREENSHOTS ? path.join(ROOT, 'media', 'screenshots') : path.join(ctx.dir, 'screenshots');
   fs.mkdirSync(out, { recursive: true });
   await openFile(page, 'tex/paper.tex');
   await selectLine(page, 9);
   const view = sidebar(page);
   await findRelated(page, view, 'co-occurrence heatmaps');
   const part = page.locator('.part.sidebar');
+  // a wider sidebar reads better in the README: drag the sash to its right (cosmetic; ignored when it fails)
+  const sb = await part.boundingBox();
+  if (sb && sb.width < 400) {
+    await page.mouse.move(sb.x + sb.width + 1, sb.y + sb.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(sb.x + 420, sb.y + sb.height / 2, { steps: 5 });
+    await page.mouse.up();
+  }
   await part.screenshot({ path: path.join(out, 'sidebar-light.png') });
   await command(page, 'Preferences: Toggle between Light/Dark Themes');
   await page.waitForFunction(() => document.querySelector('.monaco-workbench')?.classList.contains('vs-dark'));
