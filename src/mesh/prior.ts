@@ -24,12 +24,12 @@ export class LexicalPrior {
   constructor(readonly file: PriorFile, readonly strength = 3) {}
 
   /** Smoothed P(indexed | matched): (indexed + a·p0) / (matched + a), p0 from the back-off of the match kind. */
-  p(ui: string, kind: string): number {
+  p(ui: string, kind: string, strength = this.strength): number {
     const b = this.file.backoff[kind] ?? [1, 0.35];
     const p0 = (b[1] + 0.35) / (b[0] + 1);
     const c = this.file.counts[ui];
     if (!c) return p0;
-    return (c[1] + this.strength * p0) / (c[0] + this.strength);
+    return (c[1] + strength * p0) / (c[0] + strength);
   }
 }
 

@@ -41,6 +41,7 @@ export interface SuggestWeights {
   minorVote: number;      // weight of a non-major heading's vote (a major one counts 1)
   rankDecay: number;      // neighbour weight = 1 / (1 + rank)^rankDecay
   scoreSharpness: number; // × exp(s · (score / best score − 1)) when neighbours carry scores (0: rank only)
+  priorStrength: number;  // pseudo-counts pulling a descriptor's learned P(indexed | found) toward its back-off
   checkText: number;      // weight of text cues for check tags
   checkNeighbours: number;// weight of neighbour votes for check tags
 }
@@ -53,6 +54,7 @@ export const DEFAULT_WEIGHTS: SuggestWeights = {
   minorVote: 1,
   rankDecay: 0.5,
   scoreSharpness: 0,
+  priorStrength: 3,
   checkText: 0.85,
   checkNeighbours: 0.9,
 };
@@ -92,10 +94,10 @@ interface Cand {
 
 /** Lexical score of a descriptor from its matches: with a prior, P(indexed | matched), raised by repeats and an
  *  early mention; without one, a name match counts more than an entry term. */
-function lexicalScore(ms: LexicalMatch[], textLength: number, vocab: MeshVocab, prior: LexicalPrior | undefined): number {
+function lexicalScore(ms: LexicalMatch[], textLength: number, vocab: MeshVocab, prior: LexicalPrior | undefined, strength: number): number {
   const early = ms[0]!.start < Math.min(250, textLength / 4);
   if (prior) {
-    const p = prior.p(ms[0]!.ui, matchKind(vocab, ms[0]!.ui, Math.max(...ms.map((m) => m.tokens))));
+    const p = prior.p(ms[0]!.ui, matchKind(vocab, ms[0]!.ui, Math.max(...ms.map((m) => m.tokens))), strength);
     const reps = 1 + 0.5 * Math.min(3, ms.length - 1) + (early ? 0.5 : 0);
     return Math.min(1, 1 - Math.pow(1 - p, reps));
   }
@@ -131,7 +133,7 @@ export function suggestMesh(text: string, neighbours: Neighbour[], vocab: MeshVo
     for (const [ui, ms] of byUi) {
       const c = cand(ui);
       if (c.check) continue; // check tags are scored from cues below
-      c.lexical = lexicalScore(ms, text.length, vocab, prior);
+      c.lexical = lexicalScore(ms, text.length, vocab, prior, w.priorStrength);
       c.spans = ms.slice(0, 5).map((m) => ({ start: m.start, end: m.end, text: m.text, term: m.term }));
     }
   }
