@@ -16,6 +16,7 @@ export interface TermEntry {
   term: string;          // the MeSH string it came from
   preferred: boolean;    // the descriptor name (or its uninverted form)
   caseSensitive: boolean;// an acronym ('AIDS', 'CT'): the text must have it in capitals
+  cue?: boolean;         // a cue phrase (CUES), not one of the descriptor's own names
 }
 
 export interface LexicalMatch {
@@ -23,6 +24,7 @@ export interface LexicalMatch {
   term: string;
   preferred: boolean;
   tokens: number;        // length of the match in tokens
+  cue: boolean;          // matched by a cue phrase
   start: number;
   end: number;
   text: string;          // the span as written
@@ -207,7 +209,7 @@ export class LexicalMatcher {
         const caseSensitive = isAcronym(phrase);
         // a cue never displaces a real name or entry term with the same words
         if (this.lookup(toks)?.some((e) => !e.caseSensitive || caseSensitive)) continue;
-        this.add(toks, { ui: d.ui, term: phrase, preferred: false, caseSensitive });
+        this.add(toks, { ui: d.ui, term: phrase, preferred: false, caseSensitive, cue: true });
         n++;
       }
     }
@@ -317,7 +319,7 @@ export class LexicalMatcher {
         const start = tokens[i]!.start;
         const end = tokens[best.j]!.end;
         for (const e of best.entries) {
-          out.push({ ui: e.ui, term: e.term, preferred: e.preferred, tokens: best.j - i + 1, start, end, text: text.slice(start, end) });
+          out.push({ ui: e.ui, term: e.term, preferred: e.preferred, tokens: best.j - i + 1, cue: !!e.cue, start, end, text: text.slice(start, end) });
         }
         i = best.j + 1;
       } else {

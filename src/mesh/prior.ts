@@ -11,11 +11,13 @@ export interface PriorFile {
   source: string;
   docs: number;
   counts: Record<string, [number, number]>;   // ui → [documents where matched, of those where indexed]
-  backoff: Record<string, [number, number]>;  // match kind → [matched, indexed]
+  backoff: Record<string, [number, number]>;  // match kind → [matched, indexed] over rarely seen descriptors (≤ 2 documents)
 }
 
-/** Kind of a match for back-off: single- or multi-token, shallow (depth ≤ 2) or deep in the tree. */
-export function matchKind(vocab: MeshVocab, ui: string, tokens: number): string {
+/** Kind of a match for back-off: a cue phrase, or a name/entry term of one or more tokens, shallow (depth ≤ 2) or
+ *  deep in the tree. */
+export function matchKind(vocab: MeshVocab, ui: string, tokens: number, cue = false): string {
+  if (cue) return 'cue';
   const depth = vocab.depth(ui);
   return `${tokens > 1 ? 'multi' : 'single'}-${depth > 0 && depth <= 2 ? 'shallow' : 'deep'}`;
 }
@@ -36,21 +38,33 @@ export class LexicalPrior {
 /** Count, over citations with MeSH headings, how often each matched descriptor is indexed. */
 export function learnPrior(docs: { text: string; mesh: { ui?: string; name: string }[] }[], vocab: MeshVocab, matcher: LexicalMatcher, source: string): PriorFile {
   const counts: Record<string, [number, number]> = {};
-  const backoff: Record<string, [number, number]> = {};
+  const kinds: Record<string, string> = {};
   let n = 0;
   for (const d of docs) {
     if (!d.mesh.length || !d.text.trim()) continue;
     n++;
     const gold = new Set(d.mesh.map((h) => vocab.resolve(h)?.ui).filter((x): x is string => !!x));
-    const seen = new Map<string, number>();
-    for (const m of matcher.match(d.text)) if (!seen.has(m.ui)) seen.set(m.ui, m.tokens);
-    for (const [ui, tokens] of seen) {
-      const hit = gold.has(ui) ? 1 : 0;
-      const c = (counts[ui] ??= [0, 0]);
-      c[0]++; c[1] += hit;
-      const b = (backoff[matchKind(vocab, ui, tokens)] ??= [0, 0]);
-      b[0]++; b[1] += hit;
+    const seen = new Map<string, string>();
+    for (const m of matcher.match(d.text)) {
+      const k = matchKind(vocab, m.ui, m.tokens, m.cue);
+      // a descriptor found by its own words counts as such even if a cue also found it
+      if (!seen.has(m.ui) || seen.get(m.ui) === 'cue') seen.set(m.ui, k);
     }
+    for (const [ui, kind] of seen) {
+      const c = (counts[ui] ??= [0, 0]);
+      c[0]++;
+      c[1] += gold.has(ui) ? 1 : 0;
+      kinds[ui] ??= kind;
+    }
+  }
+  // The back-off stands for descriptors never seen in training: estimate it from the rarely seen ones, which are
+  // like them (specific headings), not from the frequent generic ones that dominate the match counts.
+  const backoff: Record<string, [number, number]> = {};
+  for (const [ui, c] of Object.entries(counts)) {
+    if (c[0] > 2) continue;
+    const b = (backoff[kinds[ui]!] ??= [0, 0]);
+    b[0] += c[0];
+    b[1] += c[1];
   }
   return { format: 'biohicl-mesh-prior/1', source, docs: n, counts, backoff };
 }

@@ -97,7 +97,9 @@ interface Cand {
 function lexicalScore(ms: LexicalMatch[], textLength: number, vocab: MeshVocab, prior: LexicalPrior | undefined, strength: number): number {
   const early = ms[0]!.start < Math.min(250, textLength / 4);
   if (prior) {
-    const p = prior.p(ms[0]!.ui, matchKind(vocab, ms[0]!.ui, Math.max(...ms.map((m) => m.tokens))), strength);
+    const own = ms.filter((m) => !m.cue);
+    const kind = own.length ? matchKind(vocab, ms[0]!.ui, Math.max(...own.map((m) => m.tokens))) : 'cue';
+    const p = prior.p(ms[0]!.ui, kind, strength);
     const reps = 1 + 0.5 * Math.min(3, ms.length - 1) + (early ? 0.5 : 0);
     return Math.min(1, 1 - Math.pow(1 - p, reps));
   }
