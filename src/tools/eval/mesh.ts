@@ -212,7 +212,7 @@ export async function run(args: string[]): Promise<void> {
   // coordinate ascent over the weights and k (two passes), each setting scored at its best cut-off on half A
   const space: Record<string, number[]> = {
     k: [10, 20, 30, 50], lexical: [0.5, 0.7, 0.85, 1.0], neighbours: [0.6, 0.8, 0.9, 1.0], agree: [0, 0.25, 0.5],
-    minorVote: [0.5, 0.75, 1.0], rankDecay: [0, 0.25, 0.5, 1.0], scoreSharpness: [0, 2, 5, 10], checkText: [0.6, 0.85, 1.0], checkNeighbours: [0.6, 0.9, 1.0],
+    minorVote: [0.5, 0.75, 1.0], rankDecay: [0, 0.25, 0.5, 1.0], scoreSharpness: [0, 2, 5, 10], priorStrength: [1, 3, 6, 12], checkText: [0.6, 0.85, 1.0], checkNeighbours: [0.6, 0.9, 1.0],
   };
   let cur: Record<string, number> = { k, ...DEFAULT_WEIGHTS };
   const score = (c: Record<string, number>) => {
