@@ -108,9 +108,9 @@ export async function run(args: string[]): Promise<void> {
           source: 'beir', hash: '-', n_sentences: 0, vector: vecs[j],
         }));
         await store.upsert(rows, []);
-        if (embedder) process.stderr.write(`\rembedded ${Math.min(i + B, docs.length)}/${docs.length}`);
+        if (embedder && process.stderr.isTTY) process.stderr.write(`\rembedded ${Math.min(i + B, docs.length)}/${docs.length}`);
       }
-      if (embedder) process.stderr.write('\n');
+      if (embedder && process.stderr.isTTY) process.stderr.write('\n');
       await store.ensureIndexes();
       console.log(`indexed in ${((Date.now() - te) / 1000).toFixed(1)} s at ${indexDir}`);
     }
@@ -126,7 +126,7 @@ export async function run(args: string[]): Promise<void> {
         runs.set(q, r.hits.map((h) => h.pmid));
       }
       const m = evaluateRuns(runs, sub);
-      const label = mode !== 'fts' && identity.generated ? '  (GENERATED weights: meaningless)' : mode === 'hybrid' && identity.generated ? '' : '';
+      const label = mode === 'dense' && identity.generated ? '  (GENERATED weights: meaningless)' : mode === 'hybrid' && identity.generated ? '  (GENERATED weights: dense leg at weight 0 = full-text)' : '';
       console.log(`${mode.padEnd(8)} ${m.ndcg10.toFixed(4).padStart(8)} ${m.recall100.toFixed(4).padStart(8)} ${m.mrr10.toFixed(4).padStart(8)}  ${String(m.queries).padStart(7)}  ${((Date.now() - tq) / qids.length).toFixed(1).padStart(8)}${label}`);
     }
     console.log(`\ntotal ${((Date.now() - t0) / 1000).toFixed(1)} s`);
