@@ -288,6 +288,10 @@ export async function similarSentences(store: IndexStore, embedder: Embedder | u
       const a = by.get(h.pmid);
       if (a) { h.title = String(a.title); h.year = a.year == null ? undefined : Number(a.year); h.journal = String(a.journal); }
     }
+    // Sentences whose article row is not committed yet (a build interrupted between the two writes) are left out.
+    const kept = hits.filter((h) => by.has(h.pmid));
+    kept.forEach((h, i) => { h.rank = i + 1; });
+    return { hits: kept, mode, note, ms: performance.now() - t0 };
   }
   return { hits, mode, note, ms: performance.now() - t0 };
 }
