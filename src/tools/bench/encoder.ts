@@ -124,7 +124,7 @@ async function ensureModel(a: Args): Promise<string> {
 /** transformers.js expects `<localModelPath>/<id>/{config.json,tokenizer*.json,onnx/model{,_int8}.onnx}`. */
 function transformersLayout(modelDir: string, work: string): { root: string; id: string } {
   const root = path.join(work, 'hf');
-  const id = 'biohicl-bench';
+  const id = 'biohicl-bench'; // also named in run()
   const dir = path.join(root, id);
   fs.mkdirSync(path.join(dir, 'onnx'), { recursive: true });
   const link = (src: string, dst: string) => {
@@ -162,6 +162,7 @@ export async function run(argv: string[]): Promise<void> {
 
   // 1. Peak
   const peak = await measurePeak(work, threads, a.quick);
+  // (measured again at the end; the table's %peak uses this first figure)
   log(`\nmachine fp32 peak (onnxruntime MatMul ${peak.shape}): ${fmt(peak.gflops)} GFLOP/s`);
 
   // 2. Raw session: lengths × batch × precision
@@ -245,36 +246,53 @@ export async function run(argv: string[]): Promise<void> {
   for (let i = 0; i < nLong; i++) mixed.splice((i * 3) % mixed.length, 0, abstracts[200 + i]!);
   const mixedTokens = mixed.reduce((s, t) => s + tok.encode(t).length, 0);
   log(`\nmixed batch: ${mixed.length} texts (${nSent} sentences + ${nLong} abstracts, ${mixedTokens} tokens), one embed() call`);
-  const ours: Record<string, { ms: number; v: Float32Array[] }> = {};
-  for (const precision of ['fp32', 'int8'] as const satisfies readonly Precision[]) {
-    const e = (await createEmbedder({ modelDir, device: 'cpu', precision, threads })) as WorkerEmbedder;
-    await e.embed(mixed.slice(0, 2), 'passage');
-    const t = performance.now();
-    const v = await e.embed(mixed, 'passage');
-    ours[precision] = { ms: performance.now() - t, v };
-    await e.dispose();
-    log(`  ours ${pad(precision, 5)} ${fmt(ours[precision]!.ms, 0)} ms (${fmt(mixed.length / (ours[precision]!.ms / 1000), 1)} texts/s)`);
-  }
+  // Ours and transformers.js alternate (best of `reps` each) so that both see the same machine load.
+  const reps = a.quick ? 1 : 2;
   const vsTf: string[] = [];
-  if (a.baseline) {
-    const tf = await import('@huggingface/transformers');
+  const tf = a.baseline ? await import('@huggingface/transformers') : undefined;
+  if (tf) {
     const layout = transformersLayout(modelDir, work);
     tf.env.allowRemoteModels = false;
     tf.env.allowLocalModels = true;
     tf.env.localModelPath = layout.root + path.sep;
-    for (const [precision, dtype] of [['fp32', 'fp32'], ['int8', 'int8']] as const) {
-      const extractor = await tf.pipeline('feature-extraction', layout.id, { dtype, device: 'cpu' });
-      await extractor(mixed.slice(0, 2), { pooling: 'cls', normalize: true });
-      const t = performance.now();
-      const out = await extractor(mixed, { pooling: 'cls', normalize: true });
-      const ms = performance.now() - t;
-      const data = out.data as Float32Array;
-      const dim = out.dims[1]!;
-      const agree = Math.min(...ours[precision]!.v.map((v, i) => cos(v, data.subarray(i * dim, (i + 1) * dim))));
-      log(`  transformers.js ${pad(precision, 5)} ${fmt(ms, 0)} ms → ours is ${fmt(ms / ours[precision]!.ms, 2)}× faster (same ONNX; min cosine ours vs theirs ${fmt(agree, 4)})`);
-      vsTf.push(`${precision} ${fmt(ms / ours[precision]!.ms, 2)}×`);
+  }
+  for (const precision of ['fp32', 'int8'] as const satisfies readonly Precision[]) {
+    const e = (await createEmbedder({ modelDir, device: 'cpu', precision, threads })) as WorkerEmbedder;
+    await e.embed(mixed.slice(0, 2), 'passage');
+    const extractor = tf ? await tf.pipeline('feature-extraction', 'biohicl-bench', { dtype: precision, device: 'cpu' }) : undefined;
+    if (extractor) await extractor(mixed.slice(0, 2), { pooling: 'cls', normalize: true });
+    let oursMs = Infinity;
+    let theirsMs = Infinity;
+    let v: Float32Array[] = [];
+    let theirs: { data: Float32Array; dim: number } | undefined;
+    for (let rep = 0; rep < reps; rep++) {
+      let t = performance.now();
+      v = await e.embed(mixed, 'passage');
+      oursMs = Math.min(oursMs, performance.now() - t);
+      if (extractor) {
+        t = performance.now();
+        const out = await extractor(mixed, { pooling: 'cls', normalize: true });
+        theirsMs = Math.min(theirsMs, performance.now() - t);
+        theirs = { data: out.data as Float32Array, dim: out.dims[1]! };
+      }
+    }
+    await e.dispose();
+    log(`  ours ${pad(precision, 5)} ${fmt(oursMs, 0)} ms (${fmt(mixed.length / (oursMs / 1000), 1)} texts/s)`);
+    if (extractor && theirs) {
+      const { data, dim } = theirs;
+      const agree = Math.min(...v.map((x, i) => cos(x, data.subarray(i * dim, (i + 1) * dim))));
+      log(`  transformers.js ${pad(precision, 5)} ${fmt(theirsMs, 0)} ms → ours is ${fmt(theirsMs / oursMs, 2)}× faster (same ONNX; min cosine ours vs theirs ${fmt(agree, 4)})`);
+      vsTf.push(`${precision} ${fmt(theirsMs / oursMs, 2)}×`);
       await extractor.dispose();
     }
+  }
+
+  // The peak again, at the end: the best of both measurements is the machine's achievable figure.
+  const peak2 = await measurePeak(work, threads, true);
+  if (peak2.gflops > peak.gflops) {
+    log(`
+machine fp32 peak re-measured at the end: ${fmt(peak2.gflops)} GFLOP/s (was ${fmt(peak.gflops)}); the summary uses it`);
+    Object.assign(peak, peak2);
   }
 
   // Summary against the targets of the issue
