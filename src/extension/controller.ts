@@ -63,7 +63,7 @@ export class Controller {
       this.sidebar,
       vscode.window.registerWebviewViewProvider(SidebarProvider.viewType, this.sidebar, { webviewOptions: { retainContextWhenHidden: true } }),
       vscode.commands.registerCommand('biohicl.findRelated', () => this.findRelated()),
-      vscode.commands.registerCommand('biohicl.buildIndex', (uris?: vscode.Uri[]) => this.buildIndex(uris)),
+      vscode.commands.registerCommand('biohicl.buildIndex', (uri?: vscode.Uri, uris?: vscode.Uri[]) => this.buildIndex(uris?.length ? uris : uri instanceof vscode.Uri ? [uri] : undefined)),
       vscode.commands.registerCommand('biohicl.fetchModel', () => this.fetchModel()),
       vscode.commands.registerCommand('biohicl.useGeneratedWeights', () => this.useGeneratedWeights()),
       vscode.commands.registerCommand('biohicl.pickDevice', () => this.pickDevice()),

@@ -242,7 +242,13 @@ export class Engine {
     this.closeStore();
     let total = 0;
     for (const f of files) total += await countRecords(f, { signal }).catch(() => 0);
-    const store = await IndexStore.open(this.opts.indexDir, embedder.identity, { create: true });
+    // the query prefix only changes query vectors, never passages: an index made with the other setting is the same
+    let identity = embedder.identity;
+    try {
+      const meta = JSON.parse(fs.readFileSync(path.join(this.opts.indexDir, 'meta.json'), 'utf8')) as { model?: { queryPrefix?: boolean } };
+      if (typeof meta.model?.queryPrefix === 'boolean') identity = { ...identity, queryPrefix: meta.model.queryPrefix };
+    } catch { /* a new index */ }
+    const store = await IndexStore.open(this.opts.indexDir, identity, { create: true });
     try {
       const s = await addFiles(store, embedder, files, { read: (f) => readCitations(f), split: splitSentences }, {
         signal,
