@@ -8,7 +8,7 @@ import { normDoi } from './cite/paper';
 import { makeCiteKey } from './cite/citekey';
 import { parseBibtex, findExistingKey, toBibtex, parseCslJson, findExistingCslKey, toCslItem, appendCslItem } from './cite/bibtex';
 import { docKind, latexBibliography, yamlBibliography, bibFormat, frontMatter, type DocKind } from './cite/detect';
-import { latexCitationEdit, pandocCitationEdit, plainCitationEdits, keywordEdit, type TextEdit } from './cite/insert';
+import { latexCitationEdit, pandocCitationEdit, plainCitationEdits, keywordEdit, citationAnchor, type TextEdit } from './cite/insert';
 import { formatReference } from './cite/csl';
 
 export interface CiteResult { message: string; key?: string }
@@ -59,36 +59,39 @@ export async function insertCitation(editor: vscode.TextEditor, paper: PaperMeta
   const text = doc.getText();
   const kind = docKind(doc.languageId, doc.fileName, text);
   const sel = editor.selection;
-  let start = doc.offsetAt(sel.start);
-  let end = doc.offsetAt(sel.end);
+  const start = doc.offsetAt(sel.start);
+  const end = doc.offsetAt(sel.end);
   const edit = new vscode.WorkspaceEdit();
-  let working = text;
-  if (prefixText) {
-    // the sentence goes after the selection; the citation follows it
-    const ins = `${/\s$/.test(text.slice(0, end)) || end === 0 ? '' : ' '}${prefixText.trim()}`;
-    working = text.slice(0, end) + ins + text.slice(end);
-    edit.insert(doc.uri, doc.positionAt(end), ins);
-    start = end + ins.length;
-    end = start;
-  }
-  const place = (e: TextEdit | undefined): void => {
-    if (!e) return;
-    // offsets in `working` map back to `doc` when they are past the prefix insertion point
-    const shift = working.length - text.length;
-    const toDoc = (o: number): number => (prefixText && o >= start ? o - shift : o);
-    if (prefixText && e.start >= start) edit.insert(doc.uri, doc.positionAt(toDoc(e.start)), e.text);
-    else edit.replace(doc.uri, range(doc, { ...e, start: toDoc(e.start), end: toDoc(e.end) }), e.text);
+  // "Insert with citation": the sentence goes after the selection, cited at its own end (before its full stop).
+  const sentence = prefixText?.replace(/\s+/g, ' ').trim();
+  const lead = end === 0 || /\s$/.test(text.slice(0, end)) ? '' : ' ';
+  const withCite = (cite: (t: string, a: number, b: number) => TextEdit | undefined): string => {
+    const s0 = sentence ?? '';
+    const e = cite(s0, 0, s0.length);
+    return e ? s0.slice(0, e.start) + e.text + s0.slice(e.end) : s0;
+  };
+  const place = (cite: (t: string, a: number, b: number) => TextEdit | undefined): void => {
+    if (sentence) { edit.insert(doc.uri, doc.positionAt(end), lead + withCite(cite)); return; }
+    const e = cite(text, start, end);
+    if (e) edit.replace(doc.uri, range(doc, e), e.text);
   };
 
   if (kind === 'manubot') {
     const key = cfg.manubotCiteAs === 'doi' && paper.doi ? `doi:${normDoi(paper.doi)}` : `pubmed:${paper.pmid}`;
-    place(pandocCitationEdit(working, start, end, key));
+    place((t, a, b) => pandocCitationEdit(t, a, b, key));
     await apply(edit);
     return { message: `Cited [@${key}]`, key };
   }
   if (kind === 'plain') {
     const ref = formatReference(paper, cfg.cslStyle, path.dirname(doc.fileName));
-    for (const e of plainCitationEdits(working, start, end, ref)) place(e);
+    const edits = plainCitationEdits(text, sentence ? end : start, end, ref);
+    const marker = edits[0];
+    if (sentence && marker) {
+      place((t, a, b) => { const at = citationAnchor(t, a, b); return { start: at, end: at, text: ` ${marker.text.trim()}` }; });
+      for (const e of edits.slice(1)) edit.insert(doc.uri, doc.positionAt(e.start), e.text);
+    } else {
+      for (const e of edits) edit.replace(doc.uri, range(doc, e), e.text);
+    }
     await apply(edit);
     return { message: `Cited: ${ref}` };
   }
@@ -148,7 +151,7 @@ export async function insertCitation(editor: vscode.TextEditor, paper: PaperMeta
     if (fm) edit.insert(doc.uri, doc.positionAt(fm.body.length + text.indexOf(fm.body)), '\nbibliography: references.bib');
     else edit.insert(doc.uri, new vscode.Position(0, 0), '---\nbibliography: references.bib\n---\n\n');
   }
-  place(kind === 'latex' ? latexCitationEdit(working, start, end, key, cfg.citeCommand) : pandocCitationEdit(working, start, end, key));
+  place((t, a, b) => (kind === 'latex' ? latexCitationEdit(t, a, b, key, cfg.citeCommand) : pandocCitationEdit(t, a, b, key)));
   await apply(edit);
   for (const uri of toSave) {
     const d = vscode.workspace.textDocuments.find((x) => x.uri.toString() === uri.toString());

@@ -345,8 +345,15 @@ scenario('markdown with YAML bibliography: insert [@key] and the .bib entry', as
   const firstMesh = (await view.locator('li.mesh .title').first().textContent()) ?? '';
   await view.locator('li.mesh button', { hasText: 'Insert as keyword' }).first().click();
   await view.locator('#toast', { hasText: 'Inserted keyword' }).waitFor();
+  // "Insert with citation" of a similar sentence: the sentence after the selection, cited before its full stop
+  const sent = view.locator('li.sentence').first();
+  const sentText = ((await sent.locator('blockquote').textContent()) ?? '').replace(/\s+/g, ' ').trim();
+  await sent.locator('button', { hasText: 'Insert with citation' }).click();
+  await view.locator('#toast', { hasText: 'Cited' }).waitFor();
   await saveActive(page);
-  const md = await waitForFile(path.join(ctx.ws, 'markdown', 'paper.md'), (t) => t.includes(`[@${key}]`), `[@${key}]`);
+  const md = await waitForFile(path.join(ctx.ws, 'markdown', 'paper.md'), (t) => t.includes(`[@${key}]`) && t.includes(sentText.slice(0, 40)), `[@${key}] and the inserted sentence`);
+  const body = sentText.replace(/[.!?]$/, '');
+  assert.ok(md.includes(`${body} [@`), `the inserted sentence is cited: ${body.slice(-40)}`);
   assert.match(md, new RegExp(`literature-based discovery \\[@${key}\\]\\.`));
   assert.ok(md.includes(`  - ${firstMesh}\n`), `keyword ${firstMesh} added to YAML`);
 });
@@ -396,8 +403,10 @@ scenario('Build index from files (explorer context menu): progress notification,
   const extra = path.join(ctx.ws, 'extra.medline.txt');
   fs.copyFileSync(path.resolve(ROOT, '..', 'shared', 'data', 'pubmed', 'biopython', 'pubmed_result2.txt'), extra);
   // the extension host must have loaded the extension for its menu items to appear
-  await command(page, 'BioHiCL: Show logs');   // (command() waits until the palette lists the extension's commands)
-  await page.locator('.part.panel').first().waitFor();
+  // command() waits until the palette lists the extension's commands; the device picker is closed again unchanged
+  await command(page, 'BioHiCL: Pick device');
+  await page.locator('.quick-input-widget', { hasText: 'device for the encoder' }).waitFor();
+  await page.keyboard.press('Escape');
   await command(page, 'View: Show Explorer');
   const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'extra.medline.txt' }).first();
   await row.waitFor();
