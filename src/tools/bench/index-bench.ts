@@ -172,7 +172,7 @@ async function synthetic(a: Args): Promise<void> {
     store.meta.ann = { articles: p };
     store.saveMeta();
     console.log(`ANN index (${p.type} ${p.numPartitions} partitions${p.numSubVectors ? ` × ${p.numSubVectors} sub-vectors` : ''}) build: ${p.buildSeconds.toFixed(1)} s = ${(p.buildSeconds / (rows / 100_000)).toFixed(1)} s per 100k rows (target ≤ 60)`);
-    for (const [nprobes, refine] of [[p.nprobes, p.refineFactor], [p.nprobes, 1], [Math.max(1, Math.round(p.nprobes / 2)), p.refineFactor]] as const) {
+    for (const [nprobes, refine] of [[p.nprobes, p.refineFactor], [p.nprobes, 1], [Math.max(1, Math.round(p.nprobes / 2)), p.refineFactor], [p.nprobes, p.refineFactor * 2], [p.nprobes, 10]] as const) {
       let hit = 0;
       const ms: number[] = [];
       for (let i = 0; i < exact.length; i++) {
