@@ -50,7 +50,9 @@ class MemoEmbedder implements Embedder {
     if (kind !== 'query' || texts.length !== 1) return this.inner.embed(texts, kind, onProgress);
     const key = texts[0] ?? '';
     if (this.last?.key === key) return this.last.vecs;
-    const vecs = this.inner.embed(texts, kind, onProgress);
+    // One channel for the sidebar's queries: a newer selection supersedes a query the worker has not started yet.
+    const inner = this.inner as Embedder & { embed(t: string[], k: TextKind, p?: (p: EmbedProgress) => void, o?: { channel?: string }): Promise<Float32Array[]> };
+    const vecs = inner.embed(texts, kind, onProgress, { channel: 'sidebar' });
     this.last = { key, vecs };
     vecs.catch(() => { if (this.last?.key === key) this.last = undefined; });
     return vecs;
@@ -173,6 +175,16 @@ export class Engine {
 
   /** Papers, MeSH terms and similar sentences for a passage of the writer's text. Nothing leaves the machine. */
   async query(text: string, counts: QueryCounts, isStale: () => boolean = () => false): Promise<QueryOutcome | undefined> {
+    try {
+      return await this.runQuery(text, counts, isStale);
+    } catch (e) {
+      // A newer selection superseded this query in the worker: not an error, the newer query answers.
+      if ((e as { code?: string }).code === 'superseded') return undefined;
+      throw e;
+    }
+  }
+
+  private async runQuery(text: string, counts: QueryCounts, isStale: () => boolean): Promise<QueryOutcome | undefined> {
     const t0 = Date.now();
     const [embedder, store] = await Promise.all([this.getEmbedder(), this.getStore()]);
     if (isStale()) return undefined;
