@@ -1,13 +1,18 @@
-// Child process for resume.test.ts: one build of <file> into <index>, slowed a little so a kill lands mid-way.
+// Child process for resume.test.ts: one build of <file> into <index> with the real tiny ONNX model (in-process
+// onnxruntime session). It prints one line per progress event so the parent can kill it mid-way.
 import { addFiles } from '../../src/index/build';
 import { IndexStore } from '../../src/index/store';
-import { BowEmbedder, deps } from './index-helpers';
+import { openEmbedder } from '../../src/index/model';
+import { deps } from './index-helpers';
 
 async function main(): Promise<void> {
-  const [index, file] = process.argv.slice(2);
-  const emb = new BowEmbedder(undefined, 15);
-  const store = await IndexStore.open(index, emb.identity, { create: true });
-  const s = await addFiles(store, emb, [file], deps, { batchSize: 5 });
+  const [index, file, modelDir] = process.argv.slice(2);
+  const emb = await openEmbedder({ modelDir: modelDir!, device: 'cpu', precision: 'fp32', threads: 1 });
+  const store = await IndexStore.open(index!, emb.identity, { create: true });
+  const s = await addFiles(store, emb, [file!], deps, {
+    batchSize: 5,
+    onProgress: (p) => process.stdout.write(`progress ${p.phase}\n`),
+  });
   store.close();
   process.stdout.write(JSON.stringify(s) + '\n');
 }

@@ -4,24 +4,33 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { IndexStore } from '../../src/index/store';
-import { BowEmbedder, makeCitation, tmpDir, writeJsonl } from './index-helpers';
+import { makeCitation, tmpDir, writeJsonl } from './index-helpers';
+import { generateModel } from '../../src/inference/convert';
 import type { ReaderEvent } from '../../src/index/citation';
 
 const N = 120;
 
-function runChild(index: string, file: string, killAfterMs?: number): Promise<{ code: number | null; signal: string | null; out: string; err: string }> {
+/**
+ * Runs one build in a child process. With `kill`, the child is SIGKILLed `kill.jitterMs` after its
+ * `kill.afterEvents`-th progress event: a random moment inside the build whatever the machine's speed.
+ */
+function runChild(index: string, file: string, modelDir: string, kill?: { afterEvents: number; jitterMs: number }): Promise<{ code: number | null; signal: string | null; out: string; err: string; events: number }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'resume-child.ts'), index, file], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    child.stdout.on('data', (d) => (out += d));
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'resume-child.ts'), index, file, modelDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '', events = 0;
+    let timer: NodeJS.Timeout | undefined;
+    child.stdout.on('data', (d: Buffer) => {
+      out += d;
+      events += (d.toString().match(/^progress /gm) ?? []).length;
+      if (kill && !timer && events >= kill.afterEvents) timer = setTimeout(() => child.kill('SIGKILL'), kill.jitterMs);
+    });
     child.stderr.on('data', (d) => (err += d));
-    const timer = killAfterMs != null ? setTimeout(() => child.kill('SIGKILL'), killAfterMs) : undefined;
-    child.on('exit', (code, signal) => { if (timer) clearTimeout(timer); resolve({ code, signal, out, err }); });
+    child.on('exit', (code, signal) => { if (timer) clearTimeout(timer); resolve({ code, signal, out, err, events }); });
   });
 }
 
 async function snapshot(index: string): Promise<{ pmids: string[]; sentenceKeys: string[]; nSentences: number }> {
-  const s = await IndexStore.open(index, new BowEmbedder().identity, { create: true });
+  const s = await IndexStore.open(index, undefined, { create: true });
   const arts = await s.articles.query().select(['pmid', 'n_sentences']).toArray();
   const sents = await s.sentences.query().select(['pmid', 'idx']).toArray();
   s.close();
@@ -54,11 +63,14 @@ test('SIGKILL at random moments, several times, then resume: no duplicate, no lo
   }
   writeJsonl(file, events);
   const index = path.join(dir, 'idx');
+  const modelDir = path.join(dir, 'model');
+  await generateModel({ shape: 'tiny', outDir: modelDir, precisions: ['fp32'] });
   let committed = new Set<string>();
   let kills = 0;
   for (let attempt = 0; attempt < 5; attempt++) {
-    const delay = 900 + Math.floor(Math.random() * 2500);
-    const r = await runChild(index, file, delay);
+    const kill = { afterEvents: 1 + Math.floor(Math.random() * 12), jitterMs: Math.floor(Math.random() * 60) };
+    const delay = `${kill.afterEvents} progress events +${kill.jitterMs}`;
+    const r = await runChild(index, file, modelDir, kill);
     if (r.signal === 'SIGKILL') kills++;
     else assert.equal(r.code, 0, r.err);
     const snap = await snapshot(index);
@@ -70,13 +82,13 @@ test('SIGKILL at random moments, several times, then resume: no duplicate, no lo
     if (r.signal !== 'SIGKILL') break;
   }
   assert.ok(kills >= 1, 'at least one build was really killed mid-way');
-  const final = await runChild(index, file);
+  const final = await runChild(index, file, modelDir);
   assert.equal(final.code, 0, final.err);
   const snap = await snapshot(index);
   checkConsistent(snap, 'final');
   assert.equal(snap.pmids.length, N - 1);
   assert.ok(!snap.pmids.includes('10005'), 'the DeleteCitation was applied');
-  const s = await IndexStore.open(index, new BowEmbedder().identity, {});
+  const s = await IndexStore.open(index, undefined, {});
   assert.equal(await s.sentences.countRows(), snap.nSentences);
   s.close();
 });
