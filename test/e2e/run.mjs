@@ -465,6 +465,7 @@ async function main() {
   log(`code-server at ${server.url}`);
   let browser;
   let failed = 0;
+  let passed = 0;
   try {
     const b = await startBrowser(ctx, server.url);
     browser = b.browser;
@@ -476,6 +477,7 @@ async function main() {
       const t = Date.now();
       try {
         await s.fn({ page, ctx, server });
+        passed++;
         log(`ok   ${s.name} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
       } catch (e) {
         failed++;
@@ -502,7 +504,8 @@ async function main() {
   }
   if (timing.length) log(`extension timings: ${timing.join('; ')}`);
   log(`${failed ? `${failed} FAILED` : 'all passed'} in ${((Date.now() - T0) / 1000).toFixed(1)} s`);
-  process.exit(failed ? 1 : 0);
+  console.log(`e2e: ${passed} passed, ${failed} failed`);
+  process.exit(failed || !passed ? 1 : 0);
 }
 
 function findExtLog(dir) {
