@@ -11,7 +11,10 @@ program
   .name('biohicl')
   .description('BioHiCL Writer: local BioHiCL embeddings, a LanceDB index of PubMed, and MeSH suggestions')
   .version('0.1.0')
-  .showHelpAfterError();
+  .showHelpAfterError('(add --help for usage)');
+// Usage errors (unknown command or option, invalid choice, missing argument) exit with 2 in every command group;
+// commander has already printed the message. Set before the groups are registered so that they inherit it.
+program.exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2));
 
 registerModelCommands(program);
 registerIndexCommands(program);

@@ -58,7 +58,7 @@ export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Dispo
   }
 
   private async onMessage(m: WebviewMessage): Promise<void> {
-    if (!m || typeof m !== 'object' || typeof m.id !== 'number' || !(m.type in this.handlers)) {
+    if (!m || typeof m !== 'object' || typeof m.id !== 'number' || typeof m.type !== 'string' || !Object.hasOwn(this.handlers, m.type)) {
       this.log.warn(`sidebar: ignored malformed message ${JSON.stringify(m).slice(0, 200)}`);
       return;
     }

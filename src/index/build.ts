@@ -210,6 +210,7 @@ export async function addFiles(store: IndexStore, embedder: Embedder, files: str
       continue;
     }
     report('read');
+    const rejectsBefore = summary.rejected;
     for await (const ev of deps.read(file)) {
       check();
       if (ev.type === 'citation') {
@@ -226,8 +227,13 @@ export async function addFiles(store: IndexStore, embedder: Embedder, files: str
     }
     await flush();
     // The file is complete: record it so that a rerun skips it (a kill before this line replays the file, and the
-    // content hashes make the replay cheap and idempotent).
-    store.meta.files[file] = { size: st.size, mtimeMs: st.mtimeMs, completedAt: new Date().toISOString() };
+    // content hashes make the replay cheap and idempotent). A file with rejected records is not recorded: a rerun
+    // reads it again (its good records are unchanged and skipped by hash) and reports the rejects again.
+    if (summary.rejected === rejectsBefore) {
+      store.meta.files[file] = { size: st.size, mtimeMs: st.mtimeMs, completedAt: new Date().toISOString() };
+    } else {
+      delete store.meta.files[file];
+    }
     store.saveMeta();
   }
 

@@ -203,10 +203,17 @@ export class IndexStore {
         throw new Error(`${metaPath}: not a valid index record (${(e as Error).message}); delete ${dir} and rebuild`);
       }
     }
-    if (meta && model && !sameModel(meta.model, model)) {
-      if (!opts.rebuild) throw new ModelMismatchError(dir, meta.model, model);
+    const mismatch = !!(meta && model && !sameModel(meta.model, model));
+    if (mismatch && !opts.rebuild) throw new ModelMismatchError(dir, meta!.model, model!);
+    // Tables without meta.json: nobody knows which model made their vectors, so they are never mixed with new ones.
+    const orphanTables = !meta && fs.existsSync(dir) && (await (await lancedb.connect(dir)).tableNames()).length > 0;
+    if (orphanTables && !opts.rebuild) {
+      throw Object.assign(new Error(`${dir} holds index tables but no ${META_FILE} (which model made them is unknown): ` +
+        `rebuild with \`biohicl index add --rebuild --index ${dir} <files...>\` or delete the folder`), { exitCode: 3 });
     }
-    if (opts.rebuild && fs.existsSync(dir)) {
+    // --rebuild drops the tables only when they were made by another (or an unknown) model; with the same model it
+    // is a no-op, so nothing already indexed is lost.
+    if (opts.rebuild && (mismatch || orphanTables)) {
       const db0 = await lancedb.connect(dir);
       for (const name of await db0.tableNames()) await db0.dropTable(name);
       fs.rmSync(metaPath, { force: true });

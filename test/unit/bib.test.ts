@@ -26,6 +26,7 @@ test('YAML front matter bibliography: scalar, quoted, flow and block lists; only
   assert.deepEqual(yamlBibliography('---\ntitle: x\nbibliography: references.bib\n---\n'), ['references.bib']);
   assert.deepEqual(yamlBibliography('---\nbibliography: "my refs.json"\n---\n'), ['my refs.json']);
   assert.deepEqual(yamlBibliography('---\nbibliography: [a.bib, \'b.json\']\n---\n'), ['a.bib', 'b.json']);
+  assert.deepEqual(yamlBibliography('---\nbibliography:\n- refs.bib\n- more.json\ntitle: x\n---\n'), ['refs.bib', 'more.json'], 'unindented list items');
   assert.deepEqual(yamlBibliography('---\nbibliography:\n  - a.bib\n  - b.bib\nlink-citations: true\n---\n'), ['a.bib', 'b.bib']);
   assert.deepEqual(yamlBibliography('# Title\n\nbibliography: nope.bib\n'), []);
   assert.equal(frontMatter('no front matter'), undefined);
@@ -110,4 +111,11 @@ test('CSL-JSON: item generation, parsing, existing paper by PMID/DOI, append kee
   assert.throws(() => parseCslJson('{not json', 'refs.json'), /refs\.json: not valid JSON/);
   const manubot = fs.readFileSync(path.join(MANUSCRIPTS, 'manubot-openpbta', 'content', 'manual-references.json'), 'utf8');
   assert.ok(parseCslJson(manubot).length > 0);
+});
+
+test('one unbalanced BibTeX entry does not hide the entries after it', () => {
+  const bib = '@article{broken, title={unbalanced}\n\n@article{smith2020diabetes,\n  title={Diabetes},\n  pmid={123}\n}\n';
+  const entries = parseBibtex(bib);
+  assert.deepEqual(entries.map((e) => e.key), ['smith2020diabetes']);
+  assert.equal(findExistingKey(entries, { pmid: '123', doi: undefined }), 'smith2020diabetes');
 });

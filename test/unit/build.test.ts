@@ -40,10 +40,13 @@ test('addFiles indexes, updates, deletes, rejects and skips unchanged citations'
   assert.equal(s1.sentences, nSent);
   assert.ok(await store.articles.listIndices().then((l) => l.some((i) => i.columns.includes('text'))), 'FTS index built');
 
-  // Same file again: recorded as complete → skipped; forced → read but nothing re-embedded.
+  // Same file again: it had a reject, so it is not recorded as complete → read again, the reject reported again,
+  // nothing re-embedded; forced → the same.
   const calls = emb.calls;
   const s2 = await addFiles(store, emb, [f1], deps, { batchSize: 8 });
-  assert.equal(s2.filesSkipped, 1);
+  assert.equal(s2.filesSkipped, 0);
+  assert.equal(s2.rejected, 1);
+  assert.equal(s2.unchanged, 25);
   const s3 = await addFiles(store, emb, [f1], deps, { batchSize: 8, force: true });
   assert.equal(s3.unchanged, 25);
   assert.equal(s3.added + s3.updated, 0);
@@ -58,6 +61,8 @@ test('addFiles indexes, updates, deletes, rejects and skips unchanged citations'
     { type: 'citation', citation: makeCitation(100, { title: 'duplicate in file: last wins' }) },
   ]);
   const s4 = await addFiles(store, emb, [f2], deps, { batchSize: 8 });
+  const s4again = await addFiles(store, emb, [f2], deps, { batchSize: 8 });
+  assert.equal(s4again.filesSkipped, 1, 'a file read without rejects is recorded as complete and skipped');
   assert.deepEqual([s4.added, s4.updated, s4.deleted], [1, 1, 1]);
   assert.equal(await store.articles.countRows(), 25);
   const t100 = await store.articles.query().where("pmid = '10100'").toArray();

@@ -81,7 +81,12 @@ test('exit codes: missing index 4, other model 3 (with how to rebuild), rejects 
   const js = JSON.parse(r.out);
   assert.ok(js.rejected >= 1);
   assert.ok(fs.existsSync(js.rejectReport));
+  // a file with rejects is not recorded as complete: the rerun reads it again and reports the rejects again
+  const again = run(['index', 'add', bad, '--index', idx, '--model', model, '--json']);
+  assert.equal(again.code, 5, again.err);
+  assert.ok(JSON.parse(again.out).rejected >= 1);
   assert.equal(run(['search', 'x', '--index', idx, '--k', 'zero']).code, 2);
+  assert.equal(run(['search', 'x', '--index', idx, '--mode', 'bm25']).code, 2, 'an invalid choice is a usage error');
   const reb = run(['index', 'add', path.join(bio, 'pubmed4.xml'), '--index', idx, '--model', model2, '--rebuild', '--quiet']);
   assert.equal(reb.code, 0, reb.err);
 });

@@ -80,6 +80,21 @@ test('opening with another model refuses and says how to rebuild; --rebuild star
   r.close();
 });
 
+test('--rebuild with the same model keeps every row; tables without meta.json are refused, not adopted', async () => {
+  const dir = tmpDir();
+  const s = await IndexStore.open(dir, identity(), { create: true });
+  await s.upsert([art('1', 'x'), art('2', 'y')], [sent('1', 0, 'X rose.')]);
+  s.close();
+  const same = await IndexStore.open(dir, identity(), { rebuild: true });
+  assert.deepEqual(await same.counts(), { articles: 2, sentences: 1 });
+  same.close();
+  fs.rmSync(dir + '/meta.json');
+  await assert.rejects(IndexStore.open(dir, identity({ manifestHash: 'other' }), { create: true }), /no meta\.json[^]*--rebuild/);
+  const r = await IndexStore.open(dir, identity({ manifestHash: 'other' }), { rebuild: true });
+  assert.deepEqual(await r.counts(), { articles: 0, sentences: 0 });
+  r.close();
+});
+
 test('opening a missing index without create fails with how to build one', async () => {
   await assert.rejects(IndexStore.open(tmpDir() + '/none', identity()), /biohicl index add/);
 });

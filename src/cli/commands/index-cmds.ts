@@ -92,12 +92,18 @@ function fail(message: string, exitCode: number): never {
   throw Object.assign(new Error(message), { exitCode });
 }
 
-async function openForQuery(opts: { index: string; model?: string; precision?: string; threads?: number }, needModel: boolean): Promise<{ store: IndexStore; embedder?: Embedder }> {
+/** A GPU provider that was asked for but could not be used is said, with the reason, on stderr. */
+function warnFallback(embedder: Embedder): void {
+  if (embedder.report.fallbackReason) process.stderr.write(`note: ${embedder.report.fallbackReason}\n`);
+}
+
+async function openForQuery(opts: { index: string; model?: string; precision?: string; threads?: number; device?: string }, needModel: boolean): Promise<{ store: IndexStore; embedder?: Embedder }> {
   const indexDir = path.resolve(opts.index);
   if (!fs.existsSync(path.join(indexDir, 'meta.json'))) fail(`no index at ${indexDir}: build one with \`biohicl index add <files...>\` or run \`biohicl demo\``, EXIT.missing);
   let embedder: Embedder | undefined;
   if (needModel) {
-    embedder = await openEmbedder({ modelDir: resolveModelDir(opts.model, indexDir), precision: (opts.precision ?? 'auto') as never, threads: opts.threads });
+    embedder = await openEmbedder({ modelDir: resolveModelDir(opts.model, indexDir), precision: (opts.precision ?? 'auto') as never, threads: opts.threads, device: (opts.device ?? 'auto') as never });
+    warnFallback(embedder);
   }
   const store = await IndexStore.open(indexDir, embedder?.identity, {});
   return { store, embedder };
@@ -128,6 +134,7 @@ export function registerIndexCommands(program: Command): void {
   const indexOpt = () => new Option('--index <dir>', 'index folder').default(defaultIndexDir());
   const modelOpt = () => new Option('--model <dir>', 'model folder (default: the one that built the index, else <home>/models/generated-base)');
   const precisionOpt = () => new Option('--precision <p>', 'encoder precision').choices(['auto', 'fp32', 'int8', 'fp16']).default('auto');
+  const deviceOpt = () => new Option('--device <device>', 'execution provider: auto | cuda (linux-x64) | dml (Windows) | cpu; falls back to CPU with the reason').choices(['auto', 'cuda', 'dml', 'cpu']).default('auto');
 
   const index = program.command('index').description('build and maintain the local PubMed index');
 
@@ -135,7 +142,7 @@ export function registerIndexCommands(program: Command): void {
     .description('add citations (PubMed XML[.gz], MEDLINE/.nbib, CSL-JSON, BibTeX, PubMedQA JSON; files, folders or globs). ' +
       'Resumable: run the same command again after an interruption. Exit 5 when some records were rejected.')
     .argument('<inputs...>', 'files, folders or globs')
-    .addOption(indexOpt()).addOption(modelOpt()).addOption(precisionOpt())
+    .addOption(indexOpt()).addOption(modelOpt()).addOption(precisionOpt()).addOption(deviceOpt())
     .option('--threads <n>', 'encoder threads', int('--threads'))
     .option('--batch <n>', 'citations per committed batch', int('--batch'), 32)
     .option('--rebuild', 'drop the index and rebuild it with this model (when it was built by another one)')
@@ -148,7 +155,8 @@ export function registerIndexCommands(program: Command): void {
       const files = await expandInputs(inputs).catch((e: Error) => fail(e.message, EXIT.usage));
       const indexDir = path.resolve(o.index);
       const modelDir = resolveModelDir(o.model, indexDir);
-      const embedder = await openEmbedder({ modelDir, precision: o.precision, threads: o.threads });
+      const embedder = await openEmbedder({ modelDir, precision: o.precision, threads: o.threads, device: o.device });
+      warnFallback(embedder);
       try {
         const store = await IndexStore.open(indexDir, embedder.identity, { create: true, rebuild: !!o.rebuild });
         store.meta.modelDir = modelDir;
@@ -226,7 +234,7 @@ export function registerIndexCommands(program: Command): void {
   program.command('search')
     .description('related citations for a text (hybrid = reciprocal-rank fusion of dense and full-text)')
     .argument('<text>', 'the text (a sentence or a paragraph)')
-    .addOption(indexOpt()).addOption(modelOpt()).addOption(precisionOpt())
+    .addOption(indexOpt()).addOption(modelOpt()).addOption(precisionOpt()).addOption(deviceOpt())
     .option('--k <n>', 'number of results', int('--k'), 10)
     .addOption(new Option('--mode <mode>', 'dense | fts | hybrid').choices(['dense', 'fts', 'hybrid']).default('hybrid'))
     .option('--year-from <year>', 'earliest publication year', year)
@@ -252,7 +260,7 @@ export function registerIndexCommands(program: Command): void {
   program.command('sentences')
     .description('sentences of the index most similar to a text')
     .argument('<text>', 'the text')
-    .addOption(indexOpt()).addOption(modelOpt()).addOption(precisionOpt())
+    .addOption(indexOpt()).addOption(modelOpt()).addOption(precisionOpt()).addOption(deviceOpt())
     .option('--k <n>', 'number of results', int('--k'), 10)
     .addOption(new Option('--mode <mode>', 'dense | fts (default: dense, or fts while the weights are generated)').choices(['dense', 'fts']))
     .option('--exclude <pmids>', 'PMIDs to leave out (comma-separated)', list)

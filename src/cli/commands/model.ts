@@ -2,7 +2,7 @@
 // Exit codes: 0 ok, 1 failure, 2 usage error.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Command, Option, CommanderError } from 'commander';
+import { Command, Option } from 'commander';
 import * as cliProgress from 'cli-progress';
 import { convertModel, generateModel, type ConvertPrecision, type ConvertProgress } from '../../inference/convert';
 import { fetchModel, registryEntry, PINS_FILE, type FetchProgress } from '../../inference/hub';
@@ -242,11 +242,7 @@ function registerInfo(model: Command): void {
 
 export function registerModelCommands(program: Command): void {
   const model = program.command('model').description('fetch, convert, generate and inspect models');
-  // Usage errors (unknown option, bad choice, missing argument) exit with 2; commander has already printed them.
-  model.exitOverride((e: CommanderError) => {
-    if (e.exitCode === 0) process.exit(0);
-    process.exit(2);
-  });
+  // Usage errors exit with 2: inherited from the program's exitOverride (src/cli/main.ts).
   registerFetch(model);
   registerConvert(model);
   registerGenerate(model);

@@ -30,7 +30,14 @@ export function parseBibtex(text: string): BibEntry[] {
       if (c === '{' || (open === '(' && c === '(')) depth++;
       else if (c === '}' || (open === '(' && c === ')')) depth--;
     }
-    if (depth !== 0) break;
+    if (depth !== 0) {
+      // An unbalanced entry: skip it and resynchronise at the next line that starts an entry, so that one broken
+      // entry does not hide the rest of the file (its keys must stay taken, its papers found).
+      const next = text.slice(i).search(/\n[ \t]*@/);
+      if (next < 0) break;
+      re.lastIndex = i + next + 1;
+      continue;
+    }
     const body = text.slice(i, j - 1);
     re.lastIndex = j;
     if (type === 'comment' || type === 'string' || type === 'preamble') continue;

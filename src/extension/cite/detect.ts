@@ -27,7 +27,7 @@ export function yamlBibliography(text: string): string[] {
     if (v) return [unquote(v)];
     const out: string[] = [];
     for (let j = i + 1; j < lines.length; j++) {
-      const item = /^\s+-\s*(.+?)\s*$/.exec(lines[j] ?? '');
+      const item = /^\s*-\s*(.+?)\s*$/.exec(lines[j] ?? ''); // `- refs.bib`, indented or not (both are valid YAML)
       if (!item) break;
       out.push(unquote(item[1] ?? ''));
     }
