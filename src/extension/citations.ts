@@ -148,7 +148,7 @@ export async function insertCitation(editor: vscode.TextEditor, paper: PaperMeta
   }
   if (createHeader && kind === 'pandoc') {
     const fm = frontMatter(text);
-    if (fm) edit.insert(doc.uri, doc.positionAt(fm.body.length + text.indexOf(fm.body)), '\nbibliography: references.bib');
+    if (fm) edit.insert(doc.uri, doc.positionAt(fm.bodyStart + fm.body.length), '\nbibliography: references.bib');
     else edit.insert(doc.uri, new vscode.Position(0, 0), '---\nbibliography: references.bib\n---\n\n');
   }
   place((t, a, b) => (kind === 'latex' ? latexCitationEdit(t, a, b, key, cfg.citeCommand) : pandocCitationEdit(t, a, b, key)));

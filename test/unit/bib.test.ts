@@ -119,3 +119,13 @@ test('one unbalanced BibTeX entry does not hide the entries after it', () => {
   assert.deepEqual(entries.map((e) => e.key), ['smith2020diabetes']);
   assert.equal(findExistingKey(entries, { pmid: '123', doi: undefined }), 'smith2020diabetes');
 });
+
+test('front matter: the body starts after the opening fence, also when it is empty', () => {
+  const empty = '---\n\n---\ntext';
+  const fm = frontMatter(empty)!;
+  assert.equal(fm.body, '');
+  assert.equal(fm.bodyStart, 4);
+  const filled = '---\ntitle: x\n---\n';
+  const f2 = frontMatter(filled)!;
+  assert.equal(filled.slice(f2.bodyStart, f2.bodyStart + f2.body.length), 'title: x');
+});

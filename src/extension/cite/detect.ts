@@ -3,9 +3,9 @@
 export type DocKind = 'latex' | 'pandoc' | 'manubot' | 'plain';
 
 /** Front matter of a Markdown/Quarto/R Markdown document: the text between a leading `---` and the next `---`/`...`. */
-export function frontMatter(text: string): { body: string; end: number } | undefined {
-  const m = /^\uFEFF?---[ \t]*\r?\n([\s\S]*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|$)/.exec(text);
-  return m ? { body: m[1] ?? '', end: m[0].length } : undefined;
+export function frontMatter(text: string): { body: string; bodyStart: number; end: number } | undefined {
+  const m = /^(\uFEFF?---[ \t]*\r?\n)([\s\S]*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|$)/.exec(text);
+  return m ? { body: m[2] ?? '', bodyStart: (m[1] ?? '').length, end: m[0].length } : undefined;
 }
 
 function unquote(s: string): string {
