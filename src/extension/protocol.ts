@@ -3,17 +3,13 @@
 
 export interface HighlightedSentence { text: string; /** span of `text` to highlight */ start: number; end: number }
 
-export interface PaperView {
-  pmid: string;
-  title: string;
-  authors: string[];
-  journal: string;
-  year?: number;
-  doi?: string;
+import type { PaperMeta } from './cite/paper';
+
+/** A paper as the sidebar shows it: the citation metadata (PaperMeta) plus why and how well it matched. */
+export interface PaperView extends PaperMeta {
   score: number;                 // 0..1 relevance for the bar
   best?: HighlightedSentence;    // the best-matching sentence of the abstract
   why?: string;                  // short explanation of the match (which legs)
-  abstract?: string;
 }
 
 export interface MeshView {

@@ -92,6 +92,13 @@ function fail(message: string, exitCode: number): never {
   throw Object.assign(new Error(message), { exitCode });
 }
 
+/** Open an index that must exist (stats, optimize): any model, no vectors made. */
+async function openExisting(index: string): Promise<{ indexDir: string; store: IndexStore }> {
+  const indexDir = path.resolve(index);
+  if (!fs.existsSync(path.join(indexDir, 'meta.json'))) fail(`no index at ${indexDir}: build one with \`biohicl index add <files...>\``, EXIT.missing);
+  return { indexDir, store: await IndexStore.open(indexDir, undefined, {}) };
+}
+
 /** A GPU provider that was asked for but could not be used is said, with the reason, on stderr. */
 function warnFallback(embedder: Embedder): void {
   if (embedder.report.fallbackReason) process.stderr.write(`note: ${embedder.report.fallbackReason}\n`);
@@ -184,9 +191,7 @@ export function registerIndexCommands(program: Command): void {
     .addOption(indexOpt())
     .option('--json', 'JSON output')
     .action(async (o) => {
-      const indexDir = path.resolve(o.index);
-      if (!fs.existsSync(path.join(indexDir, 'meta.json'))) fail(`no index at ${indexDir}`, EXIT.missing);
-      const store = await IndexStore.open(indexDir, undefined, {});
+      const { indexDir, store } = await openExisting(o.index);
       const counts = await store.counts();
       const indices = { articles: await store.articles.listIndices(), sentences: await store.sentences.listIndices() };
       const withAbstract = await store.articles.countRows('has_abstract = true');
@@ -216,9 +221,7 @@ export function registerIndexCommands(program: Command): void {
     .addOption(indexOpt())
     .option('--json', 'JSON output')
     .action(async (o) => {
-      const indexDir = path.resolve(o.index);
-      if (!fs.existsSync(path.join(indexDir, 'meta.json'))) fail(`no index at ${indexDir}`, EXIT.missing);
-      const store = await IndexStore.open(indexDir, undefined, {});
+      const { indexDir, store } = await openExisting(o.index);
       const before = store.diskBytes();
       const t0 = Date.now();
       await store.optimize();
