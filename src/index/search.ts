@@ -2,7 +2,7 @@
 // fusion). Every hit says why it matched. No `vscode` import here.
 import type { Embedder } from '../inference/types';
 import type { MeshHeading } from './citation';
-import { ARTICLES, SENTENCES, ModelMismatchError, sameModel, sqlIn, sqlString, toArticleInfo, toFloat32, type IndexStore } from './store';
+import { ARTICLES, SENTENCES, ModelMismatchError, sameModel, sqlIn, sqlString, toArticleInfo, toFloat32, type ArticleInfo, type IndexStore } from './store';
 
 export type SearchMode = 'dense' | 'fts' | 'hybrid';
 
@@ -30,16 +30,8 @@ export interface SearchOptions {
 
 export interface BestSentence { text: string; start: number; end: number; idx: number; score: number }
 
-export interface SearchHit {
-  pmid: string;
-  title: string;
-  authors: string[];
-  journal: string;
-  year?: number;
-  doi?: string;
-  pmcid?: string;
-  publicationTypes: string[];
-  mesh: MeshHeading[];
+/** A search result: the article's stored metadata (less its abstract text) plus its score and why it matched. */
+export interface SearchHit extends Omit<ArticleInfo, 'abstract' | 'hasAbstract'> {
   score: number;
   rank: number;                  // 1-based
   why: {

@@ -4,9 +4,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { BackendReport, Device, EmbedProgress, Embedder, ModelIdentity, Precision, TextKind } from './types';
+import type { BackendReport, EmbedProgress, Embedder, ModelIdentity, TextKind } from './types';
 import type { ErrorCode, InitParams, Method, Params, RequestMessage, Result, WorkerMessage } from './protocol';
 import { modelIdentity } from './identity';
+import type { LocalEmbedderOptions } from './embedder';
 
 export class EmbedderError extends Error {
   constructor(readonly code: ErrorCode, message: string) {
@@ -15,14 +16,9 @@ export class EmbedderError extends Error {
   }
 }
 
-export interface WorkerEmbedderOptions {
+/** The in-process embedder's options (device, precision, threads, query prefix, batch limits), plus the worker's own. */
+export interface WorkerEmbedderOptions extends LocalEmbedderOptions {
   modelDir: string;
-  device?: Device;
-  precision?: Precision;
-  threads?: number;
-  queryPrefix?: boolean;
-  maxBatchTokens?: number;
-  maxBatchItems?: number;
   /** The worker script; default `worker.js` beside this bundle (a `.ts` path runs under tsx). */
   workerPath?: string;
   /** Timeout for loading the model in the worker (ms, default 120 000). */
