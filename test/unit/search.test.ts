@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { addFiles } from '../../src/index/build';
 import { IndexStore } from '../../src/index/store';
-import { neighbours, rrf, search, similarSentences } from '../../src/index/search';
+import { denseLeg, fetchInfo, neighbours, refineFor, rrf, search, similarSentences } from '../../src/index/search';
 import { abstractText, type Citation } from '../../src/index/citation';
 import { BowEmbedder, deps, makeCitation, testIdentity, tmpDir, writeJsonl } from './index-helpers';
 
@@ -96,4 +96,40 @@ test('neighbours carry MeSH headings for the MeSH engine', async () => {
   const f = await neighbours(store, undefined, 'zebrafish', { k: 2 });
   assert.equal(f.mode, 'fts');
   assert.equal(f.neighbours[0].pmid, '777');
+});
+
+test('a longer dense candidate list keeps the number of exactly re-ranked vectors the index was measured with', () => {
+  assert.equal(refineFor(10, 40), 40);
+  assert.equal(refineFor(5, 40), 40);
+  assert.equal(refineFor(50, 40), 8);   // 50 × 8 = 400 = 10 × 40
+  assert.equal(refineFor(50, 10), 2);
+  assert.equal(refineFor(1000, 10), 2); // never below 2
+});
+
+test('hit metadata is right even when a compaction moved the rows between the legs and the fetch', async () => {
+  const dir = tmpDir();
+  const f = path.join(dir, 'c.jsonl');
+  writeJsonl(f, cits.map((c) => ({ type: 'citation' as const, citation: c })));
+  const s = await IndexStore.open(path.join(dir, 'idx'), emb.identity, { create: true });
+  await addFiles(s, emb, [f], deps, { batchSize: 8 });
+  const legs = await denseLeg(s, 'articles', (await emb.embed(['zebrafish fin regeneration'], 'query'))[0], 10, undefined, ['pmid'], true);
+  const ids = new Map(legs.map((h) => [h.pmid, h.rowId!]));
+  assert.ok(legs.every((h) => typeof h.rowId === 'bigint'));
+  const fresh = await fetchInfo(s, legs.map((h) => h.pmid), ids);
+  assert.deepEqual([...fresh.keys()].sort(), legs.map((h) => h.pmid).sort());
+  // Delete other citations and compact: fragments are rewritten and the old row ids point elsewhere (or nowhere).
+  const keep = new Set(legs.map((h) => h.pmid));
+  await s.deletePmids(cits.map((c) => c.pmid).filter((p) => !keep.has(p)).slice(0, 20));
+  await s.optimize();
+  const moved = await denseLeg(s, 'articles', (await emb.embed(['zebrafish fin regeneration'], 'query'))[0], 10, `pmid IN (${legs.map((h) => `'${h.pmid}'`).join(', ')})`, ['pmid'], true);
+  assert.ok(moved.some((h) => h.rowId !== ids.get(h.pmid)), 'the compaction changed row ids (else this test proves nothing)');
+  const got = await fetchInfo(s, legs.map((h) => h.pmid), ids);
+  assert.deepEqual([...got.keys()].sort(), legs.map((h) => h.pmid).sort());
+  for (const [pmid, row] of got) assert.equal(String(row.title), cits.find((c) => c.pmid === pmid)!.title, pmid);
+  // A row id that now holds another citation is not taken for this one.
+  const [a, b] = moved;
+  const crossed = await fetchInfo(s, [a.pmid], new Map([[a.pmid, b.rowId!]]));
+  assert.deepEqual([...crossed.keys()], [a.pmid]);
+  assert.equal(String(crossed.get(a.pmid)!.title), cits.find((c) => c.pmid === a.pmid)!.title);
+  s.close();
 });

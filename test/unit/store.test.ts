@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import { denseLeg } from '../../src/index/search';
 import { IndexStore, ModelMismatchError, type ArticleRow, type SentenceRow } from '../../src/index/store';
 import { DIM, bowVector, testIdentity as identity, tmpDir } from './index-helpers';
 
@@ -122,6 +123,14 @@ test('full-text and vector indexes build over tens of thousands of rows on this 
   assert.equal(s.annParams('articles')?.type, 'IVF_RQ');
   const hit = await s.articles.query().fullTextSearch('kidney').select(['pmid', '_score']).limit(3).toArray();
   assert.equal(hit[0]?.pmid, '123');
+  // A 50-row candidate list (hybrid) re-ranks as many vectors as the measured 10-row query: same top 10.
+  for (const q of [7, 4242, 29_999]) {
+    const v = Float32Array.from((await s.articles.query().where(`pmid = '${q}'`).select(['vector']).toArray())[0].vector.toArray() as number[]);
+    const top10 = (await denseLeg(s, 'articles', v, 10, undefined, ['pmid'])).map((h) => h.pmid);
+    const top50 = (await denseLeg(s, 'articles', v, 50, undefined, ['pmid'])).map((h) => h.pmid);
+    assert.equal(top10[0], String(q));
+    assert.deepEqual(top50.slice(0, 10), top10);
+  }
   assert.equal(await s.articles.countRows(), rows);
   s.close();
 });

@@ -1,4 +1,5 @@
-// `npm run bench -- index [--rows 100000] [--dim 768] [--queries 100] [--ann pq|rq|hnsw] [--model DIR] [--build N] [--skip-build] [--skip-synthetic]`
+// `npm run bench -- index [--rows 100000] [--dim 768] [--queries 100] [--ann pq|rq|hnsw] [--model DIR] [--build N] [--skip-build] [--skip-synthetic] [--keep] [--reuse DIR] [--candidates N]`
+// --keep leaves the generated index (and its queries) in a temp folder; --reuse DIR reruns only the query part on it.
 // 1. Build rate: the index build (readers → encoder → LanceDB upserts → FTS/scalar indexes) vs the encoder alone on
 //    exactly the same texts, measured in the same run (target ≥ 90 %: the database must not be the bottleneck).
 // 2. On `--rows` generated CLUSTERED unit vectors (+ topic-clustered synthetic text): write rate, ANN build time,
@@ -12,13 +13,13 @@ import { splitSentences } from '../../inference/sentences';
 import { abstractText, type Citation } from '../../index/citation';
 import { readCitations } from '../../index/readers';
 import { abstractSentences, addFiles } from '../../index/build';
-import { FTS_OPTIONS, IndexStore, annParamsFor, buildVectorIndex, type AnnParams, type ArticleRow } from '../../index/store';
+import { ARTICLES, FTS_OPTIONS, IndexStore, annParamsFor, buildVectorIndex, type AnnParams, type ArticleRow } from '../../index/store';
 import { search } from '../../index/search';
 import { ensureGeneratedModel, openEmbedder } from '../../index/model';
 import { projectRoot } from '../../inference/paths';
 import * as lancedb from '@lancedb/lancedb';
 
-interface Args { rows: number; dim: number; queries: number; ann: 'pq' | 'rq' | 'hnsw'; model?: string; build: number; skipBuild: boolean; skipSynthetic: boolean; keep: boolean }
+interface Args { rows: number; dim: number; queries: number; ann: 'pq' | 'rq' | 'hnsw'; model?: string; build: number; skipBuild: boolean; skipSynthetic: boolean; keep: boolean; reuse?: string; candidates?: number }
 
 function parse(args: string[]): Args {
   const a: Args = { rows: 100_000, dim: 768, queries: 100, ann: 'rq', build: 150, skipBuild: false, skipSynthetic: false, keep: false };
@@ -34,6 +35,8 @@ function parse(args: string[]): Args {
     else if (k === '--skip-build') a.skipBuild = true;
     else if (k === '--skip-synthetic') a.skipSynthetic = true;
     else if (k === '--keep') a.keep = true;
+    else if (k === '--reuse') a.reuse = args[++i];
+    else if (k === '--candidates') a.candidates = num();
     else throw new Error(`unknown option ${k}`);
   }
   return a;
@@ -96,7 +99,11 @@ class FixedEmbedder implements Embedder {
   async dispose(): Promise<void> { /* nothing */ }
 }
 
+interface BenchState { rows: number; dim: number; queries: { text: string; vec: number[] }[]; exact: string[][]; ann?: AnnParams }
+const STATE_FILE = 'bench-state.json';
+
 async function synthetic(a: Args): Promise<void> {
+  if (a.reuse) return queryBench(a, a.reuse);
   const { rows, dim } = a;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'biohicl-bench-syn-'));
   const identity: ModelIdentity = { repo: 'bench:clustered', revision: '1', manifestHash: 'bench', dim, pooling: 'cls', queryPrefix: false, generated: false };
@@ -187,22 +194,41 @@ async function synthetic(a: Args): Promise<void> {
       console.log(`  nprobes ${nprobes}, refine ${refine}: recall@10 vs exact ${(hit / (exact.length * 10)).toFixed(3)}, p50 ${fmt(pct(ms, 50))}, p95 ${fmt(pct(ms, 95))}${nprobes === p.nprobes && refine === p.refineFactor ? '  ← chosen' : ''}`);
     }
   }
+  store.close();
+  const state: BenchState = { rows, dim, queries: queries.map((q) => ({ text: q.text, vec: Array.from(q.vec) })), exact, ann: p };
+  fs.writeFileSync(path.join(tmp, STATE_FILE), JSON.stringify(state));
+  await queryBench(a, tmp, true);
+  if (a.keep) console.log(`kept ${tmp}: rerun the query part with --reuse ${tmp}`);
+  else fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+/** Query latency (dense / fts / hybrid, with and without `why`) on a generated index, fresh or kept (`--reuse DIR`). */
+async function queryBench(a: Args, dir: string, fresh = false): Promise<void> {
+  const statePath = path.join(dir, STATE_FILE);
+  if (!fs.existsSync(statePath)) throw new Error(`${dir}: no ${STATE_FILE} (make one with --keep)`);
+  const st = JSON.parse(fs.readFileSync(statePath, 'utf8')) as BenchState;
+  const store = await IndexStore.open(dir, undefined);
+  const identity = store.identity;
+  const queries = st.queries.map((q) => ({ text: q.text, vec: Float32Array.from(q.vec) }));
+  if (!fresh) console.log(`\n## ${st.rows.toLocaleString()} generated clustered vectors (dim ${st.dim}) kept in ${dir}; ANN ${st.ann ? `${st.ann.type} ${st.ann.numPartitions} partitions, nprobes ${store.annParams(ARTICLES)?.nprobes}, refine ${store.annParams(ARTICLES)?.refineFactor}` : 'none'}`);
   const emb = new FixedEmbedder(identity, new Map(queries.map((q) => [q.text, q.vec])));
   for (const mode of ['dense', 'fts', 'hybrid'] as const) {
     for (const why of [false, true]) {
       const ms: number[] = [];
+      const legs = { dense: [] as number[], fts: [] as number[] };
       for (const q of queries) {
         const t = performance.now();
-        await search(store, emb, q.text, { k: 10, mode, noWhy: !why });
+        const r = await search(store, emb, q.text, { k: 10, mode, noWhy: !why, candidates: a.candidates });
         ms.push(performance.now() - t);
+        legs.dense.push(r.ms.dense); legs.fts.push(r.ms.fts);
       }
-      console.log(`search ${mode.padEnd(6)}${why ? ' + why' : '      '}: p50 ${fmt(pct(ms, 50))}, p95 ${fmt(pct(ms, 95))} over ${queries.length} queries (encoder excluded)`);
+      const legInfo = mode === 'hybrid' ? `  (legs run together: dense p50 ${fmt(pct(legs.dense, 50))}, fts p50 ${fmt(pct(legs.fts, 50))})` : '';
+      console.log(`search ${mode.padEnd(6)}${why ? ' + why' : '      '}: p50 ${fmt(pct(ms, 50))}, p95 ${fmt(pct(ms, 95))} over ${queries.length} queries (encoder excluded)${legInfo}`);
     }
   }
   const bytes = store.diskBytes();
-  console.log(`on disk: ${(bytes / 1e6).toFixed(0)} MB = ${(bytes / rows).toFixed(0)} bytes per citation (raw vector alone: ${dim * 4} bytes)`);
+  console.log(`on disk: ${(bytes / 1e6).toFixed(0)} MB = ${(bytes / st.rows).toFixed(0)} bytes per citation (raw vector alone: ${st.dim * 4} bytes)`);
   store.close();
-  if (!a.keep) fs.rmSync(tmp, { recursive: true, force: true });
 }
 
 export async function run(args: string[]): Promise<void> {
