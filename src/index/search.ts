@@ -78,9 +78,10 @@ interface LegHit { pmid: string; score: number; row: Record<string, unknown>; ro
 
 /**
  * The refine factor for a dense query of `limit` rows. The index's refine factor is chosen (and its recall@10
- * measured) for 10 rows: the ANN stage hands 10 × refineFactor candidates to the exact re-ranking. A longer candidate
- * list for fusion keeps that number of exactly re-ranked vectors, so its top 10 is the very top 10 that was measured,
- * and the cost (reading full vectors) does not grow fivefold.
+ * measured) for 10 rows: the ANN stage hands the 10 × refineFactor nearest codes to the exact re-ranking. A longer
+ * candidate list for fusion keeps about that number of exactly re-ranked vectors (never fewer, and a factor of at
+ * least 2): those candidates are a superset of the measured ones, so its top 10 is at least as good as the measured
+ * top 10, and the cost (reading full vectors) does not grow fivefold.
  */
 export function refineFor(limit: number, refineFactor: number): number {
   return limit <= 10 ? refineFactor : Math.max(2, Math.ceil((refineFactor * 10) / limit));

@@ -123,14 +123,19 @@ test('full-text and vector indexes build over tens of thousands of rows on this 
   assert.equal(s.annParams('articles')?.type, 'IVF_RQ');
   const hit = await s.articles.query().fullTextSearch('kidney').select(['pmid', '_score']).limit(3).toArray();
   assert.equal(hit[0]?.pmid, '123');
-  // A 50-row candidate list (hybrid) re-ranks as many vectors as the measured 10-row query: same top 10.
-  for (const q of [7, 4242, 29_999]) {
+  // A 50-row candidate list (hybrid) re-ranks at least as many vectors as the measured 10-row query: its top 10 is
+  // at least as close to the exact top 10.
+  let recall10 = 0, recall50 = 0;
+  for (const q of [7, 4242, 29_999, 15_000, 123_456 % rows]) {
     const v = Float32Array.from((await s.articles.query().where(`pmid = '${q}'`).select(['vector']).toArray())[0].vector.toArray() as number[]);
+    const exact = new Set((await s.articles.query().nearestTo(v).distanceType('cosine').bypassVectorIndex().select(['pmid', '_distance']).limit(10).toArray()).map((r: { pmid: string }) => r.pmid));
     const top10 = (await denseLeg(s, 'articles', v, 10, undefined, ['pmid'])).map((h) => h.pmid);
-    const top50 = (await denseLeg(s, 'articles', v, 50, undefined, ['pmid'])).map((h) => h.pmid);
+    const top50 = (await denseLeg(s, 'articles', v, 50, undefined, ['pmid'])).map((h) => h.pmid).slice(0, 10);
     assert.equal(top10[0], String(q));
-    assert.deepEqual(top50.slice(0, 10), top10);
+    recall10 += top10.filter((x) => exact.has(x)).length;
+    recall50 += top50.filter((x) => exact.has(x)).length;
   }
+  assert.ok(recall50 >= recall10, `top 10 of 50 candidates: ${recall50}/50 exact, of 10: ${recall10}/50`);
   assert.equal(await s.articles.countRows(), rows);
   s.close();
 });

@@ -212,7 +212,7 @@ export function registerIndexCommands(program: Command): void {
         `files      ${stats.files} completed`,
         `on disk    ${(bytes / 1e6).toFixed(1)} MB (${stats.bytesPerCitation} bytes per citation)`,
         `indexes    articles: ${stats.indexes.articles.join(', ') || 'none'}; sentences: ${stats.indexes.sentences.join(', ') || 'none'}`,
-        `vector     ${Object.keys(stats.ann).length ? Object.entries(stats.ann).map(([t, p]) => `${t}: ${p.type} ${p.numPartitions} partitions, nprobes ${p.nprobes}, refine ${p.refineFactor}`).join('; ') : 'flat (exact) search'}`,
+        `vector     ${Object.keys(stats.ann).length ? Object.entries(stats.ann).map(([t, p]) => `${t}: ${p.type} ${p.numPartitions} partitions${p.numBits ? ` (${p.numBits}-bit codes)` : ''}, nprobes ${p.nprobes}, refine ${p.refineFactor}`).join('; ') : 'flat (exact) search'}`,
       ].join('\n') + '\n');
     });
 
