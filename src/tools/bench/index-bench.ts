@@ -16,7 +16,7 @@ import { abstractSentences, addFiles } from '../../index/build';
 import { ARTICLES, FTS_OPTIONS, IndexStore, annParamsFor, buildVectorIndex, type AnnParams, type ArticleRow } from '../../index/store';
 import { search } from '../../index/search';
 import { ensureGeneratedModel, openEmbedder } from '../../index/model';
-import { projectRoot } from '../../inference/paths';
+import { defaultModelsDir, projectRoot } from '../../inference/paths';
 import * as lancedb from '@lancedb/lancedb';
 
 interface Args { rows: number; dim: number; queries: number; ann: 'pq' | 'rq' | 'hnsw'; model?: string; build: number; skipBuild: boolean; skipSynthetic: boolean; keep: boolean; reuse?: string; candidates?: number }
@@ -56,7 +56,9 @@ function normalise(v: Float32Array): Float32Array { let n = 0; for (const x of v
 async function buildRate(a: Args): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'biohicl-bench-'));
   let modelDir = a.model;
-  if (!modelDir) { modelDir = path.join(tmp, 'model-tiny'); await ensureGeneratedModel(modelDir, 'tiny'); }
+  // Default: the BioHiCL-Base-shaped generated model the demo uses (the build rate is shape-bound; a tiny model would
+  // make the database look like the bottleneck when, at the real shape, the encoder is).
+  if (!modelDir) { modelDir = path.join(defaultModelsDir(), 'generated-base'); await ensureGeneratedModel(modelDir, 'base', (m) => console.log(m)); }
   const embedder = await openEmbedder({ modelDir });
   console.log(`\n## Build rate vs encoder alone (${a.build} citations of data/demo, model ${embedder.identity.repo}, ${embedder.report.provider} ${embedder.report.precision}, ${embedder.report.threads} threads)`);
   const src = path.join(projectRoot(), 'data', 'demo', 'pubmedqa-pqal-dev.json');
@@ -230,6 +232,28 @@ async function queryBench(a: Args, dir: string, fresh = false): Promise<void> {
       const legInfo = mode === 'hybrid' ? `  (legs run together: dense p50 ${fmt(pct(legs.dense, 50))}, fts p50 ${fmt(pct(legs.fts, 50))})` : '';
       console.log(`search ${mode.padEnd(6)}${why ? ' + why' : '      '}: p50 ${fmt(pct(ms, 50))}, p95 ${fmt(pct(ms, 95))} over ${queries.length} queries (encoder excluded)${legInfo}`);
     }
+  }
+  // The target is for short queries (a claim, a phrase: the 9 words above). A writer may select a whole paragraph:
+  // full-text cost grows with the number of distinct terms, most of all the common ones. Same vectors, longer texts
+  // (the query's topic words interleaved with Zipf-distributed background words).
+  const vocab = Array.from({ length: 20000 }, (_, i) => `w${i.toString(36)}`);
+  const lr = rng(5);
+  const zipf = (): string => vocab[Math.min(vocab.length - 1, Math.floor(Math.exp(lr() * Math.log(vocab.length))))];
+  for (const words of [30, 150]) {
+    const long = queries.map((q) => {
+      const base = q.text.split(' ').slice(1);
+      return { text: [...base, ...Array.from({ length: words - base.length }, (_, i) => (i % 2 ? base[i % base.length] : zipf()))].join(' '), vec: q.vec };
+    });
+    const lemb = new FixedEmbedder(identity, new Map(long.map((q) => [q.text, q.vec])));
+    const ms: number[] = [];
+    const fts: number[] = [];
+    for (const q of long) {
+      const t = performance.now();
+      const r = await search(store, lemb, q.text, { k: 10, mode: 'hybrid', noWhy: true, candidates: a.candidates });
+      ms.push(performance.now() - t);
+      fts.push(r.ms.fts);
+    }
+    console.log(`search hybrid, ${words}-word queries: p50 ${fmt(pct(ms, 50))}, p95 ${fmt(pct(ms, 95))} (full-text leg p50 ${fmt(pct(fts, 50))})`);
   }
   const bytes = store.diskBytes();
   console.log(`on disk: ${(bytes / 1e6).toFixed(0)} MB = ${(bytes / st.rows).toFixed(0)} bytes per citation (raw vector alone: ${st.dim * 4} bytes)`);
