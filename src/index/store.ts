@@ -337,8 +337,12 @@ export class IndexStore {
         await table.createIndex('text', { config: lancedb.Index.fts(FTS_OPTIONS), replace: true });
       }
       const annMin = opts.annMinRows ?? ANN_MIN_ROWS;
-      if (rows >= annMin && (opts.force || !have.has('vector'))) {
-        step(`${name}: vector index (${rows} rows)`);
+      // Parameters follow the row count they were chosen for; a table that has more than doubled since gets a new
+      // index (partitions ≈ √rows), so partitions do not silently grow to many times the size that was measured.
+      const built = this.meta.ann?.[name];
+      const outgrown = have.has('vector') && (!built || rows > 2 * built.rows);
+      if (rows >= annMin && (opts.force || !have.has('vector') || outgrown)) {
+        step(`${name}: vector index (${rows} rows${outgrown && built ? `; the last one was made for ${built.rows}` : ''})`);
         const p = await buildVectorIndex(table, rows, this.meta.model.dim);
         this.meta.ann = { ...(this.meta.ann ?? {}), [name]: p };
         this.saveMeta();

@@ -139,3 +139,34 @@ test('full-text and vector indexes build over tens of thousands of rows on this 
   assert.equal(await s.articles.countRows(), rows);
   s.close();
 });
+
+test('a vector index is made again once its table has more than doubled since (parameters follow the row count)', { timeout: 120_000 }, async () => {
+  const s = await IndexStore.open(tmpDir(), identity(), { create: true });
+  let seed = 3;
+  const rnd = (): number => { seed = (seed * 16807) % 2147483647; return seed / 2147483647; };
+  let n = 0;
+  const add = async (k: number): Promise<void> => {
+    const part: ArticleRow[] = [];
+    for (let j = 0; j < k; j++, n++) part.push(art(String(n), `row ${n}`, { vector: Float32Array.from({ length: DIM }, () => rnd() - 0.5) }));
+    await s.upsert(part, []);
+  };
+  await add(1000);
+  await s.ensureIndexes({ annMinRows: 500 });
+  const first = s.annParams('articles')!;
+  assert.equal(first.rows, 1000);
+  await add(800);                                  // 1,800 rows: not yet twice 1,000
+  await s.ensureIndexes({ annMinRows: 500 });
+  assert.equal(s.annParams('articles')!.builtAt, first.builtAt);
+  assert.equal(await s.articles.countRows(), 1800);
+  await add(500);                                  // 2,300 rows: more than doubled
+  const steps: string[] = [];
+  await s.ensureIndexes({ annMinRows: 500, onStep: (x) => steps.push(x) });
+  const again = s.annParams('articles')!;
+  assert.equal(again.rows, 2300);
+  assert.equal(again.numPartitions, Math.round(Math.sqrt(2300)));
+  assert.ok(steps.some((x) => /vector index \(2300 rows; the last one was made for 1000\)/.test(x)), steps.join(' | '));
+  // and it is used: the nearest row to a stored vector is that row
+  const v = Float32Array.from((await s.articles.query().where(`pmid = '2222'`).select(['vector']).toArray())[0].vector.toArray() as number[]);
+  assert.equal((await denseLeg(s, 'articles', v, 5, undefined, ['pmid']))[0].pmid, '2222');
+  s.close();
+});
