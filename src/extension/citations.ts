@@ -1,5 +1,6 @@
 // Citations into the writer's document and bibliography, all as WorkspaceEdits (undoable; the bibliography file is
-// saved afterwards so LaTeX/Pandoc see it, the manuscript is left for the writer to save).
+// saved afterwards so LaTeX/Pandoc see it, unless it held unsaved edits of the writer's; the manuscript is left for
+// the writer to save).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ConfigSnapshot } from './config';
@@ -114,6 +115,7 @@ export async function insertCitation(editor: vscode.TextEditor, paper: PaperMeta
   let key: string;
   let bibMsg: string;
   const toSave: vscode.Uri[] = [];
+  let unsavedNote = '';
   if (already?.existing) {
     key = already.existing;
     bibMsg = `already in ${path.basename(already.uri.fsPath)}`;
@@ -143,8 +145,11 @@ export async function insertCitation(editor: vscode.TextEditor, paper: PaperMeta
         edit.createFile(target.uri, { ignoreIfExists: true, contents: Buffer.from(appendCslItem('', item), 'utf8') });
       }
     }
-    toSave.push(target.uri);
-    bibMsg = `added to ${path.basename(target.uri.fsPath)}`;
+    // The bibliography is saved so that LaTeX/Pandoc see the entry, unless the writer has unsaved edits in it: those
+    // are theirs to save (or not), so the entry stays unsaved with them and the message says so.
+    if (target.doc?.isDirty) unsavedNote = ' — not saved: the file had unsaved changes of yours';
+    else toSave.push(target.uri);
+    bibMsg = `added to ${path.basename(target.uri.fsPath)}${unsavedNote}`;
   }
   if (createHeader && kind === 'pandoc') {
     const fm = frontMatter(text);

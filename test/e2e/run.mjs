@@ -358,6 +358,51 @@ scenario('markdown with YAML bibliography: insert [@key] and the .bib entry', as
   assert.ok(md.includes(`  - ${firstMesh}\n`), `keyword ${firstMesh} added to YAML`);
 });
 
+scenario('no bibliography yet: the writer is asked (Cancel creates nothing, Create makes references.bib); a .bib with unsaved edits of theirs is not saved', async ({ page, ctx }) => {
+  await openFile(page, 'nobib/draft.md');
+  await selectLine(page, 3);
+  const view = sidebar(page);
+  await findRelated(page, view, 'Link prediction');
+  const pmids = (await view.locator('li.paper').evaluateAll((els) => els.map((e) => e.getAttribute('data-pmid')))).filter((p) => p !== HOSTILE_PMID);
+  assert.ok(pmids.length >= 2);
+  const bibFile = path.join(ctx.ws, 'nobib', 'references.bib');
+  const dialogButton = (label) => page.locator('.monaco-dialog-box .dialog-buttons .monaco-button', { hasText: label });
+  // Cancel: nothing is created, the sidebar says why
+  await view.locator(`li.paper[data-pmid="${pmids[0]}"] button[data-action="insert-citation"]`).click();
+  await dialogButton('Create references.bib').waitFor();
+  await dialogButton('Cancel').click();
+  await view.locator('#toast.error', { hasText: 'no bibliography file' }).waitFor();
+  assert.ok(!fs.existsSync(bibFile), 'no references.bib after Cancel');
+  // Create: the file with the entry, and a bibliography header in new YAML front matter
+  await view.locator(`li.paper[data-pmid="${pmids[0]}"] button[data-action="insert-citation"]`).click();
+  await dialogButton('Create references.bib').click();
+  const bib = await waitForFile(bibFile, (t) => t.includes(`pmid = {${pmids[0]}}`), `the entry for PMID ${pmids[0]}`);
+  const key = new RegExp(`@article\\{([^,]+),[^@]*pmid = \\{${pmids[0]}\\}`).exec(bib)?.[1];
+  assert.ok(key);
+  await view.locator('#toast', { hasText: 'added to references.bib' }).waitFor();
+  await saveActive(page);
+  const md = await waitForFile(path.join(ctx.ws, 'nobib', 'draft.md'), (t) => t.includes(`[@${key}]`), `[@${key}]`);
+  assert.ok(md.startsWith('---\nbibliography: references.bib\n---\n'), md.slice(0, 80));
+  // The writer edits references.bib and does not save; the next citation goes in beside their edit, unsaved
+  await openFile(page, 'nobib/references.bib');
+  await page.locator('.editor-instance .view-lines').first().click();
+  await page.keyboard.press('Control+Home');
+  await page.keyboard.type('% my own note, not saved yet\n');
+  await openFile(page, 'nobib/draft.md');
+  await selectLine(page, 7);
+  await findRelated(page, view, 'Link prediction');
+  await view.locator(`li.paper[data-pmid="${pmids[1]}"] button[data-action="insert-citation"]`).click();
+  await view.locator('#toast', { hasText: 'not saved: the file had unsaved changes' }).waitFor();
+  const onDisk = fs.readFileSync(bibFile, 'utf8');
+  assert.ok(!onDisk.includes(`pmid = {${pmids[1]}}`) && !onDisk.includes('my own note'), 'the .bib on disk is as the writer last saved it');
+  // when they save it, their edit and the new entry are both there
+  await openFile(page, 'nobib/references.bib');
+  await saveActive(page);
+  const saved = await waitForFile(bibFile, (t) => t.includes(`pmid = {${pmids[1]}}`), `the second entry once saved`);
+  assert.ok(saved.startsWith('% my own note, not saved yet\n'), saved.slice(0, 60));
+  assert.equal((saved.match(/^@article/gm) ?? []).length, 2);
+});
+
 scenario('plain text: a Vancouver reference (citation-js in the packaged extension); Manubot: [@pubmed:PMID], no .bib', async ({ page, ctx }) => {
   const view = sidebar(page);
   await openFile(page, 'plain/notes.txt');
