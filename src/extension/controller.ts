@@ -7,6 +7,7 @@ import { Engine, EngineProblem, type EngineOptions } from './engine';
 import { SidebarProvider } from './sidebar';
 import { CitationHover } from './hover';
 import { insertCitation, bibtexFor, insertKeyword } from './citations';
+import { explainIndexError } from '../index/errors';
 import { docKind, queryText } from './cite/detect';
 import { linkFor } from './cite/locate';
 import type { PaperView, ResultsView, WebviewRequests } from './protocol';
@@ -182,7 +183,10 @@ export class Controller {
       if (id !== this.queryId) return;
       const msg = e instanceof Error ? e.message : String(e);
       this.log.error(`query ${id} failed: ${e instanceof Error ? e.stack ?? msg : msg}`);
-      this.sidebar.setState({ phase: 'error', queryId: id, message: msg, status: await this.engine.status() });
+      const explained = explainIndexError(e, this.engine.options.indexDir);
+      // A file of the index is gone: the open tables are stale, so Retry opens the index afresh.
+      if (explained !== e) this.engine.reopenIndex();
+      this.sidebar.setState({ phase: 'error', queryId: id, message: explained.message, detail: explained !== e ? msg : undefined, status: await this.engine.status() });
       if (e instanceof EngineProblem && e.action) {
         const act = e.action === 'buildIndex' ? 'Build index from files' : 'Fetch model';
         const choice = await vscode.window.showWarningMessage(`BioHiCL: ${msg}`, act, ...(e.action === 'chooseModel' ? ['Use generated weights (demo)'] : []));

@@ -274,6 +274,9 @@ export class Engine {
     }
   }
 
+  /** Forget the open index (its files changed under it): the next query opens it afresh. */
+  reopenIndex(): void { this.closeStore(); }
+
   private closeStore(): void {
     const s = this.store;
     this.store = undefined;

@@ -403,6 +403,32 @@ scenario('no bibliography yet: the writer is asked (Cancel creates nothing, Crea
   assert.equal((saved.match(/^@article/gm) ?? []).length, 2);
 });
 
+scenario('a failing query shows what went wrong with Retry; Retry answers once the cause is gone', async ({ page, ctx }) => {
+  await openFile(page, 'markdown/paper.md');
+  await selectLine(page, 16);
+  const view = sidebar(page);
+  await findRelated(page, view, 'semantic similarity');
+  // the index disappears under the open extension (a moved or deleted folder)
+  const moved = `${ctx.index}.moved`;
+  fs.renameSync(ctx.index, moved);
+  try {
+    await command(page, 'BioHiCL: Find related literature');
+    const err = view.locator('[data-testid="error"]');
+    await err.waitFor({ timeout: 60_000 });
+    const text = (await err.textContent()) ?? '';
+    assert.match(text, /Something went wrong/);
+    assert.ok(text.includes(`the index at ${ctx.index} could not be read: ${ctx.index}/`), `the error names the index and the missing file: ${text.slice(0, 300)}`);
+    assert.ok(text.includes('is missing'), text.slice(0, 300));
+    await err.locator('button', { hasText: 'Retry' }).waitFor();
+  } finally {
+    fs.renameSync(moved, ctx.index);
+  }
+  await view.locator('[data-testid="error"] button', { hasText: 'Retry' }).click();
+  await view.locator('li.paper').first().waitFor({ timeout: 60_000 });
+  assert.equal(await view.locator('[data-testid="error"]').count(), 0, 'the error is gone');
+  await view.locator('.results-query', { hasText: 'semantic similarity' }).waitFor();
+});
+
 scenario('plain text: a Vancouver reference (citation-js in the packaged extension); Manubot: [@pubmed:PMID], no .bib', async ({ page, ctx }) => {
   const view = sidebar(page);
   await openFile(page, 'plain/notes.txt');

@@ -2,9 +2,11 @@
 // generated-weights rule (hybrid equals full-text, and says so).
 import { test, before, after } from 'node:test';
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { addFiles } from '../../src/index/build';
 import { IndexStore } from '../../src/index/store';
+import { explainIndexError } from '../../src/index/errors';
 import { denseLeg, fetchInfo, neighbours, refineFor, rrf, search, similarSentences } from '../../src/index/search';
 import { abstractText, type Citation } from '../../src/index/citation';
 import { BowEmbedder, deps, makeCitation, testIdentity, tmpDir, writeJsonl } from './index-helpers';
@@ -131,5 +133,26 @@ test('hit metadata is right even when a compaction moved the rows between the le
   const crossed = await fetchInfo(s, [a.pmid], new Map([[a.pmid, b.rowId!]]));
   assert.deepEqual([...crossed.keys()], [a.pmid]);
   assert.equal(String(crossed.get(a.pmid)!.title), cits.find((c) => c.pmid === a.pmid)!.title);
+  s.close();
+});
+
+test('a file of the index gone under an open store: the error names the index and the missing file', async () => {
+  const dir = tmpDir();
+  const f = path.join(dir, 'c.jsonl');
+  writeJsonl(f, cits.map((c) => ({ type: 'citation' as const, citation: c })));
+  const s = await IndexStore.open(path.join(dir, 'idx'), emb.identity, { create: true });
+  await addFiles(s, emb, [f], deps, { batchSize: 64 });
+  assert.equal((await search(s, emb, 'zebrafish fin regeneration', { k: 3 })).hits[0].pmid, '777');
+  const data = path.join(s.dir, 'articles.lance', 'data');
+  for (const x of fs.readdirSync(data)) fs.renameSync(path.join(data, x), path.join(dir, x));
+  const err = await search(s, emb, 'zebrafish fin regeneration', { k: 3 }).then(() => undefined, (e: unknown) => e);
+  assert.ok(err instanceof Error, 'the search fails');
+  const ex = explainIndexError(err, s.dir);
+  assert.notEqual(ex, err);
+  assert.ok(ex.message.startsWith(`the index at ${s.dir} could not be read: ${data}/`), ex.message);
+  assert.match(ex.message, /biohicl index add --index/);
+  assert.equal((ex as Error & { exitCode?: number }).exitCode, 4);
+  const other = new Error('something else');
+  assert.equal(explainIndexError(other, s.dir), other, 'other errors pass through');
   s.close();
 });
