@@ -18,14 +18,19 @@ let gstore: IndexStore;
 const emb = new BowEmbedder();
 const gemb = new BowEmbedder(testIdentity({ generated: true, repo: 'generated:test' }));
 
-before(async () => {
+/** A fresh index of `cits` in a temp folder, built by the real build code. */
+async function buildIndex(embedder: BowEmbedder, batchSize: number): Promise<IndexStore> {
   const dir = tmpDir();
   const f = path.join(dir, 'c.jsonl');
   writeJsonl(f, cits.map((c) => ({ type: 'citation' as const, citation: c })));
-  store = await IndexStore.open(path.join(dir, 'real'), emb.identity, { create: true });
-  await addFiles(store, emb, [f], deps, { batchSize: 16 });
-  gstore = await IndexStore.open(path.join(dir, 'gen'), gemb.identity, { create: true });
-  await addFiles(gstore, gemb, [f], deps, { batchSize: 16 });
+  const s = await IndexStore.open(path.join(dir, 'idx'), embedder.identity, { create: true });
+  await addFiles(s, embedder, [f], deps, { batchSize });
+  return s;
+}
+
+before(async () => {
+  store = await buildIndex(emb, 16);
+  gstore = await buildIndex(gemb, 16);
 });
 after(() => { store.close(); gstore.close(); });
 
@@ -109,11 +114,7 @@ test('a longer dense candidate list keeps the number of exactly re-ranked vector
 });
 
 test('hit metadata is right even when a compaction moved the rows between the legs and the fetch', async () => {
-  const dir = tmpDir();
-  const f = path.join(dir, 'c.jsonl');
-  writeJsonl(f, cits.map((c) => ({ type: 'citation' as const, citation: c })));
-  const s = await IndexStore.open(path.join(dir, 'idx'), emb.identity, { create: true });
-  await addFiles(s, emb, [f], deps, { batchSize: 8 });
+  const s = await buildIndex(emb, 8);
   const legs = await denseLeg(s, 'articles', (await emb.embed(['zebrafish fin regeneration'], 'query'))[0], 10, undefined, ['pmid'], true);
   const ids = new Map(legs.map((h) => [h.pmid, h.rowId!]));
   assert.ok(legs.every((h) => typeof h.rowId === 'bigint'));
@@ -137,14 +138,10 @@ test('hit metadata is right even when a compaction moved the rows between the le
 });
 
 test('a file of the index gone under an open store: the error names the index and the missing file', async () => {
-  const dir = tmpDir();
-  const f = path.join(dir, 'c.jsonl');
-  writeJsonl(f, cits.map((c) => ({ type: 'citation' as const, citation: c })));
-  const s = await IndexStore.open(path.join(dir, 'idx'), emb.identity, { create: true });
-  await addFiles(s, emb, [f], deps, { batchSize: 64 });
+  const s = await buildIndex(emb, 64);
   assert.equal((await search(s, emb, 'zebrafish fin regeneration', { k: 3 })).hits[0].pmid, '777');
   const data = path.join(s.dir, 'articles.lance', 'data');
-  for (const x of fs.readdirSync(data)) fs.renameSync(path.join(data, x), path.join(dir, x));
+  for (const x of fs.readdirSync(data)) fs.renameSync(path.join(data, x), path.join(s.dir, `${x}.moved`));
   const err = await search(s, emb, 'zebrafish fin regeneration', { k: 3 }).then(() => undefined, (e: unknown) => e);
   assert.ok(err instanceof Error, 'the search fails');
   const ex = explainIndexError(err, s.dir);
