@@ -185,8 +185,8 @@ export class Controller {
       this.log.error(`query ${id} failed: ${e instanceof Error ? e.stack ?? msg : msg}`);
       const explained = explainIndexError(e, this.engine.options.indexDir);
       // A file of the index is gone: the open tables are stale, so Retry opens the index afresh.
-      if (explained !== e) this.engine.reopenIndex();
-      this.sidebar.setState({ phase: 'error', queryId: id, message: explained.message, detail: explained !== e ? msg : undefined, status: await this.engine.status() });
+      if (explained) this.engine.reopenIndex();
+      this.sidebar.setState({ phase: 'error', queryId: id, message: explained?.message ?? msg, detail: explained ? msg : undefined, status: await this.engine.status() });
       if (e instanceof EngineProblem && e.action) {
         const act = e.action === 'buildIndex' ? 'Build index from files' : 'Fetch model';
         const choice = await vscode.window.showWarningMessage(`BioHiCL: ${msg}`, act, ...(e.action === 'chooseModel' ? ['Use generated weights (demo)'] : []));

@@ -258,7 +258,7 @@ export function registerIndexCommands(program: Command): void {
         });
         if (o.json) process.stdout.write(JSON.stringify({ ...r, provider: embedder?.report.provider, model: store.identity }, null, 2) + '\n');
         else { printSearch(r, text); if (embedder) process.stdout.write(`(encoder: ${embedder.report.provider}, ${embedder.report.precision}, ${r.ms.embed.toFixed(0)} ms)\n`); }
-      } catch (e) { throw explainIndexError(e, store.dir); } finally { store.close(); await embedder?.dispose(); }
+      } catch (e) { throw explainIndexError(e, store.dir) ?? e; } finally { store.close(); await embedder?.dispose(); }
     });
 
   program.command('sentences')
@@ -280,6 +280,6 @@ export function registerIndexCommands(program: Command): void {
         const r = await similarSentences(store, embedder, text, { k: o.k, excludePmids: o.exclude, mode: o.mode });
         if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
         else printSentences(r);
-      } catch (e) { throw explainIndexError(e, store.dir); } finally { store.close(); await embedder?.dispose(); }
+      } catch (e) { throw explainIndexError(e, store.dir) ?? e; } finally { store.close(); await embedder?.dispose(); }
     });
 }
