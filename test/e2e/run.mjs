@@ -99,11 +99,13 @@ function xdgEnv(dir) {
 }
 
 function writeSettings(dir, { model, index, theme }) {
+  // files.autoSave is set, not left to the default: after the LaTeX scenario an edit to a .bib was auto-saved about
+  // 1 s later (seen here), and the unsaved-.bib scenario asserts on unsaved state.
   const s = {
     'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'telemetry.telemetryLevel': 'off',
     'workbench.tips.enabled': false, 'workbench.welcomePage.walkthroughs.openOnInstall': false, 'workbench.enableExperiments': false,
     'extensions.autoUpdate': false, 'extensions.autoCheckUpdates': false, 'extensions.ignoreRecommendations': true,
-    'update.mode': 'none', 'git.enabled': false, 'files.hotExit': 'off', 'workbench.colorTheme': theme,
+    'update.mode': 'none', 'git.enabled': false, 'files.hotExit': 'off', 'files.autoSave': 'off', 'workbench.colorTheme': theme,
     'editor.minimap.enabled': false, 'window.commandCenter': false, 'workbench.layoutControl.enabled': false,
     'chat.commandCenter.enabled': false, 'workbench.secondarySideBar.defaultVisibility': 'hidden',
     'biohicl.modelDir': model, 'biohicl.indexDir': index, 'biohicl.device': 'cpu',
@@ -358,7 +360,7 @@ scenario('markdown with YAML bibliography: insert [@key] and the .bib entry', as
   assert.ok(md.includes(`  - ${firstMesh}\n`), `keyword ${firstMesh} added to YAML`);
 });
 
-scenario('no bibliography yet: the writer is asked (Cancel creates nothing, Create makes references.bib and the YAML header)', async ({ page, ctx }) => {
+scenario('no bibliography yet: the writer is asked (Cancel creates nothing, Create makes references.bib and the YAML header); a .bib with unsaved edits of theirs is not saved', async ({ page, ctx }) => {
   await openFile(page, 'nobib/draft.md');
   await selectLine(page, 3);
   const view = sidebar(page);
@@ -383,6 +385,26 @@ scenario('no bibliography yet: the writer is asked (Cancel creates nothing, Crea
   await saveActive(page);
   const md = await waitForFile(path.join(ctx.ws, 'nobib', 'draft.md'), (t) => t.includes(`[@${key}]`), `[@${key}]`);
   assert.ok(md.startsWith('---\nbibliography: references.bib\n---\n'), md.slice(0, 80));
+  // The writer edits references.bib and does not save; the next citation goes in beside their edit, unsaved
+  await openFile(page, 'nobib/references.bib');
+  await page.locator('.editor-instance .view-line', { hasText: `@article{${key},` }).first().waitFor();
+  await page.locator('.editor-instance .view-line', { hasText: `@article{${key},` }).first().click();
+  await page.keyboard.press('Control+Home');
+  await page.keyboard.type('% my own note, not saved yet\n');
+  await page.locator('.tab.dirty', { hasText: 'references.bib' }).waitFor();
+  await openFile(page, 'nobib/draft.md');
+  await selectLine(page, 7);
+  await findRelated(page, view, 'Link prediction');
+  await view.locator(`li.paper[data-pmid="${pmids[1]}"] button[data-action="insert-citation"]`).click();
+  await view.locator('#toast', { hasText: 'not saved: the file had unsaved changes' }).waitFor();
+  const onDisk = fs.readFileSync(bibFile, 'utf8');
+  assert.ok(!onDisk.includes(`pmid = {${pmids[1]}}`) && !onDisk.includes('my own note'), 'the .bib on disk is as the writer last saved it');
+  // when they save it, their edit and the new entry are both there
+  await openFile(page, 'nobib/references.bib');
+  await saveActive(page);
+  const saved = await waitForFile(bibFile, (t) => t.includes(`pmid = {${pmids[1]}}`), 'the second entry once saved');
+  assert.ok(saved.startsWith('% my own note, not saved yet\n'), saved.slice(0, 60));
+  assert.equal((saved.match(/^@article/gm) ?? []).length, 2);
 });
 
 scenario('a failing query shows what went wrong with Retry; Retry answers once the cause is gone', async ({ page, ctx }) => {
@@ -526,7 +548,7 @@ async function main() {
     page.on('pageerror', (e) => log(`page error: ${e.message}`));
     log('workbench loaded');
     for (const s of scenarios) {
-      if (ONLY && !s.name.includes(ONLY)) continue;
+      if (ONLY && !ONLY.split('|').some((o) => s.name.includes(o))) continue;
       const t = Date.now();
       try {
         await s.fn({ page, ctx, server });
