@@ -16,7 +16,7 @@ const KEEP = args.includes('--keep');
 const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 const EXT_ID = `${PKG.publisher}.${PKG.name}`;
-const PUBMED = path.resolve(ROOT, '..', 'shared', 'data', 'pubmed', 'mesh-papers.medline.txt');
+const PUBMED = path.resolve(ROOT, 'data', 'demo', 'mesh-papers.medline.txt');
 const HOSTILE_PMID = '99999901';
 const BBT_PMID = '28422961';
 const T0 = Date.now();
@@ -476,7 +476,7 @@ scenario('Quarto with a CSL-JSON bibliography (keyboard shortcut Ctrl+Alt+R): [@
 
 scenario('Build index from files (explorer context menu): progress notification, the index grows', async ({ page, ctx }) => {
   const extra = path.join(ctx.ws, 'extra.medline.txt');
-  fs.copyFileSync(path.resolve(ROOT, '..', 'shared', 'data', 'pubmed', 'biopython', 'pubmed_result2.txt'), extra);
+  fs.copyFileSync(path.resolve(ROOT, 'test', 'fixtures', 'pubmed', 'biopython', 'pubmed_result2.txt'), extra);
   // the extension host must have loaded the extension for its menu items to appear
   // command() waits until the palette lists the extension's commands; the device picker is closed again unchanged
   await command(page, 'BioHiCL: Pick device');

@@ -7,8 +7,9 @@ import * as path from 'node:path';
 import { parseBibtex, findExistingKey, entryPmid, toBibtex, bibEscape, toCslItem, parseCslJson, findExistingCslKey, appendCslItem } from '../../src/extension/cite/bibtex';
 import { latexBibliography, yamlBibliography, docKind, looksManubot, frontMatter, bibFormat } from '../../src/extension/cite/detect';
 import type { PaperMeta } from '../../src/extension/cite/paper';
+import { REAL_MANUSCRIPTS } from '../fixtures/paths';
 
-const MANUSCRIPTS = path.resolve(__dirname, '..', '..', '..', 'shared', 'data', 'manuscripts');
+const MANUSCRIPTS = REAL_MANUSCRIPTS;
 const FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'manuscripts');
 
 const hostile: PaperMeta = {

@@ -10,8 +10,9 @@ import * as net from 'node:net';
 import dns from 'node:dns';
 import { Engine, EngineProblem, type EngineOptions } from '../../src/extension/engine';
 import { generateModel } from '../../src/inference/convert';
+import { DEMO_PUBMED } from '../fixtures/paths';
 
-const PUBMED = path.resolve(__dirname, '..', '..', '..', 'shared', 'data', 'pubmed', 'mesh-papers.medline.txt');
+const PUBMED = path.join(DEMO_PUBMED, 'mesh-papers.medline.txt');
 const logs: string[] = [];
 const logger = { info: (m: string) => logs.push(m), warn: (m: string) => logs.push(m), error: (m: string) => logs.push(m) };
 let dir = '';

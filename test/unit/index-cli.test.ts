@@ -7,10 +7,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ensureGeneratedModel } from '../../src/index/model';
 import { tmpDir } from './index-helpers';
+import { BIOPYTHON } from '../fixtures/paths';
 
 const root = path.resolve(__dirname, '..', '..');
 const cli = path.join(root, 'dist', 'cli.js');
-const bio = path.resolve(root, '..', 'shared', 'data', 'pubmed', 'biopython');
+const bio = BIOPYTHON;
 let dir: string;
 let model: string;
 let model2: string;

@@ -6,9 +6,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { meshForText, shippedVocabDir } from '../../src/mesh/index';
 import { buildFtsIndex, citationText, readAll } from '../../src/tools/eval/mesh';
+import { DEMO_PUBMED, MESH_SAMPLE } from '../fixtures/paths';
 
 const ROOT = path.resolve(__dirname, '../..');
-const QA = path.resolve(ROOT, '../shared/data/pubmed/pubmedqa-pqal-dev.json');
+const QA = path.join(DEMO_PUBMED, 'pubmedqa-pqal-dev.json');
 
 test('meshForText on a real LanceDB index (full-text neighbours), own PMID excluded', async () => {
   const all = await readAll(QA);
@@ -56,7 +57,7 @@ test('biohicl mesh: text output, --json, usage error, import of a descriptor XML
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /give a paragraph/);
   // `mesh import` makes the XML's vocabulary the default for later runs
-  const imp = run('import', path.resolve(ROOT, '../shared/data/mesh/desc2006-sample.xml'));
+  const imp = run('import', MESH_SAMPLE);
   assert.equal(imp.status, 0, imp.stderr);
   assert.match(imp.stdout, /imported 1 descriptors \(MeSH 2006, 1 with scope notes\)/);
   assert.ok(fs.existsSync(path.join(home, 'mesh', 'vocab.json.gz')));

@@ -5,8 +5,9 @@ import * as path from 'node:path';
 import { loadVocab, shippedVocabDir } from '../../src/mesh/vocab';
 import { collapseSiblings, suggestMesh, type Neighbour } from '../../src/mesh/suggest';
 import { checkTagCues } from '../../src/mesh/checktags';
+import { DEMO_PUBMED } from '../fixtures/paths';
 
-const QA = path.resolve(__dirname, '../../../shared/data/pubmed/pubmedqa-pqal-dev.json');
+const QA = path.join(DEMO_PUBMED, 'pubmedqa-pqal-dev.json');
 type QaRec = { QUESTION: string; CONTEXTS: string[]; MESHES: string[] };
 const qa = JSON.parse(fs.readFileSync(QA, 'utf8')) as Record<string, QaRec>;
 const textOf = (r: QaRec) => `${r.QUESTION}\n${r.CONTEXTS.join('\n')}`;

@@ -5,8 +5,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { loadVocab, loadDescriptorXml, loadTsvVocab, loadVocabCache, saveVocabCache, meshBrowserUrl, shippedVocabDir } from '../../src/mesh/vocab';
+import { MESH_SAMPLE } from '../fixtures/paths';
 
-const SAMPLE = path.resolve(__dirname, '../../../shared/data/mesh/desc2006-sample.xml');
+const SAMPLE = MESH_SAMPLE;
 
 test('shipped MeSH 2024 vocabulary: descriptors, entry terms, lookups', async () => {
   const v = await loadVocab(shippedVocabDir());

@@ -1,4 +1,4 @@
-// Citation readers on the real shared PubMed files and on small fixtures (incl. bad input).
+// Citation readers on the real PubMed files in the repository and on small fixtures (incl. bad input).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, writeFile, mkdir, rm } from 'node:fs/promises';
@@ -9,8 +9,9 @@ import { readCitations, detectFormat, expandInputs, countRecords } from '../../s
 import type { Citation, ReaderEvent } from '../../src/index/citation';
 import { abstractText } from '../../src/index/citation';
 import { firstInvalidUtf8 } from '../../src/index/readers/source';
+import { DEMO_PUBMED, BIOPYTHON, MESH_SAMPLE } from '../fixtures/paths';
 
-const SHARED = join(__dirname, '../../../shared/data/pubmed');
+const SHARED = DEMO_PUBMED;
 const FIX = join(__dirname, '../fixtures');
 
 async function collect(file: string): Promise<{ cites: Citation[]; deletes: string[][]; rejects: Extract<ReaderEvent, { type: 'reject' }>[] }> {
@@ -66,7 +67,7 @@ test('MedlineCitationSet .xml.gz: 604 citations, the DeleteCitation, fields of 1
 test('efetch PubmedArticleSet (biopython): no MeSH, structured abstracts, MathML, DOI from ArticleIdList', async () => {
   const all: Citation[] = [];
   for (const f of ['pubmed1.xml', 'pubmed2.xml', 'pubmed4.xml', 'pubmed5.xml', 'pubmed6.xml', 'pubmed7.xml']) {
-    const { cites, rejects } = await collect(join(SHARED, 'biopython', f));
+    const { cites, rejects } = await collect(join(BIOPYTHON, f));
     assert.deepEqual(rejects, [], f);
     all.push(...cites);
   }
@@ -135,7 +136,7 @@ test('MEDLINE text: 284 citations, continuation lines, MH major flags and qualif
 });
 
 test('MEDLINE text (biopython): structured abstract split into labelled sections', async () => {
-  const { cites } = await collect(join(SHARED, 'biopython/pubmed_result3.txt'));
+  const { cites } = await collect(join(BIOPYTHON, 'pubmed_result3.txt'));
   assert.equal(cites.length, 1);
   const c = cites[0]!;
   assert.equal(c.pmid, '23039619');
@@ -143,7 +144,7 @@ test('MEDLINE text (biopython): structured abstract split into labelled sections
   assert.ok(c.abstract.length >= 3, JSON.stringify(c.abstract.map((s) => s.label)));
   assert.equal(c.doi, '10.1118/1.4748329');
   let n = 0;
-  for (const f of ['pubmed_result1.txt', 'pubmed_result2.txt']) n += (await collect(join(SHARED, 'biopython', f))).cites.length;
+  for (const f of ['pubmed_result1.txt', 'pubmed_result2.txt']) n += (await collect(join(BIOPYTHON, f))).cites.length;
   assert.equal(n, 5);
 });
 
@@ -301,7 +302,7 @@ test('edge shapes: empty PubmedArticleSet, a non-PubMed XML root, BOM + CRLF MED
     await writeFile(empty, '<?xml version="1.0"?>\n<PubmedArticleSet>\n</PubmedArticleSet>\n');
     const e = await collect(empty);
     assert.deepEqual([e.cites.length, e.rejects.length], [0, 0]);
-    const other = await collect(join(SHARED, '../mesh/desc2006-sample.xml'));
+    const other = await collect(MESH_SAMPLE);
     assert.equal(other.cites.length, 0);
     assert.equal(other.rejects.length, 1);
     assert.match(other.rejects[0]!.message, /no PubMed records found \(root element <DescriptorRecordSet>\)/);
@@ -380,7 +381,7 @@ test('expandInputs: files, directories and globs, deduplicated; no match is an e
 test('countRecords: fast scan agrees with the readers on every real file and fixture', async () => {
   const files = [
     join(SHARED, 'medline16n0902.xml.gz'), join(SHARED, 'mesh-papers.medline.txt'), join(SHARED, 'pubmedqa-pqal-dev.json'),
-    ...['pubmed1.xml', 'pubmed4.xml', 'pubmed_result2.txt'].map((f) => join(SHARED, 'biopython', f)),
+    ...['pubmed1.xml', 'pubmed4.xml', 'pubmed_result2.txt'].map((f) => join(BIOPYTHON, f)),
     ...['pubmed-sample.xml', 'book.xml', 'zotero.json', 'zotero.bib'].map((f) => join(FIX, 'readers', f)),
     ...['malformed-record.xml', 'bad-utf8.xml', 'missing-pmid.nbib', 'bad-utf8.nbib'].map((f) => join(FIX, 'bad-input', f)),
   ];

@@ -3,8 +3,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { splitSentences } from '../../src/inference/sentences';
+import { DEMO_PUBMED } from '../fixtures/paths';
 
-const SHARED = path.resolve(__dirname, '..', '..', '..', 'shared', 'data', 'pubmed');
+const SHARED = DEMO_PUBMED;
 
 test('biomedical abbreviations, numbers and units do not end a sentence', () => {
   const parts = [

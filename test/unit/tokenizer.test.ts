@@ -4,9 +4,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { WordPieceTokenizer } from '../../src/inference/tokenizer';
+import { BGE_TOKENIZER } from '../fixtures/paths';
 
 const FIXTURE = path.resolve(__dirname, '..', 'fixtures', 'tiny-bert');
-const BGE = path.resolve(__dirname, '..', '..', '..', 'shared', 'tokenizers', 'bge-base-en-v1.5');
+const BGE = BGE_TOKENIZER;
 
 test('ids match an independent Python WordPiece on real PubMed sentences', () => {
   const ref = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'reference.json'), 'utf8')).tokenizer_reference as {

@@ -98,7 +98,7 @@ function syntheticBatch(tok: WordPieceTokenizer, batch: number, len: number) {
 }
 
 function realTexts(): { abstracts: string[]; sentences: string[]; questions: string[] } {
-  const candidates = [path.join(projectRoot(), '..', 'shared', 'data', 'pubmed', 'pubmedqa-pqal-dev.json')];
+  const candidates = [path.join(projectRoot(), 'data', 'demo', 'pubmedqa-pqal-dev.json')];
   const file = candidates.find((f) => fs.existsSync(f));
   if (!file) throw new Error(`bench encoder: PubMedQA file not found (looked in ${candidates.join(', ')})`);
   const qa = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, { QUESTION: string; CONTEXTS: string[] }>;

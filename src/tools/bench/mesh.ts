@@ -2,15 +2,15 @@
 // paragraph once its neighbours are known (target ≤ 50 ms), against a baseline measured in the same run: a naive
 // scan that looks for every name and entry term in the lower-cased text with indexOf.
 import * as fs from 'node:fs';
+import { projectRoot } from '../../inference/paths';
 import * as path from 'node:path';
 import { loadTsvVocab, shippedVocabDir, type MeshVocab } from '../../mesh/vocab';
 import { LexicalMatcher } from '../../mesh/lexical';
 import { suggestMesh, type Neighbour } from '../../mesh/suggest';
 
 function sharedQa(): string | undefined {
-  for (const p of [path.resolve(__dirname, '..', '..', 'shared', 'data', 'pubmed', 'pubmedqa-pqal-dev.json'),
-    path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'data', 'pubmed', 'pubmedqa-pqal-dev.json')]) if (fs.existsSync(p)) return p;
-  return undefined;
+  const p = path.join(projectRoot(), 'data', 'demo', 'pubmedqa-pqal-dev.json');
+  return fs.existsSync(p) ? p : undefined;
 }
 
 const FALLBACK = `Background: Type 2 diabetes mellitus is associated with an increased risk of cardiovascular disease, chronic kidney

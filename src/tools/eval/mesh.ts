@@ -5,6 +5,7 @@
 // Prints micro P/R/F1 and example-based F1 at the cut-off and at top-5/10/15 for lexical only, neighbours only and
 // combined. --tune picks weights and the cut-off on the first half (even ordinal) and reports the other half.
 import * as fs from 'node:fs';
+import { projectRoot } from '../../inference/paths';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Citation } from '../../index/citation';
@@ -19,13 +20,9 @@ import { multiLabelScores, type MultiLabelScores } from '../../mesh/metrics';
 import { learnPrior } from '../../mesh/prior';
 import { DEFAULT_CHECK_CUTOFF, DEFAULT_CUTOFF, DEFAULT_K, DEFAULT_WEIGHTS, suggestMesh, type Neighbour, type SuggestOptions, type SuggestWeights } from '../../mesh/suggest';
 
-const SHARED = path.resolve(__dirname, '..', '..', 'shared', 'data', 'pubmed');
+/** The real PubMed files of the demo corpus, in the repository (data/demo). */
 function sharedDir(): string {
-  // dist/eval.js → ../../shared ; src/tools/eval/mesh.ts → ../../../../shared
-  for (const p of [SHARED, path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'data', 'pubmed'), path.resolve(process.cwd(), '..', 'shared', 'data', 'pubmed')]) {
-    if (fs.existsSync(p)) return p;
-  }
-  return SHARED;
+  return path.join(projectRoot(), 'data', 'demo');
 }
 
 interface Doc { pmid: string; text: string; gold: string[]; neighbours: Neighbour[]; matches: LexicalMatch[]; naive?: string[] }
