@@ -20,6 +20,14 @@ export interface Citation {
   authors: string[];             // 'Lastname Initials' (e.g. 'Smith JA'); collective names as given
   journal: string;
   year?: number;
+  /** Publication month 1–12 where the source gives it (PubDate Month / MedlineDate / DP). */
+  month?: number;
+  volume?: string;
+  issue?: string;
+  /** Pages as given (MedlinePgn, `PG  -`, CSL `page`), e.g. '123-9' or 'e1002'; an ELocationID when no pages. */
+  pages?: string;
+  /** ISSN of the journal (print or electronic, as given). */
+  issn?: string;
   doi?: string;
   pmcid?: string;
   publicationTypes: string[];

@@ -85,6 +85,11 @@ export interface ArticleInfo {
   authors: string[];
   journal: string;
   year?: number;
+  month?: number;
+  volume?: string;
+  issue?: string;
+  pages?: string;
+  issn?: string;
   doi?: string;
   pmcid?: string;
   publicationTypes: string[];
