@@ -4,13 +4,13 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ConfigSnapshot } from './config';
-import type { PaperMeta } from './cite/paper';
-import { normDoi } from './cite/paper';
-import { makeCiteKey } from './cite/citekey';
-import { parseBibtex, findExistingKey, toBibtex, parseCslJson, findExistingCslKey, toCslItem, appendCslItem } from './cite/bibtex';
-import { docKind, latexBibliography, yamlBibliography, bibFormat, frontMatter, type DocKind } from './cite/detect';
-import { latexCitationEdit, pandocCitationEdit, plainCitationEdits, keywordEdit, citationAnchor, type TextEdit } from './cite/insert';
-import { formatReference } from './cite/csl';
+import type { PaperMeta } from '../cite/paper';
+import { normDoi } from '../cite/paper';
+import { makeCiteKey } from '../cite/citekey';
+import { parseBibtex, findExistingKey, toBibtex, parseCslJson, findExistingCslKey, toCslItem, appendCslItem } from '../cite/bibtex';
+import { docKind, latexBibliography, yamlBibliography, bibFormat, frontMatter, type DocKind } from '../cite/detect';
+import { latexCitationEdit, pandocCitationEdit, plainCitationEdits, keywordEdit, citationAnchor, type TextEdit } from '../cite/insert';
+import { formatReference } from '../cite/csl';
 
 export interface CiteResult { message: string; key?: string }
 

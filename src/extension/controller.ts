@@ -8,10 +8,10 @@ import { SidebarProvider } from './sidebar';
 import { CitationHover } from './hover';
 import { insertCitation, bibtexFor, insertKeyword } from './citations';
 import { explainIndexError } from '../index/errors';
-import { docKind, queryText } from './cite/detect';
-import { linkFor } from './cite/locate';
+import { docKind, queryText } from '../cite/detect';
+import { linkFor } from '../cite/locate';
 import type { PaperView, ResultsView, WebviewRequests } from './protocol';
-import type { PaperMeta } from './cite/paper';
+import type { PaperMeta } from '../cite/paper';
 
 const DOC_SELECTOR: vscode.DocumentSelector = [
   { language: 'latex' }, { language: 'tex' }, { language: 'markdown' }, { language: 'quarto' }, { language: 'rmd' },

@@ -9,7 +9,7 @@ import type { IndexStore, ArticleInfo } from '../index/store';
 import type { SearchHit } from '../index/search';
 import type { MeshVocab } from '../mesh/vocab';
 import type { EngineStatusView, MeshView, PaperView, SentenceView } from './protocol';
-import type { PaperMeta } from './cite/paper';
+import type { PaperMeta } from '../cite/paper';
 
 export interface EngineOptions {
   modelDir: string;

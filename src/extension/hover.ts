@@ -3,11 +3,11 @@
 import * as vscode from 'vscode';
 import type { Engine } from './engine';
 import type { Config } from './config';
-import { parseBibtex, entryPmid, parseCslJson } from './cite/bibtex';
-import { docKind } from './cite/detect';
+import { parseBibtex, entryPmid, parseCslJson } from '../cite/bibtex';
+import { docKind } from '../cite/detect';
 import { bibliographyUris } from './citations';
-import type { PaperMeta } from './cite/paper';
-import { pmidAt, citeKeyAt } from './cite/locate';
+import type { PaperMeta } from '../cite/paper';
+import { pmidAt, citeKeyAt } from '../cite/locate';
 
 export class CitationHover implements vscode.HoverProvider {
   constructor(private readonly engine: () => Engine, private readonly config: Config) {}

@@ -3,7 +3,7 @@
 
 export interface HighlightedSentence { text: string; /** span of `text` to highlight */ start: number; end: number }
 
-import type { PaperMeta } from './cite/paper';
+import type { PaperMeta } from '../cite/paper';
 
 /** A paper as the sidebar shows it: the citation metadata (PaperMeta) plus why and how well it matched. */
 export interface PaperView extends PaperMeta {

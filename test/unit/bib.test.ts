@@ -4,9 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseBibtex, findExistingKey, entryPmid, toBibtex, bibEscape, toCslItem, parseCslJson, findExistingCslKey, appendCslItem } from '../../src/extension/cite/bibtex';
-import { latexBibliography, yamlBibliography, docKind, looksManubot, frontMatter, bibFormat } from '../../src/extension/cite/detect';
-import type { PaperMeta } from '../../src/extension/cite/paper';
+import { parseBibtex, findExistingKey, entryPmid, toBibtex, bibEscape, toCslItem, parseCslJson, findExistingCslKey, appendCslItem } from '../../src/cite/bibtex';
+import { latexBibliography, yamlBibliography, docKind, looksManubot, frontMatter, bibFormat } from '../../src/cite/detect';
+import type { PaperMeta } from '../../src/cite/paper';
 import { REAL_MANUSCRIPTS } from '../fixtures/paths';
 
 const MANUSCRIPTS = REAL_MANUSCRIPTS;

@@ -1,10 +1,10 @@
 // Citation keys, insert positions and merging into open citations (pure parts of the extension).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeCiteKey, expandKeyPattern, asciiWord } from '../../src/extension/cite/citekey';
-import { latexCitationEdit, pandocCitationEdit, plainCitationEdits, citationAnchor, keywordEdit, type TextEdit } from '../../src/extension/cite/insert';
-import { formatReference } from '../../src/extension/cite/csl';
-import type { PaperMeta } from '../../src/extension/cite/paper';
+import { makeCiteKey, expandKeyPattern, asciiWord } from '../../src/cite/citekey';
+import { latexCitationEdit, pandocCitationEdit, plainCitationEdits, citationAnchor, keywordEdit, type TextEdit } from '../../src/cite/insert';
+import { formatReference } from '../../src/cite/csl';
+import type { PaperMeta } from '../../src/cite/paper';
 
 const paper: PaperMeta = {
   pmid: '25432002', title: 'The gut microbiome and colorectal cancer: a review.', authors: ['Müller-Lüdenscheid JA', 'Smith B'],

@@ -1,8 +1,8 @@
 // Pure helpers of the extension: what is under the cursor (hover), query text cleaning, safe links.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pmidAt, citeKeyAt, linkFor } from '../../src/extension/cite/locate';
-import { queryText } from '../../src/extension/cite/detect';
+import { pmidAt, citeKeyAt, linkFor } from '../../src/cite/locate';
+import { queryText } from '../../src/cite/detect';
 
 test('PMIDs under the cursor: "PMID: n", pubmed:n, PubMed URLs', () => {
   const line = 'See PMID: 28422961 and [@pubmed:25160252] or https://pubmed.ncbi.nlm.nih.gov/123456/ here';
