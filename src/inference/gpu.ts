@@ -15,11 +15,11 @@
 // version re-installs from it without fetching. It also tells whether CUDA 12 + cuDNN 9 can be loaded here.
 // No `vscode` import: the extension, the CLI and the backend all use it.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Readable } from 'node:stream';
 import { Unzip, UnzipInflate } from 'fflate';
+import { download, DownloadError, fetchText, HashMismatchError } from '../net/download';
+import { hashFile, hashFileSync, newHash } from '../util/hash';
 
 export const CUDA_PROVIDER_FILES = ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'] as const;
 export const NUGET_PACKAGE = 'Microsoft.ML.OnnxRuntime.Gpu.Linux';
@@ -106,6 +106,9 @@ export interface FetchOptions {
   feed?: { flat: string; registration: string };
   onProgress?: (p: FetchProgress) => void;
   signal?: AbortSignal;
+  /** Attempts after a dropped connection, each resuming with Range (default 3). */
+  retries?: number;
+  retryDelayMs?: number;
 }
 
 /** onnxruntime-node's installed version (read from its package.json, without loading the native binding). */
@@ -121,19 +124,6 @@ export function ortNativeDir(platform: string = process.platform, arch: string =
 /** The default store below a base folder (extension: globalStorageUri.fsPath; CLI: biohiclHome()). */
 export function cudaStoreDir(baseDir: string, ortVersion: string = installedOrtVersion()): string {
   return path.join(baseDir, 'onnxruntime-cuda', ortVersion);
-}
-
-/** SHA-256 of a file, read in 4 MB pieces (the CUDA provider is hundreds of MB). */
-function sha256File(file: string): string {
-  const h = createHash('sha256');
-  const buf = Buffer.alloc(4 << 20);
-  const fd = fs.openSync(file, 'r');
-  try {
-    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
-  } finally {
-    fs.closeSync(fd);
-  }
-  return h.digest('hex');
 }
 
 /** Reads the store manifest; undefined when absent or unreadable. */
@@ -156,7 +146,7 @@ export function verifyStore(storeDir: string, { hashes = true }: { hashes?: bool
   for (const f of CUDA_PROVIDER_FILES) {
     const p = path.join(storeDir, f);
     const want = m.files[f];
-    if (!want || !fs.existsSync(p) || fs.statSync(p).size !== want.size || (hashes && sha256File(p) !== want.sha256)) bad.push(p);
+    if (!want || !fs.existsSync(p) || fs.statSync(p).size !== want.size || (hashes && hashFileSync(p, 'sha256') !== want.sha256)) bad.push(p);
   }
   return bad;
 }
@@ -326,21 +316,23 @@ export function cudaProviderStatus(opts: { storeDir?: string; binDir?: string; p
 
 export class FetchError extends Error {}
 
-/** fetch() whose network errors name the URL and the cause (undici only says "fetch failed"). */
-async function httpGet(url: string, init: RequestInit = {}): Promise<Response> {
-  try {
-    return await fetch(url, init);
-  } catch (e) {
-    if (init.signal?.aborted) throw new FetchError('cancelled; the partial download is kept and resumed next time');
-    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    throw new FetchError(`GET ${url}: ${cause?.code ?? cause?.message ?? (e as Error).message} (no network, or a proxy/firewall in the way?)`);
-  }
-}
-
+/** GET a JSON document (NuGet metadata) with the downloader's URL rules and retries; errors name the URL and the cause. */
 async function getJson(url: string, signal?: AbortSignal): Promise<unknown> {
-  const res = await httpGet(url, { signal });
-  if (!res.ok) throw new FetchError(`GET ${url}: HTTP ${res.status}`);
-  return res.json();
+  let text: string;
+  try {
+    text = (await fetchText(url, { signal, retries: 1, retryDelayMs: 500 })).text;
+  } catch (e) {
+    if (!(e instanceof DownloadError)) throw e;
+    if (e.kind === 'cancelled') throw new FetchError('cancelled; the partial download is kept and resumed next time');
+    if (e.kind === 'network') throw new FetchError(`GET ${url}: ${e.reason} (no network, or a proxy/firewall in the way?)`);
+    if (e.kind === 'refused') throw new FetchError(e.message);
+    throw new FetchError(`GET ${url}: HTTP ${e.status}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new FetchError(`GET ${url}: not JSON (starts with ${JSON.stringify(text.slice(0, 40))})`);
+  }
 }
 
 /** The package's SHA-512 (base64) from the NuGet catalog entry of that version. */
@@ -355,48 +347,38 @@ async function nugetPackageHash(feed: FetchOptions['feed'] & {}, id: string, ver
   return entry.packageHash;
 }
 
-/** Download url to dest, resuming dest + '.part' with a Range request; the .part is kept on cancel or error. */
-async function download(url: string, dest: string, onProgress?: (p: FetchProgress) => void, signal?: AbortSignal): Promise<void> {
-  const part = `${dest}.part`;
-  let have = fs.existsSync(part) ? fs.statSync(part).size : 0;
-  const res = await httpGet(url, { signal, headers: have ? { Range: `bytes=${have}-` } : {} });
-  if (res.status === 416) {
-    // the .part already holds everything (a previous run stopped before renaming)
-  } else if (!res.ok || !res.body) {
-    throw new FetchError(`GET ${url}: HTTP ${res.status}`);
-  } else {
-    if (res.status !== 206) have = 0; // the server ignored the range: start over
-    const total = Number(res.headers.get('content-length') ?? NaN) + have;
-    const out = fs.createWriteStream(part, { flags: have ? 'a' : 'w' });
-    const t0 = Date.now();
-    let received = have;
-    try {
-      for await (const chunk of Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>)) {
-        const buf = chunk as Buffer;
-        if (!out.write(buf)) await new Promise<void>((r) => out.once('drain', () => r()));
-        received += buf.length;
-        const secs = (Date.now() - t0) / 1000;
-        onProgress?.({ phase: 'download', received, total: Number.isFinite(total) ? total : undefined, bytesPerSecond: secs > 0 ? (received - have) / secs : undefined });
-      }
-    } catch (e) {
-      if (signal?.aborted) throw new FetchError('cancelled; the partial download is kept and resumed next time');
-      throw new FetchError(`GET ${url}: interrupted after ${received} bytes (${(e as Error).message}); run again to resume`);
-    } finally {
-      await new Promise<void>((r) => out.end(() => r()));
-    }
-    if (Number.isFinite(total) && received !== total) throw new FetchError(`GET ${url}: got ${received} of ${total} bytes; run again to resume`);
-  }
-  fs.renameSync(part, dest);
-}
+const b64ToHex = (b64: string): string => Buffer.from(b64, 'base64').toString('hex');
+const hexToB64 = (hex: string): string => Buffer.from(hex, 'hex').toString('base64');
 
-async function hashFile(file: string): Promise<{ sha256: string; sha512: string }> {
-  const a = createHash('sha256');
-  const b = createHash('sha512');
-  for await (const chunk of fs.createReadStream(file)) {
-    a.update(chunk as Buffer);
-    b.update(chunk as Buffer);
+/**
+ * Download the .nupkg through the project's downloader (resumes `<dest>.partial`, retries a dropped connection) and
+ * check NuGet's SHA-512 while the bytes are written. Returns the SHA-512 (base64). A cancelled or interrupted
+ * download keeps its partial; a wrong hash deletes it.
+ */
+async function downloadPackage(url: string, dest: string, expected512: string, opts: FetchOptions): Promise<string> {
+  const legacy = `${dest}.part`; // what earlier versions left behind: resumed too
+  if (fs.existsSync(legacy) && !fs.existsSync(`${dest}.partial`)) fs.renameSync(legacy, `${dest}.partial`);
+  try {
+    const r = await download(url, dest, {
+      label: path.basename(dest), algo: 'sha512', expected: b64ToHex(expected512), signal: opts.signal,
+      retries: opts.retries ?? 3, retryDelayMs: opts.retryDelayMs ?? 1000,
+      onProgress: (p) => opts.onProgress?.({ phase: 'download', received: p.bytes, total: p.total, bytesPerSecond: p.rate }),
+    });
+    return hexToB64(r.digest);
+  } catch (e) {
+    if (e instanceof HashMismatchError) {
+      throw new FetchError(`${path.basename(dest)} failed verification (SHA-512 ${hexToB64(e.actual)} ≠ NuGet's ${expected512}); the download was deleted.`);
+    }
+    if (!(e instanceof DownloadError)) throw e;
+    switch (e.kind) {
+      case 'cancelled': throw new FetchError('cancelled; the partial download is kept and resumed next time');
+      case 'not-found': case 'http': throw new FetchError(`GET ${e.url}: HTTP ${e.status}`);
+      case 'refused': throw new FetchError(e.message);
+      default:
+        if (!e.bytes) throw new FetchError(`GET ${url}: ${e.reason ?? e.message} (no network, or a proxy/firewall in the way?)`);
+        throw new FetchError(`GET ${url}: interrupted after ${e.bytes} bytes (${e.reason ?? 'incomplete body'}); run again to resume`);
+    }
   }
-  return { sha256: a.digest('hex'), sha512: b.digest('base64') };
 }
 
 /** Stream the .nupkg (a zip) and write the wanted entries into dir; returns each written file's sha256 and size. */
@@ -409,7 +391,7 @@ async function extractProviders(nupkg: string, dir: string): Promise<CudaStoreMa
     if (!pending.has(base)) return;
     const tmp = path.join(dir, `${base}.tmp`);
     const fd = fs.openSync(tmp, 'w');
-    const h = createHash('sha256');
+    const h = newHash('sha256');
     let size = 0;
     entry.ondata = (err, chunk, final) => {
       if (err) {
@@ -455,6 +437,7 @@ export async function fetchCudaProviders(opts: FetchOptions): Promise<CudaStoreM
   const source = opts.fromFile ? path.resolve(opts.fromFile) : `${feed.flat}${id}/${version}/${id}.${version}.nupkg`;
   const expected256 = (opts.expectedSha256 ?? PINNED_NUPKG_SHA256[version])?.toLowerCase();
   let expected512: string | undefined;
+  let downloaded512: string | undefined;
   if (opts.fromFile) {
     if (!fs.existsSync(opts.fromFile)) throw new FetchError(`${opts.fromFile}: no such file`);
     if (!expected256) throw new FetchError(`a hand-downloaded package needs its SHA-256 (--sha256 <hex>): nothing else vouches for ${opts.fromFile}`);
@@ -462,10 +445,14 @@ export async function fetchCudaProviders(opts: FetchOptions): Promise<CudaStoreM
   } else {
     opts.onProgress?.({ phase: 'metadata', received: 0 });
     expected512 = await nugetPackageHash(feed, NUGET_PACKAGE, version, opts.signal);
-    if (!fs.existsSync(nupkg)) await download(source, nupkg, opts.onProgress, opts.signal);
+    // A package left by a run that stopped before extracting is re-verified below like a hand-downloaded one.
+    if (!fs.existsSync(nupkg)) downloaded512 = await downloadPackage(source, nupkg, expected512, opts);
   }
   opts.onProgress?.({ phase: 'verify', received: fs.statSync(nupkg).size });
-  const got = await hashFile(nupkg);
+  const got = {
+    sha256: await hashFile(nupkg, 'sha256'),
+    sha512: downloaded512 ?? hexToB64(await hashFile(nupkg, 'sha512')),
+  };
   const mismatch = (expected512 && got.sha512 !== expected512 ? `SHA-512 ${got.sha512} ≠ NuGet's ${expected512}` : '')
     || (expected256 && got.sha256 !== expected256 ? `SHA-256 ${got.sha256} ≠ expected ${expected256}` : '');
   if (mismatch) {
@@ -495,7 +482,7 @@ export function installCudaProviders(storeDir: string, binDir: string = ortNativ
   const written: string[] = [];
   for (const f of CUDA_PROVIDER_FILES) {
     const dst = path.join(binDir, f);
-    if (fs.existsSync(dst) && fs.statSync(dst).size === m.files[f]!.size && sha256File(dst) === m.files[f]!.sha256) continue;
+    if (fs.existsSync(dst) && fs.statSync(dst).size === m.files[f]!.size && hashFileSync(dst, 'sha256') === m.files[f]!.sha256) continue;
     const tmp = `${dst}.tmp-${process.pid}`;
     try {
       fs.linkSync(path.join(storeDir, f), tmp);

@@ -1,11 +1,15 @@
 // Downloads a model's files from Hugging Face (or a mirror) into a folder: config.json, tokenizer files and the
 // weights (model.safetensors, else pytorch_model.bin; or a PEFT adapter plus its base model), over HTTPS with
 // redirects, resumable through HTTP Range into `<file>.partial`, sha256-verified against models/registry.json.
+// The transfer itself is the project's one downloader (src/net/download.ts); hashes go through src/util/hash.ts.
 // No `vscode` import: the CLI and the extension (its worker) both call fetchModel.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createHash, type Hash } from 'node:crypto';
 import registryJson from '../../models/registry.json';
+import { assertAllowedUrl, download, DownloadError, HashMismatchError } from '../net/download';
+import { hashFile } from '../util/hash';
+
+export { HashMismatchError };
 
 export type ModelKind = 'merged' | 'merged-or-adapter';
 
@@ -68,17 +72,10 @@ export interface FetchResult {
   base?: FetchResult;
 }
 
-export class HashMismatchError extends Error {
-  constructor(readonly file: string, readonly expected: string, readonly actual: string) {
-    super(`${file}: sha256 mismatch: expected ${expected}, got ${actual}; the partial download was deleted`);
-    this.name = 'HashMismatchError';
-  }
-}
 export class UnpinnedError extends Error {
   readonly exitCode = 1;
   constructor(message: string) { super(message); this.name = 'UnpinnedError'; }
 }
-class NotFoundError extends Error {}
 
 const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'];
 const WEIGHT_FILE = /\.(safetensors|bin)$/;
@@ -103,128 +100,19 @@ export function isPinned(e: RegistryEntry): boolean {
   return names.every((n) => !WEIGHT_FILE.test(n) || typeof e.files[n] === 'string');
 }
 
-function checkUrl(u: URL, what: string): void {
-  if (u.protocol === 'https:') return;
-  const loopback = u.hostname === '127.0.0.1' || u.hostname === 'localhost' || u.hostname === '[::1]';
-  if (u.protocol === 'http:' && loopback) return;
-  throw new Error(`${what}: refusing ${u.protocol}//${u.host} (downloads must use HTTPS)`);
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(t); reject(signal.reason); }, { once: true });
-  });
-}
-
-async function hashExisting(file: string, h: Hash): Promise<number> {
-  let n = 0;
-  await new Promise<void>((resolve, reject) => {
-    fs.createReadStream(file, { highWaterMark: 1 << 22 })
-      .on('data', (c) => { h.update(c); n += c.length; })
-      .on('error', reject)
-      .on('end', () => resolve());
-  });
-  return n;
-}
-
-interface DownloadOutcome { sha256: string; bytes: number; commit: string | null }
-
-/**
- * GETs `url` into `dest`, resuming `${dest}.partial` with a Range request when it exists. Verifies `expected`
- * when given (a mismatch deletes the partial). Throws NotFoundError on 404.
- */
-async function downloadOne(url: string, dest: string, label: string, expected: string | null, opts: FetchOptions): Promise<DownloadOutcome> {
-  const partial = `${dest}.partial`;
-  const retries = opts.retries ?? 3;
-  let commit: string | null = null;
-  for (let attempt = 0; ; attempt++) {
-    const h = createHash('sha256');
-    let have = fs.existsSync(partial) ? fs.statSync(partial).size : 0;
-    const headers: Record<string, string> = { 'user-agent': 'biohicl-writer' };
-    if (have > 0) headers.range = `bytes=${have}-`;
-    let res: Response;
-    try {
-      res = await fetch(url, { headers, redirect: 'follow', signal: opts.signal });
-    } catch (e) {
-      if (opts.signal?.aborted) throw new Error(`${label}: download cancelled; run again to resume`);
-      if (attempt >= retries) throw new Error(`${label}: download failed (${(e as Error).message}); run again to resume`);
-      await sleep(opts.retryDelayMs ?? 1000, opts.signal);
-      continue;
-    }
-    checkUrl(new URL(res.url || url), label);
-    commit = res.headers.get('x-repo-commit') ?? commit;
-    if (res.status === 404) { await res.body?.cancel(); throw new NotFoundError(`${label}: not found (${url})`); }
-    if (res.status === 416 && have > 0) {
-      // The partial is already as long as the file (or longer): check it as it is; a bad one is deleted below.
-      await res.body?.cancel();
-    } else if (res.status !== 200 && res.status !== 206) {
-      await res.body?.cancel();
-      throw new Error(`${label}: HTTP ${res.status} ${res.statusText} from ${url}`);
-    }
-    let total: number | undefined;
-    if (res.status === 206) {
-      const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.headers.get('content-range') ?? '');
-      if (!m || Number(m[1]) !== have) {
-        // The server resumed from somewhere else: start over.
-        await res.body?.cancel();
-        fs.rmSync(partial, { force: true });
-        continue;
-      }
-      total = m[3] === '*' ? undefined : Number(m[3]);
-      opts.onLog?.(`${label}: resuming at ${have} bytes`);
-    } else if (res.status === 200) {
-      if (have > 0) opts.onLog?.(`${label}: server ignored the range request; downloading from the start`);
-      have = 0;
-      const len = res.headers.get('content-length');
-      total = len !== null ? Number(len) : undefined;
-    }
-    if (have > 0) await hashExisting(partial, h);
-    let bytes = have;
-    if (res.status !== 416 && res.body) {
-      const out = fs.openSync(partial, res.status === 206 ? 'a' : 'w');
-      const t0 = Date.now();
-      const start = bytes;
-      let lastReport = 0;
-      try {
-        const reader = res.body.getReader();
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          let off = 0;
-          while (off < value.length) off += fs.writeSync(out, value, off, value.length - off);
-          h.update(value);
-          bytes += value.length;
-          const now = Date.now();
-          if (now - lastReport >= 100) {
-            lastReport = now;
-            opts.onProgress?.({ file: label, bytes, total, rate: ((bytes - start) * 1000) / Math.max(1, now - t0) });
-          }
-        }
-      } catch (e) {
-        fs.closeSync(out);
-        if (opts.signal?.aborted) throw new Error(`${label}: download cancelled at ${bytes} bytes; run again to resume`);
-        if (attempt >= retries) throw new Error(`${label}: connection lost at ${bytes} bytes (${(e as Error).message}); run again to resume`);
-        opts.onLog?.(`${label}: connection lost at ${bytes} bytes; retrying`);
-        await sleep(opts.retryDelayMs ?? 1000, opts.signal);
-        continue;
-      }
-      fs.closeSync(out);
-      opts.onProgress?.({ file: label, bytes, total, rate: ((bytes - start) * 1000) / Math.max(1, Date.now() - t0) });
-      if (total !== undefined && bytes < total) {
-        if (attempt >= retries) throw new Error(`${label}: got ${bytes} of ${total} bytes; run again to resume`);
-        await sleep(opts.retryDelayMs ?? 1000, opts.signal);
-        continue;
-      }
-    }
-    const actual = h.digest('hex');
-    if (expected && actual !== expected) {
-      fs.rmSync(partial, { force: true });
-      throw new HashMismatchError(label, expected, actual);
-    }
-    fs.renameSync(partial, dest);
-    return { sha256: actual, bytes, commit };
+/** GETs `url` into `dest` through the project's downloader; undefined when the server has no such file (404). */
+async function downloadOne(url: string, dest: string, label: string, expected: string | null, opts: FetchOptions): Promise<{ sha256: string; bytes: number; commit: string | null } | undefined> {
+  try {
+    const r = await download(url, dest, {
+      label, algo: 'sha256', expected, retries: opts.retries ?? 3, retryDelayMs: opts.retryDelayMs ?? 1000, signal: opts.signal,
+      onLog: opts.onLog,
+      onProgress: (p) => opts.onProgress?.({ file: label, bytes: p.bytes, total: p.total, rate: p.rate }),
+    });
+    const commit = r.headers['x-repo-commit'];
+    return { sha256: r.digest, bytes: r.bytes, commit: typeof commit === 'string' ? commit : null };
+  } catch (e) {
+    if (e instanceof DownloadError && e.kind === 'not-found') return undefined;
+    throw e;
   }
 }
 
@@ -258,7 +146,7 @@ export async function fetchModel(opts: FetchOptions): Promise<FetchResult> {
     throw new UnpinnedError(`${opts.id}: ${why}. Pass --allow-unpinned to fetch it anyway; the sha256 of every file will be recorded in ${path.join(opts.destDir, PINS_FILE)}.`);
   }
   const baseUrl = (opts.baseUrl ?? 'https://huggingface.co').replace(/\/+$/, '');
-  checkUrl(new URL(baseUrl), opts.id);
+  assertAllowedUrl(new URL(baseUrl), opts.id);
   fs.mkdirSync(opts.destDir, { recursive: true });
   // Files and partials left by a fetch of another repo/revision into this folder are not reused.
   const state = { repo: entry.repo, revision };
@@ -280,9 +168,8 @@ export async function fetchModel(opts: FetchOptions): Promise<FetchResult> {
     const label = `${opts.id}/${name}`;
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     if (fs.existsSync(dest)) {
-      const h = createHash('sha256');
-      const bytes = await hashExisting(dest, h);
-      const sha = h.digest('hex');
+      const bytes = fs.statSync(dest).size;
+      const sha = await hashFile(dest, 'sha256');
       const recorded = sameSource(prevPins) && prevPins?.files?.[name]?.sha256 === sha;
       if (expected ? sha === expected : recorded) {
         files[name] = { sha256: sha, bytes, verified: !!expected };
@@ -295,15 +182,14 @@ export async function fetchModel(opts: FetchOptions): Promise<FetchResult> {
       fs.rmSync(dest);
     }
     const url = `${baseUrl}/${entry.repo}/resolve/${encodeURIComponent(revision)}/${name.split('/').map(encodeURIComponent).join('/')}`;
-    try {
-      const r = await downloadOne(url, dest, label, expected, opts);
-      commit = commit ?? r.commit;
-      files[name] = { sha256: r.sha256, bytes: r.bytes, verified: !!expected };
-      return true;
-    } catch (e) {
-      if (e instanceof NotFoundError && !required) return false;
-      throw e;
+    const r = await downloadOne(url, dest, label, expected, opts);
+    if (!r) {
+      if (!required) return false;
+      throw new Error(`${label}: not found (${url})`);
     }
+    commit = commit ?? r.commit;
+    files[name] = { sha256: r.sha256, bytes: r.bytes, verified: !!expected };
+    return true;
   };
 
   let kind: 'merged' | 'adapter';

@@ -99,8 +99,8 @@ describe('CUDA provider delivery (gpu.ts)', () => {
   it('resumes an interrupted download, checks NuGet\'s SHA-512, extracts and records the two libraries', async () => {
     const storeDir = path.join(tmp, 'store');
     cutNextDownload = true;
-    await assert.rejects(fetchCudaProviders({ storeDir, ortVersion: VERSION, feed: feed() }), /interrupted after \d+ bytes.*resume/);
-    const part = fs.readdirSync(storeDir).find((f) => f.endsWith('.part'));
+    await assert.rejects(fetchCudaProviders({ storeDir, ortVersion: VERSION, feed: feed(), retries: 0 }), /interrupted after \d+ bytes.*resume/);
+    const part = fs.readdirSync(storeDir).find((f) => f.endsWith('.partial'));
     assert.ok(part, 'the partial download is kept');
     const partSize = fs.statSync(path.join(storeDir, part)).size;
     assert.ok(partSize > 0 && partSize < nupkg.length);
@@ -123,6 +123,18 @@ describe('CUDA provider delivery (gpu.ts)', () => {
     const before = requests.length;
     await fetchCudaProviders({ storeDir, ortVersion: VERSION, feed: feed() });
     assert.equal(requests.length, before, 'a verified store is never fetched again');
+  });
+
+  it('a dropped connection is retried within one call, resuming where it stopped (src/net/download.ts)', async () => {
+    const storeDir = path.join(tmp, 'store-retry');
+    cutNextDownload = true;
+    const mark = requests.length;
+    const m = await fetchCudaProviders({ storeDir, ortVersion: VERSION, feed: feed(), retryDelayMs: 0 });
+    const downloads = requests.slice(mark).filter((r) => r.url.endsWith('.nupkg'));
+    assert.equal(downloads.length, 2);
+    assert.equal(downloads[0]!.range, undefined);
+    assert.match(downloads[1]!.range ?? '', /^bytes=\d+-$/);
+    assert.equal(m.nupkgSha512, sha512b64(nupkg));
   });
 
   it('installs next to libonnxruntime after re-checking hashes, refuses an altered store', () => {
