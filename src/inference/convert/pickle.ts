@@ -6,9 +6,9 @@
 // classes). Any other opcode or global (os.system, builtins.eval, subprocess.Popen, ...) throws an error that
 // names it and the file, before anything is built from it.
 import * as fs from 'node:fs';
-import * as zlib from 'node:zlib';
+import { Inflate } from 'fflate';
 import type { DType, StateDict, Tensor } from './tensor';
-import { numel } from './tensor';
+import { MAX_BUFFER_BYTES, ModelBoundsError, numel } from './tensor';
 
 export class UnsafePickleError extends Error {
   constructor(message: string) {
@@ -18,16 +18,28 @@ export class UnsafePickleError extends Error {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Minimal zip reader (stored or deflated entries, zip64), reading only what it needs from the file.
+// Minimal zip reader (stored or deflated entries, zip64), reading only what it needs from the file. Nothing it reads
+// can make it allocate more than the file holds or than the caller allows: the central directory and every entry's
+// compressed bytes must lie inside the file, a stored entry's size must equal its compressed size, a deflated entry
+// may not claim more than deflate can produce from its compressed bytes, and an entry is inflated (in small steps,
+// into a buffer of its declared size) only after the caller has checked that size; inflating past it is refused.
 
 interface ZipEntry { name: string; method: number; compressedSize: number; size: number; localOffset: number }
 
+/** Deflate cannot expand better than ~1032:1 (258-byte matches coded in ~2 bits); a claim beyond that is a lie. */
+const DEFLATE_MAX_RATIO = 1032;
+/** Compressed bytes handed to the inflater per step (1–64 KiB): one step's output is at most ~1032× that. */
+const INFLATE_STEP_MIN = 1 << 10;
+const INFLATE_STEP_MAX = 64 << 10;
+
 class ZipFile {
   private fd: number;
+  readonly size: number;
   readonly entries = new Map<string, ZipEntry>();
   constructor(readonly file: string) {
     this.fd = fs.openSync(file, 'r');
     try {
+      this.size = fs.fstatSync(this.fd).size;
       this.readDirectory();
     } catch (e) {
       fs.closeSync(this.fd);
@@ -36,8 +48,11 @@ class ZipFile {
   }
   close(): void { fs.closeSync(this.fd); }
 
-  private read(pos: number, len: number): Buffer {
-    const b = Buffer.alloc(len);
+  private read(pos: number, len: number, into?: Buffer): Buffer {
+    if (pos < 0 || len < 0 || pos + len > this.size) {
+      throw new ModelBoundsError(`${this.file}: truncated or corrupt zip (wanted ${len} bytes at offset ${pos}; the file has ${this.size})`);
+    }
+    const b = into ?? Buffer.alloc(len);
     let off = 0;
     while (off < len) {
       const n = fs.readSync(this.fd, b, off, len - off, pos + off);
@@ -48,7 +63,7 @@ class ZipFile {
   }
 
   private readDirectory(): void {
-    const size = fs.fstatSync(this.fd).size;
+    const size = this.size;
     const tailLen = Math.min(size, 22 + 65535 + 20);
     const tail = this.read(size - tailLen, tailLen);
     let eocd = -1;
@@ -67,10 +82,13 @@ class ZipFile {
       cdSize = Number(z.readBigUInt64LE(40));
       cdOffset = Number(z.readBigUInt64LE(48));
     }
+    if (cdOffset + cdSize > size || count * 46 > cdSize) {
+      throw new ModelBoundsError(`${this.file}: corrupt zip: the central directory (${count} entries, ${cdSize} bytes at ${cdOffset}) does not fit in the ${size}-byte file`);
+    }
     const cd = this.read(cdOffset, cdSize);
     let p = 0;
     for (let i = 0; i < count; i++) {
-      if (cd.readUInt32LE(p) !== 0x02014b50) throw new Error(`${this.file}: corrupt zip central directory`);
+      if (p + 46 > cdSize || cd.readUInt32LE(p) !== 0x02014b50) throw new Error(`${this.file}: corrupt zip central directory`);
       const method = cd.readUInt16LE(p + 10);
       let compressedSize = cd.readUInt32LE(p + 20);
       let usize = cd.readUInt32LE(p + 24);
@@ -78,6 +96,7 @@ class ZipFile {
       const extraLen = cd.readUInt16LE(p + 30);
       const commentLen = cd.readUInt16LE(p + 32);
       let localOffset = cd.readUInt32LE(p + 42);
+      if (p + 46 + nameLen + extraLen + commentLen > cdSize) throw new Error(`${this.file}: corrupt zip central directory (entry ${i} runs past it)`);
       const name = cd.toString('utf8', p + 46, p + 46 + nameLen);
       // zip64 extended information extra field
       let e = p + 46 + nameLen;
@@ -87,28 +106,82 @@ class ZipFile {
         const len = cd.readUInt16LE(e + 2);
         if (id === 0x0001) {
           let q = e + 4;
-          if (usize === 0xffffffff) { usize = Number(cd.readBigUInt64LE(q)); q += 8; }
-          if (compressedSize === 0xffffffff) { compressedSize = Number(cd.readBigUInt64LE(q)); q += 8; }
-          if (localOffset === 0xffffffff) { localOffset = Number(cd.readBigUInt64LE(q)); q += 8; }
+          const u64 = (): number => {
+            if (q + 8 > e + 4 + len) throw new Error(`${this.file}: corrupt zip64 extra field of '${name}'`);
+            const v = cd.readBigUInt64LE(q);
+            q += 8;
+            if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new ModelBoundsError(`${this.file}: zip entry '${name}' declares an impossible size or offset (${v})`);
+            return Number(v);
+          };
+          if (usize === 0xffffffff) usize = u64();
+          if (compressedSize === 0xffffffff) compressedSize = u64();
+          if (localOffset === 0xffffffff) localOffset = u64();
         }
         e += 4 + len;
+      }
+      if (localOffset + 30 + compressedSize > size) {
+        throw new ModelBoundsError(`${this.file}: zip entry '${name}' declares ${compressedSize} compressed bytes at offset ${localOffset}, past the end of the ${size}-byte file`);
+      }
+      if (method === 0 && usize !== compressedSize) {
+        throw new ModelBoundsError(`${this.file}: zip entry '${name}' is stored (not compressed) but declares ${usize} bytes for ${compressedSize} bytes of data`);
+      }
+      if (method === 8 && usize > compressedSize * DEFLATE_MAX_RATIO + 1024) {
+        throw new ModelBoundsError(`${this.file}: zip entry '${name}' declares ${usize} bytes from ${compressedSize} compressed bytes, ` +
+          `more than deflate can produce (a zip bomb?); refusing it`);
       }
       this.entries.set(name, { name, method, compressedSize, size: usize, localOffset });
       p = eEnd + commentLen;
     }
   }
 
-  /** The bytes of one entry (stored entries are read directly; deflated ones are inflated). */
-  readEntry(name: string): Buffer {
+  /**
+   * The bytes of one entry (stored entries are read directly; deflated ones are inflated step by step into a buffer
+   * of the declared size). Refused before any read when the declared size is above `maxBytes`, and as soon as the
+   * data inflates past the declared size.
+   */
+  readEntry(name: string, maxBytes: number, what = `zip entry '${name}'`): Buffer {
     const ent = this.entries.get(name);
     if (!ent) throw new Error(`${this.file}: zip entry '${name}' not found`);
+    if (ent.size > maxBytes) {
+      throw new ModelBoundsError(`${this.file}: ${what} declares ${ent.size} bytes, more than the ${maxBytes} it may hold; refusing it before reading`);
+    }
     const lh = this.read(ent.localOffset, 30);
     if (lh.readUInt32LE(0) !== 0x04034b50) throw new Error(`${this.file}: bad local header for '${name}'`);
     const start = ent.localOffset + 30 + lh.readUInt16LE(26) + lh.readUInt16LE(28);
-    const raw = this.read(start, ent.compressedSize);
-    if (ent.method === 0) return raw;
-    if (ent.method === 8) return zlib.inflateRawSync(raw);
-    throw new Error(`${this.file}: zip entry '${name}' uses unsupported compression method ${ent.method}`);
+    if (ent.method === 0) return this.read(start, ent.size);
+    if (ent.method !== 8) throw new Error(`${this.file}: zip entry '${name}' uses unsupported compression method ${ent.method}`);
+    const out = Buffer.alloc(ent.size);
+    let written = 0;
+    const inflater = new Inflate((chunk: Uint8Array) => {
+      if (written + chunk.length > out.length) {
+        throw new ModelBoundsError(`${this.file}: ${what} inflates past its declared ${ent.size} bytes (a zip bomb?); refused after ${written + chunk.length} bytes`);
+      }
+      out.set(chunk, written);
+      written += chunk.length;
+    });
+    const piece = Buffer.alloc(Math.min(ent.compressedSize, 1 << 20));
+    try {
+      for (let done = 0; done < ent.compressedSize;) {
+        const n = Math.min(piece.length, ent.compressedSize - done);
+        this.read(start + done, n, piece);
+        for (let k = 0, end = 0; k < n; k = end) {
+          // Small steps while little output is still expected: a step cannot overshoot by more than ~1032× its size.
+          const step = Math.min(INFLATE_STEP_MAX, Math.max(INFLATE_STEP_MIN, Math.ceil((out.length - written) / DEFLATE_MAX_RATIO)));
+          end = Math.min(n, k + step);
+          // a view is enough: fflate copies whatever input it has not consumed before push() returns
+          inflater.push(piece.subarray(k, end), done + end === ent.compressedSize);
+        }
+        done += n;
+      }
+      if (ent.compressedSize === 0) inflater.push(new Uint8Array(0), true);
+    } catch (e) {
+      if (e instanceof ModelBoundsError) throw e;
+      throw new Error(`${this.file}: ${what} is not valid deflate data (${(e as Error).message})`);
+    }
+    if (written !== ent.size) {
+      throw new Error(`${this.file}: ${what} inflates to ${written} bytes, but the zip directory declares ${ent.size}`);
+    }
+    return out;
   }
 }
 
@@ -424,8 +497,32 @@ function materialise(name: string, t: TensorRef, raw: Buffer, where: string): Te
   return { dtype, shape: [...size], data: out };
 }
 
-/** Reads a PyTorch `torch.save` zip checkpoint (a state dict) into float32/int tensors without executing it. */
-export function readTorchBin(file: string): StateDict {
+/** Bounds on what a checkpoint may expand to (see readTorchBin). */
+export interface TorchBinLimits {
+  /** Most bytes of tensor storage the checkpoint may declare in all (default 16 GiB). */
+  maxBytes?: number;
+  /**
+   * Most bytes of tensor storage per byte of file (default 16), plus 64 MiB. torch.save stores its entries
+   * uncompressed (1:1); a zip that claims far more than it holds is a zip bomb, not a model.
+   */
+  maxExpansion?: number;
+}
+
+/** The pickle of a state dict is a few hundred bytes per tensor. */
+const MAX_PICKLE_BYTES = 256 << 20;
+/** A storage entry may be this much longer than its declared element count needs. */
+const STORAGE_SLACK = 4096;
+const MiB = 1 << 20;
+
+/**
+ * Reads a PyTorch `torch.save` zip checkpoint (a state dict) into float32/int tensors without executing it.
+ *
+ * Memory is bounded by what the pickle declares: every storage's zip entry must be as long as its declared element
+ * count needs (plus a few bytes), every tensor view must lie inside its storage, and the total must fit `limits`,
+ * all checked from the zip's central directory and the pickle before any tensor data is read or inflated; an entry
+ * that inflates past its declared size is refused as soon as it does. Peak memory is about the model size.
+ */
+export function readTorchBin(file: string, limits: TorchBinLimits = {}): StateDict {
   const fd = fs.openSync(file, 'r');
   const head = Buffer.alloc(4);
   try { fs.readSync(fd, head, 0, 4, 0); } finally { fs.closeSync(fd); }
@@ -436,12 +533,14 @@ export function readTorchBin(file: string): StateDict {
     }
     throw new Error(`${file}: not a PyTorch zip checkpoint (expected a zip archive holding data.pkl)`);
   }
+  const maxBytes = limits.maxBytes ?? 16 * 2 ** 30;
+  const maxExpansion = limits.maxExpansion ?? 16;
   const zip = new ZipFile(file);
   try {
     const pkl = [...zip.entries.keys()].filter((n) => n.endsWith('/data.pkl') && n.split('/').length === 2);
     if (pkl.length !== 1) throw new Error(`${file}: expected exactly one <archive>/data.pkl in the zip, found ${pkl.length}`);
     const prefix = pkl[0].slice(0, -'data.pkl'.length);
-    const byteorder = zip.entries.has(`${prefix}byteorder`) ? zip.readEntry(`${prefix}byteorder`).toString('utf8').trim() : 'little';
+    const byteorder = zip.entries.has(`${prefix}byteorder`) ? zip.readEntry(`${prefix}byteorder`, 64).toString('utf8').trim() : 'little';
     if (byteorder !== 'little') throw new Error(`${file}: storages are ${byteorder}-endian; only little-endian checkpoints are supported`);
 
     const storages = new Map<string, StorageRef>();
@@ -454,17 +553,22 @@ export function readTorchBin(file: string): StateDict {
       if (!(cls instanceof GlobalRef) || !cls.name.startsWith('torch.') || !STORAGE_TYPES[cls.name.slice(6)]) {
         throw new UnsafePickleError(`${file}: refusing to load pickle: persistent id names an unknown storage type`);
       }
-      if (typeof key !== 'string' || !/^[\w.-]+$/.test(key) || !Number.isInteger(count)) {
+      if (typeof key !== 'string' || !/^[\w.-]+$/.test(key) || !Number.isSafeInteger(count) || (count as number) < 0) {
         throw new UnsafePickleError(`${file}: refusing to load pickle: malformed storage reference`);
       }
       const st = STORAGE_TYPES[cls.name.slice(6)];
       const existing = storages.get(key);
-      if (existing) return existing;
+      if (existing) {
+        if (existing.numel !== count || existing.dtype !== st.dtype) {
+          throw new UnsafePickleError(`${file}: refusing to load pickle: storage '${key}' is declared twice with different types or sizes`);
+        }
+        return existing;
+      }
       const ref = new StorageRef(key, st.dtype, st.size, count as number);
       storages.set(key, ref);
       return ref;
     };
-    const root = unpickleRestricted(zip.readEntry(pkl[0]), `${file} (${pkl[0]})`, persistentLoad);
+    const root = unpickleRestricted(zip.readEntry(pkl[0], MAX_PICKLE_BYTES), `${file} (${pkl[0]})`, persistentLoad);
 
     // A plain state dict, or a checkpoint dict wrapping one under 'state_dict' / 'model'.
     let dict = root;
@@ -473,18 +577,65 @@ export function readTorchBin(file: string): StateDict {
     }
     if (!(dict instanceof PDict)) throw new Error(`${file}: the pickle does not hold a state dict`);
 
-    const out: StateDict = new Map();
-    // Each storage is read once and dropped after its last tensor, so peak memory stays near one model copy.
-    const uses = new Map<string, number>();
-    for (const v of dict.map.values()) if (v instanceof TensorRef) uses.set(v.storage.key, (uses.get(v.storage.key) ?? 0) + 1);
-    const rawCache = new Map<string, Buffer>();
+    // Everything the tensors will need, checked against the zip directory before any tensor data is read.
+    const tensors: [string, TensorRef][] = [];
     for (const [k, v] of dict.map) {
       if (!(v instanceof TensorRef)) continue; // non-tensor entries (e.g. a version number) are ignored
       if (typeof k !== 'string') throw new Error(`${file}: state dict has a non-string key`);
+      tensors.push([k, v]);
+    }
+    if (tensors.length === 0) throw new Error(`${file}: the state dict holds no tensors`);
+    const needed = new Map<string, { ref: StorageRef; tensor: string; entry: ZipEntry }>();
+    let storageBytes = 0;
+    let tensorBytes = 0;
+    for (const [k, v] of tensors) {
+      const st = v.storage;
+      const n = v.size.reduce((a, b) => a * b, 1);
+      if (!Number.isSafeInteger(n) || n * st.elemSize > MAX_BUFFER_BYTES) {
+        throw new ModelBoundsError(`${file}: tensor '${k}' declares shape [${v.size}] (${n} elements), too large to load`);
+      }
+      let maxIndex = v.offset;
+      for (let d = 0; d < v.size.length; d++) if (v.size[d]! > 0) maxIndex += (v.size[d]! - 1) * v.stride[d]!;
+      if (n > 0 && maxIndex >= st.numel) {
+        throw new ModelBoundsError(`${file}: tensor '${k}' reads past its storage '${st.key}' (${maxIndex} ≥ ${st.numel} elements)`);
+      }
+      tensorBytes += n * st.elemSize;
+      if (needed.has(st.key)) continue;
+      const name = `${prefix}data/${st.key}`;
+      const entry = zip.entries.get(name);
+      if (!entry) throw new Error(`${file}: zip entry '${name}' (storage of tensor '${k}') not found`);
+      const want = st.numel * st.elemSize;
+      if (want > MAX_BUFFER_BYTES) {
+        throw new ModelBoundsError(`${file}: storage '${st.key}' of tensor '${k}' declares ${st.numel} elements (${want} bytes), too large to load`);
+      }
+      if (entry.size < want || entry.size > want + STORAGE_SLACK) {
+        throw new ModelBoundsError(`${file}: zip entry '${name}' (storage of tensor '${k}') declares ${entry.size} bytes, ` +
+          `but the pickle declares ${st.numel} × ${st.elemSize}-byte elements = ${want} bytes; refusing it before reading`);
+      }
+      needed.set(st.key, { ref: st, tensor: k, entry });
+      storageBytes += entry.size;
+    }
+    const allowed = Math.min(maxBytes, zip.size * maxExpansion + 64 * MiB);
+    if (storageBytes > allowed) {
+      throw new ModelBoundsError(`${file}: the checkpoint declares ${storageBytes} bytes of tensor data in a ${zip.size}-byte file ` +
+        `(more than the ${allowed} allowed${allowed === maxBytes ? '' : `: at most ${maxExpansion}× the file size + 64 MiB`}); refusing it before inflating anything`);
+    }
+    // Views may overlap (tied weights share a storage); tensors that together claim far more than their storages are a bomb.
+    if (tensorBytes > 4 * storageBytes + 64 * MiB) {
+      throw new ModelBoundsError(`${file}: the state dict's tensors declare ${tensorBytes} bytes over ${storageBytes} bytes of storage; refusing it`);
+    }
+
+    const out: StateDict = new Map();
+    // Each storage is read once and dropped after its last tensor, so peak memory stays near one model copy.
+    const uses = new Map<string, number>();
+    for (const [, v] of tensors) uses.set(v.storage.key, (uses.get(v.storage.key) ?? 0) + 1);
+    const rawCache = new Map<string, Buffer>();
+    for (const [k, v] of tensors) {
       const key = v.storage.key;
       let raw = rawCache.get(key);
       if (!raw) {
-        raw = zip.readEntry(`${prefix}data/${key}`);
+        const { entry, ref } = needed.get(key)!;
+        raw = zip.readEntry(entry.name, ref.numel * ref.elemSize + STORAGE_SLACK, `zip entry '${entry.name}' (storage of tensor '${k}')`);
         rawCache.set(key, raw);
       }
       out.set(k, materialise(k, v, raw, file));
@@ -492,7 +643,6 @@ export function readTorchBin(file: string): StateDict {
       uses.set(key, left);
       if (left === 0) rawCache.delete(key);
     }
-    if (out.size === 0) throw new Error(`${file}: the state dict holds no tensors`);
     return out;
   } finally {
     zip.close();

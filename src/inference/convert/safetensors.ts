@@ -1,9 +1,10 @@
 // safetensors reader/writer (https://huggingface.co/docs/safetensors): 8-byte little-endian header length, a JSON
 // header {name: {dtype, shape, data_offsets:[begin, end]}, __metadata__?}, then the tensor bytes. Tensors are read
-// one at a time from the file descriptor, so a 1.3 GB file never sits in memory twice.
+// one at a time from the file descriptor, so a 1.3 GB file never sits in memory twice. The header is checked whole
+// before any tensor is read: offsets and shapes that run past the file, or an absurd header length, are refused.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { numel, type DType, type StateDict, type Tensor } from './tensor';
+import { ModelBoundsError, numel, type DType, type StateDict, type Tensor } from './tensor';
 import { bfloat16ToFloat32, halfToFloat32 } from './fp16';
 
 const ST_DTYPES: Record<string, { dtype: DType; size: number }> = {
@@ -36,6 +37,9 @@ export async function readSafetensors(file: string): Promise<StateDict> {
   return (await readSafetensorsWithMetadata(file)).tensors;
 }
 
+/** Headers are a few hundred bytes per tensor; the safetensors library itself refuses more than 100 MB. */
+const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+
 export async function readSafetensorsWithMetadata(file: string): Promise<SafetensorsFile> {
   if (os.endianness() !== 'LE') throw new Error('safetensors reading needs a little-endian machine');
   const fd = fs.openSync(file, 'r');
@@ -44,22 +48,28 @@ export async function readSafetensorsWithMetadata(file: string): Promise<Safeten
     if (size < 8) throw new Error(`${file}: not a safetensors file (${size} bytes)`);
     const lenBuf = Buffer.alloc(8);
     readExact(fd, lenBuf, 0, file);
-    const hlen = Number(lenBuf.readBigUInt64LE(0));
-    if (hlen <= 1 || 8 + hlen > size || hlen > 100 * 1024 * 1024) {
-      throw new Error(`${file}: bad safetensors header length ${hlen} (file is ${size} bytes)`);
+    const hlen64 = lenBuf.readBigUInt64LE(0);
+    if (hlen64 < 2n || hlen64 > BigInt(MAX_HEADER_BYTES) || 8n + hlen64 > BigInt(size)) {
+      throw new ModelBoundsError(`${file}: bad safetensors header length ${hlen64} (file is ${size} bytes; a header is 2 bytes to ` +
+        `${MAX_HEADER_BYTES} bytes and lies inside the file); refusing it`);
     }
+    const hlen = Number(hlen64);
     const hbuf = Buffer.alloc(hlen);
     readExact(fd, hbuf, 8, file);
-    let header: Record<string, unknown>;
+    let header: unknown;
     try {
-      header = JSON.parse(hbuf.toString('utf8')) as Record<string, unknown>;
+      header = JSON.parse(hbuf.toString('utf8'));
     } catch (e) {
       throw new Error(`${file}: safetensors header is not valid JSON (${(e as Error).message})`);
     }
+    if (!header || typeof header !== 'object' || Array.isArray(header)) throw new Error(`${file}: safetensors header is not a JSON object`);
     const dataStart = 8 + hlen;
-    const tensors: StateDict = new Map();
+    const dataBytes = size - dataStart;
+    // Every entry is checked (dtype, shape, offsets inside the file, no two tensors sharing bytes) before any tensor
+    // is read, so a header that promises more than the file holds allocates nothing.
     let metadata: Record<string, string> = {};
-    for (const [name, raw] of Object.entries(header)) {
+    const plan: { name: string; begin: number; end: number; n: number; dtype: DType; shape: number[] }[] = [];
+    for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
       if (name === '__metadata__') {
         metadata = (raw ?? {}) as Record<string, string>;
         continue;
@@ -67,16 +77,37 @@ export async function readSafetensorsWithMetadata(file: string): Promise<Safeten
       const e = raw as HeaderEntry;
       const info = ST_DTYPES[e?.dtype];
       if (!info) throw new Error(`${file}: tensor ${name} has unsupported dtype ${JSON.stringify(e?.dtype)}`);
-      if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+      if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
         throw new Error(`${file}: tensor ${name} has a bad shape ${JSON.stringify(e.shape)}`);
       }
-      const [b, en] = e.data_offsets ?? [];
       const n = numel(e.shape);
-      if (!Number.isInteger(b) || !Number.isInteger(en) || en! - b! !== n * info.size || dataStart + en! > size) {
-        throw new Error(`${file}: tensor ${name} has bad data_offsets ${JSON.stringify(e.data_offsets)} for shape [${e.shape}] ${e.dtype}`);
+      if (!Number.isSafeInteger(n * info.size) || n * info.size > dataBytes) {
+        throw new ModelBoundsError(`${file}: tensor ${name} has shape [${e.shape}] ${e.dtype} (${n * info.size} bytes), ` +
+          `more than the file's ${dataBytes} bytes of tensor data; refusing it`);
       }
-      tensors.set(name, readTensor(fd, file, dataStart + b!, n, info.dtype, e.shape));
+      const [b, en] = Array.isArray(e.data_offsets) ? e.data_offsets : [];
+      if (!Number.isSafeInteger(b) || !Number.isSafeInteger(en) || b! < 0 || en! < b!) {
+        throw new Error(`${file}: tensor ${name} has bad data_offsets ${JSON.stringify(e.data_offsets)}`);
+      }
+      if (en! > dataBytes) {
+        throw new ModelBoundsError(`${file}: tensor ${name} has data_offsets ${JSON.stringify(e.data_offsets)} past the end of the file ` +
+          `(its tensor data is ${dataBytes} bytes); refusing it`);
+      }
+      if (en! - b! !== n * info.size) {
+        throw new Error(`${file}: tensor ${name} has bad data_offsets ${JSON.stringify(e.data_offsets)} for shape [${e.shape}] ${e.dtype} ` +
+          `(${en! - b!} bytes for ${n * info.size})`);
+      }
+      plan.push({ name, begin: b!, end: en!, n, dtype: info.dtype, shape: e.shape });
     }
+    let last: (typeof plan)[number] | undefined; // the non-empty tensor reaching furthest so far
+    for (const c of [...plan].filter((t) => t.end > t.begin).sort((x, y) => x.begin - y.begin)) {
+      if (last && c.begin < last.end) {
+        throw new ModelBoundsError(`${file}: tensors ${last.name} [${last.begin}, ${last.end}) and ${c.name} [${c.begin}, ${c.end}) overlap; refusing it`);
+      }
+      if (!last || c.end > last.end) last = c;
+    }
+    const tensors: StateDict = new Map();
+    for (const t of plan) tensors.set(t.name, readTensor(fd, file, dataStart + t.begin, t.n, t.dtype, t.shape));
     return { tensors, metadata };
   } finally {
     fs.closeSync(fd);
