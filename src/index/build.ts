@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Embedder, EmbedProgress } from '../inference/types';
 import { abstractText, type Citation, type ReaderEvent } from './citation';
-import type { ArticleRow, IndexStore, SentenceRow } from './store';
+import { fileSeq, type ArticleRow, type FileRow, type IndexStore, type SentenceRow } from './store';
 
 export interface SentenceSpan { text: string; start: number; end: number }
 
@@ -50,6 +50,12 @@ export interface AddOptions {
   skipIndexes?: boolean;
   /** Re-read files already recorded as complete (default: skip them when size and mtime are unchanged). */
   force?: boolean;
+  /**
+   * Bulk mode for the array tasks of a cluster build: rows are appended in large commits with no per-batch
+   * de-duplication and no index maintenance; `biohicl index finalize` resolves versions and builds the indexes.
+   * A file whose earlier attempt died is resumed from the rows it had committed.
+   */
+  bulk?: boolean;
 }
 
 export interface Reject { file: string; record: string; where: string; message: string }
@@ -62,6 +68,8 @@ export interface BuildSummary {
   unchanged: number;
   deleted: number;
   rejected: number;
+  /** Citations not applied because the index holds a version from a later file, or a later file deleted them. */
+  superseded: number;
   sentences: number;
   rejects: Reject[];
   rejectReport?: string;
@@ -75,8 +83,12 @@ export function citationHash(c: Citation, modes: string): string {
   const h = crypto.createHash('sha256');
   h.update(modes);
   h.update('\0');
-  h.update(JSON.stringify([c.pmid, c.title, c.abstract, c.authors, c.journal, c.year ?? null, c.doi ?? null, c.pmcid ?? null,
-    c.publicationTypes, c.language ?? null, c.mesh]));
+  const fields: unknown[] = [c.pmid, c.title, c.abstract, c.authors, c.journal, c.year ?? null, c.doi ?? null, c.pmcid ?? null,
+    c.publicationTypes, c.language ?? null, c.mesh];
+  // Bibliographic details (format 2) count only where a reader gives them, so older rows keep their hashes.
+  const biblio = [c.month, c.volume, c.issue, c.pages, c.issn];
+  if (biblio.some((x) => x !== undefined)) fields.push(biblio.map((x) => x ?? null));
+  h.update(JSON.stringify(fields));
   return h.digest('hex').slice(0, 32);
 }
 
@@ -113,13 +125,13 @@ class Aborted extends Error {
 /** Stream `files` into the index. Throws on abort (committed batches stay). */
 export async function addFiles(store: IndexStore, embedder: Embedder, files: string[], deps: BuildDeps, opts: AddOptions = {}): Promise<BuildSummary> {
   const t0 = Date.now();
-  const batchSize = Math.max(1, opts.batchSize ?? 32);
+  const batchSize = Math.max(1, opts.batchSize ?? (opts.bulk ? 1024 : 32));
   const sentenceMode = opts.sentences ?? 'embed';
   const articleMode: ArticleVectorMode = sentenceMode === 'none' ? 'embed' : (opts.articleVector ?? 'embed');
   const modes = `s=${sentenceMode};a=${articleMode}`;
   const dim = store.identity.dim;
   const summary: BuildSummary = {
-    files: files.length, filesSkipped: 0, added: 0, updated: 0, unchanged: 0, deleted: 0, rejected: 0, sentences: 0,
+    files: files.length, filesSkipped: 0, added: 0, updated: 0, unchanged: 0, deleted: 0, rejected: 0, superseded: 0, sentences: 0,
     rejects: [], seconds: 0, encoderSeconds: 0, tokens: 0,
   };
   const prog: BuildProgress = { file: '', fileIndex: 0, files: files.length, citations: 0, embedded: 0, sentences: 0, skipped: 0, tokens: 0, inBatch: 0, phase: 'read' };
@@ -127,6 +139,10 @@ export async function addFiles(store: IndexStore, embedder: Embedder, files: str
   const check = (): void => { if (opts.signal?.aborted) throw new Aborted(); };
 
   let pending: Citation[] = [];
+  let seq = 0;
+  let file = '';
+  /** Bulk mode: what this file's earlier attempts committed (pmid → hash). */
+  let committed = new Map<string, string>();
 
   const flush = async (): Promise<void> => {
     if (!pending.length) return;
@@ -136,9 +152,32 @@ export async function addFiles(store: IndexStore, embedder: Embedder, files: str
     pending = [];
     const cits = [...byPmid.values()];
     const hashes = new Map(cits.map((c) => [c.pmid, citationHash(c, modes)]));
-    const existing = await store.existingHashes(cits.map((c) => c.pmid));
-    const todo = cits.filter((c) => existing.get(c.pmid) !== hashes.get(c.pmid));
-    const unchanged = cits.length - todo.length;
+    let existing: Map<string, { hash: string; seq: number; n: number }>;
+    let tomb = new Map<string, number>();
+    if (opts.bulk) existing = new Map([...committed].map(([k, h]) => [k, { hash: h, seq, n: 0 }]));
+    else {
+      existing = await store.existingRows(cits.map((c) => c.pmid));
+      tomb = await store.tombstones(cits.map((c) => c.pmid));
+    }
+    // A version from a later file, or a later DeleteCitation, wins: an older file never brings an old version back.
+    const current = cits.filter((c) => {
+      const e = existing.get(c.pmid);
+      const t = tomb.get(c.pmid);
+      const stale = (e !== undefined && e.seq > seq) || (t !== undefined && t >= seq && seq > 0);
+      if (stale) summary.superseded++;
+      return !stale;
+    });
+    // Unchanged = same content hash and all of its sentences stored (a batch killed between its article rows and
+    // its sentences is done again).
+    const same = new Map(current.filter((c) => existing.get(c.pmid)?.hash === hashes.get(c.pmid) && existing.get(c.pmid)!.n > 0)
+      .map((c) => [c.pmid, hashes.get(c.pmid)!]));
+    const stored = opts.bulk || !same.size ? new Map<string, number>() : await store.sentenceCounts(same);
+    const todo = current.filter((c) => {
+      const e = existing.get(c.pmid);
+      if (e?.hash !== hashes.get(c.pmid)) return true;
+      return !opts.bulk && !!e && e.n > 0 && (stored.get(c.pmid) ?? 0) < e.n;
+    });
+    const unchanged = current.length - todo.length;
     summary.unchanged += unchanged;
     prog.skipped += unchanged;
     if (!todo.length) { report('read'); return; }
@@ -178,19 +217,22 @@ export async function addFiles(store: IndexStore, embedder: Embedder, files: str
         for (let j = 0; j <= sents[i].length; j++) { const v = vecs[base + j]; for (let d = 0; d < dim; d++) m[d] += v[d]; }
         av = normalise(m);
       }
-      sents[i].forEach((s, j) => srows.push({ pmid: c.pmid, idx: j, start: s.start, end: s.end, text: s.text, vector: vecs[base + 1 + j] }));
+      const hash = hashes.get(c.pmid)!;
+      sents[i].forEach((s, j) => srows.push({ pmid: c.pmid, idx: j, start: s.start, end: s.end, text: s.text, hash, source: c.source, vector: vecs[base + 1 + j] }));
       const abs = abstractText(c);
       arts.push({
         pmid: c.pmid, title: c.title, abstract: abs, text: `${c.title}\n${abs}`, sections: JSON.stringify(c.abstract),
         authors: c.authors, journal: c.journal, year: c.year ?? null, doi: c.doi ?? null, pmcid: c.pmcid ?? null,
         publication_types: c.publicationTypes, language: c.language ?? null, mesh: JSON.stringify(c.mesh),
-        has_abstract: c.abstract.some((s) => s.text.trim().length > 0), source: c.source, hash: hashes.get(c.pmid)!,
-        n_sentences: sents[i].length, vector: av,
+        has_abstract: c.abstract.some((s) => s.text.trim().length > 0), source: c.source, hash,
+        n_sentences: sents[i].length, month: c.month ?? null, volume: c.volume ?? null, issue: c.issue ?? null, pages: c.pages ?? null,
+        issn: c.issn ?? null, file_seq: seq, vector: av,
       });
       if (existing.has(c.pmid)) summary.updated++; else summary.added++;
     });
     report('commit');
-    await store.upsert(arts, srows);
+    await store.upsert(arts, srows, { bulk: opts.bulk });
+    for (const a of arts) committed.set(a.pmid, a.hash);
     prog.inBatch = 0;
     prog.embedded += arts.length;
     prog.sentences += srows.length;
@@ -198,16 +240,33 @@ export async function addFiles(store: IndexStore, embedder: Embedder, files: str
     report('read');
   };
 
-  for (let fi = 0; fi < files.length; fi++) {
-    const file = path.resolve(files[fi]);
+  // NLM's files in their numbering order (baseline, then updates); a writer's own files first, in the order given.
+  const ordered = files.map((f) => path.resolve(f)).map((f, i) => ({ f, i, seq: fileSeq(f) }))
+    .sort((x, y) => x.seq - y.seq || x.i - y.i).map((x) => x.f);
+  const records = await store.fileRecords();
+  const fileRow = (f: string, st: fs.Stats, status: FileRow['status'], rejected: number): FileRow => ({
+    path: f, name: path.basename(f), size: st.size, mtime_ms: st.mtimeMs, file_seq: fileSeq(f), status, rejected, updated_at: new Date().toISOString(),
+  });
+
+  for (let fi = 0; fi < ordered.length; fi++) {
+    file = ordered[fi];
+    seq = fileSeq(file);
     prog.file = file;
     prog.fileIndex = fi;
     const st = fs.statSync(file);
-    const done = store.meta.files[file];
-    if (!opts.force && done && done.size === st.size && Math.abs(done.mtimeMs - st.mtimeMs) < 1) {
+    const done = records.get(file);
+    if (!opts.force && done?.status === 'complete' && done.size === st.size && Math.abs(done.mtime_ms - st.mtimeMs) < 1) {
       summary.filesSkipped++;
       report('read');
       continue;
+    }
+    committed = new Map();
+    if (opts.bulk) {
+      // Resume: rows this file committed before are kept (skipped by hash); sentences written for an article row
+      // that never committed are removed.
+      committed = await store.committedFromSource(file);
+      if (done) await store.removeOrphanSentences(file, committed);
+      await store.recordFiles([fileRow(file, st, 'started', 0)]);
     }
     report('read');
     const rejectsBefore = summary.rejected;
@@ -219,7 +278,7 @@ export async function addFiles(store: IndexStore, embedder: Embedder, files: str
         if (pending.length >= batchSize) await flush();
       } else if (ev.type === 'delete') {
         await flush(); // keep the file's order: a delete after an add of the same PMID wins
-        summary.deleted += await store.deletePmids(ev.pmids);
+        summary.deleted += await store.deletePmids(ev.pmids, seq, file);
       } else if (ev.type === 'reject') {
         summary.rejected++;
         summary.rejects.push({ file: ev.file, record: ev.record, where: ev.where, message: ev.message });
@@ -227,22 +286,18 @@ export async function addFiles(store: IndexStore, embedder: Embedder, files: str
     }
     await flush();
     // The file is complete: record it so that a rerun skips it (a kill before this line replays the file, and the
-    // content hashes make the replay cheap and idempotent). A file with rejected records is not recorded: a rerun
-    // reads it again (its good records are unchanged and skipped by hash) and reports the rejects again.
-    if (summary.rejected === rejectsBefore) {
-      store.meta.files[file] = { size: st.size, mtimeMs: st.mtimeMs, completedAt: new Date().toISOString() };
-    } else {
-      delete store.meta.files[file];
-    }
-    store.saveMeta();
+    // content hashes make the replay cheap and idempotent). A file with rejected records is not recorded as
+    // complete: a rerun reads it again (its good records are unchanged and skipped by hash) and reports the rejects.
+    const rejected = summary.rejected - rejectsBefore;
+    await store.recordFiles([fileRow(file, st, rejected ? 'rejects' : 'complete', rejected)]);
   }
 
   if (summary.rejects.length) {
-    const out = opts.rejectReport ?? path.join(store.dir, `rejects-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`);
+    const out = opts.rejectReport ?? path.join(store.isLocal ? store.dir : process.cwd(), `rejects-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`);
     fs.writeFileSync(out, summary.rejects.map((r) => JSON.stringify(r)).join('\n') + '\n');
     summary.rejectReport = out;
   }
-  if (!opts.skipIndexes) {
+  if (!opts.skipIndexes && !opts.bulk) {
     report('index');
     await store.ensureIndexes();
   }

@@ -72,7 +72,12 @@ export function ftsQueryText(text: string): string {
 }
 
 /** What a hit shows (the abstract itself is not needed: the best sentence comes from the sentences table). */
-const INFO_COLS = ['pmid', 'title', 'authors', 'journal', 'year', 'doi', 'pmcid', 'publication_types', 'mesh'];
+const INFO_COLS_V1 = ['pmid', 'title', 'authors', 'journal', 'year', 'doi', 'pmcid', 'publication_types', 'mesh'];
+const INFO_COLS_V2 = [...INFO_COLS_V1, 'month', 'volume', 'issue', 'pages', 'issn'];
+/** Hit metadata columns: format-2 indexes also have the bibliographic details (older ones get them on the next write). */
+async function infoCols(store: IndexStore): Promise<string[]> {
+  return (await store.hasColumn('articles', 'volume')) ? INFO_COLS_V2 : INFO_COLS_V1;
+}
 
 interface LegHit { pmid: string; score: number; row: Record<string, unknown>; rowId?: bigint }
 
@@ -199,6 +204,7 @@ export async function search(store: IndexStore, embedder: Embedder | undefined, 
 export async function fetchInfo(store: IndexStore, pmids: string[], rowIds: Map<string, bigint>): Promise<Map<string, Record<string, unknown>>> {
   const out = new Map<string, Record<string, unknown>>();
   if (!pmids.length) return out;
+  const INFO_COLS = await infoCols(store);
   const ids = pmids.map((p) => rowIds.get(p)).filter((x): x is bigint => x != null);
   if (ids.length) {
     try {

@@ -3,10 +3,12 @@
 import './lance-env'; // must come before @lancedb/lancedb
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as os from 'node:os';
 import { createRequire } from 'node:module';
 import * as lancedb from '@lancedb/lancedb';
 import type { ModelIdentity } from '../inference/types';
 import type { MeshHeading } from './citation';
+import { createExclusive, describeLocation, parseLocation, readText, writeText, locationExists, type IndexLocation } from './location';
 
 // apache-arrow must be the very copy LanceDB loads (its CommonJS build): classes from another copy (e.g. the ESM one)
 // are not recognised and a table silently gets 0 rows. So load it through LanceDB's own resolution.
@@ -14,8 +16,13 @@ export const arrow: typeof import('apache-arrow') = createRequire(require.resolv
 
 export const ARTICLES = 'articles';
 export const SENTENCES = 'sentences';
+/** Which input files are in the index (one row per file; concurrent writers upsert their own rows). */
+export const FILES = 'files';
+/** DeleteCitation tombstones: a PMID deleted by NLM file N never comes back from a file ≤ N. */
+export const DELETED = 'deleted';
 export const META_FILE = 'meta.json';
-export const INDEX_FORMAT = 1;
+/** 2: file_seq/bibliographic columns, sentences carry their article's hash, files/deleted tables. */
+export const INDEX_FORMAT = 2;
 
 /** Rows below which a table is searched flat (exact); from this size up a vector index is built. */
 export const ANN_MIN_ROWS = 50_000;
@@ -27,8 +34,10 @@ export interface IndexMeta {
   modelDir?: string;
   createdAt: string;
   updatedAt: string;
-  /** Per input file, the last completed build: path → {size, mtimeMs, hash of what was read}. */
-  files: Record<string, { size: number; mtimeMs: number; completedAt: string }>;
+  /** Format 1 only: per input file, the last completed build (now the `files` table; migrated on first write). */
+  files?: Record<string, { size: number; mtimeMs: number; completedAt: string }>;
+  /** Set by `biohicl index finalize`: the release tag and when. */
+  release?: { tag: string; version: number; at: string };
   /** Vector index parameters in use (absent while tables are searched flat). */
   ann?: Record<string, AnnParams>;
 }
@@ -65,6 +74,13 @@ export interface ArticleRow {
   source: string;
   hash: string;                 // content hash of what was embedded (+ metadata): a replay with the same hash is skipped
   n_sentences: number;
+  month?: number | null;
+  volume?: string | null;
+  issue?: string | null;
+  pages?: string | null;
+  issn?: string | null;
+  /** Order of the file the row came from: NLM files yy*10000+number (baseline before updates), other files 0 (default). */
+  file_seq?: number;
   vector: Float32Array;
 }
 
@@ -74,7 +90,23 @@ export interface SentenceRow {
   start: number;                // character offsets into the article's `abstract` string
   end: number;
   text: string;
+  /** The article row's content hash: sentences of any other version of the citation are stale (default: the
+   * hash of the article row written with it). */
+  hash?: string;
+  source?: string;
   vector: Float32Array;
+}
+
+/** One row of `files`. */
+export interface FileRow {
+  path: string;
+  name: string;
+  size: number;
+  mtime_ms: number;
+  file_seq: number;
+  status: 'started' | 'complete' | 'rejects';
+  rejected: number;
+  updated_at: string;
 }
 
 /** What search and the CLI read back from `articles`. */
@@ -143,8 +175,13 @@ export function articlesSchema(dim: number): import('apache-arrow').Schema {
     new F('hash', new arrow.Utf8(), false),
     new F('n_sentences', new arrow.Int32(), false),
     new F('vector', new arrow.FixedSizeList(dim, new F('item', new arrow.Float32(), true)), false),
+    ...ARTICLE_V2_COLUMNS.map(([name, type]) => new F(name, type === 'int' ? new arrow.Int32() : new arrow.Utf8(), true)),
+    new F('file_seq', new arrow.Int32(), false),
   ]);
 }
+
+/** Columns added in format 2 (nullable, so older tables get them by addColumns). */
+const ARTICLE_V2_COLUMNS: [string, 'int' | 'str'][] = [['month', 'int'], ['volume', 'str'], ['issue', 'str'], ['pages', 'str'], ['issn', 'str']];
 
 export function sentencesSchema(dim: number): import('apache-arrow').Schema {
   const F = arrow.Field;
@@ -155,6 +192,31 @@ export function sentencesSchema(dim: number): import('apache-arrow').Schema {
     new F('end', new arrow.Int32(), false),
     new F('text', new arrow.Utf8(), false),
     new F('vector', new arrow.FixedSizeList(dim, new F('item', new arrow.Float32(), true)), false),
+    new F('hash', new arrow.Utf8(), false),
+    new F('source', new arrow.Utf8(), false),
+  ]);
+}
+
+export function filesSchema(): import('apache-arrow').Schema {
+  const F = arrow.Field;
+  return new arrow.Schema([
+    new F('path', new arrow.Utf8(), false),
+    new F('name', new arrow.Utf8(), false),
+    new F('size', new arrow.Float64(), false),
+    new F('mtime_ms', new arrow.Float64(), false),
+    new F('file_seq', new arrow.Int32(), false),
+    new F('status', new arrow.Utf8(), false),
+    new F('rejected', new arrow.Int32(), false),
+    new F('updated_at', new arrow.Utf8(), false),
+  ]);
+}
+
+export function deletedSchema(): import('apache-arrow').Schema {
+  const F = arrow.Field;
+  return new arrow.Schema([
+    new F('pmid', new arrow.Utf8(), false),
+    new F('file_seq', new arrow.Int32(), false),
+    new F('file', new arrow.Utf8(), false),
   ]);
 }
 
@@ -182,135 +244,413 @@ export interface OpenOptions {
   create?: boolean;
   /** Drop what is there and start over (the model changed). */
   rebuild?: boolean;
+  /** LanceDB storage options for an object-store location (else the AWS_* environment variables). */
+  storageOptions?: Record<string, string>;
 }
+
+/** Lance's optimistic-commit conflicts that are safe to retry (the operation is re-run on the newer version). */
+export function isRetryableConflict(e: unknown): boolean {
+  const m = (e as Error)?.message ?? '';
+  return /Retryable commit conflict|commit conflict|preempted by concurrent transaction|TooMuchWriteContention/i.test(m);
+}
+
+/** Run `fn`, retrying Lance's retryable commit conflicts with a jittered back-off. */
+export async function withConflictRetry<T>(what: string, fn: () => Promise<T>, attempts = 12): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!isRetryableConflict(e) || i >= attempts - 1) throw e;
+      await new Promise((r) => setTimeout(r, Math.min(2000, 20 * 2 ** i) * (0.5 + Math.random())));
+      void what;
+    }
+  }
+}
+
+const MAINT_LOCK = 'maintenance.lock';
+/** A maintenance lock older than this is taken over (its holder died). */
+const MAINT_LOCK_STALE_MS = 30 * 60_000;
 
 export class IndexStore {
   private constructor(
-    readonly dir: string,
+    readonly loc: IndexLocation,
     readonly db: lancedb.Connection,
     readonly articles: lancedb.Table,
     readonly sentences: lancedb.Table,
+    readonly files: lancedb.Table | undefined,
+    readonly deleted: lancedb.Table | undefined,
     public meta: IndexMeta,
   ) {}
 
+  /** The index folder, or its URI for an object store (for messages and paths). */
+  get dir(): string { return describeLocation(this.loc); }
   get identity(): ModelIdentity { return this.meta.model; }
+  get isLocal(): boolean { return this.loc.kind === 'local'; }
 
   /**
-   * Open (or create) the index in `dir` for vectors of `model`. Refuses, with how to rebuild, when the index was
-   * made by another model. Pass `model` undefined to open read-only whatever made it (stats).
+   * Open (or create) the index at `where` (a folder or an `s3://…` URI) for vectors of `model`. Refuses, with how to
+   * rebuild, when the index was made by another model. Pass `model` undefined to open read-only whatever made it
+   * (stats). Opening without `create` never creates or changes anything. Any number of processes may open and
+   * write the same index at once: meta.json is created by exactly one of them, and every other one reads it.
    */
-  static async open(dir: string, model: ModelIdentity | undefined, opts: OpenOptions = {}): Promise<IndexStore> {
-    dir = path.resolve(dir);
-    const metaPath = path.join(dir, META_FILE);
-    let meta: IndexMeta | undefined;
-    if (fs.existsSync(metaPath)) {
-      try {
-        meta = JSON.parse(fs.readFileSync(metaPath, 'utf8')) as IndexMeta;
-      } catch (e) {
-        throw new Error(`${metaPath}: not a valid index record (${(e as Error).message}); delete ${dir} and rebuild`);
-      }
-    }
+  static async open(where: string | IndexLocation, model: ModelIdentity | undefined, opts: OpenOptions = {}): Promise<IndexStore> {
+    const loc = typeof where === 'string' ? parseLocation(where, opts.storageOptions) : where;
+    const dir = describeLocation(loc);
+    const writable = !!(opts.create || opts.rebuild);
+    let meta = await readMeta(loc);
     const mismatch = !!(meta && model && !sameModel(meta.model, model));
     if (mismatch && !opts.rebuild) throw new ModelMismatchError(dir, meta!.model, model!);
+    const connect = (): Promise<lancedb.Connection> => lancedb.connect(loc.uri, { storageOptions: loc.storageOptions, readConsistencyInterval: 0 });
     // Tables without meta.json: nobody knows which model made their vectors, so they are never mixed with new ones.
-    const orphanTables = !meta && fs.existsSync(dir) && (await (await lancedb.connect(dir)).tableNames()).length > 0;
+    const orphanTables = !meta && (await locationExists(loc)) && (await (await connect()).tableNames()).some((n) => n === ARTICLES || n === SENTENCES);
     if (orphanTables && !opts.rebuild) {
-      throw Object.assign(new Error(`${dir} holds index tables but no ${META_FILE} (which model made them is unknown): ` +
-        `rebuild with \`biohicl index add --rebuild --index ${dir} <files...>\` or delete the folder`), { exitCode: 3 });
+      throw Object.assign(new Error(`${dir} holds index tables but no ${META_FILE}, so which model made their vectors is unknown. ` +
+        `If you know the model, rebuild with \`biohicl index add --rebuild --index ${dir} <files...>\` (the tables are made again), ` +
+        `or delete the folder`), { exitCode: 3 });
     }
     // --rebuild drops the tables only when they were made by another (or an unknown) model; with the same model it
     // is a no-op, so nothing already indexed is lost.
     if (opts.rebuild && (mismatch || orphanTables)) {
-      const db0 = await lancedb.connect(dir);
+      const db0 = await connect();
       for (const name of await db0.tableNames()) await db0.dropTable(name);
-      fs.rmSync(metaPath, { force: true });
+      const { removeFile } = await import('./location');
+      await removeFile(loc, META_FILE);
       meta = undefined;
     }
     if (!meta) {
-      if (!opts.create && !opts.rebuild) {
+      if (!writable) {
         throw Object.assign(new Error(`no index at ${dir}: build one with \`biohicl index add <files...> --index ${dir}\` (or \`biohicl demo\`)`), { exitCode: 4 });
       }
       if (!model) throw new Error('a model is needed to create an index');
       const now = new Date().toISOString();
-      meta = { format: INDEX_FORMAT, model, createdAt: now, updatedAt: now, files: {} };
+      const mine: IndexMeta = { format: INDEX_FORMAT, model, createdAt: now, updatedAt: now };
+      // Exactly one of several racing writers creates meta.json; the others read what it wrote and check the model.
+      if (!(await createExclusive(loc, META_FILE, JSON.stringify(mine, null, 2)))) {
+        meta = await readMeta(loc);
+        if (!meta) throw new Error(`${dir}: ${META_FILE} was created by another writer but cannot be read`);
+        if (!sameModel(meta.model, model)) throw new ModelMismatchError(dir, meta.model, model);
+      } else meta = mine;
     }
-    fs.mkdirSync(dir, { recursive: true });
-    const db = await lancedb.connect(dir);
+    const db = await connect();
     const names = new Set(await db.tableNames());
     const dim = meta.model.dim;
-    const articles = names.has(ARTICLES) ? await db.openTable(ARTICLES) : await db.createEmptyTable(ARTICLES, articlesSchema(dim), { existOk: true });
-    const sentences = names.has(SENTENCES) ? await db.openTable(SENTENCES) : await db.createEmptyTable(SENTENCES, sentencesSchema(dim), { existOk: true });
-    const store = new IndexStore(dir, db, articles, sentences, meta);
-    if (!fs.existsSync(metaPath)) store.saveMeta();
+    const table = async (name: string, schema: () => import('apache-arrow').Schema, required: boolean): Promise<lancedb.Table | undefined> => {
+      if (names.has(name)) return db.openTable(name);
+      if (!writable) {
+        if (!required) return undefined;
+        throw Object.assign(new Error(`the index at ${dir} has no '${name}' table (${META_FILE} is there): it was deleted or never finished. ` +
+          `Rebuild it with \`biohicl index add --index ${dir} <files...>\` (unchanged citations are kept), or \`biohicl index verify --index ${dir}\``), { exitCode: 4 });
+      }
+      // existOk: a racing writer may create it first; both then use the same table.
+      return withConflictRetry(`create ${name}`, () => db.createEmptyTable(name, schema(), { existOk: true }));
+    };
+    const articles = (await table(ARTICLES, () => articlesSchema(dim), true))!;
+    const sentences = (await table(SENTENCES, () => sentencesSchema(dim), true))!;
+    const files = await table(FILES, filesSchema, false);
+    const deleted = await table(DELETED, deletedSchema, false);
+    const store = new IndexStore(loc, db, articles, sentences, files, deleted, meta);
+    if (writable) { await store.migrate(); store.columns.clear(); }
     return store;
   }
 
-  /** Atomically rewrite meta.json (write + rename). */
-  saveMeta(): void {
+  /** Bring a format-1 index up to format 2 (writers only): new nullable columns, meta.files → the files table. */
+  private async migrate(): Promise<void> {
+    const acols = new Set((await this.articles.schema()).fields.map((f) => f.name));
+    const add = ARTICLE_V2_COLUMNS.filter(([n]) => !acols.has(n)).map(([name, t]) => ({ name, valueSql: t === 'int' ? 'CAST(NULL AS INT)' : 'CAST(NULL AS STRING)' }));
+    if (!acols.has('file_seq')) add.push({ name: 'file_seq', valueSql: 'CAST(0 AS INT)' });
+    if (add.length) await withConflictRetry('migrate articles', () => this.articles.addColumns(add)).catch((e) => { if (!/already exists/i.test(String(e))) throw e; });
+    const scols = new Set((await this.sentences.schema()).fields.map((f) => f.name));
+    const sadd: { name: string; valueSql: string }[] = [];
+    if (!scols.has('hash')) sadd.push({ name: 'hash', valueSql: `CAST('' AS STRING)` });
+    if (!scols.has('source')) sadd.push({ name: 'source', valueSql: `CAST('' AS STRING)` });
+    if (sadd.length) {
+      await withConflictRetry('migrate sentences', () => this.sentences.addColumns(sadd)).catch((e) => { if (!/already exists/i.test(String(e))) throw e; });
+      // Format 1 sentences carried no hash: give them their article's, so that they count as current.
+      if (!scols.has('hash')) {
+        const rows = await this.articles.query().select(['pmid', 'hash']).toArray();
+        for (let i = 0; i < rows.length; i += 500) {
+          const part = rows.slice(i, i + 500);
+          const cases = part.map((r) => `WHEN ${sqlString(String(r.pmid))} THEN ${sqlString(String(r.hash))}`).join(' ');
+          await withConflictRetry('migrate sentences', () => this.sentences.update({ where: sqlIn('pmid', part.map((r) => String(r.pmid))), valuesSql: { hash: `CASE pmid ${cases} END` } }));
+        }
+      }
+    }
+    if (this.meta.files && Object.keys(this.meta.files).length) {
+      const now = new Date().toISOString();
+      await this.recordFiles(Object.entries(this.meta.files).map(([p, f]) => ({
+        path: p, name: path.basename(p), size: f.size, mtime_ms: f.mtimeMs, file_seq: fileSeq(p), status: 'complete' as const, rejected: 0, updated_at: f.completedAt ?? now,
+      })));
+    }
+    if (this.meta.files || this.meta.format < INDEX_FORMAT) {
+      delete this.meta.files;
+      this.meta.format = INDEX_FORMAT;
+      await this.saveMeta();
+    }
+  }
+
+  /** Rewrite meta.json atomically (maintenance only: model identity and vector-index parameters). */
+  async saveMeta(): Promise<void> {
     this.meta.updatedAt = new Date().toISOString();
-    const p = path.join(this.dir, META_FILE);
-    const tmp = `${p}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(this.meta, null, 2));
-    fs.renameSync(tmp, p);
+    await writeText(this.loc, META_FILE, JSON.stringify(this.meta, null, 2));
   }
 
   close(): void {
-    this.articles.close();
-    this.sentences.close();
+    for (const t of [this.articles, this.sentences, this.files, this.deleted]) t?.close();
     this.db.close();
+  }
+
+  private columns = new Map<string, Set<string>>();
+  /** Whether a table has a column (cached; format-1 tables lack the format-2 columns until a writer migrates them). */
+  async hasColumn(table: 'articles' | 'sentences', col: string): Promise<boolean> {
+    let cols = this.columns.get(table);
+    if (!cols) {
+      const t = table === 'articles' ? this.articles : this.sentences;
+      cols = new Set((await t.schema()).fields.map((f) => f.name));
+      this.columns.set(table, cols);
+    }
+    return cols.has(col);
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Files
+
+  /** The files table's rows, latest per path. */
+  async fileRecords(): Promise<Map<string, FileRow>> {
+    const out = new Map<string, FileRow>();
+    if (!this.files) {
+      for (const [p, f] of Object.entries(this.meta.files ?? {})) {
+        out.set(p, { path: p, name: path.basename(p), size: f.size, mtime_ms: f.mtimeMs, file_seq: fileSeq(p), status: 'complete', rejected: 0, updated_at: f.completedAt });
+      }
+      return out;
+    }
+    for (const r of await this.files.query().toArray()) {
+      const row: FileRow = { path: String(r.path), name: String(r.name), size: Number(r.size), mtime_ms: Number(r.mtime_ms), file_seq: Number(r.file_seq), status: String(r.status) as FileRow['status'], rejected: Number(r.rejected), updated_at: String(r.updated_at) };
+      const have = out.get(row.path);
+      if (!have || rank(row) > rank(have)) out.set(row.path, row);
+    }
+    return out;
+    function rank(r: FileRow): string { return `${r.status === 'complete' ? 1 : 0}${r.updated_at}`; }
+  }
+
+  /** Upsert rows of the files table (one row per path; concurrent writers of other paths do not disturb it). */
+  async recordFiles(rows: FileRow[]): Promise<void> {
+    if (!rows.length) return;
+    if (!this.files) throw new Error(`${this.dir}: the files table is missing (open the index for writing)`);
+    await withConflictRetry('record files', () => this.files!.mergeInsert('path').whenMatchedUpdateAll().whenNotMatchedInsertAll()
+      .execute(rows as unknown as Record<string, unknown>[]));
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Rows
+
+  /** pmid → {hash, file_seq} of the current row for those of `pmids` already stored. */
+  async existingRows(pmids: string[]): Promise<Map<string, { hash: string; seq: number; n: number }>> {
+    const out = new Map<string, { hash: string; seq: number; n: number }>();
+    const hasSeq = await this.hasColumn('articles', 'file_seq');
+    for (let i = 0; i < pmids.length; i += 500) {
+      const part = pmids.slice(i, i + 500);
+      const rows = await this.articles.query().where(sqlIn('pmid', part)).select(hasSeq ? ['pmid', 'hash', 'n_sentences', 'file_seq'] : ['pmid', 'hash', 'n_sentences']).toArray();
+      for (const r of rows) {
+        const have = out.get(String(r.pmid));
+        const row = { hash: String(r.hash), seq: Number(r.file_seq ?? 0), n: Number(r.n_sentences ?? 0) };
+        if (!have || row.seq >= have.seq) out.set(String(r.pmid), row);
+      }
+    }
+    return out;
+  }
+
+  /** pmid → number of stored sentences of the version with `hash` (to find a batch killed after its article rows). */
+  async sentenceCounts(want: Map<string, string>): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    const pmids = [...want.keys()];
+    for (let i = 0; i < pmids.length; i += 500) {
+      for (const r of await this.sentences.query().where(sqlIn('pmid', pmids.slice(i, i + 500))).select(['pmid', 'hash']).toArray()) {
+        const p = String(r.pmid);
+        if (want.get(p) === String(r.hash)) out.set(p, (out.get(p) ?? 0) + 1);
+      }
+    }
+    return out;
   }
 
   /** pmid → content hash for those of `pmids` already stored. */
   async existingHashes(pmids: string[]): Promise<Map<string, string>> {
+    return new Map([...(await this.existingRows(pmids))].map(([k, v]) => [k, v.hash]));
+  }
+
+  /** Bulk resume: pmid → hash of the article rows that `source` (an input file) has committed. */
+  async committedFromSource(source: string): Promise<Map<string, string>> {
     const out = new Map<string, string>();
+    for (const r of await this.articles.query().where(`source = ${sqlString(source)}`).select(['pmid', 'hash']).toArray()) out.set(String(r.pmid), String(r.hash));
+    return out;
+  }
+
+  /** Bulk resume: remove the sentences of `source` whose article row never committed (or committed another version). */
+  async removeOrphanSentences(source: string, committed: Map<string, string>): Promise<number> {
+    const rows = await this.sentences.query().withRowId().where(`source = ${sqlString(source)}`).select(['pmid', 'hash']).toArray();
+    const orphans = rows.filter((r) => committed.get(String(r.pmid)) !== String(r.hash)).map((r) => BigInt(r._rowid));
+    for (let j = 0; j < orphans.length; j += 1000) {
+      const part = orphans.slice(j, j + 1000);
+      await withConflictRetry('remove orphan sentences', () => this.sentences.delete(`_rowid IN (${part.join(', ')})`));
+    }
+    return orphans.length;
+  }
+
+  /** pmid → the highest file_seq of a DeleteCitation for it. */
+  async tombstones(pmids: string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (!this.deleted) return out;
     for (let i = 0; i < pmids.length; i += 500) {
-      const part = pmids.slice(i, i + 500);
-      const rows = await this.articles.query().where(sqlIn('pmid', part)).select(['pmid', 'hash']).toArray();
-      for (const r of rows) out.set(String(r.pmid), String(r.hash));
+      for (const r of await this.deleted.query().where(sqlIn('pmid', pmids.slice(i, i + 500))).select(['pmid', 'file_seq']).toArray()) {
+        out.set(String(r.pmid), Math.max(out.get(String(r.pmid)) ?? -1, Number(r.file_seq)));
+      }
     }
     return out;
   }
 
   /**
-   * Upsert citations and their sentences. Sentences are written first (one merge-insert that also deletes the
-   * citations' stale sentences), then the article rows (merge-insert by PMID). The article row, with its content
-   * hash, is the commit mark: a build killed in between replays the batch, and both writes are idempotent.
+   * Write citations and their sentences: the article rows first (merge-insert by PMID, replacing a row only from a
+   * file of the same or a later order), then the sentences (appended), then `resolve` for these PMIDs. A build
+   * killed in between replays the batch: an article whose stored sentences are fewer than its n_sentences counts as
+   * changed (see addFiles). Several processes may write at once: whatever they interleave, `resolve` leaves one row
+   * per PMID (the version of the latest file) and exactly that version's sentences (see resolve for why).
+   * bulk: sentences, then article rows, both appended (the article row is the commit mark of a resumed file), and
+   * `resolve` is left to `finalize` (the array tasks of a cluster build).
    */
-  async upsert(articles: ArticleRow[], sentences: SentenceRow[]): Promise<void> {
+  async upsert(articles: ArticleRow[], sentences: SentenceRow[], opts: { bulk?: boolean } = {}): Promise<void> {
     if (!articles.length) return;
-    const pmids = articles.map((a) => a.pmid);
-    if (sentences.length) {
-      await this.sentences.mergeInsert(['pmid', 'idx'])
-        .whenMatchedUpdateAll()
-        .whenNotMatchedInsertAll()
-        .whenNotMatchedBySourceDelete({ where: sqlIn('pmid', pmids) })
-        .execute(sentences as unknown as Record<string, unknown>[]);
-    } else {
-      await this.sentences.delete(sqlIn('pmid', pmids));
+    articles = articles.map((a) => ({ month: null, volume: null, issue: null, pages: null, issn: null, file_seq: 0, ...a }));
+    const byPmid = new Map(articles.map((a) => [a.pmid, a]));
+    sentences = sentences.map((x) => ({ ...x, hash: x.hash ?? byPmid.get(x.pmid)?.hash ?? '', source: x.source ?? byPmid.get(x.pmid)?.source ?? '' }));
+    const addSentences = async (): Promise<void> => {
+      if (sentences.length) await withConflictRetry('add sentences', () => this.sentences.add(sentences as unknown as Record<string, unknown>[]));
+    };
+    if (opts.bulk) {
+      await addSentences();
+      await withConflictRetry('add articles', () => this.articles.add(articles as unknown as Record<string, unknown>[]));
+      return;
     }
-    await this.articles.mergeInsert('pmid').whenMatchedUpdateAll().whenNotMatchedInsertAll()
-      .execute(articles as unknown as Record<string, unknown>[]);
+    await withConflictRetry('merge articles', () => this.articles.mergeInsert('pmid')
+      .whenMatchedUpdateAll({ where: 'target.file_seq <= source.file_seq' })
+      .whenNotMatchedInsertAll()
+      .execute(articles as unknown as Record<string, unknown>[]));
+    await addSentences();
+    await this.resolve(articles.map((a) => a.pmid));
   }
 
-  /** Apply DeleteCitation: returns how many articles were removed. */
-  async deletePmids(pmids: string[]): Promise<number> {
+  /**
+   * Apply DeleteCitation from a file of order `seq`: a tombstone is recorded first, then the PMIDs' rows from files
+   * of order ≤ seq are removed. Returns how many articles were removed.
+   */
+  async deletePmids(pmids: string[], seq = 0, file = ''): Promise<number> {
     if (!pmids.length) return 0;
     let n = 0;
     for (let i = 0; i < pmids.length; i += 500) {
       const part = pmids.slice(i, i + 500);
-      const before = await this.articles.countRows(sqlIn('pmid', part));
-      await this.sentences.delete(sqlIn('pmid', part));
-      await this.articles.delete(sqlIn('pmid', part));
+      if (this.deleted) {
+        await withConflictRetry('record deletions', () => this.deleted!.mergeInsert(['pmid', 'file_seq']).whenMatchedUpdateAll().whenNotMatchedInsertAll()
+          .execute(part.map((pmid) => ({ pmid, file_seq: seq, file: path.basename(file) }))));
+      }
+      const hasSeq = await this.hasColumn('articles', 'file_seq');
+      const where = `${sqlIn('pmid', part)}${hasSeq ? ` AND file_seq <= ${seq}` : ''}`;
+      const before = await this.articles.countRows(where);
+      await withConflictRetry('delete articles', () => this.articles.delete(where));
       n += before;
+      await this.resolve(part);
     }
     return n;
+  }
+
+  /**
+   * Leave, for each of `pmids`, exactly what one writer applying the files in order would have left: one article
+   * row (the highest file order; ties by content hash, then row id), none when a DeleteCitation of the same or a
+   * later file order exists, and only the winning version's sentences, once per sentence index.
+   * Why concurrent writers converge: every writer commits its rows before it calls resolve, and the winner is a
+   * fixed total order over rows. Of two writers of a PMID, the one that commits last sees both rows in its resolve
+   * and removes the loser; a row removed as a loser is never the winner of a larger set. Returns rows removed.
+   */
+  async resolve(pmids: string[]): Promise<{ articles: number; sentences: number }> {
+    const removed = { articles: 0, sentences: 0 };
+    const uniq = [...new Set(pmids)];
+    for (let i = 0; i < uniq.length; i += 500) {
+      const part = uniq.slice(i, i + 500);
+      await withConflictRetry('resolve', async () => {
+        await this.articles.checkoutLatest();
+        await this.sentences.checkoutLatest();
+        const tomb = await this.tombstones(part);
+        const rows = await this.articles.query().withRowId().where(sqlIn('pmid', part)).select(['pmid', 'hash', 'file_seq']).toArray();
+        const winners = new Map<string, { hash: string; seq: number; rowid: bigint }>();
+        const loseArticles: bigint[] = [];
+        const better = (a: { hash: string; seq: number; rowid: bigint }, b: { hash: string; seq: number; rowid: bigint }): boolean =>
+          a.seq !== b.seq ? a.seq > b.seq : a.hash !== b.hash ? a.hash > b.hash : a.rowid > b.rowid;
+        for (const r of rows) {
+          const row = { hash: String(r.hash), seq: Number(r.file_seq ?? 0), rowid: BigInt(r._rowid) };
+          const pmid = String(r.pmid);
+          const t = tomb.get(pmid);
+          if (t !== undefined && t >= row.seq) { loseArticles.push(row.rowid); continue; }
+          const w = winners.get(pmid);
+          if (!w) winners.set(pmid, row);
+          else if (better(row, w)) { loseArticles.push(w.rowid); winners.set(pmid, row); } else loseArticles.push(row.rowid);
+        }
+        const srows = await this.sentences.query().withRowId().where(sqlIn('pmid', part)).select(['pmid', 'idx', 'hash']).toArray();
+        const seen = new Map<string, bigint>();
+        const loseSentences: bigint[] = [];
+        for (const r of srows) {
+          const pmid = String(r.pmid);
+          const w = winners.get(pmid);
+          const rowid = BigInt(r._rowid);
+          if (!w || String(r.hash) !== w.hash) {
+            // No article row at all: a bulk writer's sentences before its article row commits (its own resume
+            // removes them if it dies); anything else is stale.
+            if (!w && tomb.get(pmid) === undefined && !rows.some((a) => String(a.pmid) === pmid)) continue;
+            loseSentences.push(rowid);
+            continue;
+          }
+          const key = `${pmid}\u0000${r.idx}`;
+          const have = seen.get(key);
+          if (have === undefined) seen.set(key, rowid);
+          else if (rowid > have) { loseSentences.push(have); seen.set(key, rowid); } else loseSentences.push(rowid);
+        }
+        for (let j = 0; j < loseArticles.length; j += 1000) await this.articles.delete(`_rowid IN (${loseArticles.slice(j, j + 1000).join(', ')})`);
+        for (let j = 0; j < loseSentences.length; j += 1000) await this.sentences.delete(`_rowid IN (${loseSentences.slice(j, j + 1000).join(', ')})`);
+        removed.articles += loseArticles.length;
+        removed.sentences += loseSentences.length;
+      });
+    }
+    return removed;
+  }
+
+  /**
+   * The PMIDs that need `resolve` after a bulk build: those with more than one article row, and those with a
+   * tombstone. One streaming pass over the pmid column (numeric PMIDs kept in typed arrays: 38 M rows ≈ 300 MB).
+   */
+  async pmidsToResolve(): Promise<string[]> {
+    const nums: number[] = [];
+    const other = new Map<string, number>();
+    let buf = new Float64Array(1 << 20);
+    let n = 0;
+    for (const batch of (await this.articles.query().select(['pmid']).toArrow()).batches) {
+      const col = batch.getChild('pmid')!;
+      for (let i = 0; i < batch.numRows; i++) {
+        const p = String(col.get(i));
+        if (/^\d{1,15}$/.test(p)) {
+          if (n === buf.length) { const b = new Float64Array(buf.length * 2); b.set(buf); buf = b; }
+          buf[n++] = Number(p);
+        } else other.set(p, (other.get(p) ?? 0) + 1);
+      }
+    }
+    const sorted = buf.subarray(0, n).sort();
+    for (let i = 1; i < n; i++) if (sorted[i] === sorted[i - 1] && (i < 2 || sorted[i - 2] !== sorted[i])) nums.push(sorted[i]);
+    const out = new Set<string>(nums.map((x) => String(x)));
+    for (const [p, c] of other) if (c > 1) out.add(p);
+    if (this.deleted) for (const r of await this.deleted.query().select(['pmid']).toArray()) out.add(String(r.pmid));
+    return [...out];
   }
 
   async counts(): Promise<{ articles: number; sentences: number }> {
     return { articles: await this.articles.countRows(), sentences: await this.sentences.countRows() };
   }
 
-  /** Bytes on disk under the index folder. */
+  /** Bytes on disk under the index folder (undefined for an object store). */
   diskBytes(): number {
     let total = 0;
     const walk = (d: string): void => {
@@ -319,27 +659,64 @@ export class IndexStore {
         if (e.isDirectory()) walk(p); else if (e.isFile()) total += fs.statSync(p).size;
       }
     };
-    if (fs.existsSync(this.dir)) walk(this.dir);
+    if (this.loc.dir && fs.existsSync(this.loc.dir)) walk(this.loc.dir);
     return total;
+  }
+
+  /**
+   * Run `fn` holding the index's maintenance lock (index builds, compaction, cleanup never run concurrently with
+   * each other). When another process holds it, returns undefined without running `fn` (unless `wait`): the
+   * holder's maintenance covers the data, and new rows are searched without an index until the next one.
+   */
+  async withMaintenanceLock<T>(fn: () => Promise<T>, opts: { wait?: boolean; onWait?: (holder: string) => void } = {}): Promise<T | undefined> {
+    const { removeFile } = await import('./location');
+    const me = JSON.stringify({ host: os.hostname(), pid: process.pid, at: new Date().toISOString() });
+    for (;;) {
+      if (await createExclusive(this.loc, MAINT_LOCK, me)) break;
+      const held = await readText(this.loc, MAINT_LOCK);
+      let stale = false;
+      try {
+        const h = JSON.parse(held ?? '{}') as { host?: string; pid?: number; at?: string };
+        stale = Date.now() - Date.parse(h.at ?? '') > MAINT_LOCK_STALE_MS || (h.host === os.hostname() && !!h.pid && !pidAlive(h.pid));
+      } catch { stale = true; }
+      if (stale) { await removeFile(this.loc, MAINT_LOCK); continue; }
+      if (!opts.wait) return undefined;
+      opts.onWait?.(held ?? '');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    try {
+      return await fn();
+    } finally {
+      await removeFile(this.loc, MAINT_LOCK);
+    }
   }
 
   /**
    * Make sure the search indexes exist and cover new rows: scalar index on pmid, FTS on articles.text and
    * sentences.text, and a vector index once a table has ANN_MIN_ROWS rows. `force` rebuilds them all.
+   * Runs under the maintenance lock; skipped (false) when another writer is doing it.
    */
-  async ensureIndexes(opts: { force?: boolean; annMinRows?: number; onStep?: (s: string) => void } = {}): Promise<void> {
+  async ensureIndexes(opts: { force?: boolean; annMinRows?: number; onStep?: (s: string) => void; wait?: boolean } = {}): Promise<boolean> {
+    const r = await this.withMaintenanceLock(async () => { await this.ensureIndexesLocked(opts); return true; }, { wait: opts.wait });
+    if (r === undefined) opts.onStep?.('another writer holds the maintenance lock: index refresh left to it');
+    return r ?? false;
+  }
+
+  private async ensureIndexesLocked(opts: { force?: boolean; annMinRows?: number; onStep?: (s: string) => void }): Promise<void> {
     const step = opts.onStep ?? (() => undefined);
+    this.meta = (await readMeta(this.loc)) ?? this.meta;
     for (const [name, table] of [[ARTICLES, this.articles], [SENTENCES, this.sentences]] as const) {
+      await table.checkoutLatest();
       const rows = await table.countRows();
       if (!rows) continue;
       const have = new Map((await table.listIndices()).map((i) => [i.columns.join(','), i]));
       if (opts.force || !have.has('pmid')) {
         step(`${name}: scalar index on pmid`);
-        await table.createIndex('pmid', { config: lancedb.Index.btree(), replace: true });
+        await withConflictRetry('index pmid', () => table.createIndex('pmid', { config: lancedb.Index.btree(), replace: true }));
       }
       if (opts.force || !have.has('text')) {
         step(`${name}: full-text index on text`);
-        await table.createIndex('text', { config: lancedb.Index.fts(FTS_OPTIONS), replace: true });
+        await withConflictRetry('index text', () => table.createIndex('text', { config: lancedb.Index.fts(FTS_OPTIONS), replace: true }));
       }
       const annMin = opts.annMinRows ?? ANN_MIN_ROWS;
       // Parameters follow the row count they were chosen for; a table that has more than doubled since gets a new
@@ -348,29 +725,63 @@ export class IndexStore {
       const outgrown = have.has('vector') && (!built || rows > 2 * built.rows);
       if (rows >= annMin && (opts.force || !have.has('vector') || outgrown)) {
         step(`${name}: vector index (${rows} rows${outgrown && built ? `; the last one was made for ${built.rows}` : ''})`);
-        const p = await buildVectorIndex(table, rows, this.meta.model.dim);
+        const p = await withConflictRetry('vector index', () => buildVectorIndex(table, rows, this.meta.model.dim));
         this.meta.ann = { ...(this.meta.ann ?? {}), [name]: p };
-        this.saveMeta();
+        await this.saveMeta();
       } else if (rows < annMin && have.has('vector') && opts.force) {
         await table.dropIndex(have.get('vector')!.name);
         if (this.meta.ann) delete this.meta.ann[name];
-        this.saveMeta();
+        await this.saveMeta();
       }
       // New rows since the last index build are folded in (FTS and vector indexes are incremental).
-      if (!opts.force) await table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
+      if (!opts.force) await withConflictRetry('optimize', () => table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) }));
     }
   }
 
-  /** Compaction + index refresh + cleanup of old versions. */
-  async optimize(): Promise<{ articles: unknown; sentences: unknown }> {
-    const a = await this.articles.optimize({ cleanupOlderThan: new Date() });
-    const s = await this.sentences.optimize({ cleanupOlderThan: new Date() });
-    return { articles: a, sentences: s };
+  /** Compaction + index refresh + cleanup of old versions (under the maintenance lock, waiting for it). */
+  async optimize(opts: { olderThan?: Date } = {}): Promise<{ articles: unknown; sentences: unknown }> {
+    const r = await this.withMaintenanceLock(async () => {
+      const out: Record<string, unknown> = {};
+      for (const [name, t] of [[ARTICLES, this.articles], [SENTENCES, this.sentences], [FILES, this.files], [DELETED, this.deleted]] as const) {
+        if (!t) continue;
+        await t.checkoutLatest();
+        out[name] = await withConflictRetry(`optimize ${name}`, () => t.optimize({ cleanupOlderThan: opts.olderThan ?? new Date() }));
+      }
+      return { articles: out[ARTICLES], sentences: out[SENTENCES] };
+    }, { wait: true });
+    return r!;
   }
 
   annParams(table: string): AnnParams | undefined {
     return this.meta.ann?.[table];
   }
+}
+
+/** meta.json of a location, or undefined when there is none; a damaged one is named with how to recover. */
+export async function readMeta(loc: IndexLocation): Promise<IndexMeta | undefined> {
+  const text = await readText(loc, META_FILE);
+  if (text === undefined) return undefined;
+  try {
+    const m = JSON.parse(text) as IndexMeta;
+    if (!m || typeof m !== 'object' || !m.model || typeof m.model.dim !== 'number') throw new Error('no model identity');
+    return m;
+  } catch (e) {
+    throw Object.assign(new Error(`${describeLocation(loc)}/${META_FILE}: not a valid index record (${(e as Error).message}). ` +
+      `It records which model made the vectors; restore it from a backup, or rebuild with \`biohicl index add --rebuild --index ${describeLocation(loc)} <files...>\``), { exitCode: 4 });
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+/**
+ * The order of an input file: NLM's `pubmedYYnNNNN.xml(.gz)` → yy*10000 + NNNN (each year's baseline is numbered
+ * 0001…, its update files continue the numbering), anything else 0 (a writer's own files: applied in the order given).
+ */
+export function fileSeq(file: string): number {
+  const m = /^pubmed(\d{2})n(\d{4})\.xml(?:\.gz)?$/i.exec(path.basename(file));
+  return m ? Number(m[1]) * 10000 + Number(m[2]) : 0;
 }
 
 /**
@@ -417,6 +828,11 @@ export function toArticleInfo(r: Record<string, unknown>): ArticleInfo {
     authors: list(r.authors),
     journal: String(r.journal ?? ''),
     year: r.year == null ? undefined : Number(r.year),
+    month: r.month == null ? undefined : Number(r.month),
+    volume: r.volume == null ? undefined : String(r.volume),
+    issue: r.issue == null ? undefined : String(r.issue),
+    pages: r.pages == null ? undefined : String(r.pages),
+    issn: r.issn == null ? undefined : String(r.issn),
     doi: r.doi == null ? undefined : String(r.doi),
     pmcid: r.pmcid == null ? undefined : String(r.pmcid),
     publicationTypes: list(r.publication_types),

@@ -62,7 +62,8 @@ export async function runDemo(opts: { index?: string; model?: string; paragraph?
     const store = await IndexStore.open(indexDir, embedder.identity, { create: true, rebuild: !!opts.rebuild });
     try {
       store.meta.modelDir = modelDir;
-      const complete = files.every((f) => store.meta.files[path.resolve(f)]);
+      const records = await store.fileRecords();
+      const complete = files.every((f) => records.get(path.resolve(f))?.status === 'complete');
       if (!complete) {
         out(`Building the demo index (once) at ${indexDir}`);
         out(`  ${files.length} files of redistributable PubMed data (data/demo), model ${describeIdentity(embedder.identity)} on ${embedder.report.provider} (${embedder.report.precision}).`);

@@ -10,7 +10,9 @@ import type { Embedder } from '../../inference/types';
 import { splitSentences } from '../../inference/sentences';
 import { countRecords, expandInputs, readCitations } from '../../index/readers';
 import { addFiles, type AddOptions, type BuildSummary } from '../../index/build';
-import { IndexStore, describeIdentity } from '../../index/store';
+import { IndexStore, describeIdentity, readMeta } from '../../index/store';
+import { checkConcurrentWrites, describeLocation, parseLocation } from '../../index/location';
+import { finalizeIndex } from '../../index/finalize';
 import { explainIndexError } from '../../index/errors';
 import { search, similarSentences, type SearchMode, type SearchResult, type SentencesResult } from '../../index/search';
 import { openEmbedder } from '../../index/model';
@@ -31,13 +33,32 @@ const year = (v: string): number => {
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
 
 /** The model folder to use: --model, else the one the index was built with, else the generated default. */
-export function resolveModelDir(opt: string | undefined, indexDir: string): string {
+export async function resolveModelDir(opt: string | undefined, index: string): Promise<string> {
   if (opt) return path.resolve(opt);
   try {
-    const meta = JSON.parse(fs.readFileSync(path.join(indexDir, 'meta.json'), 'utf8')) as { modelDir?: string };
-    if (meta.modelDir && fs.existsSync(meta.modelDir)) return meta.modelDir;
-  } catch { /* no index yet */ }
+    const meta = await readMeta(parseLocation(index));
+    if (meta?.modelDir && fs.existsSync(meta.modelDir)) return meta.modelDir;
+  } catch { /* no index yet, or damaged: opening it says so */ }
   return path.join(defaultModelsDir(), 'generated-base');
+}
+
+/** An index location from --index: a folder (resolved) or an object-store URI (kept). */
+function indexLocation(index: string): string {
+  return describeLocation(parseLocation(index));
+}
+
+/**
+ * Before writing to an object store: it must honour conditional PUT, or concurrent writers lose rows silently.
+ * `singleWriter` lets a lone writer go on anyway (said on stderr).
+ */
+async function checkWritable(index: string, singleWriter: boolean, quiet: boolean): Promise<void> {
+  const loc = parseLocation(index);
+  if (loc.kind === 'local') return;
+  const c = await checkConcurrentWrites(loc);
+  if (c.ok) { if (!quiet) process.stderr.write(`store ${loc.uri}: ${c.reason}\n`); return; }
+  if (singleWriter) { process.stderr.write(`warning: ${loc.uri}: ${c.reason}; writing anyway (--single-writer: make sure no other process writes this index)\n`); return; }
+  fail(`${loc.uri} is not safe for concurrent writers: ${c.reason}. Use a store that honours If-None-Match (AWS S3, Ceph RGW, …), ` +
+    `or pass --single-writer if this is the only process that writes the index`, EXIT.failure);
 }
 
 /** Build with progress bars (rate and ETA). Counts the records first (a fast scan) so that the ETA is real. */
@@ -45,10 +66,11 @@ export async function buildWithProgress(store: IndexStore, embedder: Embedder, f
   const deps = { read: (f: string) => readCitations(f), split: splitSentences };
   let total = 0;
   if (opts.count !== false) {
+    const records = await store.fileRecords();
     for (const f of files) {
       const st = fs.statSync(f);
-      const done = store.meta.files[path.resolve(f)];
-      if (!opts.force && done && done.size === st.size && Math.abs(done.mtimeMs - st.mtimeMs) < 1) continue;
+      const done = records.get(path.resolve(f));
+      if (!opts.force && done?.status === 'complete' && done.size === st.size && Math.abs(done.mtime_ms - st.mtimeMs) < 1) continue;
       total += await countRecords(f);
     }
   }
@@ -80,6 +102,7 @@ export async function buildWithProgress(store: IndexStore, embedder: Embedder, f
 
 export function printSummary(s: BuildSummary, out: (line: string) => void = (l) => process.stdout.write(l + '\n')): void {
   out(`added ${s.added}, updated ${s.updated}, unchanged ${s.unchanged}, deleted ${s.deleted}, rejected ${s.rejected}` +
+    (s.superseded ? `, ${s.superseded} superseded by a later file` : '') +
     ` (${s.sentences} sentences embedded; ${s.files - s.filesSkipped}/${s.files} files read, ${s.filesSkipped} already complete)` +
     ` in ${s.seconds.toFixed(1)} s (encoder ${s.encoderSeconds.toFixed(1)} s, ${s.tokens} tokens)`);
   if (s.rejects.length) {
@@ -95,9 +118,10 @@ function fail(message: string, exitCode: number): never {
 
 /** Open an index that must exist (stats, optimize): any model, no vectors made. */
 async function openExisting(index: string): Promise<{ indexDir: string; store: IndexStore }> {
-  const indexDir = path.resolve(index);
-  if (!fs.existsSync(path.join(indexDir, 'meta.json'))) fail(`no index at ${indexDir}: build one with \`biohicl index add <files...>\``, EXIT.missing);
-  return { indexDir, store: await IndexStore.open(indexDir, undefined, {}) };
+  const indexDir = indexLocation(index);
+  try {
+    return { indexDir, store: await IndexStore.open(indexDir, undefined, {}) };
+  } catch (e) { throw explainIndexError(e, indexDir) ?? e; }
 }
 
 /** A GPU provider that was asked for but could not be used is said, with the reason, on stderr. */
@@ -106,14 +130,17 @@ function warnFallback(embedder: Embedder): void {
 }
 
 async function openForQuery(opts: { index: string; model?: string; precision?: string; threads?: number; device?: string }, needModel: boolean): Promise<{ store: IndexStore; embedder?: Embedder }> {
-  const indexDir = path.resolve(opts.index);
-  if (!fs.existsSync(path.join(indexDir, 'meta.json'))) fail(`no index at ${indexDir}: build one with \`biohicl index add <files...>\` or run \`biohicl demo\``, EXIT.missing);
+  const indexDir = indexLocation(opts.index);
+  if (!(await readMeta(parseLocation(indexDir)))) fail(`no index at ${indexDir}: build one with \`biohicl index add <files...>\` or run \`biohicl demo\``, EXIT.missing);
   let embedder: Embedder | undefined;
   if (needModel) {
-    embedder = await openEmbedder({ modelDir: resolveModelDir(opts.model, indexDir), precision: (opts.precision ?? 'auto') as never, threads: opts.threads, device: (opts.device ?? 'auto') as never });
+    embedder = await openEmbedder({ modelDir: await resolveModelDir(opts.model, indexDir), precision: (opts.precision ?? 'auto') as never, threads: opts.threads, device: (opts.device ?? 'auto') as never });
     warnFallback(embedder);
   }
-  const store = await IndexStore.open(indexDir, embedder?.identity, {});
+  let store: IndexStore;
+  try {
+    store = await IndexStore.open(indexDir, embedder?.identity, {});
+  } catch (e) { await embedder?.dispose(); throw explainIndexError(e, indexDir) ?? e; }
   return { store, embedder };
 }
 
@@ -139,7 +166,7 @@ export function printSentences(r: SentencesResult, out: (l: string) => void = (l
 }
 
 export function registerIndexCommands(program: Command): void {
-  const indexOpt = () => new Option('--index <dir>', 'index folder').default(defaultIndexDir());
+  const indexOpt = () => new Option('--index <dir|uri>', 'index folder, or s3://bucket/prefix (endpoint and credentials from the AWS_* variables)').default(defaultIndexDir());
   const modelOpt = () => new Option('--model <dir>', 'model folder (default: the one that built the index, else <home>/models/generated-base)');
   const precisionOpt = () => new Option('--precision <p>', 'encoder precision').choices(['auto', 'fp32', 'int8', 'fp16']).default('auto');
   const deviceOpt = () => new Option('--device <device>', 'execution provider: auto | cuda (linux-x64) | dml (Windows) | cpu; falls back to CPU with the reason').choices(['auto', 'cuda', 'dml', 'cpu']).default('auto');
@@ -152,30 +179,35 @@ export function registerIndexCommands(program: Command): void {
     .argument('<inputs...>', 'files, folders or globs')
     .addOption(indexOpt()).addOption(modelOpt()).addOption(precisionOpt()).addOption(deviceOpt())
     .option('--threads <n>', 'encoder threads', int('--threads'))
-    .option('--batch <n>', 'citations per committed batch', int('--batch'), 32)
+    .option('--batch <n>', 'citations per committed batch (default 32; 1024 with --bulk)', int('--batch'))
     .option('--rebuild', 'drop the index and rebuild it with this model (when it was built by another one)')
     .option('--force', 're-read files already recorded as complete')
+    .option('--bulk', 'array-task mode of a cluster build: large commits, no index maintenance (run `index setup` before and `index finalize` after)')
+    .option('--single-writer', 'write to an object store that failed the conditional-PUT check (only if no other process writes)')
     .addOption(new Option('--sentences <how>', 'sentence vectors').choices(['embed', 'none']).default('embed'))
     .addOption(new Option('--article-vector <how>', "article vector: 'embed' title+abstract, or 'mean' of title and sentence vectors (half the encoder time)").choices(['embed', 'mean']).default('embed'))
     .option('--json', 'print the summary as JSON')
     .option('--quiet', 'no progress bar')
     .action(async (inputs: string[], o) => {
       const files = await expandInputs(inputs).catch((e: Error) => fail(e.message, EXIT.usage));
-      const indexDir = path.resolve(o.index);
-      const modelDir = resolveModelDir(o.model, indexDir);
+      const indexDir = indexLocation(o.index);
+      await checkWritable(indexDir, !!o.singleWriter, !!o.json || !!o.quiet);
+      const modelDir = await resolveModelDir(o.model, indexDir);
       const embedder = await openEmbedder({ modelDir, precision: o.precision, threads: o.threads, device: o.device });
       warnFallback(embedder);
       try {
-        const store = await IndexStore.open(indexDir, embedder.identity, { create: true, rebuild: !!o.rebuild });
-        store.meta.modelDir = modelDir;
-        store.saveMeta();
+        let store: IndexStore;
+        try {
+          store = await IndexStore.open(indexDir, embedder.identity, { create: true, rebuild: !!o.rebuild });
+        } catch (e) { throw explainIndexError(e, indexDir) ?? e; }
+        if (store.meta.modelDir !== modelDir && !o.bulk) { store.meta.modelDir = modelDir; await store.saveMeta(); }
         if (!o.json && !o.quiet) process.stderr.write(`index ${indexDir}\nmodel ${describeIdentity(embedder.identity)} on ${embedder.report.provider} (${embedder.report.precision})\n`);
         const ac = new AbortController();
         const onInt = (): void => { ac.abort(); };
         process.once('SIGINT', onInt);
         let s: BuildSummary;
         try {
-          s = await buildWithProgress(store, embedder, files, { batchSize: o.batch, force: !!o.force, sentences: o.sentences, articleVector: o.articleVector, signal: ac.signal, quiet: !!o.quiet || !!o.json });
+          s = await buildWithProgress(store, embedder, files, { batchSize: o.batch, force: !!o.force, bulk: !!o.bulk, sentences: o.sentences, articleVector: o.articleVector, signal: ac.signal, quiet: !!o.quiet || !!o.json });
         } finally { process.off('SIGINT', onInt); }
         const counts = await store.counts();
         store.close();
@@ -185,6 +217,42 @@ export function registerIndexCommands(program: Command): void {
       } finally {
         await embedder.dispose();
       }
+    });
+
+  index.command('setup')
+    .description('create the tables and record the model, before the array tasks of a cluster build start (safe to run again)')
+    .addOption(indexOpt()).addOption(modelOpt())
+    .option('--single-writer', 'allow an object store that failed the conditional-PUT check')
+    .option('--json', 'JSON output')
+    .action(async (o) => {
+      const indexDir = indexLocation(o.index);
+      await checkWritable(indexDir, !!o.singleWriter, !!o.json);
+      const modelDir = await resolveModelDir(o.model, indexDir);
+      const embedder = await openEmbedder({ modelDir, precision: 'auto', device: 'cpu' });
+      try {
+        const store = await IndexStore.open(indexDir, embedder.identity, { create: true }).catch((e) => { throw explainIndexError(e, indexDir) ?? e; });
+        if (store.meta.modelDir !== modelDir) { store.meta.modelDir = modelDir; await store.saveMeta(); }
+        const counts = await store.counts();
+        store.close();
+        const r = { index: indexDir, model: embedder.identity, ...counts };
+        if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+        else process.stdout.write(`index ${indexDir} ready for model ${describeIdentity(embedder.identity)} (${counts.articles} citations so far)\n`);
+      } finally { await embedder.dispose(); }
+    });
+
+  index.command('finalize')
+    .description('after the array tasks: apply versions and deletions once, build the indexes, compact, drop old versions, tag the release')
+    .addOption(indexOpt())
+    .option('--tag <name>', 'release tag (default: the date and the last PubMed file)')
+    .option('--json', 'JSON output')
+    .action(async (o) => {
+      const { indexDir, store } = await openExisting(o.index);
+      try {
+        const r = await finalizeIndex(store, { tag: o.tag, onStep: (s) => { if (!o.json) process.stderr.write(`  ${s}\n`); } });
+        if (o.json) process.stdout.write(JSON.stringify({ index: indexDir, ...r }, null, 2) + '\n');
+        else process.stdout.write(`finalized ${indexDir} in ${r.seconds.toFixed(1)} s: ${r.articles} citations, ${r.sentences} sentences; ` +
+          `${r.resolved.articles} superseded or duplicate article rows and ${r.resolved.sentences} sentence rows removed; tag ${r.tag} (version ${r.version})\n`);
+      } finally { store.close(); }
     });
 
   index.command('stats')
@@ -197,10 +265,13 @@ export function registerIndexCommands(program: Command): void {
       const indices = { articles: await store.articles.listIndices(), sentences: await store.sentences.listIndices() };
       const withAbstract = await store.articles.countRows('has_abstract = true');
       const bytes = store.diskBytes();
+      const fileRows = [...(await store.fileRecords()).values()];
+      const complete = fileRows.filter((f) => f.status === 'complete');
+      const nlm = complete.filter((f) => f.file_seq > 0).sort((a, b) => a.file_seq - b.file_seq);
       const stats = {
         index: indexDir, model: store.meta.model, modelDir: store.meta.modelDir, ...counts, withAbstract,
         diskBytes: bytes, bytesPerCitation: counts.articles ? Math.round(bytes / counts.articles) : 0,
-        files: Object.keys(store.meta.files).length, indexes: Object.fromEntries(Object.entries(indices).map(([k, v]) => [k, v.map((i) => `${i.indexType}(${i.columns.join(',')})`)])),
+        files: complete.length, filesIncomplete: fileRows.length - complete.length, lastPubmedFile: nlm.at(-1)?.name, release: store.meta.release, indexes: Object.fromEntries(Object.entries(indices).map(([k, v]) => [k, v.map((i) => `${i.indexType}(${i.columns.join(',')})`)])),
         ann: store.meta.ann ?? {}, updatedAt: store.meta.updatedAt,
       };
       store.close();
@@ -210,7 +281,7 @@ export function registerIndexCommands(program: Command): void {
         `model      ${describeIdentity(stats.model)}`,
         `citations  ${counts.articles} (${withAbstract} with an abstract)`,
         `sentences  ${counts.sentences}`,
-        `files      ${stats.files} completed`,
+        `files      ${stats.files} completed${stats.filesIncomplete ? `, ${stats.filesIncomplete} started or with rejects` : ''}${stats.lastPubmedFile ? ` (last PubMed file ${stats.lastPubmedFile})` : ''}`,
         `on disk    ${(bytes / 1e6).toFixed(1)} MB (${stats.bytesPerCitation} bytes per citation)`,
         `indexes    articles: ${stats.indexes.articles.join(', ') || 'none'}; sentences: ${stats.indexes.sentences.join(', ') || 'none'}`,
         `vector     ${Object.keys(stats.ann).length ? Object.entries(stats.ann).map(([t, p]) => `${t}: ${p.type} ${p.numPartitions} partitions${p.numBits ? ` (${p.numBits}-bit codes)` : ''}, nprobes ${p.nprobes}, refine ${p.refineFactor}`).join('; ') : 'flat (exact) search'}`,
@@ -271,9 +342,9 @@ export function registerIndexCommands(program: Command): void {
     .option('--threads <n>', 'encoder threads', int('--threads'))
     .option('--json', 'JSON output')
     .action(async (text: string, o) => {
-      const indexDir = path.resolve(o.index);
+      const indexDir = indexLocation(o.index);
       let generated = false;
-      try { generated = !!JSON.parse(fs.readFileSync(path.join(indexDir, 'meta.json'), 'utf8')).model?.generated; } catch { /* checked below */ }
+      try { generated = !!(await readMeta(parseLocation(indexDir)))?.model.generated; } catch { /* checked below */ }
       const needModel = o.mode === 'dense' || (!o.mode && !generated);
       const { store, embedder } = await openForQuery(o, needModel);
       try {
