@@ -18,6 +18,11 @@ export interface SessionOptions {
   threads?: number;
   /** Advanced/testing: try exactly these providers in order (CPU is appended), bypassing the device table. */
   providers?: Provider[];
+  /**
+   * Called with each ONNX file just before onnxruntime opens it; throwing refuses the model (not a fallback). The
+   * embedder checks the file against the manifest's hashes here, so only the file that is used gets hashed.
+   */
+  verifyFile?: (file: string) => Promise<void>;
 }
 
 export interface Backend {
@@ -177,8 +182,8 @@ function firstLine(e: unknown): string {
 
 /**
  * Open an inference session for a model folder. Tries the providers of the device plan in order and falls back to
- * CPU (with `report.fallbackReason`) when a provider fails to load. Throws only when the model file is missing or
- * cannot be loaded on CPU either.
+ * CPU (with `report.fallbackReason`) when a provider fails to load. Throws only when the model file is missing, is
+ * refused by `verifyFile`, or cannot be loaded on CPU either.
  */
 export async function createSession(modelDir: string, opts: SessionOptions): Promise<Backend> {
   const threads = Math.max(1, Math.floor(opts.threads ?? physicalCores()));
@@ -201,6 +206,7 @@ export async function createSession(modelDir: string, opts: SessionOptions): Pro
         throw new Error(`model file not found: ${file} (precision ${precision}); convert or generate the model first`);
       }
     }
+    await opts.verifyFile?.(file);
     try {
       const session = await ort.InferenceSession.create(file, sessionOptions(provider, threads));
       if (provider !== 'cpu') {

@@ -1,7 +1,9 @@
 // In-process embedder (runs inside the inference worker, or in-process for tools): tokenise, bucket by length,
 // run onnxruntime, CLS-pool, L2-normalise. The bge query prefix is added to queries when the setting is on.
 import type { BackendReport, Device, EmbedProgress, Embedder, ModelIdentity, Precision, TextKind } from './types';
+import * as path from 'node:path';
 import { createSession, runBatch, releaseSession, type Backend } from './backend';
+import { readManifest, supportFiles, verifyModelFiles, type VerifyResult } from './manifest';
 import { WordPieceTokenizer } from './tokenizer';
 import { modelIdentity } from './identity';
 
@@ -50,22 +52,42 @@ export class LocalEmbedder implements Embedder {
     readonly tokenizer: WordPieceTokenizer,
     readonly identity: ModelIdentity,
     private readonly opts: Required<Pick<LocalEmbedderOptions, 'queryPrefix' | 'maxBatchTokens' | 'maxBatchItems'>>,
+    /** Which model files this load hashed in full and which it accepted from the verification cache. */
+    readonly integrity: VerifyResult,
   ) {}
 
   get report(): BackendReport {
     return this.backend.report;
   }
 
+  /**
+   * Opens a model folder: the one place the CLI, the tools and the worker load a model. Every file it reads (config
+   * and tokenizer files first, then the ONNX file the backend picks) is checked against manifest.json's hashes
+   * (./manifest.ts verifyModelFiles: a full hash the first time, a stat afterwards); a file that differs is refused
+   * with a ModelIntegrityError naming it (exit code 4 in the CLI).
+   */
   static async load(modelDir: string, opts: LocalEmbedderOptions = {}): Promise<LocalEmbedder> {
     const queryPrefix = opts.queryPrefix ?? false;
+    const manifest = readManifest(modelDir);
     const identity = modelIdentity(modelDir, queryPrefix);
+    const integrity: VerifyResult = { hashed: [], cached: [] };
+    const check = async (files: string[]): Promise<void> => {
+      const r = await verifyModelFiles(modelDir, files, manifest);
+      integrity.hashed.push(...r.hashed);
+      integrity.cached.push(...r.cached);
+    };
+    await check(supportFiles(manifest));
     const tokenizer = WordPieceTokenizer.load(modelDir);
-    const backend = await createSession(modelDir, { device: opts.device ?? 'auto', precision: opts.precision ?? 'auto', threads: opts.threads });
+    const root = path.resolve(modelDir);
+    const backend = await createSession(modelDir, {
+      device: opts.device ?? 'auto', precision: opts.precision ?? 'auto', threads: opts.threads,
+      verifyFile: (file) => check([path.relative(root, file).split(path.sep).join('/')]),
+    });
     return new LocalEmbedder(backend, tokenizer, identity, {
       queryPrefix,
       maxBatchTokens: opts.maxBatchTokens ?? 4096,
       maxBatchItems: opts.maxBatchItems ?? 32,
-    });
+    }, integrity);
   }
 
   /** The text actually tokenised for `kind` (with the query prefix when on). */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { zipSync } from 'fflate';
+import { unzipSync, zipSync } from 'fflate';
 import { readTorchBin, UnsafePickleError } from '../../src/inference/convert/pickle';
 import type { StateDict, Tensor } from '../../src/inference/convert/tensor';
 
@@ -96,4 +96,38 @@ test('readTorchBin refuses builtins.eval and unknown opcodes', () => {
 test('readTorchBin explains the legacy (non-zip) format and non-checkpoints', () => {
   assert.throws(() => readTorchBin(path.join(FIX, 'pickle', 'legacy.bin')), /legacy \(pre-1\.6, non-zip\) serialization/);
   assert.throws(() => readTorchBin(path.join(FIX, 'config.json')), /not a PyTorch zip checkpoint/);
+});
+
+test('readTorchBin: the same checkpoint re-zipped with deflate reads the same tensors (bounded, step-wise inflate)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'biohicl-pickle-'));
+  try {
+    const entries = unzipSync(fs.readFileSync(path.join(FIX, 'pytorch_model.bin')));
+    const f = path.join(dir, 'deflated.bin');
+    fs.writeFileSync(f, zipSync(Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, [v, { level: 6 }]]))));
+    assert.ok(fs.statSync(f).size < fs.statSync(path.join(FIX, 'pytorch_model.bin')).size);
+    const a = readTorchBin(path.join(FIX, 'pytorch_model.bin'));
+    const b = readTorchBin(f);
+    assert.deepEqual([...b.keys()], [...a.keys()]);
+    for (const [k, t] of a) assert.deepEqual(b.get(k)!.data, t.data, k);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('readTorchBin refuses a storage whose zip entry is shorter or longer than the pickle declares, before reading it', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'biohicl-pickle-'));
+  try {
+    const entries = unzipSync(fs.readFileSync(path.join(FIX, 'pytorch_model.bin')));
+    const key = Object.keys(entries).find((k) => k.endsWith('/data/1'))!;
+    for (const [name, data] of [['short', entries[key]!.subarray(4)], ['long', Buffer.concat([entries[key]!, Buffer.alloc(1 << 20)])]] as const) {
+      const f = path.join(dir, `${name}.bin`);
+      fs.writeFileSync(f, zipSync({ ...Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, [v, { level: 0 }]])), [key]: [new Uint8Array(data), { level: 0 }] }));
+      assert.throws(() => readTorchBin(f), (e: Error) => {
+        assert.ok(e.message.includes(f) && e.message.includes(`zip entry '${key}'`) && /storage of tensor '[\w.]+'\) declares \d+ bytes, but the pickle declares/.test(e.message), e.message);
+        return true;
+      });
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,12 +1,12 @@
 // `biohicl model …`: fetch (download + convert), convert, generate, info.
-// Exit codes: 0 ok, 1 failure, 2 usage error.
+// Exit codes: 0 ok, 1 failure, 2 usage error, 4 a model folder whose files differ from its manifest (info --verify).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import * as cliProgress from 'cli-progress';
 import { convertModel, generateModel, type ConvertPrecision, type ConvertProgress } from '../../inference/convert';
 import { fetchModel, registryEntry, PINS_FILE, type FetchProgress } from '../../inference/hub';
-import { readManifest, verifyManifestOutputs, MANIFEST_FILE, type Manifest } from '../../inference/manifest';
+import { readManifest, remakeHint, sha256File, verifyModelFiles, MANIFEST_FILE, type Manifest } from '../../inference/manifest';
 import { defaultModelsDir } from '../../inference/paths';
 
 export class UsageError extends Error {
@@ -121,8 +121,13 @@ function registerFetch(model: Command): void {
         const m = readManifest(outDir);
         const wanted = o.revision ?? entry.revision;
         if (m.source.repo === entry.repo && (!wanted || wanted === m.source.revision || wanted === readPinsRevision(outDir))) {
-          out(`${id} is already converted in ${outDir} (${m.source.repo} @ ${m.source.revision}); nothing fetched. Use --force to redo it.`);
-          return;
+          // Already there, unless a file was changed since: then it is fetched and converted again.
+          const damaged = await verifyModelFiles(outDir, Object.keys(m.outputs), m).then(() => undefined, (e: Error) => e);
+          if (!damaged) {
+            out(`${id} is already converted in ${outDir} (${m.source.repo} @ ${m.source.revision}); nothing fetched. Use --force to redo it.`);
+            return;
+          }
+          err(`${outDir} holds ${id} but a file differs from its manifest (${damaged.message.split('. ')[0]}); fetching and converting it again`);
         }
       }
       const bars = downloadReporter();
@@ -233,8 +238,20 @@ function registerInfo(model: Command): void {
       const m = readManifest(d);
       printManifest(d, m);
       if (o.verify) {
-        const bad = await verifyManifestOutputs(d);
-        if (bad.length) throw new Error(`${d}: files differ from the manifest: ${bad.join(', ')}`);
+        // A full re-hash of every output (the load-time check trusts its cache for files it has already hashed).
+        const bad: string[] = [];
+        for (const [f, want] of Object.entries(m.outputs)) {
+          const p = path.join(d, f);
+          const got = fs.existsSync(p) ? await sha256File(p) : undefined;
+          if (got !== want) {
+            bad.push(f);
+            err(`  ${f}: ${got ? `sha256 ${got}` : 'MISSING'}, manifest records ${want}`);
+          }
+        }
+        if (bad.length) {
+          throw Object.assign(new Error(`${d}: files differ from the manifest: ${bad.join(', ')}; the model cannot be used. ` +
+            `Make the folder again: ${remakeHint(d, m)}`), { exitCode: 4 });
+        }
         out('verify:     all files match the manifest');
       }
     });

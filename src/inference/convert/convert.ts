@@ -9,7 +9,7 @@ import { readTorchBin } from './pickle';
 import { mergeLora } from './lora';
 import { buildBertGraph, parseBertConfig, type BertConfig, type GraphPrecision } from './graph';
 import { writeOnnxModel } from './onnx-proto';
-import { MANIFEST_FILE, sha256File, type Manifest } from '../manifest';
+import { MANIFEST_FILE, VERIFY_CACHE_FILE, sha256File, type Manifest } from '../manifest';
 
 export type ConvertPrecision = GraphPrecision;
 export const MODEL_FILES: Record<ConvertPrecision, string> = { fp32: 'model.onnx', int8: 'model.int8.onnx', fp16: 'model.fp16.onnx' };
@@ -143,6 +143,7 @@ export async function convertModel(opts: ConvertOptions): Promise<Manifest> {
   const files: Manifest['files'] = {};
   // The manifest is rewritten last; remove a stale one first so a half-written folder never looks complete.
   fs.rmSync(path.join(opts.outDir, MANIFEST_FILE), { force: true });
+  fs.rmSync(path.join(opts.outDir, VERIFY_CACHE_FILE), { force: true });
   let done = 1;
   progress({ stage: 'read', done, total });
   for (const p of precisions) {
@@ -174,11 +175,14 @@ export async function convertModel(opts: ConvertOptions): Promise<Manifest> {
   outputs['config.json'] = await sha256File(cfgDst);
 
   const c = w.cfg;
+  const sizes: Record<string, number> = {};
+  for (const f of Object.keys(outputs)) sizes[f] = fs.statSync(path.join(opts.outDir, f)).size;
   const manifest: Manifest = {
     format: 1,
     source: { repo: opts.source.repo, revision: opts.source.revision, generated: !!opts.source.generated },
     inputs: w.inputs,
     outputs,
+    sizes,
     config: { hidden: c.hidden, layers: c.layers, heads: c.heads, ffn: c.ffn, vocab: c.vocab, maxPositions: c.maxPositions },
     pooling: 'cls',
     dim: c.hidden,

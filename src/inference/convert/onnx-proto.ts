@@ -4,7 +4,7 @@
 // file directly with hand-written length framing, so memory stays at the state dict plus one tensor.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { createHash } from 'node:crypto';
+import { newHash } from '../../util/hash';
 import * as protobuf from 'protobufjs';
 
 const SCHEMA = {
@@ -233,7 +233,7 @@ export function writeOnnxModel(model: OnnxModel, file: string): WriteResult {
   if (total >= 2 ** 31) {
     throw new Error(`${file}: the ONNX model would be ${total} bytes, past protobuf's 2 GiB limit`);
   }
-  const hash = createHash('sha256');
+  const hash = newHash('sha256');
   const tmp = `${file}.partial`;
   const fd = fs.openSync(tmp, 'w');
   let written = 0;
