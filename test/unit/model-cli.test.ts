@@ -64,6 +64,20 @@ test('model fetch: refused without a pin (exit 1), then fetched unpinned from th
   const info = await cli('model', 'info');
   assert.equal(info.code, 0);
   assert.match(info.stdout, /biohicl-base\s+LunaLan07\/BioHiCL-Base @ c{40}\s+16-d/);
+
+  // A file changed after conversion: `fetch` does not say "already converted" but makes the folder again.
+  const tok = path.join(dir, 'tokenizer.json');
+  fs.appendFileSync(tok, ' ');
+  const bad = await cli('model', 'info', dir, '--verify');
+  assert.equal(bad.code, 4, bad.stderr);
+  assert.match(bad.stderr, /tokenizer\.json: sha256 [0-9a-f]{64}, manifest records [0-9a-f]{64}/);
+  const redo = await cli('model', 'fetch', '--variant', 'base', '--allow-unpinned', '--precisions', 'fp32');
+  assert.equal(redo.code, 0, redo.stderr);
+  assert.doesNotMatch(redo.stdout, /already converted/);
+  assert.match(redo.stderr, /tokenizer\.json does not match the model manifest.*fetching and converting it again/);
+  const good = await cli('model', 'info', dir, '--verify');
+  assert.equal(good.code, 0, good.stderr);
+  assert.match(good.stdout, /all files match the manifest/);
 });
 
 test('model generate says plainly that the weights are generated; info shows it', async () => {
