@@ -5,6 +5,7 @@ import { registerModelCommands } from './commands/model';
 import { registerIndexCommands } from './commands/index-cmds';
 import { registerMeshCommands } from './commands/mesh';
 import { registerDemoCommand } from './commands/demo';
+import { registerPubmedCommands } from './commands/pubmed';
 
 const program = new Command();
 program
@@ -20,6 +21,7 @@ registerModelCommands(program);
 registerIndexCommands(program);
 registerMeshCommands(program);
 registerDemoCommand(program);
+registerPubmedCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const e = err as { message?: string; exitCode?: number };

@@ -23,6 +23,8 @@ export interface DownloadProgress {
   total?: number;
   /** Bytes per second since this attempt's transfer started. */
   rate: number;
+  /** Bytes received over the network by this call so far (all attempts). */
+  received: number;
 }
 
 /** Sees every byte of the file in order (a resumed partial first); throws to reject the content. */
@@ -205,6 +207,7 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
   const start = new URL(url);
   assertAllowedUrl(start, label);
   let received = 0;
+  let restarted = false;
   const cancelled = (bytes: number): DownloadError =>
     new DownloadError(`${label}: download cancelled${bytes ? ` at ${bytes} bytes` : ''}; run again to resume`, 'cancelled', url, label, undefined, bytes);
   /** Waits and returns when another attempt is allowed, else throws `err`. `what` is the log line's reason. */
@@ -255,7 +258,7 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
       const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(String(res.headers['content-range'] ?? ''));
       if (!m || Number(m[1]) !== have) {
         // The server resumed from somewhere else: start over.
-        discard(res);
+        opened.req.destroy();
         opts.onLog?.(`${label}: the server answered the range request with ${res.headers['content-range'] ?? 'no Content-Range'}; downloading from the start`);
         fs.rmSync(partial, { force: true });
         continue;
@@ -277,21 +280,38 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
 
     const h = newHash(algo);
     const check = opts.check?.();
+    let bytes = have;
+    const resumedFrom = have;
     const rejectContent = async (e: unknown): Promise<never> => {
       fs.rmSync(partial, { force: true });
       throw new ContentError(label, (e as Error).message);
     };
+    /** A partial from an earlier call may belong to an older version of the file: one fresh start before giving up. */
+    const restartAfterResume = (why: string): boolean => {
+      if (resumedFrom === 0 || restarted) return false;
+      restarted = true;
+      fs.rmSync(partial, { force: true });
+      opts.onLog?.(`${label}: ${why} after resuming at ${resumedFrom} bytes; downloading from the start`);
+      return true;
+    };
+    const rejectOrRestart = async (e: unknown): Promise<void> => {
+      if (restartAfterResume((e as Error).message)) return;
+      await rejectContent(e);
+    };
     // Bytes already on disk go through the hash and the check first.
     if (have > 0) {
+      let bad: unknown;
       try {
         await feedFile(partial, [(c) => { h.update(c); }, ...(check ? [(c: Buffer) => check.update(c)] : [])]);
       } catch (e) {
-        discard(res);
-        await rejectContent(e);
+        bad = e;
+      }
+      if (bad !== undefined) {
+        opened.req.destroy();
+        await rejectOrRestart(bad);
+        continue;
       }
     }
-    let bytes = have;
-    const resumedFrom = have;
     if (status === 200 || status === 206) {
       const fh = await fs.promises.open(partial, append ? 'a' : 'w');
       const t0 = Date.now();
@@ -317,7 +337,7 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
           const now = Date.now();
           if (now - lastReport >= 100) {
             lastReport = now;
-            opts.onProgress?.({ label, bytes, total, rate: ((bytes - have) * 1000) / Math.max(1, now - t0) });
+            opts.onProgress?.({ label, bytes, total, rate: ((bytes - have) * 1000) / Math.max(1, now - t0), received });
           }
         }
       } catch (e) {
@@ -326,11 +346,12 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
       if (contentFailure !== undefined) {
         opened.req.destroy();
         await fh.close();
-        await rejectContent(contentFailure);
+        await rejectOrRestart(contentFailure);
+        continue;
       }
       if (!failure && (opts.fsync ?? true)) await fh.sync();
       await fh.close();
-      opts.onProgress?.({ label, bytes, total, rate: ((bytes - have) * 1000) / Math.max(1, Date.now() - t0) });
+      opts.onProgress?.({ label, bytes, total, rate: ((bytes - have) * 1000) / Math.max(1, Date.now() - t0), received });
       if (failure) {
         if (opts.signal?.aborted) throw cancelled(bytes);
         await retryOr(attempt, failure, `connection lost at ${bytes} bytes`);
@@ -342,14 +363,17 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
       }
     }
     if (check) {
+      let bad: unknown;
       try {
         await check.finish();
       } catch (e) {
-        await rejectContent(e);
+        bad = e;
       }
+      if (bad !== undefined) { await rejectOrRestart(bad); continue; }
     }
     const digest = h.digest('hex');
     if (opts.expected && digest !== opts.expected.toLowerCase()) {
+      if (restartAfterResume(`${algo} mismatch`)) continue;
       fs.rmSync(partial, { force: true });
       throw new HashMismatchError(label, opts.expected.toLowerCase(), digest, algo);
     }
