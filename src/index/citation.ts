@@ -35,6 +35,14 @@ export interface Citation {
   mesh: MeshHeading[];
   keywords?: string[];           // author keywords (KeywordList, OT/OT tags, CSL keyword) where given
   source: string;                // file it came from
+  /**
+   * True for an item of the writer's own bibliography (CSL-JSON, BibTeX). Its `pmid` is then the record id of
+   * src/index/ids.ts: the PMID when it has one, else 'doi:<doi>', else 'key:<citation key>'; it may have no
+   * abstract (title, authors, venue only).
+   */
+  library?: true;
+  /** The item's citation key in that bibliography (BibTeX key; CSL `citation-key`, else `id`). */
+  citationKey?: string;
 }
 
 /** Abstract as one string, section labels kept as `LABEL: text` paragraphs. */
@@ -46,5 +54,7 @@ export function abstractText(c: Pick<Citation, 'abstract'>): string {
 export type ReaderEvent =
   | { type: 'citation'; citation: Citation }
   | { type: 'delete'; pmids: string[] }
-  | { type: 'reject'; file: string; record: string; where: string; message: string };
-  // record: PMID or '#<ordinal>'; where: 'line N' or 'byte N'
+  | { type: 'reject'; file: string; record: string; where: string; message: string }
+  /** A record that was kept with something left out or cleaned (an invalid DOI dropped, a control character removed…). */
+  | { type: 'note'; file: string; record: string; where: string; message: string };
+  // record: PMID or '#<ordinal>' (with the citation key in parentheses where there is one); where: 'line N' or 'byte N'

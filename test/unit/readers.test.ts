@@ -21,7 +21,7 @@ async function collect(file: string): Promise<{ cites: Citation[]; deletes: stri
   for await (const ev of readCitations(file)) {
     if (ev.type === 'citation') cites.push(ev.citation);
     else if (ev.type === 'delete') deletes.push(ev.pmids);
-    else rejects.push(ev);
+    else if (ev.type === 'reject') rejects.push(ev);
   }
   return { cites, deletes, rejects };
 }
@@ -165,37 +165,40 @@ test('PubMedQA JSON: 500 abstracts with labelled contexts, the long answer as CO
   assert.ok(mentions > 6500 && mentions < 8000, String(mentions));
 });
 
-test('CSL-JSON (Zotero): PMID from field or note, abstracts required, rejects name the item', async () => {
+test('CSL-JSON (Zotero): library items by PMID (field or note), else citation key; no abstract needed', async () => {
   const file = join(FIX, 'readers/zotero.json');
   assert.equal(await detectFormat(file), 'csl-json');
   const { cites, rejects } = await collect(file);
-  assert.deepEqual(cites.map((c) => c.pmid), ['31000001', '31000002']);
-  const [a, b] = cites as [Citation, Citation];
+  assert.deepEqual(rejects, []);
+  assert.deepEqual(cites.map((c) => c.pmid), ['31000001', '31000002', 'key:http://zotero.org/users/1/items/CCCC3333', '31000004']);
+  assert.ok(cites.every((c) => c.library === true));
+  const [a, b, book, noAbs] = cites as [Citation, Citation, Citation, Citation];
+  assert.equal(a.citationKey, 'http://zotero.org/users/1/items/AAAA1111', 'the CSL id is the key Pandoc cites it by');
   assert.equal(a.title, 'Metformin and AMPK signalling');
   assert.deepEqual(a.authors, ['García MJ', 'The Metformin Consortium']);
   assert.deepEqual(a.abstract.map((s) => s.label), ['BACKGROUND', 'METHODS', 'CONCLUSIONS']);
   assert.equal(a.year, 2019);
+  assert.equal(a.month, 5);
   assert.equal(a.doi, '10.1007/test.1');
   assert.equal(a.pmcid, 'PMC7000001');
   assert.equal(b.pmcid, 'PMC7000002');
   assert.equal(b.year, 2020);
-  assert.equal(rejects.length, 2);
-  assert.match(rejects[0]!.message, /CCCC3333.*no PMID/);
-  assert.equal(rejects[0]!.where, 'line 25');
-  assert.equal(rejects[1]!.record, '31000004');
-  assert.match(rejects[1]!.message, /no abstract/);
+  assert.equal(book.title, 'A book without PMID');
+  assert.deepEqual(noAbs.abstract, []);
+  assert.equal(noAbs.title, 'PMID but no abstract');
 });
 
-test('BibTeX (Zotero): @string macros, pmid field or note, a broken entry is rejected and the next one kept', async () => {
+test('BibTeX (Zotero): @string macros, pmid field or note, citation keys, a broken entry is rejected and the next one kept', async () => {
   const file = join(FIX, 'readers/zotero.bib');
   assert.equal(await detectFormat(file), 'bibtex');
   const { cites, rejects } = await collect(file);
-  assert.deepEqual(cites.map((c) => c.pmid), ['31000001', '31000002', '31000010']);
+  assert.deepEqual(cites.map((c) => c.pmid), ['31000001', '31000002', 'key:nopmid_book', '31000010']);
+  assert.deepEqual(cites.map((c) => c.citationKey), ['garcia_metformin_2019', 'lee_note_2020', 'nopmid_book', 'after_broken']);
   assert.equal(cites[0]!.title, 'Metformin and AMPK signalling in Münster');
   assert.equal(cites[0]!.journal, 'Diabetologia');
   assert.deepEqual(cites[0]!.authors, ['García MJ', 'The Metformin Consortium']);
-  assert.deepEqual(rejects.map((r) => [r.record, r.where]), [['#3 (nopmid_book)', 'line 21'], ['#4 (broken_entry)', 'line 26']]);
-  assert.match(rejects[1]!.message, /does not parse/);
+  assert.deepEqual(rejects.map((r) => [r.file, r.record, r.where]), [[file, '#4 (broken_entry)', 'line 26']]);
+  assert.match(rejects[0]!.message, /broken_entry at line 26 does not parse: unbalanced braces .*before the next entry at line 32/);
 });
 
 test('bad input: malformed XML records are rejected with PMID and line, good records kept', async () => {

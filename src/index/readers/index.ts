@@ -1,9 +1,11 @@
 // Citation readers: one entry point for every input format the index takes.
 //
-//   for await (const ev of readCitations(file)) { ev.type === 'citation' | 'delete' | 'reject' }
+//   for await (const ev of readCitations(file)) { ev.type === 'citation' | 'delete' | 'reject' | 'note' }
 //
 // Formats are detected from the content (gzip is detected from its magic bytes), the extension only breaks ties.
-// XML and MEDLINE text stream in constant memory; CSL-JSON, BibTeX and PubMedQA JSON are small exports read whole.
+// Every reader streams (one record in memory, at most MAX_RECORD_BYTES of it) in time linear in the input; a bad
+// record is rejected by file, record and line/byte, and the good records around it are read. Identifiers (PMID, DOI,
+// PMCID, citation keys) are normalised and checked in src/index/ids.ts.
 import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import fg from 'fast-glob';
@@ -23,8 +25,8 @@ export interface ReadOptions {
   /** Force a format instead of detecting it. */
   format?: InputFormat;
   /**
-   * Progress through the file: bytes of the file read so far (compressed bytes for .gz) and its size. Called per
-   * chunk (~256 KiB) by the streaming readers, and once at the end by the whole-file readers.
+   * Progress through the file: bytes of the file read so far (compressed bytes for .gz) and its size, called per
+   * chunk (~256 KiB).
    */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
 }
@@ -65,17 +67,9 @@ export async function* readCitations(file: string, opts: ReadOptions = {}): Asyn
     case 'pubmed-xml': yield* readPubmedXml(file, o); break;
     case 'medline': yield* readMedlineText(file, o); break;
     // citation-js takes ~0.5 s to load: only when a CSL-JSON or BibTeX file is read
-    case 'csl-json': yield* wholeFile(file, (await import('./csl')).readCslJson(file, o), opts.onProgress); break;
-    case 'bibtex': yield* wholeFile(file, (await import('./csl')).readBibtex(file, o), opts.onProgress); break;
-    case 'pubmedqa': yield* wholeFile(file, readPubmedQa(file, o), opts.onProgress); break;
-  }
-}
-
-async function* wholeFile(file: string, events: AsyncGenerator<ReaderEvent>, onProgress?: (r: number, t: number) => void) {
-  yield* events;
-  if (onProgress) {
-    const size = (await stat(file)).size;
-    onProgress(size, size);
+    case 'csl-json': yield* (await import('./csl')).readCslJson(file, o); break;
+    case 'bibtex': yield* (await import('./csl')).readBibtex(file, o); break;
+    case 'pubmedqa': yield* readPubmedQa(file, o); break;
   }
 }
 
@@ -93,7 +87,7 @@ export async function countRecords(file: string, opts: { signal?: AbortSignal } 
   }
   if (format === 'pubmed-xml' || format === 'medline') return countRecordsFast(file, format, opts.signal);
   let n = 0;
-  for await (const ev of readCitations(file, { format, signal: opts.signal })) if (ev.type !== 'delete') n++;
+  for await (const ev of readCitations(file, { format, signal: opts.signal })) if (ev.type === 'citation' || ev.type === 'reject') n++;
   return n;
 }
 

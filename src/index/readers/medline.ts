@@ -1,43 +1,13 @@
 // MEDLINE text reader (PubMed "Save → PubMed format", `.nbib`, `.txt`, optionally gzip): `TAG - value` lines,
 // 6-space continuation lines, records separated by blank lines. Streamed line by line from the raw bytes, so each
 // line is checked as strict UTF-8 and every message can name its line and byte.
+//
+// Bounded memory and time: a line or record longer than MAX_RECORD_BYTES is rejected and skipped, not buffered.
+// Raw control characters (NUL included) and invalid UTF-8 reject the record and name the byte; PMIDs, DOIs and
+// PMCIDs go through src/index/ids.ts.
 import type { Citation, MeshHeading, AbstractSection, ReaderEvent } from '../citation';
-import { readBytes, GzipError, decodeUtf8, firstYear, clean, initialsOf } from './source';
-
-interface Line {
-  text: string | undefined; // undefined: invalid UTF-8
-  badByte?: number; // absolute offset of the bad byte
-  no: number; // 1-based line number
-  byte: number; // absolute offset of the line start
-}
-
-/** Lines of a file as raw bytes, decoded strictly one by one. A GzipError is rethrown after the last good line. */
-async function* linesOf(file: string, signal?: AbortSignal, onProgress?: (read: number, total: number) => void): AsyncGenerator<Line> {
-  let rest: Buffer = Buffer.alloc(0);
-  let restStart = 0;
-  let no = 0;
-  const mk = (b: Buffer, start: number): Line => {
-    no++;
-    let end = b.length;
-    if (end > 0 && b[end - 1] === 0x0d) end--;
-    const start0 = no === 1 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0; // UTF-8 BOM
-    const d = decodeUtf8(b.subarray(start0, end));
-    return 'text' in d ? { text: d.text, no, byte: start } : { text: undefined, badByte: start + d.badByte, no, byte: start };
-  };
-  for await (const chunk of readBytes(file, signal, onProgress)) {
-    const buf = rest.length ? Buffer.concat([rest, chunk]) : chunk;
-    let i = 0;
-    for (;;) {
-      const j = buf.indexOf(0x0a, i);
-      if (j < 0) break;
-      yield mk(buf.subarray(i, j), restStart + i);
-      i = j + 1;
-    }
-    rest = buf.subarray(i);
-    restStart += i;
-  }
-  if (rest.length) yield mk(rest, restStart);
-}
+import { GzipError, firstYear, firstMonth, clean, initialsOf, textLines, MAX_RECORD_BYTES } from './source';
+import { normalizeDoi, normalizePmcid, normalizePmid, normalizeIssn } from '../ids';
 
 const TAG = /^([A-Z][A-Z0-9]{0,3}) *- ?(.*)$/;
 const LABEL = /(?:^|(?<=[.?!]) )([A-Z][A-Z0-9 ,&/()'-]{2,60}): /g;
@@ -69,10 +39,11 @@ interface Rec {
   tags: [string, string][]; // tag, value (continuations joined)
   line: number;
   byte: number;
-  bad?: { line: number; byte: number; message: string };
+  size: number; // characters kept so far
+  bad?: { line: number; byte: number; message: string; byteWise: boolean };
 }
 
-function toCitation(r: Rec, source: string): Citation {
+function toCitation(r: Rec, source: string, pmid: string, notes: string[]): Citation {
   const all = (t: string) => r.tags.filter(([k]) => k === t).map(([, v]) => v);
   const one = (t: string) => all(t)[0] ?? '';
   const authors: string[] = [];
@@ -81,14 +52,14 @@ function toCitation(r: Rec, source: string): Citation {
   }
   if (!all('AU').length) {
     for (const fau of all('FAU')) {
-      const [last = '', given = ''] = fau.split(',').map((s) => s.trim());
-      authors.splice(authors.length, 0, [last, initialsOf(given)].filter(Boolean).join(' '));
+      const [last = '', given = ''] = fau.split(',').map((x) => x.trim());
+      authors.push([last, initialsOf(given)].filter(Boolean).join(' '));
     }
   }
-  const doiOf = (vals: string[]) => vals.find((v) => /\[doi\]\s*$/.test(v))?.replace(/\s*\[doi\]\s*$/, '');
+  const tagged = (vals: string[], kind: string) => vals.find((v) => new RegExp(`\\[${kind}\\]\\s*$`).test(v))?.replace(/\s*\[[a-z]+\]\s*$/, '');
   const c: Citation = {
-    pmid: one('PMID'),
-    title: one('TI') || one('BTI'),
+    pmid,
+    title: clean(one('TI') || one('BTI')),
     abstract: splitStructured(one('AB')),
     authors,
     journal: one('JT') || one('TA'),
@@ -98,10 +69,27 @@ function toCitation(r: Rec, source: string): Citation {
   };
   const year = firstYear(one('DP')) ?? firstYear(one('DEP')) ?? firstYear(one('EDAT'));
   if (year !== undefined) c.year = year;
-  const doi = doiOf(all('LID')) ?? doiOf(all('AID'));
-  if (doi) c.doi = doi;
-  const pmc = one('PMC') || (all('AID').find((v) => /^PMC\d+/.test(v))?.match(/^PMC\d+/)?.[0] ?? '');
-  if (pmc) c.pmcid = pmc;
+  const month = firstMonth(one('DP'));
+  if (month !== undefined) c.month = month;
+  if (one('VI')) c.volume = one('VI');
+  if (one('IP')) c.issue = one('IP');
+  const pages = one('PG') || tagged(all('LID'), 'pii');
+  if (pages) c.pages = pages;
+  const issns = all('IS').map((v) => ({ issn: normalizeIssn(v.replace(/\s*\([^)]*\)\s*$/, '')), linking: /\(Linking\)/i.test(v) }));
+  const issn = (issns.find((x) => x.issn && !x.linking) ?? issns.find((x) => x.issn))?.issn;
+  if (issn) c.issn = issn;
+  const doiRaw = tagged(all('LID'), 'doi') ?? tagged(all('AID'), 'doi');
+  if (doiRaw) {
+    const d = normalizeDoi(doiRaw);
+    if ('value' in d) c.doi = d.value;
+    else notes.push(`${d.error}; left out`);
+  }
+  const pmcRaw = one('PMC') || (all('AID').find((v) => /^PMC\d+/.test(v))?.match(/^PMC\d+/)?.[0] ?? '');
+  if (pmcRaw) {
+    const p = normalizePmcid(pmcRaw);
+    if ('value' in p) c.pmcid = p.value;
+    else notes.push(`${p.error}; left out`);
+  }
   if (one('LA')) c.language = one('LA');
   const kw = all('OT');
   if (kw.length) c.keywords = kw;
@@ -118,33 +106,49 @@ export async function* readMedlineText(
   function* finish(): Generator<ReaderEvent> {
     const r = rec;
     rec = undefined;
-    if (!r || !r.tags.length && !r.bad) return;
+    if (!r || (!r.tags.length && !r.bad)) return;
     ordinal++;
-    const pmid = r.tags.find(([k]) => k === 'PMID')?.[1]?.trim();
-    const id = pmid && /^\d+$/.test(pmid) ? pmid : `#${ordinal}`;
+    const rawPmid = r.tags.find(([k]) => k === 'PMID')?.[1]?.trim();
+    const checked = rawPmid !== undefined ? normalizePmid(rawPmid) : undefined;
+    const id = checked && 'value' in checked ? checked.value : `#${ordinal}`;
     if (r.bad) {
-      yield { type: 'reject', file, record: id, where: r.bad.message.startsWith('invalid UTF-8') ? `byte ${r.bad.byte}` : `line ${r.bad.line}`, message: r.bad.message };
+      yield { type: 'reject', file, record: id, where: r.bad.byteWise ? `byte ${r.bad.byte}` : `line ${r.bad.line}`, message: r.bad.message };
       return;
     }
-    if (!pmid) {
+    if (!checked) {
       const first = r.tags[0]!;
       yield { type: 'reject', file, record: id, where: `line ${r.line}`, message: `record at line ${r.line} has no PMID- line (first tag: '${first[0]} - ${first[1].slice(0, 40)}')` };
       return;
     }
-    if (!/^\d+$/.test(pmid)) {
-      yield { type: 'reject', file, record: id, where: `line ${r.line}`, message: `PMID '${pmid}' at line ${r.line} is not a number` };
+    if ('error' in checked) {
+      yield { type: 'reject', file, record: id, where: `line ${r.line}`, message: `${checked.error} (record at line ${r.line})` };
       return;
     }
-    const c = toCitation(r, file);
-    c.title = clean(c.title);
+    const notes: string[] = [];
+    let c: Citation;
+    try {
+      c = toCitation(r, file, checked.value, notes);
+    } catch (e) {
+      yield { type: 'reject', file, record: id, where: `line ${r.line}`, message: `record at line ${r.line} could not be read: ${(e as Error).message}` };
+      return;
+    }
+    for (const n of notes) yield { type: 'note', file, record: id, where: `line ${r.line}`, message: n };
     yield { type: 'citation', citation: c };
   }
 
+  const bad = (l: { no: number; byte: number }, message: string, byte = l.byte, byteWise = false) => {
+    rec ??= { tags: [], line: l.no, byte: l.byte, size: 0 };
+    rec.bad ??= { line: l.no, byte, message, byteWise };
+  };
+
   try {
-    for await (const l of linesOf(file, opts.signal, opts.onProgress)) {
+    for await (const l of textLines(file, opts.signal, opts.onProgress)) {
+      if (l.tooLong !== undefined) {
+        bad(l, `line ${l.no} is longer than ${MAX_RECORD_BYTES / 2 ** 20} MB (${l.tooLong} bytes); the record is skipped`);
+        continue;
+      }
       if (l.text === undefined) {
-        rec ??= { tags: [], line: l.no, byte: l.byte };
-        rec.bad ??= { line: l.no, byte: l.badByte!, message: `invalid UTF-8 at byte ${l.badByte}, line ${l.no}` };
+        bad(l, `${l.what} at byte ${l.badByte}, line ${l.no}`, l.badByte!, true);
         continue;
       }
       const t = l.text;
@@ -152,36 +156,42 @@ export async function* readMedlineText(
         for (const ev of finish()) yield ev;
         continue;
       }
+      if (rec && !rec.bad) {
+        rec.size += t.length;
+        if (rec.size > MAX_RECORD_BYTES) {
+          bad(l, `record starting at line ${rec.line} is longer than ${MAX_RECORD_BYTES / 2 ** 20} MB; skipped`);
+          rec.tags.length = 0;
+        }
+      }
       if (/^\s/.test(t)) {
         const last = rec?.tags[rec.tags.length - 1];
         if (!rec || !last) {
-          rec ??= { tags: [], line: l.no, byte: l.byte };
-          rec.bad ??= { line: l.no, byte: l.byte, message: `continuation line ${l.no} has no tag line before it` };
+          bad(l, `continuation line ${l.no} has no tag line before it`);
           continue;
         }
-        last[1] = last[1] + ' ' + t.trim();
+        if (!rec.bad) last[1] = last[1] + ' ' + t.trim();
         continue;
       }
       const m = TAG.exec(t);
       if (!m) {
-        rec ??= { tags: [], line: l.no, byte: l.byte };
-        rec.bad ??= { line: l.no, byte: l.byte, message: `line ${l.no} is neither 'TAG - value' nor an indented continuation: '${t.slice(0, 60)}'` };
+        bad(l, `line ${l.no} is neither 'TAG - value' nor an indented continuation: '${t.slice(0, 60)}'`);
         continue;
       }
       const tag = m[1]!;
-      if (tag === 'PMID' && rec && rec.tags.some(([k]) => k === 'PMID')) {
+      if (tag === 'PMID' && rec && (rec.tags.some(([k]) => k === 'PMID') || (rec.bad && rec.line !== l.no))) {
         for (const ev of finish()) yield ev; // records not separated by a blank line
       }
-      rec ??= { tags: [], line: l.no, byte: l.byte };
-      rec.tags.push([tag, m[2]!.trim()]);
+      rec ??= { tags: [], line: l.no, byte: l.byte, size: t.length };
+      if (!rec.bad) rec.tags.push([tag, m[2]!.trim()]);
     }
   } catch (e) {
     if (!(e instanceof GzipError)) throw e;
     ordinal++;
-    const pmid = rec?.tags.find(([k]) => k === 'PMID')?.[1];
+    const raw = rec?.tags.find(([k]) => k === 'PMID')?.[1];
+    const p = raw !== undefined ? normalizePmid(raw) : undefined;
     const cut = rec ? `; the record starting at line ${rec.line} is cut off` : '';
     rec = undefined;
-    yield { type: 'reject', file, record: pmid ?? `#${ordinal}`, where: `byte ${e.compressedByte}`, message: `${e.message}, after ${e.decompressedBytes} decompressed bytes${cut}` };
+    yield { type: 'reject', file, record: p && 'value' in p ? p.value : `#${ordinal}`, where: `byte ${e.compressedByte}`, message: `${e.message}, after ${e.decompressedBytes} decompressed bytes${cut}` };
     return;
   }
   for (const ev of finish()) yield ev;

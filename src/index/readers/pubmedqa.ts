@@ -1,39 +1,43 @@
 // PubMedQA JSON ({ "<pmid>": { QUESTION, CONTEXTS, LABELS, LONG_ANSWER, MESHES, YEAR, … } }).
 // PubMedQA keeps no title: the question (phrased from the title) stands in for it. The abstract is the CONTEXTS
 // with their LABELS as sections, then LONG_ANSWER as a 'CONCLUSIONS' section; MeSH are descriptor names only.
-import { readFile } from 'node:fs/promises';
+// PubMedQA has no authors, journal, volume, issue or pages: those come from a PubMed record of the same PMID.
+//
+// Streamed member by member (json-stream.ts): linear time, one entry in memory; a damaged entry is rejected by its
+// PMID (or ordinal) and line, and the entries after it are read.
 import type { AbstractSection, Citation, ReaderEvent } from '../citation';
-import { clean } from './source';
+import { clean, stripControlChars } from './source';
+import { jsonRecords } from './json-stream';
+import { normalizePmid } from '../ids';
 
-function lineOfKey(text: string, key: string, from: number): { line: number; at: number } | undefined {
-  const at = text.indexOf(JSON.stringify(key) + ':', from);
-  const at2 = at >= 0 ? at : text.indexOf(JSON.stringify(key), from);
-  if (at2 < 0) return undefined;
-  let n = 1;
-  for (let i = text.indexOf('\n'); i >= 0 && i < at2; i = text.indexOf('\n', i + 1)) n++;
-  return { line: n, at: at2 };
-}
-
-export async function* readPubmedQa(file: string, opts: { signal?: AbortSignal } = {}): AsyncGenerator<ReaderEvent> {
-  const text = await readFile(file, 'utf8');
-  let data: Record<string, Record<string, unknown>>;
-  try {
-    data = JSON.parse(text);
-  } catch (e) {
-    yield { type: 'reject', file, record: '#0', where: 'byte 0', message: `invalid JSON: ${(e as Error).message}` };
-    return;
-  }
-  let from = 0;
-  let ordinal = 0;
-  for (const [pmid, v] of Object.entries(data)) {
+export async function* readPubmedQa(
+  file: string,
+  opts: { signal?: AbortSignal; onProgress?: (bytesRead: number, totalBytes: number) => void } = {},
+): AsyncGenerator<ReaderEvent> {
+  for await (const ev of jsonRecords(file, { signal: opts.signal, onProgress: opts.onProgress })) {
     opts.signal?.throwIfAborted();
-    ordinal++;
-    const loc = lineOfKey(text, pmid, from);
-    if (loc) from = loc.at;
-    const where = loc ? `line ${loc.line}` : `item ${ordinal}`;
-    const rej = (message: string): ReaderEvent => ({ type: 'reject', file, record: /^\d+$/.test(pmid) ? pmid : `#${ordinal}`, where, message });
-    if (!/^\d+$/.test(pmid)) { yield rej(`key '${pmid}' is not a PMID`); continue; }
-    if (!v || typeof v !== 'object') { yield rej('entry is not an object'); continue; }
+    if (ev.kind === 'fatal') {
+      yield { type: 'reject', file, record: '#0', where: `line ${ev.atLine}`, message: `not PubMedQA JSON: ${ev.message}` };
+      continue;
+    }
+    if (ev.kind === 'note') {
+      yield { type: 'note', file, record: `#${ev.index}`, where: `line ${ev.atLine}`, message: ev.message };
+      continue;
+    }
+    const key = ev.key;
+    const p = key !== undefined ? normalizePmid(key) : undefined;
+    const record = p && 'value' in p ? p.value : `#${ev.index}`;
+    const where = `line ${ev.line}`;
+    const rej = (message: string): Extract<ReaderEvent, { type: 'reject' }> => ({ type: 'reject', file, record, where, message: `entry ${ev.index} at line ${ev.line}: ${message}` });
+    if (ev.kind === 'bad') {
+      const bytewise = /^(NUL byte|control character|invalid UTF-8)/.test(ev.message);
+      yield { ...rej(ev.message), where: bytewise ? `byte ${ev.at}` : where };
+      continue;
+    }
+    if (key === undefined) { yield rej('not an object member (PubMedQA is an object keyed by PMID)'); continue; }
+    if (!p || 'error' in p) { yield rej(`key '${key.slice(0, 40)}' is not a PMID: ${p && 'error' in p ? p.error : ''}`); continue; }
+    const v = ev.value as Record<string, unknown>;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) { yield rej('entry is not an object'); continue; }
     const contexts = v['CONTEXTS'];
     if (!Array.isArray(contexts) || !contexts.every((c) => typeof c === 'string')) { yield rej('CONTEXTS is not a list of strings'); continue; }
     const labels = Array.isArray(v['LABELS']) ? (v['LABELS'] as unknown[]) : [];
@@ -46,7 +50,7 @@ export async function* readPubmedQa(file: string, opts: { signal?: AbortSignal }
     });
     if (typeof v['LONG_ANSWER'] === 'string' && v['LONG_ANSWER'].trim()) abstract.push({ label: 'CONCLUSIONS', text: clean(v['LONG_ANSWER']) });
     const c: Citation = {
-      pmid,
+      pmid: p.value,
       title: clean(typeof v['QUESTION'] === 'string' ? v['QUESTION'] : ''),
       abstract,
       authors: [],
@@ -58,7 +62,9 @@ export async function* readPubmedQa(file: string, opts: { signal?: AbortSignal }
       source: file,
     };
     const y = Number(v['YEAR']);
-    if (Number.isInteger(y) && y > 1800) c.year = y;
+    if (Number.isInteger(y) && y > 1800 && y < 3000) c.year = y;
+    const fields = stripControlChars(c as unknown as Record<string, unknown>);
+    if (fields.length) yield { type: 'note', file, record, where, message: `control characters removed from ${fields.join(', ')}` };
     yield { type: 'citation', citation: c };
   }
 }

@@ -157,3 +157,215 @@ export function initialsOf(given: string): string {
     .map((p) => p[0]!.toUpperCase())
     .join('');
 }
+
+/** A record that grows past this without ending is rejected (and skipped, not buffered) by every reader. */
+export const MAX_RECORD_BYTES = 32 * 2 ** 20;
+
+/**
+ * First byte of `b` that makes it unfit as text: the start of an invalid UTF-8 sequence, or a C0 control character
+ * other than TAB, LF and CR (NUL included; the characters XML 1.0 forbids). -1 when the bytes are fine.
+ */
+export function firstBadTextByte(b: Uint8Array): number {
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) {
+      const u = firstInvalidUtf8(b.subarray(0, i));
+      return u >= 0 ? u : i;
+    }
+  }
+  return firstInvalidUtf8(b);
+}
+
+/** Decode strictly as text (see firstBadTextByte); on failure, the offset of the bad byte and a description. */
+export function decodeText(b: Uint8Array): { text: string } | { badByte: number; what: string } {
+  const bad = firstBadTextByte(b);
+  if (bad < 0) {
+    const d = decodeUtf8(b);
+    if ('text' in d) return d;
+    return { badByte: d.badByte, what: describeByte(b, d.badByte) };
+  }
+  return { badByte: bad, what: describeByte(b, bad) };
+}
+
+function describeByte(b: Uint8Array, i: number): string {
+  const c = b[i]!;
+  const hex = `0x${c.toString(16).padStart(2, '0')}`;
+  if (c === 0) return `NUL byte (0x00)`;
+  if (c < 0x20) return `control character (byte ${hex})`;
+  return `invalid UTF-8 (byte ${hex})`;
+}
+
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]+/g;
+
+/**
+ * Remove control characters that came in through escapes (JSON `\u0000`, decoded entities) from every text field of
+ * a citation, in place. Returns the names of the fields that had any (for a note); raw control bytes never get here
+ * (the readers reject them, naming the byte).
+ */
+export function stripControlChars(c: Record<string, unknown>): string[] {
+  const changed: string[] = [];
+  const fix = (s: string) => s.replace(CONTROLS, ' ').replace(/ {2,}/g, ' ').trim();
+  for (const [k, v] of Object.entries(c)) {
+    if (typeof v === 'string') {
+      if (CONTROL.test(v)) { c[k] = fix(v); changed.push(k); }
+    } else if (Array.isArray(v)) {
+      let hit = false;
+      v.forEach((x, i) => {
+        if (typeof x === 'string') { if (CONTROL.test(x)) { v[i] = fix(x); hit = true; } }
+        else if (x && typeof x === 'object') {
+          const o = x as Record<string, unknown>;
+          for (const [k2, v2] of Object.entries(o)) {
+            if (typeof v2 === 'string' && CONTROL.test(v2)) { o[k2] = fix(v2); hit = true; }
+            else if (Array.isArray(v2)) for (const q of v2) if (q && typeof q === 'object') {
+              for (const [k3, v3] of Object.entries(q as Record<string, unknown>)) {
+                if (typeof v3 === 'string' && CONTROL.test(v3)) { (q as Record<string, unknown>)[k3] = fix(v3); hit = true; }
+              }
+            }
+          }
+        }
+      });
+      if (hit) changed.push(k);
+    }
+  }
+  return changed;
+}
+
+/** Remove HTML/XML tags ('<i>', '</sup>', '<jats:p xml:lang="en">') in linear time; a bare '<' (p < 0.05) stays. */
+export function stripTags(s: string): string {
+  return clean(s.replace(/<\/?[A-Za-z][^<>]*>/g, ''));
+}
+
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+
+/** Month 1–12 of a date string: '2017 Apr 19' → 4, '1998 Dec-1999 Jan' → 12, '2019-05' → 5, 'Spring' → undefined. */
+export function firstMonth(s: string | undefined): number | undefined {
+  if (!s) return undefined;
+  const name = /(?:^|[^a-z])(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(?![a-z])/i.exec(s);
+  if (name) return MONTHS.indexOf(name[1]!.toLowerCase()) + 1;
+  const iso = /^\s*(?:1[89]|20)\d\d[-/ ](\d{1,2})(?:\D|$)/.exec(s);
+  if (iso) return monthNumber(iso[1]);
+  return undefined;
+}
+
+/** '5', '05', 'May', 'may.' → 5; anything else → undefined. */
+export function monthNumber(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isInteger(v) && v >= 1 && v <= 12 ? v : undefined;
+  if (typeof v !== 'string') return undefined;
+  const t = v.trim();
+  if (/^\d{1,2}$/.test(t)) { const n = Number(t); return n >= 1 && n <= 12 ? n : undefined; }
+  const i = MONTHS.indexOf(t.slice(0, 3).toLowerCase());
+  return i >= 0 && /^[a-z]+\.?$/i.test(t) ? i + 1 : undefined;
+}
+
+/**
+ * An append-only byte buffer with amortised O(1) appends (capacity doubles) and O(1) consumption from the front:
+ * a record that spans many chunks costs one copy per byte, not one per chunk.
+ */
+export class ByteQueue {
+  private buf: Buffer = Buffer.alloc(0);
+  private start = 0;
+  private end = 0;
+  get length(): number { return this.end - this.start; }
+  /** The unconsumed bytes (a view, valid until the next append). */
+  view(): Buffer { return this.buf.subarray(this.start, this.end); }
+  append(chunk: Uint8Array): void {
+    const need = this.length + chunk.length;
+    if (this.end + chunk.length > this.buf.length) {
+      if (need <= this.buf.length / 2 || (need <= this.buf.length && this.start > 0)) {
+        this.buf.copy(this.buf, 0, this.start, this.end);
+      } else {
+        const nb = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2, 64 * 1024));
+        this.buf.copy(nb, 0, this.start, this.end);
+        this.buf = nb;
+      }
+      this.end -= this.start;
+      this.start = 0;
+    }
+    this.buf.set(chunk, this.end);
+    this.end += chunk.length;
+  }
+  consume(n: number): void {
+    this.start += Math.min(n, this.length);
+    if (this.start === this.end) { this.start = 0; this.end = 0; }
+  }
+  /** Drop everything and release a large buffer. */
+  reset(): void {
+    this.start = 0;
+    this.end = 0;
+    if (this.buf.length > 4 * 2 ** 20) this.buf = Buffer.alloc(0);
+  }
+}
+
+export interface TextLine {
+  /** The line without its '\n' (and '\r'); undefined when it is not text (see badByte) or too long. */
+  text: string | undefined;
+  /** Absolute offset of the first bad byte (invalid UTF-8 or a control character), and what it is. */
+  badByte?: number;
+  /** A bad line decoded leniently (U+FFFD for bad bytes), to see what kind of line it was. */
+  lossy?: string;
+  what?: string;
+  /** The line is longer than MAX_RECORD_BYTES: its bytes were skipped, not kept. */
+  tooLong?: number;
+  no: number; // 1-based line number
+  byte: number; // absolute offset of the line start
+}
+
+/**
+ * Lines of a file (plain or gzip) as strictly decoded text, one at a time, in memory bounded by the longest line
+ * kept (MAX_RECORD_BYTES; a longer line is skipped and reported as tooLong). A GzipError is rethrown after the last
+ * complete line; `partial` then holds the line that was cut off.
+ */
+export async function* textLines(
+  file: string,
+  signal?: AbortSignal,
+  onProgress?: (read: number, total: number) => void,
+  maxLine = MAX_RECORD_BYTES,
+): AsyncGenerator<TextLine> {
+  let parts: Buffer[] = [];
+  let size = 0;
+  let tooLong = false;
+  let lineStart = 0;
+  let pos = 0;
+  let no = 0;
+  const mk = (b: Buffer, start: number): TextLine => {
+    no++;
+    let end = b.length;
+    if (end > 0 && b[end - 1] === 0x0d) end--;
+    const start0 = no === 1 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0; // UTF-8 BOM
+    const d = decodeText(b.subarray(start0, end));
+    return 'text' in d ? { text: d.text, no, byte: start } : { text: undefined, badByte: start + start0 + d.badByte, what: d.what, lossy: b.subarray(start0, end).toString('utf8'), no, byte: start };
+  };
+  const flush = (last?: Buffer): TextLine => {
+    if (tooLong) {
+      no++;
+      const l: TextLine = { text: undefined, tooLong: size + (last?.length ?? 0), no, byte: lineStart };
+      parts = []; size = 0; tooLong = false;
+      return l;
+    }
+    if (last) parts.push(last);
+    const b = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    parts = []; size = 0;
+    return mk(b, lineStart);
+  };
+  for await (const chunk of readBytes(file, signal, onProgress)) {
+    let i = 0;
+    for (;;) {
+      const j = chunk.indexOf(0x0a, i);
+      if (j < 0) break;
+      const l = flush(tooLong ? undefined : chunk.subarray(i, j));
+      if (l.tooLong !== undefined) l.tooLong += j - i;
+      yield l;
+      i = j + 1;
+      lineStart = pos + i;
+    }
+    if (i < chunk.length && !tooLong) {
+      const rest = chunk.subarray(i);
+      size += rest.length;
+      if (size > maxLine) { tooLong = true; parts = []; }
+      else parts.push(rest);
+    } else if (tooLong) size += chunk.length - i;
+    pos += chunk.length;
+  }
+  if (size > 0 || tooLong) yield flush();
+}

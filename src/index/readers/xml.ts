@@ -5,10 +5,18 @@
 // is buffered), each record is checked as strict UTF-8 and parsed with saxes into a small element tree, and mapped
 // to a Citation. A malformed record, bad UTF-8 or a record cut off by the end of the file (or of a truncated gzip)
 // becomes a `reject` event naming the file, record (PMID or #ordinal) and line/byte; reading resumes at the next
-// record start, so the good records of the file all come out.
+// record start, so the good records of the file all come out. Elements nested deeper than MAX_XML_DEPTH reject their
+// record (PubMed's own are < 20 deep); every walk over the element tree is iterative. PMIDs, DOIs and PMCIDs go
+// through src/index/ids.ts.
 import { SaxesParser } from 'saxes';
 import type { Citation, MeshHeading, AbstractSection, ReaderEvent } from '../citation';
-import { readBytes, GzipError, decodeUtf8, countNewlines, firstYear, clean, initialsOf } from './source';
+import { readBytes, GzipError, decodeUtf8, countNewlines, firstYear, firstMonth, monthNumber, clean, initialsOf, ByteQueue, MAX_RECORD_BYTES, stripControlChars } from './source';
+import { normalizeDoi, normalizeIssn, normalizePmcid, normalizePmid } from '../ids';
+
+export { MAX_RECORD_BYTES } from './source';
+
+/** A record whose elements nest deeper than this is rejected (PubMed records, MathML included, stay far below). */
+export const MAX_XML_DEPTH = 256;
 
 // ---------------------------------------------------------------- a tiny element tree for one record
 
@@ -23,6 +31,9 @@ function parseRecord(xml: string): El {
   const stack: El[] = [];
   let root: El | undefined;
   parser.on('opentag', (t) => {
+    if (stack.length >= MAX_XML_DEPTH) {
+      throw Object.assign(new Error(`elements nested deeper than ${MAX_XML_DEPTH} levels (<${t.name}>)`), { line: parser.line, column: parser.column, own: true });
+    }
     const el: El = { name: t.name, attrs: t.attributes as Record<string, string>, kids: [] };
     if (stack.length) stack[stack.length - 1]!.kids.push(el);
     else root = el;
@@ -44,6 +55,7 @@ function parseRecord(xml: string): El {
   try {
     parser.write(xml).close();
   } catch (e) {
+    if ((e as { own?: boolean }).own) throw e;
     throw err ?? e;
   }
   if (!root) throw Object.assign(new Error('no element in record'), { line: 1, column: 0 });
@@ -73,13 +85,13 @@ export function path(el: El | undefined, p: string): El | undefined {
 export function text(el: El | undefined): string {
   if (!el) return '';
   const parts: string[] = [];
-  const walk = (e: El) => {
-    for (const k of e.kids) {
-      if (typeof k === 'string') parts.push(k);
-      else walk(k);
-    }
-  };
-  walk(el);
+  // iterative depth-first walk (a recursive one overflows the stack on deeply nested input)
+  const todo: (El | string)[] = [el];
+  while (todo.length) {
+    const k = todo.pop()!;
+    if (typeof k === 'string') parts.push(k);
+    else for (let i = k.kids.length - 1; i >= 0; i--) todo.push(k.kids[i]!);
+  }
   return clean(parts.join(''));
 }
 
@@ -183,8 +195,23 @@ export function citationFromElement(rec: El, source: string): Citation {
     mesh: meshOf(child(mc, 'MeshHeadingList')),
     source,
   };
-  const year = yearOf(path(journal, 'JournalIssue/PubDate'), child(art, 'ArticleDate'));
+  const pubDate = path(journal, 'JournalIssue/PubDate');
+  const year = yearOf(pubDate, child(art, 'ArticleDate'));
   if (year !== undefined) c.year = year;
+  const month = monthNumber(text(child(pubDate, 'Month'))) ?? firstMonth(text(child(pubDate, 'MedlineDate')));
+  if (month !== undefined) c.month = month;
+  const volume = text(path(journal, 'JournalIssue/Volume'));
+  if (volume) c.volume = volume;
+  const issue = text(path(journal, 'JournalIssue/Issue'));
+  if (issue) c.issue = issue;
+  const pg = child(art, 'Pagination');
+  const start = text(child(pg, 'StartPage'));
+  const end = text(child(pg, 'EndPage'));
+  const pages = text(child(pg, 'MedlinePgn')) || (start ? (end && end !== start ? `${start}-${end}` : start) : '') ||
+    text(children(art, 'ELocationID').find((e) => e.attrs['EIdType'] !== 'doi' && e.attrs['ValidYN'] !== 'N'));
+  if (pages) c.pages = pages;
+  const issn = normalizeIssn(text(child(journal, 'ISSN'))) ?? normalizeIssn(text(path(mc, 'MedlineJournalInfo/ISSNLinking')));
+  if (issn) c.issn = issn;
   const doi = idsOf(articleIds, 'doi') || (eloc ? text(eloc) : '');
   if (doi) c.doi = doi;
   if (pmcid) c.pmcid = pmcid;
@@ -285,7 +312,26 @@ function findEnd(buf: Buffer, from: number, name: RecName): number {
 
 function guessPmid(b: Buffer): string | undefined {
   const m = /<PMID[^>]*>\s*(\d+)\s*<\/PMID>/.exec(b.subarray(0, Math.min(b.length, 4096)).toString('latin1'));
-  return m?.[1];
+  const p = m ? normalizePmid(m[1]) : undefined;
+  return p && 'value' in p ? p.value : undefined;
+}
+
+/** Normalise DOI and PMCID in place (src/index/ids.ts); an invalid one is left out. Returns notes. */
+export function checkIds(c: Citation): string[] {
+  const notes: string[] = [];
+  if (c.doi !== undefined) {
+    const d = normalizeDoi(c.doi);
+    if ('value' in d) c.doi = d.value;
+    else { delete c.doi; notes.push(`${d.error}; left out`); }
+  }
+  if (c.pmcid !== undefined) {
+    const p = normalizePmcid(c.pmcid);
+    if ('value' in p) c.pmcid = p.value;
+    else { delete c.pmcid; notes.push(`${p.error}; left out`); }
+  }
+  const fields = stripControlChars(c as unknown as Record<string, unknown>);
+  if (fields.length) notes.push(`control characters removed from ${fields.join(', ')}`);
+  return notes;
 }
 
 export interface XmlReadOptions {
@@ -294,12 +340,10 @@ export interface XmlReadOptions {
   onProgress?: (bytesRead: number, totalBytes: number) => void;
 }
 
-/** A record that grows past this without closing is rejected (and skipped) instead of buffered further. */
-export const MAX_RECORD_BYTES = 32 * 2 ** 20;
-
 /** Stream the citations (and deletions, and rejects) of a PubMed XML file. */
 export async function* readPubmedXml(file: string, opts: XmlReadOptions = {}): AsyncGenerator<ReaderEvent> {
-  let pending: Buffer = Buffer.alloc(0);
+  const queue = new ByteQueue();
+  let pending: Buffer = queue.view();
   let pendingStart = 0; // absolute byte offset of pending[0]
   let pendingLine = 1; // line number at pending[0]
   let inside: { name: RecName } | undefined; // the record being read starts at pending[0]
@@ -311,7 +355,8 @@ export async function* readPubmedXml(file: string, opts: XmlReadOptions = {}): A
   const consume = (rel: number) => {
     pendingLine += countNewlines(pending, 0, rel);
     pendingStart += rel;
-    pending = pending.subarray(rel);
+    queue.consume(rel);
+    pending = queue.view();
   };
 
   function* handleRecord(rec: Buffer, absStart: number, line: number): Generator<ReaderEvent> {
@@ -340,18 +385,33 @@ export async function* readPubmedXml(file: string, opts: XmlReadOptions = {}): A
       return;
     }
     if (el.name === 'DeleteCitation') {
-      const pmids = children(el, 'PMID').map(text).filter(Boolean);
+      const pmids: string[] = [];
+      for (const raw of children(el, 'PMID').map(text).filter(Boolean)) {
+        const p = normalizePmid(raw);
+        if ('value' in p) pmids.push(p.value);
+        else yield { type: 'note', file, record: `#${ordinal}`, where: `line ${line}`, message: `<DeleteCitation> at line ${line}: ${p.error}; not deleted` };
+      }
       if (pmids.length) yield { type: 'delete', pmids };
       return;
     }
-    const c = citationFromElement(el, file);
-    if (!/^\d+$/.test(c.pmid)) {
-      yield {
-        type: 'reject', file, record: `#${ordinal}`, where: `line ${line}`,
-        message: c.pmid ? `PMID '${c.pmid}' is not a number` : `<${el.name}> has no PMID`,
-      };
+    let c: Citation;
+    try {
+      c = citationFromElement(el, file);
+    } catch (e) {
+      yield { type: 'reject', file, record: id(), where: `line ${line}`, message: `<${el.name}> at line ${line} could not be read: ${(e as Error).message}` };
       return;
     }
+    if (!c.pmid) {
+      yield { type: 'reject', file, record: `#${ordinal}`, where: `line ${line}`, message: `<${el.name}> has no PMID` };
+      return;
+    }
+    const p = normalizePmid(c.pmid);
+    if ('error' in p) {
+      yield { type: 'reject', file, record: `#${ordinal}`, where: `line ${line}`, message: `${p.error} (<${el.name}> at line ${line})` };
+      return;
+    }
+    c.pmid = p.value;
+    for (const message of checkIds(c)) yield { type: 'note', file, record: c.pmid, where: `line ${line}`, message };
     yield { type: 'citation', citation: c };
   }
 
@@ -414,7 +474,8 @@ export async function* readPubmedXml(file: string, opts: XmlReadOptions = {}): A
   let root: string | undefined;
   try {
     for await (const chunk of readBytes(file, opts.signal, opts.onProgress)) {
-      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      queue.append(chunk);
+      pending = queue.view();
       if (root === undefined) {
         const m = /<([A-Za-z_][\w.-]*)/.exec(pending.subarray(0, 64 * 1024).toString('latin1').replace(/<[?!][\s\S]*?>/g, ''));
         if (m) root = m[1];
