@@ -6,7 +6,7 @@
 // classes). Any other opcode or global (os.system, builtins.eval, subprocess.Popen, ...) throws an error that
 // names it and the file, before anything is built from it.
 import * as fs from 'node:fs';
-import { Inflate } from 'fflate';
+import * as zlib from 'node:zlib';
 import type { DType, StateDict, Tensor } from './tensor';
 import { MAX_BUFFER_BYTES, ModelBoundsError, numel } from './tensor';
 
@@ -21,16 +21,13 @@ export class UnsafePickleError extends Error {
 // Minimal zip reader (stored or deflated entries, zip64), reading only what it needs from the file. Nothing it reads
 // can make it allocate more than the file holds or than the caller allows: the central directory and every entry's
 // compressed bytes must lie inside the file, a stored entry's size must equal its compressed size, a deflated entry
-// may not claim more than deflate can produce from its compressed bytes, and an entry is inflated (in small steps,
-// into a buffer of its declared size) only after the caller has checked that size; inflating past it is refused.
+// may not claim more than deflate can produce from its compressed bytes, and an entry is inflated (by zlib, into one
+// buffer of its declared size) only after the caller has checked that size; inflating past it is refused.
 
 interface ZipEntry { name: string; method: number; compressedSize: number; size: number; localOffset: number }
 
 /** Deflate cannot expand better than ~1032:1 (258-byte matches coded in ~2 bits); a claim beyond that is a lie. */
 const DEFLATE_MAX_RATIO = 1032;
-/** Compressed bytes handed to the inflater per step (1–64 KiB): one step's output is at most ~1032× that. */
-const INFLATE_STEP_MIN = 1 << 10;
-const INFLATE_STEP_MAX = 64 << 10;
 
 class ZipFile {
   private fd: number;
@@ -135,9 +132,9 @@ class ZipFile {
   }
 
   /**
-   * The bytes of one entry (stored entries are read directly; deflated ones are inflated step by step into a buffer
-   * of the declared size). Refused before any read when the declared size is above `maxBytes`, and as soon as the
-   * data inflates past the declared size.
+   * The bytes of one entry (stored entries are read directly; deflated ones are inflated into a buffer of the
+   * declared size). Refused before any read when the declared size is above `maxBytes`, and as soon as the data
+   * inflates past the declared size.
    */
   readEntry(name: string, maxBytes: number, what = `zip entry '${name}'`): Buffer {
     const ent = this.entries.get(name);
@@ -150,36 +147,20 @@ class ZipFile {
     const start = ent.localOffset + 30 + lh.readUInt16LE(26) + lh.readUInt16LE(28);
     if (ent.method === 0) return this.read(start, ent.size);
     if (ent.method !== 8) throw new Error(`${this.file}: zip entry '${name}' uses unsupported compression method ${ent.method}`);
-    const out = Buffer.alloc(ent.size);
-    let written = 0;
-    const inflater = new Inflate((chunk: Uint8Array) => {
-      if (written + chunk.length > out.length) {
-        throw new ModelBoundsError(`${this.file}: ${what} inflates past its declared ${ent.size} bytes (a zip bomb?); refused after ${written + chunk.length} bytes`);
-      }
-      out.set(chunk, written);
-      written += chunk.length;
-    });
-    const piece = Buffer.alloc(Math.min(ent.compressedSize, 1 << 20));
+    const raw = this.read(start, ent.compressedSize);
+    let out: Buffer;
     try {
-      for (let done = 0; done < ent.compressedSize;) {
-        const n = Math.min(piece.length, ent.compressedSize - done);
-        this.read(start + done, n, piece);
-        for (let k = 0, end = 0; k < n; k = end) {
-          // Small steps while little output is still expected: a step cannot overshoot by more than ~1032× its size.
-          const step = Math.min(INFLATE_STEP_MAX, Math.max(INFLATE_STEP_MIN, Math.ceil((out.length - written) / DEFLATE_MAX_RATIO)));
-          end = Math.min(n, k + step);
-          // a view is enough: fflate copies whatever input it has not consumed before push() returns
-          inflater.push(piece.subarray(k, end), done + end === ent.compressedSize);
-        }
-        done += n;
-      }
-      if (ent.compressedSize === 0) inflater.push(new Uint8Array(0), true);
+      // One output buffer one byte longer than declared: a valid entry fills it short of the end; data that would
+      // go past the declared size stops zlib there (ERR_BUFFER_TOO_LARGE) before anything larger is allocated.
+      out = zlib.inflateRawSync(raw, { maxOutputLength: Math.max(1, ent.size), chunkSize: Math.max(64, ent.size + 1) });
     } catch (e) {
-      if (e instanceof ModelBoundsError) throw e;
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new ModelBoundsError(`${this.file}: ${what} inflates past its declared ${ent.size} bytes (a zip bomb?); refused there`);
+      }
       throw new Error(`${this.file}: ${what} is not valid deflate data (${(e as Error).message})`);
     }
-    if (written !== ent.size) {
-      throw new Error(`${this.file}: ${what} inflates to ${written} bytes, but the zip directory declares ${ent.size}`);
+    if (out.length !== ent.size) {
+      throw new Error(`${this.file}: ${what} inflates to ${out.length} bytes, but the zip directory declares ${ent.size}`);
     }
     return out;
   }
