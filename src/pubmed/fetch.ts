@@ -409,7 +409,8 @@ export async function fetchPubmed(opts: FetchPubmedOptions): Promise<FetchSummar
           listingChanged = true;
           const what = `${f.name} changed on the mirror during the run (listed ${fmtEntry(f)}, now ${fmtEntry(e)})`;
           if (!e) {
-            notes.push(`${f.name}: removed from the mirror's listing during the run${r.status === 'downloaded' || r.status === 'skipped' ? '; the verified copy here is kept' : ''}`);
+            if (r.status === 'failed' || r.status === 'cancelled') r.message = `${r.message} — it was removed from the mirror's listing during the run`;
+            else notes.push(`${f.name}: removed from the mirror's listing during the run; the verified copy here is kept`);
             continue;
           }
           let md5Now: string | undefined;
