@@ -244,6 +244,8 @@ test('zip bombs and lying safetensors headers are refused naming file and entry/
     (f) => writeZip(f, [pkl(small), { name: 'archive/data/0', method: 8, data: bomb, size: small * 4 }]));
   add('consistent.bin', [/declares 1073741824 bytes of tensor data in a \d+-byte file/],
     (f) => writeZip(f, [pkl((GiB << 20) / 4), { name: 'archive/data/0', method: 8, data: bomb, size: GiB << 20 }]));
+  add('pickle.bin', [/zip entry 'archive\/data\.pkl' declares 33554432 bytes, more than the \d+ it may hold; refusing it before reading/],
+    (f) => writeZip(f, [{ name: 'archive/data.pkl', method: 8, data: zeroBomb(32), size: 32 << 20 }]));
   add('ratio.bin', [/zip entry 'archive\/data\/0' declares 4000000000 bytes from \d+ compressed bytes, more than deflate can produce/],
     (f) => writeZip(f, [pkl(small), { name: 'archive/data/0', method: 8, data: zeroBomb(1), size: 4_000_000_000 }]));
   add('past-end.bin', [/zip entry 'archive\/data\/0' declares 3000000000 compressed bytes/],

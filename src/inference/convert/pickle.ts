@@ -489,8 +489,8 @@ export interface TorchBinLimits {
   maxExpansion?: number;
 }
 
-/** The pickle of a state dict is a few hundred bytes per tensor. */
-const MAX_PICKLE_BYTES = 256 << 20;
+/** The pickle of a state dict is a few hundred bytes per tensor (BERT-large: ~50 KB). */
+const MAX_PICKLE_BYTES = 64 << 20;
 /** A storage entry may be this much longer than its declared element count needs. */
 const STORAGE_SLACK = 4096;
 const MiB = 1 << 20;
@@ -549,7 +549,8 @@ export function readTorchBin(file: string, limits: TorchBinLimits = {}): StateDi
       storages.set(key, ref);
       return ref;
     };
-    const root = unpickleRestricted(zip.readEntry(pkl[0], MAX_PICKLE_BYTES), `${file} (${pkl[0]})`, persistentLoad);
+    const pickleMax = Math.min(MAX_PICKLE_BYTES, zip.size * maxExpansion + MiB);
+    const root = unpickleRestricted(zip.readEntry(pkl[0], pickleMax), `${file} (${pkl[0]})`, persistentLoad);
 
     // A plain state dict, or a checkpoint dict wrapping one under 'state_dict' / 'model'.
     let dict = root;
