@@ -42,6 +42,11 @@ export interface FetchPubmedOptions {
   connections?: number;
   /** Re-hash local files even when their verification record is current. */
   recheck?: boolean;
+  /**
+   * Inflate each download to its end while it arrives (default true; see src/pubmed/gzip-check.ts). false checks
+   * only the gzip magic and the XML root; the md5 still covers every byte.
+   */
+  inflateCheck?: boolean;
   retries?: number;
   retryDelayMs?: number;
   stallTimeoutMs?: number;
@@ -348,7 +353,7 @@ export async function fetchPubmed(opts: FetchPubmedOptions): Promise<FetchSummar
       perFile.set(f.name, pf);
       try {
         const r = await download(f.url, dest, {
-          ...common, label: f.name, algo: 'md5', expected: md5, check: gzipPubmedCheck, onLog: log,
+          ...common, label: f.name, algo: 'md5', expected: md5, check: () => gzipPubmedCheck({ full: opts.inflateCheck ?? true }), onLog: log,
           onProgress: (p) => {
             if (p.total !== undefined) pf.total = p.total;
             pf.bytes = p.bytes;

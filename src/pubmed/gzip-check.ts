@@ -22,14 +22,25 @@ export function describeNotGzip(head: Buffer): string {
   return `not gzip: it starts with bytes ${hex} (gzip starts with 1f 8b)`;
 }
 
-export function gzipPubmedCheck(): ContentCheck {
+export interface GzipCheckOptions {
+  /**
+   * Inflate to the end (default): catches a truncated or corrupted gzip by itself. false: only the magic and the
+   * first 16 KiB of XML (for when an md5 vouches for every byte and the CPU is the bottleneck, e.g. a LAN mirror).
+   */
+  full?: boolean;
+}
+
+export function gzipPubmedCheck(opts: GzipCheckOptions = {}): ContentCheck {
+  const full = opts.full ?? true;
+  let sniffed = false;
   let head = Buffer.alloc(0);
   let magicOk = false;
   let compressed = 0;
   let inflated = 0;
   let xmlHead = '';
   let failure: Error | undefined;
-  const gunzip = zlib.createGunzip();
+  // 256 KiB output pieces: inflating runs 2-3× faster than with the default 16 KiB (fewer round trips to the pool)
+  const gunzip = zlib.createGunzip({ chunkSize: 256 * 1024 });
   const ended = new Promise<void>((resolve) => {
     gunzip.on('data', (c: Buffer) => {
       inflated += c.length;
@@ -42,6 +53,7 @@ export function gzipPubmedCheck(): ContentCheck {
       resolve();
     });
     gunzip.on('end', () => resolve());
+    gunzip.on('close', () => resolve());
   });
   const rootCheck = (): void => {
     if (!failure && xmlHead.length >= SNIFF && !ROOT.test(xmlHead)) {
@@ -52,6 +64,7 @@ export function gzipPubmedCheck(): ContentCheck {
     async update(chunk) {
       if (failure) throw failure;
       compressed += chunk.length;
+      if (sniffed) return;
       if (!magicOk) {
         head = Buffer.concat([head, chunk]);
         if (head.length < 2) return;
@@ -59,14 +72,21 @@ export function gzipPubmedCheck(): ContentCheck {
         magicOk = true;
         chunk = head;
       }
-      if (!gunzip.write(chunk)) await new Promise<void>((r) => { gunzip.once('drain', r); gunzip.once('error', () => r()); });
+      if (!gunzip.write(chunk)) {
+        await new Promise<void>((r) => {
+          const done = (): void => { gunzip.off('drain', done); gunzip.off('error', done); r(); };
+          gunzip.on('drain', done);
+          gunzip.on('error', done);
+        });
+      }
       rootCheck();
       if (failure) throw failure;
+      if (!full && xmlHead.length >= SNIFF) { sniffed = true; gunzip.destroy(); }
     },
     async finish() {
       if (failure) throw failure;
       if (!magicOk) throw new Error(describeNotGzip(head));
-      gunzip.end();
+      if (!sniffed) gunzip.end();
       await ended;
       if (failure) throw failure;
       if (inflated === 0) throw new Error('the gzip is empty');

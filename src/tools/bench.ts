@@ -3,6 +3,7 @@ const suites: Record<string, () => Promise<{ run(args: string[]): Promise<void> 
   encoder: () => import('./bench/encoder'),
   index: () => import('./bench/index-bench'),
   mesh: () => import('./bench/mesh'),
+  'pubmed-fetch': () => import('./bench/pubmed-fetch'),
 };
 
 async function main(): Promise<void> {

@@ -294,6 +294,20 @@ describe('fetchPubmed against an NLM-shaped mirror', () => {
     });
   });
 
+  test('a connection that stalls is dropped after the stall timeout and resumed', async () => {
+    await withMirror({}, async (m) => {
+      const name = 'pubmed26n0007.xml.gz';
+      m.faults.stallAfter.set(name, 30_000);
+      const logs: string[] = [];
+      const t = Date.now();
+      const s = await fetchPubmed({ outDir: outDir(), mirror: m.url, files: [name], stallTimeoutMs: 300, retryDelayMs: 0, onLog: (l) => logs.push(l) });
+      assert.deepEqual(s.failures, []);
+      assert.ok(Date.now() - t >= 300);
+      assert.ok(logs.some((l) => /connection lost at \d+ bytes; retrying/.test(l)), logs.join('\n'));
+      assert.match(m.requests(`/${name}`).at(-1)!.range ?? '', /^bytes=\d+-$/);
+    });
+  });
+
   test('a stale partial of an older version is restarted from zero instead of failing the md5', async () => {
     await withMirror({}, async (m) => {
       const name = 'pubmed26n0002.xml.gz';
@@ -386,6 +400,14 @@ describe('the downloader on its own (src/net/download.ts)', () => {
       await assert.rejects(download(`${m.url}baseline/pubmed26n0005.xml.gz`, path.join(dir, 'b.xml.gz'), { check: gzipPubmedCheck, label: 'pubmed26n0005.xml.gz' }),
         /^ContentError: pubmed26n0005\.xml\.gz: truncated gzip/);
       assert.deepEqual(fs.readdirSync(dir), []);
+      // with the light check (magic + XML root only) the truncated file passes the check: then the md5 is what catches it
+      const light = await download(`${m.url}baseline/pubmed26n0005.xml.gz`, path.join(dir, 'light.xml.gz'), { check: () => gzipPubmedCheck({ full: false }), algo: 'md5' });
+      assert.equal(light.bytes, 30_000);
+      assert.notEqual(light.digest, m.content('pubmed26n0005.xml.gz')!.md5);
+      fs.rmSync(path.join(dir, 'light.xml.gz'));
+      const s = await fetchPubmed({ outDir: path.join(dir, 'f'), mirror: m.url, files: ['5'], inflateCheck: false });
+      assert.match(s.failures[0]?.message ?? '', /^pubmed26n0005\.xml\.gz: md5 mismatch/);
+      fs.rmSync(path.join(dir, 'f'), { recursive: true });
       const ok = await download(`${m.url}baseline/pubmed26n0006.xml.gz`, path.join(dir, 'c.xml.gz'), { check: gzipPubmedCheck, algo: 'md5', expected: m.content('pubmed26n0006.xml.gz')!.md5 });
       assert.equal(ok.digest, m.content('pubmed26n0006.xml.gz')!.md5);
       assert.equal(ok.url, `${m.url}baseline/pubmed26n0006.xml.gz`);

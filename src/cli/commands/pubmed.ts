@@ -85,11 +85,12 @@ function registerFetch(pubmed: Command): void {
     .option('--mirror <url>', `mirror root (default $BIOHICL_PUBMED_MIRROR or ${NLM_MIRROR})`, defaultMirror())
     .option('--connections <n>', `parallel connections, 1..${MAX_CONNECTIONS}`, connectionsArg, MAX_CONNECTIONS)
     .option('--recheck', 're-hash local files even when their verification record is current')
+    .option('--no-inflate-check', 'do not inflate each file to its end while it downloads (the md5 still verifies every byte; for fast LAN mirrors)')
     .option('--json', 'print the summary as JSON')
     .option('--quiet', 'no progress bar')
     .action(async (o: {
       baseline?: boolean; updates?: boolean; from?: number; to?: number; files?: string[]; after?: string; out: string;
-      mirror: string; connections: number; recheck?: boolean; json?: boolean; quiet?: boolean;
+      mirror: string; connections: number; recheck?: boolean; inflateCheck: boolean; json?: boolean; quiet?: boolean;
     }) => {
       const kinds: NlmKind[] = o.baseline ? ['baseline'] : o.updates ? ['update'] : ['baseline', 'update'];
       const rep = progressReporter(!!o.quiet || !!o.json);
@@ -101,7 +102,7 @@ function registerFetch(pubmed: Command): void {
         if (!o.quiet && !o.json) process.stderr.write(`fetching from ${o.mirror} into ${path.resolve(o.out)} (${o.connections} connection${o.connections > 1 ? 's' : ''})\n`);
         s = await fetchPubmed({
           outDir: o.out, mirror: o.mirror, kinds, from: o.from, to: o.to, files: o.files, after: o.after,
-          connections: o.connections, recheck: !!o.recheck, signal: ac.signal, onProgress: rep.onProgress, onLog: rep.log,
+          connections: o.connections, recheck: !!o.recheck, inflateCheck: o.inflateCheck, signal: ac.signal, onProgress: rep.onProgress, onLog: rep.log,
         });
       } catch (e) {
         if (e instanceof PubmedFetchError) throw Object.assign(new Error(e.message), { exitCode: e.exitCode });
