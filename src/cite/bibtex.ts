@@ -1,7 +1,8 @@
-// Reading and writing bibliography files (.bib and CSL-JSON) well enough to find a paper that is already there and to
-// append a new entry. Pure module: no `vscode`, no file I/O.
+// Reading and writing BibTeX/BibLaTeX files well enough to find a paper that is already there and to append a new
+// entry in the encoding the document's toolchain reads. Pure module: no `vscode`, no file I/O.
 import type { PaperMeta } from './paper';
-import { normDoi, splitAuthor } from './paper';
+import { normDoi, splitAuthor, deTex } from './paper';
+import type { TexEncoder, TexEncoding } from './texencode';
 
 export interface BibEntry {
   type: string;          // lower case: article, misc, …
@@ -116,12 +117,77 @@ export function entryPmid(fields: Record<string, string>): string | undefined {
   return url?.[1];
 }
 
-/** Keys of entries already holding this paper (same PMID or same DOI), in file order. */
-export function findExistingKey(entries: BibEntry[], paper: Pick<PaperMeta, 'pmid' | 'doi'>): string | undefined {
-  const doi = normDoi(paper.doi);
-  for (const e of entries) if (paper.pmid && entryPmid(e.fields) === paper.pmid) return e.key;
-  if (doi) for (const e of entries) if (normDoi(e.fields['doi']) === doi) return e.key;
-  return undefined;
+/** The DOI an entry records: `doi`, or a doi.org URL. */
+export function entryDoi(fields: Record<string, string>): string | undefined {
+  const d = fields['doi'] ?? fields['url']?.match(/^https?:\/\/(?:dx\.)?doi\.org\/(10\.\S+)$/i)?.[1];
+  return normDoi(d?.replace(/\\_/g, '_'));
+}
+
+/** The year of an entry: `year`, else the first four digits of biblatex's `date`. */
+export function entryYear(fields: Record<string, string>): number | undefined {
+  const m = /\b(\d{4})\b/.exec(fields['year'] ?? fields['date'] ?? '');
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Family names of an entry's authors (or editors), LaTeX removed: "Wiens, Jenna and Wallace, Byron C." → Wiens, Wallace. */
+export function entryFamilies(fields: Record<string, string>): string[] {
+  const list = fields['author'] ?? fields['editor'] ?? '';
+  if (!list.trim()) return [];
+  return splitBibNames(list).map(familyOfBibName).filter(Boolean);
+}
+
+/** Split a BibTeX name list at top-level " and ". */
+export function splitBibNames(list: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = '';
+  const words = list.split(/(\s+and\s+|[{}])/i);
+  for (const w of words) {
+    if (w === '{') depth++;
+    else if (w === '}') depth--;
+    if (depth === 0 && /^\s+and\s+$/i.test(w)) { out.push(cur.trim()); cur = ''; continue; }
+    cur += w;
+  }
+  if (cur.trim()) out.push(cur.trim());
+  return out;
+}
+
+/** The family name of one BibTeX name: "Last, First", "First von Last", "{Group Name}". */
+export function familyOfBibName(name: string): string {
+  const n = name.trim();
+  if (/^\{[^{}]*\}$/.test(n)) return deTex(n);
+  const comma = topLevelIndex(n, ',');
+  if (comma >= 0) return deTex(n.slice(0, comma));
+  // "First von Last": the last word, with lower-case particles before it ("Ludwig van Beethoven" → van Beethoven)
+  const words = topLevelWords(n);
+  if (words.length <= 1) return deTex(n);
+  let i = words.length - 1;
+  while (i > 1 && /^[a-z]/.test(deTex(words[i - 1] ?? ''))) i--;
+  return deTex(words.slice(i).join(' '));
+}
+
+function topLevelIndex(s: string, ch: string): number {
+  let depth = 0;
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '{') depth++;
+    else if (s[i] === '}') depth--;
+    else if (depth === 0 && s[i] === ch) return i;
+  }
+  return -1;
+}
+
+function topLevelWords(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const c of s) {
+    if (c === '{') depth++;
+    if (c === '}') depth--;
+    if (depth === 0 && /\s/.test(c)) { if (cur) out.push(cur); cur = ''; continue; }
+    cur += c;
+  }
+  if (cur) out.push(cur);
+  return out;
 }
 
 const LATEX_SPECIAL: Record<string, string> = {
@@ -129,91 +195,65 @@ const LATEX_SPECIAL: Record<string, string> = {
   '~': '\\textasciitilde{}', '^': '\\textasciicircum{}',
 };
 
-/** Escape text for a BibTeX field value (UTF-8 kept as is; biber and modern bibtex read it). */
+/** Escape LaTeX's special characters (nothing else) in a value written as it is, such as a DOI for classic BibTeX. */
 export function bibEscape(s: string): string {
   return s.replace(/[\\{}&%$#_~^]/g, (c) => LATEX_SPECIAL[c] ?? c).replace(/\s+/g, ' ').trim();
 }
 
-/** A BibTeX @article entry for a PubMed paper (with pmid and doi fields so it is recognised again). */
-export function toBibtex(paper: PaperMeta, key: string): string {
-  const authors = paper.authors.map((a) => {
-    const p = splitAuthor(a);
-    return p.literal ? `{${bibEscape(p.literal)}}` : p.given ? `${bibEscape(p.family)}, ${p.given}` : bibEscape(p.family);
-  });
-  const f: [string, string | undefined][] = [
-    ['author', authors.length ? authors.join(' and ') : undefined],
-    ['title', paper.title ? `{${bibEscape(paper.title.replace(/\.$/, ''))}}` : undefined],
-    ['journal', paper.journal ? bibEscape(paper.journal) : undefined],
-    ['year', paper.year ? String(paper.year) : undefined],
-    ['doi', paper.doi ? bibEscape(normDoi(paper.doi) ?? paper.doi) : undefined],
-    ['pmid', paper.pmid],
-  ];
-  const body = f.filter((x): x is [string, string] => !!x[1]).map(([k, v]) => `  ${k} = {${v}}`).join(',\n');
-  return `@article{${key},\n${body}\n}\n`;
+/** What reads the .bib: classic BibTeX (field names of the standard styles) or biber (biblatex). */
+export type BibDialect = 'bibtex' | 'biblatex';
+
+export interface BibtexOptions {
+  encoder: TexEncoder;
+  /** 'latex' for classic BibTeX with pdflatex, 'utf8' for UTF-8 engines and pandoc, 'utf8-latin' for biber + pdflatex */
+  encoding: TexEncoding;
+  dialect?: BibDialect;
 }
 
-// ---- CSL-JSON ----
+export interface BibtexOut { text: string; /** characters no LaTeX form is known for (left as they were) */ unencodable: string[] }
 
-export interface CslItem {
-  id: string;
-  type: string;
-  title?: string;
-  author?: { family?: string; given?: string; literal?: string }[];
-  'container-title'?: string;
-  issued?: { 'date-parts': number[][] };
-  DOI?: string;
-  PMID?: string;
-  URL?: string;
-  note?: string;
-  [k: string]: unknown;
-}
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
-export function toCslItem(paper: PaperMeta, key: string): CslItem {
-  const item: CslItem = {
-    id: key,
-    type: 'article-journal',
-    title: paper.title.replace(/\.$/, ''),
-    author: paper.authors.map((a) => {
-      const p = splitAuthor(a);
-      return p.literal ? { literal: p.literal } : p.given ? { family: p.family, given: p.given } : { family: p.family };
-    }),
-    'container-title': paper.journal,
-    PMID: paper.pmid,
-  };
-  if (paper.year) item.issued = { 'date-parts': [[paper.year]] };
-  if (paper.doi) item.DOI = normDoi(paper.doi);
-  return item;
-}
-
-/** Parse a CSL-JSON file (an array of items, or {items:[…]}). A clear error names the problem. */
-export function parseCslJson(text: string, file = 'CSL-JSON'): CslItem[] {
-  if (!text.trim()) return [];
-  let data: unknown;
-  try { data = JSON.parse(text); } catch (e) { throw new Error(`${file}: not valid JSON (${(e as Error).message})`); }
-  const items = Array.isArray(data) ? data : (data as { items?: unknown }).items;
-  if (!Array.isArray(items)) throw new Error(`${file}: expected a JSON array of CSL items`);
-  return items.filter((x): x is CslItem => !!x && typeof x === 'object' && typeof (x as CslItem).id === 'string');
-}
-
-export function findExistingCslKey(items: CslItem[], paper: Pick<PaperMeta, 'pmid' | 'doi'>): string | undefined {
-  const doi = normDoi(paper.doi);
-  for (const it of items) {
-    const pmid = String(it.PMID ?? it['pmid'] ?? (typeof it.note === 'string' ? it.note.match(/PMID:\s*(\d+)/i)?.[1] ?? '' : ''));
-    if (paper.pmid && pmid === paper.pmid) return it.id;
-  }
-  if (doi) for (const it of items) if (normDoi(typeof it.DOI === 'string' ? it.DOI : undefined) === doi) return it.id;
-  return undefined;
+/** MEDLINE page ranges abbreviate the last page ("1112-21"): BibTeX's are written out with an en dash ("1112--1121"). */
+export function bibPages(pages: string): string {
+  const m = /^\s*([A-Za-z]?)(\d+)\s*[-\u2013]\s*([A-Za-z]?)(\d+)\s*$/.exec(pages);
+  if (!m) return pages.trim().replace(/\s*[-\u2013]+\s*/g, '--');
+  const [, p1 = '', a = '', p2 = '', b = ''] = m;
+  const last = b.length < a.length ? a.slice(0, a.length - b.length) + b : b;
+  return `${p1}${a}--${p2 || p1}${last}`;
 }
 
 /**
- * Text edit that appends a CSL item to a CSL-JSON file's text, keeping its indentation style.
- * Returns the full new text (the caller turns it into one WorkspaceEdit replacing the document).
+ * A BibTeX @article entry for a PubMed paper (with pmid and doi fields so it is recognised again), its text in the
+ * encoding the toolchain reads (see texencode.ts). Fields: author, title, journal, year, month, volume, number, pages,
+ * issn, doi, pmid — those the paper has.
  */
-export function appendCslItem(text: string, item: CslItem): string {
-  if (!text.trim()) return JSON.stringify([item], null, 2) + '\n';
-  const data = JSON.parse(text) as unknown;
-  const indent = /\n([ \t]+)\S/.exec(text)?.[1] ?? '  ';
-  if (Array.isArray(data)) return JSON.stringify([...data, item], null, indent) + '\n';
-  const obj = data as { items: unknown[] };
-  return JSON.stringify({ ...obj, items: [...obj.items, item] }, null, indent) + '\n';
+export function toBibtex(paper: PaperMeta, key: string, o: BibtexOptions): BibtexOut {
+  const unencodable = new Set<string>();
+  const enc = (s: string, kind: 'text' | 'name' = 'text'): string => {
+    const r = o.encoder.encode(s, o.encoding, kind);
+    for (const c of r.unencodable) unencodable.add(c);
+    return r.text;
+  };
+  const authors = paper.authors.filter((a) => a.trim()).map((a) => {
+    const p = splitAuthor(a);
+    return p.literal ? `{${enc(p.literal, 'name')}}` : p.given ? `${enc(p.family, 'name')}, ${p.given}` : enc(p.family, 'name');
+  });
+  const f: [string, string | undefined][] = [
+    ['author', authors.length ? authors.join(' and ') : undefined],
+    ['title', paper.title?.trim() ? `{${enc(paper.title.trim().replace(/\.$/, ''))}}` : undefined],
+    ['journal', paper.journal?.trim() ? enc(paper.journal) : undefined],
+    ['year', paper.year ? String(paper.year) : undefined],
+    ['month', paper.month && paper.month >= 1 && paper.month <= 12 ? MONTHS[paper.month - 1] : undefined],
+    ['volume', paper.volume?.trim() ? enc(paper.volume) : undefined],
+    ['number', paper.issue?.trim() ? enc(paper.issue) : undefined],
+    ['pages', paper.pages?.trim() ? enc(bibPages(paper.pages)) : undefined],
+    ['issn', paper.issn?.trim() || undefined],
+    // biblatex reads doi verbatim; the standard BibTeX styles typeset it, so LaTeX's specials are escaped there
+    ['doi', paper.doi ? (o.dialect === 'biblatex' ? normDoi(paper.doi) : bibEscape(normDoi(paper.doi) ?? paper.doi)) : undefined],
+    ['pmid', paper.pmid || undefined],
+  ];
+  // month is a macro (jan … dec), written without braces: BibTeX styles print the month's name, biber its number
+  const body = f.filter((x): x is [string, string] => !!x[1]).map(([k, v]) => (k === 'month' ? `  ${k} = ${v}` : `  ${k} = {${v}}`)).join(',\n');
+  return { text: `@article{${key},\n${body}\n}\n`, unencodable: [...unencodable] };
 }

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PaperMeta } from './paper';
-import { toCslItem } from './bibtex';
+import { toCslItem } from './csljson';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;

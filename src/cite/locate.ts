@@ -1,4 +1,6 @@
 // What is under the cursor (hover) and where a link may go. Pure module.
+import { latexKeyAt } from './syntax/latex';
+import { pandocKeyAt } from './syntax/pandoc';
 
 const PMID_RE = /(?:PMID:?\s*|pubmed:|pubmed\.ncbi\.nlm\.nih\.gov\/)(\d{1,9})/gi;
 
@@ -10,22 +12,12 @@ export function pmidAt(line: string, ch: number): string | undefined {
   return undefined;
 }
 
-/** The citation key under the cursor: inside \cite{…} or a Pandoc @key. */
+/** The citation key under the cursor: inside \cite{…} or a Pandoc @key (not a `pubmed:` id: that is a PMID). */
 export function citeKeyAt(line: string, ch: number): string | undefined {
-  for (const m of line.matchAll(/\\[A-Za-z]*cite[A-Za-z]*\*?(?:\[[^\]]*\]){0,2}\{([^}]*)\}/g)) {
-    const braceStart = (m.index ?? 0) + m[0].indexOf('{') + 1;
-    if (ch < braceStart || ch > (m.index ?? 0) + m[0].length) continue;
-    let off = braceStart;
-    for (const k of (m[1] ?? '').split(',')) {
-      if (ch >= off && ch <= off + k.length) return k.trim() || undefined;
-      off += k.length + 1;
-    }
-  }
-  for (const m of line.matchAll(/@([\w][\w:.#$%&\-+?<>~/]*[\w])/g)) {
-    const s = m.index ?? 0;
-    if (ch >= s && ch <= s + m[0].length && !/^pubmed:/i.test(m[1] ?? '')) return m[1];
-  }
-  return undefined;
+  const tex = latexKeyAt(line, ch);
+  if (tex) return tex;
+  const k = pandocKeyAt(line, ch);
+  return k && !/^pubmed:/i.test(k) ? k : undefined;
 }
 
 /** The only URLs the sidebar opens: PubMed, doi.org and the MeSH Browser, built from validated identifiers. */

@@ -1,18 +1,30 @@
-// Citations into the writer's document and bibliography, all as WorkspaceEdits (undoable; the bibliography file is
-// saved afterwards so LaTeX/Pandoc see it, unless it held unsaved edits of the writer's; the manuscript is left for
-// the writer to save).
+// Citations into the writer's document and bibliography. What to change is planned by src/cite/plan.ts (pure, also
+// what the real-clients tests run); this file reads the documents, asks what must be asked, and applies the plan as
+// one WorkspaceEdit (undoable). The bibliography file is saved afterwards so LaTeX/Pandoc see it, unless it held
+// unsaved edits of the writer's; the manuscript is left for the writer to save. The cursor ends up right after the
+// citation (the selection does not grow over it, so the next keystroke does not replace it).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ConfigSnapshot } from './config';
 import type { PaperMeta } from '../cite/paper';
-import { normDoi } from '../cite/paper';
-import { makeCiteKey } from '../cite/citekey';
-import { parseBibtex, findExistingKey, toBibtex, parseCslJson, findExistingCslKey, toCslItem, appendCslItem } from '../cite/bibtex';
-import { docKind, latexBibliography, yamlBibliography, bibFormat, frontMatter, type DocKind } from '../cite/detect';
-import { latexCitationEdit, pandocCitationEdit, plainCitationEdits, keywordEdit, citationAnchor, type TextEdit } from '../cite/insert';
+import { toBibtex } from '../cite/bibtex';
+import { docKind, latexBibliography, yamlBibliography, bibFormat, type DocKind } from '../cite/detect';
+import { keywordEdit, type TextEdit } from '../cite/insert';
 import { formatReference } from '../cite/csl';
+import { planCitation, decideKey, bibRecords, type BibSource, type CitePlan, type CiteContext } from '../cite/plan';
+import { findRecord } from '../cite/match';
+import { latexToolchain, type LatexToolchain } from '../cite/syntax/latex';
+import { manubotCatalog, readManubotSources, manubotIdFor, type ManubotCatalog } from '../cite/syntax/manubot';
+import { plainReferences } from '../cite/syntax/plain';
+import { loadTexEncoder } from '../cite/texencode';
 
-export interface CiteResult { message: string; key?: string }
+export interface CiteResult {
+  message: string;
+  key?: string;
+  /** the bibliography file the paper is in now (after the insert) */
+  file?: string;
+  plan?: CitePlan;
+}
 
 function range(doc: vscode.TextDocument, e: TextEdit): vscode.Range {
   return new vscode.Range(doc.positionAt(e.start), doc.positionAt(e.end));
@@ -22,6 +34,12 @@ async function exists(uri: vscode.Uri): Promise<boolean> {
   try { await vscode.workspace.fs.stat(uri); return true; } catch { return false; }
 }
 
+async function readText(uri: vscode.Uri): Promise<string | undefined> {
+  const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+  if (open) return open.getText();
+  try { return Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8'); } catch { return undefined; }
+}
+
 /** The bibliography files a document names (or the setting), resolved against the document's folder. */
 export function bibliographyUris(doc: vscode.TextDocument, cfg: ConfigSnapshot, kind: DocKind): vscode.Uri[] {
   const dir = vscode.Uri.joinPath(doc.uri, '..');
@@ -29,158 +47,136 @@ export function bibliographyUris(doc: vscode.TextDocument, cfg: ConfigSnapshot, 
   return rel.map((r) => (path.isAbsolute(r) ? vscode.Uri.file(r) : vscode.Uri.joinPath(dir, r)));
 }
 
-interface BibState { uri: vscode.Uri; doc?: vscode.TextDocument; keys: string[]; existing?: string; format: 'bibtex' | 'csl-json' }
-
-async function readBibs(uris: vscode.Uri[], paper: PaperMeta): Promise<BibState[]> {
-  const out: BibState[] = [];
+/** The bibliography files as plan input: their current text (an open document's, unsaved edits included). */
+async function readBibs(uris: vscode.Uri[]): Promise<BibSource[]> {
+  const out: BibSource[] = [];
   for (const uri of uris) {
     const format = bibFormat(uri.path);
     if (format === 'unsupported') throw new Error(`${uri.fsPath}: only BibTeX (.bib) and CSL-JSON (.json) bibliographies can be edited`);
-    if (!(await exists(uri))) { out.push({ uri, keys: [], format }); continue; }
-    const doc = await vscode.workspace.openTextDocument(uri);
-    const text = doc.getText();
-    if (format === 'bibtex') {
-      const entries = parseBibtex(text);
-      out.push({ uri, doc, format, keys: entries.map((e) => e.key), existing: findExistingKey(entries, paper) });
-    } else {
-      const items = parseCslJson(text, uri.fsPath);
-      out.push({ uri, doc, format, keys: items.map((i) => i.id), existing: findExistingCslKey(items, paper) });
-    }
+    out.push({ path: uri.fsPath, format, text: (await exists(uri)) || vscode.workspace.textDocuments.some((d) => d.uri.toString() === uri.toString()) ? await readText(uri) : undefined });
   }
   return out;
 }
 
+/** Who reads a LaTeX document's .bib: the document and a latexmkrc beside it. */
+async function toolchainOf(doc: vscode.TextDocument): Promise<LatexToolchain> {
+  let rc: string | undefined;
+  for (const name of ['latexmkrc', '.latexmkrc']) {
+    rc = await readText(vscode.Uri.joinPath(doc.uri, '..', name));
+    if (rc !== undefined) break;
+  }
+  return latexToolchain(doc.getText(), rc);
+}
+
+function manubotOf(doc: vscode.TextDocument): ManubotCatalog {
+  return manubotCatalog(readManubotSources(doc.fileName, doc.getText()));
+}
+
 /**
- * Insert a citation of `paper` into `editor` at its selection (merged into an open citation), adding the paper to the
- * bibliography unless it is there already (same PMID or DOI: its key, e.g. a Better BibTeX key, is reused).
- * `prefixText` is inserted before the citation (the "Insert with citation" of a similar sentence).
+ * Insert a citation of `paper` into `editor` at its selection (joined to a citation group it is in or next to),
+ * adding the paper to the bibliography unless it is there already (same PMID, DOI, or title and year: its key is
+ * reused). `sentence` is inserted with the citation at its end (the "Insert with citation" of a similar sentence).
  */
-export async function insertCitation(editor: vscode.TextEditor, paper: PaperMeta, cfg: ConfigSnapshot, prefixText?: string): Promise<CiteResult> {
+export async function insertCitation(editor: vscode.TextEditor, paper: PaperMeta, cfg: ConfigSnapshot, sentence?: string): Promise<CiteResult> {
   const doc = editor.document;
   const text = doc.getText();
   const kind = docKind(doc.languageId, doc.fileName, text);
-  const sel = editor.selection;
-  const start = doc.offsetAt(sel.start);
-  const end = doc.offsetAt(sel.end);
+  const ctx: CiteContext = {
+    kind, text, selStart: doc.offsetAt(editor.selection.start), selEnd: doc.offsetAt(editor.selection.end), sentence,
+    citeCommand: cfg.citeCommand, keyPattern: cfg.keyPatternSet ? cfg.keyPattern : undefined, manubotCiteAs: cfg.manubotCiteAs,
+  };
+  let uris: vscode.Uri[] = [];
+  if (kind === 'manubot') ctx.manubot = manubotOf(doc);
+  else if (kind === 'plain') ctx.reference = formatReference(paper, cfg.cslStyle, path.dirname(doc.fileName));
+  else {
+    if (kind === 'latex') ctx.latex = await toolchainOf(doc);
+    uris = bibliographyUris(doc, cfg, kind);
+    if (!uris.length) {
+      const target = vscode.Uri.joinPath(doc.uri, '..', 'references.bib');
+      const where = kind === 'latex' ? 'no \\bibliography{} or \\addbibresource{}' : 'no bibliography: in the YAML front matter';
+      const choice = await vscode.window.showWarningMessage(
+        `This document names no bibliography (${where}). Create ${vscode.workspace.asRelativePath(target)} and add the reference there?`,
+        { modal: true }, 'Create references.bib',
+      );
+      if (choice !== 'Create references.bib') throw new Error('Citation not inserted: no bibliography file');
+      uris = [target];
+      ctx.createHeader = 'references.bib';
+    }
+    ctx.bibs = await readBibs(uris);
+  }
+  const plan = await planCitation(paper, ctx);
+  const bibUri = plan.bibEdit ? uris[plan.bibEdit.index] : undefined;
+  if (plan.bibEdit?.created && !ctx.createHeader && bibUri) {
+    const choice = await vscode.window.showWarningMessage(`The bibliography ${vscode.workspace.asRelativePath(bibUri)} does not exist. Create it?`, { modal: true }, 'Create');
+    if (choice !== 'Create') throw new Error('Citation not inserted: bibliography file missing');
+  }
   const edit = new vscode.WorkspaceEdit();
-  // "Insert with citation": the sentence goes after the selection, cited at its own end (before its full stop).
-  const sentence = prefixText?.replace(/\s+/g, ' ').trim();
-  const lead = end === 0 || /\s$/.test(text.slice(0, end)) ? '' : ' ';
-  const withCite = (cite: (t: string, a: number, b: number) => TextEdit | undefined): string => {
-    const s0 = sentence ?? '';
-    const e = cite(s0, 0, s0.length);
-    return e ? s0.slice(0, e.start) + e.text + s0.slice(e.end) : s0;
-  };
-  const place = (cite: (t: string, a: number, b: number) => TextEdit | undefined): void => {
-    if (sentence) { edit.insert(doc.uri, doc.positionAt(end), lead + withCite(cite)); return; }
-    const e = cite(text, start, end);
-    if (e) edit.replace(doc.uri, range(doc, e), e.text);
-  };
-
-  if (kind === 'manubot') {
-    const key = cfg.manubotCiteAs === 'doi' && paper.doi ? `doi:${normDoi(paper.doi)}` : `pubmed:${paper.pmid}`;
-    place((t, a, b) => pandocCitationEdit(t, a, b, key));
-    await apply(edit);
-    return { message: `Cited [@${key}]`, key };
-  }
-  if (kind === 'plain') {
-    const ref = formatReference(paper, cfg.cslStyle, path.dirname(doc.fileName));
-    const edits = plainCitationEdits(text, sentence ? end : start, end, ref);
-    const marker = edits[0];
-    if (sentence && marker) {
-      place((t, a, b) => { const at = citationAnchor(t, a, b); return { start: at, end: at, text: ` ${marker.text.trim()}` }; });
-      for (const e of edits.slice(1)) edit.insert(doc.uri, doc.positionAt(e.start), e.text);
-    } else {
-      for (const e of edits) edit.replace(doc.uri, range(doc, e), e.text);
-    }
-    await apply(edit);
-    return { message: `Cited: ${ref}` };
-  }
-
-  let uris = bibliographyUris(doc, cfg, kind);
-  let createHeader = false;
-  if (!uris.length) {
-    const target = vscode.Uri.joinPath(doc.uri, '..', 'references.bib');
-    const where = kind === 'latex' ? 'no \\bibliography{} or \\addbibresource{}' : 'no bibliography: in the YAML front matter';
-    const choice = await vscode.window.showWarningMessage(
-      `This document names no bibliography (${where}). Create ${vscode.workspace.asRelativePath(target)} and add the reference there?`,
-      { modal: true }, 'Create references.bib',
-    );
-    if (choice !== 'Create references.bib') throw new Error('Citation not inserted: no bibliography file');
-    uris = [target];
-    createHeader = true;
-  }
-  const bibs = await readBibs(uris, paper);
-  const already = bibs.find((b) => b.existing);
-  let key: string;
-  let bibMsg: string;
-  const toSave: vscode.Uri[] = [];
+  for (const e of plan.docEdits) edit.replace(doc.uri, range(doc, e), e.text);
   let unsavedNote = '';
-  if (already?.existing) {
-    key = already.existing;
-    bibMsg = `already in ${path.basename(already.uri.fsPath)}`;
-  } else {
-    const target = bibs[0];
-    if (!target) throw new Error('no bibliography file');
-    if (!target.doc && !createHeader) {
-      const choice = await vscode.window.showWarningMessage(`The bibliography ${vscode.workspace.asRelativePath(target.uri)} does not exist. Create it?`, { modal: true }, 'Create');
-      if (choice !== 'Create') throw new Error('Citation not inserted: bibliography file missing');
-    }
-    key = makeCiteKey(paper, bibs.flatMap((b) => b.keys), cfg.keyPattern);
-    if (target.format === 'bibtex') {
-      const entry = toBibtex(paper, key);
-      if (target.doc) {
-        const t = target.doc.getText();
-        const sep = t.length === 0 ? '' : t.endsWith('\n\n') ? '' : t.endsWith('\n') ? '\n' : '\n\n';
-        edit.insert(target.uri, target.doc.positionAt(t.length), sep + entry);
-      } else {
-        edit.createFile(target.uri, { ignoreIfExists: true, contents: Buffer.from(entry, 'utf8') });
-      }
+  let save: vscode.Uri | undefined;
+  if (plan.bibEdit && bibUri) {
+    const bibDoc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === bibUri.toString()) ?? (plan.bibEdit.created ? undefined : await vscode.workspace.openTextDocument(bibUri));
+    if (bibDoc) {
+      edit.replace(bibUri, range(bibDoc, plan.bibEdit.edit), plan.bibEdit.edit.text);
+      // The bibliography is saved so that LaTeX/Pandoc see the entry, unless the writer has unsaved edits in it:
+      // those are theirs to save (or not), so the entry stays unsaved with them and the message says so.
+      if (bibDoc.isDirty) unsavedNote = ' — not saved: the file had unsaved changes of yours';
+      else save = bibUri;
     } else {
-      const item = toCslItem(paper, key);
-      if (target.doc) {
-        const t = target.doc.getText();
-        edit.replace(target.uri, new vscode.Range(target.doc.positionAt(0), target.doc.positionAt(t.length)), appendCslItem(t, item));
-      } else {
-        edit.createFile(target.uri, { ignoreIfExists: true, contents: Buffer.from(appendCslItem('', item), 'utf8') });
-      }
+      edit.createFile(bibUri, { ignoreIfExists: true, contents: Buffer.from(plan.bibEdit.edit.text, 'utf8') });
     }
-    // The bibliography is saved so that LaTeX/Pandoc see the entry, unless the writer has unsaved edits in it: those
-    // are theirs to save (or not), so the entry stays unsaved with them and the message says so.
-    if (target.doc?.isDirty) unsavedNote = ' — not saved: the file had unsaved changes of yours';
-    else toSave.push(target.uri);
-    bibMsg = `added to ${path.basename(target.uri.fsPath)}${unsavedNote}`;
   }
-  if (createHeader && kind === 'pandoc') {
-    const fm = frontMatter(text);
-    if (fm) edit.insert(doc.uri, doc.positionAt(fm.bodyStart + fm.body.length), '\nbibliography: references.bib');
-    else edit.insert(doc.uri, new vscode.Position(0, 0), '---\nbibliography: references.bib\n---\n\n');
-  }
-  place((t, a, b) => (kind === 'latex' ? latexCitationEdit(t, a, b, key, cfg.citeCommand) : pandocCitationEdit(t, a, b, key)));
-  await apply(edit);
-  for (const uri of toSave) {
-    const d = vscode.workspace.textDocuments.find((x) => x.uri.toString() === uri.toString());
+  if (edit.size && !(await vscode.workspace.applyEdit(edit))) throw new Error('VS Code refused the edit (is the document read-only?)');
+  // the writer's selection does not grow over the citation: the cursor goes right after it
+  const at = doc.positionAt(plan.cursor);
+  editor.selection = new vscode.Selection(at, at);
+  if (save) {
+    const d = vscode.workspace.textDocuments.find((x) => x.uri.toString() === save!.toString());
     if (d?.isDirty) await d.save();
   }
-  const shown = kind === 'latex' ? `${cfg.citeCommand}{${key}}` : `[@${key}]`;
-  return { message: `Cited ${shown} (${bibMsg})`, key };
+  const message = unsavedNote ? plan.message.replace(/\)([^)]*)$/, `${unsavedNote})$1`) : plan.message;
+  return { message, key: plan.key, file: plan.existing?.file ?? (bibUri ? path.basename(bibUri.fsPath) : undefined), plan };
 }
 
-async function apply(edit: vscode.WorkspaceEdit): Promise<void> {
-  if (!(await vscode.workspace.applyEdit(edit))) throw new Error('VS Code refused the edit (is the document read-only?)');
-}
-
-/** BibTeX for the clipboard: the key the document's bibliography already uses, or a new one from the pattern. */
+/** BibTeX for the clipboard: the key the document's bibliography already uses, or a new one in its style. */
 export async function bibtexFor(paper: PaperMeta, cfg: ConfigSnapshot, doc: vscode.TextDocument | undefined): Promise<string> {
-  let taken: string[] = [];
-  let existing: string | undefined;
+  let bibs: BibSource[] = [];
+  let toolchain: LatexToolchain | undefined;
   if (doc) {
     const kind = docKind(doc.languageId, doc.fileName, doc.getText());
-    const bibs = await readBibs(bibliographyUris(doc, cfg, kind).filter((u) => bibFormat(u.path) !== 'unsupported'), paper).catch(() => []);
-    taken = bibs.flatMap((b) => b.keys);
-    existing = bibs.find((b) => b.existing)?.existing;
+    bibs = await readBibs(bibliographyUris(doc, cfg, kind).filter((u) => bibFormat(u.path) !== 'unsupported')).catch(() => []);
+    if (kind === 'latex') toolchain = await toolchainOf(doc);
   }
-  return toBibtex(paper, existing ?? makeCiteKey(paper, taken, cfg.keyPattern));
+  const d = decideKey(paper, bibs, cfg.keyPatternSet ? cfg.keyPattern : undefined);
+  return toBibtex(paper, d.key, { encoder: await loadTexEncoder(), encoding: toolchain?.encoding ?? 'utf8', dialect: toolchain?.dialect ?? 'biblatex' }).text;
+}
+
+/** Which of these papers the document's bibliography holds already, and under which key (for the sidebar). */
+export async function papersInBibliography(doc: vscode.TextDocument, cfg: ConfigSnapshot, papers: PaperMeta[]): Promise<Map<string, { key: string; file?: string }>> {
+  const out = new Map<string, { key: string; file?: string }>();
+  const kind = docKind(doc.languageId, doc.fileName, doc.getText());
+  if (kind === 'manubot') {
+    const cat = manubotOf(doc);
+    for (const p of papers) {
+      const m = manubotIdFor(cat, p).match;
+      if (m) out.set(p.pmid, { key: `@${m.record.key}` });
+    }
+  } else if (kind === 'plain') {
+    const refs = plainReferences(doc.getText());
+    for (const p of papers) {
+      const r = refs.find((x) => new RegExp(`PMID:?\\s*${p.pmid}\\b`).test(x.text));
+      if (r) out.set(p.pmid, { key: `[${r.n}]`, file: 'References' });
+    }
+  } else {
+    const bibs = await readBibs(bibliographyUris(doc, cfg, kind).filter((u) => bibFormat(u.path) !== 'unsupported')).catch(() => [] as BibSource[]);
+    let records;
+    try { records = bibRecords(bibs); } catch { return out; }
+    for (const p of papers) {
+      const m = findRecord(records, p);
+      if (m) out.set(p.pmid, { key: m.record.key, file: m.record.file });
+    }
+  }
+  return out;
 }
 
 export async function insertKeyword(editor: vscode.TextEditor, term: string): Promise<string> {
@@ -190,6 +186,6 @@ export async function insertKeyword(editor: vscode.TextEditor, term: string): Pr
   const e = keywordEdit(text, kind, doc.offsetAt(editor.selection.active), term);
   const edit = new vscode.WorkspaceEdit();
   edit.replace(doc.uri, range(doc, e), e.text);
-  await apply(edit);
+  if (!(await vscode.workspace.applyEdit(edit))) throw new Error('VS Code refused the edit (is the document read-only?)');
   return `Inserted keyword “${term}”`;
 }

@@ -18,6 +18,8 @@ export interface ConfigSnapshot {
   bibliographyFile: string;  // overrides detection when set
   manubotCiteAs: 'pubmed' | 'doi';
   keyPattern: string;
+  /** the writer set keyPattern (then it wins over the bibliography's own key style) */
+  keyPatternSet: boolean;
   cslStyle: string;
   resultsPapers: number;
   resultsMesh: number;
@@ -53,6 +55,10 @@ export class Config {
   get bibliographyFile(): string { return this.c.get<string>('bibliographyFile', '').trim(); }
   get manubotCiteAs(): 'pubmed' | 'doi' { return this.c.get<string>('manubotCiteAs', 'pubmed') === 'doi' ? 'doi' : 'pubmed'; }
   get keyPattern(): string { return this.c.get<string>('keyPattern', '[auth:lower][year][title:lower]').trim() || '[auth:lower][year][title:lower]'; }
+  get keyPatternSet(): boolean {
+    const i = this.c.inspect<string>('keyPattern');
+    return [i?.globalValue, i?.workspaceValue, i?.workspaceFolderValue].some((v) => typeof v === 'string' && v.trim() !== '');
+  }
   get cslStyle(): string { return this.c.get<string>('cslStyle', 'vancouver').trim() || 'vancouver'; }
   get resultsPapers(): number { return clampInt(this.c.get('results.papers'), 1, 100, 10); }
   get resultsMesh(): number { return clampInt(this.c.get('results.mesh'), 0, 50, 8); }
@@ -63,7 +69,7 @@ export class Config {
       device: this.device, modelDir: this.modelDir, indexDir: this.indexDir, queryPrefix: this.queryPrefix,
       threads: this.threads, suggestOnSelect: this.suggestOnSelect, suggestDelayMs: this.suggestDelayMs,
       citeCommand: this.citeCommand, bibliographyFile: this.bibliographyFile, manubotCiteAs: this.manubotCiteAs,
-      keyPattern: this.keyPattern, cslStyle: this.cslStyle, resultsPapers: this.resultsPapers,
+      keyPattern: this.keyPattern, keyPatternSet: this.keyPatternSet, cslStyle: this.cslStyle, resultsPapers: this.resultsPapers,
       resultsMesh: this.resultsMesh, resultsSentences: this.resultsSentences,
     };
   }

@@ -3,7 +3,8 @@
 import * as vscode from 'vscode';
 import type { Engine } from './engine';
 import type { Config } from './config';
-import { parseBibtex, entryPmid, parseCslJson } from '../cite/bibtex';
+import { parseBibtex, entryPmid } from '../cite/bibtex';
+import { parseCslJson } from '../cite/csljson';
 import { docKind } from '../cite/detect';
 import { bibliographyUris } from './citations';
 import type { PaperMeta } from '../cite/paper';

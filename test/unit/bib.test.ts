@@ -4,7 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseBibtex, findExistingKey, entryPmid, toBibtex, bibEscape, toCslItem, parseCslJson, findExistingCslKey, appendCslItem } from '../../src/cite/bibtex';
+import { parseBibtex, entryPmid, toBibtex, bibEscape, bibPages } from '../../src/cite/bibtex';
+import { toCslItem, parseCslJson, appendCslItem } from '../../src/cite/csljson';
+import { findExistingKey, findExistingCslKey } from '../../src/cite/match';
+import { loadTexEncoder } from '../../src/cite/texencode';
 import { latexBibliography, yamlBibliography, docKind, looksManubot, frontMatter, bibFormat } from '../../src/cite/detect';
 import type { PaperMeta } from '../../src/cite/paper';
 import { REAL_MANUSCRIPTS } from '../fixtures/paths';
@@ -83,18 +86,36 @@ test('an existing Better BibTeX entry is found by PMID in pmid / extra / eprint 
   assert.equal(findExistingKey(entries, { pmid: '1', doi: '10.9999/none' }), undefined);
 });
 
-test('BibTeX generation escapes LaTeX specials and reads back (hostile title)', () => {
-  const bib = toBibtex(hostile, 'obrien2019gut');
-  assert.match(bib, /^@article\{obrien2019gut,\n/);
-  assert.match(bib, /100\\% \\_under\\_ \\\$x\\\$ \\#1/);
+test('BibTeX generation escapes LaTeX specials and reads back (hostile title); all ArticleInfo fields carried', async () => {
+  const encoder = await loadTexEncoder();
+  const full: PaperMeta = { ...hostile, month: 3, volume: '37', issue: '4', pages: '1112-21', issn: '0732-183X' };
+  for (const encoding of ['latex', 'utf8'] as const) {
+    const bib = toBibtex(full, 'obrien2019gut', { encoder, encoding }).text;
+    assert.match(bib, /^@article\{obrien2019gut,\n/);
+    assert.match(bib, /\\& \\?\{?(\\textbraceleft )?braces/);
+    assert.match(bib, /100\\% \\_under\\_ \\\$x\\\$ \\#1/);
+    assert.match(bib, /\{\$<\$\}img src=x onerror=alert\(1\)\{\$>\$\}/, 'angle brackets as math, never raw HTML');
+    const [e] = parseBibtex(`% header\n${bib}\n@string{x = "y"}`);
+    assert.ok(e);
+    assert.equal(e.key, 'obrien2019gut');
+    assert.equal(e.fields['pmid'], '31000001');
+    assert.equal(e.fields['doi'], '10.1200/jco.2019.1');
+    assert.equal(e.fields['volume'], '37');
+    assert.equal(e.fields['number'], '4');
+    assert.equal(e.fields['pages'], '1112--1121', 'MEDLINE page range written out');
+    assert.equal(e.fields['month'], 'mar', 'month as the BibTeX macro');
+    assert.equal(e.fields['issn'], '0732-183X');
+    assert.equal(findExistingKey(parseBibtex(bib), hostile), 'obrien2019gut');
+    if (encoding === 'utf8') assert.match(e.fields['author'] ?? '', /^O'Brien, K\. and Ödegaard-Ñúñez, M\. J\. and \{CRC Study Group\}$/);
+    else assert.match(e.fields['author'] ?? '', /^O'Brien, K\. and \{\\"O\}degaard-\{\\~N\}\{\\'u\}\{\\~n\}ez, M\. J\. and \{CRC Study Group\}$/);
+  }
   assert.equal(bibEscape('{a}'), '\\{a\\}');
-  const [e] = parseBibtex(`% header\n${bib}\n@string{x = "y"}`);
-  assert.ok(e);
-  assert.equal(e.key, 'obrien2019gut');
-  assert.equal(e.fields['pmid'], '31000001');
-  assert.equal(e.fields['doi'], '10.1200/jco.2019.1');
-  assert.match(e.fields['author'] ?? '', /^O'Brien, K\. and Ödegaard-Ñúñez, M\. J\. and \{CRC Study Group\}$/);
-  assert.equal(findExistingKey(parseBibtex(bib), hostile), 'obrien2019gut');
+  assert.equal(bibPages('e0173548'), 'e0173548');
+  assert.equal(bibPages('S1-9'), 'S1--S9');
+  assert.equal(bibPages('100-110'), '100--110');
+  // a paper without the optional fields writes none of them
+  const bare = toBibtex({ pmid: '1', title: 'T', authors: [], journal: '' }, 'k', { encoder, encoding: 'latex' }).text;
+  assert.equal(bare, '@article{k,\n  title = {{T}},\n  pmid = {1}\n}\n');
 });
 
 test('CSL-JSON: item generation, parsing, existing paper by PMID/DOI, append keeps the rest', () => {
@@ -102,6 +123,12 @@ test('CSL-JSON: item generation, parsing, existing paper by PMID/DOI, append kee
   assert.equal(item.PMID, '31000001');
   assert.deepEqual(item.author?.[0], { family: "O'Brien", given: 'K.' });
   assert.deepEqual(item.issued, { 'date-parts': [[2019]] });
+  const full = toCslItem({ ...hostile, month: 3, volume: '37', issue: '4', pages: '1112-21', issn: '0732-183X' }, 'k2');
+  assert.deepEqual(full.issued, { 'date-parts': [[2019, 3]] });
+  assert.equal(full.volume, '37');
+  assert.equal(full.issue, '4');
+  assert.equal(full.page, '1112-21');
+  assert.equal(full.ISSN, '0732-183X');
   const existing = JSON.stringify([{ id: 'old', type: 'article-journal', DOI: '10.1200/JCO.2019.1' }], null, 4);
   const items = parseCslJson(existing);
   assert.equal(findExistingCslKey(items, hostile), 'old');

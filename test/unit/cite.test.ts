@@ -73,7 +73,7 @@ test('Pandoc: [@key] after the selection; merges into [@a; @b]', () => {
   assert.equal(apply(text, pandocCitationEdit(text, 0, text.length, 'k1')), 'Gut bacteria matter [@k1].');
   const open = 'As shown [@a;@b] here.';
   const at = open.indexOf('@b');
-  assert.equal(apply(open, pandocCitationEdit(open, at, at, 'c')), 'As shown [@a;@b; @c] here.');
+  assert.equal(apply(open, pandocCitationEdit(open, at, at, 'c')), 'As shown [@a;@b;@c] here.');
   assert.equal(pandocCitationEdit(open, at, at, 'a'), undefined);
   // Manubot keys with prefixes
   const mb = 'Known [@doi:10.1/x] fact.';

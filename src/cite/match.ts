@@ -1,0 +1,77 @@
+// Is this paper already in the writer's bibliography, and under which key? One record shape for .bib entries,
+// CSL-JSON items and Manubot references, matched by PMID, then DOI, then normalised title + year (a BibDesk or doi2bib
+// file often has no identifier at all).
+import type { PaperMeta } from './paper';
+import { normDoi, normTitle } from './paper';
+import { type BibEntry, entryPmid, entryDoi, entryYear, entryFamilies } from './bibtex';
+import { type CslItem, cslPmid, cslYear } from './csljson';
+
+export interface BibRecord {
+  key: string;
+  pmid?: string;
+  doi?: string;
+  /** normalised (normTitle) */
+  title?: string;
+  year?: number;
+  /** family names, LaTeX removed */
+  families: string[];
+  /** the title as written (for key-style inference) */
+  rawTitle?: string;
+  /** where it is (a file name, for messages) */
+  file?: string;
+}
+
+/** What identifies a paper: PMID and DOI, and title + year for files without identifiers. */
+export type PaperId = Pick<PaperMeta, 'pmid' | 'doi'> & Partial<Pick<PaperMeta, 'title' | 'year'>>;
+
+export type MatchedBy = 'pmid' | 'doi' | 'title';
+
+export interface Match { record: BibRecord; by: MatchedBy }
+
+export function recordsFromBibtex(entries: BibEntry[], file?: string): BibRecord[] {
+  return entries.map((e) => ({
+    key: e.key, pmid: entryPmid(e.fields), doi: entryDoi(e.fields), title: normTitle(e.fields['title']) || undefined,
+    year: entryYear(e.fields), families: entryFamilies(e.fields), rawTitle: e.fields['title'], file,
+  }));
+}
+
+export function recordsFromCsl(items: CslItem[], file?: string): BibRecord[] {
+  return items.map((it) => ({
+    key: it.id, pmid: cslPmid(it), doi: normDoi(typeof it.DOI === 'string' ? it.DOI : undefined),
+    title: normTitle(typeof it.title === 'string' ? it.title : undefined) || undefined, year: cslYear(it),
+    families: (it.author ?? []).map((a) => a.family ?? a.literal ?? '').filter(Boolean),
+    rawTitle: typeof it.title === 'string' ? it.title : undefined, file,
+  }));
+}
+
+/** Titles shorter than this (normalised) are not matched on title alone: "Editorial", "Erratum" are not one paper. */
+const MIN_TITLE = 12;
+
+/**
+ * The record that holds this paper: same PMID anywhere first, else the same DOI, else the same normalised title and
+ * the same year (both must be known).
+ */
+export function findRecord(records: BibRecord[], paper: PaperId): Match | undefined {
+  if (paper.pmid) for (const r of records) if (r.pmid === paper.pmid) return { record: r, by: 'pmid' };
+  const doi = normDoi(paper.doi);
+  if (doi) for (const r of records) if (r.doi === doi) return { record: r, by: 'doi' };
+  const title = normTitle(paper.title);
+  if (title.length >= MIN_TITLE && paper.year) {
+    for (const r of records) {
+      // a record with another identifier is another paper, even with the same title (a reprint, an erratum)
+      if ((r.pmid && paper.pmid && r.pmid !== paper.pmid) || (r.doi && doi && r.doi !== doi)) continue;
+      if (r.title === title && r.year === paper.year) return { record: r, by: 'title' };
+    }
+  }
+  return undefined;
+}
+
+/** The key of the .bib entry holding this paper (PMID, DOI, title + year), if any. */
+export function findExistingKey(entries: BibEntry[], paper: PaperId): string | undefined {
+  return findRecord(recordsFromBibtex(entries), paper)?.record.key;
+}
+
+/** The id of the CSL-JSON item holding this paper (PMID, DOI, title + year), if any. */
+export function findExistingCslKey(items: CslItem[], paper: PaperId): string | undefined {
+  return findRecord(recordsFromCsl(items), paper)?.record.key;
+}

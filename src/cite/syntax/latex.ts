@@ -1,0 +1,165 @@
+// LaTeX: `\cite`-family commands (natbib, biblatex), the bibliography files a document names, and the toolchain that
+// will read a new .bib entry (engine and backend). The one `\cite` pattern of the project lives here. Pure.
+import { type CiteGroup, type TextEdit, type JoinResult, joinOrInsert, masked } from './common';
+import type { TexEncoding } from '../texencode';
+import type { BibDialect } from '../bibtex';
+
+/** `\cite`, `\citep`, `\citet`, `\autocite`, `\parencite`, `\textcite`, `\footcite`, `\Cite`, … with `*` and up to two [notes]. */
+const LATEX_CITE_SRC = String.raw`\\([A-Za-z]*[Cc]ite[A-Za-z]*)\*?((?:\s*\[[^\]]*\]){0,2})\s*\{([^}]*)\}`;
+export function latexCiteRe(): RegExp { return new RegExp(LATEX_CITE_SRC, 'g'); }
+
+/** Commands whose citation is part of the sentence ("Smith et al. showed"): a key inserted next to them stays apart. */
+const NARRATIVE = /^(?:[Tt]extcite|citet|Citet|citealt|citeauthor|Citeauthor|citeyear|citeyearpar|citetitle|citeurl|nocite|fullcite|footfullcite|citename|citelist|citefield|citedate)$/;
+
+/** Ranges of `%` comments (to the end of their line; `\%` is not a comment). */
+export function latexComments(text: string): [number, number][] {
+  const out: [number, number][] = [];
+  for (const m of text.matchAll(/(?<!\\)(?:\\\\)*%.*$/gm)) {
+    const i = (m.index ?? 0) + m[0].indexOf('%');
+    out.push([i, (m.index ?? 0) + m[0].length]);
+  }
+  return out;
+}
+
+export interface LatexCite extends CiteGroup { command: string; /** offset of the first character inside the braces */ keysStart: number }
+
+/** Every `\cite…{…}` outside comments. */
+export function latexCites(text: string): LatexCite[] {
+  const comments = latexComments(text);
+  const out: LatexCite[] = [];
+  for (const m of text.matchAll(latexCiteRe())) {
+    const start = m.index ?? 0;
+    if (masked(comments, start)) continue;
+    const inner = m[3] ?? '';
+    const end = start + m[0].length;
+    const keys = inner.split(',').map((k) => k.trim()).filter(Boolean);
+    const command = m[1] ?? 'cite';
+    out.push({
+      start, end, keys, command, keysStart: end - 1 - inner.length, insertAt: end - 1 - (inner.length - inner.trimEnd().length),
+      sep: /,\s+\S/.test(inner) ? ', ' : ',', joinable: !NARRATIVE.test(command),
+    });
+  }
+  return out;
+}
+
+/** The `\cite{…}` whose command or braces contain `offset` (its end included): its keys and where the closing brace is. */
+export function latexCiteAt(text: string, offset: number): { keys: string[]; closeBrace: number } | undefined {
+  const c = latexCites(text).find((g) => offset >= g.start && offset <= g.end);
+  return c ? { keys: c.keys, closeBrace: c.end - 1 } : undefined;
+}
+
+/** `\cmd{key}` for the selection, or `key` joined to the `\cite{a,b}` it is in or right next to. */
+export function latexCitation(text: string, selStart: number, selEnd: number, key: string, command = '\\cite'): JoinResult {
+  const cmd = command.startsWith('\\') ? command : `\\${command}`;
+  return joinOrInsert(text, selStart, selEnd, key, latexCites(text), (at) => {
+    const before = text[at - 1] ?? '';
+    const tie = before && !/\s/.test(before) && before !== '~' ? '~' : '';
+    return { start: at, end: at, text: `${tie}${cmd}{${key}}` };
+  }, { ties: true, inside: (g, o) => o >= g.start && o <= g.end });
+}
+
+/** The edit alone (undefined: already cited there). */
+export function latexCitationEdit(text: string, selStart: number, selEnd: number, key: string, command = '\\cite'): TextEdit | undefined {
+  return latexCitation(text, selStart, selEnd, key, command).edit;
+}
+
+/** The citation key under the cursor inside `\cite{a,b}` of one line. */
+export function latexKeyAt(line: string, ch: number): string | undefined {
+  for (const c of latexCites(line)) {
+    if (ch < c.keysStart || ch > c.end) continue;
+    let off = c.keysStart;
+    for (const k of line.slice(c.keysStart, c.end - 1).split(',')) {
+      if (ch >= off && ch <= off + k.length) return k.trim() || undefined;
+      off += k.length + 1;
+    }
+  }
+  return undefined;
+}
+
+/** The writer's LaTeX as query text: comments, citations, references and commands removed. */
+export function latexQueryText(text: string): string {
+  let t = text.replace(/(^|[^\\])%.*$/gm, '$1').replace(latexCiteRe(), '');
+  t = t.replace(/\\(?:ref|eqref|label|autoref|cref|Cref|url|footnote)\{[^}]*\}/g, '').replace(/\\[A-Za-z]+\*?(?:\[[^\]]*\])?/g, '').replace(/[{}~]/g, ' ');
+  return t;
+}
+
+/** Bibliography files of a LaTeX document: `\bibliography{a,b}` (`.bib` added) and `\addbibresource{x.bib}`. */
+export function latexBibliography(text: string): string[] {
+  const out: string[] = [];
+  const noComments = stripComments(text);
+  for (const m of noComments.matchAll(/\\bibliography\s*\{([^}]*)\}/g)) {
+    for (const f of (m[1] ?? '').split(',').map((s) => s.trim()).filter(Boolean)) out.push(/\.bib$/i.test(f) ? f : `${f}.bib`);
+  }
+  for (const m of noComments.matchAll(/\\addbibresource\s*(?:\[[^\]]*\])?\s*\{([^}]*)\}/g)) {
+    const f = (m[1] ?? '').trim();
+    if (f) out.push(f);
+  }
+  return [...new Set(out)];
+}
+
+function stripComments(text: string): string {
+  return text.replace(/(^|[^\\])%.*$/gm, '$1');
+}
+
+// ---- which toolchain reads the .bib ----
+
+export type LatexEngine = 'pdflatex' | 'xelatex' | 'lualatex';
+export type BibBackend = 'bibtex' | 'biber';
+
+export interface LatexToolchain {
+  engine: LatexEngine;
+  backend: BibBackend;
+  /** field names: biblatex (read by biber, or by BibTeX through biblatex's backend=bibtex) or classic BibTeX */
+  dialect: BibDialect;
+  /** how new entries are encoded */
+  encoding: TexEncoding;
+  /** what the decision rests on, for the log and messages */
+  why: string[];
+}
+
+/**
+ * The engine and backend of a LaTeX document, from the document itself and, when given, the text of the `latexmkrc`
+ * next to it: a `% !TEX program = xelatex` (or `TS-program`) magic comment, `$pdf_mode = 4|5` or `$pdflatex = 'xelatex …'`
+ * in latexmkrc, or packages only a UTF-8 engine loads (fontspec, unicode-math, polyglossia, xeCJK, luatexja) choose
+ * the engine; biblatex (biber unless `backend=bibtex`) or `\bibliography{}` (classic BibTeX) the backend.
+ */
+export function latexToolchain(text: string, latexmkrc?: string): LatexToolchain {
+  const why: string[] = [];
+  const head = text.slice(0, 2000);
+  let engine: LatexEngine | undefined;
+  const magic = /^\s*%\s*!T[Ee]X\s+(?:TS-)?program\s*=\s*([A-Za-z]+)/m.exec(head)?.[1]?.toLowerCase();
+  if (magic) {
+    engine = /lua/.test(magic) ? 'lualatex' : /xe/.test(magic) ? 'xelatex' : 'pdflatex';
+    why.push(`% !TEX program = ${magic}`);
+  }
+  const body = stripComments(text);
+  if (!engine && latexmkrc) {
+    const rc = latexmkrc.replace(/#.*$/gm, '');
+    const mode = /\$pdf_mode\s*=\s*(\d)/.exec(rc)?.[1];
+    const cmd = /\$pdflatex\s*=\s*['"]\s*(\w+)/.exec(rc)?.[1]?.toLowerCase();
+    if (mode === '5' || /^xelatex/.test(cmd ?? '')) engine = 'xelatex';
+    else if (mode === '4' || /^lualatex/.test(cmd ?? '')) engine = 'lualatex';
+    if (engine) why.push(`latexmkrc: ${engine}`);
+  }
+  if (!engine) {
+    const pkg = /\\(?:usepackage|RequirePackage)\s*(?:\[[^\]]*\])?\s*\{[^}]*\b(fontspec|unicode-math|polyglossia|xeCJK|luatexja|luacode)\b[^}]*\}/.exec(body)?.[1];
+    if (pkg) { engine = pkg === 'luatexja' || pkg === 'luacode' ? 'lualatex' : 'xelatex'; why.push(`\\usepackage{${pkg}} needs a UTF-8 engine`); }
+  }
+  engine ??= 'pdflatex';
+  const bl = /\\usepackage\s*(\[[^\]]*\])?\s*\{biblatex\}/.exec(body);
+  let backend: BibBackend;
+  let dialect: BibDialect;
+  if (bl || /\\addbibresource\b/.test(body)) {
+    dialect = 'biblatex';
+    const opt = /backend\s*=\s*(\w+)/.exec(bl?.[1] ?? '')?.[1];
+    backend = opt && /^bibtex(?:8)?$/.test(opt) ? 'bibtex' : 'biber';
+    why.push(`biblatex${opt ? ` (backend=${opt})` : ''}: ${backend}`);
+  } else {
+    dialect = 'bibtex';
+    backend = 'bibtex';
+    why.push('\\bibliography{}: classic BibTeX');
+  }
+  const encoding: TexEncoding = engine !== 'pdflatex' ? 'utf8' : backend === 'biber' ? 'utf8-latin' : 'latex';
+  why.push(`${engine} + ${backend}: ${encoding === 'utf8' ? 'UTF-8' : encoding === 'latex' ? 'LaTeX-encoded (pdflatex cannot read raw UTF-8 from BibTeX)' : 'UTF-8 Latin letters, LaTeX for the rest (pdflatex)'}`);
+  return { engine, backend, dialect, encoding, why };
+}
