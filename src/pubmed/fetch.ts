@@ -13,6 +13,7 @@
 // (re-hashing the local file only when no valid record exists). A file whose download fails in any way is never
 // renamed into place, so what was already downloaded and verified stays as it was.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConnectionPool, ContentError, download, DownloadError, fetchText, HashMismatchError } from '../net/download';
 import { hashFile } from '../util/hash';
@@ -170,6 +171,39 @@ export function verifiedFiles(outDir: string, kinds: NlmKind[] = ['baseline', 'u
   return out.sort((a, b) => compareNlmFiles(a.name, b.name));
 }
 
+export const LOCK_FILE = '.fetch.lock';
+
+/**
+ * One fetch per output folder at a time (two would write the same .partial files). A lock left by a process that
+ * is gone (same host, pid not running) is taken over; one from another host (a shared cluster folder) is refused
+ * with what to do. Returns the release function.
+ */
+export function lockOutDir(outDir: string): () => void {
+  fs.mkdirSync(outDir, { recursive: true });
+  const file = path.join(outDir, LOCK_FILE);
+  const me = { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() };
+  for (let tries = 0; ; tries++) {
+    try {
+      fs.writeFileSync(file, JSON.stringify(me) + '\n', { flag: 'wx' });
+      return () => {
+        try {
+          if ((JSON.parse(fs.readFileSync(file, 'utf8')) as { pid?: number }).pid === process.pid) fs.rmSync(file, { force: true });
+        } catch { /* already gone */ }
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || tries > 0) throw e;
+    }
+    let held: { pid?: number; host?: string; startedAt?: string } = {};
+    try { held = JSON.parse(fs.readFileSync(file, 'utf8')); } catch { /* unreadable: treated as stale */ }
+    const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; } };
+    if (held.pid && held.host && (held.host !== me.host || alive(held.pid))) {
+      throw new PubmedFetchError(`another fetch is writing to ${outDir} (pid ${held.pid} on ${held.host}, since ${held.startedAt}); ` +
+        `wait for it, or delete ${file} if that run is gone`, 1);
+    }
+    fs.rmSync(file, { force: true }); // stale
+  }
+}
+
 function normaliseMirror(m: string): string {
   let u: URL;
   try {
@@ -263,6 +297,7 @@ export async function fetchPubmed(opts: FetchPubmedOptions): Promise<FetchSummar
   const connections = opts.connections ?? MAX_CONNECTIONS;
   const outDir = path.resolve(opts.outDir);
   const log = (l: string): void => opts.onLog?.(l);
+  const release = lockOutDir(outDir);
   const pool = new ConnectionPool(connections);
   const common = { pool, signal: opts.signal, retries: opts.retries, retryDelayMs: opts.retryDelayMs, stallTimeoutMs: opts.stallTimeoutMs };
 
@@ -465,5 +500,6 @@ export async function fetchPubmed(opts: FetchPubmedOptions): Promise<FetchSummar
     };
   } finally {
     pool.destroy();
+    release();
   }
 }

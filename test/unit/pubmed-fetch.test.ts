@@ -11,7 +11,7 @@ import * as zlib from 'node:zlib';
 import { makeNlmFiles, serveNlmMirror, revisedTitleSuffix, changedCopy, apacheSize, type NlmFiles, type NlmMirror } from '../fixtures/nlm-mirror';
 import { readCitations } from '../../src/index/readers';
 import type { Citation } from '../../src/index/citation';
-import { fetchPubmed, readVerified, verifiedFiles, PubmedFetchError, selectFiles, type FetchSummary } from '../../src/pubmed/fetch';
+import { fetchPubmed, readVerified, verifiedFiles, PubmedFetchError, selectFiles, LOCK_FILE, type FetchSummary } from '../../src/pubmed/fetch';
 import { nlmFileOrder, parseListing, parseMd5, parseNlmFileName, compareNlmFiles, apacheSizeToBytes, NLM_MIRROR } from '../../src/pubmed/nlm';
 import { download, ContentError } from '../../src/net/download';
 import { gzipPubmedCheck } from '../../src/pubmed/gzip-check';
@@ -364,6 +364,20 @@ describe('fetchPubmed against an NLM-shaped mirror', () => {
       assert.match(s4.notes.join('\n'), /appeared on the mirror during the run: pubmed26n0011\.xml\.gz; run again to fetch it/);
       assert.match(s4.failures.find((f) => f.file === 'pubmed26n0010.xml.gz')?.message ?? '', /^pubmed26n0010\.xml\.gz: the mirror has no pubmed26n0010\.xml\.gz\.md5 .* — it was removed from the mirror's listing during the run$/);
       assert.deepEqual(fs.readFileSync(path.join(dir3, 'updatefiles', 'pubmed26n0009.xml.gz')), orig.data);
+    });
+  });
+
+  test('one fetch per folder: a second one is refused while the first runs; a stale lock is taken over', async () => {
+    await withMirror({ bytesPerSecond: 2_000_000 }, async (m) => {
+      const dir = outDir();
+      const first = fetchPubmed({ outDir: dir, mirror: m.url, kinds: ['baseline'] });
+      await assert.rejects(fetchPubmed({ outDir: dir, mirror: m.url, kinds: ['update'] }),
+        (e: Error) => e instanceof PubmedFetchError && new RegExp(`another fetch is writing to .* \\(pid ${process.pid} on `).test(e.message));
+      assert.deepEqual((await first).failures, []);
+      assert.ok(!fs.existsSync(path.join(dir, LOCK_FILE)), 'released');
+      // a lock whose process is gone
+      fs.writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), startedAt: 'yesterday' }));
+      assert.deepEqual((await fetchPubmed({ outDir: dir, mirror: m.url, kinds: ['update'] })).downloaded, names(nlm.updates));
     });
   });
 

@@ -82,7 +82,7 @@ function registerFetch(pubmed: Command): void {
     .addOption(new Option('--files <list>', 'only these files (names or numbers, comma-separated)').argParser(list).conflicts('after'))
     .option('--after <file>', 'only files after this one (e.g. the last update file already indexed)')
     .option('--out <dir>', 'output folder (baseline/ and updatefiles/ inside)', defaultPubmedDir())
-    .option('--mirror <url>', `mirror root (default $BIOHICL_PUBMED_MIRROR or ${NLM_MIRROR})`, defaultMirror())
+    .option('--mirror <url>', 'mirror root (a lab mirror laid out like NLM\'s; $BIOHICL_PUBMED_MIRROR sets the default)', defaultMirror())
     .option('--connections <n>', `parallel connections, 1..${MAX_CONNECTIONS}`, connectionsArg, MAX_CONNECTIONS)
     .option('--recheck', 're-hash local files even when their verification record is current')
     .option('--no-inflate-check', 'do not inflate each file to its end while it downloads (the md5 still verifies every byte; for fast LAN mirrors)')
