@@ -170,7 +170,7 @@ async function open(start: URL, label: string, o: { headers?: Record<string, str
     });
     const { res } = opened;
     if (!REDIRECT.has(res.statusCode ?? 0) || !res.headers.location) return opened;
-    res.resume();
+    discard(res);
     if (hop >= MAX_REDIRECTS) throw new DownloadError(`${label}: more than ${MAX_REDIRECTS} redirects from ${start.href}`, 'http', start.href, label, res.statusCode);
     url = new URL(res.headers.location, url);
   }

@@ -417,10 +417,11 @@ export async function fetchPubmed(opts: FetchPubmedOptions): Promise<FetchSummar
           done(await one(f));
         } catch (e) {
           const err = e as Error;
-          if (e instanceof DownloadError && e.kind === 'cancelled') cancelled = true;
+          const isCancel = (e instanceof DownloadError && e.kind === 'cancelled') || !!opts.signal?.aborted;
+          if (isCancel) cancelled = true;
           const message = e instanceof DownloadError || e instanceof HashMismatchError || e instanceof ContentError || err.message.startsWith(f.name)
             ? err.message : `${f.name}: ${err.message}`;
-          done({ name: f.name, kind: f.kind, path: localPath(outDir, f.kind, f.name), status: cancelled ? 'cancelled' : 'failed', message });
+          done({ name: f.name, kind: f.kind, path: localPath(outDir, f.kind, f.name), status: isCancel ? 'cancelled' : 'failed', message });
         }
       }
     };
