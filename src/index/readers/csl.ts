@@ -219,6 +219,12 @@ function braces(text: string, open: string): { closedAt: number; maxDepth: numbe
   return { closedAt: -1, maxDepth, depth };
 }
 
+function countLines(text: string, upTo: number): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < upTo; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
 const MACRO_USE = /(?:=|#)\s*([A-Za-z_][\w:+-]*)\s*(?=[,#})\s]|$)/g;
 
 export async function* readBibtex(file: string, opts: ReadOpts = {}): AsyncGenerator<ReaderEvent> {
@@ -226,10 +232,16 @@ export async function* readBibtex(file: string, opts: ReadOpts = {}): AsyncGener
   let ordinal = 0;
   let cur: Entry | undefined;
 
+  let trailing: ReaderEvent | undefined;
   function* finish(next?: { line: number }): Generator<ReaderEvent> {
     const e = cur;
     cur = undefined;
     if (!e) return;
+    yield* finishEntry(e, next);
+    if (trailing) { yield trailing; trailing = undefined; }
+  }
+
+  function* finishEntry(e: Entry, next?: { line: number }): Generator<ReaderEvent> {
     const isData = e.type !== 'string' && e.type !== 'preamble' && e.type !== 'comment';
     if (isData) ordinal++;
     const rec = name(ordinal, e.key);
@@ -252,6 +264,14 @@ export async function* readBibtex(file: string, opts: ReadOpts = {}): AsyncGener
       return;
     }
     const body = text.slice(0, b.closedAt + 1);
+    // a line after the entry's end that starts with '@' but is no entry start is a damaged (or cut) entry
+    const after = text.slice(b.closedAt + 1);
+    const broken = /(?:^|\n)[ \t]*(@[^\n]{0,40})/.exec(after);
+    if (broken && !/^@\s*comment/i.test(broken[1]!)) {
+      const line = e.line + countLines(text, b.closedAt + 1 + broken.index + (broken[0].startsWith('\n') ? 1 : 0));
+      ordinal++;
+      trailing = { type: 'reject', file, record: name(ordinal), where: `line ${line}`, message: `line ${line} starts with '@' but is not an entry start: '${broken[1]!.trim()}' (a damaged or cut-off entry)` };
+    }
     if (e.type === 'string') {
       const m = /^[^{(]*[{(]\s*([A-Za-z_][\w:+-]*)\s*=/.exec(body);
       if (m) macros.set(m[1]!.toLowerCase(), body);

@@ -334,6 +334,12 @@ export class JsonSplitter {
     const why = cause ?? 'the file ends';
     if (this.st === S.InValue) {
       this.out.push({ kind: 'bad', ...this.base(), ...this.here(), message: `${why} inside the item that starts at line ${this.itemLine} (truncated file?)` });
+    } else if ((this.st === S.Key || this.st === S.Colon || this.st === S.Value) && this.top().items) {
+      const key = this.st === S.Key ? Buffer.from(this.keyBytes).toString('utf8') : this.itemKey;
+      this.out.push({
+        kind: 'bad', index: this.index + 1, start: this.keyStart, line: this.keyLine, ...(key !== undefined ? { key } : {}),
+        ...this.here(), message: `${why} inside the item that starts at line ${this.keyLine} (truncated file?)`,
+      });
     } else if (this.st === S.Start) {
       this.out.push({ kind: 'fatal', ...this.here(), message: 'no JSON value (empty file)' });
     } else if (this.st !== S.After && this.st !== S.Done && this.st !== S.Resync) {

@@ -288,6 +288,14 @@ export class ByteQueue {
   consume(n: number): void {
     this.start += Math.min(n, this.length);
     if (this.start === this.end) { this.start = 0; this.end = 0; }
+    // after a long record, give the big buffer back
+    if (this.buf.length > 4 * 2 ** 20 && this.length < this.buf.length / 16) {
+      const nb = Buffer.allocUnsafe(Math.max(64 * 1024, this.length * 2));
+      this.buf.copy(nb, 0, this.start, this.end);
+      this.buf = nb;
+      this.end -= this.start;
+      this.start = 0;
+    }
   }
   /** Drop everything and release a large buffer. */
   reset(): void {

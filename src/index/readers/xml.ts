@@ -260,6 +260,8 @@ const RESYNC: Record<RecName, readonly RecName[]> = {
 const OPEN = Object.fromEntries(ALL.map((n) => [n, Buffer.from('<' + n)])) as Record<RecName, Buffer>;
 const CLOSE = Object.fromEntries(ALL.map((n) => [n, Buffer.from('</' + n)])) as Record<RecName, Buffer>;
 const KEEP_TAIL = 64;
+/** What may stand between records: the XML declaration, processing instructions, DOCTYPE, comments, root tags, space. */
+const GAP_OK = /<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE[^>[]*(?:\[[\s\S]*?\])?\s*>|<\/?(?:PubmedArticleSet|MedlineCitationSet|PubmedBookArticleSet)\b[^>]*>/g;
 
 function isNameEnd(c: number | undefined): boolean {
   return c === 0x3e /* > */ || c === 0x2f /* / */ || c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
@@ -415,6 +417,29 @@ export async function* readPubmedXml(file: string, opts: XmlReadOptions = {}): A
     yield { type: 'citation', citation: c };
   }
 
+  // Text between records other than the XML declaration, DOCTYPE, comments and the root tags is a damaged record
+  // (e.g. a start tag whose name was hit): it is rejected once, named by the PMID in it where there is one.
+  let gap: { at: number; line: number; text: string; pmid?: string } | undefined;
+  let skippingTail = false; // the rest of a record too long to keep: not 'text between records'
+  const noteGap = (end: number) => {
+    if (gap || end <= 0 || skippingTail || (root !== 'PubmedArticleSet' && root !== 'MedlineCitationSet' && root !== 'PubmedBookArticleSet')) return;
+    const t = pending.subarray(0, Math.min(end, 64 * 1024)).toString('latin1');
+    const rest = t.replace(GAP_OK, (m) => ' '.repeat(m.length));
+    const off = rest.search(/\S/);
+    if (off < 0) return;
+    gap = { at: pendingStart + off, line: lineAt(off), text: t.slice(off, off + 60).replace(/\s+/g, ' '), pmid: guessPmid(pending.subarray(off, end)) };
+  };
+  function* gapReject(): Generator<ReaderEvent> {
+    if (!gap) return;
+    ordinal++;
+    records++;
+    yield {
+      type: 'reject', file, record: gap.pmid ?? `#${ordinal}`, where: `line ${gap.line}`,
+      message: `unreadable text between records at line ${gap.line} (byte ${gap.at}), no record start tag: '${gap.text}'`,
+    };
+    gap = undefined;
+  }
+
   /** Emit every complete record in `pending`; keep only the unfinished one (or a short tail). */
   function* drain(): Generator<ReaderEvent> {
     for (;;) {
@@ -422,10 +447,14 @@ export async function* readPubmedXml(file: string, opts: XmlReadOptions = {}): A
         const s = findStart(pending, scanFrom, ALL);
         if (!s) {
           const cut = Math.max(0, pending.length - KEEP_TAIL);
+          noteGap(cut);
           consume(cut);
           scanFrom = 0;
           return;
         }
+        noteGap(s.pos);
+        yield* gapReject();
+        skippingTail = false;
         consume(s.pos);
         inside = { name: s.name };
         scanFrom = 1;
@@ -464,6 +493,7 @@ export async function* readPubmedXml(file: string, opts: XmlReadOptions = {}): A
         consume(pending.length - KEEP_TAIL);
         inside = undefined;
         scanFrom = 0;
+        skippingTail = true;
         return;
       }
       scanFrom = Math.max(1, pending.length - KEEP_TAIL);
@@ -474,6 +504,19 @@ export async function* readPubmedXml(file: string, opts: XmlReadOptions = {}): A
   let root: string | undefined;
   try {
     for await (const chunk of readBytes(file, opts.signal, opts.onProgress)) {
+      if (inside && pending.length + chunk.length > MAX_RECORD_BYTES && findEnd(pending, scanFrom, inside.name) < 0) {
+        // the record would grow past the limit: reject it now, before buffering more of it
+        ordinal++;
+        records++;
+        yield {
+          type: 'reject', file, record: guessPmid(pending) ?? `#${ordinal}`, where: `line ${pendingLine}`,
+          message: `<${inside.name}> starting at line ${pendingLine} is longer than ${MAX_RECORD_BYTES / 2 ** 20} MB without closing; skipped to the next record`,
+        };
+        consume(Math.max(0, pending.length - KEEP_TAIL));
+        inside = undefined;
+        scanFrom = 0;
+        skippingTail = true;
+      }
       queue.append(chunk);
       pending = queue.view();
       if (root === undefined) {
@@ -496,6 +539,10 @@ export async function* readPubmedXml(file: string, opts: XmlReadOptions = {}): A
       message: `${e.message}, after ${e.decompressedBytes} decompressed bytes${cut}; ${records} records before it were read`,
     };
     return;
+  }
+  if (!inside) {
+    noteGap(pending.length);
+    yield* gapReject();
   }
   if (inside) {
     ordinal++;
