@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import * as lancedb from '@lancedb/lancedb';
 import type { ModelIdentity } from '../inference/types';
 import type { MeshHeading } from './citation';
+import { nlmFileOrder } from '../pubmed/nlm';
 import { createExclusive, describeLocation, parseLocation, readText, writeText, locationExists, type IndexLocation } from './location';
 
 // apache-arrow must be the very copy LanceDB loads (its CommonJS build): classes from another copy (e.g. the ESM one)
@@ -79,7 +80,7 @@ export interface ArticleRow {
   issue?: string | null;
   pages?: string | null;
   issn?: string | null;
-  /** Order of the file the row came from: NLM files yy*10000+number (baseline before updates), other files 0 (default). */
+  /** Order of the file the row came from: NLM files yy*100000+number (baseline before updates), other files 0 (default). */
   file_seq?: number;
   vector: Float32Array;
 }
@@ -776,12 +777,12 @@ function pidAlive(pid: number): boolean {
 }
 
 /**
- * The order of an input file: NLM's `pubmedYYnNNNN.xml(.gz)` → yy*10000 + NNNN (each year's baseline is numbered
+ * The order of an input file: NLM's `pubmedYYnNNNN.xml(.gz)` → yy*100000 + NNNN (each year's baseline is numbered
  * 0001…, its update files continue the numbering), anything else 0 (a writer's own files: applied in the order given).
  */
 export function fileSeq(file: string): number {
-  const m = /^pubmed(\d{2})n(\d{4})\.xml(?:\.gz)?$/i.exec(path.basename(file));
-  return m ? Number(m[1]) * 10000 + Number(m[2]) : 0;
+  const o = nlmFileOrder(path.basename(file));
+  return o ? o.yy * 100_000 + o.n : 0;
 }
 
 /**

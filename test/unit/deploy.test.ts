@@ -21,7 +21,7 @@ test('Kubernetes: every manifest is valid against the Kubernetes schema; the arr
     const o = d.toJSON() as { kind: string; metadata: { name: string }; spec?: Record<string, unknown> };
     const model = o.kind === 'Job' ? new Job(o as never) : o.kind === 'ConfigMap' ? new ConfigMap(o as never) : undefined;
     assert.ok(model, `unexpected kind ${o.kind}`);
-    assert.doesNotThrow(() => model.validate(), `${o.kind} ${o.metadata.name}`);
+    assert.doesNotThrow(() => (model as unknown as { validate(): void }).validate(), `${o.kind} ${o.metadata.name}`);
     kinds.push(`${o.kind}/${o.metadata.name}`);
     if (o.metadata.name === 'biohicl-array') {
       assert.equal(o.spec!.completionMode, 'Indexed');
@@ -31,7 +31,7 @@ test('Kubernetes: every manifest is valid against the Kubernetes schema; the arr
   }
   assert.deepEqual(kinds, ['ConfigMap/biohicl-build', 'Job/biohicl-setup', 'Job/biohicl-array', 'Job/biohicl-finalize']);
   // The validator does reject a wrong manifest (so the check above can fail).
-  assert.throws(() => new Job({ metadata: { name: 'x' }, spec: { completions: 'many', template: {} } } as never).validate(), /integer/);
+  assert.throws(() => (new Job({ metadata: { name: 'x' }, spec: { completions: 'many', template: {} } } as never) as unknown as { validate(): void }).validate(), /integer/);
 });
 
 test('Slurm: the scripts parse, chain setup → array → finalize with afterok, and the array task resumes in bulk mode', () => {
