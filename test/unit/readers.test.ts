@@ -8,7 +8,8 @@ import { gzipSync } from 'node:zlib';
 import { readCitations, detectFormat, expandInputs, countRecords } from '../../src/index/readers';
 import type { Citation, ReaderEvent } from '../../src/index/citation';
 import { abstractText } from '../../src/index/citation';
-import { firstInvalidUtf8 } from '../../src/index/readers/source';
+import { firstInvalidUtf8, firstMonth } from '../../src/index/readers/source';
+import { normalizePmid, normalizeDoi, normalizePmcid, normalizeCitationKey, normalizeIssn, libraryRecordId, recordIdKind } from '../../src/index/ids';
 import { DEMO_PUBMED, BIOPYTHON, MESH_SAMPLE } from '../fixtures/paths';
 
 const SHARED = DEMO_PUBMED;
@@ -404,4 +405,108 @@ test('firstInvalidUtf8 finds overlong, surrogate and cut-off sequences', () => {
   assert.equal(firstInvalidUtf8(Buffer.from([0x61, 0x62, 0xed, 0xa0, 0x80])), 2); // surrogate
   assert.equal(firstInvalidUtf8(Buffer.from([0x61, 0xe2, 0x9c])), 1); // cut off
   assert.equal(firstInvalidUtf8(Buffer.from([0x80])), 0);
+});
+
+test('volume, issue, pages, month and ISSN from the real files (values checked by hand against the source text)', async () => {
+  const xml = (await collect(join(SHARED, 'medline16n0902.xml.gz'))).cites;
+  // <ISSN IssnType="Print">0922-6028</ISSN> <Volume>25</Volume> <Issue>3-4</Issue> <PubDate><Year>2007</Year> <MedlinePgn>195-210</MedlinePgn>
+  const a = byPmid(xml, '17942999');
+  assert.deepEqual([a.volume, a.issue, a.pages, a.issn, a.month], ['25', '3-4', '195-210', '0922-6028', undefined]);
+  // <Volume>49</Volume> <Issue>4</Issue> <MedlineDate>2008 Jul-Aug</MedlineDate> <MedlinePgn>332-40</MedlinePgn>
+  const b = byPmid(xml, '18621939');
+  assert.deepEqual([b.volume, b.issue, b.pages, b.issn, b.year, b.month], ['49', '4', '332-40', '0033-3182', 2008, 7]);
+  assert.ok(xml.filter((c) => c.volume).length > 590 && xml.every((c) => c.pages), 'volume and pages on (nearly) every record');
+
+  const med = (await collect(join(SHARED, 'mesh-papers.medline.txt'))).cites;
+  // IS - 1932-6203 (Electronic) / (Linking), VI - 12, IP - 4, DP - 2017, PG - e0173548
+  const c = byPmid(med, '28422961');
+  assert.deepEqual([c.volume, c.issue, c.pages, c.issn, c.month], ['12', '4', 'e0173548', '1932-6203', undefined]);
+  // IS - 2041-1480 (Electronic), VI - 8, IP - 1, DP - 2017 Apr 17, PG - 15
+  const d = byPmid(med, '28412964');
+  assert.deepEqual([d.volume, d.issue, d.pages, d.issn, d.month], ['8', '1', '15', '2041-1480', 4]);
+  assert.equal(med.filter((x) => x.pages).length, 284);
+
+  // efetch (PubmedArticleSet): <ISSN IssnType="Electronic">1470-7926</ISSN> <Volume>75</Volume> <Issue>2</Issue> <Month>Feb</Month> <MedlinePgn>79-89</MedlinePgn>
+  const e = (await collect(join(BIOPYTHON, 'pubmed5.xml'))).cites[0]!;
+  assert.deepEqual([e.volume, e.issue, e.pages, e.issn, e.year, e.month], ['75', '2', '79-89', '1470-7926', 2018, 2]);
+  const f = (await collect(join(BIOPYTHON, 'pubmed_result3.txt'))).cites[0]!;
+  assert.deepEqual([f.volume, f.issue, f.pages, f.issn, f.month], ['39', '10', '5795-813', '0094-2405', 10]);
+});
+
+test('a writer\'s library (CSL-JSON, BibTeX): items by PMID, DOI or key, with volume/issue/pages/ISSN/month; unusable ids noted', async () => {
+  const j = await collect(join(FIX, 'readers/library.json'));
+  assert.deepEqual(j.cites.map((c) => [c.pmid, c.citationKey, c.library]), [
+    ['doi:10.1371/journal.pone.0173548', 'lu2017', true],
+    ['key:smith_handbook_2020', 'smith_handbook_2020', true],
+  ]);
+  const lu = j.cites[0]!;
+  assert.deepEqual([lu.volume, lu.issue, lu.pages, lu.issn, lu.year, lu.month, lu.doi], ['12', '4', 'e0173548', '1932-6203', 2017, 4, '10.1371/journal.pone.0173548']);
+  assert.deepEqual(lu.abstract, []);
+  assert.deepEqual([j.cites[1]!.issn, j.cites[1]!.year, j.cites[1]!.month], ['0028-0836', 2020, 3]);
+  assert.deepEqual(j.rejects.map((r) => [r.record, r.where]), [['#3 (broken ids)', 'line 24']]);
+  assert.match(j.rejects[0]!.message, /has no PMID, DOI or citation key/);
+  const notes: string[] = [];
+  for await (const ev of readCitations(join(FIX, 'readers/library.json'))) if (ev.type === 'note') notes.push(ev.message);
+  assert.equal(notes.length, 4);
+  assert.match(notes.join('\n'), /PMID '0' is zero[\s\S]*DOI 'not a doi'[\s\S]*PMCID 'PMCX'[\s\S]*citation key 'broken ids'/);
+
+  const b = await collect(join(FIX, 'readers/library.bib'));
+  assert.deepEqual(b.rejects, []);
+  assert.deepEqual(b.cites.map((c) => [c.pmid, c.citationKey]), [
+    ['doi:10.1371/journal.pone.0173548', 'lu2017'], ['key:keyonly2019', 'keyonly2019'], ['28422961', 'pmid_padded'],
+  ]);
+  const blu = b.cites[0]!;
+  assert.deepEqual([blu.volume, blu.issue, blu.pages, blu.issn, blu.year, blu.month], ['12', '4', 'e0173548', '1932-6203', 2017, 4]);
+  assert.equal(b.cites[1]!.journal, 'Proceedings of Something');
+  assert.equal(b.cites[1]!.pages, '1-10');
+});
+
+test('identifier rules (src/index/ids.ts): PMID, DOI, PMCID, citation key, ISSN, record ids', () => {
+  const v = (r: { value: string } | { error: string }) => ('value' in r ? r.value : `ERR ${r.error}`);
+  assert.equal(v(normalizePmid('123')), '123');
+  assert.equal(v(normalizePmid(' 00000000001 ')), '1');
+  assert.equal(v(normalizePmid(28422961)), '28422961');
+  assert.equal(v(normalizePmid('99999999')), '99999999');
+  assert.match(v(normalizePmid('0')), /ERR PMID '0' is zero/);
+  assert.match(v(normalizePmid('000')), /ERR .*zero/);
+  assert.match(v(normalizePmid('100000000')), /ERR .*9 digits/);
+  assert.match(v(normalizePmid('12345678901234567890')), /ERR .*20 digits/);
+  assert.match(v(normalizePmid('12a')), /ERR .*not a number/);
+  assert.match(v(normalizePmid('-5')), /ERR .*not a number/);
+  assert.match(v(normalizePmid('1e5')), /ERR .*not a number/);
+  assert.match(v(normalizePmid(null)), /ERR PMID is a null/);
+  assert.match(v(normalizePmid('')), /ERR PMID is empty/);
+
+  assert.equal(v(normalizeDoi('10.1371/JOURNAL.PONE.0173548')), '10.1371/journal.pone.0173548');
+  assert.equal(v(normalizeDoi('https://doi.org/10.1000/ABC%2F1')), '10.1000/abc/1');
+  assert.equal(v(normalizeDoi('http://dx.doi.org/10.1000/x')), '10.1000/x');
+  assert.equal(v(normalizeDoi('doi:10.1000/x')), '10.1000/x');
+  assert.equal(v(normalizeDoi('10.1000/x [doi]')), '10.1000/x');
+  assert.equal(v(normalizeDoi('10.1000.10/x')), '10.1000.10/x');
+  assert.equal(v(normalizeDoi('10.1002/(SICI)1097-4636(199903)44:3<266::AID-JBM5>3.0.CO;2-9')), '10.1002/(sici)1097-4636(199903)44:3<266::aid-jbm5>3.0.co;2-9');
+  for (const bad of ['not a doi', '10.12/x', '10.1000/', '10.1000/a b', '11.1000/x', '10.1000/x\u0000']) assert.match(v(normalizeDoi(bad)), /^ERR /, bad);
+
+  assert.equal(v(normalizePmcid('PMC5396881')), 'PMC5396881');
+  assert.equal(v(normalizePmcid('pmc0123')), 'PMC123');
+  assert.equal(v(normalizePmcid('5396881')), 'PMC5396881');
+  for (const bad of ['PMC', 'PMC0', 'PMCX', 'PMC12345678901']) assert.match(v(normalizePmcid(bad)), /^ERR /, bad);
+
+  assert.equal(v(normalizeCitationKey(' garcia_metformin_2019 ')), 'garcia_metformin_2019');
+  assert.equal(v(normalizeCitationKey('http://zotero.org/users/1/items/AAAA1111')), 'http://zotero.org/users/1/items/AAAA1111');
+  for (const bad of ['two words', 'a{b', 'a,b', '', 'x'.repeat(257)]) assert.match(v(normalizeCitationKey(bad)), /^ERR /, bad);
+
+  assert.equal(normalizeIssn('1932-6203'), '1932-6203');
+  assert.equal(normalizeIssn('1942597x'), '1942-597X');
+  assert.equal(normalizeIssn('1932-62031'), undefined);
+
+  assert.equal(libraryRecordId({ pmid: '1', doi: '10.1/x', key: 'k' }), '1');
+  assert.equal(libraryRecordId({ doi: '10.1000/x', key: 'k' }), 'doi:10.1000/x');
+  assert.equal(libraryRecordId({ key: 'k' }), 'key:k');
+  assert.equal(libraryRecordId({}), undefined);
+  assert.deepEqual(recordIdKind('28422961'), { kind: 'pmid', pmid: '28422961' });
+  assert.deepEqual(recordIdKind('doi:10.1000/x'), { kind: 'doi', doi: '10.1000/x' });
+  assert.deepEqual(recordIdKind('key:lu2017'), { kind: 'key', key: 'lu2017' });
+  assert.equal(recordIdKind('0123'), undefined);
+
+  assert.deepEqual(['2017 Apr 19', '1998 Dec-1999 Jan', '2019-05', '2007 Spring', '2008 Jul-Aug', 'Sept 2001', '2017'].map(firstMonth), [4, 12, 5, undefined, 7, 9, undefined]);
 });

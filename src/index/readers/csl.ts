@@ -79,7 +79,7 @@ export function citationFromCsl(item: unknown, source: string, fallbackKey?: str
         if (!a || typeof a !== 'object' || Array.isArray(a)) { notes.push(`author ${k + 1} is a ${typeName(a)}, not a name; left out`); return; }
         const n = a as Record<string, unknown>;
         const s = (f: string) => (typeof n[f] === 'string' ? clean(n[f] as string) : '');
-        const name = s('literal') || [s('family'), initialsOf(s('given'))].filter(Boolean).join(' ');
+        const name = s('literal') || (s('family') ? [s('family'), initialsOf(s('given'))].filter(Boolean).join(' ') : s('given'));
         if (name) authors.push(name);
         else notes.push(`author ${k + 1} has no family, given or literal name; left out`);
       });
