@@ -185,8 +185,8 @@ rgw enable usage log = false
       return typeof s === 'object' && s !== null;
     }, left(), diag);
 
-    // OSD. Trap: memstore ignores --osd-uuid at --mkfs and writes its own fsid (all zeros here); register what
-    // it wrote, else the OSD never boots ("osd.0 does not exist" / uuid mismatch).
+    // OSD. Trap (scale-engines.md): the uuid to register is the one memstore wrote to <osd data>/fsid, not the
+    // one we meant; here 16.2.15 writes --osd-uuid when given and all zeros without. Register what is in the file.
     await cli('ceph-osd', ['-i', '0', '--mkfs', '--osd-uuid', crypto.randomUUID()]);
     const osdUuid = fs.readFileSync(path.join(dir, 'osd/0/fsid'), 'utf8').trim();
     const id = (await cli('ceph', ['osd', 'create', osdUuid])).trim();

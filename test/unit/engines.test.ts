@@ -1,8 +1,9 @@
 // Smoke test of the real-engine harnesses (test/engines): a throwaway Ceph RGW and a single-node Slurm cluster
 // from Debian packages, installed with apt-get when missing (root only; otherwise the tests are skipped, saying
-// why). Ceph: conditional PUT (If-None-Match: *) answers 412 on an existing key, and LanceDB writes a table at
-// s3://bucket/x and reads it back. Slurm: a 4-task array runs (all 4 at once), a finalize job waits on it with
-// afterok, a task that exits 1 is reported FAILED with exit code 1. Install and start-up times are reported.
+// why). Ceph: conditional PUT (If-None-Match: *) answers 412 on an existing key (of 8 racing, one wins), and
+// LanceDB writes a table at s3://bucket/x and reads it back. Slurm: a 4-task array runs (all 4 at once), a
+// finalize job waits on it with afterok, a task that exits 1 is reported FAILED with exit code 1. Install and
+// start-up times are reported.
 import '../../src/index/lance-env'; // must come before @lancedb/lancedb
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -49,6 +50,14 @@ test('Ceph RGW: conditional PUT answers 412, LanceDB writes and reads s3://bucke
     assert.equal(second.$metadata?.httpStatusCode, 412, `expected 412, got ${second.name}`);
     const got = await s3.send(new GetObjectCommand({ Bucket: 'biohicl-smoke', Key: 'k' }));
     assert.equal(await got.Body!.transformToString(), 'first');
+    // 8 concurrent conditional PUTs of one new key: exactly one wins, the others get 412 (what LanceDB's commit
+    // protocol relies on; s3rver lets them all win).
+    const race = await Promise.allSettled(Array.from({ length: 8 }, (_, i) =>
+      s3.send(new PutObjectCommand({ Bucket: 'biohicl-smoke', Key: 'race', Body: `w${i}`, IfNoneMatch: '*' }))));
+    assert.equal(race.filter((r) => r.status === 'fulfilled').length, 1, 'exactly one conditional PUT wins');
+    for (const r of race) {
+      if (r.status === 'rejected') assert.equal((r.reason as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode, 412);
+    }
 
     // LanceDB on the object store.
     const db = await lancedb.connect('s3://biohicl-smoke/x', { storageOptions: rgw.storageOptions() });
