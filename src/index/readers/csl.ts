@@ -14,7 +14,7 @@ import { plugins } from '@citation-js/core';
 import '@citation-js/plugin-bibtex';
 import '@citation-js/plugin-csl';
 import type { Citation, ReaderEvent } from '../citation';
-import { clean, firstYear, firstMonth, monthNumber, initialsOf, stripTags, stripControlChars, textLines, GzipError, MAX_RECORD_BYTES } from './source';
+import { clean, firstYear, firstMonth, monthNumber, initialsOf, stripTags, stripControlChars, textLines, GzipError } from './source';
 import { splitStructured } from './medline';
 import { jsonRecords } from './json-stream';
 import { libraryRecordId, normalizeCitationKey, normalizeDoi, normalizeIssn, normalizePmcid, normalizePmid } from '../ids';
@@ -29,8 +29,14 @@ const typeName = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'list
 function fromNote(item: CslItem, key: string): string | undefined {
   const note = `${typeof item['note'] === 'string' ? item['note'] : ''}\n${typeof item['extra'] === 'string' ? item['extra'] : ''}`;
   if (note.length < 2) return undefined;
-  const m = new RegExp(`(?:^|\\n)\\s*${key}\\s*:\\s*(\\S+)`, 'i').exec(note);
+  // [ \t]*, not \s*: a run of blank lines must not make the search quadratic
+  const m = new RegExp(`(?:^|\\n)[ \\t]*${key}[ \\t]*:[ \\t]*(\\S+)`, 'i').exec(note);
   return m?.[1];
+}
+
+/** At most 10 notes per item (an item with a million bad author entries gives one summary, not a million lines). */
+function capNotes(notes: string[]): string[] {
+  return notes.length <= 10 ? notes : [...notes.slice(0, 10), `… and ${notes.length - 10} more notes like these`];
 }
 
 export type CslResult = { citation: Citation; notes: string[] } | { reason: string; notes: string[] };
@@ -64,11 +70,11 @@ export function citationFromCsl(item: unknown, source: string, fallbackKey?: str
   const pmcid = idOf('PMCID', txt('PMCID') || txt('pmcid') || fromNote(it, 'PMCID'), normalizePmcid);
   const key = idOf('citation key', txt('citation-key') || txt('id') || fallbackKey, normalizeCitationKey);
   const id = libraryRecordId({ pmid, doi, key });
-  if (!id) return { reason: 'has no PMID, DOI or citation key', notes };
+  if (!id) return { reason: 'has no PMID, DOI or citation key', notes: capNotes(notes) };
 
   const title = stripTags(txt('title'));
   const abstract = stripTags(txt('abstract'));
-  if (!title && !abstract) return { reason: `${id} has neither a title nor an abstract`, notes };
+  if (!title && !abstract) return { reason: `${id} has neither a title nor an abstract`, notes: capNotes(notes) };
 
   const authors: string[] = [];
   const names = it['author'];
@@ -131,7 +137,7 @@ export function citationFromCsl(item: unknown, source: string, fallbackKey?: str
   if (kw.length) c.keywords = kw;
   const fields = stripControlChars(c as unknown as Record<string, unknown>);
   if (fields.length) notes.push(`control characters removed from ${fields.join(', ')}`);
-  return { citation: c, notes };
+  return { citation: c, notes: capNotes(notes) };
 }
 
 const name = (ordinal: number, key?: string) => (key ? `#${ordinal} (${key})` : `#${ordinal}`);
@@ -145,7 +151,7 @@ function guessKey(v: unknown): string | undefined {
 }
 
 export async function* readCslJson(file: string, opts: ReadOpts = {}): AsyncGenerator<ReaderEvent> {
-  const single: CslItem = {};
+  const single: CslItem = Object.create(null) as CslItem; // member names are data ('__proto__' included)
   let singleFields = 0;
   let singleLine = 1;
   let sawItems = false;
@@ -190,6 +196,11 @@ export async function* readCslJson(file: string, opts: ReadOpts = {}): AsyncGene
 
 const ENTRY = /^[ \t]*@[ \t]*([A-Za-z]+)[ \t]*([{(])/;
 const MAX_BRACE_DEPTH = 64;
+/**
+ * citation-js's lexer (moo) matches a braced value with one regular expression, whose backtracking stack overflows
+ * on values of ~8 MB and more: entries are limited to 4 MB (real ones are < 100 kB) and rejected with that reason.
+ */
+export const MAX_BIBTEX_ENTRY_BYTES = 4 * 2 ** 20;
 
 interface Entry {
   type: string;
@@ -312,7 +323,7 @@ export async function* readBibtex(file: string, opts: ReadOpts = {}): AsyncGener
   }
 
   try {
-    for await (const l of textLines(file, opts.signal, opts.onProgress)) {
+    for await (const l of textLines(file, opts.signal, opts.onProgress, MAX_BIBTEX_ENTRY_BYTES)) {
       opts.signal?.throwIfAborted();
       const t = l.text;
       const probe = t ?? l.lossy;
@@ -324,10 +335,10 @@ export async function* readBibtex(file: string, opts: ReadOpts = {}): AsyncGener
       }
       if (!cur) continue; // text between entries is a comment in BibTeX
       if (cur.bad) continue;
-      if (l.tooLong !== undefined) { cur.bad = { where: `line ${l.no}`, message: `line ${l.no} is longer than ${MAX_RECORD_BYTES / 2 ** 20} MB; skipped` }; cur.lines = []; continue; }
+      if (l.tooLong !== undefined) { cur.bad = { where: `line ${l.no}`, message: `line ${l.no} is longer than ${MAX_BIBTEX_ENTRY_BYTES / 2 ** 20} MB (the BibTeX parser's limit); skipped` }; cur.lines = []; continue; }
       if (t === undefined) { cur.bad = { where: `byte ${l.badByte}`, message: `${l.what} at byte ${l.badByte}, line ${l.no}` }; cur.lines = []; continue; }
       cur.size += t.length + 1;
-      if (cur.size > MAX_RECORD_BYTES) { cur.bad = { where: `line ${cur.line}`, message: `longer than ${MAX_RECORD_BYTES / 2 ** 20} MB; skipped` }; cur.lines = []; continue; }
+      if (cur.size > MAX_BIBTEX_ENTRY_BYTES) { cur.bad = { where: `line ${cur.line}`, message: `longer than ${MAX_BIBTEX_ENTRY_BYTES / 2 ** 20} MB (the BibTeX parser's limit); skipped` }; cur.lines = []; continue; }
       cur.lines.push(t);
     }
   } catch (e) {

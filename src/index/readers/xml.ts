@@ -423,7 +423,7 @@ export async function* readPubmedXml(file: string, opts: XmlReadOptions = {}): A
   let skippingTail = false; // the rest of a record too long to keep: not 'text between records'
   const noteGap = (end: number) => {
     if (gap || end <= 0 || skippingTail || (root !== 'PubmedArticleSet' && root !== 'MedlineCitationSet' && root !== 'PubmedBookArticleSet')) return;
-    const t = pending.subarray(0, Math.min(end, 64 * 1024)).toString('latin1');
+    const t = pending.subarray(0, Math.min(end, 8 * 1024)).toString('latin1'); // bounded: GAP_OK is lazy
     const rest = t.replace(GAP_OK, (m) => ' '.repeat(m.length));
     const off = rest.search(/\S/);
     if (off < 0) return;
