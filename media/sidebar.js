@@ -139,12 +139,25 @@
       li.appendChild(q);
     }
     if (p.why) li.appendChild(h('div', 'meta why', p.why));
+    if (p.inBibliography) {
+      const where = p.inBibliography.file ? ` in ${p.inBibliography.file}` : '';
+      const badge = h('div', 'badge in-bib', undefined, { 'data-testid': 'in-bib', 'data-key': p.inBibliography.key });
+      badge.appendChild(h('span', 'badge-label', `Already${where}`));
+      badge.appendChild(document.createTextNode(' as '));
+      badge.appendChild(h('code', undefined, p.inBibliography.key));
+      li.appendChild(badge);
+    }
+    if (p.missing && p.missing.length) {
+      li.appendChild(h('div', 'meta warn missing', `Incomplete record — no ${p.missing.join(', ')}: the reference will lack ${p.missing.length > 1 ? 'them' : 'it'}.`, { 'data-testid': 'missing', role: 'note' }));
+    }
     const links = h('div', 'links');
     links.appendChild(link(`PMID ${p.pmid}`, () => send('openLink', { kind: 'pubmed', value: p.pmid }), `Open PubMed record ${p.pmid} in the browser`));
     if (p.doi) { const doi = p.doi; links.appendChild(link(`DOI ${doi}`, () => send('openLink', { kind: 'doi', value: doi }), `Open DOI ${doi} in the browser`)); }
     li.appendChild(links);
     const actions = h('div', 'actions');
-    const cite = button('Insert citation', () => send('insertCitation', { pmid: p.pmid }, cite), `Insert citation for ${p.title}`);
+    const inBib = p.inBibliography;
+    const cite = button('Insert citation', () => send('insertCitation', { pmid: p.pmid }, cite),
+      `Insert citation for ${p.title}${inBib ? ` (already in the bibliography as ${inBib.key})` : ''}${p.missing && p.missing.length ? ` (incomplete: no ${p.missing.join(', ')})` : ''}`);
     cite.dataset['action'] = 'insert-citation';
     const bib = button('Copy BibTeX', () => send('copyBibtex', { pmid: p.pmid }, bib), `Copy BibTeX for ${p.title}`);
     const slot = h('div', 'abstract', undefined, { hidden: '', id: `abs-${p.pmid}` });
@@ -230,6 +243,11 @@
       e.appendChild(document.createTextNode(state.message));
       if (state.detail) e.appendChild(h('pre', 'detail', state.detail));
       const actions = h('div', 'actions');
+      for (const a of state.actions ?? []) {
+        const b = button(a.label, () => send('errorAction', { command: a.command }, b));
+        b.dataset['action'] = a.command;
+        actions.append(b);
+      }
       actions.append(button('Retry', () => send('rerun', {})), button('Show logs', () => send('showLogs', {})));
       e.appendChild(actions);
       app.appendChild(e);

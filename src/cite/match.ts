@@ -19,6 +19,8 @@ export interface BibRecord {
   rawTitle?: string;
   /** where it is (a file name, for messages) */
   file?: string;
+  /** a .bib entry's fields (lower-case names), to tell what a toolchain will find missing */
+  fields?: Record<string, string>;
 }
 
 /** What identifies a paper: PMID and DOI, and title + year for files without identifiers. */
@@ -31,7 +33,7 @@ export interface Match { record: BibRecord; by: MatchedBy }
 export function recordsFromBibtex(entries: BibEntry[], file?: string): BibRecord[] {
   return entries.map((e) => ({
     key: e.key, pmid: entryPmid(e.fields), doi: entryDoi(e.fields), title: normTitle(e.fields['title']) || undefined,
-    year: entryYear(e.fields), families: entryFamilies(e.fields), rawTitle: e.fields['title'], file,
+    year: entryYear(e.fields), families: entryFamilies(e.fields), rawTitle: e.fields['title'], file, fields: e.fields,
   }));
 }
 

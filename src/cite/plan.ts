@@ -12,7 +12,7 @@ import { makeCiteKey, inferKeyStyle, type InferredStyle } from './citekey';
 import { loadTexEncoder, type TexEncoding } from './texencode';
 import type { DocKind } from './detect';
 import { type TextEdit, mapOffset, applyEdits } from './syntax/common';
-import { latexCitation, type LatexToolchain } from './syntax/latex';
+import { latexCitation, documentCiteCommand, type LatexToolchain } from './syntax/latex';
 import { frontMatter, pandocCitation } from './syntax/pandoc';
 import { manubotIdFor, type ManubotCatalog } from './syntax/manubot';
 import { plainCitation } from './syntax/plain';
@@ -35,6 +35,7 @@ export interface CiteContext {
   bibs?: BibSource[];
   /** a bibliography is being created for this document: add `bibliography:` to its front matter */
   createHeader?: string;
+  /** the `citeCommand` setting when the writer set it; else the command the document uses most, else `\cite` */
   citeCommand?: string;
   /** the `keyPattern` setting, only when the writer set it (it wins over the file's own style) */
   keyPattern?: string;
@@ -190,13 +191,28 @@ export async function planCitation(paper: PaperMeta, ctx: CiteContext): Promise<
     else docEdits.push({ start: 0, end: 0, text: `---\nbibliography: ${ctx.createHeader}\n---\n\n` });
   }
   const key = d.key;
-  cite((t, a, b) => (ctx.kind === 'latex' ? latexCitation(t, a, b, key, ctx.citeCommand) : pandocCitation(t, a, b, key)));
-  const shown = ctx.kind === 'latex' ? `${ctx.citeCommand ?? '\\cite'}{${key}}` : `[@${key}]`;
+  const command = ctx.citeCommand ?? documentCiteCommand(text) ?? '\\cite';
+  cite((t, a, b) => (ctx.kind === 'latex' ? latexCitation(t, a, b, key, command) : pandocCitation(t, a, b, key)));
+  const shown = ctx.kind === 'latex' ? `${command}{${key}}` : `[@${key}]`;
+  // an entry that is there already but lacks what this toolchain reads (a biblatex export used with BibTeX): said
+  const lacks = d.existing && ctx.kind === 'latex' && ctx.latex ? entryLacks(d.records.find((r) => r.key === d.existing!.key)?.fields, ctx.latex.backend === 'bibtex' && ctx.latex.dialect === 'bibtex') : [];
   const where = d.existing
     ? `already in ${d.existing.file ?? path.basename(target.path)}${d.existing.by === 'pmid' ? '' : `, found by ${d.existing.by === 'doi' ? 'DOI' : 'title and year'}`}`
     : `added to ${path.basename(target.path)}`;
   return finish({
     key, bibEdit, existing: d.existing, unencodable, style: d.style, encoding,
-    message: `${alreadyCited ? 'Already cited here' : 'Cited'} ${shown} (${where})${joinNote(d.existing ? [] : missing, unencodable)}`,
+    message: `${alreadyCited ? 'Already cited here' : 'Cited'} ${shown} (${where})${joinNote(d.existing ? [] : missing, unencodable)}${lacks.length ? ` — the entry has no ${lacks.join(', ')} that ${ctx.latex?.backend === 'bibtex' ? 'BibTeX' : 'biber'} reads` : ''}`,
   });
+}
+
+/** What a .bib entry lacks for its reader: classic BibTeX reads author/editor, title, journal, year; biber also journaltitle, date. */
+export function entryLacks(fields: Record<string, string> | undefined, classic: boolean): string[] {
+  if (!fields) return [];
+  const has = (...names: string[]): boolean => names.some((n) => !!fields[n]?.trim());
+  const out: string[] = [];
+  if (!has('author', 'editor')) out.push('author');
+  if (!has('title')) out.push('title');
+  if (!(classic ? has('journal', 'booktitle', 'publisher', 'howpublished', 'school', 'institution') : has('journal', 'journaltitle', 'booktitle', 'publisher', 'howpublished', 'institution', 'url'))) out.push('journal');
+  if (!(classic ? has('year') : has('year', 'date'))) out.push('year');
+  return out;
 }

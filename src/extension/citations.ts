@@ -21,6 +21,8 @@ import { loadTexEncoder } from '../cite/texencode';
 export interface CiteResult {
   message: string;
   key?: string;
+  /** how the sidebar shows where the paper is now: the key, `@doi:…` (Manubot), `[3]` (plain text) */
+  label?: string;
   /** the bibliography file the paper is in now (after the insert) */
   file?: string;
   plan?: CitePlan;
@@ -83,7 +85,7 @@ export async function insertCitation(editor: vscode.TextEditor, paper: PaperMeta
   const kind = docKind(doc.languageId, doc.fileName, text);
   const ctx: CiteContext = {
     kind, text, selStart: doc.offsetAt(editor.selection.start), selEnd: doc.offsetAt(editor.selection.end), sentence,
-    citeCommand: cfg.citeCommand, keyPattern: cfg.keyPatternSet ? cfg.keyPattern : undefined, manubotCiteAs: cfg.manubotCiteAs,
+    citeCommand: cfg.citeCommandSet ? cfg.citeCommand : undefined, keyPattern: cfg.keyPatternSet ? cfg.keyPattern : undefined, manubotCiteAs: cfg.manubotCiteAs,
   };
   let uris: vscode.Uri[] = [];
   if (kind === 'manubot') ctx.manubot = manubotOf(doc);
@@ -135,7 +137,9 @@ export async function insertCitation(editor: vscode.TextEditor, paper: PaperMeta
     if (d?.isDirty) await d.save();
   }
   const message = unsavedNote ? plan.message.replace(/\)([^)]*)$/, `${unsavedNote})$1`) : plan.message;
-  return { message, key: plan.key, file: plan.existing?.file ?? (bibUri ? path.basename(bibUri.fsPath) : undefined), plan };
+  const label = kind === 'manubot' ? `@${plan.key}` : kind === 'plain' ? `[${plan.key}]` : plan.key;
+  const file = kind === 'plain' ? 'References' : plan.existing?.file ?? (bibUri ? path.basename(bibUri.fsPath) : undefined);
+  return { message, key: plan.key, label, file, plan };
 }
 
 /** BibTeX for the clipboard: the key the document's bibliography already uses, or a new one in its style. */

@@ -15,6 +15,8 @@ export interface ConfigSnapshot {
   suggestOnSelect: boolean;
   suggestDelayMs: number;
   citeCommand: CiteCommand;
+  /** the writer set citeCommand (else the command the document uses most is followed) */
+  citeCommandSet: boolean;
   bibliographyFile: string;  // overrides detection when set
   manubotCiteAs: 'pubmed' | 'doi';
   keyPattern: string;
@@ -55,9 +57,12 @@ export class Config {
   get bibliographyFile(): string { return this.c.get<string>('bibliographyFile', '').trim(); }
   get manubotCiteAs(): 'pubmed' | 'doi' { return this.c.get<string>('manubotCiteAs', 'pubmed') === 'doi' ? 'doi' : 'pubmed'; }
   get keyPattern(): string { return this.c.get<string>('keyPattern', '[auth:lower][year][title:lower]').trim() || '[auth:lower][year][title:lower]'; }
-  get keyPatternSet(): boolean {
-    const i = this.c.inspect<string>('keyPattern');
-    return [i?.globalValue, i?.workspaceValue, i?.workspaceFolderValue].some((v) => typeof v === 'string' && v.trim() !== '');
+  get keyPatternSet(): boolean { return this.isSet('keyPattern'); }
+  get citeCommandSet(): boolean { return this.isSet('citeCommand'); }
+  /** Whether the writer set a key (user, workspace or folder), as opposed to its default. */
+  private isSet(key: string): boolean {
+    const i = this.c.inspect<unknown>(key);
+    return [i?.globalValue, i?.workspaceValue, i?.workspaceFolderValue].some((v) => v !== undefined && v !== '');
   }
   get cslStyle(): string { return this.c.get<string>('cslStyle', 'vancouver').trim() || 'vancouver'; }
   get resultsPapers(): number { return clampInt(this.c.get('results.papers'), 1, 100, 10); }
@@ -68,7 +73,7 @@ export class Config {
     return {
       device: this.device, modelDir: this.modelDir, indexDir: this.indexDir, queryPrefix: this.queryPrefix,
       threads: this.threads, suggestOnSelect: this.suggestOnSelect, suggestDelayMs: this.suggestDelayMs,
-      citeCommand: this.citeCommand, bibliographyFile: this.bibliographyFile, manubotCiteAs: this.manubotCiteAs,
+      citeCommand: this.citeCommand, citeCommandSet: this.citeCommandSet, bibliographyFile: this.bibliographyFile, manubotCiteAs: this.manubotCiteAs,
       keyPattern: this.keyPattern, keyPatternSet: this.keyPatternSet, cslStyle: this.cslStyle, resultsPapers: this.resultsPapers,
       resultsMesh: this.resultsMesh, resultsSentences: this.resultsSentences,
     };
@@ -84,7 +89,13 @@ export class Config {
     };
   }
 
-  async update<K extends 'device' | 'modelDir' | 'indexDir' | 'suggestOnSelect'>(key: K, value: ConfigSnapshot[K], target = vscode.ConfigurationTarget.Global): Promise<void> {
-    await this.c.update(key, value, target);
+  /**
+   * Change a setting where it is set (a workspace value would hide a user-level change: the change would silently
+   * not apply), else in the user settings.
+   */
+  async update<K extends 'device' | 'modelDir' | 'indexDir' | 'suggestOnSelect'>(key: K, value: ConfigSnapshot[K], target?: vscode.ConfigurationTarget): Promise<void> {
+    const i = this.c.inspect<unknown>(key);
+    const where = target ?? (i?.workspaceFolderValue !== undefined && this.scope ? vscode.ConfigurationTarget.WorkspaceFolder : i?.workspaceValue !== undefined || i?.workspaceFolderValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
+    await this.c.update(key, value, where);
   }
 }

@@ -6,12 +6,13 @@ import { Config, SECTION } from './config';
 import { Engine, EngineProblem, type EngineOptions } from './engine';
 import { SidebarProvider } from './sidebar';
 import { CitationHover } from './hover';
-import { insertCitation, bibtexFor, insertKeyword } from './citations';
+import { insertCitation, bibtexFor, insertKeyword, papersInBibliography } from './citations';
+import { readIndexMeta, isModelMismatch, findModelDir, modelLabel, sameWeights } from './index-model';
 import { explainIndexError } from '../index/errors';
 import { docKind, queryText } from '../cite/detect';
 import { linkFor } from '../cite/locate';
-import type { PaperView, ResultsView, WebviewRequests } from './protocol';
-import type { PaperMeta } from '../cite/paper';
+import type { ErrorAction, PaperView, ResultsView, WebviewRequests } from './protocol';
+import { paperMeta, missingFields, type PaperMeta } from '../cite/paper';
 
 const DOC_SELECTOR: vscode.DocumentSelector = [
   { language: 'latex' }, { language: 'tex' }, { language: 'markdown' }, { language: 'quarto' }, { language: 'rmd' },
@@ -52,10 +53,11 @@ export class Controller {
         this.sidebar.postAbstract(d.pmid, abs);
       },
       insertKeyword: async (d) => insertKeyword(await this.targetEditor(), d.name),
-      insertSentence: async (d) => (await insertCitation(await this.targetEditor(), await this.paperMeta(d.pmid), this.config.snapshot(), d.text)).message,
+      insertSentence: async (d) => this.onInsertCitation(d.pmid, d.text),
       copyText: async (d) => { await vscode.env.clipboard.writeText(d.text); return 'Copied'; },
       openLink: async (d) => { await vscode.env.openExternal(vscode.Uri.parse(linkFor(d.kind, d.value))); },
       rerun: async () => { if (this.lastQuery) await this.runQuery(this.lastQuery.text, this.lastQuery.target); },
+      errorAction: async (d) => this.onErrorAction(d.command),
       showLogs: async () => { this.log.show(); },
     };
     this.sidebar = new SidebarProvider(ctx.extensionUri, handlers, log);
@@ -176,13 +178,19 @@ export class Controller {
     try {
       const r = await this.engine.query(text, { papers: c.resultsPapers, mesh: c.resultsMesh, sentences: c.resultsSentences }, () => id !== this.queryId);
       if (!r || id !== this.queryId) return;
-      this.results = { queryId: id, query: text, papers: r.papers, mesh: r.mesh, sentences: r.sentences, ms: r.ms, status: r.status };
+      const papers = await this.markPapers(r.papers, target);
+      if (id !== this.queryId) return;
+      this.results = { queryId: id, query: text, papers, mesh: r.mesh, sentences: r.sentences, ms: r.ms, status: r.status };
       this.sidebar.setState({ phase: 'results', results: this.results });
       this.log.info(`query ${id}: ${text.length} chars → ${r.papers.length} papers, ${r.mesh.length} MeSH, ${r.sentences.length} sentences in ${Date.now() - t0} ms (provider ${r.status.provider ?? '?'})`);
     } catch (e) {
       if (id !== this.queryId) return;
       const msg = e instanceof Error ? e.message : String(e);
       this.log.error(`query ${id} failed: ${e instanceof Error ? e.stack ?? msg : msg}`);
+      if (isModelMismatch(e)) {
+        await this.onModelMismatch(id, msg);
+        return;
+      }
       const explained = explainIndexError(e, this.engine.options.indexDir);
       // A file of the index is gone: the open tables are stale, so Retry opens the index afresh.
       if (explained) this.engine.reopenIndex();
@@ -215,20 +223,43 @@ export class Controller {
 
   private async paperMeta(pmid: string): Promise<PaperMeta> {
     const p: PaperView | undefined = this.results?.papers.find((x) => x.pmid === pmid);
-    if (p) return { pmid: p.pmid, title: p.title, authors: p.authors, journal: p.journal, year: p.year, doi: p.doi };
+    if (p) return paperMeta(p);
     const q = await this.engine.paper(pmid);
     if (!q) throw new Error(`PMID ${pmid} is not in the index`);
     return q;
   }
 
-  private async onInsertCitation(pmid: string): Promise<string> {
+  private async onInsertCitation(pmid: string, sentence?: string): Promise<string> {
     const editor = await this.targetEditor();
-    const r = await insertCitation(editor, await this.paperMeta(pmid), this.config.snapshot());
+    const r = await insertCitation(editor, await this.paperMeta(pmid), this.config.snapshot(), sentence);
     this.log.info(`citation: PMID ${pmid} → ${r.message}`);
+    // the next insert goes where this one left the cursor (right after the citation), not over the old selection
+    if (this.lastQuery && this.lastQuery.target.uri.toString() === editor.document.uri.toString()) this.lastQuery.target.selection = editor.selection;
+    // the sidebar marks the paper as in the bibliography now
+    if (this.results && r.label) {
+      const mark = { key: r.label, file: r.file };
+      this.results = { ...this.results, papers: this.results.papers.map((p) => (p.pmid === pmid ? { ...p, inBibliography: mark } : p)) };
+      if (this.sidebar.getState().phase === 'results') this.sidebar.setState({ phase: 'results', results: this.results });
+    }
     return r.message;
   }
 
-  private async buildIndex(uris?: vscode.Uri[]): Promise<void> {
+  /** Papers already in the target document's bibliography (with their key), and what each lacks for a reference. */
+  private async markPapers(papers: PaperView[], target: Target): Promise<PaperView[]> {
+    let inBib = new Map<string, { key: string; file?: string }>();
+    try {
+      const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === target.uri.toString()) ?? (await vscode.workspace.openTextDocument(target.uri));
+      inBib = await papersInBibliography(doc, this.config.snapshot(), papers);
+    } catch (e) {
+      this.log.warn(`could not read the bibliography to mark cited papers: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    return papers.map((p) => {
+      const missing = missingFields(p);
+      return { ...p, inBibliography: inBib.get(p.pmid), missing: missing.length ? missing : undefined };
+    });
+  }
+
+  private async buildIndex(uris?: vscode.Uri[], rebuild = false): Promise<void> {
     let files = (uris ?? []).filter((u) => u.scheme === 'file').map((u) => u.fsPath);
     if (!files.length) {
       const picked = await vscode.window.showOpenDialog({
@@ -239,7 +270,7 @@ export class Controller {
       files = picked.map((u) => u.fsPath);
     }
     const opts = this.engine.options;
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'BioHiCL: indexing', cancellable: true }, async (progress, token) => {
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: rebuild ? 'BioHiCL: rebuilding the index with this model' : 'BioHiCL: indexing', cancellable: true }, async (progress, token) => {
       const ac = new AbortController();
       token.onCancellationRequested(() => ac.abort());
       let last = 0;
@@ -248,7 +279,7 @@ export class Controller {
           const inc = f !== undefined ? Math.max(0, Math.round(f * 100) - last) : undefined;
           if (inc) last += inc;
           progress.report({ message: m, increment: inc });
-        }, ac.signal);
+        }, ac.signal, { rebuild });
         await this.engine.reconfigure({ ...opts });
         void vscode.window.showInformationMessage(`BioHiCL: ${msg} (${opts.indexDir})`);
       } catch (e) {
@@ -264,8 +295,7 @@ export class Controller {
   private async fetchModel(): Promise<void> {
     const outDir = this.storage('models', 'biohicl-base');
     if (fs.existsSync(path.join(outDir, 'manifest.json'))) {
-      await this.config.update('modelDir', outDir);
-      void vscode.window.showInformationMessage(`BioHiCL-Base is already converted in ${outDir}; using it.`);
+      await this.switchModel(outDir, `BioHiCL-Base is already converted in ${outDir}; using it.`);
       return;
     }
     const ok = await vscode.window.showInformationMessage(
@@ -286,8 +316,7 @@ export class Controller {
         });
         progress.report({ message: 'converting to ONNX…' });
         await convertModel({ srcDir: res.dir, baseDir: res.base?.dir, outDir, source: { repo: res.repo, revision: res.commit ?? res.revision } });
-        await this.config.update('modelDir', outDir);
-        void vscode.window.showInformationMessage(`BioHiCL-Base is ready (${outDir}). Rebuild your index with it for meaningful results.`);
+        void this.switchModel(outDir, `BioHiCL-Base is ready (${outDir}).`);
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
         this.log.error(`fetch failed: ${msg}`);
@@ -305,8 +334,80 @@ export class Controller {
       const { ensureGeneratedModel } = await import('../index/model');
       await ensureGeneratedModel(dir, 'base', (m) => this.log.info(m));
     });
+    await this.switchModel(dir, 'GENERATED weights (random): timings are real, rankings mean nothing. Fetch BioHiCL-Base for real results.');
+  }
+
+  /**
+   * Point biohicl.modelDir at `dir` and say so: which setting changed, from what to what (with Undo), and, when the
+   * index was built by another model, the in-editor ways out (rebuild it with this model, or switch back).
+   */
+  private async switchModel(dir: string, what: string): Promise<void> {
+    const before = this.engineOptions().modelDir;
+    if (this.config.modelDir !== dir) await this.config.update('modelDir', dir);
+    if (before && before !== dir) await this.ctx.globalState.update('biohicl.previousModelDir', before);
+    const changed = before === dir ? `biohicl.modelDir is ${dir}` : `biohicl.modelDir changed from ${before || '(none)'} to ${dir}`;
+    this.log.info(`model: ${changed}`);
+    const meta = readIndexMeta(this.engine.options.indexDir);
+    let mismatch = false;
+    if (meta?.model) {
+      try {
+        const { modelIdentity } = await import('../inference/identity');
+        mismatch = !sameWeights(modelIdentity(dir, meta.model.queryPrefix), meta.model);
+      } catch { /* no manifest: the next query says so */ }
+    }
+    const actions = [...(before && before !== dir ? ['Undo'] : []), ...(mismatch ? ['Rebuild index with this model'] : [])];
+    const note = mismatch ? ` The index at ${this.engine.options.indexDir} was built with ${modelLabel(meta?.model)}: rebuild it with this model, or Undo to switch back.` : '';
+    const choice = await vscode.window.showWarningMessage(`BioHiCL: ${changed}. ${what}${note}`, ...actions);
+    if (choice === 'Undo' && before) {
+      await this.config.update('modelDir', before);
+      void vscode.window.showInformationMessage(`BioHiCL: biohicl.modelDir is ${before} again.`);
+    } else if (choice === 'Rebuild index with this model') {
+      await this.rebuildIndex();
+    }
+  }
+
+  /** A query found the index built by another model: say it in the editor's terms and offer the ways out. */
+  private async onModelMismatch(id: number, raw: string): Promise<void> {
+    const indexDir = this.engine.options.indexDir;
+    const meta = readIndexMeta(indexDir);
+    const current = this.engineOptions().modelDir;
+    const back = meta?.model ? await findModelDir(meta.model, [meta.modelDir, this.ctx.globalState.get<string>('biohicl.previousModelDir'), ...['biohicl-base', 'generated-base'].map((m) => this.storage('models', m))].filter((d) => d !== current)) : undefined;
+    const actions: ErrorAction[] = [{ command: 'rebuildIndex', label: 'Rebuild the index with this model' }];
+    if (back) actions.push({ command: 'useIndexModel', label: `Switch back to ${modelLabel(meta?.model)}` });
+    this.mismatchModelDir = back;
+    const message = `The index at ${indexDir} was built with ${modelLabel(meta?.model)}, but the model in use (biohicl.modelDir: ${current || '(none)'}) is another one; vectors of different models cannot be mixed. ` +
+      `Rebuild the index with this model${back ? `, or switch back to the model that built it (${back})` : ''}.`;
+    this.sidebar.setState({ phase: 'error', queryId: id, message, detail: raw, status: await this.engine.status(), actions });
+    const choice = await vscode.window.showWarningMessage(`BioHiCL: ${message}`, ...actions.map((a) => a.label));
+    const act = actions.find((a) => a.label === choice);
+    if (act) await this.onErrorAction(act.command);
+  }
+
+  private mismatchModelDir: string | undefined;
+
+  private async onErrorAction(command: ErrorAction['command']): Promise<string | void> {
+    if (command === 'buildIndex') return void vscode.commands.executeCommand('biohicl.buildIndex');
+    if (command === 'fetchModel') return void vscode.commands.executeCommand('biohicl.fetchModel');
+    if (command === 'rebuildIndex') return this.rebuildIndex();
+    const dir = this.mismatchModelDir;
+    if (!dir) throw new Error('No model folder on this computer holds the model that built the index: rebuild the index instead');
     await this.config.update('modelDir', dir);
-    void vscode.window.showWarningMessage('BioHiCL: using GENERATED weights (random): timings are real, rankings mean nothing. Fetch BioHiCL-Base for real results.');
+    this.log.info(`model: switched back to ${dir} (the model that built the index)`);
+    if (this.lastQuery) void this.runQuery(this.lastQuery.text, this.lastQuery.target);
+    return `biohicl.modelDir is ${dir} again (the model that built the index)`;
+  }
+
+  /** Build the index again from the files it was built from, with the model in use (asks for files when they are gone). */
+  private async rebuildIndex(): Promise<string | void> {
+    const meta = readIndexMeta(this.engine.options.indexDir);
+    let files = (meta?.files ?? []).filter((f) => fs.existsSync(f));
+    if (!files.length) {
+      const picked = await vscode.window.showOpenDialog({ canSelectMany: true, openLabel: 'Rebuild the BioHiCL index from', filters: { 'PubMed / citations': ['xml', 'gz', 'nbib', 'txt', 'medline', 'json', 'bib'] } });
+      if (!picked?.length) return;
+      files = picked.map((u) => u.fsPath);
+    }
+    await this.buildIndex(files.map((f) => vscode.Uri.file(f)), true);
+    if (this.lastQuery) void this.runQuery(this.lastQuery.text, this.lastQuery.target);
   }
 
   private async pickDevice(): Promise<void> {

@@ -9,7 +9,7 @@ import type { IndexStore, ArticleInfo } from '../index/store';
 import type { SearchHit } from '../index/search';
 import type { MeshVocab } from '../mesh/vocab';
 import type { EngineStatusView, MeshView, PaperView, SentenceView } from './protocol';
-import type { PaperMeta } from '../cite/paper';
+import { paperMeta, type PaperMeta } from '../cite/paper';
 
 export interface EngineOptions {
   modelDir: string;
@@ -233,7 +233,7 @@ export class Engine {
     const rows = await store.articles.query().where(`pmid = ${sqlString(pmid)}`).limit(1).toArray();
     if (!rows[0]) return undefined;
     const a: ArticleInfo = toArticleInfo(rows[0] as Record<string, unknown>);
-    return { pmid: a.pmid, title: a.title, authors: a.authors, journal: a.journal, year: a.year, doi: a.doi, abstract: a.abstract };
+    return { ...paperMeta(a), abstract: a.abstract };
   }
 
   /** A paper by DOI (hover on a key whose entry has only a DOI). */
@@ -244,8 +244,8 @@ export class Engine {
     return rows[0] ? this.paper(String((rows[0] as Record<string, unknown>).pmid)) : undefined;
   }
 
-  /** Add citation files to the index (created with the current model when absent). */
-  async buildIndex(files: string[], onProgress: (msg: string, fraction?: number) => void, signal: AbortSignal): Promise<string> {
+  /** Add citation files to the index (created with the current model when absent; `rebuild`: made again with it when another model built it). */
+  async buildIndex(files: string[], onProgress: (msg: string, fraction?: number) => void, signal: AbortSignal, opts: { rebuild?: boolean } = {}): Promise<string> {
     const embedder = await this.getEmbedder();
     const { IndexStore } = await import('../index/store');
     const { addFiles } = await import('../index/build');
@@ -260,7 +260,7 @@ export class Engine {
       const meta = JSON.parse(fs.readFileSync(path.join(this.opts.indexDir, 'meta.json'), 'utf8')) as { model?: { queryPrefix?: boolean } };
       if (typeof meta.model?.queryPrefix === 'boolean') identity = { ...identity, queryPrefix: meta.model.queryPrefix };
     } catch { /* a new index */ }
-    const store = await IndexStore.open(this.opts.indexDir, identity, { create: true });
+    const store = await IndexStore.open(this.opts.indexDir, identity, { create: true, rebuild: opts.rebuild });
     try {
       const s = await addFiles(store, embedder, files, { read: (f) => readCitations(f), split: splitSentences }, {
         signal,
@@ -315,7 +315,7 @@ export function toPaperView(h: SearchHit, abstract: string | undefined, top: num
   if (h.why.ftsRank) why.push(`full-text #${h.why.ftsRank}`);
   if (h.why.denseRank) why.push(`semantic #${h.why.denseRank}`);
   const v: PaperView = {
-    pmid: h.pmid, title: h.title, authors: h.authors, journal: h.journal, year: h.year, doi: h.doi,
+    ...paperMeta(h),
     score: top > 0 ? Math.max(0, h.score) / top : 0, why: why.join(' · ') || undefined, abstract,
   };
   if (h.why.bestSentence) v.best = excerpt(abstract, h.why.bestSentence);

@@ -10,6 +10,10 @@ export interface PaperView extends PaperMeta {
   score: number;                 // 0..1 relevance for the bar
   best?: HighlightedSentence;    // the best-matching sentence of the abstract
   why?: string;                  // short explanation of the match (which legs)
+  /** already in the document's bibliography: under this key (a Manubot id, a reference number) in this file */
+  inBibliography?: { key: string; file?: string };
+  /** what a reference needs and this paper lacks (author, journal, year, title): shown before it is inserted */
+  missing?: string[];
 }
 
 export interface MeshView {
@@ -54,7 +58,10 @@ export type ViewState =
   | { phase: 'idle'; status?: EngineStatusView }
   | { phase: 'loading'; queryId: number; query: string; status?: EngineStatusView }
   | { phase: 'results'; results: ResultsView }
-  | { phase: 'error'; queryId?: number; message: string; detail?: string; status?: EngineStatusView };
+  | { phase: 'error'; queryId?: number; message: string; detail?: string; status?: EngineStatusView; actions?: ErrorAction[] };
+
+/** A way out of an error, offered as a button in the sidebar (e.g. an index built by another model). */
+export interface ErrorAction { command: 'rebuildIndex' | 'useIndexModel' | 'buildIndex' | 'fetchModel'; label: string }
 
 /** Requests from the webview: type → payload. */
 export interface WebviewRequests {
@@ -67,6 +74,7 @@ export interface WebviewRequests {
   copyText: { text: string };
   openLink: { kind: 'pubmed' | 'doi' | 'mesh'; value: string };
   rerun: Record<string, never>;
+  errorAction: { command: ErrorAction['command'] };
   showLogs: Record<string, never>;
 }
 

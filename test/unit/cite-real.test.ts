@@ -10,9 +10,9 @@ import * as path from 'node:path';
 import { REAL_MANUSCRIPTS, ROOT } from '../fixtures/paths';
 import { readCitations } from '../../src/index/readers';
 import { paperMeta, type PaperMeta } from '../../src/cite/paper';
-import { planCitation, decideKey, bibRecords, type BibSource, type CiteContext } from '../../src/cite/plan';
+import { planCitation, decideKey, bibRecords, entryLacks, type BibSource, type CiteContext } from '../../src/cite/plan';
 import { applyEdits } from '../../src/cite/syntax/common';
-import { latexToolchain, latexCites } from '../../src/cite/syntax/latex';
+import { latexToolchain, latexCites, documentCiteCommand } from '../../src/cite/syntax/latex';
 import { pandocGroups } from '../../src/cite/syntax/pandoc';
 import { manubotCatalog, readManubotSources, manubotIdFor, idIdentity, citekeyAliases } from '../../src/cite/syntax/manubot';
 import { plainCitation } from '../../src/cite/syntax/plain';
@@ -167,6 +167,24 @@ test('LaTeX: \\cite{Rembold1998, Deo2014}. joins; biblatex + BibDesk (no identif
       assert.equal(deo.alreadyCited, true);
     }
   }
+});
+
+test('LaTeX: a new citation uses the command the document uses; an entry a toolchain cannot read is said', async () => {
+  const tex = read(path.join(LATEX, 'biblatex', 'paper.tex'));
+  assert.equal(documentCiteCommand(tex), '\\autocite');
+  assert.equal(documentCiteCommand('\\textcite{a} and \\citep{b}'), '\\citep', 'narrative commands do not count');
+  assert.equal(documentCiteCommand('no citations'), undefined);
+  const a = tex.indexOf('Bacterial');
+  const plan = await planCitation(P('26209829'), { kind: 'latex', text: tex, selStart: a, selEnd: tex.indexOf('\n', a), bibs: [bib(path.join(LATEX, 'biblatex', 'references.bib'))], latex: latexToolchain(tex) });
+  assert.ok(applyEdits(tex, plan.docEdits).includes('Gram-positive bacteria~\\autocite{Moreno:2015aa}.'));
+  assert.equal((await planCitation(P('26209829'), { kind: 'latex', text: tex, selStart: a, selEnd: a + 9, bibs: [], latex: latexToolchain(tex), citeCommand: '\\parencite' }).catch((e: Error) => e.message)), 'no bibliography file');
+  // a Better BibTeX *biblatex* export (journaltitle, date) cited through classic BibTeX: its key is reused, and the message says what BibTeX will miss
+  assert.deepEqual(entryLacks({ author: 'Lu, Yin', title: 'T', journaltitle: 'PLOS ONE', date: '2017' }, true), ['journal', 'year']);
+  assert.deepEqual(entryLacks({ author: 'Lu, Yin', title: 'T', journaltitle: 'PLOS ONE', date: '2017' }, false), []);
+  const plain = read(path.join(LATEX, 'bibtex', 'paper.tex'));
+  const bbl = { path: 'refs.bib', format: 'bibtex' as const, text: '@article{lu2017, author={Lu, Yin}, title={Characterization of the mechanism of drug-drug interactions from PubMed using MeSH terms}, journaltitle={PLOS ONE}, date={2017}, pmid={28422961}}' };
+  const lu = await planCitation({ pmid: '28422961', title: 'x', authors: ['Lu Y'], journal: 'PLoS One', year: 2017 }, { kind: 'latex', text: plain, selStart: 0, selEnd: 10, bibs: [bbl], latex: latexToolchain(plain) });
+  assert.match(lu.message, /the entry has no journal, year that BibTeX reads/);
 });
 
 test('plain text: a marker next to [1] joins it ([1, 2]); the same paper keeps its number', () => {

@@ -48,6 +48,15 @@ export function latexCiteAt(text: string, offset: number): { keys: string[]; clo
   return c ? { keys: c.keys, closeBrace: c.end - 1 } : undefined;
 }
 
+/** The citation command the document uses most (parenthetical ones only), e.g. `\autocite`; undefined if none. */
+export function documentCiteCommand(text: string): string | undefined {
+  const n = new Map<string, number>();
+  for (const c of latexCites(text)) if (c.joinable && c.command !== 'nocite') n.set(c.command, (n.get(c.command) ?? 0) + 1);
+  let best: string | undefined;
+  for (const [k, v] of n) if (!best || v > (n.get(best) ?? 0)) best = k;
+  return best ? `\\${best}` : undefined;
+}
+
 /** `\cmd{key}` for the selection, or `key` joined to the `\cite{a,b}` it is in or right next to. */
 export function latexCitation(text: string, selStart: number, selEnd: number, key: string, command = '\\cite'): JoinResult {
   const cmd = command.startsWith('\\') ? command : `\\${command}`;

@@ -1,0 +1,51 @@
+// Which model built an index, and which model folder on this machine is that model: for the in-editor ways out of a
+// model mismatch ("rebuild the index with this model" or "switch back to the model that built it"). Reads meta.json
+// and manifests only (no LanceDB, no onnxruntime).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ModelIdentity } from '../inference/types';
+
+export interface IndexModelInfo {
+  model?: ModelIdentity;
+  /** the model folder last used to build the index (recorded by the builder) */
+  modelDir?: string;
+  /** the files the index was built from */
+  files: string[];
+}
+
+export function readIndexMeta(indexDir: string): IndexModelInfo | undefined {
+  try {
+    const meta = JSON.parse(fs.readFileSync(path.join(indexDir, 'meta.json'), 'utf8')) as { model?: ModelIdentity; modelDir?: string; files?: Record<string, unknown> };
+    return { model: meta.model, modelDir: meta.modelDir, files: Object.keys(meta.files ?? {}) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A model mismatch from the index (ModelMismatchError, exit code 3), told apart without loading LanceDB. */
+export function isModelMismatch(e: unknown): boolean {
+  const err = e as { exitCode?: number; message?: string; name?: string } | undefined;
+  return !!err && (err.exitCode === 3 || err.name === 'ModelMismatchError') && /was built with model/.test(err.message ?? '');
+}
+
+/** Same model, whatever the query-prefix setting (it changes query vectors only). */
+export function sameWeights(a: ModelIdentity, b: ModelIdentity): boolean {
+  return a.repo === b.repo && a.revision === b.revision && a.manifestHash === b.manifestHash && a.dim === b.dim && a.generated === b.generated;
+}
+
+/** The first candidate folder that holds the model `want` (its manifest gives the same identity). */
+export async function findModelDir(want: ModelIdentity, candidates: (string | undefined)[]): Promise<string | undefined> {
+  const { modelIdentity } = await import('../inference/identity');
+  for (const dir of [...new Set(candidates.filter((c): c is string => !!c))]) {
+    try {
+      if (sameWeights(modelIdentity(dir, want.queryPrefix), want)) return dir;
+    } catch { /* no manifest there */ }
+  }
+  return undefined;
+}
+
+/** "generated:base@… (GENERATED)" → words for a button or message. */
+export function modelLabel(m: ModelIdentity | undefined, dir?: string): string {
+  if (!m) return dir ?? 'the model that built it';
+  return `${m.repo}${m.generated ? ' (generated weights)' : ''}`;
+}
