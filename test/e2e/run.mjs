@@ -18,6 +18,8 @@ const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
 const EXT_ID = `${PKG.publisher}.${PKG.name}`;
 const PUBMED = path.resolve(ROOT, 'data', 'demo', 'mesh-papers.medline.txt');
 const HOSTILE_PMID = '99999901';
+/** A record with no author, journal or year (the sidebar must say so before it is cited). */
+const INCOMPLETE_PMID = '99999902';
 const BBT_PMID = '28422961';
 const T0 = Date.now();
 const log = (m) => console.log(`[e2e ${((Date.now() - T0) / 1000).toFixed(1).padStart(6)} s] ${m}`);
@@ -37,7 +39,8 @@ async function prepare() {
   log(`run folder ${dir}`);
   for (const d of ['ud/User', 'ext', 'xdg/config', 'xdg/data', 'xdg/cache', 'chrome', 'data']) fs.mkdirSync(path.join(dir, d), { recursive: true });
 
-  // A tiny model with generated weights and a small real index (284 MEDLINE citations + one hostile record).
+  // A tiny model with generated weights and a small real index (284 MEDLINE citations, one hostile record, one without
+  // author, journal or year).
   const model = path.join(dir, 'model');
   run(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'model', 'generate', '--shape', 'tiny', '--out', model, '--precisions', 'fp32']);
   const hostile = path.join(dir, 'data', 'hostile.medline.txt');
@@ -54,6 +57,10 @@ async function prepare() {
     'JT  - Journal of Hostile Informatics',
     'MH  - *Drug Interactions',
     'MH  - Medical Subject Headings',
+    '',
+    `PMID- ${INCOMPLETE_PMID}`,
+    'TI  - Hair cell regeneration in the zebrafish lateral line after neomycin damage.',
+    'AB  - Hair cells of the zebrafish lateral line regenerate within days after neomycin damage, from support cells.',
     '', '',
   ].join('\n'));
   const index = path.join(dir, 'index');
@@ -264,7 +271,7 @@ scenario('latex: select, find, sidebar panels, insert citation → \\cite + .bib
   await view.locator('[data-testid="generated-banner"]').waitFor();
   const status = await view.locator('[data-testid="status-line"]').textContent();
   assert.match(status ?? '', /provider: cpu/);
-  assert.match(status ?? '', /index: 285 papers/);
+  assert.match(status ?? '', /index: 286 papers/);
   const meshText = await view.locator('li.mesh .title').allTextContents();
   assert.ok(meshText.some((t) => /Drug Interactions|Medical Subject Headings|PubMed/.test(t)), `MeSH: ${meshText.join(' | ')}`);
   assert.ok(await view.locator('li.mesh .crumb').count() >= 1, 'breadcrumbs shown');
@@ -474,6 +481,99 @@ scenario('Quarto with a CSL-JSON bibliography (keyboard shortcut Ctrl+Alt+R): [@
   await waitForFile(path.join(ctx.ws, 'csl', 'paper.qmd'), (t) => t.includes(`link prediction [@${key}].`), `[@${key}]`);
 });
 
+scenario('cited papers are marked with their key; after an insert the cursor is right after the citation (the next keystroke does not replace it); an incomplete record is flagged before it is inserted', async ({ page, ctx }) => {
+  // a manuscript of its own with a Zotero-style .bib that holds one of the papers (by DOI, no PMID)
+  const dir = path.join(ctx.ws, 'marks');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'cited.md'), [
+    '---', 'bibliography: refs.bib', '---', '',
+    'MeSH terms index PubMed citations and support literature-based discovery [@lu_characterization_2017].',
+    'Drug-drug interactions can be characterized from PubMed abstracts using MeSH terms and co-occurrence heatmaps.',
+    '',
+    'Hair cell regeneration in the zebrafish lateral line after neomycin damage was followed for a week.',
+    '',
+  ].join('\n'));
+  fs.writeFileSync(path.join(dir, 'refs.bib'), [
+    '@article{lu_characterization_2017,',
+    '\ttitle = {Characterization of the mechanism of drug-drug interactions from {PubMed} using {MeSH} terms},',
+    '\tvolume = {12},', '\tdoi = {10.1371/journal.pone.0173548},', '\tjournaltitle = {{PLOS} {ONE}},',
+    '\tauthor = {Lu, Yin and Figler, Bryan and Huang, Hong and Tu, Yi-Cheng and Wang, Ju and Cheng, Feng},', '\tdate = {2017},', '}', '',
+  ].join('\n'));
+  const view = sidebar(page);
+  await openFile(page, 'marks/cited.md');
+  await selectLine(page, 6);
+  await findRelated(page, view, 'co-occurrence heatmaps');
+  // item 6: the paper already in refs.bib is marked, with its key; the others are not
+  const marked = view.locator(`li.paper[data-pmid="${BBT_PMID}"] [data-testid="in-bib"]`);
+  await marked.waitFor();
+  assert.equal(await marked.getAttribute('data-key'), 'lu_characterization_2017');
+  assert.match((await marked.textContent()) ?? '', /Already in refs\.bib as lu_characterization_2017/);
+  assert.equal(await view.locator('[data-testid="in-bib"]').count(), 1, 'only the paper in the bibliography is marked');
+  // item 7: insert a paper that is not there; the selection does not grow over the citation
+  const pmids = await view.locator('li.paper').evaluateAll((els) => els.map((e) => e.getAttribute('data-pmid')));
+  const fresh = pmids.find((p) => p !== BBT_PMID && p !== HOSTILE_PMID && p !== INCOMPLETE_PMID);
+  const selection = page.locator('[id="status.editor.selection"]');
+  assert.match((await selection.textContent()) ?? '', /selected/, 'the line is selected before the insert');
+  await view.locator(`li.paper[data-pmid="${fresh}"] button[data-action="insert-citation"]`).click();
+  await view.locator('#toast', { hasText: 'Cited' }).waitFor();
+  const bib = await waitForFile(path.join(dir, 'refs.bib'), (t) => t.includes(`pmid = {${fresh}}`), `the entry for PMID ${fresh}`);
+  const key = new RegExp(`@article\\{([^,]+),[^@]*pmid = \\{${fresh}\\}`).exec(bib)?.[1];
+  assert.ok(key);
+  assert.match(key, /^[a-z][a-z-]*_[^_\s]+_\d{4}$/, `the new key follows the file's Zotero style: ${key}`);
+  await page.waitForFunction(() => !/selected/.test(document.querySelector('[id="status.editor.selection"]')?.textContent ?? ''));
+  // the sidebar now marks the inserted paper too
+  await view.locator(`li.paper[data-pmid="${fresh}"] [data-testid="in-bib"][data-key="${key}"]`).waitFor();
+  // back in the editor, the next keystroke goes after the citation instead of replacing it
+  await command(page, 'View: Focus Active Editor Group');
+  await page.keyboard.type('Z');
+  await saveActive(page);
+  const md = await waitForFile(path.join(dir, 'cited.md'), (t) => t.includes(`heatmaps [@${key}]Z.`), `the citation kept and Z typed after it`);
+  assert.ok(md.includes('characterized from PubMed abstracts'), 'the selected sentence is still there');
+  // item 4: a record with no author, journal or year says so before it is inserted, and the message after says it too
+  await selectLine(page, 8);
+  await findRelated(page, view, 'zebrafish lateral line');
+  const inc = view.locator(`li.paper[data-pmid="${INCOMPLETE_PMID}"]`);
+  await inc.locator('[data-testid="missing"]', { hasText: 'no author, journal, year' }).waitFor();
+  assert.match((await inc.locator('button[data-action="insert-citation"]').getAttribute('aria-label')) ?? '', /incomplete: no author, journal, year/);
+  await inc.locator('button[data-action="insert-citation"]').click();
+  await view.locator('#toast', { hasText: 'missing: author, journal, year' }).waitFor();
+});
+
+scenario('"Use generated weights" says which setting it changed (with Undo); a model mismatch then offers the in-editor ways out, and Switch back makes the query work again', async ({ page, ctx }) => {
+  await openFile(page, 'markdown/paper.md');
+  await selectLine(page, 16);
+  const view = sidebar(page);
+  await findRelated(page, view, 'semantic similarity');
+  await command(page, 'BioHiCL: Use generated weights');
+  // item 8: the change is said, with the old and the new folder (generating base-shaped weights takes a while)
+  const note = page.locator('.notifications-toasts .notification-toast', { hasText: 'biohicl.modelDir changed from' }).first();
+  await note.waitFor({ timeout: 240_000 });
+  const text = (await note.textContent()) ?? '';
+  assert.ok(text.includes(ctx.model), `names the folder it replaced: ${text.slice(0, 300)}`);
+  assert.match(text, /generated-base/);
+  assert.match(text, /was built with generated:tiny/);
+  await note.locator('.monaco-button', { hasText: 'Undo' }).waitFor();
+  await note.locator('.monaco-button', { hasText: 'Rebuild index with this model' }).waitFor();
+  const settingsFile = path.join(ctx.dir, 'ud', 'User', 'settings.json');
+  await waitForFile(settingsFile, (t) => /generated-base/.test(JSON.parse(t)['biohicl.modelDir'] ?? ''), 'the new modelDir in the user settings');
+  await page.keyboard.press('Escape');
+  // the next query: the mismatch in the editor's words, with buttons instead of a CLI command
+  await command(page, 'BioHiCL: Find related literature');
+  const err = view.locator('[data-testid="error"]');
+  await err.waitFor({ timeout: 240_000 });
+  const msg = (await err.textContent()) ?? '';
+  assert.match(msg, /was built with generated:tiny/);
+  assert.match(msg, /Rebuild the index with this model, or switch back/);
+  await err.locator('button[data-action="rebuildIndex"]').waitFor();
+  const back = err.locator('button[data-action="useIndexModel"]');
+  await back.waitFor();
+  await back.click();
+  await waitForFile(settingsFile, (t) => JSON.parse(t)['biohicl.modelDir'] === ctx.model, 'modelDir switched back');
+  await view.locator('.results-query', { hasText: 'semantic similarity' }).waitFor({ timeout: 120_000 });
+  await view.locator('li.paper').first().waitFor();
+  assert.equal(await view.locator('[data-testid="error"]').count(), 0);
+});
+
 scenario('Build index from files (explorer context menu): progress notification, the index grows', async ({ page, ctx }) => {
   const extra = path.join(ctx.ws, 'extra.medline.txt');
   fs.copyFileSync(path.resolve(ROOT, 'test', 'fixtures', 'pubmed', 'biopython', 'pubmed_result2.txt'), extra);
@@ -492,7 +592,7 @@ scenario('Build index from files (explorer context menu): progress notification,
   await page.locator('.notifications-toasts', { hasText: /Index updated: 4 added/ }).first().waitFor({ timeout: 120_000 });
   await command(page, 'BioHiCL: Find related literature');
   const view = sidebar(page);
-  await view.locator('[data-testid="status-line"]', { hasText: 'index: 289 papers' }).waitFor();
+  await view.locator('[data-testid="status-line"]', { hasText: 'index: 290 papers' }).waitFor();
 });
 
 scenario('suggest as I select: a selection alone (no command) updates the sidebar', async ({ page }) => {
