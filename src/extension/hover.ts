@@ -9,6 +9,7 @@ import { docKind } from '../cite/detect';
 import { bibliographyUris } from './citations';
 import type { PaperMeta } from '../cite/paper';
 import { pmidAt, citeKeyAt } from '../cite/locate';
+import { idIdentity } from '../cite/syntax/manubot';
 
 export class CitationHover implements vscode.HoverProvider {
   constructor(private readonly engine: () => Engine, private readonly config: Config) {}
@@ -22,7 +23,9 @@ export class CitationHover implements vscode.HoverProvider {
       else {
         const key = citeKeyAt(line, pos.character);
         if (!key) return undefined;
-        const found = await this.lookupKey(doc, key);
+        // a Manubot id names the paper itself (`doi:…`, a doi.org URL); a key is looked up in the bibliography
+        const own = idIdentity(key);
+        const found = own.pmid || own.doi ? own : await this.lookupKey(doc, key);
         if (found?.pmid) paper = await this.engine().paper(found.pmid);
         else if (found?.doi) paper = await this.engine().paperByDoi(found.doi);
       }

@@ -69,13 +69,14 @@ function run(cmd: string, args: string[], cwd: string): { rc: number; out: strin
 
 /**
  * Insert a citation of `paper` with the extension's code: the selection runs from `from` to just before `upTo`
- * (the citation that ends the sentence) in `file`; the bibliography the document names gets the entry.
+ * (the citation that ends the sentence), or to the end of the line, in `file`; the bibliography the document names gets the entry.
  */
 async function insert(file: string, kind: DocKind, from: string, upTo: string, paper: PaperMeta, extra: Partial<CiteContext> = {}): Promise<string> {
   const text = fs.readFileSync(file, 'utf8');
   const a = text.indexOf(from);
   assert.ok(a >= 0, `"${from}" in ${path.basename(file)}`);
-  const b = upTo ? text.indexOf(upTo, a) : a + from.length;
+  // up to the citation that ends the sentence, or (none) the whole line
+  const b = upTo ? text.indexOf(upTo, a) : text.indexOf('\n', a) < 0 ? text.length : text.indexOf('\n', a);
   assert.ok(b >= a, `"${upTo}" after it`);
   const dir = path.dirname(file);
   const names = kind === 'latex' ? latexBibliography(text) : kind === 'pandoc' ? yamlBibliography(text) : [];
@@ -85,7 +86,7 @@ async function insert(file: string, kind: DocKind, from: string, upTo: string, p
     assert.notEqual(format, 'unsupported');
     return { path: p, format: format as 'bibtex' | 'csl-json', text: fs.existsSync(p) ? fs.readFileSync(p, 'utf8') : undefined };
   });
-  const ctx: CiteContext = { kind, text, selStart: a, selEnd: b, bibs, citeCommand: '\\cite', ...extra };
+  const ctx: CiteContext = { kind, text, selStart: a, selEnd: b, bibs, ...extra };
   if (kind === 'latex') ctx.latex = latexToolchain(text);
   if (kind === 'manubot') ctx.manubot = manubotCatalog(readManubotSources(file, text));
   const plan = await planCitation(paper, ctx);
@@ -176,7 +177,9 @@ test('pandoc --citeproc: Quarto with CSL-JSON — two papers in one group', asyn
     await insert(f, 'pandoc', 'Co-occurrence networks of MeSH descriptors', '', P('25359777')),
     await insert(f, 'pandoc', 'Co-occurrence networks of MeSH descriptors', '', P('24842892')),
   ], [GREEK, /β-Amyloid Transporter/]);
-  assert.equal(pandocGroups(fs.readFileSync(path.join(work, 'csl', 'paper.qmd'), 'utf8')).length, 1);
+  const qmd = fs.readFileSync(path.join(work, 'csl', 'paper.qmd'), 'utf8');
+  assert.equal(pandocGroups(qmd).length, 1);
+  assert.match(qmd, /link prediction \[@[^;\]]+; @[^;\]]+\]\.\n/);
 });
 
 test('pandoc --citeproc: the real R Markdown (Topçuoğlu) — joins [@segata_metagenomic_2011], Zotero-style keys, no new warning', async (t) => {

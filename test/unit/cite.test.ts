@@ -1,6 +1,8 @@
 // Citation keys, insert positions and merging into open citations (pure parts of the extension).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { makeCiteKey, expandKeyPattern, asciiWord } from '../../src/cite/citekey';
 import { latexCitationEdit, pandocCitationEdit, plainCitationEdits, citationAnchor, keywordEdit, type TextEdit } from '../../src/cite/insert';
 import { formatReference } from '../../src/cite/csl';
@@ -109,4 +111,16 @@ test('CSL formatting through citation-js: Vancouver by default, APA on request, 
   assert.match(apa, /\(2015\)/);
   assert.throws(() => formatReference(paper, 'nonexistent-style'), /Unknown CSL style/);
   assert.throws(() => formatReference(paper, '/nonexistent/ama.csl'), /cannot be read/);
+});
+
+test('src/cite is plain Node: no module there imports vscode (only src/extension may)', () => {
+  const dir = path.resolve(__dirname, '..', '..', 'src', 'cite');
+  const files = fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+  assert.ok(files.length >= 10);
+  for (const f of files) assert.doesNotMatch(fs.readFileSync(path.join(dir, f), 'utf8'), /from ['"]vscode['"]|require\(['"]vscode['"]\)/, f);
+  // one \cite pattern and one front-matter pattern: in the LaTeX and Pandoc modules only
+  const all = files.map((f) => [f, fs.readFileSync(path.join(dir, f), 'utf8')] as const);
+  const grep = (needle: string): string[] => all.filter(([, t]) => t.includes(needle)).map(([f]) => f);
+  assert.deepEqual(grep('ite[A-Za-z]*'), [path.join('syntax', 'latex.ts')]);
+  assert.deepEqual(grep('?---'), [path.join('syntax', 'pandoc.ts')]);
 });

@@ -4,10 +4,8 @@ import { type CiteGroup, type TextEdit, type JoinResult, joinOrInsert, masked } 
 
 /** Front matter of a Markdown/Quarto/R Markdown document: the text between a leading `---` and the next `---`/`...`. */
 export function frontMatter(text: string): { body: string; bodyStart: number; end: number } | undefined {
-  const m = /^(\uFEFF?---[ \t]*\r?\n)([\s\S]*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|$)/.exec(text);
-  if (m) return { body: m[2] ?? '', bodyStart: (m[1] ?? '').length, end: m[0].length };
-  const empty = /^(\uFEFF?---[ \t]*\r?\n)(?:---|\.\.\.)[ \t]*(?:\r?\n|$)/.exec(text);
-  return empty ? { body: '', bodyStart: (empty[1] ?? '').length, end: empty[0].length } : undefined;
+  const m = /^(\uFEFF?---[ \t]*\r?\n)(?:([\s\S]*?)\r?\n)??(?:---|\.\.\.)[ \t]*(?:\r?\n|$)/.exec(text);
+  return m ? { body: m[2] ?? '', bodyStart: (m[1] ?? '').length, end: m[0].length } : undefined;
 }
 
 function unquote(s: string): string {
