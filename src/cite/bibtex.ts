@@ -190,16 +190,6 @@ function topLevelWords(s: string): string[] {
   return out;
 }
 
-const LATEX_SPECIAL: Record<string, string> = {
-  '\\': '\\textbackslash{}', '{': '\\{', '}': '\\}', '&': '\\&', '%': '\\%', '$': '\\$', '#': '\\#', '_': '\\_',
-  '~': '\\textasciitilde{}', '^': '\\textasciicircum{}',
-};
-
-/** Escape LaTeX's special characters (nothing else) in a value written as it is, such as a DOI for classic BibTeX. */
-export function bibEscape(s: string): string {
-  return s.replace(/[\\{}&%$#_~^]/g, (c) => LATEX_SPECIAL[c] ?? c).replace(/\s+/g, ' ').trim();
-}
-
 /** What reads the .bib: classic BibTeX (field names of the standard styles) or biber (biblatex). */
 export type BibDialect = 'bibtex' | 'biblatex';
 
@@ -250,7 +240,7 @@ export function toBibtex(paper: PaperMeta, key: string, o: BibtexOptions): Bibte
     ['pages', paper.pages?.trim() ? enc(bibPages(paper.pages)) : undefined],
     ['issn', paper.issn?.trim() || undefined],
     // biblatex reads doi verbatim; the standard BibTeX styles typeset it, so LaTeX's specials are escaped there
-    ['doi', paper.doi ? (o.dialect === 'biblatex' ? normDoi(paper.doi) : bibEscape(normDoi(paper.doi) ?? paper.doi)) : undefined],
+    ['doi', paper.doi ? (o.dialect === 'biblatex' ? normDoi(paper.doi) : o.encoder.encode(normDoi(paper.doi) ?? paper.doi, 'utf8').text) : undefined],
     ['pmid', paper.pmid || undefined],
   ];
   // month is a macro (jan … dec), written without braces: BibTeX styles print the month's name, biber its number

@@ -50,22 +50,29 @@ export function recordsFromCsl(items: CslItem[], file?: string): BibRecord[] {
 const MIN_TITLE = 12;
 
 /**
- * The record that holds this paper: same PMID anywhere first, else the same DOI, else the same normalised title and
- * the same year (both must be known).
+ * Every record that holds this paper, best evidence first: the same PMID, then the same DOI, then the same normalised
+ * title and the same year (both must be known; a record with another PMID or DOI is another paper). More than one when
+ * the writer's file has the paper twice (a doi2bib entry and a Zotero one, say).
  */
-export function findRecord(records: BibRecord[], paper: PaperId): Match | undefined {
-  if (paper.pmid) for (const r of records) if (r.pmid === paper.pmid) return { record: r, by: 'pmid' };
+export function findRecords(records: BibRecord[], paper: PaperId): Match[] {
+  const out: Match[] = [];
+  const add = (r: BibRecord, by: MatchedBy): void => { if (!out.some((m) => m.record === r)) out.push({ record: r, by }); };
+  if (paper.pmid) for (const r of records) if (r.pmid === paper.pmid) add(r, 'pmid');
   const doi = normDoi(paper.doi);
-  if (doi) for (const r of records) if (r.doi === doi) return { record: r, by: 'doi' };
+  if (doi) for (const r of records) if (r.doi === doi) add(r, 'doi');
   const title = normTitle(paper.title);
   if (title.length >= MIN_TITLE && paper.year) {
     for (const r of records) {
-      // a record with another identifier is another paper, even with the same title (a reprint, an erratum)
       if ((r.pmid && paper.pmid && r.pmid !== paper.pmid) || (r.doi && doi && r.doi !== doi)) continue;
-      if (r.title === title && r.year === paper.year) return { record: r, by: 'title' };
+      if (r.title === title && r.year === paper.year) add(r, 'title');
     }
   }
-  return undefined;
+  return out;
+}
+
+/** The first record that holds this paper (see findRecords). */
+export function findRecord(records: BibRecord[], paper: PaperId): Match | undefined {
+  return findRecords(records, paper)[0];
 }
 
 /** The key of the .bib entry holding this paper (PMID, DOI, title + year), if any. */

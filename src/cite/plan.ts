@@ -7,13 +7,13 @@ import type { PaperMeta } from './paper';
 import { missingFields } from './paper';
 import { parseBibtex, toBibtex } from './bibtex';
 import { parseCslJson, toCslItem, appendCslItem } from './csljson';
-import { recordsFromBibtex, recordsFromCsl, findRecord, type BibRecord, type MatchedBy } from './match';
+import { recordsFromBibtex, recordsFromCsl, findRecords, type BibRecord, type Match, type MatchedBy } from './match';
 import { makeCiteKey, inferKeyStyle, type InferredStyle } from './citekey';
 import { loadTexEncoder, type TexEncoding } from './texencode';
 import type { DocKind } from './detect';
 import { type TextEdit, mapOffset, applyEdits } from './syntax/common';
-import { latexCitation, documentCiteCommand, type LatexToolchain } from './syntax/latex';
-import { frontMatter, pandocCitation } from './syntax/pandoc';
+import { latexCitation, latexCites, documentCiteCommand, type LatexToolchain } from './syntax/latex';
+import { frontMatter, pandocCitation, pandocGroups } from './syntax/pandoc';
 import { manubotIdFor, type ManubotCatalog } from './syntax/manubot';
 import { plainCitation } from './syntax/plain';
 
@@ -84,10 +84,23 @@ export function bibRecords(bibs: BibSource[]): BibRecord[] {
   return out;
 }
 
-/** The key for `paper` in these bibliographies: the one it has there (PMID, DOI, title + year), else a new one in the file's style. */
-export function decideKey(paper: PaperMeta, bibs: BibSource[], keyPattern?: string): KeyDecision {
+/**
+ * Of several keys for the same paper (the writer's file has it twice), the one to cite: the one `prefer` picks
+ * (already in the group the citation joins), else one the document cites already, else the first in the file.
+ */
+function pickMatch(matches: Match[], cited: Set<string>, prefer?: (key: string) => boolean): Match | undefined {
+  if (matches.length <= 1) return matches[0];
+  return matches.find((m) => prefer?.(m.record.key)) ?? matches.find((m) => cited.has(m.record.key)) ?? matches[0];
+}
+
+/**
+ * The key for `paper` in these bibliographies: the one it has there (PMID, DOI, title + year), else a new one in the
+ * file's style. `cited` (the keys the document cites) and `prefer` choose among several keys the writer's file has
+ * for the same paper.
+ */
+export function decideKey(paper: PaperMeta, bibs: BibSource[], keyPattern?: string, cited: Set<string> = new Set(), prefer?: (key: string) => boolean): KeyDecision {
   const records = bibRecords(bibs);
-  const m = findRecord(records, paper);
+  const m = pickMatch(findRecords(records, paper), cited, prefer);
   if (m) return { key: m.record.key, existing: { key: m.record.key, file: m.record.file, by: m.by }, records };
   const style = keyPattern ? undefined : inferKeyStyle(records);
   return { key: makeCiteKey(paper, records.map((r) => r.key), { pattern: keyPattern, style: style?.style }), style, records };
@@ -138,7 +151,8 @@ export async function planCitation(paper: PaperMeta, ctx: CiteContext): Promise<
   };
 
   if (ctx.kind === 'manubot') {
-    const { id, match } = ctx.manubot ? manubotIdFor(ctx.manubot, paper, ctx.manubotCiteAs) : manubotIdFor({ records: [], uses: new Map(), aliases: new Map() }, paper, ctx.manubotCiteAs);
+    const catalog = ctx.manubot ?? { records: [], uses: new Map(), aliases: new Map() };
+    const { id, match } = manubotIdFor(catalog, paper, ctx.manubotCiteAs, sentence ? undefined : (k) => !pandocCitation(text, selStart, selEnd, k).edit);
     cite((t, a, b) => pandocCitation(t, a, b, id));
     const how = match ? ` (as the manuscript cites it${match.by === 'pmid' ? '' : `, matched by ${match.by === 'doi' ? 'DOI' : 'title and year'}`})` : '';
     return finish({
@@ -169,7 +183,12 @@ export async function planCitation(paper: PaperMeta, ctx: CiteContext): Promise<
   const bibs = ctx.bibs ?? [];
   const target = bibs[0];
   if (!target) throw new Error('no bibliography file');
-  const d = decideKey(paper, bibs, ctx.keyPattern);
+  const join = (t: string, a: number, b: number, k: string): { edit?: TextEdit; cursorAfter: number } =>
+    (ctx.kind === 'latex' ? latexCitation(t, a, b, k, command) : pandocCitation(t, a, b, k));
+  const command = ctx.citeCommand ?? documentCiteCommand(text) ?? '\\cite';
+  // among the writer's own duplicates, the key already in the group this citation joins
+  const cited = new Set((ctx.kind === 'latex' ? latexCites(text) : pandocGroups(text)).flatMap((g) => g.keys));
+  const d = decideKey(paper, bibs, ctx.keyPattern, cited, sentence ? undefined : (k) => !join(text, selStart, selEnd, k).edit);
   let bibEdit: BibEdit | undefined;
   let unencodable: string[] = [];
   let encoding: TexEncoding | undefined;
@@ -191,8 +210,7 @@ export async function planCitation(paper: PaperMeta, ctx: CiteContext): Promise<
     else docEdits.push({ start: 0, end: 0, text: `---\nbibliography: ${ctx.createHeader}\n---\n\n` });
   }
   const key = d.key;
-  const command = ctx.citeCommand ?? documentCiteCommand(text) ?? '\\cite';
-  cite((t, a, b) => (ctx.kind === 'latex' ? latexCitation(t, a, b, key, command) : pandocCitation(t, a, b, key)));
+  cite((t, a, b) => join(t, a, b, key));
   const shown = ctx.kind === 'latex' ? `${command}{${key}}` : `[@${key}]`;
   // an entry that is there already but lacks what this toolchain reads (a biblatex export used with BibTeX): said
   const lacks = d.existing && ctx.kind === 'latex' && ctx.latex ? entryLacks(d.records.find((r) => r.key === d.existing!.key)?.fields, ctx.latex.backend === 'bibtex' && ctx.latex.dialect === 'bibtex') : [];

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseBibtex, entryPmid, toBibtex, bibEscape, bibPages } from '../../src/cite/bibtex';
+import { parseBibtex, entryPmid, toBibtex, bibPages } from '../../src/cite/bibtex';
 import { toCslItem, parseCslJson, appendCslItem } from '../../src/cite/csljson';
 import { findExistingKey, findExistingCslKey } from '../../src/cite/match';
 import { loadTexEncoder } from '../../src/cite/texencode';
@@ -109,7 +109,9 @@ test('BibTeX generation escapes LaTeX specials and reads back (hostile title); a
     if (encoding === 'utf8') assert.match(e.fields['author'] ?? '', /^O'Brien, K\. and Ödegaard-Ñúñez, M\. J\. and \{CRC Study Group\}$/);
     else assert.match(e.fields['author'] ?? '', /^O'Brien, K\. and \{\\"O\}degaard-\{\\~N\}\{\\'u\}\{\\~n\}ez, M\. J\. and \{CRC Study Group\}$/);
   }
-  assert.equal(bibEscape('{a}'), '\\{a\\}');
+  // classic BibTeX typesets the DOI (plainnat): LaTeX's specials escaped there, verbatim for biblatex
+  assert.match(toBibtex({ ...full, doi: '10.1000/a_b%c' }, 'k', { encoder, encoding: 'latex' }).text, /doi = \{10\.1000\/a\\_b\\%c\}/);
+  assert.match(toBibtex({ ...full, doi: '10.1000/a_b%c' }, 'k', { encoder, encoding: 'utf8', dialect: 'biblatex' }).text, /doi = \{10\.1000\/a_b%c\}/);
   assert.equal(bibPages('e0173548'), 'e0173548');
   assert.equal(bibPages('S1-9'), 'S1--S9');
   assert.equal(bibPages('100-110'), '100--110');

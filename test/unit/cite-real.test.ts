@@ -73,6 +73,15 @@ test('R Markdown (Topçuoğlu): a citation next to [@segata_metagenomic_2011]. j
   assert.deepEqual(again.docEdits, []);
   assert.equal(again.bibEdit, undefined);
   assert.match(again.message, /Already cited here \[@segata_metagenomic_2011\] \(already in references\.bib\)/);
+  // the writer's file has mothur twice (Schloss2009 from doi2bib, schloss_introducing_2009 from Zotero): the key the
+  // text cites is used, so the paper is not cited under a second key; next to its own group nothing is added
+  const mothur: PaperMeta = { pmid: '19801464', title: 'Introducing mothur: open-source, platform-independent, community-supported software for describing and comparing microbial communities.', authors: ['Schloss PD'], journal: 'Applied and environmental microbiology', year: 2009, doi: '10.1128/AEM.01541-09' };
+  const [m1, m2] = sentenceBefore(text, 'who processed the 16S rRNA sequences in mothur', '[@schloss_introducing_2009;');
+  const m = await planCitation(mothur, { ...ctx, selStart: m1, selEnd: m2 });
+  assert.equal(m.key, 'schloss_introducing_2009');
+  assert.equal(m.alreadyCited, true);
+  const elsewhere = await planCitation(mothur, ctx);
+  assert.equal(elsewhere.key, 'schloss_introducing_2009', 'the key the manuscript cites, not the first of the two entries');
   // inserting next to the long multi-key group: appended once, the group's separator style kept
   const [c, d] = sentenceBefore(text, 'This dataset was selected because', '[@baxter_microbiota-based_2016;');
   const joined = applyEdits(text, (await planCitation(P('25359777'), { ...ctx, selStart: c, selEnd: d })).docEdits);

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { PaperMeta } from '../paper';
 import { normDoi, normTitle } from '../paper';
 import { parseCslJson, cslPmid, cslYear, type CslItem } from '../csljson';
-import { findRecord, type BibRecord, type Match } from '../match';
+import { findRecords, type BibRecord, type Match } from '../match';
 import { yamlBibliography, pandocGroups, pandocKeyRe } from './pandoc';
 
 const PREFIXED = /\[@(?:doi|pubmed|pmid|pmc|pmcid|arxiv|url|isbn|wikidata|tag|raw|clinicaltrials|https?):/i;
@@ -164,8 +164,10 @@ export function readManubotSources(contentFile: string, current?: string): Manub
 export interface ManubotId { id: string; /** how the manuscript already knows the paper, if it does */ match?: Match }
 
 /** The id to cite `paper` with: the one the manuscript already uses for it, else `pubmed:PMID` (or `doi:` if asked). */
-export function manubotIdFor(catalog: ManubotCatalog, paper: Pick<PaperMeta, 'pmid' | 'doi' | 'title' | 'year'>, citeAs: 'pubmed' | 'doi' = 'pubmed'): ManubotId {
-  const match = findRecord(catalog.records, paper);
+export function manubotIdFor(catalog: ManubotCatalog, paper: Pick<PaperMeta, 'pmid' | 'doi' | 'title' | 'year'>, citeAs: 'pubmed' | 'doi' = 'pubmed', prefer?: (id: string) => boolean): ManubotId {
+  // several ids for the paper (`doi:…` and `pubmed:…` both cited): the one `prefer` picks, else the one cited first
+  const all = findRecords(catalog.records, paper);
+  const match = all.find((m) => prefer?.(m.record.key)) ?? all[0];
   if (match) return { id: match.record.key, match };
   return { id: citeAs === 'doi' && paper.doi ? `doi:${normDoi(paper.doi)}` : `pubmed:${paper.pmid}` };
 }
