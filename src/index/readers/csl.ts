@@ -205,6 +205,11 @@ export const MAX_BIBTEX_ENTRY_BYTES = 4 * 2 ** 20;
 interface Entry {
   type: string;
   open: string;
+  /** brace depth at the end of the lines read so far, and whether the entry has closed */
+  depth: number;
+  closed: boolean;
+  /** the first line after the entry's end that starts with '@' but is not an entry start */
+  afterAt?: { line: number; text: string };
   key?: string;
   line: number;
   byte: number;
@@ -234,6 +239,20 @@ function countLines(text: string, upTo: number): number {
   let n = 0;
   for (let i = text.indexOf('\n'); i >= 0 && i < upTo; i = text.indexOf('\n', i + 1)) n++;
   return n;
+}
+
+const ENTRY_ANY = /@[ \t]*([A-Za-z]+)[ \t]*([{(])/;
+/** An entry start on a line with bad bytes (U+FFFD where they were): the entry is then rejected for them. */
+const ENTRY_LOSSY = /^[ \t]*@[ \t]*([A-Za-z\ufffd]+)[ \t]*([{(])/;
+
+/** Follow the entry's brace depth through one more line (from `from`, the entry's opening delimiter on its first line). */
+function track(e: Entry, line: string, from: number): void {
+  for (let i = from; i < line.length && !e.closed; i++) {
+    const ch = line.charCodeAt(i);
+    if (ch === 0x5c) { i++; continue; }
+    if (ch === 0x7b || (e.depth === 0 && ch === 0x28 && e.open === '(')) e.depth++;
+    else if (ch === 0x7d || (e.open === '(' && ch === 0x29 && e.depth === 1)) { e.depth--; if (e.depth <= 0) e.closed = true; }
+  }
 }
 
 const MACRO_USE = /(?:=|#)\s*([A-Za-z_][\w:+-]*)\s*(?=[,#})\s]|$)/g;
@@ -277,11 +296,13 @@ export async function* readBibtex(file: string, opts: ReadOpts = {}): AsyncGener
     const body = text.slice(0, b.closedAt + 1);
     // a line after the entry's end that starts with '@' but is no entry start is a damaged (or cut) entry
     const after = text.slice(b.closedAt + 1);
-    const broken = /(?:^|\n)[ \t]*(@[^\n]{0,40})/.exec(after);
-    if (broken && !/^@\s*comment/i.test(broken[1]!)) {
-      const line = e.line + countLines(text, b.closedAt + 1 + broken.index + (broken[0].startsWith('\n') ? 1 : 0));
+    const same = /(?:^|\n)[ \t]*(@[^\n]{0,40})/.exec(after);
+    const broken = same
+      ? { line: e.line + countLines(text, b.closedAt + 1 + same.index + (same[0].startsWith('\n') ? 1 : 0)), text: same[1]!.trim() }
+      : e.afterAt;
+    if (broken && !/^@\s*comment/i.test(broken.text)) {
       ordinal++;
-      trailing = { type: 'reject', file, record: name(ordinal), where: `line ${line}`, message: `line ${line} starts with '@' but is not an entry start: '${broken[1]!.trim()}' (a damaged or cut-off entry)` };
+      trailing = { type: 'reject', file, record: name(ordinal), where: `line ${broken.line}`, message: `line ${broken.line} starts with '@' but is not an entry start: '${broken.text}' (a damaged or cut-off entry)` };
     }
     if (e.type === 'string') {
       const m = /^[^{(]*[{(]\s*([A-Za-z_][\w:+-]*)\s*=/.exec(body);
@@ -325,15 +346,29 @@ export async function* readBibtex(file: string, opts: ReadOpts = {}): AsyncGener
   try {
     for await (const l of textLines(file, opts.signal, opts.onProgress, MAX_BIBTEX_ENTRY_BYTES)) {
       opts.signal?.throwIfAborted();
-      const t = l.text;
-      const probe = t ?? l.lossy;
-      const m = probe !== undefined ? ENTRY.exec(probe) : null;
+      const probe = l.text ?? l.lossy;
+      let t = l.text;
+      const wasClosed = cur?.closed ?? false;
+      let m = probe !== undefined ? (t !== undefined ? ENTRY : ENTRY_LOSSY).exec(probe) : null;
+      let from = 0;
+      if (!m && probe !== undefined && cur?.closed) {
+        // after an entry has closed, '@type{' anywhere on a line starts the next one (as in BibTeX itself)
+        const mm = ENTRY_ANY.exec(probe);
+        if (mm) { m = mm; from = mm.index; if (t !== undefined) t = t.slice(from); }
+      }
       if (m) {
         for (const ev of finish({ line: l.no })) yield ev;
-        const key = /^[^{(]*[{(]\s*([^,\s{}()"#%'=\\\ufffd]+)\s*,/.exec(probe!)?.[1];
-        cur = { type: m[1]!.toLowerCase(), open: m[2]!, line: l.no, byte: l.byte, lines: [], size: 0, ...(key ? { key } : {}) };
-      }
+        const head = probe!.slice(from);
+        const key = /^[^{(]*[{(]\s*([^,\s{}()"#%'=\\\ufffd]+)\s*,/.exec(head)?.[1];
+        cur = { type: m[1]!.toLowerCase(), open: m[2]!, line: l.no, byte: l.byte, lines: [], size: 0, depth: 0, closed: false, ...(key ? { key } : {}) };
+        track(cur, head, head.indexOf(m[2]!));
+      } else if (cur && !cur.closed && probe !== undefined) track(cur, probe, 0);
       if (!cur) continue; // text between entries is a comment in BibTeX
+      if (wasClosed && !m) {
+        // after the entry: a comment, or an entry start too damaged to read
+        if (probe !== undefined && /^[ \t]*@/.test(probe) && !cur.afterAt) cur.afterAt = { line: l.no, text: probe.trim().slice(0, 40) };
+        continue;
+      }
       if (cur.bad) continue;
       if (l.tooLong !== undefined) { cur.bad = { where: `line ${l.no}`, message: `line ${l.no} is longer than ${MAX_BIBTEX_ENTRY_BYTES / 2 ** 20} MB (the BibTeX parser's limit); skipped` }; cur.lines = []; continue; }
       if (t === undefined) { cur.bad = { where: `byte ${l.badByte}`, message: `${l.what} at byte ${l.badByte}, line ${l.no}` }; cur.lines = []; continue; }

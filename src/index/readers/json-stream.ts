@@ -38,6 +38,9 @@ const WS = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 const SCALAR = new Uint8Array(256);
 for (const ch of '0123456789-+.eEtrufalsn') SCALAR[ch.charCodeAt(0)] = 1;
 
+const VALUE_START = new Uint8Array(256);
+for (const ch of '{["-0123456789tfn') VALUE_START[ch.charCodeAt(0)] = 1;
+
 const show = (c: number) => (c >= 0x21 && c < 0x7f ? `'${String.fromCharCode(c)}'` : `byte 0x${c.toString(16).padStart(2, '0')}`);
 
 interface Container { kind: 'array' | 'object'; items: boolean; indent?: number[]; first?: number; sawItem: boolean }
@@ -158,6 +161,25 @@ export class JsonSplitter {
     this.startResync();
   }
 
+  /** Damage where an item should start: that item is lost (rejected); reading resumes at the next item start. */
+  private lostItem(c: number): void {
+    if (!this.top().items) { this.stray(c); return; }
+    this.index++;
+    const key = this.st === S.Colon ? { key: this.itemKey! } : {};
+    const where = this.st === S.Colon || this.st === S.Key ? { start: this.keyStart, line: this.keyLine } : { start: this.pos, line: this.line };
+    this.out.push({ kind: 'bad', index: this.index, ...where, ...key, ...this.here(), message: `unexpected ${show(c)} where an item starts, at byte ${this.pos}, line ${this.line}` });
+    this.startResync();
+  }
+
+  /** A byte that cannot start an item where one should start: noted once per gap, skipped. */
+  private junkAt = -1;
+  private junk(c: number): void {
+    if (this.junkAt !== this.index) {
+      this.junkAt = this.index;
+      this.out.push({ kind: 'note', index: this.index, ...this.here(), message: `unexpected ${show(c)} between items at byte ${this.pos}, line ${this.line}; skipped` });
+    }
+  }
+
   /** Damage between items: nothing is lost; reading resumes at the next item start. */
   private stray(c: number): void {
     this.out.push({ kind: 'note', index: this.index, ...this.here(), message: `unexpected ${show(c)} between items at byte ${this.pos}, line ${this.line}; reading resumed at the next item` });
@@ -233,6 +255,7 @@ export class JsonSplitter {
         case S.ValueOrEnd: // in an array
           if (WS(c) || c === 0x2c) break; // an empty element (',,') is tolerated
           if (c === 0x5d || c === 0x7d) { this.closeContainer(c); break; }
+          if (!VALUE_START[c]) { this.junk(c); break; } // a damaged separator: the item may follow
           this.learn(c);
           this.beginItem(c, i, undefined, this.pos, this.line);
           break;
@@ -256,7 +279,7 @@ export class JsonSplitter {
           if (WS(c) || c === 0x2c) break;
           if (c === 0x7d) { this.closeContainer(c); break; }
           if (c === 0x22) { this.learn(c); this.startKey(); break; }
-          this.stray(c);
+          this.junk(c); // a damaged separator or key quote: what follows is read (and rejected if it is no item)
           break;
         case S.Key:
           if (this.keyEsc) { this.keyEsc = false; this.keyBytes.push(c); break; }
@@ -269,13 +292,13 @@ export class JsonSplitter {
             this.st = S.Colon;
             break;
           }
-          if (c < 0x20 || this.keyBytes.length >= 4096) { this.stray(c); break; }
+          if (c < 0x20 || this.keyBytes.length >= 4096) { this.lostItem(c); break; }
           this.keyBytes.push(c);
           break;
         case S.Colon:
           if (WS(c)) break;
           if (c === 0x3a) { this.st = S.Value; break; }
-          this.stray(c);
+          this.lostItem(c);
           break;
         case S.After:
           if (WS(c)) break;

@@ -6,7 +6,7 @@
 // Raw control characters (NUL included) and invalid UTF-8 reject the record and name the byte; PMIDs, DOIs and
 // PMCIDs go through src/index/ids.ts.
 import type { Citation, MeshHeading, AbstractSection, ReaderEvent } from '../citation';
-import { GzipError, firstYear, firstMonth, clean, initialsOf, textLines, MAX_RECORD_BYTES } from './source';
+import { GzipError, firstYear, firstMonth, clean, initialsOf, textLines, MAX_RECORD_BYTES, type TextLine } from './source';
 import { normalizeDoi, normalizePmcid, normalizePmid, normalizeIssn } from '../ids';
 
 const TAG = /^([A-Z][A-Z0-9]{0,3}) *- ?(.*)$/;
@@ -102,6 +102,7 @@ export async function* readMedlineText(
 ): AsyncGenerator<ReaderEvent> {
   let rec: Rec | undefined;
   let ordinal = 0;
+  let lastLine: TextLine | undefined;
 
   function* finish(): Generator<ReaderEvent> {
     const r = rec;
@@ -143,6 +144,7 @@ export async function* readMedlineText(
 
   try {
     for await (const l of textLines(file, opts.signal, opts.onProgress)) {
+      lastLine = l;
       if (l.tooLong !== undefined) {
         bad(l, `line ${l.no} is longer than ${MAX_RECORD_BYTES / 2 ** 20} MB (${l.tooLong} bytes); the record is skipped`);
         continue;
@@ -193,6 +195,16 @@ export async function* readMedlineText(
     rec = undefined;
     yield { type: 'reject', file, record: p && 'value' in p ? p.value : `#${ordinal}`, where: `byte ${e.compressedByte}`, message: `${e.message}, after ${e.decompressedBytes} decompressed bytes${cut}` };
     return;
+  }
+  if (rec && lastLine && !lastLine.ended) {
+    // the file stops in the middle of a line: the last record may be cut off
+    const r = rec as Rec;
+    const hasText = r.tags.some(([k]) => k === 'TI' || k === 'AB' || k === 'BTI' || k === 'VTI');
+    if (!r.bad && !hasText) r.bad = { line: lastLine.no, byte: lastLine.byte, message: `the file ends in the middle of line ${lastLine.no}, in a record with no title or abstract yet (truncated file?)`, byteWise: false };
+    else if (!r.bad) {
+      const pmid = r.tags.find(([k]) => k === 'PMID')?.[1] ?? `#${ordinal + 1}`;
+      yield { type: 'note', file, record: pmid, where: `line ${lastLine.no}`, message: `the file ends in the middle of line ${lastLine.no} (no final line break): the record may be cut off` };
+    }
   }
   for (const ev of finish()) yield ev;
 }

@@ -317,6 +317,8 @@ export interface TextLine {
   tooLong?: number;
   no: number; // 1-based line number
   byte: number; // absolute offset of the line start
+  /** false for a last line with no '\n' after it */
+  ended?: boolean;
 }
 
 /**
@@ -362,6 +364,7 @@ export async function* textLines(
       const j = chunk.indexOf(0x0a, i);
       if (j < 0) break;
       const l = flush(tooLong ? undefined : chunk.subarray(i, j));
+      l.ended = true;
       if (l.tooLong !== undefined) l.tooLong += j - i;
       yield l;
       i = j + 1;
@@ -375,5 +378,5 @@ export async function* textLines(
     } else if (tooLong) size += chunk.length - i;
     pos += chunk.length;
   }
-  if (size > 0 || tooLong) yield flush();
+  if (size > 0 || tooLong) { const l = flush(); l.ended = false; yield l; }
 }
