@@ -12,8 +12,9 @@ import { docKind, latexBibliography, yamlBibliography, bibFormat, type DocKind }
 import { keywordEdit, type TextEdit } from '../cite/insert';
 import { formatReference } from '../cite/csl';
 import { planCitation, decideKey, bibRecords, type BibSource, type CitePlan, type CiteContext } from '../cite/plan';
-import { findRecord } from '../cite/match';
-import { latexToolchain, type LatexToolchain } from '../cite/syntax/latex';
+import { findRecords } from '../cite/match';
+import { latexToolchain, latexCites, type LatexToolchain } from '../cite/syntax/latex';
+import { pandocGroups } from '../cite/syntax/pandoc';
 import { manubotCatalog, readManubotSources, manubotIdFor, type ManubotCatalog } from '../cite/syntax/manubot';
 import { plainReferences } from '../cite/syntax/plain';
 import { loadTexEncoder } from '../cite/texencode';
@@ -175,8 +176,12 @@ export async function papersInBibliography(doc: vscode.TextDocument, cfg: Config
     const bibs = await readBibs(bibliographyUris(doc, cfg, kind).filter((u) => bibFormat(u.path) !== 'unsupported')).catch(() => [] as BibSource[]);
     let records;
     try { records = bibRecords(bibs); } catch { return out; }
+    // of two keys for one paper (the writer's own duplicates), the one the document cites
+    const text = doc.getText();
+    const cited = new Set((kind === 'latex' ? latexCites(text) : pandocGroups(text)).flatMap((g) => g.keys));
     for (const p of papers) {
-      const m = findRecord(records, p);
+      const all = findRecords(records, p);
+      const m = all.find((x) => cited.has(x.record.key)) ?? all[0];
       if (m) out.set(p.pmid, { key: m.record.key, file: m.record.file });
     }
   }
