@@ -124,3 +124,23 @@ test('src/cite is plain Node: no module there imports vscode (only src/extension
   assert.deepEqual(grep('ite[A-Za-z]*'), [path.join('syntax', 'latex.ts')]);
   assert.deepEqual(grep('?---'), [path.join('syntax', 'pandoc.ts')]);
 });
+
+test('plan: "Insert with citation" after the sentence at the cursor; the cursor ends right after the citation', async () => {
+  const { planCitation } = await import('../../src/cite/plan');
+  const { applyEdits } = await import('../../src/cite/syntax/common');
+  const bibs = [{ path: 'refs.bib', format: 'bibtex' as const, text: '@article{a, author={Doe, J.}, title={Gut}, year={2010}}\n' }];
+  const md = 'Gut bacteria matter [@a].\nNext.';
+  const at = md.indexOf('].') + 1;
+  const s = await planCitation(paper, { kind: 'pandoc', text: md, selStart: at, selEnd: at, bibs, sentence: 'Dysbiosis precedes tumours.' });
+  const out = applyEdits(md, s.docEdits);
+  assert.equal(out, `Gut bacteria matter [@a]. Dysbiosis precedes tumours [@${s.key}].\nNext.`);
+  // a plain insert: the cursor lands after the group it joined, never over it
+  const j = await planCitation(paper, { kind: 'pandoc', text: md, selStart: 0, selEnd: md.indexOf(' [@a]'), bibs });
+  const joined = applyEdits(md, j.docEdits);
+  assert.equal(joined.slice(0, j.cursor), `Gut bacteria matter [@a; @${j.key}]`);
+  // plain text, with a sentence: the marker before its full stop, the reference listed
+  const txt = 'Bacteria cause disease.\n';
+  const p = await planCitation(paper, { kind: 'plain', text: txt, selStart: 0, selEnd: txt.length - 1, reference: 'Müller-Lüdenscheid JA. The gut. 2015.', sentence: 'Dysbiosis precedes tumours.' });
+  assert.equal(applyEdits(txt, p.docEdits), 'Bacteria cause disease. Dysbiosis precedes tumours [1].\n\nReferences\n\n1. Müller-Lüdenscheid JA. The gut. 2015.\n');
+  assert.equal(p.missing.length, 0);
+});
