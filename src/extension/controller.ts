@@ -7,7 +7,7 @@ import { Engine, EngineProblem, type EngineOptions } from './engine';
 import { SidebarProvider } from './sidebar';
 import { CitationHover } from './hover';
 import { insertCitation, bibtexFor, insertKeyword, papersInBibliography } from './citations';
-import { readIndexMeta, isModelMismatch, findModelDir, modelLabel, sameWeights } from './index-model';
+import { readIndexMeta, indexFiles, isModelMismatch, findModelDir, modelLabel, sameWeights } from './index-model';
 import { explainIndexError } from '../index/errors';
 import { docKind, queryText } from '../cite/detect';
 import { linkFor } from '../cite/locate';
@@ -399,8 +399,7 @@ export class Controller {
 
   /** Build the index again from the files it was built from, with the model in use (asks for files when they are gone). */
   private async rebuildIndex(): Promise<string | void> {
-    const meta = readIndexMeta(this.engine.options.indexDir);
-    let files = (meta?.files ?? []).filter((f) => fs.existsSync(f));
+    let files = (await indexFiles(this.engine.options.indexDir)).filter((f) => fs.existsSync(f));
     if (!files.length) {
       const picked = await vscode.window.showOpenDialog({ canSelectMany: true, openLabel: 'Rebuild the BioHiCL index from', filters: { 'PubMed / citations': ['xml', 'gz', 'nbib', 'txt', 'medline', 'json', 'bib'] } });
       if (!picked?.length) return;

@@ -9,7 +9,7 @@ export interface IndexModelInfo {
   model?: ModelIdentity;
   /** the model folder last used to build the index (recorded by the builder) */
   modelDir?: string;
-  /** the files the index was built from */
+  /** the files the index was built from, as meta.json lists them (format 1; see indexFiles) */
   files: string[];
 }
 
@@ -19,6 +19,26 @@ export function readIndexMeta(indexDir: string): IndexModelInfo | undefined {
     return { model: meta.model, modelDir: meta.modelDir, files: Object.keys(meta.files ?? {}) };
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * The files an index was built from: its files table (index format 2), else meta.json's list (format 1). Opens the
+ * index read-only, whatever model built it.
+ */
+export async function indexFiles(indexDir: string): Promise<string[]> {
+  const listed = readIndexMeta(indexDir)?.files ?? [];
+  if (listed.length) return listed;
+  try {
+    const { IndexStore } = await import('../index/store');
+    const store = await IndexStore.open(indexDir, undefined);
+    try {
+      return [...(await store.fileRecords()).values()].filter((f) => f.status === 'complete' || f.status === undefined).map((f) => f.path);
+    } finally {
+      store.close();
+    }
+  } catch {
+    return [];
   }
 }
 

@@ -106,3 +106,21 @@ test('reconfigure restarts the worker only when model/device settings change', a
   const r = await engine.query('drug interactions', { papers: 2, mesh: 0, sentences: 0 });
   assert.equal(r?.papers.length, 2);
 });
+
+test('an index built by another model: the query fails with a recognised mismatch; buildIndex with rebuild makes it again with this model', async () => {
+  const { isModelMismatch, readIndexMeta, indexFiles } = await import('../../src/extension/index-model');
+  await generateModel({ shape: 'tiny', outDir: path.join(dir, 'model2'), precisions: ['fp32'], seed: 7 });
+  const other = new Engine({ ...opts, modelDir: path.join(dir, 'model2') }, logger);
+  try {
+    await assert.rejects(other.query('drug interactions', { papers: 2, mesh: 0, sentences: 0 }), (e: Error) => isModelMismatch(e));
+    const files = await indexFiles(opts.indexDir);
+    assert.deepEqual(files.map((f) => path.basename(f)), ['papers.medline.txt'], 'the index records the files it was built from');
+    const msg = await other.buildIndex(files, () => undefined, new AbortController().signal, { rebuild: true });
+    assert.match(msg, /40 added/);
+    const r = await other.query('drug interactions', { papers: 2, mesh: 0, sentences: 0 });
+    assert.equal(r?.papers.length, 2);
+    assert.equal(readIndexMeta(opts.indexDir)?.model?.manifestHash, (await import('../../src/inference/identity')).modelIdentity(path.join(dir, 'model2'), true).manifestHash);
+  } finally {
+    await other.dispose();
+  }
+});
