@@ -171,12 +171,15 @@ export async function addFiles(store: IndexStore, embedder: Embedder, files: str
     // its sentences is done again).
     const same = new Map(current.filter((c) => existing.get(c.pmid)?.hash === hashes.get(c.pmid) && existing.get(c.pmid)!.n > 0)
       .map((c) => [c.pmid, hashes.get(c.pmid)!]));
-    const stored = opts.bulk || !same.size ? new Map<string, number>() : await store.sentenceCounts(same);
+    const { counts: stored, dirty } = opts.bulk || !same.size ? { counts: new Map<string, number>(), dirty: new Set<string>() } : await store.sentenceCounts(same);
     const todo = current.filter((c) => {
       const e = existing.get(c.pmid);
       if (e?.hash !== hashes.get(c.pmid)) return true;
       return !opts.bulk && !!e && e.n > 0 && (stored.get(c.pmid) ?? 0) < e.n;
     });
+    // Unchanged citations with leftover rows of another version (a writer died before its resolve): clean up now.
+    const leftovers = [...dirty].filter((p) => !todo.some((c) => c.pmid === p));
+    if (leftovers.length) await store.resolve(leftovers);
     const unchanged = current.length - todo.length;
     summary.unchanged += unchanged;
     prog.skipped += unchanged;

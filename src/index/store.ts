@@ -460,17 +460,25 @@ export class IndexStore {
     return out;
   }
 
-  /** pmid → number of stored sentences of the version with `hash` (to find a batch killed after its article rows). */
-  async sentenceCounts(want: Map<string, string>): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
+  /**
+   * For PMIDs whose article row has `hash`: how many of its sentences are stored, and which PMIDs also have
+   * sentence rows of another version or twice (a writer killed between its writes and its resolve leaves those).
+   */
+  async sentenceCounts(want: Map<string, string>): Promise<{ counts: Map<string, number>; dirty: Set<string> }> {
+    const counts = new Map<string, number>();
+    const dirty = new Set<string>();
+    const seen = new Set<string>();
     const pmids = [...want.keys()];
     for (let i = 0; i < pmids.length; i += 500) {
-      for (const r of await this.sentences.query().where(sqlIn('pmid', pmids.slice(i, i + 500))).select(['pmid', 'hash']).toArray()) {
+      for (const r of await this.sentences.query().where(sqlIn('pmid', pmids.slice(i, i + 500))).select(['pmid', 'idx', 'hash']).toArray()) {
         const p = String(r.pmid);
-        if (want.get(p) === String(r.hash)) out.set(p, (out.get(p) ?? 0) + 1);
+        const key = `${p}\u0000${r.idx}`;
+        if (want.get(p) !== String(r.hash) || seen.has(key)) { dirty.add(p); continue; }
+        seen.add(key);
+        counts.set(p, (counts.get(p) ?? 0) + 1);
       }
     }
-    return out;
+    return { counts, dirty };
   }
 
   /** pmid → content hash for those of `pmids` already stored. */

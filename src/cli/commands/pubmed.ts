@@ -5,8 +5,14 @@ import * as path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import * as cliProgress from 'cli-progress';
 import { biohiclHome } from '../../inference/paths';
-import { fetchPubmed, MAX_CONNECTIONS, PubmedFetchError, type FetchPubmedProgress, type FetchSummary } from '../../pubmed/fetch';
-import { NLM_MIRROR, type NlmKind } from '../../pubmed/nlm';
+import { fetchPubmed, MAX_CONNECTIONS, PubmedFetchError, verifiedFiles, type FetchPubmedProgress, type FetchSummary } from '../../pubmed/fetch';
+import { NLM_MIRROR, compareNlmFiles, type NlmKind } from '../../pubmed/nlm';
+import { defaultIndexDir } from '../../inference/paths';
+import { IndexStore, fileSeq } from '../../index/store';
+import { openEmbedder } from '../../index/model';
+import { explainIndexError } from '../../index/errors';
+import { describeLocation, parseLocation } from '../../index/location';
+import { buildWithProgress, printSummary, resolveModelDir } from './index-cmds';
 
 export const PUBMED_EXIT = { ok: 0, failure: 1, usage: 2, missing: 4 } as const;
 
@@ -117,9 +123,94 @@ function registerFetch(pubmed: Command): void {
     });
 }
 
+/** The last NLM file an index holds (by NLM order), or undefined when it holds none. */
+export async function lastPubmedFile(store: IndexStore): Promise<string | undefined> {
+  const names = [...(await store.fileRecords()).values()].filter((f) => f.status === 'complete' && fileSeq(f.name) > 0).map((f) => f.name);
+  return names.sort(compareNlmFiles).at(-1);
+}
+
+function registerUpdate(pubmed: Command): void {
+  pubmed.command('update')
+    .description('keep an index current: fetch the update files it has not seen yet and apply them in order ' +
+      '(only new or changed citations are embedded). Interruptible: run it again to resume.')
+    .option('--index <dir|uri>', 'index folder or s3:// location', defaultIndexDir())
+    .option('--model <dir>', 'model folder (default: the one that built the index)')
+    .option('--out <dir>', 'where update files are kept (updatefiles/ inside)', defaultPubmedDir())
+    .option('--mirror <url>', 'mirror root ($BIOHICL_PUBMED_MIRROR sets the default)', defaultMirror())
+    .option('--connections <n>', `parallel connections, 1..${MAX_CONNECTIONS}`, connectionsArg, MAX_CONNECTIONS)
+    .option('--after <file>', 'apply the update files after this one (default: the last PubMed file in the index)')
+    .addOption(new Option('--device <device>', 'execution provider').choices(['auto', 'cuda', 'dml', 'cpu']).default('auto'))
+    .addOption(new Option('--precision <p>', 'encoder precision').choices(['auto', 'fp32', 'int8', 'fp16']).default('auto'))
+    .option('--threads <n>', 'encoder threads', positive('--threads'))
+    .option('--json', 'print the summary as JSON')
+    .option('--quiet', 'no progress bars')
+    .action(async (o: { index: string; model?: string; out: string; mirror: string; connections: number; after?: string; device: string; precision: string; threads?: number; json?: boolean; quiet?: boolean }) => {
+      const where = describeLocation(parseLocation(o.index));
+      const quiet = !!o.quiet || !!o.json;
+      const say = (l: string): void => { if (!quiet) process.stderr.write(l + '\n'); };
+      let after = o.after;
+      if (!after) {
+        const ro = await IndexStore.open(where, undefined, {}).catch((e) => { throw explainIndexError(e, where) ?? e; });
+        try { after = await lastPubmedFile(ro); } finally { ro.close(); }
+        if (!after) {
+          throw Object.assign(new Error(`the index at ${where} holds no PubMed baseline or update file, so there is nothing to bring up to date. ` +
+            `Pull a PubMed release first (\`biohicl index pull <url> --index ${where}\`), or pass --after <file> to apply the update files after that one`), { exitCode: PUBMED_EXIT.usage });
+        }
+      }
+      say(`index ${where}: last PubMed file ${after}; fetching the update files after it from ${o.mirror}`);
+      const rep = progressReporter(quiet);
+      const ac = new AbortController();
+      const onInt = (): void => { ac.abort(); };
+      process.once('SIGINT', onInt);
+      try {
+        let fetched: FetchSummary;
+        try {
+          fetched = await fetchPubmed({ outDir: o.out, mirror: o.mirror, kinds: ['update'], after, connections: o.connections, signal: ac.signal, onProgress: rep.onProgress, onLog: rep.log });
+        } catch (e) {
+          if (e instanceof PubmedFetchError) throw Object.assign(new Error(e.message), { exitCode: e.exitCode });
+          throw e;
+        } finally { rep.stop(); }
+        if (!quiet) printFetchSummary(fetched, (l) => process.stderr.write(l + '\n'));
+        if (fetched.cancelled) { process.exitCode = PUBMED_EXIT.failure; return; }
+        // Apply every verified update file after `after`, in NLM order, up to the first one that failed to download
+        // (a gap would apply a later revision before an earlier one; the order rule keeps that safe, but the index
+        // would then claim to be current while it is not).
+        const failed = new Set(fetched.failures.map((f) => f.file));
+        const local = verifiedFiles(o.out, ['update']).filter((f) => compareNlmFiles(f.name, after!) > 0);
+        const todo: string[] = [];
+        for (const f of local) { if (failed.has(f.name)) break; todo.push(f.path); }
+        const firstFailed = [...failed].sort(compareNlmFiles)[0];
+        const apply = firstFailed ? todo.filter((p) => compareNlmFiles(path.basename(p), firstFailed) < 0) : todo;
+        if (!apply.length) {
+          const r = { index: where, after, fetched: fetched.downloaded.length, applied: [] as string[], failures: fetched.failures };
+          if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+          else process.stdout.write(fetched.failures.length ? `no update file applied (${fetched.failures.length} failed to download)\n` : `the index is current (last file ${after})\n`);
+          if (fetched.failures.length) process.exitCode = PUBMED_EXIT.failure;
+          return;
+        }
+        const modelDir = await resolveModelDir(o.model, where);
+        const embedder = await openEmbedder({ modelDir, precision: o.precision as never, threads: o.threads, device: o.device as never });
+        try {
+          if (embedder.report.fallbackReason) process.stderr.write(`note: ${embedder.report.fallbackReason}\n`);
+          const store = await IndexStore.open(where, embedder.identity, { create: true }).catch((e) => { throw explainIndexError(e, where) ?? e; });
+          try {
+            say(`applying ${apply.length} update file${apply.length > 1 ? 's' : ''}: ${apply.map((p) => path.basename(p)).join(', ')}`);
+            const s = await buildWithProgress(store, embedder, apply, { signal: ac.signal, quiet });
+            const last = await lastPubmedFile(store);
+            if (o.json) process.stdout.write(JSON.stringify({ index: where, after, fetched: fetched.downloaded.length, applied: apply.map((p) => path.basename(p)), last, ...s, failures: fetched.failures }, null, 2) + '\n');
+            else { printSummary(s); process.stdout.write(`index current to ${last}\n`); }
+            if (fetched.failures.length) process.exitCode = PUBMED_EXIT.failure;
+            else if (s.rejected) process.exitCode = 5;
+          } finally { store.close(); }
+        } finally { await embedder.dispose(); }
+      } finally { process.off('SIGINT', onInt); }
+    });
+}
+
 /** The `pubmed` command group (returned so that further subcommands can be added to it). */
 export function registerPubmedCommands(program: Command): Command {
-  const pubmed = program.command('pubmed').description("NLM's PubMed distribution: fetch baseline and update files");
+  const pubmed = program.command('pubmed').description("NLM's PubMed distribution: fetch baseline and update files, keep an index current");
   registerFetch(pubmed);
+  registerUpdate(pubmed);
   return pubmed;
 }
