@@ -167,6 +167,25 @@ test('CSL-JSON: a run of 200,000 "<" in an abstract is kept as text (linear tag 
   assert.equal(cites[2]!.abstract[0]!.text, 'Risk fell sharply (p < 0.05) in all arms.');
 });
 
+test('JSON: a damaged closing bracket costs one entry (PubMedQA, real file); valid JSON nested at item indentation is read whole', async () => {
+  const qa = await readFile(join(DEMO_PUBMED, 'pubmedqa-pqal-dev.json'), 'utf8');
+  const s = src('pubmedqa');
+  const k = 278;
+  const endOfK = Buffer.from(qa).subarray(0, s.starts[k + 1]).toString().lastIndexOf('\n },');
+  const file = join(dir, 'qa-bracket.json');
+  await writeFile(file, qa.slice(0, endOfK) + '\n 5,' + qa.slice(endOfK + 4));
+  const { cites, rejects } = await collect(file);
+  assert.equal(cites.length, 499);
+  assert.deepEqual(rejects.map((r) => r.record), [s.ids[k]]);
+  assert.match(rejects[0]!.message, /not closed before the next item at line \d+/);
+
+  const weird = join(dir, 'weird.json');
+  await writeFile(weird, '[\n  {"id": "a", "title": "A", "author": [\n  {"family": "X"},\n  {"family": "Y"}]},\n  {"id": "b", "title": "B", "author": [\n  {"family": "Z"},\n  {"family": "W"}]}\n]\n');
+  const w = await collect(weird);
+  assert.deepEqual(w.rejects, []);
+  assert.deepEqual(w.cites.map((c) => [c.pmid, c.authors]), [['key:a', ['X', 'Y']], ['key:b', ['Z', 'W']]]);
+});
+
 test('BibTeX: an unbalanced entry, an extra brace, braces 10⁴ deep and a cut entry start are named; the neighbours are read', async () => {
   const med = [...src('medline-text').cites.values()].slice(0, 8);
   const entries = med.map(bibEntryOf);

@@ -354,7 +354,12 @@ export async function* readBibtex(file: string, opts: ReadOpts = {}): AsyncGener
       if (!m && probe !== undefined && cur?.closed) {
         // after an entry has closed, '@type{' anywhere on a line starts the next one (as in BibTeX itself)
         const mm = ENTRY_ANY.exec(probe);
-        if (mm) { m = mm; from = mm.index; if (t !== undefined) t = t.slice(from); }
+        if (mm) {
+          m = mm;
+          from = mm.index;
+          if (t !== undefined) t = t.slice(from);
+          else if (!/[\ufffd\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(probe.slice(from))) t = probe.slice(from); // the bad bytes were before the entry
+        }
       }
       if (m) {
         for (const ev of finish({ line: l.no })) yield ev;

@@ -43,7 +43,18 @@ for (const ch of '{["-0123456789tfn') VALUE_START[ch.charCodeAt(0)] = 1;
 
 const show = (c: number) => (c >= 0x21 && c < 0x7f ? `'${String.fromCharCode(c)}'` : `byte 0x${c.toString(16).padStart(2, '0')}`);
 
-interface Container { kind: 'array' | 'object'; items: boolean; indent?: number[]; first?: number; sawItem: boolean }
+interface Container {
+  kind: 'array' | 'object';
+  items: boolean;
+  indent?: number[];
+  first?: number;
+  sawItem: boolean;
+  /**
+   * Whether an item-start line inside an item means damage: known once an item has been read whole and well: yes if
+   * it had no such line (machine-written, consistently indented), no if it had (the file nests at item indentation).
+   */
+  splitOk?: boolean;
+}
 
 /** Cut a byte stream into JSON records; push() chunks, end() at EOF. */
 export class JsonSplitter {
@@ -68,6 +79,13 @@ export class JsonSplitter {
   private esc = false;
   private scalar = false;
   private strValue = false;
+  // inside an item: the last byte outside strings that was not whitespace, and a line-start matcher for the
+  // container's item pattern (an item start at the items' own indentation right after a ',' means the item before
+  // never closed: it is rejected there and the new item read)
+  private lastSig = 0;
+  private sigAtNl = 0;
+  private inCol = -1;
+  private innerStart = false; // this item had an item-start line inside it
   // the key of an object member
   private keyBytes: number[] = [];
   private keyStart = 0;
@@ -114,6 +132,9 @@ export class JsonSplitter {
     this.esc = false;
     this.scalar = false;
     this.strValue = false;
+    this.lastSig = c;
+    this.inCol = -1;
+    this.innerStart = false;
     this.st = S.InValue;
     if (c === 0x22) { this.inStr = true; this.strValue = true; }
     else if (c === 0x7b || c === 0x5b) { this.depth = 1; this.types.push(c); }
@@ -143,6 +164,8 @@ export class JsonSplitter {
     }
     try {
       this.out.push({ kind: 'item', ...this.base(), value: JSON.parse(d.text) });
+      const ct = this.top();
+      if (ct.items && ct.splitOk === undefined) ct.splitOk = !this.innerStart;
     } catch (e) {
       const msg = (e as Error).message;
       const p = /position (\d+)/.exec(msg);
@@ -151,6 +174,30 @@ export class JsonSplitter {
       const what = msg.replace(/ in JSON at position \d+.*$/s, '').replace(/\s*\(line \d+ column \d+\)$/, '');
       this.out.push({ kind: 'bad', ...this.base(), at, atLine: this.itemLine + countNewlines(bytes, 0, off), message: `invalid JSON at byte ${at}: ${what}` });
     }
+  }
+
+  /**
+   * Inside an item, at a line start: does this byte complete the container's item pattern (indentation + first byte)
+   * right after a ','? Then the item before never closed: reject it and start the new item here.
+   */
+  private splitHere(c: number, i: number): boolean {
+    const ct = this.top();
+    const ind = ct.indent;
+    if (!ind || !ct.items) { this.inCol = -1; return false; }
+    if (this.inCol < ind.length) {
+      if (c !== ind[this.inCol]) this.inCol = -1;
+      else this.inCol++;
+      return false;
+    }
+    this.inCol = -1;
+    if (c !== ct.first || this.sigAtNl !== 0x2c || this.depth < 1) return false;
+    if (!ct.splitOk) { this.innerStart = true; return false; }
+    this.parts = [];
+    this.partFrom = -1;
+    this.out.push({ kind: 'bad', ...this.base(), ...this.here(), message: `not closed before the next item at line ${this.line} (a closing bracket is damaged or missing)` });
+    if (ct.kind === 'object') this.startKey();
+    else this.beginItem(c, i, undefined, this.pos, this.line);
+    return true;
   }
 
   /** Damage inside the current item: it is rejected; reading resumes at the next item start. */
@@ -232,6 +279,8 @@ export class JsonSplitter {
               continue;
             }
             if (!SCALAR[c]) this.hurt(`unexpected ${show(c)}`);
+          } else if (this.inCol >= 0 && this.splitHere(c, i)) {
+            break;
           } else if (c === 0x22) this.inStr = true;
           else if (c === 0x7b || c === 0x5b) {
             this.depth++;
@@ -329,6 +378,10 @@ export class JsonSplitter {
           break;
       }
       // bookkeeping for every byte
+      if (this.st === S.InValue && !this.inStr) {
+        if (c === 0x0a) { this.sigAtNl = this.lastSig; this.inCol = 0; }
+        else if (!WS(c)) { this.lastSig = c; this.inCol = -1; }
+      } else if (this.st === S.InValue && c === 0x22) this.lastSig = c;
       if (c === 0x0a) {
         this.line++;
         this.lineStart = this.pos + 1;
