@@ -6,6 +6,7 @@ import { registerIndexCommands } from './commands/index-cmds';
 import { registerMeshCommands } from './commands/mesh';
 import { registerDemoCommand } from './commands/demo';
 import { registerPubmedCommands } from './commands/pubmed';
+import { registerReleaseCommands } from './commands/release';
 
 const program = new Command();
 program
@@ -19,6 +20,7 @@ program.exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2));
 
 registerModelCommands(program);
 registerIndexCommands(program);
+registerReleaseCommands(program);
 registerMeshCommands(program);
 registerDemoCommand(program);
 registerPubmedCommands(program);
