@@ -79,6 +79,8 @@ export interface VersionFiles {
   indexDirs: string[];
   fragments: number;
   indexes: string[];
+  /** Index folder uuid → index name (pmid_idx, text_idx, vector_idx). */
+  indexUuids: Record<string, string>;
 }
 
 /** Parse one manifest file: the files the version reads (relative to its table folder). */
@@ -90,6 +92,7 @@ export function parseManifest(file: string, manifestRel: string): VersionFiles {
   const files = [manifestRel];
   const indexDirs: string[] = [];
   const indexes: string[] = [];
+  const indexUuids: Record<string, string> = {};
   let version = -1;
   let fragments = 0;
   let indexSection: number | undefined;
@@ -152,9 +155,10 @@ export function parseManifest(file: string, manifestRel: string): VersionFiles {
       if (listed.length) for (const l of listed) files.push(`_indices/${uuid}/${l}`);
       else indexDirs.push(`_indices/${uuid}`);
       indexes.push(name);
+      indexUuids[uuid] = name;
     }
   }
-  return { version, files, indexDirs, fragments, indexes };
+  return { version, files, indexDirs, fragments, indexes, indexUuids };
 }
 
 /** Every file (relative to the table folder) that `version` of the table at `tableDir` needs; each must exist. */

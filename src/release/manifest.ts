@@ -37,6 +37,8 @@ export interface ReleaseTableInfo {
   fragments: number;
   /** Index names in the version (pmid_idx, text_idx, vector_idx). */
   indexes: string[];
+  /** Index name → its folder under `_indices/` (a changed index gets a new folder, so a delta names what changed). */
+  indexDirs?: Record<string, string>;
 }
 
 export interface ReleasePubmedFile {

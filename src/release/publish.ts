@@ -145,7 +145,7 @@ export async function publishRelease(o: PublishOptions): Promise<PublishResult> 
         const size = fs.statSync(from).size;
         if (linkOrCopy(from, path.join(tmp, `${name}.lance`, f)) === 'linked') linkedBytes += size; else copiedBytes += size;
       }
-      info[name] = { version: v.version, rows: await t.countRows(), fragments: v.fragments, indexes: v.indexes };
+      info[name] = { version: v.version, rows: await t.countRows(), fragments: v.fragments, indexes: v.indexes, indexDirs: Object.fromEntries(Object.entries(v.indexUuids).map(([u, n]) => [n, u])) };
     }
     step(`linked ${(linkedBytes / 1e6).toFixed(1)} MB${copiedBytes ? `, copied ${(copiedBytes / 1e6).toFixed(1)} MB` : ''}`);
 

@@ -255,6 +255,7 @@ export async function pullRelease(o: PullOptions): Promise<PullResult> {
   const t0 = Date.now();
   const log = o.onLog ?? (() => undefined);
   const progress = o.onProgress ?? (() => undefined);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(o.index)) throw new ReleaseError(`--index ${o.index}: a release is pulled into a local folder`, 2);
   const l = layoutFor(o.index);
   const src = openSource(o.source, { env: o.env });
   try {
@@ -445,7 +446,7 @@ async function stage(o: PullOptions, l: ReleaseLayout, src: ReleaseSource, rel: 
       if (e instanceof ReleaseError) throw new ReleaseError(`${e.message}. ${unchanged(l)}.`, e.exitCode);
       if (e instanceof DownloadError) {
         throw new ReleaseError(`${e.message.replace(/; run again to resume$/, '')}. ${unchanged(l)}; run the same command again to resume ` +
-          `(${fmtBytes(staged)} of ${fmtBytes(rel.totalBytes)} are staged in ${staging}).`, e.kind === 'not-found' ? 1 : 1);
+          `(${fmtBytes(staged)} of ${fmtBytes(rel.totalBytes)} are staged in ${staging}).`, 1);
       }
       throw e;
     }

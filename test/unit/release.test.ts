@@ -206,6 +206,55 @@ test('a connection dropped mid-file is resumed with a Range request, no byte fet
   assert.equal(reqs[1]!.range, `bytes=${reqs[0]!.bytes}-`);
   assert.equal(reqs[0]!.bytes + reqs[1]!.bytes, big.size);
   await sameAs(local, snapB);
+  // A server that keeps dropping: the pull gives up with how to resume; the index stays on its release.
+  const local2 = path.join(dir, 'local-drop2');
+  await quietPull(`${server.url}r1/`, local2);
+  const linkBefore = fs.readlinkSync(local2);
+  const have = new Set(r1.files.map((f) => `${f.path}\0${f.sha256}`));
+  const bigDelta = r2.files.filter((f) => !have.has(`${f.path}\0${f.sha256}`)).sort((a, b) => b.size - a.size)[0]!;
+  const escDelta = bigDelta.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  server.faults = { drop: { match: new RegExp(`^/r2/${escDelta}$`), afterBytes: 4096, times: 1000 } };
+  try {
+    await assert.rejects(quietPull(`${server.url}r2/`, local2), (e: Error) => {
+      assert.ok(e instanceof ReleaseError, String(e));
+      assert.match(e.message, /connection lost at \d+ bytes/);
+      assert.match(e.message, /unchanged and keeps answering; run the same command again to resume \(.* are staged in /);
+      return true;
+    });
+  } finally { server.faults = {}; }
+  assert.equal(fs.readlinkSync(local2), linkBefore);
+  await sameAs(local2, snapA);
+  const mark2 = server.log.length;
+  assert.equal((await quietPull(`${server.url}r2/`, local2)).status, 'switched');
+  assert.match(server.log.slice(mark2).find((x) => x.path === `/r2/${bigDelta.path}`)?.range ?? '', /^bytes=[1-9]\d*-$/, 'resumed from the partial');
+  await sameAs(local2, snapB);
+});
+
+test('pull onto a locally built index folder: its files are reused, the folder is kept as the previous release; an interrupted switch is recovered', { timeout: 120_000 }, async () => {
+  const plain = path.join(dir, 'plain');
+  fs.cpSync(src, plain, { recursive: true }); // the source as it is now: the files of r2
+  const mark = server.log.length;
+  const res = await quietPull(`${server.url}r2/`, plain);
+  assert.equal(res.status, 'switched');
+  const meta = r2.files.find((f) => f.path === 'meta.json')!;
+  assert.equal(res.receivedBytes, meta.size, 'only meta.json (the release records itself in it) was fetched');
+  assert.equal(sent('r2', mark), meta.size);
+  assert.ok(fs.lstatSync(plain).isSymbolicLink());
+  assert.match(res.previous ?? '', /^local-/);
+  await sameAs(plain, snapB);
+  // Back to the local folder, then a crash between moving a plain folder away and creating the symlink: the next
+  // pull puts the link back first, then switches.
+  const l = layoutFor(plain);
+  let r = await run(['index', 'pull', '--rollback', '--index', plain, '--json']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(fs.readlinkSync(plain), /local-/);
+  const state = JSON.parse(fs.readFileSync(l.state, 'utf8'));
+  fs.writeFileSync(l.state, JSON.stringify({ ...state, converting: { to: state.current } }));
+  fs.rmSync(plain);
+  r = await run(['index', 'pull', `${server.url}r2/`, '--index', plain, '--model', model]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /recovered an interrupted switch/);
+  await sameAs(plain, snapB);
 });
 
 test('a release whose files do not match release.json is refused; the working index stays as it was', { timeout: 120_000 }, async () => {
