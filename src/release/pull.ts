@@ -230,23 +230,24 @@ function recover(l: ReleaseLayout, log: (s: string) => void): void {
 // ---------------------------------------------------------------------------------------------------------------
 // Messages
 
-/** How to get the model a release was built with. */
+/** How to get the model a release was built with (an imperative clause for messages). */
 export function modelWayOut(m: ModelIdentity): string {
   if (m.generated) {
-    return `it was built with generated (random) weights (${m.repo}); only that very model folder matches it ` +
-      `(manifest.json sha256 ${m.manifestHash}): copy the publisher's model folder, or build your own index with \`biohicl index add\``;
+    return `it has generated (random) weights (${m.repo}), so only the publisher's very model folder matches (its manifest.json ` +
+      `sha256 is ${m.manifestHash}): copy that folder here`;
   }
   const reg = defaultRegistry();
   const id = Object.entries(reg.models).find(([, e]) => e.repo === m.repo)?.[0];
-  const fetch = id
+  const how = id
     ? `\`biohicl model fetch ${/^biohicl-/.test(id) ? `--variant ${id.replace(/^biohicl-/, '')}` : `--model ${id}`} --revision ${m.revision}\`` +
       ` (add --allow-unpinned if that revision is not pinned)`
-    : `the model ${m.repo}@${m.revision}, converted with \`biohicl model convert <folder> --out <dir>\``;
-  return `get the release's model: ${fetch} — its manifest.json must hash to ${m.manifestHash.slice(0, 12)}…`;
+    : `convert ${m.repo}@${m.revision} with \`biohicl model convert <folder> --out <dir>\``;
+  return `${how}; its manifest.json must hash to ${m.manifestHash.slice(0, 12)}…`;
 }
 
-function unchanged(l: ReleaseLayout): string {
-  return fs.existsSync(l.link) ? `nothing was switched: the index at ${l.link} is unchanged and keeps answering` : `nothing was switched (there is no index at ${l.link} yet)`;
+function unchanged(l: ReleaseLayout, capital = true): string {
+  const s = fs.existsSync(l.link) ? `nothing was switched: the index at ${l.link} is unchanged and keeps answering` : `nothing was switched (there is no index at ${l.link} yet)`;
+  return capital ? s[0]!.toUpperCase() + s.slice(1) : s;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -257,7 +258,7 @@ export async function pullRelease(o: PullOptions): Promise<PullResult> {
   const progress = o.onProgress ?? (() => undefined);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(o.index)) throw new ReleaseError(`--index ${o.index}: a release is pulled into a local folder`, 2);
   const l = layoutFor(o.index);
-  const src = openSource(o.source, { env: o.env });
+  const src = openSource(o.source, { env: o.env, connections: o.concurrency ?? 4 });
   try {
     const text = await src.readRelease();
     const rel = parseRelease(text, src.where);
@@ -266,15 +267,15 @@ export async function pullRelease(o: PullOptions): Promise<PullResult> {
 
     // The model first: nothing is written for a release that could not be searched with the local model.
     if (!fs.existsSync(path.join(o.modelDir, MANIFEST_FILE))) {
-      throw new ReleaseError(`no model at ${o.modelDir} (no ${MANIFEST_FILE}). The release ${rel.tag} needs ${describeIdentity(rel.model)}: ` +
-        `${modelWayOut(rel.model)}, then pull again with --model <that folder>. ${unchanged(l)}.`, 4);
+      throw new ReleaseError(`no model at ${o.modelDir} (no ${MANIFEST_FILE}). The release ${rel.tag} needs ${describeIdentity(rel.model)}: get it — ` +
+        `${modelWayOut(rel.model)} — then pull again with --model <that folder>. ${unchanged(l)}.`, 4);
     }
     const local = modelIdentity(o.modelDir, rel.model.queryPrefix);
     if (!sameModel(local, rel.model)) {
       throw new ReleaseError(`the release ${rel.tag} was built with model ${describeIdentity(rel.model)}, but the local model (${o.modelDir}) is ` +
-        `${describeIdentity(local)}; vectors of different models cannot be searched together, so nothing was downloaded. Either ` +
-        `${modelWayOut(rel.model)}, and pull again with \`biohicl index pull ${o.source} --index ${l.link} --model <that folder>\`; ` +
-        `or keep the current index: ${unchanged(l)}.`, 3);
+        `${describeIdentity(local)}; vectors of different models cannot be searched together, so nothing was downloaded. Either get the release's model — ` +
+        `${modelWayOut(rel.model)} — and pull again with \`biohicl index pull ${o.source} --index ${l.link} --model <that folder>\`; ` +
+        `or keep the current index: ${unchanged(l, false)}.`, 3);
     }
 
     const unlock = takeLock(l);

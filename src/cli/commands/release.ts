@@ -87,7 +87,8 @@ export function registerReleaseCommands(program: Command): void {
         process.stdout.write(`pulled ${r.tag} in ${r.seconds.toFixed(1)} s: ${r.files} files, ${fmtBytes(r.totalBytes)}; received ${fmtBytes(r.receivedBytes)} ` +
           `(${r.downloadedFiles} files), ${r.linkedFiles} files (${fmtBytes(r.linkedBytes)}) already here${r.stagedFiles ? `, ${r.stagedFiles} staged earlier` : ''}\n` +
           `${r.index} → ${r.releaseDir}: ${r.counts.articles} citations, ${r.counts.sentences} sentences, model ${describeIdentity(r.model)}\n` +
-          (r.previous ? `previous release kept: ${path.join(layoutFor(indexPath).root, r.previous)} (biohicl index pull --rollback --index ${r.index})\n` : ''));
+          (r.previous ? `previous ${/^local-/.test(r.previous) ? 'index (the folder that was at this path)' : 'release'} kept until the next pull: ` +
+            `${path.join(layoutFor(indexPath).root, r.previous)} (back to it: biohicl index pull --rollback --index ${r.index})\n` : ''));
       } finally {
         process.off('SIGINT', onInt);
         bar?.stop();
