@@ -190,7 +190,7 @@ test('release 2 (an update file): only the files the local copy lacks are transf
   assert.ok(fs.existsSync(path.join(layoutFor(local).root, state.previous)), 'the previous release is kept');
 });
 
-test('a connection dropped mid-file is resumed with a Range request, no byte fetched twice', { timeout: 120_000 }, async () => {
+test('a connection dropped mid-file is resumed with a Range request from where the partial ends', { timeout: 120_000 }, async () => {
   const big = [...r2.files].sort((a, b) => b.size - a.size)[0]!;
   const esc = big.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   server.faults = { drop: { match: new RegExp(`^/r2/${esc}$`), afterBytes: Math.floor(big.size / 3) } };
