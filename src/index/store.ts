@@ -743,7 +743,7 @@ export class IndexStore {
         await this.saveMeta();
       }
       // New rows since the last index build are folded in (FTS and vector indexes are incremental).
-      if (!opts.force) await withConflictRetry('optimize', () => table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) }));
+      if (!opts.force) await withConflictRetry('optimize', async () => table.optimize({ cleanupOlderThan: await safeCleanupDate(table, new Date(Date.now() - 60_000)) }));
     }
   }
 
@@ -754,7 +754,7 @@ export class IndexStore {
       for (const [name, t] of [[ARTICLES, this.articles], [SENTENCES, this.sentences], [FILES, this.files], [DELETED, this.deleted]] as const) {
         if (!t) continue;
         await t.checkoutLatest();
-        out[name] = await withConflictRetry(`optimize ${name}`, () => t.optimize({ cleanupOlderThan: opts.olderThan ?? new Date() }));
+        out[name] = await withConflictRetry(`optimize ${name}`, async () => t.optimize({ cleanupOlderThan: await safeCleanupDate(t, opts.olderThan ?? new Date()) }));
       }
       return { articles: out[ARTICLES], sentences: out[SENTENCES] };
     }, { wait: true });
@@ -778,6 +778,21 @@ export async function readMeta(loc: IndexLocation): Promise<IndexMeta | undefine
     throw Object.assign(new Error(`${describeLocation(loc)}/${META_FILE}: not a valid index record (${(e as Error).message}). ` +
       `It records which model made the vectors; restore it from a backup, or rebuild with \`biohicl index add --rebuild --index ${describeLocation(loc)} <files...>\``), { exitCode: 4 });
   }
+}
+
+/**
+ * The cleanup cut-off for a table: `wanted`, but never past its oldest tagged version (a release tag): LanceDB's
+ * cleanup refuses to run at all when it would remove a tagged version, so each cleanup keeps the versions from the
+ * oldest tag on; the next release moves the tag and lets them go.
+ */
+export async function safeCleanupDate(table: lancedb.Table, wanted: Date): Promise<Date> {
+  const tags = Object.values(await (await table.tags()).list()).map((t) => Number((t as { version?: number }).version));
+  if (!tags.length) return wanted;
+  const oldest = Math.min(...tags);
+  const v = (await table.listVersions()).find((x) => x.version === oldest);
+  if (!v) return wanted;
+  const ts = new Date(Number(v.timestamp) > 1e12 ? Number(v.timestamp) : Number(v.timestamp) * 1000);
+  return ts < wanted ? ts : wanted;
 }
 
 function pidAlive(pid: number): boolean {

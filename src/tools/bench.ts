@@ -4,6 +4,8 @@ const suites: Record<string, () => Promise<{ run(args: string[]): Promise<void> 
   index: () => import('./bench/index-bench'),
   mesh: () => import('./bench/mesh'),
   'pubmed-fetch': () => import('./bench/pubmed-fetch'),
+  release: () => import('./bench/release'),
+  readers: () => import('./bench/readers'),
 };
 
 async function main(): Promise<void> {
