@@ -100,6 +100,12 @@ function placeTree(src, dst, { filter = () => true } = {}) {
   }
 }
 
+/**
+ * `require("…")` texts that are not loads: the AWS SDK (s3:// index locations) names its optional signers inside
+ * error messages ("register the package by calling [require('@aws-sdk/signature-v4a');]"); they are never required.
+ */
+const NAMED_IN_MESSAGES_ONLY = new Set(['@aws-sdk/signature-v4-crt', '@aws-sdk/signature-v4a']);
+
 /** Package names that the shipped bundles load with require()/import() (Node builtins and `vscode` excluded). */
 export function runtimeRoots(distDir) {
   const roots = new Map(); // name → bundle that requires it
@@ -108,7 +114,7 @@ export function runtimeRoots(distDir) {
     const code = fs.readFileSync(path.join(distDir, f), 'utf8');
     for (const m of code.matchAll(/\b(?:require|import)\(\s*["'`]([^"'`]+)["'`]\s*\)/g)) {
       const spec = m[1];
-      if (spec.startsWith('.') || spec.startsWith('/') || isBuiltin(spec) || spec === 'vscode') continue;
+      if (spec.startsWith('.') || spec.startsWith('/') || isBuiltin(spec) || spec === 'vscode' || NAMED_IN_MESSAGES_ONLY.has(spec)) continue;
       const parts = spec.split('/');
       const name = spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
       if (!roots.has(name)) roots.set(name, f);
