@@ -5,6 +5,7 @@ const suites: Record<string, () => Promise<{ run(args: string[]): Promise<void> 
   mesh: () => import('./bench/mesh'),
   'pubmed-fetch': () => import('./bench/pubmed-fetch'),
   release: () => import('./bench/release'),
+  cluster: () => import('./bench/cluster'),
   readers: () => import('./bench/readers'),
 };
 

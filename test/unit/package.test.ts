@@ -156,7 +156,7 @@ describe('VSIX packaging (scripts/package.mjs)', () => {
     assert.equal(shipped.main, './dist/extension.js');
   });
 
-  it('meets the linux-x64 size budget (natives + ≤ 5 MB, ≤ 80 MB in all)', () => {
+  it('meets the linux-x64 size budget (natives + ≤ 6 MB, ≤ 80 MB in all)', () => {
     const mb = (n: number): string => `${(n / 1048576).toFixed(1)} MB`;
     const b = TARGETS['linux-x64'].budgetMB!;
     assert.ok(linux.sizes.nonNative <= b.nonNative * 1048576, `non-native part is ${mb(linux.sizes.nonNative)}`);

@@ -137,7 +137,7 @@ async function synthetic(a: Args): Promise<void> {
         year: 1980 + (j % 45), doi: null, pmcid: null, publication_types: ['Journal Article'], language: 'eng', mesh: '[]', has_abstract: true,
         source: 'bench', hash: '-', n_sentences: 0, vector: v });
     }
-    await store.upsert(part, []);
+    await store.upsert(part, [], { bulk: true }); // distinct generated PMIDs: append, as a cluster array task does
     process.stderr.write(`\r  written ${Math.min(rows, i + B).toLocaleString()} rows`);
   }
   process.stderr.write('\n');
