@@ -178,14 +178,19 @@ export function firstBadTextByte(b: Uint8Array): number {
 
 /** Decode strictly as text (see firstBadTextByte); on failure, the offset of the bad byte and a description. */
 export function decodeText(b: Uint8Array): { text: string } | { badByte: number; what: string } {
-  const bad = firstBadTextByte(b);
-  if (bad < 0) {
-    const d = decodeUtf8(b);
-    if ('text' in d) return d;
-    return { badByte: d.badByte, what: describeByte(b, d.badByte) };
+  const d = decodeUtf8(b);
+  if ('text' in d) {
+    // the common case: valid UTF-8; one native regex pass for control characters
+    const m = RAW_CONTROL.exec(d.text);
+    if (!m) return d;
+    const at = Buffer.byteLength(d.text.slice(0, m.index));
+    return { badByte: at, what: describeByte(b, at) };
   }
+  const bad = firstBadTextByte(b);
   return { badByte: bad, what: describeByte(b, bad) };
 }
+
+const RAW_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/;
 
 function describeByte(b: Uint8Array, i: number): string {
   const c = b[i]!;
