@@ -5,10 +5,11 @@ import * as path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import * as cliProgress from 'cli-progress';
 import { biohiclHome } from '../../inference/paths';
-import { fetchPubmed, MAX_CONNECTIONS, PubmedFetchError, verifiedFiles, type FetchPubmedProgress, type FetchSummary } from '../../pubmed/fetch';
-import { NLM_MIRROR, compareNlmFiles, type NlmKind } from '../../pubmed/nlm';
+import { fetchPubmed, MAX_CONNECTIONS, PubmedFetchError, type FetchPubmedProgress, type FetchSummary } from '../../pubmed/fetch';
+import { NLM_MIRROR, type NlmKind } from '../../pubmed/nlm';
+import { lastPubmedFile, planUpdate, type UpdatePlan } from '../../pubmed/update';
 import { defaultIndexDir } from '../../inference/paths';
-import { IndexStore, fileSeq } from '../../index/store';
+import { IndexStore } from '../../index/store';
 import { openEmbedder } from '../../index/model';
 import { explainIndexError } from '../../index/errors';
 import { describeLocation, parseLocation } from '../../index/location';
@@ -123,12 +124,6 @@ function registerFetch(pubmed: Command): void {
     });
 }
 
-/** The last NLM file an index holds (by NLM order), or undefined when it holds none. */
-export async function lastPubmedFile(store: IndexStore): Promise<string | undefined> {
-  const names = [...(await store.fileRecords()).values()].filter((f) => f.status === 'complete' && fileSeq(f.name) > 0).map((f) => f.name);
-  return names.sort(compareNlmFiles).at(-1);
-}
-
 function registerUpdate(pubmed: Command): void {
   pubmed.command('update')
     .description('keep an index current: fetch the update files it has not seen yet and apply them in order ' +
@@ -148,39 +143,23 @@ function registerUpdate(pubmed: Command): void {
       const where = describeLocation(parseLocation(o.index));
       const quiet = !!o.quiet || !!o.json;
       const say = (l: string): void => { if (!quiet) process.stderr.write(l + '\n'); };
-      let after = o.after;
-      if (!after) {
-        const ro = await IndexStore.open(where, undefined, {}).catch((e) => { throw explainIndexError(e, where) ?? e; });
-        try { after = await lastPubmedFile(ro); } finally { ro.close(); }
-        if (!after) {
-          throw Object.assign(new Error(`the index at ${where} holds no PubMed baseline or update file, so there is nothing to bring up to date. ` +
-            `Pull a PubMed release first (\`biohicl index pull <url> --index ${where}\`), or pass --after <file> to apply the update files after that one`), { exitCode: PUBMED_EXIT.usage });
-        }
-      }
-      say(`index ${where}: last PubMed file ${after}; fetching the update files after it from ${o.mirror}`);
       const rep = progressReporter(quiet);
       const ac = new AbortController();
       const onInt = (): void => { ac.abort(); };
       process.once('SIGINT', onInt);
       try {
-        let fetched: FetchSummary;
+        let plan: UpdatePlan;
+        const ro = await IndexStore.open(where, undefined, {}).catch((e) => { throw explainIndexError(e, where) ?? e; });
         try {
-          fetched = await fetchPubmed({ outDir: o.out, mirror: o.mirror, kinds: ['update'], after, connections: o.connections, signal: ac.signal, onProgress: rep.onProgress, onLog: rep.log });
+          say(`index ${where}: fetching the update files after ${o.after ?? (await lastPubmedFile(ro)) ?? '(none)'} from ${o.mirror}`);
+          plan = await planUpdate(ro, { outDir: o.out, mirror: o.mirror, after: o.after, connections: o.connections, signal: ac.signal, onProgress: rep.onProgress, onLog: rep.log });
         } catch (e) {
           if (e instanceof PubmedFetchError) throw Object.assign(new Error(e.message), { exitCode: e.exitCode });
           throw e;
-        } finally { rep.stop(); }
+        } finally { rep.stop(); ro.close(); }
+        const { after, fetched, apply } = plan;
         if (!quiet) printFetchSummary(fetched, (l) => process.stderr.write(l + '\n'));
         if (fetched.cancelled) { process.exitCode = PUBMED_EXIT.failure; return; }
-        // Apply every verified update file after `after`, in NLM order, up to the first one that failed to download
-        // (a gap would apply a later revision before an earlier one; the order rule keeps that safe, but the index
-        // would then claim to be current while it is not).
-        const failed = new Set(fetched.failures.map((f) => f.file));
-        const local = verifiedFiles(o.out, ['update']).filter((f) => compareNlmFiles(f.name, after!) > 0);
-        const todo: string[] = [];
-        for (const f of local) { if (failed.has(f.name)) break; todo.push(f.path); }
-        const firstFailed = [...failed].sort(compareNlmFiles)[0];
-        const apply = firstFailed ? todo.filter((p) => compareNlmFiles(path.basename(p), firstFailed) < 0) : todo;
         if (!apply.length) {
           const r = { index: where, after, fetched: fetched.downloaded.length, applied: [] as string[], failures: fetched.failures };
           if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
