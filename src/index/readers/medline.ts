@@ -174,17 +174,25 @@ export async function* readMedlineText(
         if (!rec.bad) last[1] = last[1] + ' ' + t.trim();
         continue;
       }
-      const m = TAG.exec(t);
+      let m = TAG.exec(t);
       if (!m) {
-        bad(l, `line ${l.no} is neither 'TAG - value' nor an indented continuation: '${t.slice(0, 60)}'`);
-        continue;
+        // a damaged separator before a record ('nPMID- 123' where the blank line was): the record starts here
+        const pm = /^.{1,3}?(PMID)( *- ?\d+\s*)$/.exec(t);
+        if (pm && rec) {
+          for (const ev of finish()) yield ev;
+          m = TAG.exec(`PMID${pm[2]}`);
+          yield { type: 'note', file, record: `#${ordinal + 1}`, where: `line ${l.no}`, message: `line ${l.no} '${t.slice(0, 30)}' read as the PMID line of a new record (a damaged blank line before it?)` };
+        } else {
+          bad(l, `line ${l.no} is neither 'TAG - value' nor an indented continuation: '${t.slice(0, 60)}'`);
+          continue;
+        }
       }
-      const tag = m[1]!;
+      const tag = m![1]!;
       if (tag === 'PMID' && rec && (rec.tags.some(([k]) => k === 'PMID') || (rec.bad && rec.line !== l.no))) {
         for (const ev of finish()) yield ev; // records not separated by a blank line
       }
       rec ??= { tags: [], line: l.no, byte: l.byte, size: t.length };
-      if (!rec.bad) rec.tags.push([tag, m[2]!.trim()]);
+      if (!rec.bad) rec.tags.push([tag, m![2]!.trim()]);
     }
   } catch (e) {
     if (!(e instanceof GzipError)) throw e;
