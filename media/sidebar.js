@@ -10,6 +10,7 @@
 /** @typedef {import('../src/extension/protocol').MeshView} MeshView */
 /** @typedef {import('../src/extension/protocol').SentenceView} SentenceView */
 /** @typedef {import('../src/extension/protocol').EngineStatusView} EngineStatusView */
+/** @typedef {import('../src/extension/protocol').CurrencyView} CurrencyView */
 
 (function () {
   // @ts-ignore -- provided by VS Code in webviews
@@ -100,6 +101,7 @@
     if (s.model) parts.push(`model: ${s.model}`);
     if (s.indexModel && (!s.model || !s.model.startsWith(s.indexModel))) parts.push(`index built with: ${s.indexModel}`);
     if (parts.length) wrap.appendChild(h('div', 'meta status-line', parts.join(' · '), { 'data-testid': 'status-line' }));
+    if (s.currency) wrap.appendChild(currencyBlock(s.currency));
     if (s.fallbackReason) wrap.appendChild(h('div', 'meta warn', `Fell back: ${s.fallbackReason}`));
     if (s.notes.length) {
       const d = h('details', 'notes');
@@ -108,6 +110,22 @@
       wrap.appendChild(d);
     }
     return wrap;
+  }
+
+  /** How current the index is, with the command that brings it further. @param {CurrencyView} c */
+  function currencyBlock(c) {
+    const d = h('div', 'meta currency', undefined, { 'data-testid': 'currency', 'data-kind': c.kind });
+    if (c.lastFile) d.setAttribute('data-last-file', c.lastFile);
+    d.appendChild(h('span', 'currency-label', c.label));
+    /** @type {'updateIndex' | 'getPubmedIndex'} */
+    const command = c.kind === 'pubmed' ? 'updateIndex' : 'getPubmedIndex';
+    const label = command === 'updateIndex' ? 'Update' : 'Get the PubMed index';
+    d.appendChild(document.createTextNode(' '));
+    const b = link(label, () => send('runCommand', { command }), command === 'updateIndex' ? 'Update the index from PubMed' : 'Get the PubMed index');
+    b.dataset['action'] = command;
+    d.appendChild(b);
+    for (const x of c.details) d.appendChild(h('div', 'currency-detail', x));
+    return d;
   }
 
   /** @param {string} title @param {string} id @param {number} count */

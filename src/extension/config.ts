@@ -33,6 +33,9 @@ export const RESTART_WORKER_KEYS = ['device', 'modelDir', 'queryPrefix', 'thread
 /** Keys whose change reopens the index. */
 export const REOPEN_INDEX_KEYS = ['indexDir'] as const;
 
+/** NLM's own server (src/pubmed/nlm.ts NLM_MIRROR; repeated here so this file loads nothing else). */
+export const DEFAULT_PUBMED_MIRROR = 'https://ftp.ncbi.nlm.nih.gov/pubmed/';
+
 const DEVICES: Device[] = ['auto', 'cuda', 'dml', 'cpu'];
 const CITES: CiteCommand[] = ['\\cite', '\\citep', '\\citet', '\\autocite', '\\parencite'];
 
@@ -49,6 +52,10 @@ export class Config {
   get device(): Device { const d = this.c.get<string>('device', 'auto'); return (DEVICES as string[]).includes(d) ? (d as Device) : 'auto'; }
   get modelDir(): string { return this.c.get<string>('modelDir', '').trim(); }
   get indexDir(): string { return this.c.get<string>('indexDir', '').trim(); }
+  /** Where "Get the PubMed index" pulls a release from by default (https://…, s3://…, or a folder); '' → asked. */
+  get releaseUrl(): string { return this.c.get<string>('releaseUrl', '').trim(); }
+  /** The NLM mirror "Update the index" fetches update files from. */
+  get pubmedMirror(): string { return this.c.get<string>('pubmedMirror', DEFAULT_PUBMED_MIRROR).trim() || DEFAULT_PUBMED_MIRROR; }
   get queryPrefix(): boolean { return this.c.get<boolean>('queryPrefix', true); }
   get threads(): number { return clampInt(this.c.get('threads'), 0, 256, 0); }
   get suggestOnSelect(): boolean { return this.c.get<boolean>('suggestOnSelect', false); }
@@ -93,7 +100,9 @@ export class Config {
    * Change a setting where it is set (a workspace value would hide a user-level change: the change would silently
    * not apply), else in the user settings.
    */
-  async update<K extends 'device' | 'modelDir' | 'indexDir' | 'suggestOnSelect'>(key: K, value: ConfigSnapshot[K], target?: vscode.ConfigurationTarget): Promise<void> {
+  async update<K extends 'device' | 'modelDir' | 'indexDir' | 'suggestOnSelect'>(key: K, value: ConfigSnapshot[K], target?: vscode.ConfigurationTarget): Promise<void>;
+  async update(key: 'releaseUrl' | 'pubmedMirror', value: string, target?: vscode.ConfigurationTarget): Promise<void>;
+  async update(key: string, value: unknown, target?: vscode.ConfigurationTarget): Promise<void> {
     const i = this.c.inspect<unknown>(key);
     const where = target ?? (i?.workspaceFolderValue !== undefined && this.scope ? vscode.ConfigurationTarget.WorkspaceFolder : i?.workspaceValue !== undefined || i?.workspaceFolderValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
     await this.c.update(key, value, where);

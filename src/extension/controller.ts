@@ -58,6 +58,10 @@ export class Controller {
       openLink: async (d) => { await vscode.env.openExternal(vscode.Uri.parse(linkFor(d.kind, d.value))); },
       rerun: async () => { if (this.lastQuery) await this.runQuery(this.lastQuery.text, this.lastQuery.target); },
       errorAction: async (d) => this.onErrorAction(d.command),
+      runCommand: async (d) => {
+        if (!['getPubmedIndex', 'updateIndex', 'buildIndex'].includes(d.command)) throw new Error(`unknown command ${String(d.command)}`);
+        void vscode.commands.executeCommand(`biohicl.${d.command}`);
+      },
       showLogs: async () => { this.log.show(); },
     };
     this.sidebar = new SidebarProvider(ctx.extensionUri, handlers, log);
@@ -67,6 +71,8 @@ export class Controller {
       vscode.window.registerWebviewViewProvider(SidebarProvider.viewType, this.sidebar, { webviewOptions: { retainContextWhenHidden: true } }),
       vscode.commands.registerCommand('biohicl.findRelated', () => this.findRelated()),
       vscode.commands.registerCommand('biohicl.buildIndex', (uri?: vscode.Uri, uris?: vscode.Uri[]) => this.buildIndex(uris?.length ? uris : uri instanceof vscode.Uri ? [uri] : undefined)),
+      vscode.commands.registerCommand('biohicl.getPubmedIndex', (source?: unknown) => this.getPubmedIndex(typeof source === 'string' ? source : undefined)),
+      vscode.commands.registerCommand('biohicl.updateIndex', () => this.updateIndex()),
       vscode.commands.registerCommand('biohicl.fetchModel', () => this.fetchModel()),
       vscode.commands.registerCommand('biohicl.useGeneratedWeights', () => this.useGeneratedWeights()),
       vscode.commands.registerCommand('biohicl.pickDevice', () => this.pickDevice()),
@@ -108,7 +114,7 @@ export class Controller {
     }
     return {
       modelDir, indexDir: c.indexDir || this.storage('index'), device: c.device, threads: c.threads, queryPrefix: c.queryPrefix,
-      workerPath: path.join(this.ctx.extensionPath, 'dist', 'worker.js'),
+      workerPath: path.join(this.ctx.extensionPath, 'dist', 'worker.js'), pubmedDir: this.storage('pubmed'),
     };
   }
 
@@ -194,12 +200,18 @@ export class Controller {
       const explained = explainIndexError(e, this.engine.options.indexDir);
       // A file of the index is gone: the open tables are stale, so Retry opens the index afresh.
       if (explained) this.engine.reopenIndex();
-      this.sidebar.setState({ phase: 'error', queryId: id, message: explained?.message ?? msg, detail: explained ? msg : undefined, status: await this.engine.status() });
-      if (e instanceof EngineProblem && e.action) {
-        const act = e.action === 'buildIndex' ? 'Build index from files' : 'Fetch model';
-        const choice = await vscode.window.showWarningMessage(`BioHiCL: ${msg}`, act, ...(e.action === 'chooseModel' ? ['Use generated weights (demo)'] : []));
-        if (choice === 'Build index from files') void vscode.commands.executeCommand('biohicl.buildIndex');
-        if (choice === 'Fetch model') void vscode.commands.executeCommand('biohicl.fetchModel');
+      const problem = e instanceof EngineProblem ? e : undefined;
+      const actions = problem ? problemActions(problem) : [];
+      if (problem?.action === 'remakeModel') this.damagedModelDir = problem.info.modelDir;
+      this.sidebar.setState({
+        phase: 'error', queryId: id, message: explained?.message ?? msg, detail: explained ? msg : problem?.info.raw, status: await this.engine.status(),
+        ...(actions.length ? { actions } : {}),
+      });
+      if (problem?.action) {
+        const extra = problem.action === 'chooseModel' ? ['Use generated weights (demo)'] : [];
+        const choice = await vscode.window.showWarningMessage(`BioHiCL: ${msg}`, ...actions.map((a) => a.label), ...extra);
+        const act = actions.find((a) => a.label === choice);
+        if (act) await this.onErrorAction(act.command);
         if (choice === 'Use generated weights (demo)') void vscode.commands.executeCommand('biohicl.useGeneratedWeights');
       }
     }
@@ -289,7 +301,7 @@ export class Controller {
         else void vscode.window.showErrorMessage(`BioHiCL: indexing failed: ${msg}`, 'Show Logs').then((c) => { if (c) this.log.show(); });
       }
     });
-    this.sidebar.setState({ phase: 'idle', status: await this.engine.status() });
+    this.sidebar.setState({ phase: 'idle', status: await this.engine.statusWithIndex() });
   }
 
   private async fetchModel(): Promise<void> {
@@ -303,20 +315,25 @@ export class Controller {
       { modal: true }, 'Fetch',
     );
     if (ok !== 'Fetch') return;
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'BioHiCL: fetching BioHiCL-Base', cancellable: true }, async (progress, token) => {
+    if (await this.fetchAndConvert('biohicl-base', outDir)) void this.switchModel(outDir, `BioHiCL-Base is ready (${outDir}).`);
+  }
+
+  /** Fetch a registry model (resumable, sha256-checked) and convert it into `outDir`, with progress and cancel. */
+  private async fetchAndConvert(id: string, outDir: string): Promise<boolean> {
+    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `BioHiCL: fetching ${id}`, cancellable: true }, async (progress, token) => {
       const ac = new AbortController();
       token.onCancellationRequested(() => ac.abort());
       try {
         const { fetchModel } = await import('../inference/hub');
         const { convertModel } = await import('../inference/convert');
         const res = await fetchModel({
-          id: 'biohicl-base', destDir: this.storage('downloads', 'biohicl-base'), signal: ac.signal, allowUnpinned: true,
+          id, destDir: this.storage('downloads', id), signal: ac.signal, allowUnpinned: true,
           onProgress: (p) => progress.report({ message: `${p.file}: ${(p.bytes / 1e6).toFixed(0)}${p.total ? ` / ${(p.total / 1e6).toFixed(0)}` : ''} MB at ${(p.rate / 1e6).toFixed(1)} MB/s` }),
           onLog: (l) => this.log.info(`fetch: ${l}`),
         });
         progress.report({ message: 'converting to ONNX…' });
         await convertModel({ srcDir: res.dir, baseDir: res.base?.dir, outDir, source: { repo: res.repo, revision: res.commit ?? res.revision } });
-        void this.switchModel(outDir, `BioHiCL-Base is ready (${outDir}).`);
+        return true;
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
         this.log.error(`fetch failed: ${msg}`);
@@ -324,8 +341,220 @@ export class Controller {
           if (c === 'Show Logs') this.log.show();
           else if (c) void this.useGeneratedWeights();
         });
+        return false;
       }
     });
+  }
+
+  /**
+   * "Make the model again" for a model folder whose files differ from their manifest: generated weights are generated
+   * anew, a registry model is fetched (what was downloaded before is reused when it still verifies) and converted
+   * again, anything else gets the command that makes it (copied on request).
+   */
+  private async remakeModel(dir = this.engineOptions().modelDir): Promise<void> {
+    if (!dir) { void vscode.commands.executeCommand('biohicl.fetchModel'); return; }
+    const { readManifest, remakeHint } = await import('../inference/manifest');
+    let repo = '';
+    let m: Parameters<typeof remakeHint>[1] | undefined;
+    try { m = readManifest(dir); repo = m.source?.repo ?? ''; } catch { /* an unreadable manifest: the command below says how */ }
+    const shape = /^generated:(tiny|base|large)$/.exec(repo)?.[1] as 'tiny' | 'base' | 'large' | undefined;
+    const { defaultRegistry } = await import('../inference/hub');
+    const id = repo && !shape ? Object.entries(defaultRegistry().models).find(([, e]) => e.repo === repo)?.[0] : undefined;
+    if (!shape && !id) {
+      const hint = m ? remakeHint(dir, m) : `\`biohicl model fetch --variant base --dir ${dir} --force\``;
+      const c = await vscode.window.showWarningMessage(`BioHiCL: the model in ${dir} came from ${repo || 'an unknown source'}; make it again with ${hint}, then run the query again.`, 'Copy command');
+      if (c) await vscode.env.clipboard.writeText(hint.replace(/^`|`(?: .*)?$/g, ''));
+      return;
+    }
+    const what = shape
+      ? `It has generated (random) weights: new random ${shape}-shaped weights are made, so an index built with the old ones must be rebuilt afterwards (you will be offered that).`
+      : `${repo} is fetched again (files downloaded earlier are reused when they still verify) and converted on this computer.`;
+    const ok = await vscode.window.showWarningMessage(`Make the model in ${dir} again? The damaged folder is replaced. ${what}`, { modal: true }, 'Make it again');
+    if (ok !== 'Make it again') return;
+    this.log.info(`model: making ${dir} again (${repo})`);
+    await this.engine.reconfigure({ ...this.engineOptions(), modelDir: '' });
+    const aside = `${dir}.damaged-${process.pid}`;
+    fs.rmSync(aside, { recursive: true, force: true });
+    fs.renameSync(dir, aside);
+    let done = false;
+    try {
+      if (shape) {
+        await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `BioHiCL: generating the ${shape}-shaped model again` }, async () => {
+          const { ensureGeneratedModel } = await import('../index/model');
+          await ensureGeneratedModel(dir, shape, (l) => this.log.info(l));
+        });
+        done = true;
+      } else {
+        done = await this.fetchAndConvert(id!, dir);
+      }
+    } finally {
+      if (done) fs.rmSync(aside, { recursive: true, force: true });
+      else { fs.rmSync(dir, { recursive: true, force: true }); fs.renameSync(aside, dir); }
+      await this.engine.reconfigure(this.engineOptions());
+    }
+    if (!done) return;
+    void vscode.window.showInformationMessage(`BioHiCL: the model in ${dir} was made again.`);
+    this.sidebar.setState({ phase: 'idle', status: await this.engine.status() });
+    if (this.lastQuery) void this.runQuery(this.lastQuery.text, this.lastQuery.target);
+  }
+
+  /** Model folders on this computer a release (or an index) might have been built with. */
+  private modelCandidates(): string[] {
+    const meta = readIndexMeta(this.engine.options.indexDir);
+    return [meta?.modelDir, this.ctx.globalState.get<string>('biohicl.previousModelDir'), ...['biohicl-base', 'generated-base'].map((m) => this.storage('models', m))]
+      .filter((d): d is string => !!d);
+  }
+
+  /**
+   * "Get the PubMed index": pull a published release into the index folder (only the files it lacks, verified,
+   * atomic switch), with its size before and during the download and a cancel that leaves the old index answering.
+   */
+  private async getPubmedIndex(given?: string): Promise<void> {
+    let source = given?.trim();
+    if (!source) {
+      const dflt = this.config.releaseUrl || this.ctx.globalState.get<string>('biohicl.lastReleaseUrl') || '';
+      const v = await vscode.window.showInputBox({
+        title: 'BioHiCL: Get the PubMed index',
+        prompt: `Where the index release is published: an https:// URL, an s3://bucket/prefix, or a folder holding release.json. It goes into ${this.engine.options.indexDir}; only the files not already there are downloaded.`,
+        value: dflt, placeHolder: 'https://example.org/biohicl/release-2026-12-01/', ignoreFocusOut: true,
+        validateInput: (x) => (x.trim() ? undefined : 'the release URL or folder'),
+      });
+      source = v?.trim();
+      if (!source) return;
+    }
+    await this.ctx.globalState.update('biohicl.lastReleaseUrl', source);
+    const indexDir = this.engine.options.indexDir;
+    const { fmtBytes } = await import('../release/manifest');
+    let problem: EngineProblem | undefined;
+    let cancelled = false;
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'BioHiCL: getting the PubMed index', cancellable: true }, async (progress, token) => {
+      const ac = new AbortController();
+      token.onCancellationRequested(() => ac.abort());
+      let done = 0;
+      const to = (pct: number): void => { const inc = Math.max(0, Math.round(pct) - done); if (inc) { done += inc; progress.report({ increment: inc }); } };
+      try {
+        progress.report({ message: `reading ${source}…` });
+        const rel = await this.engine.peekRelease(source!);
+        const about = `release ${rel.tag}: ${fmtBytes(rel.totalBytes)}, ${rel.counts.articles.toLocaleString('en-US')} papers${rel.pubmedLast ? `, PubMed through ${rel.pubmedLast.replace(/\.xml(\.gz)?$/, '')}` : ''}`;
+        this.log.info(`pull: ${source} → ${indexDir}: ${about}`);
+        progress.report({ message: `${about}; checking what is already here…` });
+        const r = await this.engine.pullIndex(source!, {
+          summary: rel, signal: ac.signal, modelCandidates: this.modelCandidates(),
+          onProgress: (p) => {
+            if (p.phase === 'download' || p.phase === 'link') {
+              progress.report({ message: p.total ? `${about} — downloading ${fmtBytes(p.bytes)} of ${fmtBytes(p.total)} (the rest is already here)` : `${about} — all files already here` });
+              if (p.total) to((90 * p.bytes) / p.total);
+            } else if (p.phase === 'verify') { to(90); progress.report({ message: `${about} — verifying every file…` }); }
+            else if (p.phase === 'open') { to(95); progress.report({ message: `${about} — opening the new index…` }); }
+            else if (p.phase === 'switch') { to(99); progress.report({ message: `${about} — switching to it…` }); }
+          },
+        });
+        to(100);
+        const msg = r.status === 'up-to-date'
+          ? `the index at ${indexDir} already is release ${r.tag}; nothing was downloaded.`
+          : `the index at ${indexDir} is now release ${r.tag} (${r.counts.articles.toLocaleString('en-US')} papers): ${fmtBytes(r.receivedBytes)} downloaded in ${r.downloadedFiles} files, ${r.linkedFiles} files were already here.` +
+            (r.previous ? ` The previous index is kept (\`biohicl index pull --rollback --index ${indexDir}\` goes back to it).` : '');
+        void vscode.window.showInformationMessage(`BioHiCL: ${msg}`);
+      } catch (e) {
+        const m = e instanceof Error ? e.message : String(e);
+        this.log.error(`pull failed: ${m}`);
+        if (e instanceof EngineProblem) problem = e;
+        else if (ac.signal.aborted) cancelled = true;
+        else {
+          void vscode.window.showErrorMessage(`BioHiCL: getting the PubMed index failed: ${m}`, 'Retry', 'Show Logs').then((c) => {
+            if (c === 'Show Logs') this.log.show();
+            if (c === 'Retry') void this.getPubmedIndex(source);
+          });
+        }
+      }
+    });
+    if (cancelled) {
+      void vscode.window.showWarningMessage(`BioHiCL: getting the PubMed index was cancelled; nothing was switched: the index at ${indexDir} is unchanged and keeps answering. Run “Get the PubMed index” again to resume (what was downloaded is kept).`);
+    }
+    await this.afterIndexChange();
+    if (problem?.action === 'releaseModel') await this.onReleaseModel(problem, source);
+  }
+
+  /** A release built with another model: say so, and offer the ways out (its model's folder here, fetch it, choose one). */
+  private async onReleaseModel(p: EngineProblem, source: string): Promise<void> {
+    const dir = p.info.matchingModelDir;
+    const use = dir ? `Use ${path.basename(dir)} and get the index` : undefined;
+    const fetch = !dir && p.info.fetchId ? `Fetch ${p.info.fetchId} and get the index` : undefined;
+    const choose = 'Choose model folder…';
+    const keep = 'Keep the current index';
+    const c = await vscode.window.showWarningMessage(`BioHiCL: ${p.message}`, ...[use, fetch, choose, keep].filter((x): x is string => !!x));
+    let modelDir: string | undefined;
+    if (c && c === use) modelDir = dir;
+    else if (c && c === fetch) {
+      const out = this.storage('models', p.info.fetchId!);
+      if (!fs.existsSync(path.join(out, 'manifest.json')) && !(await this.fetchAndConvert(p.info.fetchId!, out))) return;
+      modelDir = out;
+    } else if (c === choose) {
+      const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use this model folder' });
+      if (!picked?.[0]) return;
+      modelDir = picked[0].fsPath;
+      if (!fs.existsSync(path.join(modelDir, 'manifest.json'))) {
+        void vscode.window.showErrorMessage(`BioHiCL: ${modelDir} holds no converted model (no manifest.json).`);
+        return;
+      }
+    }
+    if (!modelDir) return;
+    const before = this.engineOptions().modelDir;
+    await this.config.update('modelDir', modelDir);
+    if (before && before !== modelDir) await this.ctx.globalState.update('biohicl.previousModelDir', before);
+    await this.engine.reconfigure(this.engineOptions());
+    this.log.info(`model: biohicl.modelDir changed from ${before || '(none)'} to ${modelDir} (the model of release ${p.info.release?.tag ?? '?'})`);
+    await this.getPubmedIndex(source);
+  }
+
+  /** "Update the index": NLM's update files after the index's last PubMed file, fetched and applied as a build. */
+  private async updateIndex(): Promise<void> {
+    const mirror = this.config.pubmedMirror;
+    const indexDir = this.engine.options.indexDir;
+    let problem: EngineProblem | undefined;
+    let mismatch: string | undefined;
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'BioHiCL: updating the index from PubMed', cancellable: true }, async (progress, token) => {
+      const ac = new AbortController();
+      token.onCancellationRequested(() => ac.abort());
+      let done = 0;
+      try {
+        const r = await this.engine.updateIndex(mirror, (m, f) => {
+          const inc = f !== undefined ? Math.max(0, Math.round(f * 100) - done) : 0;
+          if (inc) done += inc;
+          progress.report({ message: m, ...(inc ? { increment: inc } : {}) });
+        }, ac.signal);
+        if (r.failures.length) void vscode.window.showWarningMessage(`BioHiCL: ${r.message}`, 'Show Logs').then((c) => { if (c) this.log.show(); });
+        else void vscode.window.showInformationMessage(`BioHiCL: ${r.message}`);
+      } catch (e) {
+        const m = e instanceof Error ? e.message : String(e);
+        this.log.error(`update failed: ${m}`);
+        if (e instanceof EngineProblem) problem = e;
+        else if (isModelMismatch(e)) mismatch = m;
+        else if (ac.signal.aborted) void vscode.window.showWarningMessage('BioHiCL: the update was cancelled; what was applied stays in the index, and running “Update the index” again resumes (downloaded files are kept).');
+        else void vscode.window.showErrorMessage(`BioHiCL: updating the index failed: ${m}. Running it again resumes.`, 'Retry', 'Show Logs').then((c) => {
+          if (c === 'Show Logs') this.log.show();
+          if (c === 'Retry') void this.updateIndex();
+        });
+      }
+    });
+    await this.afterIndexChange();
+    if (problem) {
+      const actions = problemActions(problem);
+      const c = await vscode.window.showWarningMessage(`BioHiCL: ${problem.message}`, ...actions.map((a) => a.label));
+      const act = actions.find((a) => a.label === c);
+      if (act) await this.onErrorAction(act.command);
+    } else if (mismatch) {
+      const c = await vscode.window.showWarningMessage(`BioHiCL: the index at ${indexDir} was built with another model than the one in use, so update files cannot be added to it with this model. Rebuild it with this model, or switch back to its model, then update.`, 'Rebuild index with this model');
+      if (c) await this.rebuildIndex();
+    }
+  }
+
+  /** The index changed under the engine (pull, update): the sidebar shows the new status, and answers again. */
+  private async afterIndexChange(): Promise<void> {
+    this.engine.reopenIndex();
+    const status = await this.engine.statusWithIndex();
+    if (this.sidebar.getState().phase === 'results' && this.lastQuery) void this.runQuery(this.lastQuery.text, this.lastQuery.target, false);
+    else this.sidebar.setState({ phase: 'idle', status });
   }
 
   private async useGeneratedWeights(): Promise<void> {
@@ -385,9 +614,14 @@ export class Controller {
 
   private mismatchModelDir: string | undefined;
 
+  private damagedModelDir: string | undefined;
+
   private async onErrorAction(command: ErrorAction['command']): Promise<string | void> {
     if (command === 'buildIndex') return void vscode.commands.executeCommand('biohicl.buildIndex');
     if (command === 'fetchModel') return void vscode.commands.executeCommand('biohicl.fetchModel');
+    if (command === 'getPubmedIndex') return void vscode.commands.executeCommand('biohicl.getPubmedIndex');
+    if (command === 'updateIndex') return void vscode.commands.executeCommand('biohicl.updateIndex');
+    if (command === 'remakeModel') return void this.remakeModel(this.damagedModelDir);
     if (command === 'rebuildIndex') return this.rebuildIndex();
     const dir = this.mismatchModelDir;
     if (!dir) throw new Error('No model folder on this computer holds the model that built the index: rebuild the index instead');
@@ -473,6 +707,17 @@ export class Controller {
   async dispose(): Promise<void> {
     if (this.selectTimer) clearTimeout(this.selectTimer);
     await this.engine.dispose();
+  }
+}
+
+/** The ways out of a problem, as sidebar buttons and notification actions. */
+function problemActions(p: EngineProblem): ErrorAction[] {
+  switch (p.action) {
+    case 'buildIndex': return [{ command: 'getPubmedIndex', label: 'Get the PubMed index' }, { command: 'buildIndex', label: 'Build index from files' }];
+    case 'chooseModel': return [{ command: 'fetchModel', label: 'Fetch model' }];
+    case 'remakeModel': return [{ command: 'remakeModel', label: 'Make the model again' }];
+    case 'getPubmedIndex': return [{ command: 'getPubmedIndex', label: 'Get the PubMed index' }];
+    default: return [];
   }
 }
 

@@ -9,7 +9,12 @@ import type { IndexStore, ArticleInfo } from '../index/store';
 import type { SearchHit } from '../index/search';
 import type { MeshVocab } from '../mesh/vocab';
 import type { EngineStatusView, MeshView, PaperView, SentenceView } from './protocol';
+import type { ModelIdentity } from '../inference/types';
+import type { PullProgress, PullResult } from '../release/pull';
+import type { FetchPubmedProgress, FetchSummary } from '../pubmed/fetch';
+import type { IndexCurrency } from '../index/currency';
 import { paperMeta, type PaperMeta } from '../cite/paper';
+import { isModelDamaged } from './index-model';
 
 export interface EngineOptions {
   modelDir: string;
@@ -21,6 +26,32 @@ export interface EngineOptions {
   workerPath?: string;
   /** MeSH vocabulary source; default: the imported cache or the shipped MeSH files. */
   meshVocab?: string;
+  /** Where NLM update files are kept for "Update the index" (default $BIOHICL_HOME/pubmed). */
+  pubmedDir?: string;
+}
+
+/** What a release is, read from its release.json before anything is downloaded. */
+export interface ReleaseSummary {
+  where: string;
+  tag: string;
+  created: string;
+  files: number;
+  totalBytes: number;
+  counts: { articles: number; sentences: number };
+  pubmedCount: number;
+  pubmedLast?: string;
+  model: ModelIdentity;
+}
+
+export interface UpdateOutcome {
+  /** What happened, in one sentence. */
+  message: string;
+  /** The index's last PubMed file before, and the update files applied (names). */
+  after: string;
+  applied: string[];
+  fetched: FetchSummary;
+  /** The update files that failed to download (their messages). */
+  failures: { file: string; message: string }[];
 }
 
 export interface QueryCounts { papers: number; mesh: number; sentences: number }
@@ -35,9 +66,24 @@ export interface QueryOutcome {
 
 export interface Logger { info(m: string): void; warn(m: string): void; error(m: string): void }
 
+export type ProblemAction = 'buildIndex' | 'chooseModel' | 'remakeModel' | 'releaseModel' | 'getPubmedIndex';
+
+/** What a problem knows beyond its message (for the ways out the editor offers). */
+export interface ProblemInfo {
+  /** the underlying error message */
+  raw?: string;
+  /** remakeModel: the damaged model folder */
+  modelDir?: string;
+  /** releaseModel: the release refused, the model it needs, a folder on this computer that holds that model */
+  release?: ReleaseSummary;
+  matchingModelDir?: string;
+  /** releaseModel: the registry id of the release's model when it can be fetched (biohicl-base, …) */
+  fetchId?: string;
+}
+
 /** A problem the user can act on: the message says what to do; `action` names the command that fixes it. */
 export class EngineProblem extends Error {
-  constructor(message: string, readonly action?: 'buildIndex' | 'chooseModel') { super(message); }
+  constructor(message: string, readonly action?: ProblemAction, readonly info: ProblemInfo = {}) { super(message); }
 }
 
 /** Wraps the worker embedder: remembers the last query vector, so papers, sentences and MeSH embed the text once. */
@@ -65,6 +111,7 @@ export class Engine {
   private store: Promise<IndexStore> | undefined;
   private vocab: Promise<MeshVocab> | undefined;
   private indexSize: number | undefined;
+  private currency: IndexCurrency | undefined;
 
   constructor(private opts: EngineOptions, private readonly log: Logger) {}
 
@@ -97,6 +144,16 @@ export class Engine {
         const e = await createEmbedder({
           modelDir: o.modelDir, device: o.device, threads: o.threads || undefined, queryPrefix: o.queryPrefix,
           workerPath: o.workerPath && fs.existsSync(o.workerPath) ? o.workerPath : undefined,
+        }).catch((err: unknown) => {
+          // A model file that differs from its manifest (exit code 4 in the CLI): say it in the editor's terms.
+          if (!isModelDamaged(err)) throw err;
+          const raw = err instanceof Error ? err.message : String(err);
+          const first = raw.split(/(?<=\.) (?=[A-Z`])/)[0] ?? raw;
+          throw new EngineProblem(
+            `The model in ${o.modelDir} is damaged: a file differs from its manifest (${first.replace(/\.$/, '')}). ` +
+            'Nothing was loaded from it. Make the model again (it is rebuilt from where it came from), or choose another model.',
+            'remakeModel', { raw, modelDir: o.modelDir },
+          );
         });
         const r = e.report;
         this.log.info(`engine: model ${e.identity.repo}@${e.identity.revision}${e.identity.generated ? ' (GENERATED weights)' : ''} loaded in ${Date.now() - t0} ms; provider ${r.provider} (requested ${r.requested})${r.fallbackReason ? `, fallback: ${r.fallbackReason}` : ''}; ${r.precision}, ${r.threads} threads, onnxruntime ${r.ortVersion}, ${path.basename(r.modelFile)}`);
@@ -112,12 +169,19 @@ export class Engine {
       const dir = this.opts.indexDir;
       this.store = (async () => {
         if (!fs.existsSync(path.join(dir, 'meta.json'))) {
-          throw new EngineProblem(`No PubMed index at ${dir}. Build one from PubMed files (XML, MEDLINE .nbib/.txt, CSL-JSON, BibTeX) with “BioHiCL: Build index from files”.`, 'buildIndex');
+          throw new EngineProblem(`No PubMed index at ${dir}. Get a published one with “BioHiCL: Get the PubMed index”, or build one from PubMed files (XML, MEDLINE .nbib/.txt, CSL-JSON, BibTeX) with “BioHiCL: Build index from files”.`, 'buildIndex');
         }
         const { IndexStore } = await import('../index/store');
         const s = await IndexStore.open(dir, undefined);
         this.indexSize = (await s.counts()).articles;
-        this.log.info(`engine: index ${dir}: ${this.indexSize} papers, model ${s.identity.repo}${s.identity.generated ? ' (generated)' : ''}`);
+        try {
+          const { indexCurrency } = await import('../index/currency');
+          this.currency = await indexCurrency(s);
+        } catch (e) {
+          this.currency = undefined;
+          this.log.warn(`engine: could not tell how current the index is: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        this.log.info(`engine: index ${dir}: ${this.indexSize} papers, model ${s.identity.repo}${s.identity.generated ? ' (generated)' : ''}${this.currency ? `; ${this.currency.label}` : ''}`);
         return s;
       })();
       this.store.catch(() => { this.store = undefined; });
@@ -169,8 +233,22 @@ export class Engine {
       s.indexSize = this.indexSize;
       s.indexModel = st.identity.repo;
       if (st.identity.generated) s.generated = true;
+      const c = this.currency;
+      if (c) s.currency = { kind: c.kind, label: c.label, details: c.details, lastFile: c.lastFileName, appliedAt: c.appliedAt, release: c.release?.tag };
     }
     return s;
+  }
+
+  /** The status with the index opened (read-only) if it can be: after a build, a pull or an update. */
+  async statusWithIndex(): Promise<EngineStatusView> {
+    await this.getStore().catch(() => undefined);
+    return this.status();
+  }
+
+  /** How current the index is (opens it read-only). */
+  async indexCurrency(): Promise<IndexCurrency> {
+    await this.getStore();
+    return this.currency!;
   }
 
   /** Papers, MeSH terms and similar sentences for a passage of the writer's text. Nothing leaves the machine. */
@@ -274,6 +352,122 @@ export class Engine {
     }
   }
 
+  /** Read a release's release.json (size, papers, PubMed files, model) without downloading anything else. */
+  async peekRelease(source: string): Promise<ReleaseSummary> {
+    const { openSource } = await import('../release/sources');
+    const { parseRelease } = await import('../release/manifest');
+    const src = openSource(source, { connections: 1 });
+    try {
+      const rel = parseRelease(await src.readRelease(), src.where);
+      return {
+        where: src.where, tag: rel.tag, created: rel.created, files: rel.files.length, totalBytes: rel.totalBytes, counts: rel.counts,
+        pubmedCount: rel.pubmed?.count ?? 0, pubmedLast: rel.pubmed?.last, model: rel.model,
+      };
+    } finally {
+      src.close();
+    }
+  }
+
+  /**
+   * Pull a published index release into the index folder (src/release/pull.ts: only the files it lacks, verified,
+   * atomic switch; interrupted, the old index keeps answering). A release built with another model is refused before
+   * any byte is written: EngineProblem 'releaseModel', with the folder on this computer that holds its model when
+   * one of `modelCandidates` does. After the switch the index is opened afresh.
+   */
+  async pullIndex(source: string, o: { onProgress?: (p: PullProgress) => void; onLog?: (l: string) => void; signal?: AbortSignal; modelCandidates?: (string | undefined)[]; summary?: ReleaseSummary } = {}): Promise<PullResult> {
+    const rel = o.summary ?? await this.peekRelease(source);
+    await this.checkReleaseModel(rel, o.modelCandidates ?? []);
+    const { pullRelease } = await import('../release/pull');
+    try {
+      const r = await pullRelease({
+        source, index: this.opts.indexDir, modelDir: this.opts.modelDir, signal: o.signal, onProgress: o.onProgress,
+        onLog: (l) => { this.log.info(`pull: ${l}`); o.onLog?.(l); },
+      });
+      this.log.info(`engine: pull ${r.status}: ${r.tag} (${r.id}) → ${r.index}; ${r.downloadedFiles} downloaded, ${r.linkedFiles} linked, ${r.receivedBytes} bytes received in ${r.seconds.toFixed(1)} s`);
+      return r;
+    } catch (e) {
+      // the model changed between the check and the pull: the same way out
+      if ((e as { exitCode?: number }).exitCode === 3 || (e as { exitCode?: number }).exitCode === 4) await this.checkReleaseModel(rel, o.modelCandidates ?? []);
+      throw e;
+    } finally {
+      this.closeStore();
+    }
+  }
+
+  private async checkReleaseModel(rel: ReleaseSummary, candidates: (string | undefined)[]): Promise<void> {
+    const { modelIdentity } = await import('../inference/identity');
+    const { sameModel, describeIdentity } = await import('../index/store');
+    const dir = this.opts.modelDir;
+    let local: ModelIdentity | undefined;
+    try { local = dir ? modelIdentity(dir, rel.model.queryPrefix) : undefined; } catch { local = undefined; }
+    if (local && sameModel(local, rel.model)) return;
+    const { findModelDir, modelLabel } = await import('./index-model');
+    const matchingModelDir = await findModelDir(rel.model, candidates.filter((c) => c !== dir));
+    let fetchId: string | undefined;
+    if (!rel.model.generated) {
+      const { defaultRegistry } = await import('../inference/hub');
+      fetchId = Object.entries(defaultRegistry().models).find(([, e]) => e.repo === rel.model.repo)?.[0];
+    }
+    const { modelWayOut } = await import('../release/pull');
+    const have = fs.existsSync(this.opts.indexDir) ? `the index at ${this.opts.indexDir} is unchanged and keeps answering` : `there is no index at ${this.opts.indexDir} yet`;
+    const how = matchingModelDir ? `use the model folder ${matchingModelDir}, which holds it, and pull again` :
+      fetchId ? `fetch ${modelLabel(rel.model)} and pull again` :
+      rel.model.generated ? `copy the publisher's model folder here (generated weights: only that very folder matches) and choose it` :
+      `get it (${modelWayOut(rel.model)}) and choose its folder`;
+    throw new EngineProblem(
+      `The release ${rel.tag} was built with ${modelLabel(rel.model)} (${describeIdentity(rel.model)}), but the model in use ` +
+      `(biohicl.modelDir: ${dir || '(none)'}) is ${local ? describeIdentity(local) : 'missing'}; vectors of different models cannot be searched together. ` +
+      `Nothing was downloaded: ${have}. To get this release, ${how}.`,
+      'releaseModel', { release: rel, matchingModelDir, fetchId },
+    );
+  }
+
+  /**
+   * "Update the index": fetch the NLM update files after the index's last PubMed file from `mirror` (md5-verified,
+   * resumable) and apply them in order through buildIndex, so they are embedded as any other file. Progress: the
+   * download is the first 30 %, the build the rest.
+   */
+  async updateIndex(mirror: string, onProgress: (msg: string, fraction?: number) => void, signal: AbortSignal, onFetch?: (p: FetchPubmedProgress) => void): Promise<UpdateOutcome> {
+    const store = await this.getStore();
+    const { planUpdate, lastPubmedFile, NoPubmedBaselineError } = await import('../pubmed/update');
+    const { biohiclHome } = await import('../inference/paths');
+    const outDir = this.opts.pubmedDir ?? path.join(biohiclHome(), 'pubmed');
+    const mb = (n: number): string => (n / 1e6).toFixed(1);
+    const after = await lastPubmedFile(store);
+    onProgress(`looking for update files after ${after ?? '(none)'} at ${mirror}`);
+    let plan;
+    try {
+      plan = await planUpdate(store, {
+        outDir, mirror, signal, onLog: (l) => this.log.info(`update: ${l}`),
+        onProgress: (p) => {
+          onFetch?.(p);
+          if (p.phase === 'listing') onProgress(`reading the mirror's listing (${mirror})`);
+          else if (p.phase === 'download') onProgress(`downloading update files: ${p.filesDone}/${p.filesTotal}, ${mb(p.bytes)} / ${mb(p.totalBytes)} MB${p.rate ? ` at ${mb(p.rate)} MB/s` : ''}`, p.totalBytes ? 0.3 * (p.bytes / p.totalBytes) : undefined);
+        },
+      });
+    } catch (e) {
+      if (e instanceof NoPubmedBaselineError) {
+        throw new EngineProblem(`The index at ${this.opts.indexDir} holds no PubMed baseline or update file, so there is nothing to bring up to date. ` +
+          'Get the PubMed index first (“BioHiCL: Get the PubMed index”); “Update the index” then applies the update files published after it.', 'getPubmedIndex', { raw: e.message });
+      }
+      throw e;
+    }
+    const failures = plan.fetched.failures;
+    if (plan.fetched.cancelled || signal.aborted) throw Object.assign(new Error('cancelled while downloading the update files; running it again resumes (verified files and partial downloads are kept)'), { name: 'AbortError' });
+    const stem = (n: string): string => n.replace(/\.xml(\.gz)?$/, '');
+    const failed = failures.length ? ` ${failures.length} update file${failures.length > 1 ? 's' : ''} could not be downloaded (${failures.map((f) => f.message).join('; ')}); running it again retries ${failures.length > 1 ? 'them' : 'it'}.` : '';
+    if (!plan.apply.length) {
+      const message = failures.length ? `No update file applied.${failed}` : `The index is current: PubMed through ${stem(plan.after)}; ${mirror} has no newer update file.`;
+      this.log.info(`engine: update: ${message}`);
+      return { message, after: plan.after, applied: [], fetched: plan.fetched, failures };
+    }
+    const names = plan.apply.map((p) => path.basename(p));
+    this.log.info(`engine: update: applying ${names.join(', ')} (after ${plan.after})`);
+    const built = await this.buildIndex(plan.apply, (m, f) => onProgress(`applying ${names.length > 1 ? `${names.length} update files` : stem(names[0]!)}: ${m}`, f === undefined ? undefined : 0.3 + 0.7 * f), signal);
+    const message = `Applied ${names.map(stem).join(', ')}. ${built}${failed}`;
+    return { message, after: plan.after, applied: names, fetched: plan.fetched, failures };
+  }
+
   /** Forget the open index (its files changed under it): the next query opens it afresh. */
   reopenIndex(): void { this.closeStore(); }
 
@@ -281,6 +475,7 @@ export class Engine {
     const s = this.store;
     this.store = undefined;
     this.indexSize = undefined;
+    this.currency = undefined;
     s?.then((x) => x.close(), () => undefined);
   }
 

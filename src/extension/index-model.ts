@@ -69,3 +69,16 @@ export function modelLabel(m: ModelIdentity | undefined, dir?: string): string {
   if (!m) return dir ?? 'the model that built it';
   return `${m.repo}${m.generated ? ' (generated weights)' : ''}`;
 }
+
+/**
+ * A model file that differs from its manifest (ModelIntegrityError, exit code 4 "no usable model there"), told apart
+ * from other load failures; through the inference worker it arrives as an EmbedderError with code 'load' and the
+ * integrity check's message.
+ */
+export function isModelDamaged(e: unknown): boolean {
+  const err = e as { exitCode?: number; message?: string; name?: string; code?: string } | undefined;
+  if (!err || typeof err.message !== 'string') return false;
+  if (err.name === 'ModelIntegrityError') return true;
+  return (err.code === 'load' || err.exitCode === 4) &&
+    /does not match the model manifest|missing, but .*manifest\.json lists it|not listed with a sha256 in .*so it cannot be checked|is outside the model folder; refusing to load/.test(err.message);
+}

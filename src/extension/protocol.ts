@@ -41,7 +41,20 @@ export interface EngineStatusView {
   generated: boolean;            // random weights: results carry no ranking meaning
   indexSize?: number;            // papers in the index
   indexModel?: string;
+  /** How current the index is (src/index/currency.ts), once it was opened. */
+  currency?: CurrencyView;
   notes: string[];
+}
+
+export interface CurrencyView {
+  kind: 'pubmed' | 'release' | 'own' | 'empty';
+  /** "PubMed through pubmed26n0010 (applied 2026-12-01)", "Release r1 (2026-11-30)", "Your own files only" */
+  label: string;
+  details: string[];
+  /** pubmed26n0010 */
+  lastFile?: string;
+  appliedAt?: string;
+  release?: string;
 }
 
 export interface ResultsView {
@@ -61,7 +74,7 @@ export type ViewState =
   | { phase: 'error'; queryId?: number; message: string; detail?: string; status?: EngineStatusView; actions?: ErrorAction[] };
 
 /** A way out of an error, offered as a button in the sidebar (e.g. an index built by another model). */
-export interface ErrorAction { command: 'rebuildIndex' | 'useIndexModel' | 'buildIndex' | 'fetchModel'; label: string }
+export interface ErrorAction { command: 'rebuildIndex' | 'useIndexModel' | 'buildIndex' | 'fetchModel' | 'remakeModel' | 'getPubmedIndex' | 'updateIndex'; label: string }
 
 /** Requests from the webview: type → payload. */
 export interface WebviewRequests {
@@ -75,6 +88,8 @@ export interface WebviewRequests {
   openLink: { kind: 'pubmed' | 'doi' | 'mesh'; value: string };
   rerun: Record<string, never>;
   errorAction: { command: ErrorAction['command'] };
+  /** One of the index commands (the currency line's buttons). */
+  runCommand: { command: 'getPubmedIndex' | 'updateIndex' | 'buildIndex' };
   showLogs: Record<string, never>;
 }
 
