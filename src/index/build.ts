@@ -143,6 +143,9 @@ export async function addFiles(store: IndexStore, embedder: Embedder, files: str
   let file = '';
   /** Bulk mode: what this file's earlier attempts committed (pmid → hash). */
   let committed = new Map<string, string>();
+  /** Bulk mode: the commit still being written while the next batch is embedded. */
+  let inflight: Promise<void> | undefined;
+  const settle = async (): Promise<void> => { const p = inflight; inflight = undefined; await p; };
 
   const flush = async (): Promise<void> => {
     if (!pending.length) return;
@@ -221,7 +224,7 @@ export async function addFiles(store: IndexStore, embedder: Embedder, files: str
         av = normalise(m);
       }
       const hash = hashes.get(c.pmid)!;
-      sents[i].forEach((s, j) => srows.push({ pmid: c.pmid, idx: j, start: s.start, end: s.end, text: s.text, hash, source: c.source, vector: vecs[base + 1 + j] }));
+      sents[i].forEach((s, j) => srows.push({ pmid: c.pmid, idx: j, start: s.start, end: s.end, text: s.text, hash, source: c.source, file_seq: seq, vector: vecs[base + 1 + j] }));
       const abs = abstractText(c);
       arts.push({
         pmid: c.pmid, title: c.title, abstract: abs, text: `${c.title}\n${abs}`, sections: JSON.stringify(c.abstract),
@@ -234,12 +237,22 @@ export async function addFiles(store: IndexStore, embedder: Embedder, files: str
       if (existing.has(c.pmid)) summary.updated++; else summary.added++;
     });
     report('commit');
-    await store.upsert(arts, srows, { bulk: opts.bulk });
-    for (const a of arts) committed.set(a.pmid, a.hash);
+    const done = (): void => {
+      for (const a of arts) committed.set(a.pmid, a.hash);
+      prog.embedded += arts.length;
+      prog.sentences += srows.length;
+      summary.sentences += srows.length;
+    };
     prog.inBatch = 0;
-    prog.embedded += arts.length;
-    prog.sentences += srows.length;
-    summary.sentences += srows.length;
+    if (opts.bulk) {
+      // Bulk: the commit (tens of MB of vectors) overlaps the next batch's encoding; one commit in flight at most.
+      await settle();
+      inflight = store.upsert(arts, srows, { bulk: true }).then(done);
+      inflight.catch(() => undefined); // a failure surfaces at the next settle(); never an unhandled rejection
+    } else {
+      await store.upsert(arts, srows, { bulk: false });
+      done();
+    }
     report('read');
   };
 
@@ -281,6 +294,7 @@ export async function addFiles(store: IndexStore, embedder: Embedder, files: str
         if (pending.length >= batchSize) await flush();
       } else if (ev.type === 'delete') {
         await flush(); // keep the file's order: a delete after an add of the same PMID wins
+        await settle();
         summary.deleted += await store.deletePmids(ev.pmids, seq, file);
       } else if (ev.type === 'reject') {
         summary.rejected++;
@@ -288,6 +302,7 @@ export async function addFiles(store: IndexStore, embedder: Embedder, files: str
       }
     }
     await flush();
+    await settle();
     // The file is complete: record it so that a rerun skips it (a kill before this line replays the file, and the
     // content hashes make the replay cheap and idempotent). A file with rejected records is not recorded as
     // complete: a rerun reads it again (its good records are unchanged and skipped by hash) and reports the rejects.

@@ -95,6 +95,8 @@ export interface SentenceRow {
    * hash of the article row written with it). */
   hash?: string;
   source?: string;
+  /** The article row's file order (default: that of the article row written with it). */
+  file_seq?: number;
   vector: Float32Array;
 }
 
@@ -195,6 +197,7 @@ export function sentencesSchema(dim: number): import('apache-arrow').Schema {
     new F('vector', new arrow.FixedSizeList(dim, new F('item', new arrow.Float32(), true)), false),
     new F('hash', new arrow.Utf8(), false),
     new F('source', new arrow.Utf8(), false),
+    new F('file_seq', new arrow.Int32(), false),
   ]);
 }
 
@@ -364,6 +367,7 @@ export class IndexStore {
     const sadd: { name: string; valueSql: string }[] = [];
     if (!scols.has('hash')) sadd.push({ name: 'hash', valueSql: `CAST('' AS STRING)` });
     if (!scols.has('source')) sadd.push({ name: 'source', valueSql: `CAST('' AS STRING)` });
+    if (!scols.has('file_seq')) sadd.push({ name: 'file_seq', valueSql: 'CAST(0 AS INT)' });
     if (sadd.length) {
       await withConflictRetry('migrate sentences', () => this.sentences.addColumns(sadd)).catch((e) => { if (!/already exists/i.test(String(e))) throw e; });
       // Format 1 sentences carried no hash: give them their article's, so that they count as current.
@@ -517,32 +521,38 @@ export class IndexStore {
   }
 
   /**
-   * Write citations and their sentences: the article rows first (merge-insert by PMID, replacing a row only from a
-   * file of the same or a later order), then the sentences (appended), then `resolve` for these PMIDs. A build
-   * killed in between replays the batch: an article whose stored sentences are fewer than its n_sentences counts as
-   * changed (see addFiles). Several processes may write at once: whatever they interleave, `resolve` leaves one row
-   * per PMID (the version of the latest file) and exactly that version's sentences (see resolve for why).
-   * bulk: sentences, then article rows, both appended (the article row is the commit mark of a resumed file), and
-   * `resolve` is left to `finalize` (the array tasks of a cluster build).
+   * Write citations and their sentences: the sentences first (appended), then the article rows (merge-insert by
+   * PMID, replacing a row only from a file of the same or a later order), then `resolve` for these PMIDs. The
+   * article row, with its content hash, is the commit mark: a committed article always has all of its sentences,
+   * and a build killed in between replays the batch. Several processes may write at once: whatever they
+   * interleave, `resolve` leaves one row per PMID (the version of the latest file) and exactly that version's
+   * sentences (see resolve for why). bulk: both appended, `resolve` left to `finalize` (a cluster build's array tasks).
    */
   async upsert(articles: ArticleRow[], sentences: SentenceRow[], opts: { bulk?: boolean } = {}): Promise<void> {
     if (!articles.length) return;
     articles = articles.map((a) => ({ month: null, volume: null, issue: null, pages: null, issn: null, file_seq: 0, ...a }));
     const byPmid = new Map(articles.map((a) => [a.pmid, a]));
-    sentences = sentences.map((x) => ({ ...x, hash: x.hash ?? byPmid.get(x.pmid)?.hash ?? '', source: x.source ?? byPmid.get(x.pmid)?.source ?? '' }));
+    sentences = sentences.map((x) => ({ ...x, hash: x.hash ?? byPmid.get(x.pmid)?.hash ?? '', source: x.source ?? byPmid.get(x.pmid)?.source ?? '',
+      file_seq: x.file_seq ?? byPmid.get(x.pmid)?.file_seq ?? 0 }));
     const addSentences = async (): Promise<void> => {
-      if (sentences.length) await withConflictRetry('add sentences', () => this.sentences.add(sentences as unknown as Record<string, unknown>[]));
+      if (!sentences.length) return;
+      // Insert-if-absent by (PMID, index, version): a replayed batch (a build killed before its article rows) adds
+      // no second copy. Concurrent writers can still both insert one (LanceDB's merge-insert does not keep keys
+      // unique under concurrency); resolve removes it.
+      await withConflictRetry('add sentences', () => this.sentences.mergeInsert(['pmid', 'idx', 'hash']).whenNotMatchedInsertAll()
+        .execute(sentences as unknown as Record<string, unknown>[]));
     };
     if (opts.bulk) {
-      await addSentences();
+      // Appended: a bulk task's rerun removes what a dead attempt left (removeOrphanSentences) before it writes.
+      if (sentences.length) await withConflictRetry('add sentences', () => this.sentences.add(sentences as unknown as Record<string, unknown>[]));
       await withConflictRetry('add articles', () => this.articles.add(articles as unknown as Record<string, unknown>[]));
       return;
     }
+    await addSentences();
     await withConflictRetry('merge articles', () => this.articles.mergeInsert('pmid')
       .whenMatchedUpdateAll({ where: 'target.file_seq <= source.file_seq' })
       .whenNotMatchedInsertAll()
       .execute(articles as unknown as Record<string, unknown>[]));
-    await addSentences();
     await this.resolve(articles.map((a) => a.pmid));
   }
 
@@ -600,7 +610,8 @@ export class IndexStore {
           if (!w) winners.set(pmid, row);
           else if (better(row, w)) { loseArticles.push(w.rowid); winners.set(pmid, row); } else loseArticles.push(row.rowid);
         }
-        const srows = await this.sentences.query().withRowId().where(sqlIn('pmid', part)).select(['pmid', 'idx', 'hash']).toArray();
+        const sHasSeq = await this.hasColumn('sentences', 'file_seq');
+        const srows = await this.sentences.query().withRowId().where(sqlIn('pmid', part)).select(sHasSeq ? ['pmid', 'idx', 'hash', 'file_seq'] : ['pmid', 'idx', 'hash']).toArray();
         const seen = new Map<string, bigint>();
         const loseSentences: bigint[] = [];
         for (const r of srows) {
@@ -608,10 +619,13 @@ export class IndexStore {
           const w = winners.get(pmid);
           const rowid = BigInt(r._rowid);
           if (!w || String(r.hash) !== w.hash) {
-            // No article row at all: a bulk writer's sentences before its article row commits (its own resume
-            // removes them if it dies); anything else is stale.
-            if (!w && tomb.get(pmid) === undefined && !rows.some((a) => String(a.pmid) === pmid)) continue;
-            loseSentences.push(rowid);
+            // Sentences are written before their article row: rows of a version from a later file than the current
+            // winner (or than the tombstone), or of a PMID with no article row yet, belong to a writer whose article
+            // commit is still to come (or that died: its rerun, or the next resolve after it, removes them).
+            const seq = Number(r.file_seq ?? 0);
+            const t = tomb.get(pmid);
+            const pendingNewer = w ? seq > w.seq : (t === undefined ? !rows.some((a) => String(a.pmid) === pmid) : seq > t);
+            if (!pendingNewer) loseSentences.push(rowid);
             continue;
           }
           const key = `${pmid}\u0000${r.idx}`;
