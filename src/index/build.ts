@@ -72,6 +72,8 @@ export interface BuildSummary {
   superseded: number;
   sentences: number;
   rejects: Reject[];
+  /** Records kept with something left out or cleaned (a field of the wrong type, an invalid DOI, …), named. */
+  notes: Reject[];
   rejectReport?: string;
   seconds: number;
   encoderSeconds: number;
@@ -132,7 +134,7 @@ export async function addFiles(store: IndexStore, embedder: Embedder, files: str
   const dim = store.identity.dim;
   const summary: BuildSummary = {
     files: files.length, filesSkipped: 0, added: 0, updated: 0, unchanged: 0, deleted: 0, rejected: 0, superseded: 0, sentences: 0,
-    rejects: [], seconds: 0, encoderSeconds: 0, tokens: 0,
+    rejects: [], notes: [], seconds: 0, encoderSeconds: 0, tokens: 0,
   };
   const prog: BuildProgress = { file: '', fileIndex: 0, files: files.length, citations: 0, embedded: 0, sentences: 0, skipped: 0, tokens: 0, inBatch: 0, phase: 'read' };
   const report = (phase: BuildProgress['phase']): void => { prog.phase = phase; opts.onProgress?.({ ...prog }); };
@@ -299,6 +301,8 @@ export async function addFiles(store: IndexStore, embedder: Embedder, files: str
       } else if (ev.type === 'reject') {
         summary.rejected++;
         summary.rejects.push({ file: ev.file, record: ev.record, where: ev.where, message: ev.message });
+      } else if (ev.type === 'note') {
+        if (summary.notes.length < 10_000) summary.notes.push({ file: ev.file, record: ev.record, where: ev.where, message: ev.message });
       }
     }
     await flush();

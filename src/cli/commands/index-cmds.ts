@@ -105,6 +105,10 @@ export function printSummary(s: BuildSummary, out: (line: string) => void = (l) 
     (s.superseded ? `, ${s.superseded} superseded by a later file` : '') +
     ` (${s.sentences} sentences embedded; ${s.files - s.filesSkipped}/${s.files} files read, ${s.filesSkipped} already complete)` +
     ` in ${s.seconds.toFixed(1)} s (encoder ${s.encoderSeconds.toFixed(1)} s, ${s.tokens} tokens)`);
+  if (s.notes.length) {
+    for (const r of s.notes.slice(0, 3)) out(`  note: ${r.file} ${r.record} (${r.where}): ${r.message}`);
+    if (s.notes.length > 3) out(`  … ${s.notes.length - 3} more notes (records kept with a field left out or cleaned; --json lists them)`);
+  }
   if (s.rejects.length) {
     for (const r of s.rejects.slice(0, 5)) out(`  rejected: ${r.file} ${r.record} (${r.where}): ${r.message}`);
     if (s.rejects.length > 5) out(`  … ${s.rejects.length - 5} more`);
