@@ -70,6 +70,8 @@ export interface BuildSummary {
   rejected: number;
   /** Citations not applied because the index holds a version from a later file, or a later file deleted them. */
   superseded: number;
+  /** Bibliography items found in the index's PubMed data (by PMID or DOI) and linked to that row. */
+  linked: number;
   sentences: number;
   rejects: Reject[];
   /** Records kept with something left out or cleaned (a field of the wrong type, an invalid DOI, …), named. */
@@ -133,7 +135,7 @@ export async function addFiles(store: IndexStore, embedder: Embedder, files: str
   const modes = `s=${sentenceMode};a=${articleMode}`;
   const dim = store.identity.dim;
   const summary: BuildSummary = {
-    files: files.length, filesSkipped: 0, added: 0, updated: 0, unchanged: 0, deleted: 0, rejected: 0, superseded: 0, sentences: 0,
+    files: files.length, filesSkipped: 0, added: 0, updated: 0, unchanged: 0, deleted: 0, rejected: 0, superseded: 0, linked: 0, sentences: 0,
     rejects: [], notes: [], seconds: 0, encoderSeconds: 0, tokens: 0,
   };
   const prog: BuildProgress = { file: '', fileIndex: 0, files: files.length, citations: 0, embedded: 0, sentences: 0, skipped: 0, tokens: 0, inBatch: 0, phase: 'read' };
@@ -155,7 +157,19 @@ export async function addFiles(store: IndexStore, embedder: Embedder, files: str
     const byPmid = new Map<string, Citation>();
     for (const c of pending) { byPmid.delete(c.pmid); byPmid.set(c.pmid, c); }
     pending = [];
-    const cits = [...byPmid.values()];
+    let cits = [...byPmid.values()];
+    // A writer's bibliography items: recorded as "in your library"; an item found in the index's PubMed data (by
+    // PMID or DOI, with an abstract) is linked to that row instead of replacing it with a poorer copy.
+    const lib = cits.filter((c) => c.library);
+    if (lib.length) {
+      const ids = (c: Citation): { id: string; pmid?: string; doi?: string } => ({ id: c.pmid, pmid: /^\d+$/.test(c.pmid) ? c.pmid : undefined, doi: c.doi });
+      const linked = await store.pubmedRowsFor(lib.map(ids), file);
+      const now = new Date().toISOString();
+      await store.recordLibrary(lib.map((c) => ({ id: c.pmid, pmid: linked.get(c.pmid) ?? c.pmid, doi: c.doi ?? null, citation_key: c.citationKey ?? null, source: file, updated_at: now })));
+      summary.linked += linked.size;
+      cits = cits.filter((c) => !linked.has(c.pmid));
+      if (!cits.length) { report('read'); return; }
+    }
     const hashes = new Map(cits.map((c) => [c.pmid, citationHash(c, modes)]));
     let existing: Map<string, { hash: string; seq: number; n: number }>;
     let tomb = new Map<string, number>();

@@ -33,6 +33,8 @@ export interface BestSentence { text: string; start: number; end: number; idx: n
 /** A search result: the article's stored metadata (less its abstract text) plus its score and why it matched. */
 export interface SearchHit extends Omit<ArticleInfo, 'abstract' | 'hasAbstract'> {
   score: number;
+  /** In the writer's own bibliography (indexed from it): the key there and the file. */
+  library?: { key?: string; source: string };
   rank: number;                  // 1-based
   why: {
     bestSentence?: BestSentence; // offsets into the article's abstract text
@@ -178,11 +180,11 @@ export async function search(store: IndexStore, embedder: Embedder | undefined, 
   const rows = await fetchInfo(store, order.map((o) => o.id), rowIds);
   order = order.filter((o) => rows.has(o.id));
 
+  const library = await store.libraryFor(order.map((o) => o.id));
   const hits: SearchHit[] = order.map((o, i) => {
-    const info = toArticleInfo(rows.get(o.id)!);
+    const { abstract: _a, hasAbstract: _h, ...meta } = toArticleInfo(rows.get(o.id)!);
     return {
-      pmid: info.pmid, title: info.title, authors: info.authors, journal: info.journal, year: info.year, doi: info.doi,
-      pmcid: info.pmcid, publicationTypes: info.publicationTypes, mesh: info.mesh, score: o.score, rank: i + 1,
+      ...meta, score: o.score, rank: i + 1, library: library.get(o.id),
       why: {
         denseScore: dInfo.get(o.id)?.score, denseRank: dInfo.get(o.id)?.rank,
         ftsScore: fInfo.get(o.id)?.score, ftsRank: fInfo.get(o.id)?.rank,

@@ -21,6 +21,8 @@ export const SENTENCES = 'sentences';
 export const FILES = 'files';
 /** DeleteCitation tombstones: a PMID deleted by NLM file N never comes back from a file ≤ N. */
 export const DELETED = 'deleted';
+/** The writer's own bibliography items (CSL-JSON, BibTeX): which papers are "in your library", under which key. */
+export const LIBRARY = 'library';
 export const META_FILE = 'meta.json';
 /** 2: file_seq/bibliographic columns, sentences carry their article's hash, files/deleted tables. */
 export const INDEX_FORMAT = 2;
@@ -215,6 +217,21 @@ export function filesSchema(): import('apache-arrow').Schema {
   ]);
 }
 
+export function librarySchema(): import('apache-arrow').Schema {
+  const F = arrow.Field;
+  return new arrow.Schema([
+    new F('id', new arrow.Utf8(), false),          // the record id of the item (PMID, doi:…, key:…)
+    new F('pmid', new arrow.Utf8(), true),         // the articles row it is found under (its own, or the PubMed row of its PMID/DOI)
+    new F('doi', new arrow.Utf8(), true),
+    new F('citation_key', new arrow.Utf8(), true),
+    new F('source', new arrow.Utf8(), false),      // the bibliography file
+    new F('updated_at', new arrow.Utf8(), false),
+  ]);
+}
+
+/** One row of `library`. */
+export interface LibraryRow { id: string; pmid: string | null; doi: string | null; citation_key: string | null; source: string; updated_at: string }
+
 export function deletedSchema(): import('apache-arrow').Schema {
   const F = arrow.Field;
   return new arrow.Schema([
@@ -283,6 +300,7 @@ export class IndexStore {
     readonly sentences: lancedb.Table,
     readonly files: lancedb.Table | undefined,
     readonly deleted: lancedb.Table | undefined,
+    readonly library: lancedb.Table | undefined,
     public meta: IndexMeta,
   ) {}
 
@@ -352,7 +370,8 @@ export class IndexStore {
     const sentences = (await table(SENTENCES, () => sentencesSchema(dim), true))!;
     const files = await table(FILES, filesSchema, false);
     const deleted = await table(DELETED, deletedSchema, false);
-    const store = new IndexStore(loc, db, articles, sentences, files, deleted, meta);
+    const library = await table(LIBRARY, librarySchema, false);
+    const store = new IndexStore(loc, db, articles, sentences, files, deleted, library, meta);
     if (writable) { await store.migrate(); store.columns.clear(); }
     return store;
   }
@@ -400,7 +419,7 @@ export class IndexStore {
   }
 
   close(): void {
-    for (const t of [this.articles, this.sentences, this.files, this.deleted]) t?.close();
+    for (const t of [this.articles, this.sentences, this.files, this.deleted, this.library]) t?.close();
     this.db.close();
   }
 
@@ -506,6 +525,47 @@ export class IndexStore {
       await withConflictRetry('remove orphan sentences', () => this.sentences.delete(`_rowid IN (${part.join(', ')})`));
     }
     return orphans.length;
+  }
+
+  /** Record bibliography items (one row per item and bibliography file). */
+  async recordLibrary(rows: LibraryRow[]): Promise<void> {
+    if (!rows.length || !this.library) return;
+    await withConflictRetry('record library', () => this.library!.mergeInsert(['id', 'source']).whenMatchedUpdateAll().whenNotMatchedInsertAll()
+      .execute(rows as unknown as Record<string, unknown>[]));
+  }
+
+  /** articles row PMID → the library items found under it (key and bibliography file). */
+  async libraryFor(pmids: string[]): Promise<Map<string, { key?: string; source: string }>> {
+    const out = new Map<string, { key?: string; source: string }>();
+    if (!this.library || !pmids.length) return out;
+    for (const r of await this.library.query().where(sqlIn('pmid', pmids)).select(['pmid', 'citation_key', 'source']).toArray()) {
+      if (!out.has(String(r.pmid))) out.set(String(r.pmid), { key: r.citation_key == null ? undefined : String(r.citation_key), source: String(r.source) });
+    }
+    return out;
+  }
+
+  /**
+   * For bibliography items: the PubMed row (from another file, with an abstract) each is found under, by PMID or by
+   * DOI: such an item is linked to that row instead of being written as a poorer copy of it.
+   */
+  async pubmedRowsFor(items: { id: string; pmid?: string; doi?: string }[], source: string): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const pmids = items.map((i) => i.pmid).filter((x): x is string => !!x);
+    const dois = items.map((i) => i.doi?.toLowerCase()).filter((x): x is string => !!x);
+    const byPmid = new Map<string, string>();
+    const byDoi = new Map<string, string>();
+    const cond = `has_abstract = true AND source <> ${sqlString(source)}`;
+    for (let i = 0; i < pmids.length; i += 500) {
+      for (const r of await this.articles.query().where(`${sqlIn('pmid', pmids.slice(i, i + 500))} AND ${cond}`).select(['pmid']).toArray()) byPmid.set(String(r.pmid), String(r.pmid));
+    }
+    for (let i = 0; i < dois.length; i += 500) {
+      for (const r of await this.articles.query().where(`${sqlIn('lower(doi)', dois.slice(i, i + 500))} AND ${cond}`).select(['pmid', 'doi']).toArray()) byDoi.set(String(r.doi).toLowerCase(), String(r.pmid));
+    }
+    for (const it of items) {
+      const hit = (it.pmid && byPmid.get(it.pmid)) || (it.doi && byDoi.get(it.doi.toLowerCase()));
+      if (hit) out.set(it.id, hit);
+    }
+    return out;
   }
 
   /** pmid → the highest file_seq of a DeleteCitation for it. */
@@ -765,7 +825,7 @@ export class IndexStore {
   async optimize(opts: { olderThan?: Date } = {}): Promise<{ articles: unknown; sentences: unknown }> {
     const r = await this.withMaintenanceLock(async () => {
       const out: Record<string, unknown> = {};
-      for (const [name, t] of [[ARTICLES, this.articles], [SENTENCES, this.sentences], [FILES, this.files], [DELETED, this.deleted]] as const) {
+      for (const [name, t] of [[ARTICLES, this.articles], [SENTENCES, this.sentences], [FILES, this.files], [DELETED, this.deleted], [LIBRARY, this.library]] as const) {
         if (!t) continue;
         await t.checkoutLatest();
         out[name] = await withConflictRetry(`optimize ${name}`, async () => t.optimize({ cleanupOlderThan: await safeCleanupDate(t, opts.olderThan ?? new Date()) }));

@@ -102,7 +102,7 @@ export async function buildWithProgress(store: IndexStore, embedder: Embedder, f
 
 export function printSummary(s: BuildSummary, out: (line: string) => void = (l) => process.stdout.write(l + '\n')): void {
   out(`added ${s.added}, updated ${s.updated}, unchanged ${s.unchanged}, deleted ${s.deleted}, rejected ${s.rejected}` +
-    (s.superseded ? `, ${s.superseded} superseded by a later file` : '') +
+    (s.superseded ? `, ${s.superseded} superseded by a later file` : '') + (s.linked ? `, ${s.linked} bibliography items linked to their PubMed record` : '') +
     ` (${s.sentences} sentences embedded; ${s.files - s.filesSkipped}/${s.files} files read, ${s.filesSkipped} already complete)` +
     ` in ${s.seconds.toFixed(1)} s (encoder ${s.encoderSeconds.toFixed(1)} s, ${s.tokens} tokens)`);
   if (s.notes.length) {
@@ -154,7 +154,8 @@ export function printSearch(r: SearchResult, query: string, out: (l: string) => 
   for (const h of r.hits) {
     const au = h.authors.length ? `${h.authors[0]}${h.authors.length > 1 ? ' et al.' : ''}` : '';
     out(`${String(h.rank).padStart(3)}. ${h.title}`);
-    out(`     ${[au, h.journal, h.year].filter(Boolean).join(', ')}  PMID ${h.pmid}${h.doi ? `  doi:${h.doi}` : ''}`);
+    out(`     ${[au, h.journal, h.year].filter(Boolean).join(', ')}  ${/^\d+$/.test(h.pmid) ? `PMID ${h.pmid}` : h.pmid}${h.doi ? `  doi:${h.doi}` : ''}`);
+    if (h.library) out(`     in your library${h.library.key ? ` as ${h.library.key}` : ''} (${path.basename(h.library.source)})`);
     const legs = [h.why.ftsRank ? `full-text #${h.why.ftsRank} (${h.why.ftsScore!.toFixed(2)})` : '', h.why.denseRank ? `dense #${h.why.denseRank} (${h.why.denseScore!.toFixed(3)})` : ''].filter(Boolean).join(', ');
     out(`     score ${h.score.toFixed(4)}${legs ? ` — ${legs}` : ''}`);
     if (h.why.bestSentence) out(`     “${h.why.bestSentence.text.length > 200 ? h.why.bestSentence.text.slice(0, 197) + '…' : h.why.bestSentence.text}”`);
