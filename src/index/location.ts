@@ -68,7 +68,8 @@ export function describeLocation(loc: IndexLocation): string {
 type S3 = import('@aws-sdk/client-s3').S3Client;
 const clients = new Map<string, S3>();
 
-async function s3(loc: IndexLocation): Promise<{ client: S3; sdk: typeof import('@aws-sdk/client-s3') }> {
+/** The S3 client for a location (one per set of storage options; endpoint, region and credentials from them). */
+export async function s3(loc: IndexLocation): Promise<{ client: S3; sdk: typeof import('@aws-sdk/client-s3') }> {
   const sdk = await import('@aws-sdk/client-s3');
   const o = loc.storageOptions;
   const key = JSON.stringify(o);

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ConnectionPool, DownloadError, HashMismatchError, download, fetchText, sleep } from '../net/download';
 import { newHash } from '../util/hash';
-import { parseLocation } from '../index/location';
+import { parseLocation, s3 } from '../index/location';
 import { RELEASE_FILE, ReleaseError, type ReleaseFile } from './manifest';
 import { under } from './fsutil';
 
@@ -156,27 +156,10 @@ function folderSource(root: string): ReleaseSource {
   };
 }
 
-type S3 = import('@aws-sdk/client-s3').S3Client;
 
 function s3Source(spec: string, env: NodeJS.ProcessEnv = process.env): ReleaseSource {
   const loc = parseLocation(spec.replace(/\/release\.json$/, ''), {}, env);
-  const o = loc.storageOptions;
-  let client: S3 | undefined;
-  let sdk: typeof import('@aws-sdk/client-s3') | undefined;
-  const get = async (): Promise<{ client: S3; sdk: typeof import('@aws-sdk/client-s3') }> => {
-    if (!client) {
-      sdk = await import('@aws-sdk/client-s3');
-      client = new sdk.S3Client({
-        region: o.aws_region ?? 'us-east-1',
-        endpoint: o.aws_endpoint,
-        forcePathStyle: !!o.aws_endpoint,
-        credentials: o.aws_access_key_id && o.aws_secret_access_key
-          ? { accessKeyId: o.aws_access_key_id, secretAccessKey: o.aws_secret_access_key, sessionToken: o.aws_session_token }
-          : undefined,
-      });
-    }
-    return { client, sdk: sdk! };
-  };
+  const get = (): ReturnType<typeof s3> => s3(loc);
   const key = (rel: string): string => (loc.prefix ? `${loc.prefix}/${rel}` : rel);
   const notFound = (e: unknown): boolean => (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode === 404 || (e as Error)?.name === 'NoSuchKey';
   return {
@@ -206,6 +189,6 @@ function s3Source(spec: string, env: NodeJS.ProcessEnv = process.env): ReleaseSo
         throw e;
       }
     },
-    close() { client?.destroy(); },
+    close() { /* the client is shared per location (src/index/location.ts) */ },
   };
 }

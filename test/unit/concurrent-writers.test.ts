@@ -4,47 +4,26 @@
 // revisions and deletions applied — also when an older file is applied after a newer one, and in bulk mode.
 import { test, before } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ensureGeneratedModel } from '../../src/index/model';
 import { makeNlmFiles, revisedTitleSuffix, type NlmFiles } from '../fixtures/nlm-mirror';
 import { tmpDir } from './index-helpers';
 import { diffSnapshots, problems, snapshot, type IndexSnapshot } from './index-snapshot';
+import { cliRunner, ensureCliBuilt } from './cli-helpers';
 
-const root = path.resolve(__dirname, '..', '..');
-const cli = path.join(root, 'dist', 'cli.js');
 let dir: string;
 let model: string;
 let nlm: NlmFiles;
 let all: string[];
 let reference: IndexSnapshot;
 
-function cliEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, BIOHICL_HOME: path.join(dir, 'home') };
-}
-
-function run(args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: cliEnv() });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-function runAsync(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [cli, ...args], { env: cliEnv() });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { err += d; });
-    p.on('close', (code) => resolve({ code, out, err }));
-  });
-}
+const { runSync: run, run: runAsync } = cliRunner(() => path.join(dir, 'home'));
 
 const add = (idx: string, files: string[], extra: string[] = []): string[] =>
   ['index', 'add', ...files, '--index', idx, '--model', model, '--quiet', '--json', '--threads', '1', ...extra];
 
 before(async () => {
-  if (!fs.existsSync(cli)) spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
+  ensureCliBuilt();
   dir = tmpDir('biohicl-conc-');
   model = path.join(dir, 'tiny');
   await ensureGeneratedModel(model, 'tiny');

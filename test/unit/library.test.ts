@@ -3,27 +3,22 @@
 // neither are indexed as they are (doi:… / key:… ids), and search says "in your library" with the key.
 import { test, before } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ensureGeneratedModel } from '../../src/index/model';
 import { IndexStore } from '../../src/index/store';
 import { makeNlmFiles, type NlmFiles } from '../fixtures/nlm-mirror';
 import { tmpDir } from './index-helpers';
+import { cliRunner, ensureCliBuilt } from './cli-helpers';
 
-const root = path.resolve(__dirname, '..', '..');
-const cli = path.join(root, 'dist', 'cli.js');
 let dir: string;
 let model: string;
 let nlm: NlmFiles;
 
-function run(args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, BIOHICL_HOME: path.join(dir, 'home') } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const { runSync: run } = cliRunner(() => path.join(dir, 'home'));
 
 before(async () => {
-  if (!fs.existsSync(cli)) spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
+  ensureCliBuilt();
   dir = tmpDir('biohicl-lib-');
   model = path.join(dir, 'tiny');
   await ensureGeneratedModel(model, 'tiny');

@@ -3,16 +3,15 @@
 // + updates; a rerun fetches and applies nothing; a run killed mid-way resumes to the same result.
 import { test, before, after } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ensureGeneratedModel } from '../../src/index/model';
 import { makeNlmFiles, serveNlmMirror, type NlmFiles, type NlmMirror } from '../fixtures/nlm-mirror';
 import { tmpDir } from './index-helpers';
 import { diffSnapshots, problems, snapshot } from './index-snapshot';
+import { CLI as cli, ROOT as root, cliRunner, ensureCliBuilt } from './cli-helpers';
 
-const root = path.resolve(__dirname, '..', '..');
-const cli = path.join(root, 'dist', 'cli.js');
 let dir: string;
 let model: string;
 let nlm: NlmFiles;
@@ -20,19 +19,10 @@ let mirror: NlmMirror;
 
 const env = (): NodeJS.ProcessEnv => ({ ...process.env, BIOHICL_HOME: path.join(dir, 'home') });
 // Asynchronous: the mirror runs in this process, so a synchronous spawn would block it from answering.
-function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [cli, ...args], { env: env() });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { err += d; });
-    p.on('close', (code) => resolve({ code, out, err }));
-  });
-}
+const { run } = cliRunner(() => path.join(dir, 'home'));
 
 before(async () => {
-  if (!fs.existsSync(cli)) spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
+  ensureCliBuilt();
   dir = tmpDir('biohicl-upd-');
   model = path.join(dir, 'tiny');
   await ensureGeneratedModel(model, 'tiny');

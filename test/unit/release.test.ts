@@ -18,6 +18,7 @@ import { walkFiles } from '../../src/release/fsutil';
 import { makeNlmFiles, type NlmFiles } from '../fixtures/nlm-mirror';
 import { tmpDir } from './index-helpers';
 import { diffSnapshots, problems, snapshot, type IndexSnapshot } from './index-snapshot';
+import { cliRunner } from './cli-helpers';
 
 const root = path.resolve(__dirname, '..', '..');
 const cli = path.join(root, 'dist', 'cli.js');
@@ -35,16 +36,7 @@ let r2: ReleaseManifest;
 
 const env = (): NodeJS.ProcessEnv => ({ ...process.env, BIOHICL_HOME: path.join(dir, 'home') });
 /** The CLI as a child process (asynchronously: the HTTP server it talks to runs in this process). */
-function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [cli, ...args], { env: env() });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { err += d; });
-    p.on('close', (code) => resolve({ code, out, err }));
-  });
-}
+const { run } = cliRunner(() => path.join(dir, 'home'));
 const add = async (idx: string, files: string[], m = model): Promise<void> => {
   const r = await run(['index', 'add', ...files, '--index', idx, '--model', m, '--quiet', '--json', '--threads', '1']);
   assert.equal(r.code, 0, r.err);
