@@ -645,9 +645,10 @@ export class IndexStore {
    * later file order exists, and only the winning version's sentences, once per sentence index.
    * Why concurrent writers converge: every writer commits its rows before it calls resolve, and the winner is a
    * fixed total order over rows. Of two writers of a PMID, the one that commits last sees both rows in its resolve
-   * and removes the loser; a row removed as a loser is never the winner of a larger set. Returns rows removed.
+   * and removes the loser; a row removed as a loser is never the winner of a larger set. Returns rows removed
+   * (dryRun: the rows that would be, nothing changed).
    */
-  async resolve(pmids: string[]): Promise<{ articles: number; sentences: number }> {
+  async resolve(pmids: string[], opts: { dryRun?: boolean } = {}): Promise<{ articles: number; sentences: number }> {
     const removed = { articles: 0, sentences: 0 };
     const uniq = [...new Set(pmids)];
     for (let i = 0; i < uniq.length; i += 500) {
@@ -693,8 +694,10 @@ export class IndexStore {
           if (have === undefined) seen.set(key, rowid);
           else if (rowid > have) { loseSentences.push(have); seen.set(key, rowid); } else loseSentences.push(rowid);
         }
-        for (let j = 0; j < loseArticles.length; j += 1000) await this.articles.delete(`_rowid IN (${loseArticles.slice(j, j + 1000).join(', ')})`);
-        for (let j = 0; j < loseSentences.length; j += 1000) await this.sentences.delete(`_rowid IN (${loseSentences.slice(j, j + 1000).join(', ')})`);
+        if (!opts.dryRun) {
+          for (let j = 0; j < loseArticles.length; j += 1000) await this.articles.delete(`_rowid IN (${loseArticles.slice(j, j + 1000).join(', ')})`);
+          for (let j = 0; j < loseSentences.length; j += 1000) await this.sentences.delete(`_rowid IN (${loseSentences.slice(j, j + 1000).join(', ')})`);
+        }
         removed.articles += loseArticles.length;
         removed.sentences += loseSentences.length;
       });

@@ -19,7 +19,7 @@ import { parseLocation } from '../index/location';
 import { search } from '../index/search';
 import { readVerified } from '../pubmed/fetch';
 import { hashFile } from '../util/hash';
-import { versionFiles } from './lance-files';
+import { versionFiles } from '../index/lance-files';
 import { fsyncDir, linkOrCopy, walkFiles } from './fsutil';
 import {
   RELEASE_FILE, RELEASE_FORMAT, RELEASE_TABLES, ReleaseError, validTag,

@@ -260,6 +260,22 @@ export function registerIndexCommands(program: Command): void {
       } finally { store.close(); }
     });
 
+  index.command('verify')
+    .description('check an index: meta.json, every file each table needs, every row, each index; names what is damaged and how to repair it (exit 4 when damaged)')
+    .addOption(indexOpt())
+    .option('--json', 'JSON output')
+    .action(async (o) => {
+      const { verifyIndex } = await import('../../index/verify');
+      const r = await verifyIndex(indexLocation(o.index), { onStep: (s) => { if (!o.json && process.stderr.isTTY) process.stderr.write(`  ${s}\n`); } });
+      if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+      else {
+        for (const [name, t] of Object.entries(r.tables)) process.stdout.write(`${name.padEnd(10)} version ${t.version ?? '?'}, ${t.rows ?? '?'} rows${t.files !== undefined ? `, ${t.files} files` : ''}${t.indexes?.length ? `, ${t.indexes.join(' ')}` : ''}\n`);
+        if (r.ok) process.stdout.write(`${r.index}: ok (${r.seconds.toFixed(1)} s)\n`);
+        else for (const p of r.problems) process.stdout.write(`damaged: ${p.message}\n  fix: ${p.fix}\n`);
+      }
+      if (!r.ok) process.exitCode = EXIT.missing;
+    });
+
   index.command('stats')
     .description('what the index holds and which model made it')
     .addOption(indexOpt())
