@@ -595,6 +595,275 @@ scenario('Build index from files (explorer context menu): progress notification,
   await view.locator('[data-testid="status-line"]', { hasText: 'index: 290 papers' }).waitFor();
 });
 
+// ---------------------------------------------------------------- the PubMed index: pull a release, apply updates
+// A release published (with the CLI, as a maintainer would) from an index of PubMed-format files made from the real
+// MEDLINE sample (test/fixtures/nlm-mirror.ts), served over HTTP on 127.0.0.1 (src/release/serve.ts), and an NLM-like
+// mirror with two update files (serveNlmMirror). The scenarios point biohicl.indexDir at a folder of their own and put
+// it back afterwards, so the other scenarios keep their index.
+const cleanups = [];
+const today = () => new Date().toISOString().slice(0, 10);
+
+/** The CLI, asynchronously: the servers it may talk to run in this process. */
+function cliAsync(ctx, cliArgs) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), ...cliArgs], { env: xdgEnv(ctx.dir), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { err += d; });
+    p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`biohicl ${cliArgs.join(' ')} failed (${code}):\n${out}\n${err}`))));
+  });
+}
+
+async function pubmedFixtures(ctx) {
+  if (ctx.pubmed) return ctx.pubmed;
+  const { tsImport } = await import('tsx/esm/api');
+  const nm = await tsImport(path.join(ROOT, 'test', 'fixtures', 'nlm-mirror.ts'), import.meta.url);
+  const { serveFolder } = await tsImport(path.join(ROOT, 'src', 'release', 'serve.ts'), import.meta.url);
+  const base = path.join(ctx.dir, 'pubmed-fixtures');
+  const nlm = await nm.makeNlmFiles(path.join(base, 'nlm'));
+  const src = path.join(base, 'src-index');
+  const pub = path.join(base, 'pub');
+  fs.mkdirSync(pub, { recursive: true });
+  // r1: baseline files 1-2 (152 citations); r2: the same index once baseline file 3 was added
+  await cliAsync(ctx, ['index', 'add', '--quiet', '--threads', '1', '--model', ctx.model, '--index', src, ...nlm.baseline.slice(0, 2)]);
+  await cliAsync(ctx, ['index', 'publish', '--index', src, '--out', path.join(pub, 'r1'), '--tag', 'r1']);
+  await cliAsync(ctx, ['index', 'add', '--quiet', '--threads', '1', '--model', ctx.model, '--index', src, nlm.baseline[2]]);
+  await cliAsync(ctx, ['index', 'publish', '--index', src, '--out', path.join(pub, 'r2'), '--tag', 'r2']);
+  const releases = await serveFolder(pub);
+  const mirror = await nm.serveNlmMirror({ baseline: nlm.baseline.slice(0, 2), updates: nlm.updates });
+  cleanups.push(() => releases.close(), () => mirror.close());
+  // A paper of baseline files 1-2 whose title the first update file revises (a plain-text title, to select as a query).
+  const zlib = await import('node:zlib');
+  const xml = nlm.baseline.slice(0, 2).map((f) => zlib.gunzipSync(fs.readFileSync(f)).toString('utf8')).join('\n');
+  let revised;
+  for (const pmid of nlm.revisedPmids) {
+    const m = new RegExp(`<PMID[^>]*>${pmid}</PMID>[\\s\\S]*?<ArticleTitle>([^<&]{40,160})</ArticleTitle>`).exec(xml);
+    if (m) { revised = { pmid, title: m[1].trim() }; break; }
+  }
+  assert.ok(revised, 'a revised paper with a plain title in baseline files 1-2');
+  const r1 = JSON.parse(fs.readFileSync(path.join(pub, 'r1', 'release.json'), 'utf8'));
+  const r2 = JSON.parse(fs.readFileSync(path.join(pub, 'r2', 'release.json'), 'utf8'));
+  const have = new Set(r1.files.map((f) => `${f.path}\0${f.sha256}`));
+  log(`  PubMed fixtures: r1 ${r1.files.length} files ${r1.totalBytes} B (${r1.counts.articles} papers), r2 adds ${r2.files.filter((f) => !have.has(`${f.path}\0${f.sha256}`)).reduce((n, f) => n + f.size, 0)} B; revised PMID ${revised.pmid}`);
+  // the writer's note: the revised paper's title, to select
+  fs.mkdirSync(path.join(ctx.ws, 'pubmed'), { recursive: true });
+  fs.writeFileSync(path.join(ctx.ws, 'pubmed', 'notes.md'), `# Notes\n\n${revised.title}\n`);
+  ctx.pubmed = {
+    nlm, releases, mirror, revised, r1url: `${releases.url}r1/`, r2url: `${releases.url}r2/`, r1, r2,
+    index: path.join(ctx.dir, 'pubmed-index'), suffix: nm.revisedTitleSuffix(path.basename(nlm.updates[0])),
+  };
+  return ctx.pubmed;
+}
+
+function settingsFile(ctx) { return path.join(ctx.dir, 'ud', 'User', 'settings.json'); }
+/**
+ * Change user settings as a writer editing settings.json would: the file is written, opened in the editor, reverted
+ * to what is on disk and saved (code-server's file watcher does not report a file written behind its back, but a
+ * save through the editor reloads the configuration).
+ */
+async function patchSettings(page, ctx, patch) {
+  const s = JSON.parse(fs.readFileSync(settingsFile(ctx), 'utf8'));
+  for (const [k, v] of Object.entries(patch)) { if (v === undefined) delete s[k]; else s[k] = v; }
+  fs.writeFileSync(settingsFile(ctx), JSON.stringify(s, null, 2) + '\n');
+  await command(page, 'Preferences: Open User Settings (JSON)');
+  await page.locator('.tab.active', { hasText: 'settings.json' }).waitFor();
+  await command(page, 'File: Revert File');
+  // the editor shows what was written (the first string value of the patch)
+  const shown = Object.values(patch).find((v) => typeof v === 'string');
+  if (shown) await page.locator('.editor-instance .view-line', { hasText: `${shown}"` }).first().waitFor();
+  await page.locator('.editor-instance .view-lines').first().click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type(' ');
+  await page.keyboard.press('Control+S');
+  await page.locator('.tab.active.dirty', { hasText: 'settings.json' }).waitFor({ state: 'detached' });
+  await command(page, 'View: Revert and Close Editor');
+}
+
+/** biohicl.indexDir → the scenarios' own folder, with the release URL and the mirror set (read when a command runs). */
+async function usePubmedIndex(page, ctx, { pulled }) {
+  const f = await pubmedFixtures(ctx);
+  if (pulled && !fs.existsSync(path.join(f.index, 'meta.json'))) {
+    // run on its own (--only): the index pulled with the CLI, as the first scenario does in the editor
+    await cliAsync(ctx, ['index', 'pull', f.r1url, '--index', f.index, '--model', ctx.model]);
+  }
+  await patchSettings(page, ctx, { 'biohicl.indexDir': f.index, 'biohicl.releaseUrl': f.r1url, 'biohicl.pubmedMirror': f.mirror.url });
+  return f;
+}
+
+/** Put the other scenarios' index back, and wait until a query answers from it. */
+async function restoreIndex(page, ctx) {
+  if (!ctx.pubmed) return;
+  ctx.pubmed.releases.faults = {};
+  await page.keyboard.press('Escape');
+  await patchSettings(page, ctx, { 'biohicl.indexDir': ctx.index, 'biohicl.releaseUrl': undefined, 'biohicl.pubmedMirror': undefined });
+  const view = sidebar(page);
+  for (let i = 0; ; i++) {
+    await openFile(page, 'markdown/paper.md');
+    await selectLine(page, 16);
+    await findRelated(page, view, 'semantic similarity');
+    const st = (await view.locator('[data-testid="status-line"]').textContent().catch(() => '')) ?? '';
+    if (/index: 2(86|90) papers/.test(st)) return;
+    if (i >= 10) throw new Error(`the index did not switch back to ${ctx.index}: ${st}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** Run "Get the PubMed index…" once the input box says it goes into `indexDir` (the setting applied); answer `url`. */
+async function getPubmedIndex(page, indexDir, url) {
+  for (let i = 0; ; i++) {
+    await command(page, 'BioHiCL: Get the PubMed index');
+    const box = page.locator('.quick-input-widget', { hasText: `It goes into ${indexDir};` });
+    try {
+      await box.waitFor({ timeout: 3_000 });
+    } catch {
+      await page.keyboard.press('Escape');
+      if (i >= 15) throw new Error(`the input box never named ${indexDir} (the setting did not apply)`);
+      await new Promise((r) => setTimeout(r, 1000));
+      continue;
+    }
+    const input = page.locator('.quick-input-widget input');
+    const value = await input.inputValue();
+    if (url) await input.fill(url);
+    await page.keyboard.press('Enter');
+    return value;
+  }
+}
+
+function toast(page, text) {
+  return page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
+}
+
+async function queryNotes(page, view, f) {
+  await openFile(page, 'pubmed/notes.md');
+  await selectLine(page, 3);
+  await findRelated(page, view, f.revised.title.slice(0, 40));
+}
+
+scenario('PubMed index: "Get the PubMed index" pulls a release from a local server (size and progress shown, only 127.0.0.1 contacted); the sidebar answers from it and says how current it is', async ({ page, ctx, server }) => {
+  const f = await usePubmedIndex(page, ctx, { pulled: false });
+  fs.rmSync(f.index, { recursive: true, force: true });
+  fs.rmSync(`${f.index}.releases`, { recursive: true, force: true });
+  try {
+    const hosts = new Set(auditEvents(server.audit).filter((e) => e.kind === 'loaded' && /extensionHost/.test(e.argv + e.role)).map((e) => e.pid));
+    const t0 = Date.now();
+    const value = await getPubmedIndex(page, f.index);
+    assert.equal(value, f.r1url, 'the input box offers biohicl.releaseUrl');
+    // the size before and during the download
+    const mib = (f.r1.totalBytes / 1024 ** 2).toFixed(1);
+    await toast(page, 'release r1: ').waitFor({ timeout: 60_000 }).catch(() => undefined);
+    const done = toast(page, `is now release r1 (${f.r1.counts.articles} papers)`);
+    await done.waitFor({ timeout: 180_000 });
+    const t1 = Date.now();
+    const text = (await done.textContent()) ?? '';
+    assert.ok(text.includes(f.index), text);
+    assert.ok(new RegExp(`${mib} MiB downloaded|[\\d.]+ KiB downloaded`).test(text), `the size downloaded is said: ${text}`);
+    assert.ok(fs.lstatSync(f.index).isSymbolicLink(), 'the index folder is a symlink to the release');
+    // network: only the local server
+    const events = auditEvents(server.audit).filter((e) => hosts.has(e.pid) && e.kind !== 'loaded' && e.t >= t0 && e.t <= t1);
+    const outside = events.filter((e) => !(e.kind === 'connect' && /^(127\.0\.0\.1:|unix:)/.test(e.detail)) && !(e.kind === 'lookup' && /^(127\.0\.0\.1|localhost)$/.test(e.detail)));
+    assert.deepEqual(outside, [], 'the pull contacted nothing but 127.0.0.1');
+    assert.ok(events.some((e) => e.kind === 'connect' && e.detail.startsWith(`127.0.0.1:${new URL(f.releases.url).port}`)), 'the pull went to the release server');
+    // the sidebar answers from the pulled index and says how current it is
+    const view = sidebar(page);
+    await queryNotes(page, view, f);
+    const paper = view.locator(`li.paper[data-pmid="${f.revised.pmid}"]`);
+    await paper.waitFor();
+    assert.equal(((await paper.locator('.title').textContent()) ?? '').trim(), f.revised.title);
+    const cur = view.locator('[data-testid="currency"]');
+    await cur.waitFor();
+    const ct = (await cur.textContent()) ?? '';
+    assert.ok(ct.includes(`PubMed through pubmed26n0002 (applied ${today()})`), ct);
+    assert.ok(ct.includes(`from release r1 (${today()})`), ct);
+    assert.equal(await cur.getAttribute('data-last-file'), 'pubmed26n0002');
+    await cur.locator('button[data-action="updateIndex"]').waitFor();
+    const st = (await view.locator('[data-testid="status-line"]').textContent()) ?? '';
+    assert.ok(st.includes(`index: ${f.r1.counts.articles} papers`), st);
+  } catch (e) {
+    await restoreIndex(page, ctx).catch(() => undefined);
+    throw e;
+  }
+});
+
+scenario('PubMed index: "Update the index" fetches the update files from an NLM-like mirror and applies them; the sidebar shows the new last file and the revised title', async ({ page, ctx }) => {
+  const f = await usePubmedIndex(page, ctx, { pulled: true });
+  try {
+    const view = sidebar(page);
+    // a query first: the settings are in effect once it answers from the pulled index
+    for (let i = 0; ; i++) {
+      await queryNotes(page, view, f);
+      if (await view.locator(`li.paper[data-pmid="${f.revised.pmid}"]`).count()) break;
+      if (i >= 10) throw new Error('the pulled index never answered');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    const before = f.mirror.log.length;
+    await command(page, 'BioHiCL: Update the index');
+    const done = toast(page, 'Applied pubmed26n0009, pubmed26n0010.');
+    await done.waitFor({ timeout: 180_000 });
+    assert.match((await done.textContent()) ?? '', /Index updated: \d+ added, \d+ updated/);
+    assert.ok(f.mirror.log.slice(before).some((l) => l.path.endsWith('/updatefiles/pubmed26n0009.xml.gz')), 'fetched from the mirror');
+    // the sidebar answers from the new version: the revised title, the new last file
+    await queryNotes(page, view, f);
+    await view.locator(`li.paper[data-pmid="${f.revised.pmid}"] .title`, { hasText: f.suffix.trim() }).waitFor({ timeout: 60_000 });
+    const cur = view.locator('[data-testid="currency"]', { hasText: `PubMed through pubmed26n0010 (applied ${today()})` });
+    await cur.waitFor();
+    assert.equal(await cur.getAttribute('data-last-file'), 'pubmed26n0010');
+    assert.match((await cur.textContent()) ?? '', /from release r1 \([\d-]+\), then 2 update files applied here: pubmed26n0009, pubmed26n0010/);
+    // again: nothing newer on the mirror
+    await command(page, 'BioHiCL: Update the index');
+    await toast(page, 'The index is current: PubMed through pubmed26n0010').waitFor({ timeout: 60_000 });
+  } catch (e) {
+    await restoreIndex(page, ctx).catch(() => undefined);
+    throw e;
+  }
+});
+
+scenario('PubMed index: a pull cancelled mid-way (slow server) switches nothing and the old index keeps answering; run again, it resumes and switches', async ({ page, ctx }) => {
+  const f = await usePubmedIndex(page, ctx, { pulled: true });
+  try {
+    const view = sidebar(page);
+    for (let i = 0; ; i++) {
+      await queryNotes(page, view, f);
+      if (await view.locator(`li.paper[data-pmid="${f.revised.pmid}"]`).count()) break;
+      if (i >= 10) throw new Error('the pulled index never answered');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    const curBefore = ((await view.locator('[data-testid="currency"] .currency-label').textContent()) ?? '').trim();
+    const target = fs.realpathSync(f.index);
+    // the server: slow, and after the first data file it sends no more bodies (a download stuck mid-way)
+    let first;
+    f.releases.faults = {
+      bytesPerSecond: 16_000,
+      beforeBody: (p) => {
+        if (p.endsWith('/release.json')) return undefined;
+        if (!first) { first = p; return undefined; }
+        return new Promise(() => undefined);
+      },
+    };
+    await getPubmedIndex(page, f.index, f.r2url);
+    const progressToast = toast(page, /release r2: .* downloading [1-9][\d.]* (B|KiB|MiB) of /);
+    await progressToast.waitFor({ timeout: 120_000 });
+    log(`  progress shown: ${((await progressToast.textContent()) ?? '').slice(0, 200)}`);
+    await progressToast.locator('.monaco-button', { hasText: 'Cancel' }).click();
+    await toast(page, 'getting the PubMed index was cancelled; nothing was switched').waitFor({ timeout: 60_000 });
+    f.releases.faults = {};
+    assert.equal(fs.realpathSync(f.index), target, 'the index still points at the old release');
+    assert.ok(fs.existsSync(path.join(`${f.index}.releases`, '.staging')), 'what was downloaded is kept for the next pull');
+    // the old index answers, and the sidebar says the same as before
+    await queryNotes(page, view, f);
+    await view.locator(`li.paper[data-pmid="${f.revised.pmid}"]`).waitFor();
+    assert.equal(((await view.locator('[data-testid="currency"] .currency-label').textContent()) ?? '').trim(), curBefore);
+    // run again: it resumes and switches to r2
+    await getPubmedIndex(page, f.index, f.r2url);
+    await toast(page, `is now release r2 (${f.r2.counts.articles} papers)`).waitFor({ timeout: 180_000 });
+    assert.notEqual(fs.realpathSync(f.index), target);
+    await queryNotes(page, view, f);
+    await view.locator('[data-testid="currency"]', { hasText: 'from release r2' }).waitFor({ timeout: 60_000 });
+  } finally {
+    await restoreIndex(page, ctx);
+  }
+});
+
 scenario('suggest as I select: a selection alone (no command) updates the sidebar', async ({ page }) => {
   await command(page, 'BioHiCL: Toggle suggest as I select');
   await page.locator('.notifications-toasts', { hasText: 'suggest as I select is on' }).first().waitFor();
@@ -631,6 +900,40 @@ scenario('screenshots of the sidebar in light and dark themes', async ({ page, c
   await page.screenshot({ path: path.join(out, 'workbench-dark.png') });
 });
 
+// Last: it leaves the model made again (new random weights), so the index of the other scenarios no longer matches it.
+scenario('a model file that differs from its manifest: the sidebar says so and offers "Make the model again"; made again, the index built with the old weights is offered a rebuild', async ({ page, ctx }) => {
+  const view = sidebar(page);
+  await openFile(page, 'markdown/paper.md');
+  await selectLine(page, 16);
+  await findRelated(page, view, 'semantic similarity');
+  // damage the model on disk, then restart the worker (a setting it depends on) so that it loads the files again
+  for (const f of fs.readdirSync(ctx.model).filter((n) => n.endsWith('.onnx'))) {
+    const p = path.join(ctx.model, f);
+    const b = fs.readFileSync(p);
+    b[b.length - 1] ^= 0xff;
+    fs.writeFileSync(p, b);
+  }
+  await patchSettings(page, ctx, { 'biohicl.threads': 1 });
+  const err = view.locator('[data-testid="error"]');
+  for (let i = 0; ; i++) {
+    await openFile(page, 'markdown/paper.md');
+    await selectLine(page, 16);
+    await command(page, 'BioHiCL: Find related literature');
+    try { await err.waitFor({ timeout: 10_000 }); break; } catch { if (i >= 10) throw new Error('the damaged model was never reported'); }
+  }
+  const text = (await err.textContent()) ?? '';
+  assert.ok(text.includes(`The model in ${ctx.model} is damaged: a file differs from its manifest`), text.slice(0, 400));
+  assert.match(text, /Make the model again/);
+  await page.keyboard.press('Escape');
+  await err.locator('button[data-action="remakeModel"]', { hasText: 'Make the model again' }).click();
+  await page.locator('.monaco-dialog-box .dialog-buttons .monaco-button', { hasText: 'Make it again' }).click();
+  await toast(page, `the model in ${ctx.model} was made again`).waitFor({ timeout: 120_000 });
+  // new random weights: the query now meets the index built with the old ones, and the way out is offered
+  await view.locator('[data-testid="error"] button[data-action="rebuildIndex"]').waitFor({ timeout: 120_000 });
+  assert.match((await view.locator('[data-testid="error"]').textContent()) ?? '', /was built with generated:tiny/);
+  assert.ok(fs.existsSync(path.join(ctx.model, 'manifest.json')), 'the model folder was made again');
+});
+
 // ---------------------------------------------------------------- main
 const timing = [];
 async function main() {
@@ -663,6 +966,7 @@ async function main() {
       }
     }
   } finally {
+    for (const c of cleanups.splice(0)) await Promise.resolve(c()).catch(() => undefined);
     await browser?.close().catch(() => undefined);
     try { process.kill(-server.proc.pid, 'SIGTERM'); } catch { /* gone */ }
     const extLog = findExtLog(ctx.dir);
