@@ -1,6 +1,6 @@
 // Building the index: stream reader events, embed, upsert in committed batches. Resumable: a build killed at any
 // moment (SIGKILL included) is run again and goes on with no duplicate and no lost committed row.
-import * as crypto from 'node:crypto';
+import { newHash } from '../util/hash';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Embedder, EmbedProgress } from '../inference/types';
@@ -84,7 +84,7 @@ export interface BuildSummary {
 
 /** Content hash of a citation: what is embedded plus the stored metadata. */
 export function citationHash(c: Citation, modes: string): string {
-  const h = crypto.createHash('sha256');
+  const h = newHash('sha256');
   h.update(modes);
   h.update('\0');
   const fields: unknown[] = [c.pmid, c.title, c.abstract, c.authors, c.journal, c.year ?? null, c.doi ?? null, c.pmcid ?? null,

@@ -58,7 +58,4 @@ export function under(root: string, rel: string): string {
   return p;
 }
 
-export function isNoSpace(e: unknown): boolean {
-  const x = e as { code?: string; message?: string; reason?: string };
-  return x?.code === 'ENOSPC' || x?.code === 'EDQUOT' || /ENOSPC|EDQUOT|no space left on device|disk quota exceeded/i.test(`${x?.message ?? ''} ${x?.reason ?? ''}`);
-}
+export { isNoSpace } from '../index/errors';

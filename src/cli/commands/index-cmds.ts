@@ -213,6 +213,8 @@ export function registerIndexCommands(program: Command): void {
         let s: BuildSummary;
         try {
           s = await buildWithProgress(store, embedder, files, { batchSize: o.batch, force: !!o.force, bulk: !!o.bulk, sentences: o.sentences, articleVector: o.articleVector, signal: ac.signal, quiet: !!o.quiet || !!o.json });
+        } catch (e) {
+          throw explainIndexError(e, indexDir) ?? e;
         } finally { process.off('SIGINT', onInt); }
         const counts = await store.counts();
         store.close();
