@@ -129,7 +129,8 @@ export class Controller {
     this.logConfig('configuration changed');
     await this.engine.reconfigure(this.engineOptions());
     if (impact.restartWorker) this.log.info('worker restarts on the next query (model/device settings changed)');
-    this.sidebar.setState({ phase: 'idle', status: await this.engine.status() });
+    // another index folder: open it (read-only) so the sidebar says at once how current it is
+    this.sidebar.setState({ phase: 'idle', status: impact.reopenIndex ? await this.engine.statusWithIndex() : await this.engine.status() });
   }
 
   private onSelection(e: vscode.TextEditorSelectionChangeEvent): void {

@@ -11,13 +11,13 @@ import { compareNlmFiles, nlmFileOrder } from '../pubmed/nlm';
 export interface IndexCurrency {
   /** pubmed: holds NLM files; release: a pulled release with no file record; own: only the writer's files; empty: nothing. */
   kind: 'pubmed' | 'release' | 'own' | 'empty';
-  /** The last NLM file applied completely, by NLM order (e.g. pubmed26n0010.xml.gz). */
+  /** The last NLM file applied, by NLM order (e.g. pubmed26n0010.xml.gz; with rejected records too). */
   lastFile?: string;
   /** Its name without .xml.gz (pubmed26n0010). */
   lastFileName?: string;
   /** When it was applied (its files-table row, ISO time). */
   appliedAt?: string;
-  /** NLM files applied completely, and other input files. */
+  /** NLM files applied, and other input files. */
   pubmedFiles: number;
   ownFiles: number;
   /** The release the index was pulled as (or finalized as), if any. */
@@ -26,6 +26,8 @@ export interface IndexCurrency {
   sinceRelease: string[];
   /** Files whose build started and did not finish (a later run resumes them). */
   interrupted: string[];
+  /** NLM files applied with some records rejected (read again by the next update). */
+  withRejects: string[];
   /** One line: "PubMed through pubmed26n0010 (applied 2026-12-01)", "release r1 (2026-11-30)", "your own files only". */
   label: string;
   /** More words: the release, files applied since, own files, interrupted files. */
@@ -63,10 +65,14 @@ export function describeCurrency(input: CurrencyInput): IndexCurrency {
       continue;
     }
     const have = byName.get(r.name);
-    if (!have || (have.status !== 'complete' && r.status === 'complete')) byName.set(r.name, r);
+    const rank = (x: { status: string }): number => (x.status === 'complete' ? 2 : x.status === 'rejects' ? 1 : 0);
+    if (!have || rank(r) > rank(have)) byName.set(r.name, r);
   }
-  const complete = [...byName.values()].filter((r) => r.status === 'complete').sort((a, b) => compareNlmFiles(a.name, b.name));
-  for (const r of byName.values()) if (r.status !== 'complete') interrupted.add(r.name);
+  // A file with rejected records is applied (its other records are in the index) and read again by the next update.
+  const applied = (r: { status: string }): boolean => r.status === 'complete' || r.status === 'rejects';
+  const complete = [...byName.values()].filter(applied).sort((a, b) => compareNlmFiles(a.name, b.name));
+  const withRejects = complete.filter((r) => r.status === 'rejects').map((r) => r.name);
+  for (const r of byName.values()) if (!applied(r)) interrupted.add(r.name);
   for (const r of complete) interrupted.delete(r.name);
   const last = complete.at(-1);
 
@@ -103,13 +109,17 @@ export function describeCurrency(input: CurrencyInput): IndexCurrency {
   }
   if (own.size && kind !== 'own') details.push(`and ${own.size} file${own.size > 1 ? 's' : ''} of your own`);
   if (kind === 'own') details.push(`${own.size} file${own.size > 1 ? 's' : ''}, no PubMed baseline or update file`);
+  if (withRejects.length) {
+    const names = withRejects.map(nlmStem);
+    details.push(`some records of ${names.join(', ')} were rejected (see the rejects report); the next update reads ${names.length > 1 ? 'them' : 'it'} again`);
+  }
   if (interrupted.size) {
     const names = [...interrupted].map(nlmStem);
     details.push(`interrupted: ${names.join(', ')} (running the same command again resumes ${names.length > 1 ? 'them' : 'it'})`);
   }
   return {
     kind, lastFile: last?.name, lastFileName: last ? nlmStem(last.name) : undefined, appliedAt: last?.updated_at,
-    pubmedFiles: complete.length, ownFiles: own.size, release, sinceRelease, interrupted: [...interrupted], label, details,
+    pubmedFiles: complete.length, ownFiles: own.size, release, sinceRelease, interrupted: [...interrupted], withRejects, label, details,
   };
 }
 

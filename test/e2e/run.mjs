@@ -809,6 +809,7 @@ scenario('PubMed index: "Update the index" fetches the update files from an NLM-
     await cur.waitFor();
     assert.equal(await cur.getAttribute('data-last-file'), 'pubmed26n0010');
     assert.match((await cur.textContent()) ?? '', /from release r1 \([\d-]+\), then 2 update files applied here: pubmed26n0009, pubmed26n0010/);
+    await page.locator('.part.sidebar').screenshot({ path: path.join(ctx.dir, 'sidebar-after-update.png') });
     // again: nothing newer on the mirror
     await command(page, 'BioHiCL: Update the index');
     await toast(page, 'The index is current: PubMed through pubmed26n0010').waitFor({ timeout: 60_000 });

@@ -73,6 +73,12 @@ test('describeCurrency: PubMed files by NLM order, the release and what came aft
   ]);
   // no release.json: files applied after the release's time count as applied since
   assert.deepEqual(describeCurrency({ files: [row('pubmed26n0002.xml.gz', 'complete', '2026-11-01T10:00:00Z'), row('pubmed26n0009.xml.gz', 'complete', '2026-11-30T08:00:00Z')], release: { tag: 'r1', version: 3, at: '2026-11-15T00:00:00Z' } }).sinceRelease, ['pubmed26n0009.xml.gz']);
+  // a file applied with rejected records counts as applied, and says so
+  const rj = describeCurrency({ files: [row('pubmed26n0001.xml.gz', 'complete', '2026-11-01T00:00:00Z'), row('pubmed26n0002.xml.gz', 'rejects', '2026-11-02T00:00:00Z')] });
+  assert.equal(rj.label, 'PubMed through pubmed26n0002 (applied 2026-11-02)');
+  assert.deepEqual(rj.withRejects, ['pubmed26n0002.xml.gz']);
+  assert.deepEqual(rj.interrupted, []);
+  assert.deepEqual(rj.details, ['some records of pubmed26n0002 were rejected (see the rejects report); the next update reads it again']);
   // a file that failed once and completed later is not interrupted
   assert.deepEqual(describeCurrency({ files: [{ ...row('pubmed26n0003.xml.gz', 'started', '2026-11-01T00:00:00Z'), path: '/a/pubmed26n0003.xml.gz' }, { ...row('pubmed26n0003.xml.gz', 'complete', '2026-11-02T00:00:00Z'), path: '/b/pubmed26n0003.xml.gz' }] }).interrupted, []);
   const own = describeCurrency({ files: [row('a.nbib', 'complete', '2026-12-01T00:00:00Z'), row('b.bib', 'rejects', '2026-12-01T00:00:00Z')] });
