@@ -148,9 +148,8 @@ export class Engine {
           // A model file that differs from its manifest (exit code 4 in the CLI): say it in the editor's terms.
           if (!isModelDamaged(err)) throw err;
           const raw = err instanceof Error ? err.message : String(err);
-          const first = raw.split(/(?<=\.) (?=[A-Z`])/)[0] ?? raw;
           throw new EngineProblem(
-            `The model in ${o.modelDir} is damaged: a file differs from its manifest (${first.replace(/\.$/, '')}). ` +
+            `The model in ${o.modelDir} is damaged: a file differs from its manifest (${damageIn(raw)}). ` +
             'Nothing was loaded from it. Make the model again (it is rebuilt from where it came from), or choose another model.',
             'remakeModel', { raw, modelDir: o.modelDir },
           );
@@ -264,7 +263,12 @@ export class Engine {
 
   private async runQuery(text: string, counts: QueryCounts, isStale: () => boolean): Promise<QueryOutcome | undefined> {
     const t0 = Date.now();
-    const [embedder, store] = await Promise.all([this.getEmbedder(), this.getStore()]);
+    // Both load at once; a model problem is told first (a new index needs a usable model anyway).
+    const [er, sr] = await Promise.allSettled([this.getEmbedder(), this.getStore()]);
+    if (er.status === 'rejected') throw er.reason;
+    if (sr.status === 'rejected') throw sr.reason;
+    const embedder = er.value;
+    const store = sr.value;
     if (isStale()) return undefined;
     const { search, similarSentences, neighbours } = await import('../index/search');
     const notes = new Set<string>();
@@ -489,6 +493,18 @@ export class Engine {
     this.closeStore();
     await this.disposeEmbedder();
   }
+}
+
+/** What the integrity check found, in a few words: "model.onnx does not match it", "vocab.txt is missing". */
+function damageIn(raw: string): string {
+  const base = (f: string): string => path.basename(f.trim());
+  let m = /^(.+?) does not match the model manifest/.exec(raw);
+  if (m) return `${base(m[1]!)} does not match it`;
+  m = /^(.+?): missing, but /.exec(raw);
+  if (m) return `${base(m[1]!)} is missing`;
+  m = /^(.+?): not listed with a sha256/.exec(raw);
+  if (m) return `${base(m[1]!)} is not listed in it`;
+  return (raw.split(/(?<=\.) (?=[A-Z`])/)[0] ?? raw).replace(/\.$/, '');
 }
 
 function excerpt(abstract: string | undefined, best: { text: string; start: number; end: number }): { text: string; start: number; end: number } {
