@@ -17,7 +17,8 @@ import { explainIndexError } from '../../index/errors';
 import { search, similarSentences, type SearchMode, type SearchResult, type SentencesResult } from '../../index/search';
 import { openEmbedder } from '../../index/model';
 
-export const EXIT = { ok: 0, failure: 1, usage: 2, modelMismatch: 3, missing: 4, rejected: 5 } as const;
+import { EXIT } from '../exit';
+export { EXIT };
 
 const usage = (msg: string): InvalidArgumentError => Object.assign(new InvalidArgumentError(msg), { exitCode: EXIT.usage });
 const int = (name: string) => (v: string): number => {

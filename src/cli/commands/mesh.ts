@@ -4,13 +4,14 @@ import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { defaultIndexDir } from '../../inference/paths';
 import { DEFAULT_CUTOFF, DEFAULT_K, LEXICAL_ONLY_CUTOFF, formatSuggestions, importedVocabFile, loadDescriptorXml, loadVocab, meshForText, saveVocabCache } from '../../mesh/index';
+import { EXIT } from '../exit';
 
 function readText(parts: string[], file: string | undefined): string {
   if (file) {
     try {
       return fs.readFileSync(file, 'utf8');
     } catch (e) {
-      throw Object.assign(new Error(`cannot read ${file}: ${(e as Error).message}`), { exitCode: 2 });
+      throw Object.assign(new Error(`cannot read ${file}: ${(e as Error).message}`), { exitCode: EXIT.usage });
     }
   }
   if (parts.length === 1 && parts[0] === '-') return fs.readFileSync(0, 'utf8');
@@ -33,9 +34,9 @@ export function registerMeshCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (parts: string[], o: { file?: string; index: string; k: number; cutoff?: number; max: number; collapse?: boolean; checkTags: boolean; vocab?: string; json?: boolean }) => {
       const text = readText(parts, o.file).trim();
-      if (!text) throw Object.assign(new Error('give a paragraph: biohicl mesh "<text>" (or --file FILE, or - for standard input)'), { exitCode: 2 });
-      if (!Number.isFinite(o.k) || o.k < 0) throw Object.assign(new Error(`--k must be a number ≥ 0, got ${o.k}`), { exitCode: 2 });
-      if (o.cutoff !== undefined && !(o.cutoff >= 0 && o.cutoff <= 1)) throw Object.assign(new Error(`--cutoff must be in [0,1], got ${o.cutoff}`), { exitCode: 2 });
+      if (!text) throw Object.assign(new Error('give a paragraph: biohicl mesh "<text>" (or --file FILE, or - for standard input)'), { exitCode: EXIT.usage });
+      if (!Number.isFinite(o.k) || o.k < 0) throw Object.assign(new Error(`--k must be a number ≥ 0, got ${o.k}`), { exitCode: EXIT.usage });
+      if (o.cutoff !== undefined && !(o.cutoff >= 0 && o.cutoff <= 1)) throw Object.assign(new Error(`--cutoff must be in [0,1], got ${o.cutoff}`), { exitCode: EXIT.usage });
       const r = await meshForText(text, { indexDir: o.index, k: o.k, cutoff: o.cutoff, max: o.max, collapseSiblings: !!o.collapse, checkTags: o.checkTags, vocab: o.vocab });
       if (o.json) {
         process.stdout.write(JSON.stringify({ vocab: r.vocab.version, mode: r.mode, note: r.note, neighbours: r.neighbours.map((n) => n.pmid), suggestions: r.suggestions, ms: r.ms }, null, 2) + '\n');
@@ -56,7 +57,7 @@ export function registerMeshCommands(program: Command): void {
     .action(async (file: string, o: { out: string }) => {
       const t0 = Date.now();
       const v = await loadDescriptorXml(file);
-      if (!v.size) throw Object.assign(new Error(`${file}: no DescriptorRecord found`), { exitCode: 3 });
+      if (!v.size) throw Object.assign(new Error(`${file}: no DescriptorRecord found`), { exitCode: EXIT.usage });
       saveVocabCache(v, o.out);
       const check = await loadVocab(o.out);
       process.stdout.write(`imported ${check.size} descriptors (${v.version}, ${v.descriptors.filter((d) => d.scopeNote).length} with scope notes) from ${file} in ${((Date.now() - t0) / 1000).toFixed(1)} s → ${o.out}\n`);

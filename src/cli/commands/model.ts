@@ -8,9 +8,10 @@ import { convertModel, generateModel, type ConvertPrecision, type ConvertProgres
 import { fetchModel, registryEntry, PINS_FILE, type FetchProgress } from '../../inference/hub';
 import { readManifest, remakeHint, sha256File, verifyModelFiles, MANIFEST_FILE, type Manifest } from '../../inference/manifest';
 import { defaultModelsDir } from '../../inference/paths';
+import { EXIT } from '../exit';
 
 export class UsageError extends Error {
-  readonly exitCode = 2;
+  readonly exitCode = EXIT.usage;
 }
 
 const GENERATED_NOTICE =
@@ -250,7 +251,7 @@ function registerInfo(model: Command): void {
         }
         if (bad.length) {
           throw Object.assign(new Error(`${d}: files differ from the manifest: ${bad.join(', ')}; the model cannot be used. ` +
-            `Make the folder again: ${remakeHint(d, m)}`), { exitCode: 4 });
+            `Make the folder again: ${remakeHint(d, m)}`), { exitCode: EXIT.missing });
         }
         out('verify:     all files match the manifest');
       }

@@ -15,7 +15,7 @@ import { explainIndexError } from '../../index/errors';
 import { describeLocation, parseLocation } from '../../index/location';
 import { buildWithProgress, printSummary, resolveModelDir } from './index-cmds';
 
-export const PUBMED_EXIT = { ok: 0, failure: 1, usage: 2, missing: 4 } as const;
+import { EXIT as PUBMED_EXIT } from '../exit';
 
 /** Default output folder: $BIOHICL_HOME/pubmed. */
 export const defaultPubmedDir = (): string => path.join(biohiclHome(), 'pubmed');
@@ -179,7 +179,7 @@ function registerUpdate(pubmed: Command): void {
             if (o.json) process.stdout.write(JSON.stringify({ index: where, after, fetched: fetched.downloaded.length, applied: apply.map((p) => path.basename(p)), last, ...s, failures: fetched.failures }, null, 2) + '\n');
             else { printSummary(s); process.stdout.write(`index current to ${last}\n`); }
             if (fetched.failures.length) process.exitCode = PUBMED_EXIT.failure;
-            else if (s.rejected) process.exitCode = 5;
+            else if (s.rejected) process.exitCode = PUBMED_EXIT.rejected;
           } finally { store.close(); }
         } finally { await embedder.dispose(); }
       } finally { process.off('SIGINT', onInt); }

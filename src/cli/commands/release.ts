@@ -11,10 +11,11 @@ import { publishRelease } from '../../release/publish';
 import { layoutFor, pullRelease, rollback, type PullProgress } from '../../release/pull';
 import { fmtBytes } from '../../release/manifest';
 import { resolveModelDir } from './index-cmds';
+import { EXIT } from '../exit';
 
 const positive = (name: string) => (v: string): number => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw Object.assign(new InvalidArgumentError(`${name} must be a positive integer, got '${v}'`), { exitCode: 2 });
+  if (!Number.isInteger(n) || n <= 0) throw Object.assign(new InvalidArgumentError(`${name} must be a positive integer, got '${v}'`), { exitCode: EXIT.usage });
   return n;
 };
 
@@ -51,13 +52,13 @@ export function registerReleaseCommands(program: Command): void {
     .option('--quiet', 'no progress bar')
     .action(async (source: string | undefined, o: { index: string; model?: string; concurrency: number; rehash?: boolean; rollback?: boolean; json?: boolean; quiet?: boolean }) => {
       if (o.rollback) {
-        if (source) throw Object.assign(new Error('--rollback takes no source'), { exitCode: 2 });
+        if (source) throw Object.assign(new Error('--rollback takes no source'), { exitCode: EXIT.usage });
         const r = rollback(o.index);
         if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
         else process.stdout.write(`${r.index} → ${r.to} (was ${r.from ?? 'nothing'})\n`);
         return;
       }
-      if (!source) throw Object.assign(new Error('index pull: give the release URL, s3:// URI or folder (or --rollback)'), { exitCode: 2 });
+      if (!source) throw Object.assign(new Error('index pull: give the release URL, s3:// URI or folder (or --rollback)'), { exitCode: EXIT.usage });
       const indexPath = path.resolve(o.index);
       const modelDir = await resolveModelDir(o.model, indexPath);
       const tty = !o.quiet && !o.json && process.stderr.isTTY;
