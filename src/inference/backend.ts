@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { BackendReport, Device, Precision } from './types';
 import { CUDA_PROVIDER_FILES, CUDA_SETUP_HINT, cudaProviderStatus } from './gpu';
+import { ortNativeDir } from './gpu';
 
 export type Provider = 'cuda' | 'dml' | 'cpu';
 export type ConcretePrecision = Exclude<Precision, 'auto'>;
@@ -76,10 +77,7 @@ export function ortVersion(): string {
 }
 
 /** Folder holding onnxruntime-node's native libraries for this platform (where the CUDA provider must be installed). */
-export function ortBinDir(platform: string = process.platform, arch: string = process.arch): string {
-  const pkgDir = path.dirname(require.resolve('onnxruntime-node/package.json'));
-  return path.join(pkgDir, 'bin', 'napi-v6', platform, arch);
-}
+export const ortBinDir = ortNativeDir;
 
 export const CUDA_LIBRARIES = CUDA_PROVIDER_FILES;
 

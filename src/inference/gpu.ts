@@ -116,9 +116,12 @@ export function installedOrtVersion(): string {
   return (JSON.parse(fs.readFileSync(require.resolve('onnxruntime-node/package.json'), 'utf8')) as { version: string }).version;
 }
 
+/** onnxruntime-node's N-API folder for its natives (the one place that names it). */
+export const ORT_NAPI_DIR = 'napi-v6';
+
 /** The folder onnxruntime-node loads its natives from, and where it looks for provider libraries. */
 export function ortNativeDir(platform: string = process.platform, arch: string = process.arch): string {
-  return path.join(path.dirname(require.resolve('onnxruntime-node/package.json')), 'bin', 'napi-v6', platform, arch);
+  return path.join(path.dirname(require.resolve('onnxruntime-node/package.json')), 'bin', ORT_NAPI_DIR, platform, arch);
 }
 
 /** The default store below a base folder (extension: globalStorageUri.fsPath; CLI: biohiclHome()). */
