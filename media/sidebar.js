@@ -164,12 +164,18 @@
       badge.appendChild(document.createTextNode(' as '));
       badge.appendChild(h('code', undefined, p.inBibliography.key));
       li.appendChild(badge);
+    } else if (p.inLibrary) {
+      const badge = h('div', 'badge in-lib', undefined, { 'data-testid': 'in-library' });
+      badge.appendChild(h('span', 'badge-label', `In your library (${p.inLibrary.file})`));
+      if (p.inLibrary.key) { badge.appendChild(document.createTextNode(' as ')); badge.appendChild(h('code', undefined, p.inLibrary.key)); }
+      li.appendChild(badge);
     }
     if (p.missing && p.missing.length) {
       li.appendChild(h('div', 'meta warn missing', `Incomplete record — no ${p.missing.join(', ')}: the reference will lack ${p.missing.length > 1 ? 'them' : 'it'}.`, { 'data-testid': 'missing', role: 'note' }));
     }
     const links = h('div', 'links');
-    links.appendChild(link(`PMID ${p.pmid}`, () => send('openLink', { kind: 'pubmed', value: p.pmid }), `Open PubMed record ${p.pmid} in the browser`));
+    // Library items without a PMID are indexed under doi:… or key:… ids: no PubMed link for those.
+    if (/^\d+$/.test(p.pmid)) links.appendChild(link(`PMID ${p.pmid}`, () => send('openLink', { kind: 'pubmed', value: p.pmid }), `Open PubMed record ${p.pmid} in the browser`));
     if (p.doi) { const doi = p.doi; links.appendChild(link(`DOI ${doi}`, () => send('openLink', { kind: 'doi', value: doi }), `Open DOI ${doi} in the browser`)); }
     li.appendChild(links);
     const actions = h('div', 'actions');

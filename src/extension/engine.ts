@@ -530,5 +530,6 @@ export function toPaperView(h: SearchHit, abstract: string | undefined, top: num
     score: top > 0 ? Math.max(0, h.score) / top : 0, why: why.join(' · ') || undefined, abstract,
   };
   if (h.why.bestSentence) v.best = excerpt(abstract, h.why.bestSentence);
+  if (h.library) v.inLibrary = { key: h.library.key, file: h.library.source.split(/[\\/]/).pop() ?? h.library.source };
   return v;
 }

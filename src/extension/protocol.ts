@@ -12,6 +12,8 @@ export interface PaperView extends PaperMeta {
   why?: string;                  // short explanation of the match (which legs)
   /** already in the document's bibliography: under this key (a Manubot id, a reference number) in this file */
   inBibliography?: { key: string; file?: string };
+  /** indexed from the writer's own library (a bibliography file given to "Build index"): its key there and the file */
+  inLibrary?: { key?: string; file: string };
   /** what a reference needs and this paper lacks (author, journal, year, title): shown before it is inserted */
   missing?: string[];
 }
