@@ -43,7 +43,9 @@ export function ensureCodeServer() {
   mkdirSync(TOOLS, { recursive: true });
   writeFileSync(join(TOOLS, 'package.json'), JSON.stringify({ name: 'biohicl-e2e-tools', private: true }));
   const npm = 'npm';
-  const env = { npm_config_yes: 'true', npm_config_unsafe_perm: 'true', npm_config_fund: 'false', npm_config_audit: 'false' };
+  // npm passes its own settings to the scripts it runs as npm_config_* variables, and the project's .npmrc sets
+  // ignore-scripts=true (no dependency install script on `npm ci`): code-server's native rebuilds below must run theirs.
+  const env = { npm_config_yes: 'true', npm_config_unsafe_perm: 'true', npm_config_fund: 'false', npm_config_audit: 'false', npm_config_ignore_scripts: 'false' };
   // 1. code-server without its scripts, then argon2 from source.
   sh(npm, ['install', `code-server@${CODE_SERVER_VERSION}`, '--ignore-scripts', '--no-save'], { cwd: TOOLS, env });
   sh(npm, ['rebuild', 'argon2'], { cwd: TOOLS, env });
