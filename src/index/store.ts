@@ -945,5 +945,7 @@ export function toArticleInfo(r: Record<string, unknown>): ArticleInfo {
 export function toFloat32(v: unknown): Float32Array {
   if (v instanceof Float32Array) return v;
   const a = (v as { toArray?: () => ArrayLike<number> }).toArray?.() ?? (v as ArrayLike<number>);
+  // A float16 vector column comes back as its raw bits (Uint16Array): decode them, never pass the bits on as numbers.
+  if (a instanceof Uint16Array) { const o = new Float32Array(a.length); for (let i = 0; i < a.length; i++) o[i] = arrow.util.uint16ToFloat64(a[i]!); return o; }
   return a instanceof Float32Array ? a : Float32Array.from(a);
 }

@@ -6,6 +6,7 @@ const suites: Record<string, () => Promise<{ run(args: string[]): Promise<void> 
   'pubmed-fetch': () => import('./bench/pubmed-fetch'),
   release: () => import('./bench/release'),
   cluster: () => import('./bench/cluster'),
+  storage: () => import('./bench/storage'),
   readers: () => import('./bench/readers'),
 };
 
