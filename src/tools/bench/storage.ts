@@ -27,6 +27,7 @@ import { ARTICLES, FTS_OPTIONS, IndexStore, SENTENCES, annParamsFor, arrow } fro
 import { refineFor } from '../../index/search';
 import { ensureGeneratedModel, openEmbedder } from '../../index/model';
 import { defaultModelsDir, projectRoot } from '../../inference/paths';
+import { toHalfBits } from '../../inference/convert/fp16';
 
 type Part = 'probe' | 'vectors' | 'text' | 'embed' | 'project';
 const ALL_PARTS: Part[] = ['probe', 'vectors', 'text', 'embed', 'project'];
@@ -111,33 +112,8 @@ function utf8Data(values: string[]): import('apache-arrow').Data {
 }
 const fsl = (n: number, elt: ADataType): ADataType => new arrow.FixedSizeList(n, new arrow.Field('item', elt, true));
 
-/** float32 → IEEE half (round to nearest even, subnormals kept), as Arrow's Float16 stores it. */
-const f32buf = new Float32Array(1);
-const u32buf = new Uint32Array(f32buf.buffer);
-function toHalf(x: number): number {
-  f32buf[0] = x;
-  const b = u32buf[0];
-  const sign = (b >>> 16) & 0x8000;
-  const exp = (b >>> 23) & 0xff;
-  let mant = b & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let h = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const half = 1 << (shift - 1);
-    if (rem > half || (rem === half && (h & 1))) h++;
-    return sign | h;
-  }
-  let h = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (h & 1))) h++;
-  return sign | h;
-}
+/** float32 → IEEE half bits, as Arrow's Float16 stores them: the one converter (src/inference/convert/fp16.ts). */
+const toHalf = toHalfBits;
 
 // ---- probe: can the raw column go while the index stays? -------------------------------------------------------------
 
