@@ -1,22 +1,14 @@
 // The paper metadata a citation needs. Pure module (no `vscode`): unit-tested in Node.
 
-export interface PaperMeta {
-  pmid: string;
-  title: string;
-  /** 'Lastname Initials' as PubMed gives them (e.g. 'Smith JA'); collective names as given. */
-  authors: string[];
-  journal: string;
-  year?: number;
-  /** 1–12 */
-  month?: number;
-  volume?: string;
-  issue?: string;
-  /** As PubMed gives them (MedlinePgn), e.g. '1112-21' or 'e0173548'. */
-  pages?: string;
-  issn?: string;
-  doi?: string;
+import type { ArticleInfo } from '../index/store';
+
+/**
+ * The paper metadata a citation needs: the stored article's own fields (one shape from reader to index to view;
+ * 'Lastname Initials' authors, MedlinePgn-style pages, month 1–12), plus the abstract when it is shown.
+ */
+export type PaperMeta = Pick<ArticleInfo, 'pmid' | 'title' | 'authors' | 'journal' | 'year' | 'month' | 'volume' | 'issue' | 'pages' | 'issn' | 'doi'> & {
   abstract?: string;
-}
+};
 
 /** The citation fields of anything shaped like a stored article (ArticleInfo, a search hit): nothing else is copied. */
 export function paperMeta(a: Omit<PaperMeta, 'abstract'>): PaperMeta {
