@@ -14,5 +14,6 @@ async function main(): Promise<void> {
   }
   await (await load()).run(args);
 }
-main().catch((e) => { process.stderr.write(`eval: ${e?.stack ?? e}\n`); process.exit(1); });
+// Errors that carry an exit code are the user's (a missing data set, a wrong option): their message, no stack.
+main().catch((e) => { process.stderr.write(`eval: ${typeof e?.exitCode === 'number' ? e.message : e?.stack ?? e}\n`); process.exit(typeof e?.exitCode === 'number' ? e.exitCode : 1); });
 export {};

@@ -30,7 +30,7 @@ async function* jsonLines(file: string): AsyncGenerator<Record<string, unknown>>
 export async function loadBeir(dir: string): Promise<{ docs: Doc[]; queries: Map<string, string>; qrels: Map<string, Qrels> }> {
   const files = fs.readdirSync(dir);
   const corpus = files.find((f) => /^corpus\.jsonl(\.gz)?$/.test(f));
-  if (!corpus) throw new Error(`${dir}: no corpus.jsonl[.gz]`);
+  if (!corpus) throw Object.assign(new Error(`${dir}: no corpus.jsonl[.gz] (not a BEIR data set folder)`), { exitCode: 2 });
   const qfile = files.filter((f) => /^queries.*\.jsonl(\.gz)?$/.test(f)).sort();
   const rfile = files.filter((f) => /^qrels.*\.tsv$/.test(f)).sort();
   const qrelDir = fs.existsSync(path.join(dir, 'qrels')) ? fs.readdirSync(path.join(dir, 'qrels')).filter((f) => f.endsWith('.tsv')).map((f) => path.join('qrels', f)) : [];
@@ -73,15 +73,23 @@ function parseArgs(args: string[]): { dir: string; model?: string; modes: Search
     else if (a === '--index') index = args[++i];
     else if (a === '--limit-queries') limit = Number(args[++i]);
     else if (!a.startsWith('--')) dir = path.resolve(a);
-    else throw new Error(`unknown option ${a}`);
+    else throw Object.assign(new Error(`unknown option ${a}`), { exitCode: 2 });
   }
-  for (const m of modes ?? []) if (!['fts', 'dense', 'hybrid'].includes(m)) throw new Error(`unknown mode ${m}`);
+  for (const m of modes ?? []) if (!['fts', 'dense', 'hybrid'].includes(m)) throw Object.assign(new Error(`unknown mode ${m} (fts, dense or hybrid)`), { exitCode: 2 });
   return { dir, model, modes: modes ?? (model ? ['fts', 'dense', 'hybrid'] : ['fts']), index, limit };
 }
 
 export async function run(args: string[]): Promise<void> {
   const o = parseArgs(args);
   const t0 = Date.now();
+  if (!o.model && o.modes.some((m) => m !== 'fts')) {
+    throw Object.assign(new Error('dense and hybrid modes need --model DIR (a converted model folder)'), { exitCode: 2 });
+  }
+  if (!fs.existsSync(o.dir)) {
+    throw Object.assign(new Error(`no BEIR data set at ${o.dir}. SciFact (CC BY-NC 2.0, benchmark use only, never shipped) is not in the ` +
+      `repository: get BEIR's scifact (corpus.jsonl, queries.jsonl, qrels/*.tsv, e.g. from the BEIR benchmark's download page) and pass its folder: ` +
+      `npm run eval -- scifact <folder>`), { exitCode: 2 });
+  }
   const { docs, queries, qrels } = await loadBeir(o.dir);
   console.log(`BEIR set ${o.dir}: ${docs.length} documents, ${qrels.size} judged queries`);
   let embedder: Embedder | undefined;
@@ -90,7 +98,7 @@ export async function run(args: string[]): Promise<void> {
     embedder = await openEmbedder({ modelDir: o.model });
     console.log(`model ${embedder.identity.repo} (${embedder.report.provider}, ${embedder.report.precision})${embedder.identity.generated ? ' — GENERATED weights: dense/hybrid numbers below are MEANINGLESS' : ''}`);
   } else if (o.modes.some((m) => m !== 'fts')) {
-    throw new Error('dense and hybrid modes need --model DIR');
+    throw Object.assign(new Error('dense and hybrid modes need --model DIR (a converted model folder)'), { exitCode: 2 });
   }
   const identity = embedder?.identity ?? NO_MODEL;
   const indexDir = o.index ?? fs.mkdtempSync(path.join(os.tmpdir(), 'biohicl-beir-'));
