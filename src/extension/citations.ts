@@ -43,6 +43,11 @@ async function readText(uri: vscode.Uri): Promise<string | undefined> {
   try { return Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8'); } catch { return undefined; }
 }
 
+/** The bibliography files of a document, by its own kind (LaTeX, Pandoc, …). */
+export function documentBibliographies(doc: vscode.TextDocument, cfg: ConfigSnapshot): vscode.Uri[] {
+  return bibliographyUris(doc, cfg, docKind(doc.languageId, doc.fileName, doc.getText()));
+}
+
 /** The bibliography files a document names (or the setting), resolved against the document's folder. */
 export function bibliographyUris(doc: vscode.TextDocument, cfg: ConfigSnapshot, kind: DocKind): vscode.Uri[] {
   const dir = vscode.Uri.joinPath(doc.uri, '..');

@@ -62,6 +62,8 @@ export class Config {
   get suggestDelayMs(): number { return clampInt(this.c.get('suggestDelayMs'), 100, 10_000, 700); }
   get citeCommand(): CiteCommand { const c = this.c.get<string>('citeCommand', '\\cite'); return (CITES as string[]).includes(c) ? (c as CiteCommand) : '\\cite'; }
   get bibliographyFile(): string { return this.c.get<string>('bibliographyFile', '').trim(); }
+  /** Bibliography files (e.g. a Better BibTeX auto-export) re-indexed whenever they change. */
+  get watchBibliographies(): string[] { return (this.c.get<string[]>('watchBibliographies', []) ?? []).map((s) => s.trim()).filter(Boolean); }
   get manubotCiteAs(): 'pubmed' | 'doi' { return this.c.get<string>('manubotCiteAs', 'pubmed') === 'doi' ? 'doi' : 'pubmed'; }
   get keyPattern(): string { return this.c.get<string>('keyPattern', '[auth:lower][year][title:lower]').trim() || '[auth:lower][year][title:lower]'; }
   get keyPatternSet(): boolean { return this.isSet('keyPattern'); }

@@ -34,6 +34,7 @@ export class Controller {
     this.engine = new Engine(this.engineOptions(), log);
     if (process.platform === 'linux' && process.arch === 'x64') void this.reinstallCuda();
     this.logConfig('effective configuration');
+    this.watchBibliographies();
     const handlers: { [K in keyof WebviewRequests]: (d: WebviewRequests[K]) => Promise<string | void> } = {
       ready: async () => {
         // the writer opened the sidebar: load the worker, the model, the index and the MeSH matcher in the background
@@ -73,6 +74,7 @@ export class Controller {
       vscode.commands.registerCommand('biohicl.buildIndex', (uri?: vscode.Uri, uris?: vscode.Uri[]) => this.buildIndex(uris?.length ? uris : uri instanceof vscode.Uri ? [uri] : undefined)),
       vscode.commands.registerCommand('biohicl.getPubmedIndex', (source?: unknown) => this.getPubmedIndex(typeof source === 'string' ? source : undefined)),
       vscode.commands.registerCommand('biohicl.updateIndex', () => this.updateIndex()),
+      vscode.commands.registerCommand('biohicl.indexBibliography', () => this.indexBibliography()),
       vscode.commands.registerCommand('biohicl.fetchModel', () => this.fetchModel()),
       vscode.commands.registerCommand('biohicl.useGeneratedWeights', () => this.useGeneratedWeights()),
       vscode.commands.registerCommand('biohicl.pickDevice', () => this.pickDevice()),
@@ -124,6 +126,7 @@ export class Controller {
   }
 
   private async onConfig(e: vscode.ConfigurationChangeEvent): Promise<void> {
+    if (e.affectsConfiguration('biohicl.watchBibliographies')) this.watchBibliographies();
     const impact = Config.impact(e);
     if (!impact.any) return;
     this.logConfig('configuration changed');
@@ -270,6 +273,47 @@ export class Controller {
       const missing = missingFields(p);
       return { ...p, inBibliography: inBib.get(p.pmid), missing: missing.length ? missing : undefined };
     });
+  }
+
+  /** "Index this manuscript's bibliography": the .bib / CSL-JSON files the open document names, as a source. */
+  private async indexBibliography(): Promise<void> {
+    const doc = vscode.window.activeTextEditor?.document;
+    if (!doc) { void vscode.window.showInformationMessage('BioHiCL: open the manuscript whose bibliography should be indexed.'); return; }
+    const { documentBibliographies } = await import('./citations');
+    const uris = documentBibliographies(doc, this.config.snapshot()).filter((u) => fs.existsSync(u.fsPath));
+    if (!uris.length) {
+      void vscode.window.showInformationMessage(`BioHiCL: ${path.basename(doc.fileName)} names no bibliography file that exists (\\bibliography{}, \\addbibresource{}, YAML bibliography:, or the biohicl.bibliographyFile setting).`);
+      return;
+    }
+    await this.buildIndex(uris);
+  }
+
+  private watchers: vscode.Disposable[] = [];
+  /** Re-index the watched bibliographies (biohicl.watchBibliographies, e.g. a Better BibTeX auto-export) when they change. */
+  private watchBibliographies(): void {
+    for (const w of this.watchers) w.dispose();
+    this.watchers = [];
+    let timer: NodeJS.Timeout | undefined;
+    const pending = new Set<string>();
+    const changed = (uri: vscode.Uri): void => {
+      pending.add(uri.fsPath);
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => {
+        const files = [...pending].filter((f) => fs.existsSync(f));
+        pending.clear();
+        if (!files.length) return;
+        this.log.info(`watched bibliography changed: re-indexing ${files.join(', ')}`);
+        void this.buildIndex(files.map((f) => vscode.Uri.file(f)));
+      }, 2000); // an auto-export writes in several steps
+    };
+    for (const f of this.config.watchBibliographies) {
+      const abs = path.isAbsolute(f) ? f : path.join(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '', f);
+      const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(abs)), path.basename(abs)));
+      w.onDidChange(changed);
+      w.onDidCreate(changed);
+      this.watchers.push(w);
+    }
+    if (this.watchers.length) this.log.info(`watching ${this.config.watchBibliographies.length} bibliography file(s) for changes`);
   }
 
   private async buildIndex(uris?: vscode.Uri[], rebuild = false): Promise<void> {
@@ -707,6 +751,7 @@ export class Controller {
 
   async dispose(): Promise<void> {
     if (this.selectTimer) clearTimeout(this.selectTimer);
+    for (const w of this.watchers) w.dispose();
     await this.engine.dispose();
   }
 }
