@@ -348,7 +348,7 @@ export class Engine {
         signal,
         onProgress: (p) => onProgress(`${p.phase}: ${p.embedded + p.skipped}${total ? `/${total}` : ''} citations, ${p.sentences} sentences (${path.basename(p.file)})`, total ? (p.embedded + p.skipped + p.inBatch) / total : undefined),
       });
-      const msg = `Index updated: ${s.added} added, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected${s.rejectReport ? ` (see ${s.rejectReport})` : ''} in ${s.seconds.toFixed(1)} s.`;
+      const msg = `Index updated: ${s.added} added, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected${s.linked ? `, ${s.linked} from your library linked to their PubMed record` : ''}${s.rejectReport ? ` (see ${s.rejectReport})` : ''} in ${s.seconds.toFixed(1)} s.`;
       this.log.info(`engine: ${msg}`);
       return msg;
     } finally {

@@ -545,8 +545,8 @@ export class IndexStore {
   }
 
   /**
-   * For bibliography items: the PubMed row (from another file, with an abstract) each is found under, by PMID or by
-   * DOI: such an item is linked to that row instead of being written as a poorer copy of it.
+   * For bibliography items: the row (from another file: PubMed data, or another bibliography) each is found under,
+   * by PMID or by DOI: such an item is linked to that row instead of being written over it as a poorer copy.
    */
   async pubmedRowsFor(items: { id: string; pmid?: string; doi?: string }[], source: string): Promise<Map<string, string>> {
     const out = new Map<string, string>();
@@ -554,7 +554,8 @@ export class IndexStore {
     const dois = items.map((i) => i.doi?.toLowerCase()).filter((x): x is string => !!x);
     const byPmid = new Map<string, string>();
     const byDoi = new Map<string, string>();
-    const cond = `has_abstract = true AND source <> ${sqlString(source)}`;
+    // Any row from another file (PubMed data, or another bibliography): the library item never replaces it.
+    const cond = `source <> ${sqlString(source)}`;
     for (let i = 0; i < pmids.length; i += 500) {
       for (const r of await this.articles.query().where(`${sqlIn('pmid', pmids.slice(i, i + 500))} AND ${cond}`).select(['pmid']).toArray()) byPmid.set(String(r.pmid), String(r.pmid));
     }

@@ -595,6 +595,32 @@ scenario('Build index from files (explorer context menu): progress notification,
   await view.locator('[data-testid="status-line"]', { hasText: 'index: 290 papers' }).waitFor();
 });
 
+scenario("Index this manuscript's bibliography: its items become searchable and are marked \"In your library\"", async ({ page, ctx }) => {
+  // The writer's own library: an item with no PMID and no abstract (a book) in the manuscript's .bib.
+  fs.appendFileSync(path.join(ctx.ws, 'markdown', 'references.bib'),
+    '\n@book{ng2019quorum,\n  title = {Quorum sensing in bacterial biofilms: a handbook},\n  author = {Ng, Pei},\n  year = {2019},\n  publisher = {Example Press}\n}\n');
+  fs.writeFileSync(path.join(ctx.ws, 'markdown', 'library-note.md'),
+    '---\ntitle: "Notes"\nbibliography: references.bib\n---\n\nQuorum sensing in bacterial biofilms, a handbook.\n');
+  await openFile(page, 'markdown/library-note.md');
+  await command(page, "BioHiCL: Index this manuscript's bibliography");
+  await page.locator('.notifications-toasts', { hasText: /Index updated: [1-9]\d* added/ }).first().waitFor({ timeout: 120_000 });
+  await selectLine(page, 6);
+  const view = sidebar(page);
+  await findRelated(page, view, 'Quorum sensing');
+  let item = view.locator('li.paper[data-pmid="key:ng2019quorum"]');
+  await item.waitFor();
+  // From this manuscript it is the bibliography's own entry …
+  await item.locator('[data-testid="in-bib"]', { hasText: 'Already in references.bib' }).waitFor();
+  assert.equal(await item.locator('a', { hasText: /^PMID / }).count(), 0, 'no PubMed link for a library item without a PMID');
+  // … and from a draft that names no bibliography, it is marked as the writer's library.
+  fs.writeFileSync(path.join(ctx.ws, 'nobib', 'library-draft.md'), 'Quorum sensing in bacterial biofilms, a handbook.\n');
+  await openFile(page, 'nobib/library-draft.md');
+  await selectLine(page, 1);
+  await findRelated(page, view, 'Quorum sensing');
+  item = view.locator('li.paper[data-pmid="key:ng2019quorum"]');
+  await item.locator('[data-testid="in-library"]', { hasText: 'In your library (references.bib)' }).waitFor();
+});
+
 // ---------------------------------------------------------------- the PubMed index: pull a release, apply updates
 // A release published (with the CLI, as a maintainer would) from an index of PubMed-format files made from the real
 // MEDLINE sample (test/fixtures/nlm-mirror.ts), served over HTTP on 127.0.0.1 (src/release/serve.ts), and an NLM-like
