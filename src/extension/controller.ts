@@ -303,7 +303,7 @@ export class Controller {
         pending.clear();
         if (!files.length) return;
         this.log.info(`watched bibliography changed: re-indexing ${files.join(', ')}`);
-        void this.buildIndex(files.map((f) => vscode.Uri.file(f)));
+        void this.buildIndex(files.map((f) => vscode.Uri.file(f)), false, { background: true });
       }, 2000); // an auto-export writes in several steps
     };
     for (const f of this.config.watchBibliographies) {
@@ -316,7 +316,8 @@ export class Controller {
     if (this.watchers.length) this.log.info(`watching ${this.config.watchBibliographies.length} bibliography file(s) for changes`);
   }
 
-  private async buildIndex(uris?: vscode.Uri[], rebuild = false): Promise<void> {
+  /** background: a watched file changed; results the writer has on screen stay (only the status line is refreshed). */
+  private async buildIndex(uris?: vscode.Uri[], rebuild = false, how: { background?: boolean } = {}): Promise<void> {
     let files = (uris ?? []).filter((u) => u.scheme === 'file').map((u) => u.fsPath);
     if (!files.length) {
       const picked = await vscode.window.showOpenDialog({
@@ -346,7 +347,10 @@ export class Controller {
         else void vscode.window.showErrorMessage(`BioHiCL: indexing failed: ${msg}`, 'Show Logs').then((c) => { if (c) this.log.show(); });
       }
     });
-    this.sidebar.setState({ phase: 'idle', status: await this.engine.statusWithIndex() });
+    const status = await this.engine.statusWithIndex();
+    const shown = this.sidebar.getState();
+    if (how.background && shown.phase === 'results') this.sidebar.setState({ ...shown, results: { ...shown.results, status } });
+    else if (!how.background || shown.phase === 'idle') this.sidebar.setState({ phase: 'idle', status });
   }
 
   private async fetchModel(): Promise<void> {
