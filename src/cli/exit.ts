@@ -1,4 +1,5 @@
 // The CLI's exit codes, in one place (README "On the command line" lists them).
+import { InvalidArgumentError } from 'commander';
 export const EXIT = {
   ok: 0,
   /** A failure (a download, a damaged release, a full disk, …): the message says what. */
@@ -17,3 +18,15 @@ export const EXIT = {
 export function exitError(message: string, exitCode: number): Error & { exitCode: number } {
   return Object.assign(new Error(message), { exitCode });
 }
+
+/** A commander argument error that exits with EXIT.usage. */
+export function usageError(message: string): InvalidArgumentError & { exitCode: number } {
+  return Object.assign(new InvalidArgumentError(message), { exitCode: EXIT.usage });
+}
+
+/** commander parser for a positive integer option (`--batch 64`), naming the option when the value is not one. */
+export const positiveInt = (name: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw usageError(`${name} must be a positive integer, got '${v}'`);
+  return n;
+};

@@ -9,7 +9,7 @@ import * as lancedb from '@lancedb/lancedb';
 import type { ModelIdentity } from '../inference/types';
 import type { MeshHeading } from './citation';
 import { nlmFileOrder } from '../pubmed/nlm';
-import { createExclusive, describeLocation, parseLocation, readText, writeText, locationExists, type IndexLocation } from './location';
+import { createExclusive, describeLocation, parseLocation, readText, removeFile, writeText, locationExists, type IndexLocation } from './location';
 
 // apache-arrow must be the very copy LanceDB loads (its CommonJS build): classes from another copy (e.g. the ESM one)
 // are not recognised and a table silently gets 0 rows. So load it through LanceDB's own resolution.
@@ -281,9 +281,9 @@ export async function withConflictRetry<T>(what: string, fn: () => Promise<T>, a
     try {
       return await fn();
     } catch (e) {
-      if (!isRetryableConflict(e) || i >= attempts - 1) throw e;
+      if (!isRetryableConflict(e)) throw e;
+      if (i >= attempts - 1) throw Object.assign(new Error(`${what}: still conflicting with other writers after ${attempts} tries: ${(e as Error).message}`), { cause: e });
       await new Promise((r) => setTimeout(r, Math.min(2000, 20 * 2 ** i) * (0.5 + Math.random())));
-      void what;
     }
   }
 }
@@ -335,7 +335,6 @@ export class IndexStore {
     if (opts.rebuild && (mismatch || orphanTables)) {
       const db0 = await connect();
       for (const name of await db0.tableNames()) await db0.dropTable(name);
-      const { removeFile } = await import('./location');
       await removeFile(loc, META_FILE);
       meta = undefined;
     }
@@ -504,10 +503,6 @@ export class IndexStore {
     return { counts, dirty };
   }
 
-  /** pmid → content hash for those of `pmids` already stored. */
-  async existingHashes(pmids: string[]): Promise<Map<string, string>> {
-    return new Map([...(await this.existingRows(pmids))].map(([k, v]) => [k, v.hash]));
-  }
 
   /** Bulk resume: pmid → hash of the article rows that `source` (an input file) has committed. */
   async committedFromSource(source: string): Promise<Map<string, string>> {
@@ -756,7 +751,6 @@ export class IndexStore {
    * holder's maintenance covers the data, and new rows are searched without an index until the next one.
    */
   async withMaintenanceLock<T>(fn: () => Promise<T>, opts: { wait?: boolean; onWait?: (holder: string) => void } = {}): Promise<T | undefined> {
-    const { removeFile } = await import('./location');
     const me = JSON.stringify({ host: os.hostname(), pid: process.pid, at: new Date().toISOString() });
     for (;;) {
       if (await createExclusive(this.loc, MAINT_LOCK, me)) break;

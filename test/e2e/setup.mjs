@@ -1,6 +1,6 @@
 // Installs what the end-to-end suite needs, once, on a fresh machine (no network but the npm registry and apt):
 // Debian's chromium (+ libkrb5-dev, ripgrep for code-server's native builds) and code-server 4.100.3 into .tools/.
-// Follows ../shared/docs/offline-vscode-e2e.md (three traps: root postinstall, kerberos build, ripgrep download).
+// Three traps, handled below: code-server's postinstall as root, the kerberos native build, and the ripgrep download.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync, copyFileSync, symlinkSync, rmSync, readdirSync, chmodSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';

@@ -56,7 +56,7 @@ test('deletePmids removes articles and their sentences', async () => {
   await s.upsert([art('1', 'x'), art('2', 'y'), art('3', "it's")], [sent('1', 0, 'x'), sent('2', 0, 'y'), sent('3', 0, 'z')]);
   assert.equal(await s.deletePmids(['2', '3', '999']), 2);
   assert.deepEqual(await s.counts(), { articles: 1, sentences: 1 });
-  assert.deepEqual([...(await s.existingHashes(['1', '2'])).keys()], ['1']);
+  assert.deepEqual([...(await s.existingRows(['1', '2'])).keys()], ['1']);
   s.close();
 });
 

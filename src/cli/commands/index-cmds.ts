@@ -3,7 +3,7 @@
 // 5 the build finished but some records were rejected (listed in the reject report).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import * as cliProgress from 'cli-progress';
 import { defaultIndexDir, defaultModelsDir } from '../../inference/paths';
 import type { Embedder } from '../../inference/types';
@@ -17,15 +17,9 @@ import { explainIndexError } from '../../index/errors';
 import { search, similarSentences, type SearchMode, type SearchResult, type SentencesResult } from '../../index/search';
 import { openEmbedder } from '../../index/model';
 
-import { EXIT } from '../exit';
+import { EXIT, positiveInt as int, usageError as usage } from '../exit';
 export { EXIT };
 
-const usage = (msg: string): InvalidArgumentError => Object.assign(new InvalidArgumentError(msg), { exitCode: EXIT.usage });
-const int = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw usage(`${name} must be a positive integer, got '${v}'`);
-  return n;
-};
 const year = (v: string): number => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1000 || n > 3000) throw usage(`not a year: '${v}'`);

@@ -2,7 +2,7 @@
 // Exit codes: 0 ok; 1 some file failed or the run was cancelled (the other files stay verified); 2 bad usage;
 // 4 no such listing on the mirror, or --files names files the mirror does not list.
 import * as path from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import * as cliProgress from 'cli-progress';
 import { biohiclHome } from '../../inference/paths';
 import { fetchPubmed, MAX_CONNECTIONS, PubmedFetchError, type FetchPubmedProgress, type FetchSummary } from '../../pubmed/fetch';
@@ -22,12 +22,7 @@ export const defaultPubmedDir = (): string => path.join(biohiclHome(), 'pubmed')
 /** Default mirror: $BIOHICL_PUBMED_MIRROR, else NLM's. */
 export const defaultMirror = (): string => process.env.BIOHICL_PUBMED_MIRROR || NLM_MIRROR;
 
-const usage = (msg: string): InvalidArgumentError => Object.assign(new InvalidArgumentError(msg), { exitCode: PUBMED_EXIT.usage });
-const positive = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw usage(`${name} must be a positive integer, got '${v}'`);
-  return n;
-};
+import { positiveInt as positive, usageError as usage } from '../exit';
 const connectionsArg = (v: string): number => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > MAX_CONNECTIONS) throw usage(`--connections must be 1..${MAX_CONNECTIONS} (NLM asks for moderate use), got '${v}'`);

@@ -3,7 +3,7 @@
 // connection that could not be resumed, a full disk: the working index is untouched in every case); 2 usage;
 // 3 the release was built by another model than the local one; 4 no index, release or model there.
 import * as path from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import * as cliProgress from 'cli-progress';
 import { defaultIndexDir } from '../../inference/paths';
 import { describeIdentity } from '../../index/store';
@@ -11,13 +11,7 @@ import { publishRelease } from '../../release/publish';
 import { layoutFor, pullRelease, rollback, type PullProgress } from '../../release/pull';
 import { fmtBytes } from '../../release/manifest';
 import { resolveModelDir } from './index-cmds';
-import { EXIT } from '../exit';
-
-const positive = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw Object.assign(new InvalidArgumentError(`${name} must be a positive integer, got '${v}'`), { exitCode: EXIT.usage });
-  return n;
-};
+import { EXIT, positiveInt as positive } from '../exit';
 
 export function registerReleaseCommands(program: Command): void {
   const index = program.commands.find((c) => c.name() === 'index');

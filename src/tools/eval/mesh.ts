@@ -1,6 +1,6 @@
 // `npm run eval -- mesh [pubmedqa.json] [--k 30] [--tune] [--corpus FILE ...] [--json] [--learn-prior OUT]`
 // Each PubMedQA abstract is the query (question + contexts), its own PMID is excluded from the neighbours, and the
-// rest of the demo corpus (that file + the MEDLINE XML and MEDLINE text files of ../shared/data/pubmed) is the index,
+// rest of the demo corpus (that file + the MEDLINE XML and MEDLINE text files of data/demo) is the index,
 // searched with the index's full-text leg (a real LanceDB table, built in a temp folder with src/index's store).
 // Prints micro P/R/F1 and example-based F1 at the cut-off and at top-5/10/15 for lexical only, neighbours only and
 // combined. --tune picks weights and the cut-off on the first half (even ordinal) and reports the other half.
