@@ -1,7 +1,7 @@
 // Hover on a PMID ("PMID: 123", "pubmed:123", a PubMed URL) or a citation key whose bibliography entry the index
 // knows: title, authors, year, abstract excerpt. All PubMed text goes through appendText (escaped Markdown).
 import * as vscode from 'vscode';
-import type { Engine } from './engine';
+import type { Engine } from '../app/engine';
 import type { Config } from './config';
 import { parseBibtex, entryPmid } from '../cite/bibtex';
 import { parseCslJson } from '../cite/csljson';

@@ -1,4 +1,4 @@
-// "Get the PubMed index", "Update the index" and how current the index is, at the engine (src/extension/engine.ts,
+// "Get the PubMed index", "Update the index" and how current the index is, at the engine (src/app/engine.ts,
 // no vscode) against the real parts: PubMed-format files made from the real MEDLINE sample (test/fixtures/nlm-mirror.ts),
 // a generated tiny model in the inference worker, an NLM-like mirror and a release server on 127.0.0.1 (real HTTP),
 // a real release published from the index. Also describeCurrency's wording (src/index/currency.ts) and a model whose
@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Engine, EngineProblem, type EngineOptions } from '../../src/extension/engine';
+import { Engine, EngineProblem, type EngineOptions } from '../../src/app/engine';
 import { describeCurrency } from '../../src/index/currency';
 import { ensureGeneratedModel } from '../../src/index/model';
 import { publishRelease } from '../../src/release/publish';

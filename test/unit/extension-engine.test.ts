@@ -1,4 +1,4 @@
-// The extension's engine service (src/extension/engine.ts) against the real parts: a generated tiny model in the
+// The extension's engine service (src/app/engine.ts) against the real parts: a generated tiny model in the
 // inference worker, a LanceDB index built through Engine.buildIndex from real MEDLINE records, the shipped MeSH
 // vocabulary. Also: a query opens no network socket and makes no DNS lookup.
 import { test, before, after } from 'node:test';
@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as net from 'node:net';
 import dns from 'node:dns';
-import { Engine, EngineProblem, type EngineOptions } from '../../src/extension/engine';
+import { Engine, EngineProblem, type EngineOptions } from '../../src/app/engine';
 import { generateModel } from '../../src/inference/convert';
 import { DEMO_PUBMED } from '../fixtures/paths';
 
@@ -108,7 +108,7 @@ test('reconfigure restarts the worker only when model/device settings change', a
 });
 
 test('an index built by another model: the query fails with a recognised mismatch; buildIndex with rebuild makes it again with this model', async () => {
-  const { isModelMismatch, readIndexMeta, indexFiles } = await import('../../src/extension/index-model');
+  const { isModelMismatch, readIndexMeta, indexFiles } = await import('../../src/app/index-model');
   await generateModel({ shape: 'tiny', outDir: path.join(dir, 'model2'), precisions: ['fp32'], seed: 7 });
   const other = new Engine({ ...opts, modelDir: path.join(dir, 'model2') }, logger);
   try {

@@ -1,7 +1,7 @@
 // The sidebar's view of a hit from the writer's own library: marked with the bibliography file and its key there.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { toPaperView } from '../../src/extension/engine';
+import { toPaperView } from '../../src/app/engine';
 import type { SearchHit } from '../../src/index/search';
 
 const hit = (over: Partial<SearchHit>): SearchHit => ({

@@ -1,4 +1,4 @@
-// The in-editor ways out of a model mismatch (src/extension/index-model.ts) against real parts: two generated tiny
+// The in-editor ways out of a model mismatch (src/app/index-model.ts) against real parts: two generated tiny
 // models, the index's own ModelMismatchError, a meta.json as the index builder writes it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { generateModel } from '../../src/inference/convert';
 import { modelIdentity } from '../../src/inference/identity';
 import { ModelMismatchError } from '../../src/index/store';
-import { readIndexMeta, isModelMismatch, findModelDir, sameWeights, modelLabel } from '../../src/extension/index-model';
+import { readIndexMeta, isModelMismatch, findModelDir, sameWeights, modelLabel } from '../../src/app/index-model';
 
 let dir = '';
 before(async () => {

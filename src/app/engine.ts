@@ -8,7 +8,7 @@ import type { Device, Embedder, EmbedProgress, TextKind } from '../inference/typ
 import type { IndexStore, ArticleInfo } from '../index/store';
 import type { SearchHit } from '../index/search';
 import type { MeshVocab } from '../mesh/vocab';
-import type { EngineStatusView, MeshView, PaperView, SentenceView } from './protocol';
+import type { EngineStatusView, MeshView, PaperView, SentenceView } from './views';
 import type { ModelIdentity } from '../inference/types';
 import type { PullProgress, PullResult } from '../release/pull';
 import type { FetchPubmedProgress, FetchSummary } from '../pubmed/fetch';
