@@ -13,7 +13,7 @@
 /** @typedef {import('../src/extension/protocol').CurrencyView} CurrencyView */
 
 (function () {
-  // @ts-ignore -- provided by VS Code in webviews
+  // @ts-expect-error -- provided by VS Code in webviews
   const vscode = acquireVsCodeApi();
   const app = /** @type {HTMLElement} */ (document.getElementById('app'));
   const toast = /** @type {HTMLElement} */ (document.getElementById('toast'));

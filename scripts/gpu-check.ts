@@ -25,7 +25,7 @@ function cos(a: Float32Array, b: Float32Array): number {
 async function main(): Promise<void> {
   const shape = (process.argv[2] ?? 'base') as 'base' | 'large' | 'tiny';
   const out = path.join(os.tmpdir(), `biohicl-gpu-${shape}`);
-  let t0 = Date.now();
+  const t0 = Date.now();
   if (!fs.existsSync(path.join(out, 'manifest.json'))) await generateModel({ shape, outDir: out });
   console.log(`generated ${shape} in ${((Date.now() - t0) / 1000).toFixed(1)} s (GENERATED weights: timing only)`);
   const cls: Record<string, Float32Array> = {};

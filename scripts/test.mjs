@@ -1,5 +1,5 @@
-// `npm test`: build, type-check, Node unit tests (real onnxruntime sessions, real LanceDB tables in temp dirs),
-// then the end-to-end suite in a real (offline) VS Code. `npm test -- --unit` runs only the first three.
+// `npm test`: build, type-check, lint (eslint + prettier --check), Node unit tests (real onnxruntime sessions, real LanceDB tables in temp dirs),
+// then the end-to-end suite in a real (offline) VS Code. `npm test -- --unit` runs only the first four.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,9 +18,13 @@ function step(name, cmd, cmdArgs, env = {}) {
 
 step('build', process.execPath, ['scripts/build.mjs']);
 step('typecheck', process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', '.']);
+step('lint + format check', process.execPath, ['scripts/lint.mjs']);
 
 const unitDir = 'test/unit';
-let files = readdirSync(unitDir).filter((f) => f.endsWith('.test.ts')).map((f) => join(unitDir, f)).sort();
+let files = readdirSync(unitDir)
+  .filter((f) => f.endsWith('.test.ts'))
+  .map((f) => join(unitDir, f))
+  .sort();
 if (filter.length) files = files.filter((f) => filter.some((x) => f.includes(x)));
 step('unit tests', process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files]);
 

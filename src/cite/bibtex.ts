@@ -21,7 +21,7 @@ export function parseBibtex(text: string): BibEntry[] {
     const type = (m[1] ?? '').toLowerCase();
     const open = m[2] === '{' ? '{' : '(';
     const close = open === '{' ? '}' : ')';
-    let i = re.lastIndex;
+    const i = re.lastIndex;
     // find the matching close, counting braces (values may contain {…})
     let depth = 1;
     let j = i;

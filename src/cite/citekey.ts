@@ -72,7 +72,7 @@ export function expandKeyPattern(paper: PaperMeta, pattern = DEFAULT_KEY_PATTERN
     if (v === undefined) throw new Error(`Unknown field [${name}] in citation key pattern "${pattern}" (known: ${Object.keys(fields).join(', ')})`);
     return applyCase(v, mod);
   });
-  const clean = out.replace(/[^A-Za-z0-9_:.\-]/g, '');
+  const clean = out.replace(/[^A-Za-z0-9_:.-]/g, '');
   return /^[A-Za-z]/.test(clean) ? clean : `p${clean || paper.pmid}`;
 }
 

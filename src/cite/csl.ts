@@ -6,13 +6,14 @@ import * as path from 'node:path';
 import type { PaperMeta } from './paper';
 import { toCslItem } from './csljson';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
 let core: Any;
 function lib(): Any {
   if (!core) {
     // Loaded on first use: the CSL engine is only needed for plain-text references.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: the CSL engine is large
     core = require('@citation-js/core');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- registers the CSL plugin on core
     require('@citation-js/plugin-csl');
   }
   return core;

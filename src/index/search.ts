@@ -141,7 +141,7 @@ export async function search(store: IndexStore, embedder: Embedder | undefined, 
   const t0 = performance.now();
   const k = Math.max(1, opts.k ?? 10);
   const generated = store.identity.generated;
-  let mode: SearchMode = opts.mode ?? 'hybrid';
+  const mode: SearchMode = opts.mode ?? 'hybrid';
   if (mode !== 'fts' && !embedder) throw new Error(`search mode '${mode}' needs a model; use --mode fts or give --model`);
   const where = buildWhere(opts.filters, opts.excludePmids);
   const cand = Math.max(opts.candidates ?? 50, k * 5);

@@ -2,7 +2,7 @@
 // Debian's chromium (+ libkrb5-dev, ripgrep for code-server's native builds) and code-server 4.100.3 into .tools/.
 // Three traps, handled below: code-server's postinstall as root, the kerberos native build, and the ripgrep download.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync, copyFileSync, symlinkSync, rmSync, readdirSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, copyFileSync, symlinkSync, rmSync, chmodSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 

@@ -60,7 +60,7 @@ test('real PubMed abstracts: offsets slice the original text and every character
   const texts = Object.values(qa).slice(0, 200).map((v) => v.CONTEXTS.join(' '));
   const med = fs.readFileSync(path.join(SHARED, 'mesh-papers.medline.txt'), 'utf8');
   for (const rec of med.split(/\n\s*\n/)) {
-    const m = /\nAB  - ([\s\S]*?)\n[A-Z]{2,4} *- /.exec(rec);
+    const m = /\nAB {2}- ([\s\S]*?)\n[A-Z]{2,4} *- /.exec(rec);
     if (m) texts.push(m[1]!.replace(/\n {6}/g, ' '));
   }
   assert.ok(texts.length > 300);

@@ -152,7 +152,7 @@ export function clean(s: string): string {
 /** 'John A.' → 'JA'; 'Jean-Luc' → 'JL'. */
 export function initialsOf(given: string): string {
   return given
-    .split(/[\s.\-]+/)
+    .split(/[\s.-]+/)
     .filter(Boolean)
     .map((p) => p[0]!.toUpperCase())
     .join('');
