@@ -30,7 +30,10 @@
    */
   function send(type, data, button) {
     const id = nextId++;
-    if (button) { pending.set(id, button); button.setAttribute('aria-busy', 'true'); }
+    if (button) {
+      pending.set(id, button);
+      button.setAttribute('aria-busy', 'true');
+    }
     vscode.postMessage(/** @type {WebviewMessage} */ ({ id, type, data }));
   }
 
@@ -78,9 +81,15 @@
   /** @param {number} score */
   function relevance(score) {
     const pct = Math.round(Math.max(0, Math.min(1, score)) * 100);
-    const bar = h('div', 'bar', undefined, { role: 'meter', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(pct), 'aria-label': `Relevance ${pct}%` });
+    const bar = h('div', 'bar', undefined, {
+      role: 'meter',
+      'aria-valuemin': '0',
+      'aria-valuemax': '100',
+      'aria-valuenow': String(pct),
+      'aria-label': `Relevance ${pct}%`,
+    });
     const fill = h('div', 'fill');
-    fill.style.width = `${pct}%`;   // CSSOM, allowed by the CSP (no inline style attribute)
+    fill.style.width = `${pct}%`; // CSSOM, allowed by the CSP (no inline style attribute)
     bar.appendChild(fill);
     return bar;
   }
@@ -92,15 +101,21 @@
     if (s.generated) {
       const banner = h('div', 'banner', undefined, { role: 'alert', 'data-testid': 'generated-banner' });
       banner.appendChild(h('strong', undefined, 'Generated weights in use. '));
-      banner.appendChild(document.createTextNode('The model has random weights: rankings carry no meaning. Run "BioHiCL: Fetch model" for real results.'));
+      banner.appendChild(
+        document.createTextNode(
+          'The model has random weights: rankings carry no meaning. Run "BioHiCL: Fetch model" for real results.',
+        ),
+      );
       wrap.appendChild(banner);
     }
     const parts = [];
     if (s.provider) parts.push(`provider: ${s.provider}`);
     if (s.indexSize !== undefined) parts.push(`index: ${s.indexSize.toLocaleString('en-US')} papers`);
     if (s.model) parts.push(`model: ${s.model}`);
-    if (s.indexModel && (!s.model || !s.model.startsWith(s.indexModel))) parts.push(`index built with: ${s.indexModel}`);
-    if (parts.length) wrap.appendChild(h('div', 'meta status-line', parts.join(' · '), { 'data-testid': 'status-line' }));
+    if (s.indexModel && (!s.model || !s.model.startsWith(s.indexModel)))
+      parts.push(`index built with: ${s.indexModel}`);
+    if (parts.length)
+      wrap.appendChild(h('div', 'meta status-line', parts.join(' · '), { 'data-testid': 'status-line' }));
     if (s.currency) wrap.appendChild(currencyBlock(s.currency));
     if (s.fallbackReason) wrap.appendChild(h('div', 'meta warn', `Fell back: ${s.fallbackReason}`));
     if (s.notes.length) {
@@ -121,7 +136,11 @@
     const command = c.kind === 'pubmed' ? 'updateIndex' : 'getPubmedIndex';
     const label = command === 'updateIndex' ? 'Update' : 'Get the PubMed index';
     d.appendChild(document.createTextNode(' '));
-    const b = link(label, () => send('runCommand', { command }), command === 'updateIndex' ? 'Update the index from PubMed' : 'Get the PubMed index');
+    const b = link(
+      label,
+      () => send('runCommand', { command }),
+      command === 'updateIndex' ? 'Update the index from PubMed' : 'Get the PubMed index',
+    );
     b.dataset['action'] = command;
     d.appendChild(b);
     for (const x of c.details) d.appendChild(h('div', 'currency-detail', x));
@@ -145,7 +164,9 @@
     const li = h('li', 'item paper', undefined, { role: 'listitem', 'data-pmid': p.pmid });
     li.appendChild(relevance(p.score));
     li.appendChild(h('div', 'title', p.title));
-    li.appendChild(h('div', 'meta', [authorLine(p.authors), p.journal, p.year ? String(p.year) : ''].filter(Boolean).join(' · ')));
+    li.appendChild(
+      h('div', 'meta', [authorLine(p.authors), p.journal, p.year ? String(p.year) : ''].filter(Boolean).join(' · ')),
+    );
     if (p.best && p.best.text) {
       const q = h('blockquote', 'best');
       const { text, start, end } = p.best;
@@ -167,32 +188,69 @@
     } else if (p.inLibrary) {
       const badge = h('div', 'badge in-lib', undefined, { 'data-testid': 'in-library' });
       badge.appendChild(h('span', 'badge-label', `In your library (${p.inLibrary.file})`));
-      if (p.inLibrary.key) { badge.appendChild(document.createTextNode(' as ')); badge.appendChild(h('code', undefined, p.inLibrary.key)); }
+      if (p.inLibrary.key) {
+        badge.appendChild(document.createTextNode(' as '));
+        badge.appendChild(h('code', undefined, p.inLibrary.key));
+      }
       li.appendChild(badge);
     }
     if (p.missing && p.missing.length) {
-      li.appendChild(h('div', 'meta warn missing', `Incomplete record — no ${p.missing.join(', ')}: the reference will lack ${p.missing.length > 1 ? 'them' : 'it'}.`, { 'data-testid': 'missing', role: 'note' }));
+      li.appendChild(
+        h(
+          'div',
+          'meta warn missing',
+          `Incomplete record — no ${p.missing.join(', ')}: the reference will lack ${p.missing.length > 1 ? 'them' : 'it'}.`,
+          { 'data-testid': 'missing', role: 'note' },
+        ),
+      );
     }
     const links = h('div', 'links');
     // Library items without a PMID are indexed under doi:… or key:… ids: no PubMed link for those.
-    if (/^\d+$/.test(p.pmid)) links.appendChild(link(`PMID ${p.pmid}`, () => send('openLink', { kind: 'pubmed', value: p.pmid }), `Open PubMed record ${p.pmid} in the browser`));
-    if (p.doi) { const doi = p.doi; links.appendChild(link(`DOI ${doi}`, () => send('openLink', { kind: 'doi', value: doi }), `Open DOI ${doi} in the browser`)); }
+    if (/^\d+$/.test(p.pmid))
+      links.appendChild(
+        link(
+          `PMID ${p.pmid}`,
+          () => send('openLink', { kind: 'pubmed', value: p.pmid }),
+          `Open PubMed record ${p.pmid} in the browser`,
+        ),
+      );
+    if (p.doi) {
+      const doi = p.doi;
+      links.appendChild(
+        link(`DOI ${doi}`, () => send('openLink', { kind: 'doi', value: doi }), `Open DOI ${doi} in the browser`),
+      );
+    }
     li.appendChild(links);
     const actions = h('div', 'actions');
     const inBib = p.inBibliography;
-    const cite = button('Insert citation', () => send('insertCitation', { pmid: p.pmid }, cite),
-      `Insert citation for ${p.title}${inBib ? ` (already in the bibliography as ${inBib.key})` : ''}${p.missing && p.missing.length ? ` (incomplete: no ${p.missing.join(', ')})` : ''}`);
+    const cite = button(
+      'Insert citation',
+      () => send('insertCitation', { pmid: p.pmid }, cite),
+      `Insert citation for ${p.title}${inBib ? ` (already in the bibliography as ${inBib.key})` : ''}${p.missing && p.missing.length ? ` (incomplete: no ${p.missing.join(', ')})` : ''}`,
+    );
     cite.dataset['action'] = 'insert-citation';
     const bib = button('Copy BibTeX', () => send('copyBibtex', { pmid: p.pmid }, bib), `Copy BibTeX for ${p.title}`);
     const slot = h('div', 'abstract', undefined, { hidden: '', id: `abs-${p.pmid}` });
-    const abs = button('Show abstract', () => {
-      const open = !slot.hidden;
-      if (open) { slot.hidden = true; abs.textContent = 'Show abstract'; abs.setAttribute('aria-expanded', 'false'); return; }
-      abs.setAttribute('aria-expanded', 'true');
-      abs.textContent = 'Hide abstract';
-      slot.hidden = false;
-      if (!slot.textContent) { slot.textContent = 'Loading…'; send('showAbstract', { pmid: p.pmid }, abs); }
-    }, `Show abstract of ${p.title}`);
+    const abs = button(
+      'Show abstract',
+      () => {
+        const open = !slot.hidden;
+        if (open) {
+          slot.hidden = true;
+          abs.textContent = 'Show abstract';
+          abs.setAttribute('aria-expanded', 'false');
+          return;
+        }
+        abs.setAttribute('aria-expanded', 'true');
+        abs.textContent = 'Hide abstract';
+        slot.hidden = false;
+        if (!slot.textContent) {
+          slot.textContent = 'Loading…';
+          send('showAbstract', { pmid: p.pmid }, abs);
+        }
+      },
+      `Show abstract of ${p.title}`,
+    );
     abs.setAttribute('aria-expanded', 'false');
     abs.setAttribute('aria-controls', slot.id);
     abstractSlots.set(p.pmid, slot);
@@ -213,9 +271,15 @@
     li.appendChild(h('div', 'meta', `${m.ui} · score ${m.score.toFixed(2)}`));
     for (const b of m.breadcrumbs.slice(0, 2)) li.appendChild(h('div', 'crumb', b));
     const actions = h('div', 'actions');
-    const kw = button('Insert as keyword', () => send('insertKeyword', { ui: m.ui, name: m.name }, kw), `Insert ${m.name} as keyword`);
+    const kw = button(
+      'Insert as keyword',
+      () => send('insertKeyword', { ui: m.ui, name: m.name }, kw),
+      `Insert ${m.name} as keyword`,
+    );
     actions.appendChild(kw);
-    actions.appendChild(link('MeSH Browser', () => send('openLink', { kind: 'mesh', value: m.ui }), `Open ${m.name} in the MeSH Browser`));
+    actions.appendChild(
+      link('MeSH Browser', () => send('openLink', { kind: 'mesh', value: m.ui }), `Open ${m.name} in the MeSH Browser`),
+    );
     li.appendChild(actions);
     return li;
   }
@@ -225,9 +289,19 @@
     const li = h('li', 'item sentence', undefined, { role: 'listitem', 'data-pmid': s.pmid });
     li.appendChild(relevance(s.score));
     li.appendChild(h('blockquote', 'best', s.text));
-    li.appendChild(h('div', 'meta', [authorLine(s.authors.slice(0, 1)), s.year ? String(s.year) : '', s.title].filter(Boolean).join(' · ')));
+    li.appendChild(
+      h(
+        'div',
+        'meta',
+        [authorLine(s.authors.slice(0, 1)), s.year ? String(s.year) : '', s.title].filter(Boolean).join(' · '),
+      ),
+    );
     const actions = h('div', 'actions');
-    const ins = button('Insert with citation', () => send('insertSentence', { pmid: s.pmid, text: s.text }, ins), 'Insert this sentence with its citation');
+    const ins = button(
+      'Insert with citation',
+      () => send('insertSentence', { pmid: s.pmid, text: s.text }, ins),
+      'Insert this sentence with its citation',
+    );
     const copy = button('Copy', () => send('copyText', { text: s.text }, copy), 'Copy this sentence');
     actions.append(ins, copy);
     li.appendChild(actions);
@@ -247,7 +321,13 @@
     app.appendChild(statusBlock(status));
     if (state.phase === 'idle') {
       const empty = h('div', 'empty', undefined, { 'data-testid': 'empty' });
-      empty.appendChild(h('p', undefined, 'Select a sentence or paragraph in your manuscript, then run “BioHiCL: Find related literature” (Ctrl+Alt+R, or the editor context menu).'));
+      empty.appendChild(
+        h(
+          'p',
+          undefined,
+          'Select a sentence or paragraph in your manuscript, then run “BioHiCL: Find related literature” (Ctrl+Alt+R, or the editor context menu).',
+        ),
+      );
       empty.appendChild(h('p', 'meta', 'Everything runs on this computer: your text never leaves it.'));
       app.appendChild(empty);
       return;
@@ -272,13 +352,22 @@
         b.dataset['action'] = a.command;
         actions.append(b);
       }
-      actions.append(button('Retry', () => send('rerun', {})), button('Show logs', () => send('showLogs', {})));
+      actions.append(
+        button('Retry', () => send('rerun', {})),
+        button('Show logs', () => send('showLogs', {})),
+      );
       e.appendChild(actions);
       app.appendChild(e);
       return;
     }
     const r = state.results;
-    app.appendChild(h('div', 'meta query results-query', `“${r.query.length > 160 ? r.query.slice(0, 160) + '…' : r.query}” · ${r.ms} ms`));
+    app.appendChild(
+      h(
+        'div',
+        'meta query results-query',
+        `“${r.query.length > 160 ? r.query.slice(0, 160) + '…' : r.query}” · ${r.ms} ms`,
+      ),
+    );
     const papers = section('Related papers', 'papers', r.papers.length);
     if (!r.papers.length) papers.list.appendChild(h('li', 'empty', 'No related papers in the index.'));
     for (const p of r.papers) papers.list.appendChild(paperItem(p));
@@ -296,9 +385,14 @@
     const t = /** @type {HTMLElement} */ (ev.target);
     const item = t.closest('li.item');
     if (!item || !['ArrowDown', 'ArrowUp'].includes(ev.key)) return;
-    const sib = /** @type {HTMLElement | null} */ (ev.key === 'ArrowDown' ? item.nextElementSibling : item.previousElementSibling);
+    const sib = /** @type {HTMLElement | null} */ (
+      ev.key === 'ArrowDown' ? item.nextElementSibling : item.previousElementSibling
+    );
     const target = sib && /** @type {HTMLElement | null} */ (sib.querySelector('button'));
-    if (target) { target.focus(); ev.preventDefault(); }
+    if (target) {
+      target.focus();
+      ev.preventDefault();
+    }
   });
 
   window.addEventListener('message', (ev) => {

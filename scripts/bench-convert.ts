@@ -9,7 +9,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { buildBertGraph, parseBertConfig, writeOnnxModel, randomBertStateDict, bertConfigJson, type GeneratedShape, type GraphOptions } from '../src/inference/convert';
+import {
+  buildBertGraph,
+  parseBertConfig,
+  writeOnnxModel,
+  randomBertStateDict,
+  bertConfigJson,
+  type GeneratedShape,
+  type GraphOptions,
+} from '../src/inference/convert';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -38,14 +46,24 @@ async function main(): Promise<void> {
     const w = writeOnnxModel(buildBertGraph(sd, cfg, opts), f);
     const t = performance.now();
     const s = await ort.InferenceSession.create(f, {
-      intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all',
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
       extra: { session: { intra_op: { allow_spinning: '0' } } }, // so CPU time measures work, not spinning
     });
     sessions.push({ name, s, createMs: performance.now() - t, bytes: w.bytes });
   }
   sd = undefined;
-  console.log(`shape ${shape} (${cfg.layers}×${cfg.hidden}, ${cfg.heads} heads, FFN ${cfg.ffn}), threads ${threads}, ${os.cpus()[0]?.model}, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-  for (const x of sessions) console.log(`  ${x.name.padEnd(11)} ${(x.bytes / 1e6).toFixed(0).padStart(5)} MB, session create ${x.createMs.toFixed(0)} ms`);
+  console.log(
+    `shape ${shape} (${cfg.layers}×${cfg.hidden}, ${cfg.heads} heads, FFN ${cfg.ffn}), threads ${threads}, ${os.cpus()[0]?.model}, load ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
+  );
+  for (const x of sessions)
+    console.log(
+      `  ${x.name.padEnd(11)} ${(x.bytes / 1e6).toFixed(0).padStart(5)} MB, session create ${x.createMs.toFixed(0)} ms`,
+    );
   for (const S of lengths) {
     const ids = new BigInt64Array(S).map((_, i) => BigInt(1000 + ((i * 7919) % 28000)));
     ids[0] = 101n;
@@ -56,7 +74,8 @@ async function main(): Promise<void> {
       token_type_ids: new ort.Tensor('int64', new BigInt64Array(S), [1, S]),
     };
     const res = sessions.map(() => ({ wall: [] as number[], cpu: [] as number[], out: [] as ArrayLike<number> }));
-    for (const [i, x] of sessions.entries()) res[i]!.out = (await x.s.run(feeds)).last_hidden_state!.data as ArrayLike<number>; // warm-up
+    for (const [i, x] of sessions.entries())
+      res[i]!.out = (await x.s.run(feeds)).last_hidden_state!.data as ArrayLike<number>; // warm-up
     for (let r = 0; r < rounds; r++) {
       for (const [i, x] of sessions.entries()) {
         const c0 = process.cpuUsage();
@@ -73,13 +92,20 @@ async function main(): Promise<void> {
     console.log(`S=${S} batch 1 (${rounds} interleaved rounds; ratio = plain fp32 / variant)`);
     for (const [i, x] of sessions.entries()) {
       const r = res[i]!;
-      let d = 0, na = 0, nb = 0, m = 0;
-      for (let k = 0; k < cfg.hidden; k++) { d += r.out[k]! * ref.out[k]!; na += r.out[k]! ** 2; nb += ref.out[k]! ** 2; }
+      let d = 0,
+        na = 0,
+        nb = 0,
+        m = 0;
+      for (let k = 0; k < cfg.hidden; k++) {
+        d += r.out[k]! * ref.out[k]!;
+        na += r.out[k]! ** 2;
+        nb += ref.out[k]! ** 2;
+      }
       for (let k = 0; k < r.out.length; k++) m = Math.max(m, Math.abs(r.out[k]! - ref.out[k]!));
       console.log(
         `  ${x.name.padEnd(11)} wall min ${min(r.wall).toFixed(1).padStart(7)} med ${med(r.wall).toFixed(1).padStart(7)} ms (×${(min(ref.wall) / min(r.wall)).toFixed(2)})` +
-        ` | cpu min ${min(r.cpu).toFixed(0).padStart(5)} med ${med(r.cpu).toFixed(0).padStart(5)} ms (×${(min(ref.cpu) / min(r.cpu)).toFixed(2)})` +
-        ` | CLS cos ${(d / Math.sqrt(na * nb)).toFixed(5)} max abs ${m.toExponential(1)}`,
+          ` | cpu min ${min(r.cpu).toFixed(0).padStart(5)} med ${med(r.cpu).toFixed(0).padStart(5)} ms (×${(min(ref.cpu) / min(r.cpu)).toFixed(2)})` +
+          ` | CLS cos ${(d / Math.sqrt(na * nb)).toFixed(5)} max abs ${m.toExponential(1)}`,
       );
     }
   }

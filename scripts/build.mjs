@@ -6,7 +6,14 @@ const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 // --outdir=<dir>: build elsewhere than dist/ (scripts/package.mjs builds straight into its staging folder).
 const outdir = process.argv.find((a) => a.startsWith('--outdir='))?.slice('--outdir='.length) ?? 'dist';
-const external = ['vscode', 'onnxruntime-node', '@lancedb/lancedb', 'apache-arrow', '@huggingface/transformers', 'playwright-core'];
+const external = [
+  'vscode',
+  'onnxruntime-node',
+  '@lancedb/lancedb',
+  'apache-arrow',
+  '@huggingface/transformers',
+  'playwright-core',
+];
 
 const options = {
   entryPoints: {

@@ -78,7 +78,9 @@ try {
   console.log(written.length ? `installed ${written.join(', ')}` : 'already installed');
 } catch (e) {
   console.error(`\nCUDA provider setup failed: ${e instanceof Error ? e.message : e}`);
-  console.error('A partial download is kept and resumed by the next run. Offline: download the .nupkg elsewhere and use --from <file> --sha256 <hex>.');
+  console.error(
+    'A partial download is kept and resumed by the next run. Offline: download the .nupkg elsewhere and use --from <file> --sha256 <hex>.',
+  );
   printStatus(status());
   process.exit(1);
 }

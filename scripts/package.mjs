@@ -54,7 +54,8 @@ const NOT_AT_RUNTIME = {
  * named in the comment). Path relative to the package, '/'-separated.
  */
 const NOT_REQUIRED = {
-  'apache-arrow': (r) => r.endsWith('.mjs') || /^Arrow\.(es2015|esnext|externs)\b.*\.js$/.test(r) || r === 'bin' || r.startsWith('bin/'), // require → Arrow.node.js
+  'apache-arrow': (r) =>
+    r.endsWith('.mjs') || /^Arrow\.(es2015|esnext|externs)\b.*\.js$/.test(r) || r === 'bin' || r.startsWith('bin/'), // require → Arrow.node.js
   'onnxruntime-common': (r) => r === 'dist/esm' || r.startsWith('dist/esm/'), // require → dist/cjs/index.js
   flatbuffers: (r) => r === 'mjs' || r.startsWith('mjs/') || r === 'ts' || r.startsWith('ts/'), // main → js/flatbuffers.js
 };
@@ -74,7 +75,9 @@ function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...opts });
   if (r.status !== 0) {
     const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
-    throw new PackagingError(`${path.basename(cmd)} ${args.join(' ')} failed (exit ${r.status ?? r.signal}):\n${out || r.error}`);
+    throw new PackagingError(
+      `${path.basename(cmd)} ${args.join(' ')} failed (exit ${r.status ?? r.signal}):\n${out || r.error}`,
+    );
   }
   return r.stdout;
 }
@@ -114,7 +117,14 @@ export function runtimeRoots(distDir) {
     const code = fs.readFileSync(path.join(distDir, f), 'utf8');
     for (const m of code.matchAll(/\b(?:require|import)\(\s*["'`]([^"'`]+)["'`]\s*\)/g)) {
       const spec = m[1];
-      if (spec.startsWith('.') || spec.startsWith('/') || isBuiltin(spec) || spec === 'vscode' || NAMED_IN_MESSAGES_ONLY.has(spec)) continue;
+      if (
+        spec.startsWith('.') ||
+        spec.startsWith('/') ||
+        isBuiltin(spec) ||
+        spec === 'vscode' ||
+        NAMED_IN_MESSAGES_ONLY.has(spec)
+      )
+        continue;
       const parts = spec.split('/');
       const name = spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
       if (!roots.has(name)) roots.set(name, f);
@@ -143,9 +153,13 @@ export function runtimeClosure(roots) {
   const seen = new Map(); // package dir → name
   const queue = [];
   for (const [name, bundle] of roots) {
-    if (dev.has(name)) errors.push(`${bundle.startsWith('(') ? bundle : `dist/${bundle}`} requires the devDependency "${name}"; dev dependencies never ship. Move it to dependencies or stop requiring it from a shipped bundle.`);
+    if (dev.has(name))
+      errors.push(
+        `${bundle.startsWith('(') ? bundle : `dist/${bundle}`} requires the devDependency "${name}"; dev dependencies never ship. Move it to dependencies or stop requiring it from a shipped bundle.`,
+      );
     const dir = resolvePackageDir(name, ROOT);
-    if (!dir) errors.push(`dist/${bundle} requires "${name}", which is not installed in node_modules (run npm install).`);
+    if (!dir)
+      errors.push(`dist/${bundle} requires "${name}", which is not installed in node_modules (run npm install).`);
     else queue.push(dir);
   }
   while (queue.length) {
@@ -176,7 +190,10 @@ export function lancedbNative(target, { fetch = true } = {}) {
   const spec = TARGETS[target].lancedb;
   const version = readJson(path.join(ROOT, 'node_modules', '@lancedb', 'lancedb', 'package.json')).version;
   const installed = path.join(ROOT, 'node_modules', ...spec.package.split('/'));
-  if (fs.existsSync(path.join(installed, spec.file)) && readJson(path.join(installed, 'package.json')).version === version) {
+  if (
+    fs.existsSync(path.join(installed, spec.file)) &&
+    readJson(path.join(installed, 'package.json')).version === version
+  ) {
     return { dir: installed, source: 'node_modules' };
   }
   const cached = path.join(NATIVE_CACHE, `${spec.package.replace('/', '+')}-${version}`, 'package');
@@ -190,11 +207,16 @@ export function lancedbNative(target, { fetch = true } = {}) {
   let tgz;
   try {
     // npm checks the tarball against the registry's integrity hash.
-    const out = run('npm', ['pack', `${spec.package}@${version}`, '--pack-destination', work, '--json', '--silent'], { cwd: work, shell: process.platform === 'win32' });
+    const out = run('npm', ['pack', `${spec.package}@${version}`, '--pack-destination', work, '--json', '--silent'], {
+      cwd: work,
+      shell: process.platform === 'win32',
+    });
     tgz = path.join(work, JSON.parse(out)[0].filename);
   } catch (e) {
     fs.rmSync(work, { recursive: true, force: true });
-    throw new PackagingError(`${target}: the LanceDB native package ${spec.package}@${version} is not installed and could not be fetched from the npm registry, so no ${target} VSIX was built (it would fail to load LanceDB).\n${e.message}`);
+    throw new PackagingError(
+      `${target}: the LanceDB native package ${spec.package}@${version} is not installed and could not be fetched from the npm registry, so no ${target} VSIX was built (it would fail to load LanceDB).\n${e.message}`,
+    );
   }
   run('tar', ['xzf', tgz, '-C', work]);
   fs.rmSync(tgz);
@@ -234,12 +256,16 @@ function stageNodeModules(stage, target, closure, fetch) {
   const ortDir = path.join(nm, 'node_modules', 'onnxruntime-node', ...ortBin.split('/'));
   for (const f of t.ort.files) {
     if (!fs.existsSync(path.join(ortDir, f))) {
-      throw new PackagingError(`${target}: onnxruntime-node has no ${ortBin}/${f} in node_modules; the table (scripts/targets.json) and the installed onnxruntime-node disagree.`);
+      throw new PackagingError(
+        `${target}: onnxruntime-node has no ${ortBin}/${f} in node_modules; the table (scripts/targets.json) and the installed onnxruntime-node disagree.`,
+      );
     }
   }
   const native = lancedbNative(target, { fetch });
   if (!native) {
-    throw new PackagingError(`${target}: ${t.lancedb.package} is not available locally (not installed, not in .cache/npm-natives) and --offline forbids npm pack; no VSIX built.`);
+    throw new PackagingError(
+      `${target}: ${t.lancedb.package} is not available locally (not installed, not in .cache/npm-natives) and --offline forbids npm pack; no VSIX built.`,
+    );
   }
   const nativeDst = path.join(nm, 'node_modules', ...t.lancedb.package.split('/'));
   placeTree(native.dir, nativeDst, { filter: (_p, e) => e.isDirectory() || !/\.md$/i.test(e.name) });
@@ -249,9 +275,13 @@ function stageNodeModules(stage, target, closure, fetch) {
     // staged one is a hard link into node_modules.
     const dst = path.join(nativeDst, t.lancedb.file);
     fs.rmSync(dst);
-    const r = spawnSync('strip', ['--strip-unneeded', '-o', dst, path.join(native.dir, t.lancedb.file)], { encoding: 'utf8' });
+    const r = spawnSync('strip', ['--strip-unneeded', '-o', dst, path.join(native.dir, t.lancedb.file)], {
+      encoding: 'utf8',
+    });
     if (r.status !== 0) {
-      console.error(`warning: strip failed (${r.error?.message ?? r.stderr.trim()}); shipping ${t.lancedb.file} unstripped`);
+      console.error(
+        `warning: strip failed (${r.error?.message ?? r.stderr.trim()}); shipping ${t.lancedb.file} unstripped`,
+      );
       fs.copyFileSync(path.join(native.dir, t.lancedb.file), dst);
     }
   }
@@ -326,14 +356,25 @@ export function sizeBudget(vsixPath, target) {
   biggest.sort((a, b) => b.size - a.size);
   const budget = TARGETS[target].budgetMB;
   const withinBudget = total <= budget.total * 1024 * 1024 && rest <= budget.nonNative * 1024 * 1024;
-  return { total, natives, nativesRaw, nonNative: rest, files: entries.length, budget, withinBudget, biggest: biggest.slice(0, 8) };
+  return {
+    total,
+    natives,
+    nativesRaw,
+    nonNative: rest,
+    files: entries.length,
+    budget,
+    withinBudget,
+    biggest: biggest.slice(0, 8),
+  };
 }
 
 function printBudget(target, vsix, s) {
   console.log(`\nsize budget ${target}: ${rel(vsix)}`);
   console.log(`  natives     ${mb(s.natives).padStart(7)} MB zipped (${mb(s.nativesRaw)} MB unpacked)`);
   console.log(`  non-native  ${mb(s.nonNative).padStart(7)} MB zipped   (budget ≤ ${s.budget.nonNative} MB)`);
-  console.log(`  VSIX total  ${mb(s.total).padStart(7)} MB, ${s.files} files (budget ≤ ${s.budget.total} MB)  ${s.withinBudget ? 'OK' : 'OVER BUDGET'}`);
+  console.log(
+    `  VSIX total  ${mb(s.total).padStart(7)} MB, ${s.files} files (budget ≤ ${s.budget.total} MB)  ${s.withinBudget ? 'OK' : 'OVER BUDGET'}`,
+  );
   for (const e of s.biggest.slice(0, 5)) console.log(`    ${mb(e.size).padStart(7)} MB  ${e.name}`);
 }
 
@@ -357,7 +398,11 @@ export async function buildVsix(target, { reuse = false, quiet = false, fetch = 
   fs.mkdirSync(stage, { recursive: true });
 
   // 1. dist/: a production build straight into the stage (never touches the developer's dist/).
-  run(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs'), '--production', `--outdir=${path.join(stage, 'dist')}`], { cwd: ROOT });
+  run(
+    process.execPath,
+    [path.join(ROOT, 'scripts', 'build.mjs'), '--production', `--outdir=${path.join(stage, 'dist')}`],
+    { cwd: ROOT },
+  );
   for (const f of fs.readdirSync(path.join(stage, 'dist'))) {
     if (DEV_BUNDLES.has(f) || !f.endsWith('.js')) fs.rmSync(path.join(stage, 'dist', f), { recursive: true });
   }
@@ -377,10 +422,15 @@ export async function buildVsix(target, { reuse = false, quiet = false, fetch = 
   const vsce = path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
   if (listOnly) {
     // `vsce ls`: the files the VSIX would hold (same .vscodeignore, same --no-dependencies), without zipping.
-    const files = run(process.execPath, [vsce, 'ls', '--no-dependencies'], { cwd: stage }).split('\n').map((l) => l.trim()).filter(Boolean);
+    const files = run(process.execPath, [vsce, 'ls', '--no-dependencies'], { cwd: stage })
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
     const seconds = (Date.now() - t0) / 1000;
     if (!quiet) {
-      console.log(`vsce ls ${target} (${files.length} files, staged in ${rel(stage)}, ${seconds.toFixed(1)} s; LanceDB native from ${native.source}):`);
+      console.log(
+        `vsce ls ${target} (${files.length} files, staged in ${rel(stage)}, ${seconds.toFixed(1)} s; LanceDB native from ${native.source}):`,
+      );
       for (const f of files) console.log(`  ${f}`);
     }
     return { target, files, seconds, lancedbSource: native.source };
@@ -390,21 +440,41 @@ export async function buildVsix(target, { reuse = false, quiet = false, fetch = 
   const out = vsixPath(target);
   const hash = treeHash(stage, target);
   const hashFile = `${out}.inputs-sha256`;
-  const reused = reuse && fs.existsSync(out) && fs.existsSync(hashFile) && fs.readFileSync(hashFile, 'utf8').trim() === hash;
+  const reused =
+    reuse && fs.existsSync(out) && fs.existsSync(hashFile) && fs.readFileSync(hashFile, 'utf8').trim() === hash;
   if (!reused) {
     fs.mkdirSync(OUT_DIR, { recursive: true });
     fs.rmSync(out, { force: true });
     fs.rmSync(hashFile, { force: true });
-    const args = ['package', '--target', target, '--no-dependencies', '--out', out, '--allow-missing-repository', '--no-rewrite-relative-links'];
-    if (!['LICENSE', 'LICENSE.md', 'LICENSE.txt'].some((f) => fs.existsSync(path.join(stage, f)))) args.push('--skip-license');
+    const args = [
+      'package',
+      '--target',
+      target,
+      '--no-dependencies',
+      '--out',
+      out,
+      '--allow-missing-repository',
+      '--no-rewrite-relative-links',
+    ];
+    if (!['LICENSE', 'LICENSE.md', 'LICENSE.txt'].some((f) => fs.existsSync(path.join(stage, f))))
+      args.push('--skip-license');
     const log = run(process.execPath, [vsce, ...args], { cwd: stage });
-    if (!quiet) process.stdout.write(log.split('\n').filter((l) => /WARNING|DONE/.test(l)).map((l) => `  vsce: ${l}\n`).join(''));
+    if (!quiet)
+      process.stdout.write(
+        log
+          .split('\n')
+          .filter((l) => /WARNING|DONE/.test(l))
+          .map((l) => `  vsce: ${l}\n`)
+          .join(''),
+      );
     fs.writeFileSync(hashFile, hash + '\n');
   }
   const sizes = sizeBudget(out, target);
   const seconds = (Date.now() - t0) / 1000;
   if (!quiet) {
-    console.log(`${reused ? 'reused' : 'built'} ${rel(out)} in ${seconds.toFixed(1)} s (LanceDB native from ${native.source})`);
+    console.log(
+      `${reused ? 'reused' : 'built'} ${rel(out)} in ${seconds.toFixed(1)} s (LanceDB native from ${native.source})`,
+    );
     printBudget(target, out, sizes);
   }
   return { target, vsix: out, reused, hash, seconds, lancedbSource: native.source, sizes };
@@ -418,14 +488,16 @@ async function main(argv) {
     return argv[i].includes('=') ? argv[i].slice(n.length + 1) : argv[i + 1];
   };
   if (flag('--help') || flag('-h')) {
-    console.log([
-      'usage: npm run package -- --target <t> [--reuse] [--offline] [--json]   (or --all instead of --target)',
-      '  --reuse    keep dist-vsix/<name>-<t>-<version>.vsix when its staged inputs are byte-identical',
-      '  --offline  never npm pack a missing LanceDB native package (fail instead)',
-      '  --ls       stage and print `vsce ls` (the files the VSIX would hold) without zipping',
-      '  --json     print only a JSON result line (for tests and scripts)',
-      `  targets: ${Object.keys(TARGETS).join(', ')}`,
-    ].join('\n'));
+    console.log(
+      [
+        'usage: npm run package -- --target <t> [--reuse] [--offline] [--json]   (or --all instead of --target)',
+        '  --reuse    keep dist-vsix/<name>-<t>-<version>.vsix when its staged inputs are byte-identical',
+        '  --offline  never npm pack a missing LanceDB native package (fail instead)',
+        '  --ls       stage and print `vsce ls` (the files the VSIX would hold) without zipping',
+        '  --json     print only a JSON result line (for tests and scripts)',
+        `  targets: ${Object.keys(TARGETS).join(', ')}`,
+      ].join('\n'),
+    );
     return 0;
   }
   const targets = flag('--all') ? Object.keys(TARGETS) : [value('--target') ?? `${process.platform}-${process.arch}`];
@@ -433,7 +505,14 @@ async function main(argv) {
   let failed = 0;
   for (const target of targets) {
     try {
-      results.push(await buildVsix(target, { reuse: flag('--reuse'), quiet: flag('--json'), fetch: !flag('--offline'), listOnly: flag('--ls') }));
+      results.push(
+        await buildVsix(target, {
+          reuse: flag('--reuse'),
+          quiet: flag('--json'),
+          fetch: !flag('--offline'),
+          listOnly: flag('--ls'),
+        }),
+      );
     } catch (e) {
       if (!(e instanceof PackagingError)) throw e;
       failed++;
@@ -445,7 +524,11 @@ async function main(argv) {
   if (targets.length > 1) {
     console.log('\nsummary');
     for (const r of results) {
-      const what = r.error ? `NOT BUILT: ${r.error.split('\n')[0]}` : r.files ? `${r.files.length} files (vsce ls)` : `${mb(r.sizes.total)} MB ${r.sizes.withinBudget ? 'OK' : 'OVER BUDGET'}  ${rel(r.vsix)}`;
+      const what = r.error
+        ? `NOT BUILT: ${r.error.split('\n')[0]}`
+        : r.files
+          ? `${r.files.length} files (vsce ls)`
+          : `${mb(r.sizes.total)} MB ${r.sizes.withinBudget ? 'OK' : 'OVER BUDGET'}  ${rel(r.vsix)}`;
       console.log(`  ${r.target.padEnd(13)} ${what}`);
     }
   }
@@ -453,8 +536,11 @@ async function main(argv) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main(process.argv.slice(2)).then((code) => process.exit(code), (e) => {
-    console.error(e);
-    process.exit(1);
-  });
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
 }

@@ -54,7 +54,11 @@ export interface UpdateOutcome {
   failures: { file: string; message: string }[];
 }
 
-export interface QueryCounts { papers: number; mesh: number; sentences: number }
+export interface QueryCounts {
+  papers: number;
+  mesh: number;
+  sentences: number;
+}
 
 export interface QueryOutcome {
   papers: PaperView[];
@@ -64,7 +68,11 @@ export interface QueryOutcome {
   ms: number;
 }
 
-export interface Logger { info(m: string): void; warn(m: string): void; error(m: string): void }
+export interface Logger {
+  info(m: string): void;
+  warn(m: string): void;
+  error(m: string): void;
+}
 
 export type ProblemAction = 'buildIndex' | 'chooseModel' | 'remakeModel' | 'releaseModel' | 'getPubmedIndex';
 
@@ -83,27 +91,48 @@ export interface ProblemInfo {
 
 /** A problem the user can act on: the message says what to do; `action` names the command that fixes it. */
 export class EngineProblem extends Error {
-  constructor(message: string, readonly action?: ProblemAction, readonly info: ProblemInfo = {}) { super(message); }
+  constructor(
+    message: string,
+    readonly action?: ProblemAction,
+    readonly info: ProblemInfo = {},
+  ) {
+    super(message);
+  }
 }
 
 /** Wraps the worker embedder: remembers the last query vector, so papers, sentences and MeSH embed the text once. */
 class MemoEmbedder implements Embedder {
   private last: { key: string; vecs: Promise<Float32Array[]> } | undefined;
   constructor(readonly inner: Embedder) {}
-  get identity() { return this.inner.identity; }
-  get report() { return this.inner.report; }
+  get identity() {
+    return this.inner.identity;
+  }
+  get report() {
+    return this.inner.report;
+  }
   embed(texts: string[], kind: TextKind, onProgress?: (p: EmbedProgress) => void): Promise<Float32Array[]> {
     if (kind !== 'query' || texts.length !== 1) return this.inner.embed(texts, kind, onProgress);
     const key = texts[0] ?? '';
     if (this.last?.key === key) return this.last.vecs;
     // One channel for the sidebar's queries: a newer selection supersedes a query the worker has not started yet.
-    const inner = this.inner as Embedder & { embed(t: string[], k: TextKind, p?: (p: EmbedProgress) => void, o?: { channel?: string }): Promise<Float32Array[]> };
+    const inner = this.inner as Embedder & {
+      embed(
+        t: string[],
+        k: TextKind,
+        p?: (p: EmbedProgress) => void,
+        o?: { channel?: string },
+      ): Promise<Float32Array[]>;
+    };
     const vecs = inner.embed(texts, kind, onProgress, { channel: 'sidebar' });
     this.last = { key, vecs };
-    vecs.catch(() => { if (this.last?.key === key) this.last = undefined; });
+    vecs.catch(() => {
+      if (this.last?.key === key) this.last = undefined;
+    });
     return vecs;
   }
-  dispose(): Promise<void> { return this.inner.dispose(); }
+  dispose(): Promise<void> {
+    return this.inner.dispose();
+  }
 }
 
 export class Engine {
@@ -113,15 +142,25 @@ export class Engine {
   private indexSize: number | undefined;
   private currency: IndexCurrency | undefined;
 
-  constructor(private opts: EngineOptions, private readonly log: Logger) {}
+  constructor(
+    private opts: EngineOptions,
+    private readonly log: Logger,
+  ) {}
 
-  get options(): Readonly<EngineOptions> { return this.opts; }
+  get options(): Readonly<EngineOptions> {
+    return this.opts;
+  }
 
   /** Apply new options: restart the worker and/or reopen the index only when their inputs changed. */
   async reconfigure(next: EngineOptions): Promise<void> {
     const prev = this.opts;
     this.opts = next;
-    if (prev.modelDir !== next.modelDir || prev.device !== next.device || prev.threads !== next.threads || prev.queryPrefix !== next.queryPrefix) {
+    if (
+      prev.modelDir !== next.modelDir ||
+      prev.device !== next.device ||
+      prev.threads !== next.threads ||
+      prev.queryPrefix !== next.queryPrefix
+    ) {
       await this.disposeEmbedder();
       this.log.info(`engine: worker will restart (model ${next.modelDir}, device ${next.device})`);
     }
@@ -142,7 +181,10 @@ export class Engine {
         const { createEmbedder } = await import('../inference/client');
         const t0 = Date.now();
         const e = await createEmbedder({
-          modelDir: o.modelDir, device: o.device, threads: o.threads || undefined, queryPrefix: o.queryPrefix,
+          modelDir: o.modelDir,
+          device: o.device,
+          threads: o.threads || undefined,
+          queryPrefix: o.queryPrefix,
           workerPath: o.workerPath && fs.existsSync(o.workerPath) ? o.workerPath : undefined,
         }).catch((err: unknown) => {
           // A model file that differs from its manifest (exit code 4 in the CLI): say it in the editor's terms.
@@ -150,15 +192,20 @@ export class Engine {
           const raw = err instanceof Error ? err.message : String(err);
           throw new EngineProblem(
             `The model in ${o.modelDir} is damaged: a file differs from its manifest (${damageIn(raw)}). ` +
-            'Nothing was loaded from it. Make the model again (it is rebuilt from where it came from), or choose another model.',
-            'remakeModel', { raw, modelDir: o.modelDir },
+              'Nothing was loaded from it. Make the model again (it is rebuilt from where it came from), or choose another model.',
+            'remakeModel',
+            { raw, modelDir: o.modelDir },
           );
         });
         const r = e.report;
-        this.log.info(`engine: model ${e.identity.repo}@${e.identity.revision}${e.identity.generated ? ' (GENERATED weights)' : ''} loaded in ${Date.now() - t0} ms; provider ${r.provider} (requested ${r.requested})${r.fallbackReason ? `, fallback: ${r.fallbackReason}` : ''}; ${r.precision}, ${r.threads} threads, onnxruntime ${r.ortVersion}, ${path.basename(r.modelFile)}`);
+        this.log.info(
+          `engine: model ${e.identity.repo}@${e.identity.revision}${e.identity.generated ? ' (GENERATED weights)' : ''} loaded in ${Date.now() - t0} ms; provider ${r.provider} (requested ${r.requested})${r.fallbackReason ? `, fallback: ${r.fallbackReason}` : ''}; ${r.precision}, ${r.threads} threads, onnxruntime ${r.ortVersion}, ${path.basename(r.modelFile)}`,
+        );
         return new MemoEmbedder(e);
       })();
-      this.embedder.catch(() => { this.embedder = undefined; });
+      this.embedder.catch(() => {
+        this.embedder = undefined;
+      });
     }
     return this.embedder;
   }
@@ -168,7 +215,10 @@ export class Engine {
       const dir = this.opts.indexDir;
       this.store = (async () => {
         if (!fs.existsSync(path.join(dir, 'meta.json'))) {
-          throw new EngineProblem(`No PubMed index at ${dir}. Get a published one with “BioHiCL: Get the PubMed index”, or build one from PubMed files (XML, MEDLINE .nbib/.txt, CSL-JSON, BibTeX) with “BioHiCL: Build index from files”.`, 'buildIndex');
+          throw new EngineProblem(
+            `No PubMed index at ${dir}. Get a published one with “BioHiCL: Get the PubMed index”, or build one from PubMed files (XML, MEDLINE .nbib/.txt, CSL-JSON, BibTeX) with “BioHiCL: Build index from files”.`,
+            'buildIndex',
+          );
         }
         const { IndexStore } = await import('../index/store');
         const s = await IndexStore.open(dir, undefined);
@@ -178,12 +228,18 @@ export class Engine {
           this.currency = await indexCurrency(s);
         } catch (e) {
           this.currency = undefined;
-          this.log.warn(`engine: could not tell how current the index is: ${e instanceof Error ? e.message : String(e)}`);
+          this.log.warn(
+            `engine: could not tell how current the index is: ${e instanceof Error ? e.message : String(e)}`,
+          );
         }
-        this.log.info(`engine: index ${dir}: ${this.indexSize} papers, model ${s.identity.repo}${s.identity.generated ? ' (generated)' : ''}${this.currency ? `; ${this.currency.label}` : ''}`);
+        this.log.info(
+          `engine: index ${dir}: ${this.indexSize} papers, model ${s.identity.repo}${s.identity.generated ? ' (generated)' : ''}${this.currency ? `; ${this.currency.label}` : ''}`,
+        );
         return s;
       })();
-      this.store.catch(() => { this.store = undefined; });
+      this.store.catch(() => {
+        this.store = undefined;
+      });
     }
     return this.store;
   }
@@ -197,7 +253,9 @@ export class Engine {
         this.log.info(`engine: MeSH vocabulary loaded in ${Date.now() - t0} ms`);
         return v;
       })();
-      this.vocab.catch(() => { this.vocab = undefined; });
+      this.vocab.catch(() => {
+        this.vocab = undefined;
+      });
     }
     return this.vocab;
   }
@@ -206,7 +264,12 @@ export class Engine {
   warmUp(): void {
     this.getEmbedder().catch(() => undefined);
     this.getStore().catch(() => undefined);
-    this.getVocab().then(async (v) => (await import('../mesh/lexical')).matcherFor(v), () => undefined).catch(() => undefined);
+    this.getVocab()
+      .then(
+        async (v) => (await import('../mesh/lexical')).matcherFor(v),
+        () => undefined,
+      )
+      .catch(() => undefined);
   }
 
   /** What the sidebar shows about the engine, without starting anything that is not started. */
@@ -225,7 +288,9 @@ export class Engine {
         const m = readManifest(this.opts.modelDir);
         s.model = m.source.repo || path.basename(this.opts.modelDir);
         s.generated = m.source.generated;
-      } catch { /* shown once loaded */ }
+      } catch {
+        /* shown once loaded */
+      }
     }
     const st = this.store ? await this.store.catch(() => undefined) : undefined;
     if (st) {
@@ -233,7 +298,15 @@ export class Engine {
       s.indexModel = st.identity.repo;
       if (st.identity.generated) s.generated = true;
       const c = this.currency;
-      if (c) s.currency = { kind: c.kind, label: c.label, details: c.details, lastFile: c.lastFileName, appliedAt: c.appliedAt, release: c.release?.tag };
+      if (c)
+        s.currency = {
+          kind: c.kind,
+          label: c.label,
+          details: c.details,
+          lastFile: c.lastFileName,
+          appliedAt: c.appliedAt,
+          release: c.release?.tag,
+        };
     }
     return s;
   }
@@ -251,7 +324,11 @@ export class Engine {
   }
 
   /** Papers, MeSH terms and similar sentences for a passage of the writer's text. Nothing leaves the machine. */
-  async query(text: string, counts: QueryCounts, isStale: () => boolean = () => false): Promise<QueryOutcome | undefined> {
+  async query(
+    text: string,
+    counts: QueryCounts,
+    isStale: () => boolean = () => false,
+  ): Promise<QueryOutcome | undefined> {
     try {
       return await this.runQuery(text, counts, isStale);
     } catch (e) {
@@ -273,18 +350,44 @@ export class Engine {
     const { search, similarSentences, neighbours } = await import('../index/search');
     const notes = new Set<string>();
     const papersP = search(store, embedder, text, { k: counts.papers, mode: 'hybrid' });
-    const sentencesP = counts.sentences > 0 ? similarSentences(store, embedder, text, { k: counts.sentences }) : undefined;
-    const meshP = counts.mesh > 0 ? (async () => {
-      const [vocab, nb] = await Promise.all([this.getVocab(), neighbours(store, embedder, text, { k: 20 })]);
-      const { suggestMesh } = await import('../mesh/suggest');
-      const list = suggestMesh(text, nb.neighbours.map((n, i) => ({ pmid: n.pmid, rank: i, score: n.score, mesh: n.mesh })), vocab, { max: counts.mesh });
-      return list.map((m): MeshView => ({ ui: m.ui, name: m.name, score: m.score, breadcrumbs: m.breadcrumbs, entryTerms: m.entryTerms.filter((t) => t !== m.name).slice(0, 12), url: m.url }));
-    })() : Promise.resolve([] as MeshView[]);
-    const [papers, sentences, mesh] = await Promise.all([papersP, sentencesP, meshP.catch((e: Error) => { notes.add(`MeSH suggestions unavailable: ${e.message}`); return [] as MeshView[]; })]);
+    const sentencesP =
+      counts.sentences > 0 ? similarSentences(store, embedder, text, { k: counts.sentences }) : undefined;
+    const meshP =
+      counts.mesh > 0
+        ? (async () => {
+            const [vocab, nb] = await Promise.all([this.getVocab(), neighbours(store, embedder, text, { k: 20 })]);
+            const { suggestMesh } = await import('../mesh/suggest');
+            const list = suggestMesh(
+              text,
+              nb.neighbours.map((n, i) => ({ pmid: n.pmid, rank: i, score: n.score, mesh: n.mesh })),
+              vocab,
+              { max: counts.mesh },
+            );
+            return list.map((m): MeshView => ({
+              ui: m.ui,
+              name: m.name,
+              score: m.score,
+              breadcrumbs: m.breadcrumbs,
+              entryTerms: m.entryTerms.filter((t) => t !== m.name).slice(0, 12),
+              url: m.url,
+            }));
+          })()
+        : Promise.resolve([] as MeshView[]);
+    const [papers, sentences, mesh] = await Promise.all([
+      papersP,
+      sentencesP,
+      meshP.catch((e: Error) => {
+        notes.add(`MeSH suggestions unavailable: ${e.message}`);
+        return [] as MeshView[];
+      }),
+    ]);
     if (isStale()) return undefined;
     if (papers.note) notes.add(papers.note);
     if (sentences?.note) notes.add(sentences.note);
-    const abstracts = await this.abstracts(store, papers.hits.map((h) => h.pmid));
+    const abstracts = await this.abstracts(
+      store,
+      papers.hits.map((h) => h.pmid),
+    );
     const top = papers.hits[0]?.score || 1;
     const status = await this.status();
     status.notes.push(...notes);
@@ -292,7 +395,12 @@ export class Engine {
     return {
       papers: papers.hits.map((h) => toPaperView(h, abstracts.get(h.pmid), top)),
       sentences: (sentences?.hits ?? []).map((s): SentenceView => ({
-        text: s.text, pmid: s.pmid, title: s.title ?? '', authors: [], year: s.year, score: sTop > 0 ? Math.max(0, s.score) / sTop : 0,
+        text: s.text,
+        pmid: s.pmid,
+        title: s.title ?? '',
+        authors: [],
+        year: s.year,
+        score: sTop > 0 ? Math.max(0, s.score) / sTop : 0,
       })),
       mesh,
       status,
@@ -312,7 +420,11 @@ export class Engine {
     if (!/^\d+$/.test(pmid)) return undefined;
     const store = await this.getStore();
     const { sqlString, toArticleInfo } = await import('../index/store');
-    const rows = await store.articles.query().where(`pmid = ${sqlString(pmid)}`).limit(1).toArray();
+    const rows = await store.articles
+      .query()
+      .where(`pmid = ${sqlString(pmid)}`)
+      .limit(1)
+      .toArray();
     if (!rows[0]) return undefined;
     const a: ArticleInfo = toArticleInfo(rows[0] as Record<string, unknown>);
     return { ...paperMeta(a), abstract: a.abstract };
@@ -322,12 +434,22 @@ export class Engine {
   async paperByDoi(doi: string): Promise<(PaperMeta & { abstract: string }) | undefined> {
     const store = await this.getStore();
     const { sqlString } = await import('../index/store');
-    const rows = await store.articles.query().where(`lower(doi) = ${sqlString(doi.toLowerCase())}`).select(['pmid']).limit(1).toArray();
+    const rows = await store.articles
+      .query()
+      .where(`lower(doi) = ${sqlString(doi.toLowerCase())}`)
+      .select(['pmid'])
+      .limit(1)
+      .toArray();
     return rows[0] ? this.paper(String((rows[0] as Record<string, unknown>).pmid)) : undefined;
   }
 
   /** Add citation files to the index (created with the current model when absent; `rebuild`: made again with it when another model built it). */
-  async buildIndex(files: string[], onProgress: (msg: string, fraction?: number) => void, signal: AbortSignal, opts: { rebuild?: boolean } = {}): Promise<string> {
+  async buildIndex(
+    files: string[],
+    onProgress: (msg: string, fraction?: number) => void,
+    signal: AbortSignal,
+    opts: { rebuild?: boolean } = {},
+  ): Promise<string> {
     const embedder = await this.getEmbedder();
     const { IndexStore } = await import('../index/store');
     const { addFiles } = await import('../index/build');
@@ -339,15 +461,29 @@ export class Engine {
     // the query prefix only changes query vectors, never passages: an index made with the other setting is the same
     let identity = embedder.identity;
     try {
-      const meta = JSON.parse(fs.readFileSync(path.join(this.opts.indexDir, 'meta.json'), 'utf8')) as { model?: { queryPrefix?: boolean } };
+      const meta = JSON.parse(fs.readFileSync(path.join(this.opts.indexDir, 'meta.json'), 'utf8')) as {
+        model?: { queryPrefix?: boolean };
+      };
       if (typeof meta.model?.queryPrefix === 'boolean') identity = { ...identity, queryPrefix: meta.model.queryPrefix };
-    } catch { /* a new index */ }
+    } catch {
+      /* a new index */
+    }
     const store = await IndexStore.open(this.opts.indexDir, identity, { create: true, rebuild: opts.rebuild });
     try {
-      const s = await addFiles(store, embedder, files, { read: (f) => readCitations(f), split: splitSentences }, {
-        signal,
-        onProgress: (p) => onProgress(`${p.phase}: ${p.embedded + p.skipped}${total ? `/${total}` : ''} citations, ${p.sentences} sentences (${path.basename(p.file)})`, total ? (p.embedded + p.skipped + p.inBatch) / total : undefined),
-      });
+      const s = await addFiles(
+        store,
+        embedder,
+        files,
+        { read: (f) => readCitations(f), split: splitSentences },
+        {
+          signal,
+          onProgress: (p) =>
+            onProgress(
+              `${p.phase}: ${p.embedded + p.skipped}${total ? `/${total}` : ''} citations, ${p.sentences} sentences (${path.basename(p.file)})`,
+              total ? (p.embedded + p.skipped + p.inBatch) / total : undefined,
+            ),
+        },
+      );
       const msg = `Index updated: ${s.added} added, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected${s.linked ? `, ${s.linked} from your library linked to their PubMed record` : ''}${s.rejectReport ? ` (see ${s.rejectReport})` : ''} in ${s.seconds.toFixed(1)} s.`;
       this.log.info(`engine: ${msg}`);
       return msg;
@@ -364,8 +500,15 @@ export class Engine {
     try {
       const rel = parseRelease(await src.readRelease(), src.where);
       return {
-        where: src.where, tag: rel.tag, created: rel.created, files: rel.files.length, totalBytes: rel.totalBytes, counts: rel.counts,
-        pubmedCount: rel.pubmed?.count ?? 0, pubmedLast: rel.pubmed?.last, model: rel.model,
+        where: src.where,
+        tag: rel.tag,
+        created: rel.created,
+        files: rel.files.length,
+        totalBytes: rel.totalBytes,
+        counts: rel.counts,
+        pubmedCount: rel.pubmed?.count ?? 0,
+        pubmedLast: rel.pubmed?.last,
+        model: rel.model,
       };
     } finally {
       src.close();
@@ -378,20 +521,39 @@ export class Engine {
    * any byte is written: EngineProblem 'releaseModel', with the folder on this computer that holds its model when
    * one of `modelCandidates` does. After the switch the index is opened afresh.
    */
-  async pullIndex(source: string, o: { onProgress?: (p: PullProgress) => void; onLog?: (l: string) => void; signal?: AbortSignal; modelCandidates?: (string | undefined)[]; summary?: ReleaseSummary } = {}): Promise<PullResult> {
-    const rel = o.summary ?? await this.peekRelease(source);
+  async pullIndex(
+    source: string,
+    o: {
+      onProgress?: (p: PullProgress) => void;
+      onLog?: (l: string) => void;
+      signal?: AbortSignal;
+      modelCandidates?: (string | undefined)[];
+      summary?: ReleaseSummary;
+    } = {},
+  ): Promise<PullResult> {
+    const rel = o.summary ?? (await this.peekRelease(source));
     await this.checkReleaseModel(rel, o.modelCandidates ?? []);
     const { pullRelease } = await import('../release/pull');
     try {
       const r = await pullRelease({
-        source, index: this.opts.indexDir, modelDir: this.opts.modelDir, signal: o.signal, onProgress: o.onProgress,
-        onLog: (l) => { this.log.info(`pull: ${l}`); o.onLog?.(l); },
+        source,
+        index: this.opts.indexDir,
+        modelDir: this.opts.modelDir,
+        signal: o.signal,
+        onProgress: o.onProgress,
+        onLog: (l) => {
+          this.log.info(`pull: ${l}`);
+          o.onLog?.(l);
+        },
       });
-      this.log.info(`engine: pull ${r.status}: ${r.tag} (${r.id}) → ${r.index}; ${r.downloadedFiles} downloaded, ${r.linkedFiles} linked, ${r.receivedBytes} bytes received in ${r.seconds.toFixed(1)} s`);
+      this.log.info(
+        `engine: pull ${r.status}: ${r.tag} (${r.id}) → ${r.index}; ${r.downloadedFiles} downloaded, ${r.linkedFiles} linked, ${r.receivedBytes} bytes received in ${r.seconds.toFixed(1)} s`,
+      );
       return r;
     } catch (e) {
       // the model changed between the check and the pull: the same way out
-      if ((e as { exitCode?: number }).exitCode === 3 || (e as { exitCode?: number }).exitCode === 4) await this.checkReleaseModel(rel, o.modelCandidates ?? []);
+      if ((e as { exitCode?: number }).exitCode === 3 || (e as { exitCode?: number }).exitCode === 4)
+        await this.checkReleaseModel(rel, o.modelCandidates ?? []);
       throw e;
     } finally {
       this.closeStore();
@@ -403,26 +565,39 @@ export class Engine {
     const { sameModel, describeIdentity } = await import('../index/store');
     const dir = this.opts.modelDir;
     let local: ModelIdentity | undefined;
-    try { local = dir ? modelIdentity(dir, rel.model.queryPrefix) : undefined; } catch { local = undefined; }
+    try {
+      local = dir ? modelIdentity(dir, rel.model.queryPrefix) : undefined;
+    } catch {
+      local = undefined;
+    }
     if (local && sameModel(local, rel.model)) return;
     const { findModelDir, modelLabel } = await import('./index-model');
-    const matchingModelDir = await findModelDir(rel.model, candidates.filter((c) => c !== dir));
+    const matchingModelDir = await findModelDir(
+      rel.model,
+      candidates.filter((c) => c !== dir),
+    );
     let fetchId: string | undefined;
     if (!rel.model.generated) {
       const { defaultRegistry } = await import('../inference/hub');
       fetchId = Object.entries(defaultRegistry().models).find(([, e]) => e.repo === rel.model.repo)?.[0];
     }
     const { modelWayOut } = await import('../release/pull');
-    const have = fs.existsSync(this.opts.indexDir) ? `the index at ${this.opts.indexDir} is unchanged and keeps answering` : `there is no index at ${this.opts.indexDir} yet`;
-    const how = matchingModelDir ? `use the model folder ${matchingModelDir}, which holds it, and pull again` :
-      fetchId ? `fetch ${modelLabel(rel.model)} and pull again` :
-      rel.model.generated ? `copy the publisher's model folder here (generated weights: only that very folder matches) and choose it` :
-      `get it (${modelWayOut(rel.model)}) and choose its folder`;
+    const have = fs.existsSync(this.opts.indexDir)
+      ? `the index at ${this.opts.indexDir} is unchanged and keeps answering`
+      : `there is no index at ${this.opts.indexDir} yet`;
+    const how = matchingModelDir
+      ? `use the model folder ${matchingModelDir}, which holds it, and pull again`
+      : fetchId
+        ? `fetch ${modelLabel(rel.model)} and pull again`
+        : rel.model.generated
+          ? `copy the publisher's model folder here (generated weights: only that very folder matches) and choose it`
+          : `get it (${modelWayOut(rel.model)}) and choose its folder`;
     throw new EngineProblem(
       `The release ${rel.tag} was built with ${modelLabel(rel.model)} (${describeIdentity(rel.model)}), but the model in use ` +
-      `(biohicl.modelDir: ${dir || '(none)'}) is ${local ? describeIdentity(local) : 'missing'}; vectors of different models cannot be searched together. ` +
-      `Nothing was downloaded: ${have}. To get this release, ${how}.`,
-      'releaseModel', { release: rel, matchingModelDir, fetchId },
+        `(biohicl.modelDir: ${dir || '(none)'}) is ${local ? describeIdentity(local) : 'missing'}; vectors of different models cannot be searched together. ` +
+        `Nothing was downloaded: ${have}. To get this release, ${how}.`,
+      'releaseModel',
+      { release: rel, matchingModelDir, fetchId },
     );
   }
 
@@ -431,7 +606,12 @@ export class Engine {
    * resumable) and apply them in order through buildIndex, so they are embedded as any other file. Progress: the
    * download is the first 30 %, the build the rest.
    */
-  async updateIndex(mirror: string, onProgress: (msg: string, fraction?: number) => void, signal: AbortSignal, onFetch?: (p: FetchPubmedProgress) => void): Promise<UpdateOutcome> {
+  async updateIndex(
+    mirror: string,
+    onProgress: (msg: string, fraction?: number) => void,
+    signal: AbortSignal,
+    onFetch?: (p: FetchPubmedProgress) => void,
+  ): Promise<UpdateOutcome> {
     const store = await this.getStore();
     const { planUpdate, lastPubmedFile, NoPubmedBaselineError } = await import('../pubmed/update');
     const { biohiclHome } = await import('../inference/paths');
@@ -442,51 +622,89 @@ export class Engine {
     let plan;
     try {
       plan = await planUpdate(store, {
-        outDir, mirror, signal, onLog: (l) => this.log.info(`update: ${l}`),
+        outDir,
+        mirror,
+        signal,
+        onLog: (l) => this.log.info(`update: ${l}`),
         onProgress: (p) => {
           onFetch?.(p);
           if (p.phase === 'listing') onProgress(`reading the mirror's listing (${mirror})`);
-          else if (p.phase === 'download') onProgress(`downloading update files: ${p.filesDone}/${p.filesTotal}, ${mb(p.bytes)} / ${mb(p.totalBytes)} MB${p.rate ? ` at ${mb(p.rate)} MB/s` : ''}`, p.totalBytes ? 0.3 * (p.bytes / p.totalBytes) : undefined);
+          else if (p.phase === 'download')
+            onProgress(
+              `downloading update files: ${p.filesDone}/${p.filesTotal}, ${mb(p.bytes)} / ${mb(p.totalBytes)} MB${p.rate ? ` at ${mb(p.rate)} MB/s` : ''}`,
+              p.totalBytes ? 0.3 * (p.bytes / p.totalBytes) : undefined,
+            );
         },
       });
     } catch (e) {
       if (e instanceof NoPubmedBaselineError) {
-        throw new EngineProblem(`The index at ${this.opts.indexDir} holds no PubMed baseline or update file, so there is nothing to bring up to date. ` +
-          'Get the PubMed index first (“BioHiCL: Get the PubMed index”); “Update the index” then applies the update files published after it.', 'getPubmedIndex', { raw: e.message });
+        throw new EngineProblem(
+          `The index at ${this.opts.indexDir} holds no PubMed baseline or update file, so there is nothing to bring up to date. ` +
+            'Get the PubMed index first (“BioHiCL: Get the PubMed index”); “Update the index” then applies the update files published after it.',
+          'getPubmedIndex',
+          { raw: e.message },
+        );
       }
       throw e;
     }
     const failures = plan.fetched.failures;
-    if (plan.fetched.cancelled || signal.aborted) throw Object.assign(new Error('cancelled while downloading the update files; running it again resumes (verified files and partial downloads are kept)'), { name: 'AbortError' });
+    if (plan.fetched.cancelled || signal.aborted)
+      throw Object.assign(
+        new Error(
+          'cancelled while downloading the update files; running it again resumes (verified files and partial downloads are kept)',
+        ),
+        { name: 'AbortError' },
+      );
     const stem = (n: string): string => n.replace(/\.xml(\.gz)?$/, '');
-    const failed = failures.length ? ` ${failures.length} update file${failures.length > 1 ? 's' : ''} could not be downloaded (${failures.map((f) => f.message).join('; ')}); running it again retries ${failures.length > 1 ? 'them' : 'it'}.` : '';
+    const failed = failures.length
+      ? ` ${failures.length} update file${failures.length > 1 ? 's' : ''} could not be downloaded (${failures.map((f) => f.message).join('; ')}); running it again retries ${failures.length > 1 ? 'them' : 'it'}.`
+      : '';
     if (!plan.apply.length) {
-      const message = failures.length ? `No update file applied.${failed}` : `The index is current: PubMed through ${stem(plan.after)}; ${mirror} has no newer update file.`;
+      const message = failures.length
+        ? `No update file applied.${failed}`
+        : `The index is current: PubMed through ${stem(plan.after)}; ${mirror} has no newer update file.`;
       this.log.info(`engine: update: ${message}`);
       return { message, after: plan.after, applied: [], fetched: plan.fetched, failures };
     }
     const names = plan.apply.map((p) => path.basename(p));
     this.log.info(`engine: update: applying ${names.join(', ')} (after ${plan.after})`);
-    const built = await this.buildIndex(plan.apply, (m, f) => onProgress(`applying ${names.length > 1 ? `${names.length} update files` : stem(names[0]!)}: ${m}`, f === undefined ? undefined : 0.3 + 0.7 * f), signal);
+    const built = await this.buildIndex(
+      plan.apply,
+      (m, f) =>
+        onProgress(
+          `applying ${names.length > 1 ? `${names.length} update files` : stem(names[0]!)}: ${m}`,
+          f === undefined ? undefined : 0.3 + 0.7 * f,
+        ),
+      signal,
+    );
     const message = `Applied ${names.map(stem).join(', ')}. ${built}${failed}`;
     return { message, after: plan.after, applied: names, fetched: plan.fetched, failures };
   }
 
   /** Forget the open index (its files changed under it): the next query opens it afresh. */
-  reopenIndex(): void { this.closeStore(); }
+  reopenIndex(): void {
+    this.closeStore();
+  }
 
   private closeStore(): void {
     const s = this.store;
     this.store = undefined;
     this.indexSize = undefined;
     this.currency = undefined;
-    s?.then((x) => x.close(), () => undefined);
+    s?.then(
+      (x) => x.close(),
+      () => undefined,
+    );
   }
 
   private async disposeEmbedder(): Promise<void> {
     const e = this.embedder;
     this.embedder = undefined;
-    if (e) await e.then((x) => x.dispose(), () => undefined);
+    if (e)
+      await e.then(
+        (x) => x.dispose(),
+        () => undefined,
+      );
   }
 
   async dispose(): Promise<void> {
@@ -507,8 +725,12 @@ function damageIn(raw: string): string {
   return (raw.split(/(?<=\.) (?=[A-Z`])/)[0] ?? raw).replace(/\.$/, '');
 }
 
-function excerpt(abstract: string | undefined, best: { text: string; start: number; end: number }): { text: string; start: number; end: number } {
-  if (!abstract || abstract.slice(best.start, best.end) !== best.text) return { text: best.text, start: 0, end: best.text.length };
+function excerpt(
+  abstract: string | undefined,
+  best: { text: string; start: number; end: number },
+): { text: string; start: number; end: number } {
+  if (!abstract || abstract.slice(best.start, best.end) !== best.text)
+    return { text: best.text, start: 0, end: best.text.length };
   // the best sentence with a little context on either side, cut at word boundaries
   const ctx = 90;
   let a = Math.max(0, best.start - ctx);
@@ -527,7 +749,9 @@ export function toPaperView(h: SearchHit, abstract: string | undefined, top: num
   if (h.why.denseRank) why.push(`semantic #${h.why.denseRank}`);
   const v: PaperView = {
     ...paperMeta(h),
-    score: top > 0 ? Math.max(0, h.score) / top : 0, why: why.join(' · ') || undefined, abstract,
+    score: top > 0 ? Math.max(0, h.score) / top : 0,
+    why: why.join(' · ') || undefined,
+    abstract,
   };
   if (h.why.bestSentence) v.best = excerpt(abstract, h.why.bestSentence);
   if (h.library) v.inLibrary = { key: h.library.key, file: h.library.source.split(/[\\/]/).pop() ?? h.library.source };

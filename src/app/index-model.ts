@@ -15,7 +15,11 @@ export interface IndexModelInfo {
 
 export function readIndexMeta(indexDir: string): IndexModelInfo | undefined {
   try {
-    const meta = JSON.parse(fs.readFileSync(path.join(indexDir, 'meta.json'), 'utf8')) as { model?: ModelIdentity; modelDir?: string; files?: Record<string, unknown> };
+    const meta = JSON.parse(fs.readFileSync(path.join(indexDir, 'meta.json'), 'utf8')) as {
+      model?: ModelIdentity;
+      modelDir?: string;
+      files?: Record<string, unknown>;
+    };
     return { model: meta.model, modelDir: meta.modelDir, files: Object.keys(meta.files ?? {}) };
   } catch {
     return undefined;
@@ -33,7 +37,9 @@ export async function indexFiles(indexDir: string): Promise<string[]> {
     const { IndexStore } = await import('../index/store');
     const store = await IndexStore.open(indexDir, undefined);
     try {
-      return [...(await store.fileRecords()).values()].filter((f) => f.status === 'complete' || f.status === undefined).map((f) => f.path);
+      return [...(await store.fileRecords()).values()]
+        .filter((f) => f.status === 'complete' || f.status === undefined)
+        .map((f) => f.path);
     } finally {
       store.close();
     }
@@ -45,21 +51,34 @@ export async function indexFiles(indexDir: string): Promise<string[]> {
 /** A model mismatch from the index (ModelMismatchError, exit code 3), told apart without loading LanceDB. */
 export function isModelMismatch(e: unknown): boolean {
   const err = e as { exitCode?: number; message?: string; name?: string } | undefined;
-  return !!err && (err.exitCode === 3 || err.name === 'ModelMismatchError') && /was built with model/.test(err.message ?? '');
+  return (
+    !!err && (err.exitCode === 3 || err.name === 'ModelMismatchError') && /was built with model/.test(err.message ?? '')
+  );
 }
 
 /** Same model, whatever the query-prefix setting (it changes query vectors only). */
 export function sameWeights(a: ModelIdentity, b: ModelIdentity): boolean {
-  return a.repo === b.repo && a.revision === b.revision && a.manifestHash === b.manifestHash && a.dim === b.dim && a.generated === b.generated;
+  return (
+    a.repo === b.repo &&
+    a.revision === b.revision &&
+    a.manifestHash === b.manifestHash &&
+    a.dim === b.dim &&
+    a.generated === b.generated
+  );
 }
 
 /** The first candidate folder that holds the model `want` (its manifest gives the same identity). */
-export async function findModelDir(want: ModelIdentity, candidates: (string | undefined)[]): Promise<string | undefined> {
+export async function findModelDir(
+  want: ModelIdentity,
+  candidates: (string | undefined)[],
+): Promise<string | undefined> {
   const { modelIdentity } = await import('../inference/identity');
   for (const dir of [...new Set(candidates.filter((c): c is string => !!c))]) {
     try {
       if (sameWeights(modelIdentity(dir, want.queryPrefix), want)) return dir;
-    } catch { /* no manifest there */ }
+    } catch {
+      /* no manifest there */
+    }
   }
   return undefined;
 }
@@ -79,6 +98,10 @@ export function isModelDamaged(e: unknown): boolean {
   const err = e as { exitCode?: number; message?: string; name?: string; code?: string } | undefined;
   if (!err || typeof err.message !== 'string') return false;
   if (err.name === 'ModelIntegrityError') return true;
-  return (err.code === 'load' || err.exitCode === 4) &&
-    /does not match the model manifest|missing, but .*manifest\.json lists it|not listed with a sha256 in .*so it cannot be checked|is outside the model folder; refusing to load/.test(err.message);
+  return (
+    (err.code === 'load' || err.exitCode === 4) &&
+    /does not match the model manifest|missing, but .*manifest\.json lists it|not listed with a sha256 in .*so it cannot be checked|is outside the model folder; refusing to load/.test(
+      err.message,
+    )
+  );
 }

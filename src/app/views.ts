@@ -3,13 +3,17 @@
 
 import type { PaperMeta } from '../cite/paper';
 
-export interface HighlightedSentence { text: string; /** span of `text` to highlight */ start: number; end: number }
+export interface HighlightedSentence {
+  text: string;
+  /** span of `text` to highlight */ start: number;
+  end: number;
+}
 
 /** A paper as the sidebar shows it: the citation metadata (PaperMeta) plus why and how well it matched. */
 export interface PaperView extends PaperMeta {
-  score: number;                 // 0..1 relevance for the bar
-  best?: HighlightedSentence;    // the best-matching sentence of the abstract
-  why?: string;                  // short explanation of the match (which legs)
+  score: number; // 0..1 relevance for the bar
+  best?: HighlightedSentence; // the best-matching sentence of the abstract
+  why?: string; // short explanation of the match (which legs)
   /** already in the document's bibliography: under this key (a Manubot id, a reference number) in this file */
   inBibliography?: { key: string; file?: string };
   /** indexed from the writer's own library (a bibliography file given to "Build index"): its key there and the file */
@@ -22,9 +26,9 @@ export interface MeshView {
   ui: string;
   name: string;
   score: number;
-  breadcrumbs: string[];         // one per tree number, e.g. 'Diseases › Neoplasms › Colorectal Neoplasms'
+  breadcrumbs: string[]; // one per tree number, e.g. 'Diseases › Neoplasms › Colorectal Neoplasms'
   entryTerms: string[];
-  url: string;                   // MeSH Browser link
+  url: string; // MeSH Browser link
 }
 
 export interface SentenceView {
@@ -37,11 +41,11 @@ export interface SentenceView {
 }
 
 export interface EngineStatusView {
-  provider?: string;             // onnxruntime execution provider that ran (cpu, cuda, dml)
+  provider?: string; // onnxruntime execution provider that ran (cpu, cuda, dml)
   fallbackReason?: string;
-  model?: string;                // model label (repo or folder)
-  generated: boolean;            // random weights: results carry no ranking meaning
-  indexSize?: number;            // papers in the index
+  model?: string; // model label (repo or folder)
+  generated: boolean; // random weights: results carry no ranking meaning
+  indexSize?: number; // papers in the index
   indexModel?: string;
   /** How current the index is (src/index/currency.ts), once it was opened. */
   currency?: CurrencyView;

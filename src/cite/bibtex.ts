@@ -5,11 +5,11 @@ import { normDoi, splitAuthor, deTex } from './paper';
 import type { TexEncoder, TexEncoding } from './texencode';
 
 export interface BibEntry {
-  type: string;          // lower case: article, misc, …
+  type: string; // lower case: article, misc, …
   key: string;
-  fields: Record<string, string>;   // lower-case field name → value without outer braces/quotes
-  start: number;         // offset of '@'
-  end: number;           // offset after the closing brace
+  fields: Record<string, string>; // lower-case field name → value without outer braces/quotes
+  start: number; // offset of '@'
+  end: number; // offset after the closing brace
 }
 
 /** Tolerant scanner for BibTeX/BibLaTeX files: skips comments, @string/@preamble/@comment, unbalanced junk. */
@@ -27,7 +27,10 @@ export function parseBibtex(text: string): BibEntry[] {
     let j = i;
     for (; j < text.length && depth > 0; j++) {
       const c = text[j];
-      if (c === '\\') { j++; continue; }
+      if (c === '\\') {
+        j++;
+        continue;
+      }
       if (c === '{' || (open === '(' && c === '(')) depth++;
       else if (c === '}' || (open === '(' && c === ')')) depth--;
     }
@@ -69,7 +72,10 @@ function parseFields(s: string): Record<string, string> {
         let depth = 1;
         let j = i + 1;
         for (; j < n && depth > 0; j++) {
-          if (s[j] === '\\') { j++; continue; }
+          if (s[j] === '\\') {
+            j++;
+            continue;
+          }
           if (s[j] === '{') depth++;
           else if (s[j] === '}') depth--;
         }
@@ -79,7 +85,10 @@ function parseFields(s: string): Record<string, string> {
         let j = i + 1;
         let depth = 0;
         for (; j < n; j++) {
-          if (s[j] === '\\') { j++; continue; }
+          if (s[j] === '\\') {
+            j++;
+            continue;
+          }
           if (s[j] === '{') depth++;
           else if (s[j] === '}') depth--;
           else if (s[j] === '"' && depth === 0) break;
@@ -96,7 +105,10 @@ function parseFields(s: string): Record<string, string> {
       }
       const hash = /\s*#\s*/y;
       hash.lastIndex = i;
-      if (hash.exec(s)) { i = hash.lastIndex; continue; }
+      if (hash.exec(s)) {
+        i = hash.lastIndex;
+        continue;
+      }
       break;
     }
     fields[(m[1] ?? '').toLowerCase()] = value.trim();
@@ -108,7 +120,11 @@ function parseFields(s: string): Record<string, string> {
 export function entryPmid(fields: Record<string, string>): string | undefined {
   const direct = fields['pmid']?.match(/\d+/)?.[0];
   if (direct) return direct;
-  if (/pubmed|pmid/i.test(fields['eprinttype'] ?? fields['archiveprefix'] ?? '') && /^\d+$/.test(fields['eprint'] ?? '')) return fields['eprint'];
+  if (
+    /pubmed|pmid/i.test(fields['eprinttype'] ?? fields['archiveprefix'] ?? '') &&
+    /^\d+$/.test(fields['eprint'] ?? '')
+  )
+    return fields['eprint'];
   for (const f of ['extra', 'note', 'annote', 'annotation']) {
     const m = fields[f]?.match(/PMID:\s*(\d+)/i);
     if (m) return m[1];
@@ -145,7 +161,11 @@ export function splitBibNames(list: string): string[] {
   for (const w of words) {
     if (w === '{') depth++;
     else if (w === '}') depth--;
-    if (depth === 0 && /^\s+and\s+$/i.test(w)) { out.push(cur.trim()); cur = ''; continue; }
+    if (depth === 0 && /^\s+and\s+$/i.test(w)) {
+      out.push(cur.trim());
+      cur = '';
+      continue;
+    }
     cur += w;
   }
   if (cur.trim()) out.push(cur.trim());
@@ -183,7 +203,11 @@ function topLevelWords(s: string): string[] {
   for (const c of s) {
     if (c === '{') depth++;
     if (c === '}') depth--;
-    if (depth === 0 && /\s/.test(c)) { if (cur) out.push(cur); cur = ''; continue; }
+    if (depth === 0 && /\s/.test(c)) {
+      if (cur) out.push(cur);
+      cur = '';
+      continue;
+    }
     cur += c;
   }
   if (cur) out.push(cur);
@@ -200,7 +224,10 @@ export interface BibtexOptions {
   dialect?: BibDialect;
 }
 
-export interface BibtexOut { text: string; /** characters no LaTeX form is known for (left as they were) */ unencodable: string[] }
+export interface BibtexOut {
+  text: string;
+  /** characters no LaTeX form is known for (left as they were) */ unencodable: string[];
+}
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
@@ -225,10 +252,16 @@ export function toBibtex(paper: PaperMeta, key: string, o: BibtexOptions): Bibte
     for (const c of r.unencodable) unencodable.add(c);
     return r.text;
   };
-  const authors = paper.authors.filter((a) => a.trim()).map((a) => {
-    const p = splitAuthor(a);
-    return p.literal ? `{${enc(p.literal, 'name')}}` : p.given ? `${enc(p.family, 'name')}, ${p.given}` : enc(p.family, 'name');
-  });
+  const authors = paper.authors
+    .filter((a) => a.trim())
+    .map((a) => {
+      const p = splitAuthor(a);
+      return p.literal
+        ? `{${enc(p.literal, 'name')}}`
+        : p.given
+          ? `${enc(p.family, 'name')}, ${p.given}`
+          : enc(p.family, 'name');
+    });
   const f: [string, string | undefined][] = [
     ['author', authors.length ? authors.join(' and ') : undefined],
     ['title', paper.title?.trim() ? `{${enc(paper.title.trim().replace(/\.$/, ''))}}` : undefined],
@@ -240,10 +273,20 @@ export function toBibtex(paper: PaperMeta, key: string, o: BibtexOptions): Bibte
     ['pages', paper.pages?.trim() ? enc(bibPages(paper.pages)) : undefined],
     ['issn', paper.issn?.trim() || undefined],
     // biblatex reads doi verbatim; the standard BibTeX styles typeset it, so LaTeX's specials are escaped there
-    ['doi', paper.doi ? (o.dialect === 'biblatex' ? normDoi(paper.doi) : o.encoder.encode(normDoi(paper.doi) ?? paper.doi, 'utf8').text) : undefined],
+    [
+      'doi',
+      paper.doi
+        ? o.dialect === 'biblatex'
+          ? normDoi(paper.doi)
+          : o.encoder.encode(normDoi(paper.doi) ?? paper.doi, 'utf8').text
+        : undefined,
+    ],
     ['pmid', paper.pmid || undefined],
   ];
   // month is a macro (jan … dec), written without braces: BibTeX styles print the month's name, biber its number
-  const body = f.filter((x): x is [string, string] => !!x[1]).map(([k, v]) => (k === 'month' ? `  ${k} = ${v}` : `  ${k} = {${v}}`)).join(',\n');
+  const body = f
+    .filter((x): x is [string, string] => !!x[1])
+    .map(([k, v]) => (k === 'month' ? `  ${k} = ${v}` : `  ${k} = {${v}}`))
+    .join(',\n');
   return { text: `@article{${key},\n${body}\n}\n`, unencodable: [...unencodable] };
 }

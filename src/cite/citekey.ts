@@ -9,9 +9,10 @@ import type { BibRecord } from './match';
 export const DEFAULT_KEY_PATTERN = '[auth:lower][year][title:lower]';
 
 const STOP = new Set(
-  ('a an the of and or in on at to for from with by via into onto over under between among as is are was were be ' +
-    'its their this that these those do does not no vs versus using use based new study analysis role effect effects')
-    .split(' '),
+  (
+    'a an the of and or in on at to for from with by via into onto over under between among as is are was were be ' +
+    'its their this that these those do does not no vs versus using use based new study analysis role effect effects'
+  ).split(' '),
 );
 
 /** ASCII fold and keep only letters and digits. */
@@ -24,12 +25,22 @@ function fold(s: string): string {
   return s
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
-    .replace(/ß/g, 'ss').replace(/æ/g, 'ae').replace(/Æ/g, 'AE').replace(/[øØ]/g, (c) => (c === 'ø' ? 'o' : 'O'))
-    .replace(/ł/g, 'l').replace(/Ł/g, 'L').replace(/œ/g, 'oe').replace(/Œ/g, 'OE');
+    .replace(/ß/g, 'ss')
+    .replace(/æ/g, 'ae')
+    .replace(/Æ/g, 'AE')
+    .replace(/[øØ]/g, (c) => (c === 'ø' ? 'o' : 'O'))
+    .replace(/ł/g, 'l')
+    .replace(/Ł/g, 'L')
+    .replace(/œ/g, 'oe')
+    .replace(/Œ/g, 'OE');
 }
 
 function titleWords(title: string): string[] {
-  return title.replace(/<[^>]*>/g, ' ').split(/[^\p{L}\p{N}]+/u).map(asciiWord).filter(Boolean);
+  return title
+    .replace(/<[^>]*>/g, ' ')
+    .split(/[^\p{L}\p{N}]+/u)
+    .map(asciiWord)
+    .filter(Boolean);
 }
 
 function firstTitleWord(title: string): string {
@@ -45,7 +56,11 @@ function applyCase(v: string, mod: string | undefined): string {
 }
 
 /** What a key is made of: the first author's family name (as written), the title, the year. */
-export interface KeyFields { family?: string; title?: string; year?: number }
+export interface KeyFields {
+  family?: string;
+  title?: string;
+  year?: number;
+}
 
 export function paperKeyFields(paper: Pick<PaperMeta, 'authors' | 'title' | 'year'>): KeyFields {
   const first = paper.authors.find((a) => a.trim());
@@ -65,11 +80,17 @@ export function expandKeyPattern(paper: PaperMeta, pattern = DEFAULT_KEY_PATTERN
     year: paper.year ? String(paper.year) : 'nd',
     title: firstTitleWord(paper.title),
     pmid: paper.pmid,
-    journal: paper.journal.split(/\s+/).map((w) => asciiWord(w).charAt(0)).join(''),
+    journal: paper.journal
+      .split(/\s+/)
+      .map((w) => asciiWord(w).charAt(0))
+      .join(''),
   };
   const out = pattern.replace(/\[(\w+)(?::(\w+))?\]/g, (whole, name: string, mod: string | undefined) => {
     const v = fields[name];
-    if (v === undefined) throw new Error(`Unknown field [${name}] in citation key pattern "${pattern}" (known: ${Object.keys(fields).join(', ')})`);
+    if (v === undefined)
+      throw new Error(
+        `Unknown field [${name}] in citation key pattern "${pattern}" (known: ${Object.keys(fields).join(', ')})`,
+      );
     return applyCase(v, mod);
   });
   const clean = out.replace(/[^A-Za-z0-9_:.-]/g, '');
@@ -91,7 +112,8 @@ export interface KeyStyle {
 
 // Zotero's BibTeX export (translators/BibTeX.js buildCiteKey): "%a_%t_%y", the title's first word after dropping
 // articles and a few prepositions, accents removed, only [a-z0-9!$&*+\-./:;<>?[\]^_`|] kept, "-1" for a duplicate.
-const ZOTERO_BANNED = /\b(a|an|the|some|from|on|in|to|of|do|with|der|die|das|ein|eine|einer|eines|einem|einen|un|une|la|le|l'|el|las|los|al|uno|una|unos|unas|de|des|del|d')(\s+|\b)/g;
+const ZOTERO_BANNED =
+  /\b(a|an|the|some|from|on|in|to|of|do|with|der|die|das|ein|eine|einer|eines|einem|einen|un|une|la|le|l'|el|las|los|al|uno|una|unos|unas|de|des|del|d')(\s+|\b)/g;
 const ZOTERO_CLEAN = /[^a-z0-9!$&*+\-./:;<>?[\]^_`|]+/g;
 function zoteroKey(f: KeyFields): string | undefined {
   if (!f.family && !f.title) return undefined;
@@ -103,16 +125,32 @@ function zoteroKey(f: KeyFields): string | undefined {
 
 // Better BibTeX's default formula, auth.lower + shorttitle(3,3) + year: the first three title words that are not
 // skip words, each capitalised; a, b, … for a duplicate.
-const BBT_SKIP = new Set(('a ab aboard about above across after against al along amid among an and anti around as at before behind below ' +
-  'beneath beside besides between beyond but by d da das de del dell dello dei degli della delle dem den der des despite die do down du ' +
-  'during ein eine einem einen einer eines el en et except for from gli i il in inside into is l la las le les like lo los near nor of ' +
-  'off on onto or over past per plus round save since so some sur than the through to toward towards un una unas under underneath une ' +
-  'unlike uno unos until up upon versus via von while with within without yet zu zum').split(' '));
+const BBT_SKIP = new Set(
+  (
+    'a ab aboard about above across after against al along amid among an and anti around as at before behind below ' +
+    'beneath beside besides between beyond but by d da das de del dell dello dei degli della delle dem den der des despite die do down du ' +
+    'during ein eine einem einen einer eines el en et except for from gli i il in inside into is l la las le les like lo los near nor of ' +
+    'off on onto or over past per plus round save since so some sur than the through to toward towards un una unas under underneath une ' +
+    'unlike uno unos until up upon versus via von while with within without yet zu zum'
+  ).split(' '),
+);
 function bbtKey(f: KeyFields): string | undefined {
   if (!f.family || !f.title) return undefined;
-  const auth = asciiWord(f.family.split(/\s+/).filter((w) => !/^[a-z]/.test(w)).join('') || f.family).toLowerCase();
-  const words = f.title.replace(/<[^>]*>/g, ' ').split(/\s+/).map((w) => asciiWord(w).toLowerCase()).filter((w) => w && !BBT_SKIP.has(w));
-  const short = words.slice(0, 3).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
+  const auth = asciiWord(
+    f.family
+      .split(/\s+/)
+      .filter((w) => !/^[a-z]/.test(w))
+      .join('') || f.family,
+  ).toLowerCase();
+  const words = f.title
+    .replace(/<[^>]*>/g, ' ')
+    .split(/\s+/)
+    .map((w) => asciiWord(w).toLowerCase())
+    .filter((w) => w && !BBT_SKIP.has(w));
+  const short = words
+    .slice(0, 3)
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join('');
   return `${auth}${short}${f.year ?? ''}`;
 }
 
@@ -120,20 +158,28 @@ type Case = 'as-is' | 'lower' | 'upper';
 function familyWord(f: KeyFields, c: Case, whole: boolean): string | undefined {
   if (!f.family) return undefined;
   // "van der Berg": the last word (JabRef's [auth]), or the whole name run together
-  const w = asciiWord(whole ? f.family : f.family.split(/\s+/).pop() ?? '');
+  const w = asciiWord(whole ? f.family : (f.family.split(/\s+/).pop() ?? ''));
   if (!w) return undefined;
   return c === 'lower' ? w.toLowerCase() : c === 'upper' ? w.toUpperCase() : w.charAt(0).toUpperCase() + w.slice(1);
 }
 
 function authorYearStyles(): KeyStyle[] {
   const out: KeyStyle[] = [];
-  for (const [sep, sepName] of [['', ''], ['_', '_'], ['-', '-'], [':', ':']] as const) {
+  for (const [sep, sepName] of [
+    ['', ''],
+    ['_', '_'],
+    ['-', '-'],
+    [':', ':'],
+  ] as const) {
     for (const c of ['as-is', 'lower', 'upper'] as const) {
       const sample = `${applyCase('Author', c === 'as-is' ? undefined : c)}${sep}Year`;
       out.push({
         name: `author${sepName}year-${c}`,
         label: sep === ':' && c === 'as-is' ? 'BibDesk (Author:Year)' : sample,
-        base: (f) => { const a = familyWord(f, c, true); return a && f.year ? `${a}${sep}${f.year}` : undefined; },
+        base: (f) => {
+          const a = familyWord(f, c, true);
+          return a && f.year ? `${a}${sep}${f.year}` : undefined;
+        },
         dup: sep === ':' ? 'two-letters' : 'letters',
       });
     }
@@ -145,8 +191,13 @@ export const KEY_STYLES: KeyStyle[] = [
   { name: 'zotero', label: 'Zotero (author_title_year)', base: zoteroKey, dup: 'dash-number' },
   { name: 'betterbibtex', label: 'Better BibTeX (authorTitleWordsYear)', base: bbtKey, dup: 'letters' },
   {
-    name: 'authoryearword', label: 'authoryearword (Google Scholar)', dup: 'letters',
-    base: (f) => (f.family && f.title && f.year ? `${asciiWord(f.family.split(/\s+/).pop() ?? '').toLowerCase()}${f.year}${firstTitleWord(f.title).toLowerCase()}` : undefined),
+    name: 'authoryearword',
+    label: 'authoryearword (Google Scholar)',
+    dup: 'letters',
+    base: (f) =>
+      f.family && f.title && f.year
+        ? `${asciiWord(f.family.split(/\s+/).pop() ?? '').toLowerCase()}${f.year}${firstTitleWord(f.title).toLowerCase()}`
+        : undefined,
   },
   ...authorYearStyles(),
 ];
@@ -166,7 +217,11 @@ export function keyFollows(style: KeyStyle, key: string, f: KeyFields): boolean 
   return new RegExp(`^${escapeRe(base)}${suffixRe(style.dup)}$`).test(key);
 }
 
-export interface InferredStyle { style: KeyStyle; matched: number; of: number }
+export interface InferredStyle {
+  style: KeyStyle;
+  matched: number;
+  of: number;
+}
 
 /**
  * The key style of a bibliography, from its own entries: for each entry with an author or title, which styles
@@ -195,7 +250,10 @@ export function inferKeyStyle(records: BibRecord[]): InferredStyle | undefined {
 function letters(i: number): string {
   let suffix = '';
   let n = i;
-  do { suffix = String.fromCharCode(97 + (n % 26)) + suffix; n = Math.floor(n / 26) - 1; } while (n >= 0);
+  do {
+    suffix = String.fromCharCode(97 + (n % 26)) + suffix;
+    n = Math.floor(n / 26) - 1;
+  } while (n >= 0);
   return suffix;
 }
 

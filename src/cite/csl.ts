@@ -28,7 +28,11 @@ export function resolveStyle(style: string, baseDir?: string): string {
   if (/\.csl$/i.test(s)) {
     const file = path.isAbsolute(s) || !baseDir ? s : path.join(baseDir, s);
     let xml: string;
-    try { xml = fs.readFileSync(file, 'utf8'); } catch (e) { throw new Error(`CSL style file ${file} cannot be read: ${(e as Error).message}`); }
+    try {
+      xml = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new Error(`CSL style file ${file} cannot be read: ${(e as Error).message}`);
+    }
     if (!/<style[\s>]/.test(xml)) throw new Error(`CSL style file ${file} is not a CSL style (no <style> element)`);
     const name = `file:${file}`;
     const styles = lib().plugins.config.get('@csl').styles;
@@ -44,6 +48,13 @@ export function resolveStyle(style: string, baseDir?: string): string {
 export function formatReference(paper: PaperMeta, style = 'vancouver', baseDir?: string): string {
   const { Cite } = lib();
   const template = resolveStyle(style, baseDir);
-  const out: string = new Cite([toCslItem(paper, `pmid${paper.pmid}`)]).format('bibliography', { format: 'text', template, lang: 'en-US' });
-  return out.replace(/^\s*\[?\d+[.\]]\s*/, '').replace(/\s+/g, ' ').trim();
+  const out: string = new Cite([toCslItem(paper, `pmid${paper.pmid}`)]).format('bibliography', {
+    format: 'text',
+    template,
+    lang: 'en-US',
+  });
+  return out
+    .replace(/^\s*\[?\d+[.\]]\s*/, '')
+    .replace(/\s+/g, ' ')
+    .trim();
 }

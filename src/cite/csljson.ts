@@ -27,15 +27,24 @@ export function toCslItem(paper: PaperMeta, key: string): CslItem {
     id: key,
     type: 'article-journal',
     title: paper.title.replace(/\.$/, ''),
-    author: paper.authors.filter((a) => a.trim()).map((a) => {
-      const p = splitAuthor(a);
-      return p.literal ? { literal: p.literal } : p.given ? { family: p.family, given: p.given } : { family: p.family };
-    }),
+    author: paper.authors
+      .filter((a) => a.trim())
+      .map((a) => {
+        const p = splitAuthor(a);
+        return p.literal
+          ? { literal: p.literal }
+          : p.given
+            ? { family: p.family, given: p.given }
+            : { family: p.family };
+      }),
     'container-title': paper.journal,
     PMID: paper.pmid,
   };
   if (!paper.journal?.trim()) delete item['container-title'];
-  if (paper.year) item.issued = { 'date-parts': [paper.month && paper.month >= 1 && paper.month <= 12 ? [paper.year, paper.month] : [paper.year]] };
+  if (paper.year)
+    item.issued = {
+      'date-parts': [paper.month && paper.month >= 1 && paper.month <= 12 ? [paper.year, paper.month] : [paper.year]],
+    };
   if (paper.volume?.trim()) item.volume = paper.volume.trim();
   if (paper.issue?.trim()) item.issue = paper.issue.trim();
   if (paper.pages?.trim()) item.page = paper.pages.trim();
@@ -48,7 +57,11 @@ export function toCslItem(paper: PaperMeta, key: string): CslItem {
 export function parseCslJson(text: string, file = 'CSL-JSON'): CslItem[] {
   if (!text.trim()) return [];
   let data: unknown;
-  try { data = JSON.parse(text); } catch (e) { throw new Error(`${file}: not valid JSON (${(e as Error).message})`); }
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
   const items = Array.isArray(data) ? data : (data as { items?: unknown }).items;
   if (!Array.isArray(items)) throw new Error(`${file}: expected a JSON array of CSL items`);
   return items.filter((x): x is CslItem => !!x && typeof x === 'object' && typeof (x as CslItem).id === 'string');

@@ -11,7 +11,10 @@ export type DocKind = 'latex' | 'pandoc' | 'manubot' | 'plain';
 export function docKind(languageId: string, fileName: string, text: string): DocKind {
   const ext = /\.([A-Za-z0-9]+)$/.exec(fileName)?.[1]?.toLowerCase() ?? '';
   if (['latex', 'tex', 'context'].includes(languageId) || ['tex', 'ltx', 'latex'].includes(ext)) return 'latex';
-  if (['markdown', 'quarto', 'rmd', 'pandoc', 'rmarkdown'].includes(languageId) || ['md', 'qmd', 'rmd', 'markdown', 'pandoc'].includes(ext)) {
+  if (
+    ['markdown', 'quarto', 'rmd', 'pandoc', 'rmarkdown'].includes(languageId) ||
+    ['md', 'qmd', 'rmd', 'markdown', 'pandoc'].includes(ext)
+  ) {
     return looksManubot(fileName, text) ? 'manubot' : 'pandoc';
   }
   return 'plain';
@@ -26,6 +29,10 @@ export function bibFormat(file: string): BibFormat {
 
 /** The writer's text as a search query: markup, citations and comments removed, whitespace collapsed. */
 export function queryText(text: string, kind: DocKind): string {
-  const t = kind === 'latex' ? latexQueryText(text) : kind === 'pandoc' || kind === 'manubot' ? pandocQueryText(text) : text;
-  return t.replace(/\s+/g, ' ').replace(/\s+([.,;:!?])/g, '$1').trim();
+  const t =
+    kind === 'latex' ? latexQueryText(text) : kind === 'pandoc' || kind === 'manubot' ? pandocQueryText(text) : text;
+  return t
+    .replace(/\s+/g, ' ')
+    .replace(/\s+([.,;:!?])/g, '$1')
+    .trim();
 }

@@ -5,10 +5,24 @@ import { latexCiteAt, latexCitationEdit } from './syntax/latex';
 import { frontMatter, pandocCiteAt, pandocCitationEdit } from './syntax/pandoc';
 import { plainCitationEdits } from './syntax/plain';
 
-export { type TextEdit, citationAnchor, applyEdits, latexCiteAt, latexCitationEdit, pandocCiteAt, pandocCitationEdit, plainCitationEdits };
+export {
+  type TextEdit,
+  citationAnchor,
+  applyEdits,
+  latexCiteAt,
+  latexCitationEdit,
+  pandocCiteAt,
+  pandocCitationEdit,
+  plainCitationEdits,
+};
 
 /** Keyword insertion for MeSH terms: LaTeX `\keywords{}`, YAML `keywords:`, else the plain term at the cursor. */
-export function keywordEdit(text: string, kind: 'latex' | 'pandoc' | 'manubot' | 'plain', cursor: number, term: string): TextEdit {
+export function keywordEdit(
+  text: string,
+  kind: 'latex' | 'pandoc' | 'manubot' | 'plain',
+  cursor: number,
+  term: string,
+): TextEdit {
   if (kind === 'latex') {
     const m = /\\(?:keywords|kwd)\s*\{([^}]*)\}/.exec(text);
     if (m) {
@@ -33,7 +47,11 @@ export function keywordEdit(text: string, kind: 'latex' | 'pandoc' | 'manubot' |
         const indent = /^([ \t]*)-/.exec(items)?.[1] ?? '';
         const endOfList = bodyStart + block.index + block[0].length;
         const needsNl = !/\n$/.test(items);
-        return { start: endOfList, end: endOfList, text: `${needsNl ? '\n' : ''}${indent}- ${term}${needsNl ? '' : '\n'}` };
+        return {
+          start: endOfList,
+          end: endOfList,
+          text: `${needsNl ? '\n' : ''}${indent}- ${term}${needsNl ? '' : '\n'}`,
+        };
       }
     }
   }

@@ -23,7 +23,8 @@ export function citeKeyAt(line: string, ch: number): string | undefined {
 /** The only URLs the sidebar opens: PubMed, doi.org and the MeSH Browser, built from validated identifiers. */
 export function linkFor(kind: 'pubmed' | 'doi' | 'mesh', value: string): string {
   if (kind === 'pubmed' && /^\d{1,9}$/.test(value)) return `https://pubmed.ncbi.nlm.nih.gov/${value}/`;
-  if (kind === 'doi' && /^10\.\S+$/.test(value)) return `https://doi.org/${value.split('/').map(encodeURIComponent).join('/')}`;
+  if (kind === 'doi' && /^10\.\S+$/.test(value))
+    return `https://doi.org/${value.split('/').map(encodeURIComponent).join('/')}`;
   if (kind === 'mesh' && /^[DCQ]\d{6,9}$/.test(value)) return `https://meshb.nlm.nih.gov/record/ui?ui=${value}`;
   throw new Error(`Refusing to open a malformed ${kind} link: ${value.slice(0, 60)}`);
 }

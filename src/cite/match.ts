@@ -28,21 +28,35 @@ export type PaperId = Pick<PaperMeta, 'pmid' | 'doi'> & Partial<Pick<PaperMeta, 
 
 export type MatchedBy = 'pmid' | 'doi' | 'title';
 
-export interface Match { record: BibRecord; by: MatchedBy }
+export interface Match {
+  record: BibRecord;
+  by: MatchedBy;
+}
 
 export function recordsFromBibtex(entries: BibEntry[], file?: string): BibRecord[] {
   return entries.map((e) => ({
-    key: e.key, pmid: entryPmid(e.fields), doi: entryDoi(e.fields), title: normTitle(e.fields['title']) || undefined,
-    year: entryYear(e.fields), families: entryFamilies(e.fields), rawTitle: e.fields['title'], file, fields: e.fields,
+    key: e.key,
+    pmid: entryPmid(e.fields),
+    doi: entryDoi(e.fields),
+    title: normTitle(e.fields['title']) || undefined,
+    year: entryYear(e.fields),
+    families: entryFamilies(e.fields),
+    rawTitle: e.fields['title'],
+    file,
+    fields: e.fields,
   }));
 }
 
 export function recordsFromCsl(items: CslItem[], file?: string): BibRecord[] {
   return items.map((it) => ({
-    key: it.id, pmid: cslPmid(it), doi: normDoi(typeof it.DOI === 'string' ? it.DOI : undefined),
-    title: normTitle(typeof it.title === 'string' ? it.title : undefined) || undefined, year: cslYear(it),
+    key: it.id,
+    pmid: cslPmid(it),
+    doi: normDoi(typeof it.DOI === 'string' ? it.DOI : undefined),
+    title: normTitle(typeof it.title === 'string' ? it.title : undefined) || undefined,
+    year: cslYear(it),
     families: (it.author ?? []).map((a) => a.family ?? a.literal ?? '').filter(Boolean),
-    rawTitle: typeof it.title === 'string' ? it.title : undefined, file,
+    rawTitle: typeof it.title === 'string' ? it.title : undefined,
+    file,
   }));
 }
 
@@ -56,7 +70,9 @@ const MIN_TITLE = 12;
  */
 export function findRecords(records: BibRecord[], paper: PaperId): Match[] {
   const out: Match[] = [];
-  const add = (r: BibRecord, by: MatchedBy): void => { if (!out.some((m) => m.record === r)) out.push({ record: r, by }); };
+  const add = (r: BibRecord, by: MatchedBy): void => {
+    if (!out.some((m) => m.record === r)) out.push({ record: r, by });
+  };
   if (paper.pmid) for (const r of records) if (r.pmid === paper.pmid) add(r, 'pmid');
   const doi = normDoi(paper.doi);
   if (doi) for (const r of records) if (r.doi === doi) add(r, 'doi');

@@ -47,7 +47,12 @@ export interface CiteContext {
   reference?: string;
 }
 
-export interface BibEdit { index: number; path: string; created: boolean; edit: TextEdit }
+export interface BibEdit {
+  index: number;
+  path: string;
+  created: boolean;
+  edit: TextEdit;
+}
 
 export interface CitePlan {
   /** the key, Manubot id or reference number cited */
@@ -71,7 +76,12 @@ export interface CitePlan {
   message: string;
 }
 
-export interface KeyDecision { key: string; existing?: { key: string; file?: string; by: MatchedBy }; style?: InferredStyle; records: BibRecord[] }
+export interface KeyDecision {
+  key: string;
+  existing?: { key: string; file?: string; by: MatchedBy };
+  style?: InferredStyle;
+  records: BibRecord[];
+}
 
 /** The records of bibliography files (a CSL-JSON file that does not parse is an error naming it). */
 export function bibRecords(bibs: BibSource[]): BibRecord[] {
@@ -79,7 +89,11 @@ export function bibRecords(bibs: BibSource[]): BibRecord[] {
   for (const b of bibs) {
     if (b.text === undefined) continue;
     const name = path.basename(b.path);
-    out.push(...(b.format === 'bibtex' ? recordsFromBibtex(parseBibtex(b.text), name) : recordsFromCsl(parseCslJson(b.text, b.path), name)));
+    out.push(
+      ...(b.format === 'bibtex'
+        ? recordsFromBibtex(parseBibtex(b.text), name)
+        : recordsFromCsl(parseCslJson(b.text, b.path), name)),
+    );
   }
   return out;
 }
@@ -98,12 +112,26 @@ function pickMatch(matches: Match[], cited: Set<string>, prefer?: (key: string) 
  * file's style. `cited` (the keys the document cites) and `prefer` choose among several keys the writer's file has
  * for the same paper.
  */
-export function decideKey(paper: PaperMeta, bibs: BibSource[], keyPattern?: string, cited: Set<string> = new Set(), prefer?: (key: string) => boolean): KeyDecision {
+export function decideKey(
+  paper: PaperMeta,
+  bibs: BibSource[],
+  keyPattern?: string,
+  cited: Set<string> = new Set(),
+  prefer?: (key: string) => boolean,
+): KeyDecision {
   const records = bibRecords(bibs);
   const m = pickMatch(findRecords(records, paper), cited, prefer);
   if (m) return { key: m.record.key, existing: { key: m.record.key, file: m.record.file, by: m.by }, records };
   const style = keyPattern ? undefined : inferKeyStyle(records);
-  return { key: makeCiteKey(paper, records.map((r) => r.key), { pattern: keyPattern, style: style?.style }), style, records };
+  return {
+    key: makeCiteKey(
+      paper,
+      records.map((r) => r.key),
+      { pattern: keyPattern, style: style?.style },
+    ),
+    style,
+    records,
+  };
 }
 
 /** Where a sentence of "Insert with citation" goes: after the selection, or after the end of the sentence at the cursor. */
@@ -152,11 +180,20 @@ export async function planCitation(paper: PaperMeta, ctx: CiteContext): Promise<
 
   if (ctx.kind === 'manubot') {
     const catalog = ctx.manubot ?? { records: [], uses: new Map(), aliases: new Map() };
-    const { id, match } = manubotIdFor(catalog, paper, ctx.manubotCiteAs, sentence ? undefined : (k) => !pandocCitation(text, selStart, selEnd, k).edit);
+    const { id, match } = manubotIdFor(
+      catalog,
+      paper,
+      ctx.manubotCiteAs,
+      sentence ? undefined : (k) => !pandocCitation(text, selStart, selEnd, k).edit,
+    );
     cite((t, a, b) => pandocCitation(t, a, b, id));
-    const how = match ? ` (as the manuscript cites it${match.by === 'pmid' ? '' : `, matched by ${match.by === 'doi' ? 'DOI' : 'title and year'}`})` : '';
+    const how = match
+      ? ` (as the manuscript cites it${match.by === 'pmid' ? '' : `, matched by ${match.by === 'doi' ? 'DOI' : 'title and year'}`})`
+      : '';
     return finish({
-      key: id, existing: match ? { key: id, by: match.by } : undefined, unencodable: [],
+      key: id,
+      existing: match ? { key: id, by: match.by } : undefined,
+      unencodable: [],
       message: `${alreadyCited ? 'Already cited here' : 'Cited'} [@${id}]${how}${joinNote(missing, [])}`,
     });
   }
@@ -176,7 +213,11 @@ export async function planCitation(paper: PaperMeta, ctx: CiteContext): Promise<
     docEdits.push(...[p.marker, p.list].filter((e): e is TextEdit => !!e));
     alreadyCited = !p.marker;
     cursorAt = p.cursorAfter;
-    return finish({ key: String(p.n), unencodable: [], message: `${alreadyCited ? 'Already cited here: ' : 'Cited: '}${reference}${joinNote(missing, [])}` });
+    return finish({
+      key: String(p.n),
+      unencodable: [],
+      message: `${alreadyCited ? 'Already cited here: ' : 'Cited: '}${reference}${joinNote(missing, [])}`,
+    });
   }
 
   // LaTeX and Pandoc: a key in the bibliography
@@ -184,41 +225,77 @@ export async function planCitation(paper: PaperMeta, ctx: CiteContext): Promise<
   const target = bibs[0];
   if (!target) throw new Error('no bibliography file');
   const join = (t: string, a: number, b: number, k: string): { edit?: TextEdit; cursorAfter: number } =>
-    (ctx.kind === 'latex' ? latexCitation(t, a, b, k, command) : pandocCitation(t, a, b, k));
+    ctx.kind === 'latex' ? latexCitation(t, a, b, k, command) : pandocCitation(t, a, b, k);
   const command = ctx.citeCommand ?? documentCiteCommand(text) ?? '\\cite';
   // among the writer's own duplicates, the key already in the group this citation joins
   const cited = new Set((ctx.kind === 'latex' ? latexCites(text) : pandocGroups(text)).flatMap((g) => g.keys));
-  const d = decideKey(paper, bibs, ctx.keyPattern, cited, sentence ? undefined : (k) => !join(text, selStart, selEnd, k).edit);
+  const d = decideKey(
+    paper,
+    bibs,
+    ctx.keyPattern,
+    cited,
+    sentence ? undefined : (k) => !join(text, selStart, selEnd, k).edit,
+  );
   let bibEdit: BibEdit | undefined;
   let unencodable: string[] = [];
   let encoding: TexEncoding | undefined;
   if (!d.existing) {
     const old = target.text ?? '';
     if (target.format === 'bibtex') {
-      encoding = ctx.kind === 'latex' ? ctx.latex?.encoding ?? 'latex' : 'utf8';
-      const entry = toBibtex(paper, d.key, { encoder: await loadTexEncoder(), encoding, dialect: ctx.kind === 'latex' ? ctx.latex?.dialect ?? 'bibtex' : 'biblatex' });
+      encoding = ctx.kind === 'latex' ? (ctx.latex?.encoding ?? 'latex') : 'utf8';
+      const entry = toBibtex(paper, d.key, {
+        encoder: await loadTexEncoder(),
+        encoding,
+        dialect: ctx.kind === 'latex' ? (ctx.latex?.dialect ?? 'bibtex') : 'biblatex',
+      });
       unencodable = entry.unencodable;
       const sep = old.length === 0 ? '' : old.endsWith('\n\n') ? '' : old.endsWith('\n') ? '\n' : '\n\n';
-      bibEdit = { index: 0, path: target.path, created: target.text === undefined, edit: { start: old.length, end: old.length, text: sep + entry.text } };
+      bibEdit = {
+        index: 0,
+        path: target.path,
+        created: target.text === undefined,
+        edit: { start: old.length, end: old.length, text: sep + entry.text },
+      };
     } else {
-      bibEdit = { index: 0, path: target.path, created: target.text === undefined, edit: { start: 0, end: old.length, text: appendCslItem(old, toCslItem(paper, d.key)) } };
+      bibEdit = {
+        index: 0,
+        path: target.path,
+        created: target.text === undefined,
+        edit: { start: 0, end: old.length, text: appendCslItem(old, toCslItem(paper, d.key)) },
+      };
     }
   }
   if (ctx.createHeader && ctx.kind === 'pandoc') {
     const fm = frontMatter(text);
-    if (fm) docEdits.push({ start: fm.bodyStart + fm.body.length, end: fm.bodyStart + fm.body.length, text: `${fm.body.length ? '\n' : ''}bibliography: ${ctx.createHeader}` });
+    if (fm)
+      docEdits.push({
+        start: fm.bodyStart + fm.body.length,
+        end: fm.bodyStart + fm.body.length,
+        text: `${fm.body.length ? '\n' : ''}bibliography: ${ctx.createHeader}`,
+      });
     else docEdits.push({ start: 0, end: 0, text: `---\nbibliography: ${ctx.createHeader}\n---\n\n` });
   }
   const key = d.key;
   cite((t, a, b) => join(t, a, b, key));
   const shown = ctx.kind === 'latex' ? `${command}{${key}}` : `[@${key}]`;
   // an entry that is there already but lacks what this toolchain reads (a biblatex export used with BibTeX): said
-  const lacks = d.existing && ctx.kind === 'latex' && ctx.latex ? entryLacks(d.records.find((r) => r.key === d.existing!.key)?.fields, ctx.latex.backend === 'bibtex' && ctx.latex.dialect === 'bibtex') : [];
+  const lacks =
+    d.existing && ctx.kind === 'latex' && ctx.latex
+      ? entryLacks(
+          d.records.find((r) => r.key === d.existing!.key)?.fields,
+          ctx.latex.backend === 'bibtex' && ctx.latex.dialect === 'bibtex',
+        )
+      : [];
   const where = d.existing
     ? `already in ${d.existing.file ?? path.basename(target.path)}${d.existing.by === 'pmid' ? '' : `, found by ${d.existing.by === 'doi' ? 'DOI' : 'title and year'}`}`
     : `added to ${path.basename(target.path)}`;
   return finish({
-    key, bibEdit, existing: d.existing, unencodable, style: d.style, encoding,
+    key,
+    bibEdit,
+    existing: d.existing,
+    unencodable,
+    style: d.style,
+    encoding,
     message: `${alreadyCited ? 'Already cited here' : 'Cited'} ${shown} (${where})${joinNote(d.existing ? [] : missing, unencodable)}${lacks.length ? ` — the entry has no ${lacks.join(', ')} that ${ctx.latex?.backend === 'bibtex' ? 'BibTeX' : 'biber'} reads` : ''}`,
   });
 }
@@ -230,7 +307,12 @@ export function entryLacks(fields: Record<string, string> | undefined, classic: 
   const out: string[] = [];
   if (!has('author', 'editor')) out.push('author');
   if (!has('title')) out.push('title');
-  if (!(classic ? has('journal', 'booktitle', 'publisher', 'howpublished', 'school', 'institution') : has('journal', 'journaltitle', 'booktitle', 'publisher', 'howpublished', 'institution', 'url'))) out.push('journal');
+  if (
+    !(classic
+      ? has('journal', 'booktitle', 'publisher', 'howpublished', 'school', 'institution')
+      : has('journal', 'journaltitle', 'booktitle', 'publisher', 'howpublished', 'institution', 'url'))
+  )
+    out.push('journal');
   if (!(classic ? has('year') : has('year', 'date'))) out.push('year');
   return out;
 }

@@ -9,12 +9,22 @@
 
 export type TexEncoding = 'latex' | 'utf8' | 'utf8-latin';
 
-interface Transform { tolatex(text: string, options?: { bracemath?: boolean; packages?: Set<string> }): string }
-interface U2L { Transform: new (mode: 'minimal' | 'biblatex' | 'bibtex' | 'bibtex-creator', options?: Record<string, unknown>) => Transform }
+interface Transform {
+  tolatex(text: string, options?: { bracemath?: boolean; packages?: Set<string> }): string;
+}
+interface U2L {
+  Transform: new (
+    mode: 'minimal' | 'biblatex' | 'bibtex' | 'bibtex-creator',
+    options?: Record<string, unknown>,
+  ) => Transform;
+}
 
 let loaded: Promise<TexEncoder> | undefined;
 
-export interface Encoded { text: string; /** characters left as they were because no LaTeX form is known (e.g. CJK) */ unencodable: string[] }
+export interface Encoded {
+  text: string;
+  /** characters left as they were because no LaTeX form is known (e.g. CJK) */ unencodable: string[];
+}
 
 /** Consecutive characters grouped by a predicate. */
 function runsBy(s: string, keep: (ch: string) => boolean): { text: string; keep: boolean }[] {
@@ -29,7 +39,8 @@ function runsBy(s: string, keep: (ch: string) => boolean): { text: string; keep:
 }
 
 /** An accent over a letter, or one of LaTeX's own letters (\l, \oe, \ng, …): what LaTeX's UTF-8 input defines. */
-const COMPOSED = /^\{?\\(?:[`'^"~=.uvHckbdrt]\s*\{?(?:[A-Za-z]|\\[ij])\}?|l|L|i|j|oe|OE|ng|NG|dj|DJ|DH|dh|ij|IJ|o|O|ss|ae|AE|aa|AA|th|TH)\b\s*\}?$/;
+const COMPOSED =
+  /^\{?\\(?:[`'^"~=.uvHckbdrt]\s*\{?(?:[A-Za-z]|\\[ij])\}?|l|L|i|j|oe|OE|ng|NG|dj|DJ|DH|dh|ij|IJ|o|O|ss|ae|AE|aa|AA|th|TH)\b\s*\}?$/;
 
 export class TexEncoder {
   private readonly keep = new Map<string, boolean>();
@@ -72,12 +83,21 @@ export class TexEncoder {
       // runs of characters pdflatex reads as UTF-8 through the minimal table, runs of the others through the full one
       out = '';
       for (const run of runsBy(s, (ch) => this.keepForPdflatex(ch))) {
-        const t = run.keep ? this.minimal.tolatex(run.text, { bracemath: true }) : full.tolatex(run.text, { bracemath: true });
+        const t = run.keep
+          ? this.minimal.tolatex(run.text, { bracemath: true })
+          : full.tolatex(run.text, { bracemath: true });
         // a control word at the end of a run must not swallow the letters of the next one (\textmu + m)
         out += !run.keep && /\\[A-Za-z]+$/.test(t) ? `${t}{}` : t;
       }
     }
-    const unencodable = encoding === 'utf8' ? [] : [...new Set([...out].filter((ch) => ch.charCodeAt(0) > 0x7f && (encoding === 'latex' || !this.keepForPdflatex(ch))))];
+    const unencodable =
+      encoding === 'utf8'
+        ? []
+        : [
+            ...new Set(
+              [...out].filter((ch) => ch.charCodeAt(0) > 0x7f && (encoding === 'latex' || !this.keepForPdflatex(ch))),
+            ),
+          ];
     return { text: out, unencodable };
   }
 }
@@ -86,7 +106,9 @@ export class TexEncoder {
 export function loadTexEncoder(): Promise<TexEncoder> {
   if (!loaded) {
     loaded = import('unicode2latex').then((m) => new TexEncoder(m as unknown as U2L));
-    loaded.catch(() => { loaded = undefined; });
+    loaded.catch(() => {
+      loaded = undefined;
+    });
   }
   return loaded;
 }

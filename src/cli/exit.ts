@@ -25,8 +25,10 @@ export function usageError(message: string): InvalidArgumentError & { exitCode: 
 }
 
 /** commander parser for a positive integer option (`--batch 64`), naming the option when the value is not one. */
-export const positiveInt = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw usageError(`${name} must be a positive integer, got '${v}'`);
-  return n;
-};
+export const positiveInt =
+  (name: string) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw usageError(`${name} must be a positive integer, got '${v}'`);
+    return n;
+  };

@@ -34,13 +34,22 @@ function range(doc: vscode.TextDocument, e: TextEdit): vscode.Range {
 }
 
 async function exists(uri: vscode.Uri): Promise<boolean> {
-  try { await vscode.workspace.fs.stat(uri); return true; } catch { return false; }
+  try {
+    await vscode.workspace.fs.stat(uri);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function readText(uri: vscode.Uri): Promise<string | undefined> {
   const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
   if (open) return open.getText();
-  try { return Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8'); } catch { return undefined; }
+  try {
+    return Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 /** The bibliography files of a document, by its own kind (LaTeX, Pandoc, …). */
@@ -51,7 +60,13 @@ export function documentBibliographies(doc: vscode.TextDocument, cfg: ConfigSnap
 /** The bibliography files a document names (or the setting), resolved against the document's folder. */
 export function bibliographyUris(doc: vscode.TextDocument, cfg: ConfigSnapshot, kind: DocKind): vscode.Uri[] {
   const dir = vscode.Uri.joinPath(doc.uri, '..');
-  const rel = cfg.bibliographyFile ? [cfg.bibliographyFile] : kind === 'latex' ? latexBibliography(doc.getText()) : kind === 'pandoc' ? yamlBibliography(doc.getText()) : [];
+  const rel = cfg.bibliographyFile
+    ? [cfg.bibliographyFile]
+    : kind === 'latex'
+      ? latexBibliography(doc.getText())
+      : kind === 'pandoc'
+        ? yamlBibliography(doc.getText())
+        : [];
   return rel.map((r) => (path.isAbsolute(r) ? vscode.Uri.file(r) : vscode.Uri.joinPath(dir, r)));
 }
 
@@ -60,8 +75,16 @@ async function readBibs(uris: vscode.Uri[]): Promise<BibSource[]> {
   const out: BibSource[] = [];
   for (const uri of uris) {
     const format = bibFormat(uri.path);
-    if (format === 'unsupported') throw new Error(`${uri.fsPath}: only BibTeX (.bib) and CSL-JSON (.json) bibliographies can be edited`);
-    out.push({ path: uri.fsPath, format, text: (await exists(uri)) || vscode.workspace.textDocuments.some((d) => d.uri.toString() === uri.toString()) ? await readText(uri) : undefined });
+    if (format === 'unsupported')
+      throw new Error(`${uri.fsPath}: only BibTeX (.bib) and CSL-JSON (.json) bibliographies can be edited`);
+    out.push({
+      path: uri.fsPath,
+      format,
+      text:
+        (await exists(uri)) || vscode.workspace.textDocuments.some((d) => d.uri.toString() === uri.toString())
+          ? await readText(uri)
+          : undefined,
+    });
   }
   return out;
 }
@@ -85,13 +108,24 @@ function manubotOf(doc: vscode.TextDocument): ManubotCatalog {
  * adding the paper to the bibliography unless it is there already (same PMID, DOI, or title and year: its key is
  * reused). `sentence` is inserted with the citation at its end (the "Insert with citation" of a similar sentence).
  */
-export async function insertCitation(editor: vscode.TextEditor, paper: PaperMeta, cfg: ConfigSnapshot, sentence?: string): Promise<CiteResult> {
+export async function insertCitation(
+  editor: vscode.TextEditor,
+  paper: PaperMeta,
+  cfg: ConfigSnapshot,
+  sentence?: string,
+): Promise<CiteResult> {
   const doc = editor.document;
   const text = doc.getText();
   const kind = docKind(doc.languageId, doc.fileName, text);
   const ctx: CiteContext = {
-    kind, text, selStart: doc.offsetAt(editor.selection.start), selEnd: doc.offsetAt(editor.selection.end), sentence,
-    citeCommand: cfg.citeCommandSet ? cfg.citeCommand : undefined, keyPattern: cfg.keyPatternSet ? cfg.keyPattern : undefined, manubotCiteAs: cfg.manubotCiteAs,
+    kind,
+    text,
+    selStart: doc.offsetAt(editor.selection.start),
+    selEnd: doc.offsetAt(editor.selection.end),
+    sentence,
+    citeCommand: cfg.citeCommandSet ? cfg.citeCommand : undefined,
+    keyPattern: cfg.keyPatternSet ? cfg.keyPattern : undefined,
+    manubotCiteAs: cfg.manubotCiteAs,
   };
   let uris: vscode.Uri[] = [];
   if (kind === 'manubot') ctx.manubot = manubotOf(doc);
@@ -101,10 +135,12 @@ export async function insertCitation(editor: vscode.TextEditor, paper: PaperMeta
     uris = bibliographyUris(doc, cfg, kind);
     if (!uris.length) {
       const target = vscode.Uri.joinPath(doc.uri, '..', 'references.bib');
-      const where = kind === 'latex' ? 'no \\bibliography{} or \\addbibresource{}' : 'no bibliography: in the YAML front matter';
+      const where =
+        kind === 'latex' ? 'no \\bibliography{} or \\addbibresource{}' : 'no bibliography: in the YAML front matter';
       const choice = await vscode.window.showWarningMessage(
         `This document names no bibliography (${where}). Create ${vscode.workspace.asRelativePath(target)} and add the reference there?`,
-        { modal: true }, 'Create references.bib',
+        { modal: true },
+        'Create references.bib',
       );
       if (choice !== 'Create references.bib') throw new Error('Citation not inserted: no bibliography file');
       uris = [target];
@@ -115,7 +151,11 @@ export async function insertCitation(editor: vscode.TextEditor, paper: PaperMeta
   const plan = await planCitation(paper, ctx);
   const bibUri = plan.bibEdit ? uris[plan.bibEdit.index] : undefined;
   if (plan.bibEdit?.created && !ctx.createHeader && bibUri) {
-    const choice = await vscode.window.showWarningMessage(`The bibliography ${vscode.workspace.asRelativePath(bibUri)} does not exist. Create it?`, { modal: true }, 'Create');
+    const choice = await vscode.window.showWarningMessage(
+      `The bibliography ${vscode.workspace.asRelativePath(bibUri)} does not exist. Create it?`,
+      { modal: true },
+      'Create',
+    );
     if (choice !== 'Create') throw new Error('Citation not inserted: bibliography file missing');
   }
   const edit = new vscode.WorkspaceEdit();
@@ -123,7 +163,9 @@ export async function insertCitation(editor: vscode.TextEditor, paper: PaperMeta
   let unsavedNote = '';
   let save: vscode.Uri | undefined;
   if (plan.bibEdit && bibUri) {
-    const bibDoc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === bibUri.toString()) ?? (plan.bibEdit.created ? undefined : await vscode.workspace.openTextDocument(bibUri));
+    const bibDoc =
+      vscode.workspace.textDocuments.find((d) => d.uri.toString() === bibUri.toString()) ??
+      (plan.bibEdit.created ? undefined : await vscode.workspace.openTextDocument(bibUri));
     if (bibDoc) {
       edit.replace(bibUri, range(bibDoc, plan.bibEdit.edit), plan.bibEdit.edit.text);
       // The bibliography is saved so that LaTeX/Pandoc see the entry, unless the writer has unsaved edits in it:
@@ -134,7 +176,8 @@ export async function insertCitation(editor: vscode.TextEditor, paper: PaperMeta
       edit.createFile(bibUri, { ignoreIfExists: true, contents: Buffer.from(plan.bibEdit.edit.text, 'utf8') });
     }
   }
-  if (edit.size && !(await vscode.workspace.applyEdit(edit))) throw new Error('VS Code refused the edit (is the document read-only?)');
+  if (edit.size && !(await vscode.workspace.applyEdit(edit)))
+    throw new Error('VS Code refused the edit (is the document read-only?)');
   // the writer's selection does not grow over the citation: the cursor goes right after it
   const at = doc.positionAt(plan.cursor);
   editor.selection = new vscode.Selection(at, at);
@@ -144,25 +187,40 @@ export async function insertCitation(editor: vscode.TextEditor, paper: PaperMeta
   }
   const message = unsavedNote ? plan.message.replace(/\)([^)]*)$/, `${unsavedNote})$1`) : plan.message;
   const label = kind === 'manubot' ? `@${plan.key}` : kind === 'plain' ? `[${plan.key}]` : plan.key;
-  const file = kind === 'plain' ? 'References' : plan.existing?.file ?? (bibUri ? path.basename(bibUri.fsPath) : undefined);
+  const file =
+    kind === 'plain' ? 'References' : (plan.existing?.file ?? (bibUri ? path.basename(bibUri.fsPath) : undefined));
   return { message, key: plan.key, label, file, plan };
 }
 
 /** BibTeX for the clipboard: the key the document's bibliography already uses, or a new one in its style. */
-export async function bibtexFor(paper: PaperMeta, cfg: ConfigSnapshot, doc: vscode.TextDocument | undefined): Promise<string> {
+export async function bibtexFor(
+  paper: PaperMeta,
+  cfg: ConfigSnapshot,
+  doc: vscode.TextDocument | undefined,
+): Promise<string> {
   let bibs: BibSource[] = [];
   let toolchain: LatexToolchain | undefined;
   if (doc) {
     const kind = docKind(doc.languageId, doc.fileName, doc.getText());
-    bibs = await readBibs(bibliographyUris(doc, cfg, kind).filter((u) => bibFormat(u.path) !== 'unsupported')).catch(() => []);
+    bibs = await readBibs(bibliographyUris(doc, cfg, kind).filter((u) => bibFormat(u.path) !== 'unsupported')).catch(
+      () => [],
+    );
     if (kind === 'latex') toolchain = await toolchainOf(doc);
   }
   const d = decideKey(paper, bibs, cfg.keyPatternSet ? cfg.keyPattern : undefined);
-  return toBibtex(paper, d.key, { encoder: await loadTexEncoder(), encoding: toolchain?.encoding ?? 'utf8', dialect: toolchain?.dialect ?? 'biblatex' }).text;
+  return toBibtex(paper, d.key, {
+    encoder: await loadTexEncoder(),
+    encoding: toolchain?.encoding ?? 'utf8',
+    dialect: toolchain?.dialect ?? 'biblatex',
+  }).text;
 }
 
 /** Which of these papers the document's bibliography holds already, and under which key (for the sidebar). */
-export async function papersInBibliography(doc: vscode.TextDocument, cfg: ConfigSnapshot, papers: PaperMeta[]): Promise<Map<string, { key: string; file?: string }>> {
+export async function papersInBibliography(
+  doc: vscode.TextDocument,
+  cfg: ConfigSnapshot,
+  papers: PaperMeta[],
+): Promise<Map<string, { key: string; file?: string }>> {
   const out = new Map<string, { key: string; file?: string }>();
   const kind = docKind(doc.languageId, doc.fileName, doc.getText());
   if (kind === 'manubot') {
@@ -178,9 +236,15 @@ export async function papersInBibliography(doc: vscode.TextDocument, cfg: Config
       if (r) out.set(p.pmid, { key: `[${r.n}]`, file: 'References' });
     }
   } else {
-    const bibs = await readBibs(bibliographyUris(doc, cfg, kind).filter((u) => bibFormat(u.path) !== 'unsupported')).catch(() => [] as BibSource[]);
+    const bibs = await readBibs(
+      bibliographyUris(doc, cfg, kind).filter((u) => bibFormat(u.path) !== 'unsupported'),
+    ).catch(() => [] as BibSource[]);
     let records;
-    try { records = bibRecords(bibs); } catch { return out; }
+    try {
+      records = bibRecords(bibs);
+    } catch {
+      return out;
+    }
     // of two keys for one paper (the writer's own duplicates), the one the document cites
     const text = doc.getText();
     const cited = new Set((kind === 'latex' ? latexCites(text) : pandocGroups(text)).flatMap((g) => g.keys));
@@ -200,6 +264,7 @@ export async function insertKeyword(editor: vscode.TextEditor, term: string): Pr
   const e = keywordEdit(text, kind, doc.offsetAt(editor.selection.active), term);
   const edit = new vscode.WorkspaceEdit();
   edit.replace(doc.uri, range(doc, e), e.text);
-  if (!(await vscode.workspace.applyEdit(edit))) throw new Error('VS Code refused the edit (is the document read-only?)');
+  if (!(await vscode.workspace.applyEdit(edit)))
+    throw new Error('VS Code refused the edit (is the document read-only?)');
   return `Inserted keyword “${term}”`;
 }

@@ -8,16 +8,16 @@ export type CiteCommand = '\\cite' | '\\citep' | '\\citet' | '\\autocite' | '\\p
 
 export interface ConfigSnapshot {
   device: Device;
-  modelDir: string;          // '' → the model chosen by the commands (global storage)
-  indexDir: string;          // '' → <global storage>/index
+  modelDir: string; // '' → the model chosen by the commands (global storage)
+  indexDir: string; // '' → <global storage>/index
   queryPrefix: boolean;
-  threads: number;           // 0 → onnxruntime default
+  threads: number; // 0 → onnxruntime default
   suggestOnSelect: boolean;
   suggestDelayMs: number;
   citeCommand: CiteCommand;
   /** the writer set citeCommand (else the command the document uses most is followed) */
   citeCommandSet: boolean;
-  bibliographyFile: string;  // overrides detection when set
+  bibliographyFile: string; // overrides detection when set
   manubotCiteAs: 'pubmed' | 'doi';
   keyPattern: string;
   /** the writer set keyPattern (then it wins over the bibliography's own key style) */
@@ -47,44 +47,102 @@ function clampInt(v: unknown, lo: number, hi: number, dflt: number): number {
 export class Config {
   constructor(private readonly scope?: vscode.ConfigurationScope) {}
 
-  private get c(): vscode.WorkspaceConfiguration { return vscode.workspace.getConfiguration(SECTION, this.scope); }
+  private get c(): vscode.WorkspaceConfiguration {
+    return vscode.workspace.getConfiguration(SECTION, this.scope);
+  }
 
-  get device(): Device { const d = this.c.get<string>('device', 'auto'); return (DEVICES as string[]).includes(d) ? (d as Device) : 'auto'; }
-  get modelDir(): string { return this.c.get<string>('modelDir', '').trim(); }
-  get indexDir(): string { return this.c.get<string>('indexDir', '').trim(); }
+  get device(): Device {
+    const d = this.c.get<string>('device', 'auto');
+    return (DEVICES as string[]).includes(d) ? (d as Device) : 'auto';
+  }
+  get modelDir(): string {
+    return this.c.get<string>('modelDir', '').trim();
+  }
+  get indexDir(): string {
+    return this.c.get<string>('indexDir', '').trim();
+  }
   /** Where "Get the PubMed index" pulls a release from by default (https://…, s3://…, or a folder); '' → asked. */
-  get releaseUrl(): string { return this.c.get<string>('releaseUrl', '').trim(); }
+  get releaseUrl(): string {
+    return this.c.get<string>('releaseUrl', '').trim();
+  }
   /** The NLM mirror "Update the index" fetches update files from. */
-  get pubmedMirror(): string { return this.c.get<string>('pubmedMirror', DEFAULT_PUBMED_MIRROR).trim() || DEFAULT_PUBMED_MIRROR; }
-  get queryPrefix(): boolean { return this.c.get<boolean>('queryPrefix', true); }
-  get threads(): number { return clampInt(this.c.get('threads'), 0, 256, 0); }
-  get suggestOnSelect(): boolean { return this.c.get<boolean>('suggestOnSelect', false); }
-  get suggestDelayMs(): number { return clampInt(this.c.get('suggestDelayMs'), 100, 10_000, 700); }
-  get citeCommand(): CiteCommand { const c = this.c.get<string>('citeCommand', '\\cite'); return (CITES as string[]).includes(c) ? (c as CiteCommand) : '\\cite'; }
-  get bibliographyFile(): string { return this.c.get<string>('bibliographyFile', '').trim(); }
+  get pubmedMirror(): string {
+    return this.c.get<string>('pubmedMirror', DEFAULT_PUBMED_MIRROR).trim() || DEFAULT_PUBMED_MIRROR;
+  }
+  get queryPrefix(): boolean {
+    return this.c.get<boolean>('queryPrefix', true);
+  }
+  get threads(): number {
+    return clampInt(this.c.get('threads'), 0, 256, 0);
+  }
+  get suggestOnSelect(): boolean {
+    return this.c.get<boolean>('suggestOnSelect', false);
+  }
+  get suggestDelayMs(): number {
+    return clampInt(this.c.get('suggestDelayMs'), 100, 10_000, 700);
+  }
+  get citeCommand(): CiteCommand {
+    const c = this.c.get<string>('citeCommand', '\\cite');
+    return (CITES as string[]).includes(c) ? (c as CiteCommand) : '\\cite';
+  }
+  get bibliographyFile(): string {
+    return this.c.get<string>('bibliographyFile', '').trim();
+  }
   /** Bibliography files (e.g. a Better BibTeX auto-export) re-indexed whenever they change. */
-  get watchBibliographies(): string[] { return (this.c.get<string[]>('watchBibliographies', []) ?? []).map((s) => s.trim()).filter(Boolean); }
-  get manubotCiteAs(): 'pubmed' | 'doi' { return this.c.get<string>('manubotCiteAs', 'pubmed') === 'doi' ? 'doi' : 'pubmed'; }
-  get keyPattern(): string { return this.c.get<string>('keyPattern', '[auth:lower][year][title:lower]').trim() || '[auth:lower][year][title:lower]'; }
-  get keyPatternSet(): boolean { return this.isSet('keyPattern'); }
-  get citeCommandSet(): boolean { return this.isSet('citeCommand'); }
+  get watchBibliographies(): string[] {
+    return (this.c.get<string[]>('watchBibliographies', []) ?? []).map((s) => s.trim()).filter(Boolean);
+  }
+  get manubotCiteAs(): 'pubmed' | 'doi' {
+    return this.c.get<string>('manubotCiteAs', 'pubmed') === 'doi' ? 'doi' : 'pubmed';
+  }
+  get keyPattern(): string {
+    return (
+      this.c.get<string>('keyPattern', '[auth:lower][year][title:lower]').trim() || '[auth:lower][year][title:lower]'
+    );
+  }
+  get keyPatternSet(): boolean {
+    return this.isSet('keyPattern');
+  }
+  get citeCommandSet(): boolean {
+    return this.isSet('citeCommand');
+  }
   /** Whether the writer set a key (user, workspace or folder), as opposed to its default. */
   private isSet(key: string): boolean {
     const i = this.c.inspect<unknown>(key);
     return [i?.globalValue, i?.workspaceValue, i?.workspaceFolderValue].some((v) => v !== undefined && v !== '');
   }
-  get cslStyle(): string { return this.c.get<string>('cslStyle', 'vancouver').trim() || 'vancouver'; }
-  get resultsPapers(): number { return clampInt(this.c.get('results.papers'), 1, 100, 10); }
-  get resultsMesh(): number { return clampInt(this.c.get('results.mesh'), 0, 50, 8); }
-  get resultsSentences(): number { return clampInt(this.c.get('results.sentences'), 0, 50, 6); }
+  get cslStyle(): string {
+    return this.c.get<string>('cslStyle', 'vancouver').trim() || 'vancouver';
+  }
+  get resultsPapers(): number {
+    return clampInt(this.c.get('results.papers'), 1, 100, 10);
+  }
+  get resultsMesh(): number {
+    return clampInt(this.c.get('results.mesh'), 0, 50, 8);
+  }
+  get resultsSentences(): number {
+    return clampInt(this.c.get('results.sentences'), 0, 50, 6);
+  }
 
   snapshot(): ConfigSnapshot {
     return {
-      device: this.device, modelDir: this.modelDir, indexDir: this.indexDir, queryPrefix: this.queryPrefix,
-      threads: this.threads, suggestOnSelect: this.suggestOnSelect, suggestDelayMs: this.suggestDelayMs,
-      citeCommand: this.citeCommand, citeCommandSet: this.citeCommandSet, bibliographyFile: this.bibliographyFile, manubotCiteAs: this.manubotCiteAs,
-      keyPattern: this.keyPattern, keyPatternSet: this.keyPatternSet, cslStyle: this.cslStyle, resultsPapers: this.resultsPapers,
-      resultsMesh: this.resultsMesh, resultsSentences: this.resultsSentences,
+      device: this.device,
+      modelDir: this.modelDir,
+      indexDir: this.indexDir,
+      queryPrefix: this.queryPrefix,
+      threads: this.threads,
+      suggestOnSelect: this.suggestOnSelect,
+      suggestDelayMs: this.suggestDelayMs,
+      citeCommand: this.citeCommand,
+      citeCommandSet: this.citeCommandSet,
+      bibliographyFile: this.bibliographyFile,
+      manubotCiteAs: this.manubotCiteAs,
+      keyPattern: this.keyPattern,
+      keyPatternSet: this.keyPatternSet,
+      cslStyle: this.cslStyle,
+      resultsPapers: this.resultsPapers,
+      resultsMesh: this.resultsMesh,
+      resultsSentences: this.resultsSentences,
     };
   }
 
@@ -102,11 +160,21 @@ export class Config {
    * Change a setting where it is set (a workspace value would hide a user-level change: the change would silently
    * not apply), else in the user settings.
    */
-  async update<K extends 'device' | 'modelDir' | 'indexDir' | 'suggestOnSelect'>(key: K, value: ConfigSnapshot[K], target?: vscode.ConfigurationTarget): Promise<void>;
+  async update<K extends 'device' | 'modelDir' | 'indexDir' | 'suggestOnSelect'>(
+    key: K,
+    value: ConfigSnapshot[K],
+    target?: vscode.ConfigurationTarget,
+  ): Promise<void>;
   async update(key: 'releaseUrl' | 'pubmedMirror', value: string, target?: vscode.ConfigurationTarget): Promise<void>;
   async update(key: string, value: unknown, target?: vscode.ConfigurationTarget): Promise<void> {
     const i = this.c.inspect<unknown>(key);
-    const where = target ?? (i?.workspaceFolderValue !== undefined && this.scope ? vscode.ConfigurationTarget.WorkspaceFolder : i?.workspaceValue !== undefined || i?.workspaceFolderValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
+    const where =
+      target ??
+      (i?.workspaceFolderValue !== undefined && this.scope
+        ? vscode.ConfigurationTarget.WorkspaceFolder
+        : i?.workspaceValue !== undefined || i?.workspaceFolderValue !== undefined
+          ? vscode.ConfigurationTarget.Workspace
+          : vscode.ConfigurationTarget.Global);
     await this.c.update(key, value, where);
   }
 }

@@ -15,11 +15,19 @@ import type { ErrorAction, PaperView, ResultsView, WebviewRequests } from './pro
 import { paperMeta, missingFields, type PaperMeta } from '../cite/paper';
 
 const DOC_SELECTOR: vscode.DocumentSelector = [
-  { language: 'latex' }, { language: 'tex' }, { language: 'markdown' }, { language: 'quarto' }, { language: 'rmd' },
-  { language: 'plaintext' }, { language: 'bibtex' },
+  { language: 'latex' },
+  { language: 'tex' },
+  { language: 'markdown' },
+  { language: 'quarto' },
+  { language: 'rmd' },
+  { language: 'plaintext' },
+  { language: 'bibtex' },
 ];
 
-interface Target { uri: vscode.Uri; selection: vscode.Selection }
+interface Target {
+  uri: vscode.Uri;
+  selection: vscode.Selection;
+}
 
 export class Controller {
   private readonly config = new Config();
@@ -30,7 +38,10 @@ export class Controller {
   private results: ResultsView | undefined;
   private selectTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly ctx: vscode.ExtensionContext, private readonly log: vscode.LogOutputChannel) {
+  constructor(
+    private readonly ctx: vscode.ExtensionContext,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
     this.engine = new Engine(this.engineOptions(), log);
     if (process.platform === 'linux' && process.arch === 'x64') void this.reinstallCuda();
     this.logConfig('effective configuration');
@@ -39,12 +50,15 @@ export class Controller {
       ready: async () => {
         // the writer opened the sidebar: load the worker, the model, the index and the MeSH matcher in the background
         this.engine.warmUp();
-        if (this.sidebar.getState().phase === 'idle') this.sidebar.setState({ phase: 'idle', status: await this.engine.status() });
+        if (this.sidebar.getState().phase === 'idle')
+          this.sidebar.setState({ phase: 'idle', status: await this.engine.status() });
       },
       insertCitation: (d) => this.onInsertCitation(d.pmid),
       copyBibtex: async (d) => {
         const p = await this.paperMeta(d.pmid);
-        const doc = this.lastQuery ? vscode.workspace.textDocuments.find((x) => x.uri.toString() === this.lastQuery!.target.uri.toString()) : undefined;
+        const doc = this.lastQuery
+          ? vscode.workspace.textDocuments.find((x) => x.uri.toString() === this.lastQuery!.target.uri.toString())
+          : undefined;
         await vscode.env.clipboard.writeText(await bibtexFor(p, this.config.snapshot(), doc));
         return 'BibTeX copied to the clipboard';
       },
@@ -55,24 +69,40 @@ export class Controller {
       },
       insertKeyword: async (d) => insertKeyword(await this.targetEditor(), d.name),
       insertSentence: async (d) => this.onInsertCitation(d.pmid, d.text),
-      copyText: async (d) => { await vscode.env.clipboard.writeText(d.text); return 'Copied'; },
-      openLink: async (d) => { await vscode.env.openExternal(vscode.Uri.parse(linkFor(d.kind, d.value))); },
-      rerun: async () => { if (this.lastQuery) await this.runQuery(this.lastQuery.text, this.lastQuery.target); },
+      copyText: async (d) => {
+        await vscode.env.clipboard.writeText(d.text);
+        return 'Copied';
+      },
+      openLink: async (d) => {
+        await vscode.env.openExternal(vscode.Uri.parse(linkFor(d.kind, d.value)));
+      },
+      rerun: async () => {
+        if (this.lastQuery) await this.runQuery(this.lastQuery.text, this.lastQuery.target);
+      },
       errorAction: async (d) => this.onErrorAction(d.command),
       runCommand: async (d) => {
-        if (!['getPubmedIndex', 'updateIndex', 'buildIndex'].includes(d.command)) throw new Error(`unknown command ${String(d.command)}`);
+        if (!['getPubmedIndex', 'updateIndex', 'buildIndex'].includes(d.command))
+          throw new Error(`unknown command ${String(d.command)}`);
         void vscode.commands.executeCommand(`biohicl.${d.command}`);
       },
-      showLogs: async () => { this.log.show(); },
+      showLogs: async () => {
+        this.log.show();
+      },
     };
     this.sidebar = new SidebarProvider(ctx.extensionUri, handlers, log);
     const sub = ctx.subscriptions;
     sub.push(
       this.sidebar,
-      vscode.window.registerWebviewViewProvider(SidebarProvider.viewType, this.sidebar, { webviewOptions: { retainContextWhenHidden: true } }),
+      vscode.window.registerWebviewViewProvider(SidebarProvider.viewType, this.sidebar, {
+        webviewOptions: { retainContextWhenHidden: true },
+      }),
       vscode.commands.registerCommand('biohicl.findRelated', () => this.findRelated()),
-      vscode.commands.registerCommand('biohicl.buildIndex', (uri?: vscode.Uri, uris?: vscode.Uri[]) => this.buildIndex(uris?.length ? uris : uri instanceof vscode.Uri ? [uri] : undefined)),
-      vscode.commands.registerCommand('biohicl.getPubmedIndex', (source?: unknown) => this.getPubmedIndex(typeof source === 'string' ? source : undefined)),
+      vscode.commands.registerCommand('biohicl.buildIndex', (uri?: vscode.Uri, uris?: vscode.Uri[]) =>
+        this.buildIndex(uris?.length ? uris : uri instanceof vscode.Uri ? [uri] : undefined),
+      ),
+      vscode.commands.registerCommand('biohicl.getPubmedIndex', (source?: unknown) =>
+        this.getPubmedIndex(typeof source === 'string' ? source : undefined),
+      ),
       vscode.commands.registerCommand('biohicl.updateIndex', () => this.updateIndex()),
       vscode.commands.registerCommand('biohicl.indexBibliography', () => this.indexBibliography()),
       vscode.commands.registerCommand('biohicl.fetchModel', () => this.fetchModel()),
@@ -81,7 +111,9 @@ export class Controller {
       vscode.commands.registerCommand('biohicl.enableCuda', () => this.enableCuda()),
       vscode.commands.registerCommand('biohicl.toggleSuggestOnSelect', async () => {
         await this.config.update('suggestOnSelect', !this.config.suggestOnSelect);
-        void vscode.window.showInformationMessage(`BioHiCL: suggest as I select is ${this.config.suggestOnSelect ? 'on' : 'off'}`);
+        void vscode.window.showInformationMessage(
+          `BioHiCL: suggest as I select is ${this.config.suggestOnSelect ? 'on' : 'off'}`,
+        );
       }),
       vscode.commands.registerCommand('biohicl.showLogs', () => this.log.show()),
       vscode.languages.registerHoverProvider(DOC_SELECTOR, new CitationHover(() => this.engine, this.config)),
@@ -112,17 +144,27 @@ export class Controller {
     const c = this.config.snapshot();
     let modelDir = c.modelDir;
     if (!modelDir) {
-      modelDir = ['biohicl-base', 'generated-base'].map((m) => this.storage('models', m)).find((d) => fs.existsSync(path.join(d, 'manifest.json'))) ?? '';
+      modelDir =
+        ['biohicl-base', 'generated-base']
+          .map((m) => this.storage('models', m))
+          .find((d) => fs.existsSync(path.join(d, 'manifest.json'))) ?? '';
     }
     return {
-      modelDir, indexDir: c.indexDir || this.storage('index'), device: c.device, threads: c.threads, queryPrefix: c.queryPrefix,
-      workerPath: path.join(this.ctx.extensionPath, 'dist', 'worker.js'), pubmedDir: this.storage('pubmed'),
+      modelDir,
+      indexDir: c.indexDir || this.storage('index'),
+      device: c.device,
+      threads: c.threads,
+      queryPrefix: c.queryPrefix,
+      workerPath: path.join(this.ctx.extensionPath, 'dist', 'worker.js'),
+      pubmedDir: this.storage('pubmed'),
     };
   }
 
   private logConfig(what: string): void {
     const o = this.engineOptions();
-    this.log.info(`${what}: ${JSON.stringify({ ...this.config.snapshot(), effectiveModelDir: o.modelDir || '(none)', effectiveIndexDir: o.indexDir })}`);
+    this.log.info(
+      `${what}: ${JSON.stringify({ ...this.config.snapshot(), effectiveModelDir: o.modelDir || '(none)', effectiveIndexDir: o.indexDir })}`,
+    );
   }
 
   private async onConfig(e: vscode.ConfigurationChangeEvent): Promise<void> {
@@ -133,7 +175,10 @@ export class Controller {
     await this.engine.reconfigure(this.engineOptions());
     if (impact.restartWorker) this.log.info('worker restarts on the next query (model/device settings changed)');
     // another index folder: open it (read-only) so the sidebar says at once how current it is
-    this.sidebar.setState({ phase: 'idle', status: impact.reopenIndex ? await this.engine.statusWithIndex() : await this.engine.status() });
+    this.sidebar.setState({
+      phase: 'idle',
+      status: impact.reopenIndex ? await this.engine.statusWithIndex() : await this.engine.status(),
+    });
   }
 
   private onSelection(e: vscode.TextEditorSelectionChangeEvent): void {
@@ -146,7 +191,11 @@ export class Controller {
       const text = editor.document.getText(editor.selection);
       if (text.trim().length < 20) return;
       // a newer selection supersedes: runQuery bumps the query id, older answers are dropped
-      void this.runQuery(this.cleanText(editor.document, text), { uri: editor.document.uri, selection: editor.selection }, false);
+      void this.runQuery(
+        this.cleanText(editor.document, text),
+        { uri: editor.document.uri, selection: editor.selection },
+        false,
+      );
     }, this.config.suggestDelayMs);
   }
 
@@ -155,7 +204,12 @@ export class Controller {
   }
 
   private async findRelated(): Promise<void> {
-    const editor = vscode.window.activeTextEditor ?? (this.lastQuery && vscode.window.visibleTextEditors.find((x) => x.document.uri.toString() === this.lastQuery!.target.uri.toString()));
+    const editor =
+      vscode.window.activeTextEditor ??
+      (this.lastQuery &&
+        vscode.window.visibleTextEditors.find(
+          (x) => x.document.uri.toString() === this.lastQuery!.target.uri.toString(),
+        ));
     if (!editor) {
       void vscode.window.showInformationMessage('BioHiCL: open a manuscript and select a sentence or paragraph first.');
       return;
@@ -186,17 +240,31 @@ export class Controller {
     this.sidebar.setState({ phase: 'loading', queryId: id, query: text, status: await this.engine.status() });
     const t0 = Date.now();
     try {
-      const r = await this.engine.query(text, { papers: c.resultsPapers, mesh: c.resultsMesh, sentences: c.resultsSentences }, () => id !== this.queryId);
+      const r = await this.engine.query(
+        text,
+        { papers: c.resultsPapers, mesh: c.resultsMesh, sentences: c.resultsSentences },
+        () => id !== this.queryId,
+      );
       if (!r || id !== this.queryId) return;
       const papers = await this.markPapers(r.papers, target);
       if (id !== this.queryId) return;
-      this.results = { queryId: id, query: text, papers, mesh: r.mesh, sentences: r.sentences, ms: r.ms, status: r.status };
+      this.results = {
+        queryId: id,
+        query: text,
+        papers,
+        mesh: r.mesh,
+        sentences: r.sentences,
+        ms: r.ms,
+        status: r.status,
+      };
       this.sidebar.setState({ phase: 'results', results: this.results });
-      this.log.info(`query ${id}: ${text.length} chars → ${r.papers.length} papers, ${r.mesh.length} MeSH, ${r.sentences.length} sentences in ${Date.now() - t0} ms (provider ${r.status.provider ?? '?'})`);
+      this.log.info(
+        `query ${id}: ${text.length} chars → ${r.papers.length} papers, ${r.mesh.length} MeSH, ${r.sentences.length} sentences in ${Date.now() - t0} ms (provider ${r.status.provider ?? '?'})`,
+      );
     } catch (e) {
       if (id !== this.queryId) return;
       const msg = e instanceof Error ? e.message : String(e);
-      this.log.error(`query ${id} failed: ${e instanceof Error ? e.stack ?? msg : msg}`);
+      this.log.error(`query ${id} failed: ${e instanceof Error ? (e.stack ?? msg) : msg}`);
       if (isModelMismatch(e)) {
         await this.onModelMismatch(id, msg);
         return;
@@ -208,15 +276,24 @@ export class Controller {
       const actions = problem ? problemActions(problem) : [];
       if (problem?.action === 'remakeModel') this.damagedModelDir = problem.info.modelDir;
       this.sidebar.setState({
-        phase: 'error', queryId: id, message: explained?.message ?? msg, detail: explained ? msg : problem?.info.raw, status: await this.engine.status(),
+        phase: 'error',
+        queryId: id,
+        message: explained?.message ?? msg,
+        detail: explained ? msg : problem?.info.raw,
+        status: await this.engine.status(),
         ...(actions.length ? { actions } : {}),
       });
       if (problem?.action) {
         const extra = problem.action === 'chooseModel' ? ['Use generated weights (demo)'] : [];
-        const choice = await vscode.window.showWarningMessage(`BioHiCL: ${msg}`, ...actions.map((a) => a.label), ...extra);
+        const choice = await vscode.window.showWarningMessage(
+          `BioHiCL: ${msg}`,
+          ...actions.map((a) => a.label),
+          ...extra,
+        );
         const act = actions.find((a) => a.label === choice);
         if (act) await this.onErrorAction(act.command);
-        if (choice === 'Use generated weights (demo)') void vscode.commands.executeCommand('biohicl.useGeneratedWeights');
+        if (choice === 'Use generated weights (demo)')
+          void vscode.commands.executeCommand('biohicl.useGeneratedWeights');
       }
     }
   }
@@ -250,12 +327,17 @@ export class Controller {
     const r = await insertCitation(editor, await this.paperMeta(pmid), this.config.snapshot(), sentence);
     this.log.info(`citation: PMID ${pmid} → ${r.message}`);
     // the next insert goes where this one left the cursor (right after the citation), not over the old selection
-    if (this.lastQuery && this.lastQuery.target.uri.toString() === editor.document.uri.toString()) this.lastQuery.target.selection = editor.selection;
+    if (this.lastQuery && this.lastQuery.target.uri.toString() === editor.document.uri.toString())
+      this.lastQuery.target.selection = editor.selection;
     // the sidebar marks the paper as in the bibliography now
     if (this.results && r.label) {
       const mark = { key: r.label, file: r.file };
-      this.results = { ...this.results, papers: this.results.papers.map((p) => (p.pmid === pmid ? { ...p, inBibliography: mark } : p)) };
-      if (this.sidebar.getState().phase === 'results') this.sidebar.setState({ phase: 'results', results: this.results });
+      this.results = {
+        ...this.results,
+        papers: this.results.papers.map((p) => (p.pmid === pmid ? { ...p, inBibliography: mark } : p)),
+      };
+      if (this.sidebar.getState().phase === 'results')
+        this.sidebar.setState({ phase: 'results', results: this.results });
     }
     return r.message;
   }
@@ -264,10 +346,14 @@ export class Controller {
   private async markPapers(papers: PaperView[], target: Target): Promise<PaperView[]> {
     let inBib = new Map<string, { key: string; file?: string }>();
     try {
-      const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === target.uri.toString()) ?? (await vscode.workspace.openTextDocument(target.uri));
+      const doc =
+        vscode.workspace.textDocuments.find((d) => d.uri.toString() === target.uri.toString()) ??
+        (await vscode.workspace.openTextDocument(target.uri));
       inBib = await papersInBibliography(doc, this.config.snapshot(), papers);
     } catch (e) {
-      this.log.warn(`could not read the bibliography to mark cited papers: ${e instanceof Error ? e.message : String(e)}`);
+      this.log.warn(
+        `could not read the bibliography to mark cited papers: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
     return papers.map((p) => {
       const missing = missingFields(p);
@@ -278,11 +364,16 @@ export class Controller {
   /** "Index this manuscript's bibliography": the .bib / CSL-JSON files the open document names, as a source. */
   private async indexBibliography(): Promise<void> {
     const doc = vscode.window.activeTextEditor?.document;
-    if (!doc) { void vscode.window.showInformationMessage('BioHiCL: open the manuscript whose bibliography should be indexed.'); return; }
+    if (!doc) {
+      void vscode.window.showInformationMessage('BioHiCL: open the manuscript whose bibliography should be indexed.');
+      return;
+    }
     const { documentBibliographies } = await import('./citations');
     const uris = documentBibliographies(doc, this.config.snapshot()).filter((u) => fs.existsSync(u.fsPath));
     if (!uris.length) {
-      void vscode.window.showInformationMessage(`BioHiCL: ${path.basename(doc.fileName)} names no bibliography file that exists (\\bibliography{}, \\addbibresource{}, YAML bibliography:, or the biohicl.bibliographyFile setting).`);
+      void vscode.window.showInformationMessage(
+        `BioHiCL: ${path.basename(doc.fileName)} names no bibliography file that exists (\\bibliography{}, \\addbibresource{}, YAML bibliography:, or the biohicl.bibliographyFile setting).`,
+      );
       return;
     }
     await this.buildIndex(uris);
@@ -303,17 +394,24 @@ export class Controller {
         pending.clear();
         if (!files.length) return;
         this.log.info(`watched bibliography changed: re-indexing ${files.join(', ')}`);
-        void this.buildIndex(files.map((f) => vscode.Uri.file(f)), false, { background: true });
+        void this.buildIndex(
+          files.map((f) => vscode.Uri.file(f)),
+          false,
+          { background: true },
+        );
       }, 2000); // an auto-export writes in several steps
     };
     for (const f of this.config.watchBibliographies) {
       const abs = path.isAbsolute(f) ? f : path.join(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '', f);
-      const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(abs)), path.basename(abs)));
+      const w = vscode.workspace.createFileSystemWatcher(
+        new vscode.RelativePattern(vscode.Uri.file(path.dirname(abs)), path.basename(abs)),
+      );
       w.onDidChange(changed);
       w.onDidCreate(changed);
       this.watchers.push(w);
     }
-    if (this.watchers.length) this.log.info(`watching ${this.config.watchBibliographies.length} bibliography file(s) for changes`);
+    if (this.watchers.length)
+      this.log.info(`watching ${this.config.watchBibliographies.length} bibliography file(s) for changes`);
   }
 
   /** background: a watched file changed; results the writer has on screen stay (only the status line is refreshed). */
@@ -321,35 +419,55 @@ export class Controller {
     let files = (uris ?? []).filter((u) => u.scheme === 'file').map((u) => u.fsPath);
     if (!files.length) {
       const picked = await vscode.window.showOpenDialog({
-        canSelectMany: true, openLabel: 'Add to the BioHiCL index',
+        canSelectMany: true,
+        openLabel: 'Add to the BioHiCL index',
         filters: { 'PubMed / citations': ['xml', 'gz', 'nbib', 'txt', 'medline', 'json', 'bib'] },
       });
       if (!picked?.length) return;
       files = picked.map((u) => u.fsPath);
     }
     const opts = this.engine.options;
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: rebuild ? 'BioHiCL: rebuilding the index with this model' : 'BioHiCL: indexing', cancellable: true }, async (progress, token) => {
-      const ac = new AbortController();
-      token.onCancellationRequested(() => ac.abort());
-      let last = 0;
-      try {
-        const msg = await this.engine.buildIndex(files, (m, f) => {
-          const inc = f !== undefined ? Math.max(0, Math.round(f * 100) - last) : undefined;
-          if (inc) last += inc;
-          progress.report({ message: m, increment: inc });
-        }, ac.signal, { rebuild });
-        await this.engine.reconfigure({ ...opts });
-        void vscode.window.showInformationMessage(`BioHiCL: ${msg} (${opts.indexDir})`);
-      } catch (e) {
-        const msg = e instanceof Error ? e.message : String(e);
-        this.log.error(`index build failed: ${msg}`);
-        if (ac.signal.aborted) void vscode.window.showWarningMessage('BioHiCL: indexing cancelled; what was committed stays in the index and the next run resumes.');
-        else void vscode.window.showErrorMessage(`BioHiCL: indexing failed: ${msg}`, 'Show Logs').then((c) => { if (c) this.log.show(); });
-      }
-    });
+    await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: rebuild ? 'BioHiCL: rebuilding the index with this model' : 'BioHiCL: indexing',
+        cancellable: true,
+      },
+      async (progress, token) => {
+        const ac = new AbortController();
+        token.onCancellationRequested(() => ac.abort());
+        let last = 0;
+        try {
+          const msg = await this.engine.buildIndex(
+            files,
+            (m, f) => {
+              const inc = f !== undefined ? Math.max(0, Math.round(f * 100) - last) : undefined;
+              if (inc) last += inc;
+              progress.report({ message: m, increment: inc });
+            },
+            ac.signal,
+            { rebuild },
+          );
+          await this.engine.reconfigure({ ...opts });
+          void vscode.window.showInformationMessage(`BioHiCL: ${msg} (${opts.indexDir})`);
+        } catch (e) {
+          const msg = e instanceof Error ? e.message : String(e);
+          this.log.error(`index build failed: ${msg}`);
+          if (ac.signal.aborted)
+            void vscode.window.showWarningMessage(
+              'BioHiCL: indexing cancelled; what was committed stays in the index and the next run resumes.',
+            );
+          else
+            void vscode.window.showErrorMessage(`BioHiCL: indexing failed: ${msg}`, 'Show Logs').then((c) => {
+              if (c) this.log.show();
+            });
+        }
+      },
+    );
     const status = await this.engine.statusWithIndex();
     const shown = this.sidebar.getState();
-    if (how.background && shown.phase === 'results') this.sidebar.setState({ ...shown, results: { ...shown.results, status } });
+    if (how.background && shown.phase === 'results')
+      this.sidebar.setState({ ...shown, results: { ...shown.results, status } });
     else if (!how.background || shown.phase === 'idle') this.sidebar.setState({ phase: 'idle', status });
   }
 
@@ -361,38 +479,60 @@ export class Controller {
     }
     const ok = await vscode.window.showInformationMessage(
       'Fetch BioHiCL-Base from Hugging Face (about 440 MB) and convert it on this computer? Only the model is downloaded; none of your text is sent.',
-      { modal: true }, 'Fetch',
+      { modal: true },
+      'Fetch',
     );
     if (ok !== 'Fetch') return;
-    if (await this.fetchAndConvert('biohicl-base', outDir)) void this.switchModel(outDir, `BioHiCL-Base is ready (${outDir}).`);
+    if (await this.fetchAndConvert('biohicl-base', outDir))
+      void this.switchModel(outDir, `BioHiCL-Base is ready (${outDir}).`);
   }
 
   /** Fetch a registry model (resumable, sha256-checked) and convert it into `outDir`, with progress and cancel. */
   private async fetchAndConvert(id: string, outDir: string): Promise<boolean> {
-    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `BioHiCL: fetching ${id}`, cancellable: true }, async (progress, token) => {
-      const ac = new AbortController();
-      token.onCancellationRequested(() => ac.abort());
-      try {
-        const { fetchModel } = await import('../inference/hub');
-        const { convertModel } = await import('../inference/convert');
-        const res = await fetchModel({
-          id, destDir: this.storage('downloads', id), signal: ac.signal, allowUnpinned: true,
-          onProgress: (p) => progress.report({ message: `${p.file}: ${(p.bytes / 1e6).toFixed(0)}${p.total ? ` / ${(p.total / 1e6).toFixed(0)}` : ''} MB at ${(p.rate / 1e6).toFixed(1)} MB/s` }),
-          onLog: (l) => this.log.info(`fetch: ${l}`),
-        });
-        progress.report({ message: 'converting to ONNX…' });
-        await convertModel({ srcDir: res.dir, baseDir: res.base?.dir, outDir, source: { repo: res.repo, revision: res.commit ?? res.revision } });
-        return true;
-      } catch (e) {
-        const msg = e instanceof Error ? e.message : String(e);
-        this.log.error(`fetch failed: ${msg}`);
-        void vscode.window.showErrorMessage(`BioHiCL: fetching the model failed: ${msg}. Re-running resumes the download.`, 'Use generated weights (demo)', 'Show Logs').then((c) => {
-          if (c === 'Show Logs') this.log.show();
-          else if (c) void this.useGeneratedWeights();
-        });
-        return false;
-      }
-    });
+    return vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `BioHiCL: fetching ${id}`, cancellable: true },
+      async (progress, token) => {
+        const ac = new AbortController();
+        token.onCancellationRequested(() => ac.abort());
+        try {
+          const { fetchModel } = await import('../inference/hub');
+          const { convertModel } = await import('../inference/convert');
+          const res = await fetchModel({
+            id,
+            destDir: this.storage('downloads', id),
+            signal: ac.signal,
+            allowUnpinned: true,
+            onProgress: (p) =>
+              progress.report({
+                message: `${p.file}: ${(p.bytes / 1e6).toFixed(0)}${p.total ? ` / ${(p.total / 1e6).toFixed(0)}` : ''} MB at ${(p.rate / 1e6).toFixed(1)} MB/s`,
+              }),
+            onLog: (l) => this.log.info(`fetch: ${l}`),
+          });
+          progress.report({ message: 'converting to ONNX…' });
+          await convertModel({
+            srcDir: res.dir,
+            baseDir: res.base?.dir,
+            outDir,
+            source: { repo: res.repo, revision: res.commit ?? res.revision },
+          });
+          return true;
+        } catch (e) {
+          const msg = e instanceof Error ? e.message : String(e);
+          this.log.error(`fetch failed: ${msg}`);
+          void vscode.window
+            .showErrorMessage(
+              `BioHiCL: fetching the model failed: ${msg}. Re-running resumes the download.`,
+              'Use generated weights (demo)',
+              'Show Logs',
+            )
+            .then((c) => {
+              if (c === 'Show Logs') this.log.show();
+              else if (c) void this.useGeneratedWeights();
+            });
+          return false;
+        }
+      },
+    );
   }
 
   /**
@@ -401,24 +541,40 @@ export class Controller {
    * again, anything else gets the command that makes it (copied on request).
    */
   private async remakeModel(dir = this.engineOptions().modelDir): Promise<void> {
-    if (!dir) { void vscode.commands.executeCommand('biohicl.fetchModel'); return; }
+    if (!dir) {
+      void vscode.commands.executeCommand('biohicl.fetchModel');
+      return;
+    }
     const { readManifest, remakeHint } = await import('../inference/manifest');
     let repo = '';
     let m: Parameters<typeof remakeHint>[1] | undefined;
-    try { m = readManifest(dir); repo = m.source?.repo ?? ''; } catch { /* an unreadable manifest: the command below says how */ }
+    try {
+      m = readManifest(dir);
+      repo = m.source?.repo ?? '';
+    } catch {
+      /* an unreadable manifest: the command below says how */
+    }
     const shape = /^generated:(tiny|base|large)$/.exec(repo)?.[1] as 'tiny' | 'base' | 'large' | undefined;
     const { defaultRegistry } = await import('../inference/hub');
-    const id = repo && !shape ? Object.entries(defaultRegistry().models).find(([, e]) => e.repo === repo)?.[0] : undefined;
+    const id =
+      repo && !shape ? Object.entries(defaultRegistry().models).find(([, e]) => e.repo === repo)?.[0] : undefined;
     if (!shape && !id) {
       const hint = m ? remakeHint(dir, m) : `\`biohicl model fetch --variant base --dir ${dir} --force\``;
-      const c = await vscode.window.showWarningMessage(`BioHiCL: the model in ${dir} came from ${repo || 'an unknown source'}; make it again with ${hint}, then run the query again.`, 'Copy command');
+      const c = await vscode.window.showWarningMessage(
+        `BioHiCL: the model in ${dir} came from ${repo || 'an unknown source'}; make it again with ${hint}, then run the query again.`,
+        'Copy command',
+      );
       if (c) await vscode.env.clipboard.writeText(hint.replace(/^`|`(?: .*)?$/g, ''));
       return;
     }
     const what = shape
       ? `It has generated (random) weights: new random ${shape}-shaped weights are made, so an index built with the old ones must be rebuilt afterwards (you will be offered that).`
       : `${repo} is fetched again (files downloaded earlier are reused when they still verify) and converted on this computer.`;
-    const ok = await vscode.window.showWarningMessage(`Make the model in ${dir} again? The damaged folder is replaced. ${what}`, { modal: true }, 'Make it again');
+    const ok = await vscode.window.showWarningMessage(
+      `Make the model in ${dir} again? The damaged folder is replaced. ${what}`,
+      { modal: true },
+      'Make it again',
+    );
     if (ok !== 'Make it again') return;
     this.log.info(`model: making ${dir} again (${repo})`);
     await this.engine.reconfigure({ ...this.engineOptions(), modelDir: '' });
@@ -428,17 +584,26 @@ export class Controller {
     let done = false;
     try {
       if (shape) {
-        await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `BioHiCL: generating the ${shape}-shaped model again` }, async () => {
-          const { ensureGeneratedModel } = await import('../index/model');
-          await ensureGeneratedModel(dir, shape, (l) => this.log.info(l));
-        });
+        await vscode.window.withProgress(
+          {
+            location: vscode.ProgressLocation.Notification,
+            title: `BioHiCL: generating the ${shape}-shaped model again`,
+          },
+          async () => {
+            const { ensureGeneratedModel } = await import('../index/model');
+            await ensureGeneratedModel(dir, shape, (l) => this.log.info(l));
+          },
+        );
         done = true;
       } else {
         done = await this.fetchAndConvert(id!, dir);
       }
     } finally {
       if (done) fs.rmSync(aside, { recursive: true, force: true });
-      else { fs.rmSync(dir, { recursive: true, force: true }); fs.renameSync(aside, dir); }
+      else {
+        fs.rmSync(dir, { recursive: true, force: true });
+        fs.renameSync(aside, dir);
+      }
       await this.engine.reconfigure(this.engineOptions());
     }
     if (!done) return;
@@ -450,8 +615,11 @@ export class Controller {
   /** Model folders on this computer a release (or an index) might have been built with. */
   private modelCandidates(): string[] {
     const meta = readIndexMeta(this.engine.options.indexDir);
-    return [meta?.modelDir, this.ctx.globalState.get<string>('biohicl.previousModelDir'), ...['biohicl-base', 'generated-base'].map((m) => this.storage('models', m))]
-      .filter((d): d is string => !!d);
+    return [
+      meta?.modelDir,
+      this.ctx.globalState.get<string>('biohicl.previousModelDir'),
+      ...['biohicl-base', 'generated-base'].map((m) => this.storage('models', m)),
+    ].filter((d): d is string => !!d);
   }
 
   /**
@@ -465,7 +633,9 @@ export class Controller {
       const v = await vscode.window.showInputBox({
         title: 'BioHiCL: Get the PubMed index',
         prompt: `Where the index release is published: an https:// URL, an s3://bucket/prefix, or a folder holding release.json. It goes into ${this.engine.options.indexDir}; only the files not already there are downloaded.`,
-        value: dflt, placeHolder: 'https://example.org/biohicl/release-2026-12-01/', ignoreFocusOut: true,
+        value: dflt,
+        placeHolder: 'https://example.org/biohicl/release-2026-12-01/',
+        ignoreFocusOut: true,
         validateInput: (x) => (x.trim() ? undefined : 'the release URL or folder'),
       });
       source = v?.trim();
@@ -476,49 +646,78 @@ export class Controller {
     const { fmtBytes } = await import('../release/manifest');
     let problem: EngineProblem | undefined;
     let cancelled = false;
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'BioHiCL: getting the PubMed index', cancellable: true }, async (progress, token) => {
-      const ac = new AbortController();
-      token.onCancellationRequested(() => ac.abort());
-      let done = 0;
-      const to = (pct: number): void => { const inc = Math.max(0, Math.round(pct) - done); if (inc) { done += inc; progress.report({ increment: inc }); } };
-      try {
-        progress.report({ message: `reading ${source}…` });
-        const rel = await this.engine.peekRelease(source!);
-        const about = `release ${rel.tag}: ${fmtBytes(rel.totalBytes)}, ${rel.counts.articles.toLocaleString('en-US')} papers${rel.pubmedLast ? `, PubMed through ${rel.pubmedLast.replace(/\.xml(\.gz)?$/, '')}` : ''}`;
-        this.log.info(`pull: ${source} → ${indexDir}: ${about}`);
-        progress.report({ message: `${about}; checking what is already here…` });
-        const r = await this.engine.pullIndex(source!, {
-          summary: rel, signal: ac.signal, modelCandidates: this.modelCandidates(),
-          onProgress: (p) => {
-            if (p.phase === 'download' || p.phase === 'link') {
-              progress.report({ message: p.total ? `${about} — downloading ${fmtBytes(p.bytes)} of ${fmtBytes(p.total)} (the rest is already here)` : `${about} — all files already here` });
-              if (p.total) to((90 * p.bytes) / p.total);
-            } else if (p.phase === 'verify') { to(90); progress.report({ message: `${about} — verifying every file…` }); }
-            else if (p.phase === 'open') { to(95); progress.report({ message: `${about} — opening the new index…` }); }
-            else if (p.phase === 'switch') { to(99); progress.report({ message: `${about} — switching to it…` }); }
-          },
-        });
-        to(100);
-        const msg = r.status === 'up-to-date'
-          ? `the index at ${indexDir} already is release ${r.tag}; nothing was downloaded.`
-          : `the index at ${indexDir} is now release ${r.tag} (${r.counts.articles.toLocaleString('en-US')} papers): ${fmtBytes(r.receivedBytes)} downloaded in ${r.downloadedFiles} files, ${r.linkedFiles} files were already here.` +
-            (r.previous ? ` The previous index is kept (\`biohicl index pull --rollback --index ${indexDir}\` goes back to it).` : '');
-        void vscode.window.showInformationMessage(`BioHiCL: ${msg}`);
-      } catch (e) {
-        const m = e instanceof Error ? e.message : String(e);
-        this.log.error(`pull failed: ${m}`);
-        if (e instanceof EngineProblem) problem = e;
-        else if (ac.signal.aborted) cancelled = true;
-        else {
-          void vscode.window.showErrorMessage(`BioHiCL: getting the PubMed index failed: ${m}`, 'Retry', 'Show Logs').then((c) => {
-            if (c === 'Show Logs') this.log.show();
-            if (c === 'Retry') void this.getPubmedIndex(source);
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'BioHiCL: getting the PubMed index', cancellable: true },
+      async (progress, token) => {
+        const ac = new AbortController();
+        token.onCancellationRequested(() => ac.abort());
+        let done = 0;
+        const to = (pct: number): void => {
+          const inc = Math.max(0, Math.round(pct) - done);
+          if (inc) {
+            done += inc;
+            progress.report({ increment: inc });
+          }
+        };
+        try {
+          progress.report({ message: `reading ${source}…` });
+          const rel = await this.engine.peekRelease(source!);
+          const about = `release ${rel.tag}: ${fmtBytes(rel.totalBytes)}, ${rel.counts.articles.toLocaleString('en-US')} papers${rel.pubmedLast ? `, PubMed through ${rel.pubmedLast.replace(/\.xml(\.gz)?$/, '')}` : ''}`;
+          this.log.info(`pull: ${source} → ${indexDir}: ${about}`);
+          progress.report({ message: `${about}; checking what is already here…` });
+          const r = await this.engine.pullIndex(source!, {
+            summary: rel,
+            signal: ac.signal,
+            modelCandidates: this.modelCandidates(),
+            onProgress: (p) => {
+              if (p.phase === 'download' || p.phase === 'link') {
+                progress.report({
+                  message: p.total
+                    ? `${about} — downloading ${fmtBytes(p.bytes)} of ${fmtBytes(p.total)} (the rest is already here)`
+                    : `${about} — all files already here`,
+                });
+                if (p.total) to((90 * p.bytes) / p.total);
+              } else if (p.phase === 'verify') {
+                to(90);
+                progress.report({ message: `${about} — verifying every file…` });
+              } else if (p.phase === 'open') {
+                to(95);
+                progress.report({ message: `${about} — opening the new index…` });
+              } else if (p.phase === 'switch') {
+                to(99);
+                progress.report({ message: `${about} — switching to it…` });
+              }
+            },
           });
+          to(100);
+          const msg =
+            r.status === 'up-to-date'
+              ? `the index at ${indexDir} already is release ${r.tag}; nothing was downloaded.`
+              : `the index at ${indexDir} is now release ${r.tag} (${r.counts.articles.toLocaleString('en-US')} papers): ${fmtBytes(r.receivedBytes)} downloaded in ${r.downloadedFiles} files, ${r.linkedFiles} files were already here.` +
+                (r.previous
+                  ? ` The previous index is kept (\`biohicl index pull --rollback --index ${indexDir}\` goes back to it).`
+                  : '');
+          void vscode.window.showInformationMessage(`BioHiCL: ${msg}`);
+        } catch (e) {
+          const m = e instanceof Error ? e.message : String(e);
+          this.log.error(`pull failed: ${m}`);
+          if (e instanceof EngineProblem) problem = e;
+          else if (ac.signal.aborted) cancelled = true;
+          else {
+            void vscode.window
+              .showErrorMessage(`BioHiCL: getting the PubMed index failed: ${m}`, 'Retry', 'Show Logs')
+              .then((c) => {
+                if (c === 'Show Logs') this.log.show();
+                if (c === 'Retry') void this.getPubmedIndex(source);
+              });
+          }
         }
-      }
-    });
+      },
+    );
     if (cancelled) {
-      void vscode.window.showWarningMessage(`BioHiCL: getting the PubMed index was cancelled; nothing was switched: the index at ${indexDir} is unchanged and keeps answering. Run “Get the PubMed index” again to resume (what was downloaded is kept).`);
+      void vscode.window.showWarningMessage(
+        `BioHiCL: getting the PubMed index was cancelled; nothing was switched: the index at ${indexDir} is unchanged and keeps answering. Run “Get the PubMed index” again to resume (what was downloaded is kept).`,
+      );
     }
     await this.afterIndexChange();
     if (problem?.action === 'releaseModel') await this.onReleaseModel(problem, source);
@@ -531,15 +730,23 @@ export class Controller {
     const fetch = !dir && p.info.fetchId ? `Fetch ${p.info.fetchId} and get the index` : undefined;
     const choose = 'Choose model folder…';
     const keep = 'Keep the current index';
-    const c = await vscode.window.showWarningMessage(`BioHiCL: ${p.message}`, ...[use, fetch, choose, keep].filter((x): x is string => !!x));
+    const c = await vscode.window.showWarningMessage(
+      `BioHiCL: ${p.message}`,
+      ...[use, fetch, choose, keep].filter((x): x is string => !!x),
+    );
     let modelDir: string | undefined;
     if (c && c === use) modelDir = dir;
     else if (c && c === fetch) {
       const out = this.storage('models', p.info.fetchId!);
-      if (!fs.existsSync(path.join(out, 'manifest.json')) && !(await this.fetchAndConvert(p.info.fetchId!, out))) return;
+      if (!fs.existsSync(path.join(out, 'manifest.json')) && !(await this.fetchAndConvert(p.info.fetchId!, out)))
+        return;
       modelDir = out;
     } else if (c === choose) {
-      const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use this model folder' });
+      const picked = await vscode.window.showOpenDialog({
+        canSelectFolders: true,
+        canSelectFiles: false,
+        openLabel: 'Use this model folder',
+      });
       if (!picked?.[0]) return;
       modelDir = picked[0].fsPath;
       if (!fs.existsSync(path.join(modelDir, 'manifest.json'))) {
@@ -552,7 +759,9 @@ export class Controller {
     await this.config.update('modelDir', modelDir);
     if (before && before !== modelDir) await this.ctx.globalState.update('biohicl.previousModelDir', before);
     await this.engine.reconfigure(this.engineOptions());
-    this.log.info(`model: biohicl.modelDir changed from ${before || '(none)'} to ${modelDir} (the model of release ${p.info.release?.tag ?? '?'})`);
+    this.log.info(
+      `model: biohicl.modelDir changed from ${before || '(none)'} to ${modelDir} (the model of release ${p.info.release?.tag ?? '?'})`,
+    );
     await this.getPubmedIndex(source);
   }
 
@@ -562,30 +771,54 @@ export class Controller {
     const indexDir = this.engine.options.indexDir;
     let problem: EngineProblem | undefined;
     let mismatch: string | undefined;
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'BioHiCL: updating the index from PubMed', cancellable: true }, async (progress, token) => {
-      const ac = new AbortController();
-      token.onCancellationRequested(() => ac.abort());
-      let done = 0;
-      try {
-        const r = await this.engine.updateIndex(mirror, (m, f) => {
-          const inc = f !== undefined ? Math.max(0, Math.round(f * 100) - done) : 0;
-          if (inc) done += inc;
-          progress.report({ message: m, ...(inc ? { increment: inc } : {}) });
-        }, ac.signal);
-        if (r.failures.length) void vscode.window.showWarningMessage(`BioHiCL: ${r.message}`, 'Show Logs').then((c) => { if (c) this.log.show(); });
-        else void vscode.window.showInformationMessage(`BioHiCL: ${r.message}`);
-      } catch (e) {
-        const m = e instanceof Error ? e.message : String(e);
-        this.log.error(`update failed: ${m}`);
-        if (e instanceof EngineProblem) problem = e;
-        else if (isModelMismatch(e)) mismatch = m;
-        else if (ac.signal.aborted) void vscode.window.showWarningMessage('BioHiCL: the update was cancelled; what was applied stays in the index, and running “Update the index” again resumes (downloaded files are kept).');
-        else void vscode.window.showErrorMessage(`BioHiCL: updating the index failed: ${m}. Running it again resumes.`, 'Retry', 'Show Logs').then((c) => {
-          if (c === 'Show Logs') this.log.show();
-          if (c === 'Retry') void this.updateIndex();
-        });
-      }
-    });
+    await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: 'BioHiCL: updating the index from PubMed',
+        cancellable: true,
+      },
+      async (progress, token) => {
+        const ac = new AbortController();
+        token.onCancellationRequested(() => ac.abort());
+        let done = 0;
+        try {
+          const r = await this.engine.updateIndex(
+            mirror,
+            (m, f) => {
+              const inc = f !== undefined ? Math.max(0, Math.round(f * 100) - done) : 0;
+              if (inc) done += inc;
+              progress.report({ message: m, ...(inc ? { increment: inc } : {}) });
+            },
+            ac.signal,
+          );
+          if (r.failures.length)
+            void vscode.window.showWarningMessage(`BioHiCL: ${r.message}`, 'Show Logs').then((c) => {
+              if (c) this.log.show();
+            });
+          else void vscode.window.showInformationMessage(`BioHiCL: ${r.message}`);
+        } catch (e) {
+          const m = e instanceof Error ? e.message : String(e);
+          this.log.error(`update failed: ${m}`);
+          if (e instanceof EngineProblem) problem = e;
+          else if (isModelMismatch(e)) mismatch = m;
+          else if (ac.signal.aborted)
+            void vscode.window.showWarningMessage(
+              'BioHiCL: the update was cancelled; what was applied stays in the index, and running “Update the index” again resumes (downloaded files are kept).',
+            );
+          else
+            void vscode.window
+              .showErrorMessage(
+                `BioHiCL: updating the index failed: ${m}. Running it again resumes.`,
+                'Retry',
+                'Show Logs',
+              )
+              .then((c) => {
+                if (c === 'Show Logs') this.log.show();
+                if (c === 'Retry') void this.updateIndex();
+              });
+        }
+      },
+    );
     await this.afterIndexChange();
     if (problem) {
       const actions = problemActions(problem);
@@ -593,7 +826,10 @@ export class Controller {
       const act = actions.find((a) => a.label === c);
       if (act) await this.onErrorAction(act.command);
     } else if (mismatch) {
-      const c = await vscode.window.showWarningMessage(`BioHiCL: the index at ${indexDir} was built with another model than the one in use, so update files cannot be added to it with this model. Rebuild it with this model, or switch back to its model, then update.`, 'Rebuild index with this model');
+      const c = await vscode.window.showWarningMessage(
+        `BioHiCL: the index at ${indexDir} was built with another model than the one in use, so update files cannot be added to it with this model. Rebuild it with this model, or switch back to its model, then update.`,
+        'Rebuild index with this model',
+      );
       if (c) await this.rebuildIndex();
     }
   }
@@ -602,17 +838,27 @@ export class Controller {
   private async afterIndexChange(): Promise<void> {
     this.engine.reopenIndex();
     const status = await this.engine.statusWithIndex();
-    if (this.sidebar.getState().phase === 'results' && this.lastQuery) void this.runQuery(this.lastQuery.text, this.lastQuery.target, false);
+    if (this.sidebar.getState().phase === 'results' && this.lastQuery)
+      void this.runQuery(this.lastQuery.text, this.lastQuery.target, false);
     else this.sidebar.setState({ phase: 'idle', status });
   }
 
   private async useGeneratedWeights(): Promise<void> {
     const dir = this.storage('models', 'generated-base');
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'BioHiCL: generating a model with RANDOM weights (offline demo)' }, async () => {
-      const { ensureGeneratedModel } = await import('../index/model');
-      await ensureGeneratedModel(dir, 'base', (m) => this.log.info(m));
-    });
-    await this.switchModel(dir, 'GENERATED weights (random): timings are real, rankings mean nothing. Fetch BioHiCL-Base for real results.');
+    await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: 'BioHiCL: generating a model with RANDOM weights (offline demo)',
+      },
+      async () => {
+        const { ensureGeneratedModel } = await import('../index/model');
+        await ensureGeneratedModel(dir, 'base', (m) => this.log.info(m));
+      },
+    );
+    await this.switchModel(
+      dir,
+      'GENERATED weights (random): timings are real, rankings mean nothing. Fetch BioHiCL-Base for real results.',
+    );
   }
 
   /**
@@ -623,7 +869,8 @@ export class Controller {
     const before = this.engineOptions().modelDir;
     if (this.config.modelDir !== dir) await this.config.update('modelDir', dir);
     if (before && before !== dir) await this.ctx.globalState.update('biohicl.previousModelDir', before);
-    const changed = before === dir ? `biohicl.modelDir is ${dir}` : `biohicl.modelDir changed from ${before || '(none)'} to ${dir}`;
+    const changed =
+      before === dir ? `biohicl.modelDir is ${dir}` : `biohicl.modelDir changed from ${before || '(none)'} to ${dir}`;
     this.log.info(`model: ${changed}`);
     const meta = readIndexMeta(this.engine.options.indexDir);
     let mismatch = false;
@@ -631,10 +878,17 @@ export class Controller {
       try {
         const { modelIdentity } = await import('../inference/identity');
         mismatch = !sameWeights(modelIdentity(dir, meta.model.queryPrefix), meta.model);
-      } catch { /* no manifest: the next query says so */ }
+      } catch {
+        /* no manifest: the next query says so */
+      }
     }
-    const actions = [...(before && before !== dir ? ['Undo'] : []), ...(mismatch ? ['Rebuild index with this model'] : [])];
-    const note = mismatch ? ` The index at ${this.engine.options.indexDir} was built with ${modelLabel(meta?.model)}: rebuild it with this model, or Undo to switch back.` : '';
+    const actions = [
+      ...(before && before !== dir ? ['Undo'] : []),
+      ...(mismatch ? ['Rebuild index with this model'] : []),
+    ];
+    const note = mismatch
+      ? ` The index at ${this.engine.options.indexDir} was built with ${modelLabel(meta?.model)}: rebuild it with this model, or Undo to switch back.`
+      : '';
     const choice = await vscode.window.showWarningMessage(`BioHiCL: ${changed}. ${what}${note}`, ...actions);
     if (choice === 'Undo' && before) {
       await this.config.update('modelDir', before);
@@ -649,13 +903,30 @@ export class Controller {
     const indexDir = this.engine.options.indexDir;
     const meta = readIndexMeta(indexDir);
     const current = this.engineOptions().modelDir;
-    const back = meta?.model ? await findModelDir(meta.model, [meta.modelDir, this.ctx.globalState.get<string>('biohicl.previousModelDir'), ...['biohicl-base', 'generated-base'].map((m) => this.storage('models', m))].filter((d) => d !== current)) : undefined;
+    const back = meta?.model
+      ? await findModelDir(
+          meta.model,
+          [
+            meta.modelDir,
+            this.ctx.globalState.get<string>('biohicl.previousModelDir'),
+            ...['biohicl-base', 'generated-base'].map((m) => this.storage('models', m)),
+          ].filter((d) => d !== current),
+        )
+      : undefined;
     const actions: ErrorAction[] = [{ command: 'rebuildIndex', label: 'Rebuild the index with this model' }];
     if (back) actions.push({ command: 'useIndexModel', label: `Switch back to ${modelLabel(meta?.model)}` });
     this.mismatchModelDir = back;
-    const message = `The index at ${indexDir} was built with ${modelLabel(meta?.model)}, but the model in use (biohicl.modelDir: ${current || '(none)'}) is another one; vectors of different models cannot be mixed. ` +
+    const message =
+      `The index at ${indexDir} was built with ${modelLabel(meta?.model)}, but the model in use (biohicl.modelDir: ${current || '(none)'}) is another one; vectors of different models cannot be mixed. ` +
       `Rebuild the index with this model${back ? `, or switch back to the model that built it (${back})` : ''}.`;
-    this.sidebar.setState({ phase: 'error', queryId: id, message, detail: raw, status: await this.engine.status(), actions });
+    this.sidebar.setState({
+      phase: 'error',
+      queryId: id,
+      message,
+      detail: raw,
+      status: await this.engine.status(),
+      actions,
+    });
     const choice = await vscode.window.showWarningMessage(`BioHiCL: ${message}`, ...actions.map((a) => a.label));
     const act = actions.find((a) => a.label === choice);
     if (act) await this.onErrorAction(act.command);
@@ -673,7 +944,10 @@ export class Controller {
     if (command === 'remakeModel') return void this.remakeModel(this.damagedModelDir);
     if (command === 'rebuildIndex') return this.rebuildIndex();
     const dir = this.mismatchModelDir;
-    if (!dir) throw new Error('No model folder on this computer holds the model that built the index: rebuild the index instead');
+    if (!dir)
+      throw new Error(
+        'No model folder on this computer holds the model that built the index: rebuild the index instead',
+      );
     await this.config.update('modelDir', dir);
     this.log.info(`model: switched back to ${dir} (the model that built the index)`);
     if (this.lastQuery) void this.runQuery(this.lastQuery.text, this.lastQuery.target);
@@ -684,23 +958,37 @@ export class Controller {
   private async rebuildIndex(): Promise<string | void> {
     let files = (await indexFiles(this.engine.options.indexDir)).filter((f) => fs.existsSync(f));
     if (!files.length) {
-      const picked = await vscode.window.showOpenDialog({ canSelectMany: true, openLabel: 'Rebuild the BioHiCL index from', filters: { 'PubMed / citations': ['xml', 'gz', 'nbib', 'txt', 'medline', 'json', 'bib'] } });
+      const picked = await vscode.window.showOpenDialog({
+        canSelectMany: true,
+        openLabel: 'Rebuild the BioHiCL index from',
+        filters: { 'PubMed / citations': ['xml', 'gz', 'nbib', 'txt', 'medline', 'json', 'bib'] },
+      });
       if (!picked?.length) return;
       files = picked.map((u) => u.fsPath);
     }
-    await this.buildIndex(files.map((f) => vscode.Uri.file(f)), true);
+    await this.buildIndex(
+      files.map((f) => vscode.Uri.file(f)),
+      true,
+    );
     if (this.lastQuery) void this.runQuery(this.lastQuery.text, this.lastQuery.target);
   }
 
   private async pickDevice(): Promise<void> {
     const items: (vscode.QuickPickItem & { value: string })[] = [
-      { label: 'auto', value: 'auto', description: 'CUDA on Linux x64 or DirectML on Windows when available, else CPU' },
+      {
+        label: 'auto',
+        value: 'auto',
+        description: 'CUDA on Linux x64 or DirectML on Windows when available, else CPU',
+      },
       { label: 'cpu', value: 'cpu', description: 'always available' },
       { label: 'cuda', value: 'cuda', description: 'NVIDIA GPU, Linux x64 (CUDA 12 + cuDNN 9)' },
       { label: 'dml', value: 'dml', description: 'DirectML, Windows' },
     ];
     const cur = this.config.device;
-    const p = await vscode.window.showQuickPick(items.map((i) => ({ ...i, picked: i.value === cur, detail: i.value === cur ? 'current' : undefined })), { title: 'BioHiCL: device for the encoder' });
+    const p = await vscode.window.showQuickPick(
+      items.map((i) => ({ ...i, picked: i.value === cur, detail: i.value === cur ? 'current' : undefined })),
+      { title: 'BioHiCL: device for the encoder' },
+    );
     if (p) await this.config.update('device', p.value as 'auto');
   }
 
@@ -711,7 +999,9 @@ export class Controller {
     let st = gpu.cudaProviderStatus({ storeDir });
     this.log.info(`CUDA: ${st.summary}`);
     if (!st.supported) {
-      void vscode.window.showInformationMessage(`BioHiCL: CUDA is offered on Linux x64 only (this is ${st.platform}). ${process.platform === 'win32' ? 'On Windows the DirectML provider inside onnxruntime is used with device "auto" or "dml".' : 'The CPU provider is used here.'}`);
+      void vscode.window.showInformationMessage(
+        `BioHiCL: CUDA is offered on Linux x64 only (this is ${st.platform}). ${process.platform === 'win32' ? 'On Windows the DirectML provider inside onnxruntime is used with device "auto" or "dml".' : 'The CPU provider is used here.'}`,
+      );
       return;
     }
     if (!st.providersInstalled) {
@@ -720,26 +1010,36 @@ export class Controller {
       } else {
         const ok = await vscode.window.showInformationMessage(
           `Enable CUDA: onnxruntime's CUDA provider libraries (NuGet package ${gpu.NUGET_PACKAGE} ${st.ortVersion}, several hundred MB, checked against NuGet's SHA-512) are fetched into the extension's storage and installed next to onnxruntime. They need the NVIDIA driver, the CUDA 12 runtime and cuDNN 9 on this machine. Only the libraries are downloaded; none of your text is sent.`,
-          { modal: true }, 'Fetch and install',
+          { modal: true },
+          'Fetch and install',
         );
         if (ok !== 'Fetch and install') return;
-        const done = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'BioHiCL: CUDA provider', cancellable: true }, async (progress, token) => {
-          const ac = new AbortController();
-          token.onCancellationRequested(() => ac.abort());
-          try {
-            await gpu.fetchCudaProviders({
-              storeDir, signal: ac.signal,
-              onProgress: (p) => progress.report({ message: `${p.phase}${p.total ? ` ${(p.received / 1e6).toFixed(0)} / ${(p.total / 1e6).toFixed(0)} MB` : p.received ? ` ${(p.received / 1e6).toFixed(0)} MB` : ''}${p.bytesPerSecond ? ` at ${(p.bytesPerSecond / 1e6).toFixed(1)} MB/s` : ''}` }),
-            });
-            gpu.installCudaProviders(storeDir);
-            return true;
-          } catch (e) {
-            const msg = e instanceof Error ? e.message : String(e);
-            this.log.error(`CUDA fetch failed: ${msg}`);
-            void vscode.window.showErrorMessage(`BioHiCL: the CUDA provider could not be fetched: ${msg}. The CPU is used meanwhile; re-running resumes the download.`);
-            return false;
-          }
-        });
+        const done = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: 'BioHiCL: CUDA provider', cancellable: true },
+          async (progress, token) => {
+            const ac = new AbortController();
+            token.onCancellationRequested(() => ac.abort());
+            try {
+              await gpu.fetchCudaProviders({
+                storeDir,
+                signal: ac.signal,
+                onProgress: (p) =>
+                  progress.report({
+                    message: `${p.phase}${p.total ? ` ${(p.received / 1e6).toFixed(0)} / ${(p.total / 1e6).toFixed(0)} MB` : p.received ? ` ${(p.received / 1e6).toFixed(0)} MB` : ''}${p.bytesPerSecond ? ` at ${(p.bytesPerSecond / 1e6).toFixed(1)} MB/s` : ''}`,
+                  }),
+              });
+              gpu.installCudaProviders(storeDir);
+              return true;
+            } catch (e) {
+              const msg = e instanceof Error ? e.message : String(e);
+              this.log.error(`CUDA fetch failed: ${msg}`);
+              void vscode.window.showErrorMessage(
+                `BioHiCL: the CUDA provider could not be fetched: ${msg}. The CPU is used meanwhile; re-running resumes the download.`,
+              );
+              return false;
+            }
+          },
+        );
         if (!done) return;
       }
       st = gpu.cudaProviderStatus({ storeDir });
@@ -747,9 +1047,18 @@ export class Controller {
     }
     if (st.ready) {
       await this.config.update('device', 'cuda');
-      void vscode.window.showInformationMessage('BioHiCL: CUDA is set up; the encoder restarts on CUDA with the next query (the sidebar shows the provider that ran).');
+      void vscode.window.showInformationMessage(
+        'BioHiCL: CUDA is set up; the encoder restarts on CUDA with the next query (the sidebar shows the provider that ran).',
+      );
     } else {
-      void vscode.window.showWarningMessage(`BioHiCL: the CUDA provider is installed but cannot run yet: ${st.problems.join(' ')} The CPU is used until then.`, 'Show Logs').then((c) => { if (c) this.log.show(); });
+      void vscode.window
+        .showWarningMessage(
+          `BioHiCL: the CUDA provider is installed but cannot run yet: ${st.problems.join(' ')} The CPU is used until then.`,
+          'Show Logs',
+        )
+        .then((c) => {
+          if (c) this.log.show();
+        });
     }
   }
 
@@ -763,11 +1072,19 @@ export class Controller {
 /** The ways out of a problem, as sidebar buttons and notification actions. */
 function problemActions(p: EngineProblem): ErrorAction[] {
   switch (p.action) {
-    case 'buildIndex': return [{ command: 'getPubmedIndex', label: 'Get the PubMed index' }, { command: 'buildIndex', label: 'Build index from files' }];
-    case 'chooseModel': return [{ command: 'fetchModel', label: 'Fetch model' }];
-    case 'remakeModel': return [{ command: 'remakeModel', label: 'Make the model again' }];
-    case 'getPubmedIndex': return [{ command: 'getPubmedIndex', label: 'Get the PubMed index' }];
-    default: return [];
+    case 'buildIndex':
+      return [
+        { command: 'getPubmedIndex', label: 'Get the PubMed index' },
+        { command: 'buildIndex', label: 'Build index from files' },
+      ];
+    case 'chooseModel':
+      return [{ command: 'fetchModel', label: 'Fetch model' }];
+    case 'remakeModel':
+      return [{ command: 'remakeModel', label: 'Make the model again' }];
+    case 'getPubmedIndex':
+      return [{ command: 'getPubmedIndex', label: 'Get the PubMed index' }];
+    default:
+      return [];
   }
 }
 

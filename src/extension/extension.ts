@@ -15,12 +15,18 @@ export async function activate(ctx: vscode.ExtensionContext): Promise<{ activati
     log.info(`activated in ${activationMs} ms`);
     return { activationMs };
   } catch (e) {
-    const msg = e instanceof Error ? e.stack ?? e.message : String(e);
+    const msg = e instanceof Error ? (e.stack ?? e.message) : String(e);
     log.error(`activation failed: ${msg}`);
-    void vscode.window.showErrorMessage(`BioHiCL Writer failed to start: ${e instanceof Error ? e.message : String(e)}`, 'Show Logs', 'Retry').then((c) => {
-      if (c === 'Show Logs') log.show();
-      if (c === 'Retry') void vscode.commands.executeCommand('workbench.action.restartExtensionHost');
-    });
+    void vscode.window
+      .showErrorMessage(
+        `BioHiCL Writer failed to start: ${e instanceof Error ? e.message : String(e)}`,
+        'Show Logs',
+        'Retry',
+      )
+      .then((c) => {
+        if (c === 'Show Logs') log.show();
+        if (c === 'Retry') void vscode.commands.executeCommand('workbench.action.restartExtensionHost');
+      });
     throw e;
   }
 }

@@ -12,7 +12,10 @@ import { pmidAt, citeKeyAt } from '../cite/locate';
 import { idIdentity } from '../cite/syntax/manubot';
 
 export class CitationHover implements vscode.HoverProvider {
-  constructor(private readonly engine: () => Engine, private readonly config: Config) {}
+  constructor(
+    private readonly engine: () => Engine,
+    private readonly config: Config,
+  ) {}
 
   async provideHover(doc: vscode.TextDocument, pos: vscode.Position): Promise<vscode.Hover | undefined> {
     const line = doc.lineAt(pos.line).text;
@@ -37,8 +40,11 @@ export class CitationHover implements vscode.HoverProvider {
     md.appendMarkdown('**');
     md.appendText(paper.title);
     md.appendMarkdown('**\n\n');
-    const authors = paper.authors.length > 4 ? `${paper.authors.slice(0, 4).join(', ')}, et al.` : paper.authors.join(', ');
-    md.appendText(`${authors}${authors ? '. ' : ''}${paper.journal}${paper.year ? ` ${paper.year}` : ''}. PMID ${paper.pmid}${paper.doi ? ` · doi:${paper.doi}` : ''}`);
+    const authors =
+      paper.authors.length > 4 ? `${paper.authors.slice(0, 4).join(', ')}, et al.` : paper.authors.join(', ');
+    md.appendText(
+      `${authors}${authors ? '. ' : ''}${paper.journal}${paper.year ? ` ${paper.year}` : ''}. PMID ${paper.pmid}${paper.doi ? ` · doi:${paper.doi}` : ''}`,
+    );
     if (paper.abstract) {
       md.appendMarkdown('\n\n');
       md.appendText(paper.abstract.length > 400 ? `${paper.abstract.slice(0, 400)}…` : paper.abstract);
@@ -51,10 +57,18 @@ export class CitationHover implements vscode.HoverProvider {
     const kind = docKind(doc.languageId, doc.fileName, doc.getText());
     for (const uri of bibliographyUris(doc, cfg, kind)) {
       let text: string;
-      try { text = Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8'); } catch { continue; }
+      try {
+        text = Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8');
+      } catch {
+        continue;
+      }
       if (/\.json$/i.test(uri.path)) {
         const it = parseCslJson(text).find((i) => i.id === key);
-        if (it) return { pmid: typeof it.PMID === 'string' ? it.PMID : undefined, doi: typeof it.DOI === 'string' ? it.DOI : undefined };
+        if (it)
+          return {
+            pmid: typeof it.PMID === 'string' ? it.PMID : undefined,
+            doi: typeof it.DOI === 'string' ? it.DOI : undefined,
+          };
       } else {
         const e = parseBibtex(text).find((x) => x.key === key);
         if (e) return { pmid: entryPmid(e.fields), doi: e.fields['doi'] };

@@ -2,16 +2,35 @@
 // Every message has an id; every request from the webview gets exactly one `reply` with the same id; errors are data.
 
 import type { EngineStatusView, ResultsView } from '../app/views';
-export type { CurrencyView, EngineStatusView, HighlightedSentence, MeshView, PaperView, ResultsView, SentenceView } from '../app/views';
+export type {
+  CurrencyView,
+  EngineStatusView,
+  HighlightedSentence,
+  MeshView,
+  PaperView,
+  ResultsView,
+  SentenceView,
+} from '../app/views';
 
 export type ViewState =
   | { phase: 'idle'; status?: EngineStatusView }
   | { phase: 'loading'; queryId: number; query: string; status?: EngineStatusView }
   | { phase: 'results'; results: ResultsView }
-  | { phase: 'error'; queryId?: number; message: string; detail?: string; status?: EngineStatusView; actions?: ErrorAction[] };
+  | {
+      phase: 'error';
+      queryId?: number;
+      message: string;
+      detail?: string;
+      status?: EngineStatusView;
+      actions?: ErrorAction[];
+    };
 
 /** A way out of an error, offered as a button in the sidebar (e.g. an index built by another model). */
-export interface ErrorAction { command: 'rebuildIndex' | 'useIndexModel' | 'buildIndex' | 'fetchModel' | 'remakeModel' | 'getPubmedIndex' | 'updateIndex'; label: string }
+export interface ErrorAction {
+  command:
+    'rebuildIndex' | 'useIndexModel' | 'buildIndex' | 'fetchModel' | 'remakeModel' | 'getPubmedIndex' | 'updateIndex';
+  label: string;
+}
 
 /** Requests from the webview: type → payload. */
 export interface WebviewRequests {
@@ -30,7 +49,9 @@ export interface WebviewRequests {
   showLogs: Record<string, never>;
 }
 
-export type WebviewMessage = { [K in keyof WebviewRequests]: { id: number; type: K; data: WebviewRequests[K] } }[keyof WebviewRequests];
+export type WebviewMessage = {
+  [K in keyof WebviewRequests]: { id: number; type: K; data: WebviewRequests[K] };
+}[keyof WebviewRequests];
 
 export type HostMessage =
   | { id: number; type: 'state'; state: ViewState }

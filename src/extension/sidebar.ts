@@ -16,7 +16,11 @@ export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Dispo
   private ready = false;
   private resolvedAt = 0;
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly handlers: Handlers, private readonly log: vscode.LogOutputChannel) {}
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly handlers: Handlers,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
@@ -26,11 +30,26 @@ export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Dispo
     view.webview.options = { enableScripts: true, localResourceRoots: [media] };
     view.webview.html = this.html(view.webview, media);
     view.webview.onDidReceiveMessage((m: WebviewMessage) => void this.onMessage(m), undefined, this.disposables);
-    view.onDidDispose(() => { this.view = undefined; this.ready = false; }, undefined, this.disposables);
-    view.onDidChangeVisibility(() => { if (view.visible) this.post({ id: this.nextId++, type: 'state', state: this.state }); }, undefined, this.disposables);
+    view.onDidDispose(
+      () => {
+        this.view = undefined;
+        this.ready = false;
+      },
+      undefined,
+      this.disposables,
+    );
+    view.onDidChangeVisibility(
+      () => {
+        if (view.visible) this.post({ id: this.nextId++, type: 'state', state: this.state });
+      },
+      undefined,
+      this.disposables,
+    );
   }
 
-  get visible(): boolean { return !!this.view?.visible; }
+  get visible(): boolean {
+    return !!this.view?.visible;
+  }
 
   /** Show the view (creating it) and wait until its script has said `ready`. */
   async reveal(): Promise<void> {
@@ -39,7 +58,10 @@ export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Dispo
     if (this.ready) return;
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, 5000);
-      this.readyWaiters.push(() => { clearTimeout(t); resolve(); });
+      this.readyWaiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
     });
   }
 
@@ -47,7 +69,9 @@ export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Dispo
     this.state = state;
     this.post({ id: this.nextId++, type: 'state', state });
   }
-  getState(): ViewState { return this.state; }
+  getState(): ViewState {
+    return this.state;
+  }
 
   postAbstract(pmid: string, abstract: string): void {
     this.post({ id: this.nextId++, type: 'abstract', pmid, abstract });
@@ -58,7 +82,13 @@ export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Dispo
   }
 
   private async onMessage(m: WebviewMessage): Promise<void> {
-    if (!m || typeof m !== 'object' || typeof m.id !== 'number' || typeof m.type !== 'string' || !Object.hasOwn(this.handlers, m.type)) {
+    if (
+      !m ||
+      typeof m !== 'object' ||
+      typeof m.id !== 'number' ||
+      typeof m.type !== 'string' ||
+      !Object.hasOwn(this.handlers, m.type)
+    ) {
       this.log.warn(`sidebar: ignored malformed message ${JSON.stringify(m).slice(0, 200)}`);
       return;
     }

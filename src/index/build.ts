@@ -7,7 +7,11 @@ import type { Embedder, EmbedProgress } from '../inference/types';
 import { abstractText, type Citation, type ReaderEvent } from './citation';
 import { fileSeq, type ArticleRow, type FileRow, type IndexStore, type SentenceRow } from './store';
 
-export interface SentenceSpan { text: string; start: number; end: number }
+export interface SentenceSpan {
+  text: string;
+  start: number;
+  end: number;
+}
 
 export interface BuildDeps {
   /** Streaming reader (C1's readCitations). */
@@ -28,20 +32,20 @@ export interface BuildProgress {
   fileIndex: number;
   files: number;
   bytesRead?: number;
-  citations: number;        // citations read so far (all files)
-  embedded: number;         // citations embedded and committed
-  sentences: number;        // sentences embedded and committed
-  skipped: number;          // unchanged citations (same content hash) not re-embedded
-  tokens: number;           // encoder tokens so far (when the embedder reports them)
+  citations: number; // citations read so far (all files)
+  embedded: number; // citations embedded and committed
+  sentences: number; // sentences embedded and committed
+  skipped: number; // unchanged citations (same content hash) not re-embedded
+  tokens: number; // encoder tokens so far (when the embedder reports them)
   /** Citations of the batch being embedded, counted by the share of its texts already embedded (for smooth ETAs). */
   inBatch: number;
   phase: 'read' | 'embed' | 'commit' | 'index' | 'done';
 }
 
 export interface AddOptions {
-  batchSize?: number;                  // citations per committed batch (default 32)
-  sentences?: SentenceMode;            // default 'embed'
-  articleVector?: ArticleVectorMode;   // default 'embed'
+  batchSize?: number; // citations per committed batch (default 32)
+  sentences?: SentenceMode; // default 'embed'
+  articleVector?: ArticleVectorMode; // default 'embed'
   onProgress?: (p: BuildProgress) => void;
   signal?: AbortSignal;
   /** Where to write the reject report (JSON lines); default <index>/rejects-<time>.jsonl when there are rejects. */
@@ -58,7 +62,12 @@ export interface AddOptions {
   bulk?: boolean;
 }
 
-export interface Reject { file: string; record: string; where: string; message: string }
+export interface Reject {
+  file: string;
+  record: string;
+  where: string;
+  message: string;
+}
 
 export interface BuildSummary {
   files: number;
@@ -87,8 +96,19 @@ export function citationHash(c: Citation, modes: string): string {
   const h = newHash('sha256');
   h.update(modes);
   h.update('\0');
-  const fields: unknown[] = [c.pmid, c.title, c.abstract, c.authors, c.journal, c.year ?? null, c.doi ?? null, c.pmcid ?? null,
-    c.publicationTypes, c.language ?? null, c.mesh];
+  const fields: unknown[] = [
+    c.pmid,
+    c.title,
+    c.abstract,
+    c.authors,
+    c.journal,
+    c.year ?? null,
+    c.doi ?? null,
+    c.pmcid ?? null,
+    c.publicationTypes,
+    c.language ?? null,
+    c.mesh,
+  ];
   // Bibliographic details (format 2) count only where a reader gives them, so older rows keep their hashes.
   const biblio = [c.month, c.volume, c.issue, c.pages, c.issn];
   if (biblio.some((x) => x !== undefined)) fields.push(biblio.map((x) => x ?? null));
@@ -123,11 +143,19 @@ function normalise(v: Float32Array): Float32Array {
 }
 
 class Aborted extends Error {
-  constructor() { super('build aborted; what was committed stays, run the same command again to resume'); }
+  constructor() {
+    super('build aborted; what was committed stays, run the same command again to resume');
+  }
 }
 
 /** Stream `files` into the index. Throws on abort (committed batches stay). */
-export async function addFiles(store: IndexStore, embedder: Embedder, files: string[], deps: BuildDeps, opts: AddOptions = {}): Promise<BuildSummary> {
+export async function addFiles(
+  store: IndexStore,
+  embedder: Embedder,
+  files: string[],
+  deps: BuildDeps,
+  opts: AddOptions = {},
+): Promise<BuildSummary> {
   const t0 = Date.now();
   const batchSize = Math.max(1, opts.batchSize ?? (opts.bulk ? 1024 : 32));
   const sentenceMode = opts.sentences ?? 'embed';
@@ -135,12 +163,41 @@ export async function addFiles(store: IndexStore, embedder: Embedder, files: str
   const modes = `s=${sentenceMode};a=${articleMode}`;
   const dim = store.identity.dim;
   const summary: BuildSummary = {
-    files: files.length, filesSkipped: 0, added: 0, updated: 0, unchanged: 0, deleted: 0, rejected: 0, superseded: 0, linked: 0, sentences: 0,
-    rejects: [], notes: [], seconds: 0, encoderSeconds: 0, tokens: 0,
+    files: files.length,
+    filesSkipped: 0,
+    added: 0,
+    updated: 0,
+    unchanged: 0,
+    deleted: 0,
+    rejected: 0,
+    superseded: 0,
+    linked: 0,
+    sentences: 0,
+    rejects: [],
+    notes: [],
+    seconds: 0,
+    encoderSeconds: 0,
+    tokens: 0,
   };
-  const prog: BuildProgress = { file: '', fileIndex: 0, files: files.length, citations: 0, embedded: 0, sentences: 0, skipped: 0, tokens: 0, inBatch: 0, phase: 'read' };
-  const report = (phase: BuildProgress['phase']): void => { prog.phase = phase; opts.onProgress?.({ ...prog }); };
-  const check = (): void => { if (opts.signal?.aborted) throw new Aborted(); };
+  const prog: BuildProgress = {
+    file: '',
+    fileIndex: 0,
+    files: files.length,
+    citations: 0,
+    embedded: 0,
+    sentences: 0,
+    skipped: 0,
+    tokens: 0,
+    inBatch: 0,
+    phase: 'read',
+  };
+  const report = (phase: BuildProgress['phase']): void => {
+    prog.phase = phase;
+    opts.onProgress?.({ ...prog });
+  };
+  const check = (): void => {
+    if (opts.signal?.aborted) throw new Aborted();
+  };
 
   let pending: Citation[] = [];
   let seq = 0;
@@ -149,26 +206,49 @@ export async function addFiles(store: IndexStore, embedder: Embedder, files: str
   let committed = new Map<string, string>();
   /** Bulk mode: the commit still being written while the next batch is embedded. */
   let inflight: Promise<void> | undefined;
-  const settle = async (): Promise<void> => { const p = inflight; inflight = undefined; await p; };
+  const settle = async (): Promise<void> => {
+    const p = inflight;
+    inflight = undefined;
+    await p;
+  };
 
   const flush = async (): Promise<void> => {
     if (!pending.length) return;
     // Last record wins within a batch (merge-insert needs unique keys).
     const byPmid = new Map<string, Citation>();
-    for (const c of pending) { byPmid.delete(c.pmid); byPmid.set(c.pmid, c); }
+    for (const c of pending) {
+      byPmid.delete(c.pmid);
+      byPmid.set(c.pmid, c);
+    }
     pending = [];
     let cits = [...byPmid.values()];
     // A writer's bibliography items: recorded as "in your library"; an item found in the index's PubMed data (by
     // PMID or DOI, with an abstract) is linked to that row instead of replacing it with a poorer copy.
     const lib = cits.filter((c) => c.library);
     if (lib.length) {
-      const ids = (c: Citation): { id: string; pmid?: string; doi?: string } => ({ id: c.pmid, pmid: /^\d+$/.test(c.pmid) ? c.pmid : undefined, doi: c.doi });
+      const ids = (c: Citation): { id: string; pmid?: string; doi?: string } => ({
+        id: c.pmid,
+        pmid: /^\d+$/.test(c.pmid) ? c.pmid : undefined,
+        doi: c.doi,
+      });
       const linked = await store.pubmedRowsFor(lib.map(ids), file);
       const now = new Date().toISOString();
-      await store.recordLibrary(lib.map((c) => ({ id: c.pmid, pmid: linked.get(c.pmid) ?? c.pmid, doi: c.doi ?? null, citation_key: c.citationKey ?? null, source: file, updated_at: now })));
+      await store.recordLibrary(
+        lib.map((c) => ({
+          id: c.pmid,
+          pmid: linked.get(c.pmid) ?? c.pmid,
+          doi: c.doi ?? null,
+          citation_key: c.citationKey ?? null,
+          source: file,
+          updated_at: now,
+        })),
+      );
       summary.linked += linked.size;
       cits = cits.filter((c) => !linked.has(c.pmid));
-      if (!cits.length) { report('read'); return; }
+      if (!cits.length) {
+        report('read');
+        return;
+      }
     }
     const hashes = new Map(cits.map((c) => [c.pmid, citationHash(c, modes)]));
     let existing: Map<string, { hash: string; seq: number; n: number }>;
@@ -188,9 +268,15 @@ export async function addFiles(store: IndexStore, embedder: Embedder, files: str
     });
     // Unchanged = same content hash and all of its sentences stored (a batch killed between its article rows and
     // its sentences is done again).
-    const same = new Map(current.filter((c) => existing.get(c.pmid)?.hash === hashes.get(c.pmid) && existing.get(c.pmid)!.n > 0)
-      .map((c) => [c.pmid, hashes.get(c.pmid)!]));
-    const { counts: stored, dirty } = opts.bulk || !same.size ? { counts: new Map<string, number>(), dirty: new Set<string>() } : await store.sentenceCounts(same);
+    const same = new Map(
+      current
+        .filter((c) => existing.get(c.pmid)?.hash === hashes.get(c.pmid) && existing.get(c.pmid)!.n > 0)
+        .map((c) => [c.pmid, hashes.get(c.pmid)!]),
+    );
+    const { counts: stored, dirty } =
+      opts.bulk || !same.size
+        ? { counts: new Map<string, number>(), dirty: new Set<string>() }
+        : await store.sentenceCounts(same);
     const todo = current.filter((c) => {
       const e = existing.get(c.pmid);
       if (e?.hash !== hashes.get(c.pmid)) return true;
@@ -202,7 +288,10 @@ export async function addFiles(store: IndexStore, embedder: Embedder, files: str
     const unchanged = current.length - todo.length;
     summary.unchanged += unchanged;
     prog.skipped += unchanged;
-    if (!todo.length) { report('read'); return; }
+    if (!todo.length) {
+      report('read');
+      return;
+    }
     check();
     report('embed');
 
@@ -225,7 +314,8 @@ export async function addFiles(store: IndexStore, embedder: Embedder, files: str
       opts.onProgress?.({ ...prog, phase: 'embed' });
     });
     summary.encoderSeconds += (Date.now() - te) / 1000;
-    if (vecs.length !== texts.length) throw new Error(`embedder returned ${vecs.length} vectors for ${texts.length} texts`);
+    if (vecs.length !== texts.length)
+      throw new Error(`embedder returned ${vecs.length} vectors for ${texts.length} texts`);
     check();
 
     const arts: ArticleRow[] = [];
@@ -236,21 +326,55 @@ export async function addFiles(store: IndexStore, embedder: Embedder, files: str
       if (av.length !== dim) throw new Error(`embedder returned dim ${av.length}, index expects ${dim}`);
       if (articleMode === 'mean' && sents[i].length) {
         const m = new Float32Array(dim);
-        for (let j = 0; j <= sents[i].length; j++) { const v = vecs[base + j]; for (let d = 0; d < dim; d++) m[d] += v[d]; }
+        for (let j = 0; j <= sents[i].length; j++) {
+          const v = vecs[base + j];
+          for (let d = 0; d < dim; d++) m[d] += v[d];
+        }
         av = normalise(m);
       }
       const hash = hashes.get(c.pmid)!;
-      sents[i].forEach((s, j) => srows.push({ pmid: c.pmid, idx: j, start: s.start, end: s.end, text: s.text, hash, source: c.source, file_seq: seq, vector: vecs[base + 1 + j] }));
+      sents[i].forEach((s, j) =>
+        srows.push({
+          pmid: c.pmid,
+          idx: j,
+          start: s.start,
+          end: s.end,
+          text: s.text,
+          hash,
+          source: c.source,
+          file_seq: seq,
+          vector: vecs[base + 1 + j],
+        }),
+      );
       const abs = abstractText(c);
       arts.push({
-        pmid: c.pmid, title: c.title, abstract: abs, text: `${c.title}\n${abs}`, sections: JSON.stringify(c.abstract),
-        authors: c.authors, journal: c.journal, year: c.year ?? null, doi: c.doi ?? null, pmcid: c.pmcid ?? null,
-        publication_types: c.publicationTypes, language: c.language ?? null, mesh: JSON.stringify(c.mesh),
-        has_abstract: c.abstract.some((s) => s.text.trim().length > 0), source: c.source, hash,
-        n_sentences: sents[i].length, month: c.month ?? null, volume: c.volume ?? null, issue: c.issue ?? null, pages: c.pages ?? null,
-        issn: c.issn ?? null, file_seq: seq, vector: av,
+        pmid: c.pmid,
+        title: c.title,
+        abstract: abs,
+        text: `${c.title}\n${abs}`,
+        sections: JSON.stringify(c.abstract),
+        authors: c.authors,
+        journal: c.journal,
+        year: c.year ?? null,
+        doi: c.doi ?? null,
+        pmcid: c.pmcid ?? null,
+        publication_types: c.publicationTypes,
+        language: c.language ?? null,
+        mesh: JSON.stringify(c.mesh),
+        has_abstract: c.abstract.some((s) => s.text.trim().length > 0),
+        source: c.source,
+        hash,
+        n_sentences: sents[i].length,
+        month: c.month ?? null,
+        volume: c.volume ?? null,
+        issue: c.issue ?? null,
+        pages: c.pages ?? null,
+        issn: c.issn ?? null,
+        file_seq: seq,
+        vector: av,
       });
-      if (existing.has(c.pmid)) summary.updated++; else summary.added++;
+      if (existing.has(c.pmid)) summary.updated++;
+      else summary.added++;
     });
     report('commit');
     const done = (): void => {
@@ -273,11 +397,21 @@ export async function addFiles(store: IndexStore, embedder: Embedder, files: str
   };
 
   // NLM's files in their numbering order (baseline, then updates); a writer's own files first, in the order given.
-  const ordered = files.map((f) => path.resolve(f)).map((f, i) => ({ f, i, seq: fileSeq(f) }))
-    .sort((x, y) => x.seq - y.seq || x.i - y.i).map((x) => x.f);
+  const ordered = files
+    .map((f) => path.resolve(f))
+    .map((f, i) => ({ f, i, seq: fileSeq(f) }))
+    .sort((x, y) => x.seq - y.seq || x.i - y.i)
+    .map((x) => x.f);
   const records = await store.fileRecords();
   const fileRow = (f: string, st: fs.Stats, status: FileRow['status'], rejected: number): FileRow => ({
-    path: f, name: path.basename(f), size: st.size, mtime_ms: st.mtimeMs, file_seq: fileSeq(f), status, rejected, updated_at: new Date().toISOString(),
+    path: f,
+    name: path.basename(f),
+    size: st.size,
+    mtime_ms: st.mtimeMs,
+    file_seq: fileSeq(f),
+    status,
+    rejected,
+    updated_at: new Date().toISOString(),
   });
 
   for (let fi = 0; fi < ordered.length; fi++) {
@@ -287,7 +421,12 @@ export async function addFiles(store: IndexStore, embedder: Embedder, files: str
     prog.fileIndex = fi;
     const st = fs.statSync(file);
     const done = records.get(file);
-    if (!opts.force && done?.status === 'complete' && done.size === st.size && Math.abs(done.mtime_ms - st.mtimeMs) < 1) {
+    if (
+      !opts.force &&
+      done?.status === 'complete' &&
+      done.size === st.size &&
+      Math.abs(done.mtime_ms - st.mtimeMs) < 1
+    ) {
       summary.filesSkipped++;
       report('read');
       continue;
@@ -316,7 +455,8 @@ export async function addFiles(store: IndexStore, embedder: Embedder, files: str
         summary.rejected++;
         summary.rejects.push({ file: ev.file, record: ev.record, where: ev.where, message: ev.message });
       } else if (ev.type === 'note') {
-        if (summary.notes.length < 10_000) summary.notes.push({ file: ev.file, record: ev.record, where: ev.where, message: ev.message });
+        if (summary.notes.length < 10_000)
+          summary.notes.push({ file: ev.file, record: ev.record, where: ev.where, message: ev.message });
       }
     }
     await flush();
@@ -329,7 +469,12 @@ export async function addFiles(store: IndexStore, embedder: Embedder, files: str
   }
 
   if (summary.rejects.length) {
-    const out = opts.rejectReport ?? path.join(store.isLocal ? store.dir : process.cwd(), `rejects-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`);
+    const out =
+      opts.rejectReport ??
+      path.join(
+        store.isLocal ? store.dir : process.cwd(),
+        `rejects-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`,
+      );
     fs.writeFileSync(out, summary.rejects.map((r) => JSON.stringify(r)).join('\n') + '\n');
     summary.rejectReport = out;
   }

@@ -1,23 +1,23 @@
 // The normalised citation record every reader produces and the index stores.
 
 export interface MeshHeading {
-  ui?: string;              // descriptor UI (e.g. 'D003920') where the source gives it
-  name: string;             // descriptor name
-  major: boolean;           // major-topic flag (descriptor or any of its qualifiers)
+  ui?: string; // descriptor UI (e.g. 'D003920') where the source gives it
+  name: string; // descriptor name
+  major: boolean; // major-topic flag (descriptor or any of its qualifiers)
   qualifiers: { ui?: string; name: string; major: boolean }[];
 }
 
 export interface AbstractSection {
-  label?: string;           // e.g. 'BACKGROUND', 'METHODS' (NlmCategory or Label)
+  label?: string; // e.g. 'BACKGROUND', 'METHODS' (NlmCategory or Label)
   text: string;
-  category?: string;        // NlmCategory as given (BACKGROUND, OBJECTIVE, METHODS, RESULTS, CONCLUSIONS, UNASSIGNED)
+  category?: string; // NlmCategory as given (BACKGROUND, OBJECTIVE, METHODS, RESULTS, CONCLUSIONS, UNASSIGNED)
 }
 
 export interface Citation {
   pmid: string;
   title: string;
-  abstract: AbstractSection[];   // empty when the citation has no abstract
-  authors: string[];             // 'Lastname Initials' (e.g. 'Smith JA'); collective names as given
+  abstract: AbstractSection[]; // empty when the citation has no abstract
+  authors: string[]; // 'Lastname Initials' (e.g. 'Smith JA'); collective names as given
   journal: string;
   year?: number;
   /** Publication month 1–12 where the source gives it (PubDate Month / MedlineDate / DP). */
@@ -33,8 +33,8 @@ export interface Citation {
   publicationTypes: string[];
   language?: string;
   mesh: MeshHeading[];
-  keywords?: string[];           // author keywords (KeywordList, OT/OT tags, CSL keyword) where given
-  source: string;                // file it came from
+  keywords?: string[]; // author keywords (KeywordList, OT/OT tags, CSL keyword) where given
+  source: string; // file it came from
   /**
    * True for an item of the writer's own bibliography (CSL-JSON, BibTeX). Its `pmid` is then the record id of
    * src/index/ids.ts: the PMID when it has one, else 'doi:<doi>', else 'key:<citation key>'; it may have no
@@ -57,4 +57,4 @@ export type ReaderEvent =
   | { type: 'reject'; file: string; record: string; where: string; message: string }
   /** A record that was kept with something left out or cleaned (an invalid DOI dropped, a control character removed…). */
   | { type: 'note'; file: string; record: string; where: string; message: string };
-  // record: PMID or '#<ordinal>' (with the citation key in parentheses where there is one); where: 'line N' or 'byte N'
+// record: PMID or '#<ordinal>' (with the citation key in parentheses where there is one); where: 'line N' or 'byte N'

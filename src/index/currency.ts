@@ -77,11 +77,14 @@ export function describeCurrency(input: CurrencyInput): IndexCurrency {
   const last = complete.at(-1);
 
   const relTag = input.release?.tag ?? input.releaseFile?.tag;
-  const release = relTag ? { tag: relTag, at: input.release?.at ?? input.releaseFile?.created, last: input.releaseFile?.pubmed?.last } : undefined;
+  const release = relTag
+    ? { tag: relTag, at: input.release?.at ?? input.releaseFile?.created, last: input.releaseFile?.pubmed?.last }
+    : undefined;
   // Files applied after the release: after its last PubMed file when release.json names it, else applied after its time.
   let sinceRelease: string[] = [];
   if (release) {
-    if (release.last) sinceRelease = complete.filter((r) => compareNlmFiles(r.name, release.last!) > 0).map((r) => r.name);
+    if (release.last)
+      sinceRelease = complete.filter((r) => compareNlmFiles(r.name, release.last!) > 0).map((r) => r.name);
     else if (release.at) sinceRelease = complete.filter((r) => r.updated_at > release.at!).map((r) => r.name);
   }
 
@@ -93,9 +96,11 @@ export function describeCurrency(input: CurrencyInput): IndexCurrency {
     kind = 'pubmed';
     label = `PubMed through ${nlmStem(last.name)} (applied ${isoDate(last.updated_at)})`;
     if (release) {
-      details.push(sinceRelease.length
-        ? `from ${relWords}, then ${sinceRelease.length} update file${sinceRelease.length > 1 ? 's' : ''} applied here: ${sinceRelease.map(nlmStem).join(', ')}`
-        : `from ${relWords}`);
+      details.push(
+        sinceRelease.length
+          ? `from ${relWords}, then ${sinceRelease.length} update file${sinceRelease.length > 1 ? 's' : ''} applied here: ${sinceRelease.map(nlmStem).join(', ')}`
+          : `from ${relWords}`,
+      );
     }
   } else if (release) {
     kind = 'release';
@@ -111,15 +116,29 @@ export function describeCurrency(input: CurrencyInput): IndexCurrency {
   if (kind === 'own') details.push(`${own.size} file${own.size > 1 ? 's' : ''}, no PubMed baseline or update file`);
   if (withRejects.length) {
     const names = withRejects.map(nlmStem);
-    details.push(`some records of ${names.join(', ')} were rejected (see the rejects report); the next update reads ${names.length > 1 ? 'them' : 'it'} again`);
+    details.push(
+      `some records of ${names.join(', ')} were rejected (see the rejects report); the next update reads ${names.length > 1 ? 'them' : 'it'} again`,
+    );
   }
   if (interrupted.size) {
     const names = [...interrupted].map(nlmStem);
-    details.push(`interrupted: ${names.join(', ')} (running the same command again resumes ${names.length > 1 ? 'them' : 'it'})`);
+    details.push(
+      `interrupted: ${names.join(', ')} (running the same command again resumes ${names.length > 1 ? 'them' : 'it'})`,
+    );
   }
   return {
-    kind, lastFile: last?.name, lastFileName: last ? nlmStem(last.name) : undefined, appliedAt: last?.updated_at,
-    pubmedFiles: complete.length, ownFiles: own.size, release, sinceRelease, interrupted: [...interrupted], withRejects, label, details,
+    kind,
+    lastFile: last?.name,
+    lastFileName: last ? nlmStem(last.name) : undefined,
+    appliedAt: last?.updated_at,
+    pubmedFiles: complete.length,
+    ownFiles: own.size,
+    release,
+    sinceRelease,
+    interrupted: [...interrupted],
+    withRejects,
+    label,
+    details,
   };
 }
 
@@ -129,9 +148,18 @@ export async function indexCurrency(store: IndexStore): Promise<IndexCurrency> {
   let releaseFile: CurrencyInput['releaseFile'];
   if (store.isLocal) {
     try {
-      const r = JSON.parse(fs.readFileSync(path.join(store.dir, 'release.json'), 'utf8')) as CurrencyInput['releaseFile'] & { tag?: unknown };
-      if (r && typeof r.tag === 'string') releaseFile = { tag: r.tag, created: typeof r.created === 'string' ? r.created : undefined, pubmed: { last: typeof r.pubmed?.last === 'string' ? r.pubmed.last : undefined } };
-    } catch { /* not a pulled release */ }
+      const r = JSON.parse(
+        fs.readFileSync(path.join(store.dir, 'release.json'), 'utf8'),
+      ) as CurrencyInput['releaseFile'] & { tag?: unknown };
+      if (r && typeof r.tag === 'string')
+        releaseFile = {
+          tag: r.tag,
+          created: typeof r.created === 'string' ? r.created : undefined,
+          pubmed: { last: typeof r.pubmed?.last === 'string' ? r.pubmed.last : undefined },
+        };
+    } catch {
+      /* not a pulled release */
+    }
   }
   // release.json belongs to the release meta.json records; a different tag means it is left over: trust meta.json.
   if (releaseFile && store.meta.release && releaseFile.tag !== store.meta.release.tag) releaseFile = undefined;

@@ -32,7 +32,8 @@ export function normalizePmid(raw: unknown): Checked {
   if (!/^\d+$/.test(s)) return { error: `PMID ${show(s)} is not a number` };
   const v = s.replace(/^0+/, '');
   if (!v) return { error: `PMID ${show(s)} is zero (PMIDs start at 1)` };
-  if (v.length > MAX_PMID_DIGITS) return { error: `PMID ${show(s)} has ${v.length} digits (PMIDs have at most ${MAX_PMID_DIGITS})` };
+  if (v.length > MAX_PMID_DIGITS)
+    return { error: `PMID ${show(s)} has ${v.length} digits (PMIDs have at most ${MAX_PMID_DIGITS})` };
   return { value: v };
 }
 
@@ -47,9 +48,16 @@ export function normalizeDoi(raw: unknown): Checked {
   const url = /^(?:https?:\/\/)?(?:dx\.)?doi\.org\//i.exec(s);
   if (url) {
     s = s.slice(url[0].length);
-    try { s = decodeURIComponent(s); } catch { /* keep as is */ }
+    try {
+      s = decodeURIComponent(s);
+    } catch {
+      /* keep as is */
+    }
   }
-  s = s.replace(/^doi:\s*/i, '').trim().toLowerCase();
+  s = s
+    .replace(/^doi:\s*/i, '')
+    .trim()
+    .toLowerCase();
   if (!s) return { error: 'DOI is empty' };
   if (s.length > 300) return { error: `DOI ${show(s)} is longer than 300 characters` };
   if (!DOI.test(s)) return { error: `DOI ${show(s)} is not of the form 10.<digits>/<suffix>` };
@@ -71,11 +79,13 @@ const BAD_KEY = /[\s\u0000-\u001f\u007f{}(),"#%\\]/;
 /** Check a citation key (kept as given: keys are case-sensitive in biber and Pandoc). */
 export function normalizeCitationKey(raw: unknown): Checked {
   if (typeof raw === 'number' && Number.isFinite(raw)) raw = String(raw);
-  if (typeof raw !== 'string') return { error: `citation key is a ${raw === null ? 'null' : typeof raw}, not a string` };
+  if (typeof raw !== 'string')
+    return { error: `citation key is a ${raw === null ? 'null' : typeof raw}, not a string` };
   const s = raw.trim();
   if (!s) return { error: 'citation key is empty' };
   if (s.length > 256) return { error: `citation key ${show(s)} is longer than 256 characters` };
-  if (BAD_KEY.test(s)) return { error: `citation key ${show(s)} contains whitespace, a control character or one of {}(),"#%\\` };
+  if (BAD_KEY.test(s))
+    return { error: `citation key ${show(s)} contains whitespace, a control character or one of {}(),"#%\\` };
   return { value: s };
 }
 
@@ -88,7 +98,9 @@ export function libraryRecordId(ids: { pmid?: string; doi?: string; key?: string
 }
 
 /** What a record id is: a PMID, a DOI or a citation key (see libraryRecordId). */
-export function recordIdKind(id: string): { kind: 'pmid'; pmid: string } | { kind: 'doi'; doi: string } | { kind: 'key'; key: string } | undefined {
+export function recordIdKind(
+  id: string,
+): { kind: 'pmid'; pmid: string } | { kind: 'doi'; doi: string } | { kind: 'key'; key: string } | undefined {
   if (isPmid(id)) return { kind: 'pmid', pmid: id };
   if (id.startsWith('doi:')) return { kind: 'doi', doi: id.slice(4) };
   if (id.startsWith('key:')) return { kind: 'key', key: id.slice(4) };

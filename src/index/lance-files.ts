@@ -33,7 +33,12 @@ export function manifestPath(tableDir: string, version: number): { rel: string; 
 // ---------------------------------------------------------------------------------------------------------------
 // Protobuf wire format (varint, fixed64, length-delimited, fixed32), enough to walk messages.
 
-interface PbField { field: number; wire: number; int?: bigint; bytes?: Buffer }
+interface PbField {
+  field: number;
+  wire: number;
+  int?: bigint;
+  bytes?: Buffer;
+}
 
 function* fields(buf: Buffer): Generator<PbField> {
   let p = 0;
@@ -52,14 +57,20 @@ function* fields(buf: Buffer): Generator<PbField> {
     const field = key >>> 3;
     const wire = key & 7;
     if (wire === 0) yield { field, wire, int: varint() };
-    else if (wire === 1) { if (p + 8 > buf.length) throw new Error('truncated fixed64'); yield { field, wire, int: buf.readBigUInt64LE(p) }; p += 8; }
-    else if (wire === 2) {
+    else if (wire === 1) {
+      if (p + 8 > buf.length) throw new Error('truncated fixed64');
+      yield { field, wire, int: buf.readBigUInt64LE(p) };
+      p += 8;
+    } else if (wire === 2) {
       const n = Number(varint());
       if (p + n > buf.length) throw new Error('truncated length-delimited field');
       yield { field, wire, bytes: buf.subarray(p, p + n) };
       p += n;
-    } else if (wire === 5) { if (p + 4 > buf.length) throw new Error('truncated fixed32'); yield { field, wire, int: BigInt(buf.readUInt32LE(p)) }; p += 4; }
-    else throw new Error(`unsupported protobuf wire type ${wire}`);
+    } else if (wire === 5) {
+      if (p + 4 > buf.length) throw new Error('truncated fixed32');
+      yield { field, wire, int: BigInt(buf.readUInt32LE(p)) };
+      p += 4;
+    } else throw new Error(`unsupported protobuf wire type ${wire}`);
   }
 }
 
@@ -86,7 +97,8 @@ export interface VersionFiles {
 /** Parse one manifest file: the files the version reads (relative to its table folder). */
 export function parseManifest(file: string, manifestRel: string): VersionFiles {
   const buf = fs.readFileSync(file);
-  if (buf.length < 16 || buf.subarray(buf.length - 4).toString('latin1') !== 'LANC') throw new Error(`${file}: not a Lance manifest (no LANC footer)`);
+  if (buf.length < 16 || buf.subarray(buf.length - 4).toString('latin1') !== 'LANC')
+    throw new Error(`${file}: not a Lance manifest (no LANC footer)`);
   const pos = Number(buf.readBigUInt64LE(buf.length - 16));
   const manifest = messageAt(buf, pos, `${file}: manifest`);
   const files = [manifestRel];
@@ -96,11 +108,16 @@ export function parseManifest(file: string, manifestRel: string): VersionFiles {
   let version = -1;
   let fragments = 0;
   let indexSection: number | undefined;
-  const refuseBase = (what: string): never => { throw new Error(`${file}: ${what} lives in another base path (a shallow clone); publish from a full copy of the table`); };
+  const refuseBase = (what: string): never => {
+    throw new Error(
+      `${file}: ${what} lives in another base path (a shallow clone); publish from a full copy of the table`,
+    );
+  };
   for (const f of fields(manifest)) {
     if (f.field === 3 && f.wire === 0) version = Number(f.int);
     else if (f.field === 6 && f.wire === 0) indexSection = Number(f.int);
-    else if (f.field === 12 && f.wire === 2 && f.bytes!.length) files.push(`_transactions/${f.bytes!.toString('utf8')}`);
+    else if (f.field === 12 && f.wire === 2 && f.bytes!.length)
+      files.push(`_transactions/${f.bytes!.toString('utf8')}`);
     else if (f.field === 2 && f.wire === 2) {
       fragments++;
       let id = 0n;
@@ -177,11 +194,13 @@ export function versionFiles(tableDir: string, version: number): VersionFiles {
   }
   for (const d of v.indexDirs) {
     const abs = path.join(tableDir, d);
-    if (!fs.existsSync(abs)) throw new Error(`${tableDir}: version ${version} needs the index folder ${d}, which is missing`);
+    if (!fs.existsSync(abs))
+      throw new Error(`${tableDir}: version ${version} needs the index folder ${d}, which is missing`);
     const walk = (rel: string): void => {
       for (const e of fs.readdirSync(path.join(tableDir, rel), { withFileTypes: true })) {
         const r = `${rel}/${e.name}`;
-        if (e.isDirectory()) walk(r); else if (e.isFile()) out.add(r);
+        if (e.isDirectory()) walk(r);
+        else if (e.isFile()) out.add(r);
       }
     };
     walk(d);

@@ -29,11 +29,18 @@ const URI = /^(s3|gs|az|s3\+ddb):\/\/([^/]+)(?:\/(.*))?$/;
  * AWS_ENDPOINT, AWS_REGION or AWS_DEFAULT_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
  * AWS_ALLOW_HTTP) unless `options` sets them (keys as LanceDB names them: aws_endpoint, aws_region, …).
  */
-export function parseLocation(spec: string, options: Record<string, string> = {}, env: NodeJS.ProcessEnv = process.env): IndexLocation {
+export function parseLocation(
+  spec: string,
+  options: Record<string, string> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): IndexLocation {
   const m = URI.exec(spec.trim());
   if (!m) {
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) {
-      throw Object.assign(new Error(`index location ${spec}: unsupported scheme (use a folder, s3://bucket/prefix, gs://… or az://…)`), { exitCode: 2 });
+      throw Object.assign(
+        new Error(`index location ${spec}: unsupported scheme (use a folder, s3://bucket/prefix, gs://… or az://…)`),
+        { exitCode: 2 },
+      );
     }
     const dir = path.resolve(spec);
     return { kind: 'local', uri: dir, dir, storageOptions: {} };
@@ -43,8 +50,11 @@ export function parseLocation(spec: string, options: Record<string, string> = {}
   const prefix = (m[3] ?? '').replace(/\/+$/, '');
   const storageOptions: Record<string, string> = {};
   if (scheme === 's3') {
-    const pick = (...names: string[]): string | undefined => names.map((n) => env[n]).find((v) => v !== undefined && v !== '');
-    const put = (k: string, v: string | undefined): void => { if (v !== undefined) storageOptions[k] = v; };
+    const pick = (...names: string[]): string | undefined =>
+      names.map((n) => env[n]).find((v) => v !== undefined && v !== '');
+    const put = (k: string, v: string | undefined): void => {
+      if (v !== undefined) storageOptions[k] = v;
+    };
     put('aws_endpoint', pick('AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT'));
     put('aws_region', pick('AWS_REGION', 'AWS_DEFAULT_REGION'));
     put('aws_access_key_id', pick('AWS_ACCESS_KEY_ID'));
@@ -79,9 +89,14 @@ export async function s3(loc: IndexLocation): Promise<{ client: S3; sdk: typeof 
       region: o.aws_region ?? 'us-east-1',
       endpoint: o.aws_endpoint,
       forcePathStyle: !!o.aws_endpoint,
-      credentials: o.aws_access_key_id && o.aws_secret_access_key
-        ? { accessKeyId: o.aws_access_key_id, secretAccessKey: o.aws_secret_access_key, sessionToken: o.aws_session_token }
-        : undefined,
+      credentials:
+        o.aws_access_key_id && o.aws_secret_access_key
+          ? {
+              accessKeyId: o.aws_access_key_id,
+              secretAccessKey: o.aws_secret_access_key,
+              sessionToken: o.aws_session_token,
+            }
+          : undefined,
     });
     clients.set(key, client);
   }
@@ -93,7 +108,8 @@ function objectKey(loc: IndexLocation, name: string): string {
 }
 
 function needS3(loc: IndexLocation, what: string): void {
-  if (loc.kind !== 's3') throw new Error(`${describeLocation(loc)}: ${what} is supported for local folders and s3:// locations`);
+  if (loc.kind !== 's3')
+    throw new Error(`${describeLocation(loc)}: ${what} is supported for local folders and s3:// locations`);
 }
 
 function statusOf(e: unknown): number | undefined {
@@ -103,7 +119,9 @@ function statusOf(e: unknown): number | undefined {
 /** The text of `name` in the location, or undefined when there is none. */
 export async function readText(loc: IndexLocation, name: string): Promise<string | undefined> {
   if (loc.dir) {
-    try { return fs.readFileSync(path.join(loc.dir, name), 'utf8'); } catch (e) {
+    try {
+      return fs.readFileSync(path.join(loc.dir, name), 'utf8');
+    } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
     }
@@ -156,7 +174,9 @@ export async function createExclusive(loc: IndexLocation, name: string, text: st
   needS3(loc, 'creating index files');
   const { client, sdk } = await s3(loc);
   try {
-    await client.send(new sdk.PutObjectCommand({ Bucket: loc.bucket, Key: objectKey(loc, name), Body: text, IfNoneMatch: '*' }));
+    await client.send(
+      new sdk.PutObjectCommand({ Bucket: loc.bucket, Key: objectKey(loc, name), Body: text, IfNoneMatch: '*' }),
+    );
     return true;
   } catch (e) {
     if (statusOf(e) === 412 || statusOf(e) === 409) return false;
@@ -165,7 +185,10 @@ export async function createExclusive(loc: IndexLocation, name: string, text: st
 }
 
 export async function removeFile(loc: IndexLocation, name: string): Promise<void> {
-  if (loc.dir) { fs.rmSync(path.join(loc.dir, name), { force: true }); return; }
+  if (loc.dir) {
+    fs.rmSync(path.join(loc.dir, name), { force: true });
+    return;
+  }
   needS3(loc, 'removing index files');
   const { client, sdk } = await s3(loc);
   await client.send(new sdk.DeleteObjectCommand({ Bucket: loc.bucket, Key: objectKey(loc, name) }));
@@ -176,14 +199,19 @@ export async function locationExists(loc: IndexLocation): Promise<boolean> {
   if (loc.dir) return fs.existsSync(loc.dir);
   needS3(loc, 'listing');
   const { client, sdk } = await s3(loc);
-  const r = await client.send(new sdk.ListObjectsV2Command({ Bucket: loc.bucket, Prefix: loc.prefix ? `${loc.prefix}/` : undefined, MaxKeys: 1 }));
+  const r = await client.send(
+    new sdk.ListObjectsV2Command({ Bucket: loc.bucket, Prefix: loc.prefix ? `${loc.prefix}/` : undefined, MaxKeys: 1 }),
+  );
   return (r.KeyCount ?? 0) > 0;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Is the store safe for several writers?
 
-export interface ConcurrencyCheck { ok: boolean; reason: string }
+export interface ConcurrencyCheck {
+  ok: boolean;
+  reason: string;
+}
 const checked = new Map<string, ConcurrencyCheck>();
 
 /**
@@ -206,8 +234,12 @@ export async function checkConcurrentWrites(loc: IndexLocation): Promise<Concurr
     const back = await readText(loc, name);
     if (!first) result = { ok: false, reason: `the first conditional PUT of a new object was refused` };
     else if (second || back !== 'probe 1') {
-      result = { ok: false, reason: `the store ignores conditional PUT (If-None-Match: *): a second create of the same object ` +
-        `succeeded${back !== 'probe 1' ? ' and replaced the first' : ''}. LanceDB needs it to commit safely; with several writers rows would be lost silently` };
+      result = {
+        ok: false,
+        reason:
+          `the store ignores conditional PUT (If-None-Match: *): a second create of the same object ` +
+          `succeeded${back !== 'probe 1' ? ' and replaced the first' : ''}. LanceDB needs it to commit safely; with several writers rows would be lost silently`,
+      };
     } else result = { ok: true, reason: 'conditional PUT (If-None-Match: *) honoured: a second create answered 412' };
     await removeFile(loc, name).catch(() => undefined);
   } catch (e) {

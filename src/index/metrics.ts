@@ -18,9 +18,14 @@ export function ndcgAt(run: string[], qrels: Qrels, k: number): number {
     if (rel > 0) dcg += rel / Math.log2(i + 2);
     i++;
   }
-  const ideal = [...qrels.values()].filter((r) => r > 0).sort((a, b) => b - a).slice(0, k);
+  const ideal = [...qrels.values()]
+    .filter((r) => r > 0)
+    .sort((a, b) => b - a)
+    .slice(0, k);
   let idcg = 0;
-  ideal.forEach((rel, j) => { idcg += rel / Math.log2(j + 2); });
+  ideal.forEach((rel, j) => {
+    idcg += rel / Math.log2(j + 2);
+  });
   return idcg > 0 ? dcg / idcg : 0;
 }
 
@@ -36,11 +41,19 @@ export function mrrAt(run: string[], qrels: Qrels, k: number): number {
   return 0;
 }
 
-export interface MeanMetrics { ndcg10: number; recall100: number; mrr10: number; queries: number }
+export interface MeanMetrics {
+  ndcg10: number;
+  recall100: number;
+  mrr10: number;
+  queries: number;
+}
 
 /** Mean over the queries that have at least one relevant judgement. */
 export function evaluateRuns(runs: Map<string, string[]>, qrels: Map<string, Qrels>): MeanMetrics {
-  let n = 0, nd = 0, rc = 0, mr = 0;
+  let n = 0,
+    nd = 0,
+    rc = 0,
+    mr = 0;
   for (const [qid, q] of qrels) {
     if (![...q.values()].some((r) => r > 0)) continue;
     const run = runs.get(qid) ?? [];

@@ -18,11 +18,20 @@ export interface OpenEmbedderOptions {
 /** An in-process embedder on the model folder (the CLI and tools; the extension uses the worker). */
 export async function openEmbedder(o: OpenEmbedderOptions): Promise<Embedder> {
   if (!fs.existsSync(path.join(o.modelDir, MANIFEST_FILE))) {
-    throw Object.assign(new Error(`${o.modelDir}: no model there (no ${MANIFEST_FILE}); make one with \`biohicl model fetch\` or \`biohicl model generate\``), { exitCode: 4 });
+    throw Object.assign(
+      new Error(
+        `${o.modelDir}: no model there (no ${MANIFEST_FILE}); make one with \`biohicl model fetch\` or \`biohicl model generate\``,
+      ),
+      { exitCode: 4 },
+    );
   }
   return LocalEmbedder.load(o.modelDir, {
-    device: o.device, precision: o.precision, threads: o.threads, queryPrefix: o.queryPrefix,
-    maxBatchItems: o.maxBatchItems, maxBatchTokens: o.maxBatchTokens,
+    device: o.device,
+    precision: o.precision,
+    threads: o.threads,
+    queryPrefix: o.queryPrefix,
+    maxBatchItems: o.maxBatchItems,
+    maxBatchTokens: o.maxBatchTokens,
   });
 }
 
@@ -30,7 +39,11 @@ export async function openEmbedder(o: OpenEmbedderOptions): Promise<Embedder> {
  * Make sure a generated (random-weight) model of `shape` exists in `dir`; generate it once otherwise.
  * Returns true when it was generated now.
  */
-export async function ensureGeneratedModel(dir: string, shape: 'tiny' | 'base' | 'large', onStep?: (msg: string) => void): Promise<boolean> {
+export async function ensureGeneratedModel(
+  dir: string,
+  shape: 'tiny' | 'base' | 'large',
+  onStep?: (msg: string) => void,
+): Promise<boolean> {
   if (fs.existsSync(path.join(dir, MANIFEST_FILE))) return false;
   const { generateModel } = await import('../inference/convert');
   onStep?.(`generating a ${shape}-shaped model with random weights in ${dir} (once)…`);

@@ -2,20 +2,31 @@
 // fusion). Every hit says why it matched. No `vscode` import here.
 import type { Embedder } from '../inference/types';
 import type { MeshHeading } from './citation';
-import { ARTICLES, SENTENCES, ModelMismatchError, sameModel, sqlIn, sqlString, toArticleInfo, toFloat32, type ArticleInfo, type IndexStore } from './store';
+import {
+  ARTICLES,
+  SENTENCES,
+  ModelMismatchError,
+  sameModel,
+  sqlIn,
+  sqlString,
+  toArticleInfo,
+  toFloat32,
+  type ArticleInfo,
+  type IndexStore,
+} from './store';
 
 export type SearchMode = 'dense' | 'fts' | 'hybrid';
 
 export interface SearchFilters {
   yearFrom?: number;
   yearTo?: number;
-  publicationTypes?: string[];   // any of
+  publicationTypes?: string[]; // any of
   hasAbstract?: boolean;
 }
 
 export interface SearchOptions {
-  k?: number;                    // default 10
-  mode?: SearchMode;             // default 'hybrid'
+  k?: number; // default 10
+  mode?: SearchMode; // default 'hybrid'
   filters?: SearchFilters;
   excludePmids?: string[];
   /** RRF constant (default 60). */
@@ -28,19 +39,25 @@ export interface SearchOptions {
   noWhy?: boolean;
 }
 
-export interface BestSentence { text: string; start: number; end: number; idx: number; score: number }
+export interface BestSentence {
+  text: string;
+  start: number;
+  end: number;
+  idx: number;
+  score: number;
+}
 
 /** A search result: the article's stored metadata (less its abstract text) plus its score and why it matched. */
 export interface SearchHit extends Omit<ArticleInfo, 'abstract' | 'hasAbstract'> {
   score: number;
   /** In the writer's own bibliography (indexed from it): the key there and the file. */
   library?: { key?: string; source: string };
-  rank: number;                  // 1-based
+  rank: number; // 1-based
   why: {
     bestSentence?: BestSentence; // offsets into the article's abstract text
-    denseScore?: number;         // cosine similarity
+    denseScore?: number; // cosine similarity
     denseRank?: number;
-    ftsScore?: number;           // BM25
+    ftsScore?: number; // BM25
     ftsRank?: number;
   };
 }
@@ -56,13 +73,14 @@ export interface SearchResult {
 }
 
 export const GENERATED_NOTE =
-  'The model\'s weights are GENERATED (random, for timing only): dense similarity carries no meaning, so the dense leg has weight 0 and the ranking is the full-text ranking.';
+  "The model's weights are GENERATED (random, for timing only): dense similarity carries no meaning, so the dense leg has weight 0 and the ranking is the full-text ranking.";
 
 function buildWhere(filters: SearchFilters | undefined, excludePmids: string[] | undefined): string | undefined {
   const parts: string[] = [];
   if (filters?.yearFrom != null) parts.push(`year >= ${Math.trunc(filters.yearFrom)}`);
   if (filters?.yearTo != null) parts.push(`year <= ${Math.trunc(filters.yearTo)}`);
-  if (filters?.publicationTypes?.length) parts.push(`array_has_any(publication_types, [${filters.publicationTypes.map(sqlString).join(', ')}])`);
+  if (filters?.publicationTypes?.length)
+    parts.push(`array_has_any(publication_types, [${filters.publicationTypes.map(sqlString).join(', ')}])`);
   if (filters?.hasAbstract != null) parts.push(`has_abstract = ${filters.hasAbstract ? 'true' : 'false'}`);
   if (excludePmids?.length) parts.push(`NOT (${sqlIn('pmid', excludePmids)})`);
   return parts.length ? parts.join(' AND ') : undefined;
@@ -81,7 +99,12 @@ async function infoCols(store: IndexStore): Promise<string[]> {
   return (await store.hasColumn('articles', 'volume')) ? INFO_COLS_V2 : INFO_COLS_V1;
 }
 
-interface LegHit { pmid: string; score: number; row: Record<string, unknown>; rowId?: bigint }
+interface LegHit {
+  pmid: string;
+  score: number;
+  row: Record<string, unknown>;
+  rowId?: bigint;
+}
 
 /**
  * The refine factor for a dense query of `limit` rows. The index's refine factor is chosen (and its recall@10
@@ -95,27 +118,63 @@ export function refineFor(limit: number, refineFactor: number): number {
 }
 
 /** Dense leg on a table: cosine, exact (flat) below the ANN threshold, IVF_RQ + refine above it. */
-export async function denseLeg(store: IndexStore, table: 'articles' | 'sentences', vec: Float32Array, limit: number, where: string | undefined, cols: string[], withRowId = false): Promise<LegHit[]> {
+export async function denseLeg(
+  store: IndexStore,
+  table: 'articles' | 'sentences',
+  vec: Float32Array,
+  limit: number,
+  where: string | undefined,
+  cols: string[],
+  withRowId = false,
+): Promise<LegHit[]> {
   const t = table === ARTICLES ? store.articles : store.sentences;
-  let q = t.query().nearestTo(vec).distanceType('cosine').select([...cols, '_distance']).limit(limit);
+  let q = t
+    .query()
+    .nearestTo(vec)
+    .distanceType('cosine')
+    .select([...cols, '_distance'])
+    .limit(limit);
   const ann = store.annParams(table);
   if (ann) q = q.nprobes(ann.nprobes).refineFactor(refineFor(limit, ann.refineFactor));
   if (where) q = q.where(where);
   if (withRowId) q = q.withRowId();
   const rows = await q.toArray();
-  return rows.map((r: Record<string, unknown>) => ({ pmid: String(r.pmid), score: 1 - Number(r._distance), row: r, rowId: r._rowid as bigint | undefined }));
+  return rows.map((r: Record<string, unknown>) => ({
+    pmid: String(r.pmid),
+    score: 1 - Number(r._distance),
+    row: r,
+    rowId: r._rowid as bigint | undefined,
+  }));
 }
 
-export async function ftsLeg(store: IndexStore, table: 'articles' | 'sentences', text: string, limit: number, where: string | undefined, cols: string[], withRowId = false): Promise<LegHit[]> {
+export async function ftsLeg(
+  store: IndexStore,
+  table: 'articles' | 'sentences',
+  text: string,
+  limit: number,
+  where: string | undefined,
+  cols: string[],
+  withRowId = false,
+): Promise<LegHit[]> {
   const qt = ftsQueryText(text);
   if (!qt) return [];
   const t = table === ARTICLES ? store.articles : store.sentences;
-  let q = t.query().fullTextSearch(qt, { columns: ['text'] }).select([...cols, '_score']).limit(limit);
+  let q = t
+    .query()
+    .fullTextSearch(qt, { columns: ['text'] })
+    .select([...cols, '_score'])
+    .limit(limit);
   if (where) q = q.where(where);
   if (withRowId) q = q.withRowId();
   const rows = await q.toArray();
   // BM25 ties come back in no fixed order: break them by PMID so that every mode ranks alike.
-  return rows.map((r: Record<string, unknown>) => ({ pmid: String(r.pmid), score: Number(r._score), row: r, rowId: r._rowid as bigint | undefined }))
+  return rows
+    .map((r: Record<string, unknown>) => ({
+      pmid: String(r.pmid),
+      score: Number(r._score),
+      row: r,
+      rowId: r._rowid as bigint | undefined,
+    }))
     .sort((a: LegHit, b: LegHit) => b.score - a.score || (a.pmid < b.pmid ? -1 : a.pmid > b.pmid ? 1 : 0));
 }
 
@@ -131,24 +190,34 @@ export function rrf(legs: { ids: string[]; weight: number }[], k = 60): { id: st
       else if (!score.has(id)) score.set(id, 0);
     });
   }
-  return [...score.entries()].filter(([, s]) => s > 0)
+  return [...score.entries()]
+    .filter(([, s]) => s > 0)
     .sort((a, b) => b[1] - a[1] || first.get(a[0])! - first.get(b[0])!)
     .map(([id, s]) => ({ id, score: s }));
 }
 
 /** Search citations. */
-export async function search(store: IndexStore, embedder: Embedder | undefined, text: string, opts: SearchOptions = {}): Promise<SearchResult> {
+export async function search(
+  store: IndexStore,
+  embedder: Embedder | undefined,
+  text: string,
+  opts: SearchOptions = {},
+): Promise<SearchResult> {
   const t0 = performance.now();
   const k = Math.max(1, opts.k ?? 10);
   const generated = store.identity.generated;
   const mode: SearchMode = opts.mode ?? 'hybrid';
-  if (mode !== 'fts' && !embedder) throw new Error(`search mode '${mode}' needs a model; use --mode fts or give --model`);
+  if (mode !== 'fts' && !embedder)
+    throw new Error(`search mode '${mode}' needs a model; use --mode fts or give --model`);
   const where = buildWhere(opts.filters, opts.excludePmids);
   const cand = Math.max(opts.candidates ?? 50, k * 5);
   let denseWeight = opts.denseWeight ?? 1;
   let note: string | undefined;
-  if (generated && mode === 'hybrid') { denseWeight = 0; note = GENERATED_NOTE; }
-  else if (generated && mode === 'dense') note = 'The model\'s weights are GENERATED (random): this dense ranking carries no meaning.';
+  if (generated && mode === 'hybrid') {
+    denseWeight = 0;
+    note = GENERATED_NOTE;
+  } else if (generated && mode === 'dense')
+    note = "The model's weights are GENERATED (random): this dense ranking carries no meaning.";
   const ms = { embed: 0, dense: 0, fts: 0, total: 0 };
   if (embedder && mode !== 'fts') checkModel(store, embedder);
 
@@ -160,40 +229,82 @@ export async function search(store: IndexStore, embedder: Embedder | undefined, 
   }
   const cols = ['pmid'];
   const [dense, fts] = await Promise.all([
-    qvec ? (async () => { const t = performance.now(); const r = await denseLeg(store, ARTICLES, qvec!, mode === 'dense' ? k : cand, where, cols, true); ms.dense = performance.now() - t; return r; })() : Promise.resolve([] as LegHit[]),
-    mode !== 'dense' ? (async () => { const t = performance.now(); const r = await ftsLeg(store, ARTICLES, text, cand, where, cols, true); ms.fts = performance.now() - t; return r; })() : Promise.resolve([] as LegHit[]),
+    qvec
+      ? (async () => {
+          const t = performance.now();
+          const r = await denseLeg(store, ARTICLES, qvec!, mode === 'dense' ? k : cand, where, cols, true);
+          ms.dense = performance.now() - t;
+          return r;
+        })()
+      : Promise.resolve([] as LegHit[]),
+    mode !== 'dense'
+      ? (async () => {
+          const t = performance.now();
+          const r = await ftsLeg(store, ARTICLES, text, cand, where, cols, true);
+          ms.fts = performance.now() - t;
+          return r;
+        })()
+      : Promise.resolve([] as LegHit[]),
   ]);
   const rowIds = new Map<string, bigint>();
   for (const h of [...dense, ...fts]) if (h.rowId != null) rowIds.set(h.pmid, h.rowId);
 
   const dInfo = new Map<string, { score: number; rank: number }>();
   const fInfo = new Map<string, { score: number; rank: number }>();
-  dense.forEach((h, i) => { dInfo.set(h.pmid, { score: h.score, rank: i + 1 }); });
-  fts.forEach((h, i) => { fInfo.set(h.pmid, { score: h.score, rank: i + 1 }); });
+  dense.forEach((h, i) => {
+    dInfo.set(h.pmid, { score: h.score, rank: i + 1 });
+  });
+  fts.forEach((h, i) => {
+    fInfo.set(h.pmid, { score: h.score, rank: i + 1 });
+  });
 
   let order: { id: string; score: number }[];
   if (mode === 'dense') order = dense.map((h) => ({ id: h.pmid, score: h.score }));
   else if (mode === 'fts') order = fts.map((h) => ({ id: h.pmid, score: h.score }));
-  else order = rrf([{ ids: dense.map((h) => h.pmid), weight: denseWeight }, { ids: fts.map((h) => h.pmid), weight: 1 }], opts.rrfK ?? 60);
+  else
+    order = rrf(
+      [
+        { ids: dense.map((h) => h.pmid), weight: denseWeight },
+        { ids: fts.map((h) => h.pmid), weight: 1 },
+      ],
+      opts.rrfK ?? 60,
+    );
   order = order.slice(0, k);
   // Only the final hits' metadata is read (the legs return PMIDs and scores).
-  const rows = await fetchInfo(store, order.map((o) => o.id), rowIds);
+  const rows = await fetchInfo(
+    store,
+    order.map((o) => o.id),
+    rowIds,
+  );
   order = order.filter((o) => rows.has(o.id));
 
   const library = await store.libraryFor(order.map((o) => o.id));
   const hits: SearchHit[] = order.map((o, i) => {
     const { abstract: _a, hasAbstract: _h, ...meta } = toArticleInfo(rows.get(o.id)!);
     return {
-      ...meta, score: o.score, rank: i + 1, library: library.get(o.id),
+      ...meta,
+      score: o.score,
+      rank: i + 1,
+      library: library.get(o.id),
       why: {
-        denseScore: dInfo.get(o.id)?.score, denseRank: dInfo.get(o.id)?.rank,
-        ftsScore: fInfo.get(o.id)?.score, ftsRank: fInfo.get(o.id)?.rank,
+        denseScore: dInfo.get(o.id)?.score,
+        denseRank: dInfo.get(o.id)?.rank,
+        ftsScore: fInfo.get(o.id)?.score,
+        ftsRank: fInfo.get(o.id)?.rank,
       },
     };
   });
   if (!opts.noWhy && hits.length) {
-    const best = await bestSentences(store, hits.map((h) => h.pmid), text, generated ? undefined : qvec);
-    for (const h of hits) { const b = best.get(h.pmid); if (b) h.why.bestSentence = b; }
+    const best = await bestSentences(
+      store,
+      hits.map((h) => h.pmid),
+      text,
+      generated ? undefined : qvec,
+    );
+    for (const h of hits) {
+      const b = best.get(h.pmid);
+      if (b) h.why.bestSentence = b;
+    }
   }
   ms.total = performance.now() - t0;
   return { hits, mode, note, denseWeight: mode === 'hybrid' ? denseWeight : mode === 'dense' ? 1 : 0, generated, ms };
@@ -203,7 +314,11 @@ export async function search(store: IndexStore, embedder: Embedder | undefined, 
  * The hits' metadata, by row id (a direct take: no filter over the table) and, for any row whose id no longer holds
  * that PMID (a build compacted the table in between) or that came without one, by a PMID lookup.
  */
-export async function fetchInfo(store: IndexStore, pmids: string[], rowIds: Map<string, bigint>): Promise<Map<string, Record<string, unknown>>> {
+export async function fetchInfo(
+  store: IndexStore,
+  pmids: string[],
+  rowIds: Map<string, bigint>,
+): Promise<Map<string, Record<string, unknown>>> {
   const out = new Map<string, Record<string, unknown>>();
   if (!pmids.length) return out;
   const INFO_COLS = await infoCols(store);
@@ -214,26 +329,36 @@ export async function fetchInfo(store: IndexStore, pmids: string[], rowIds: Map<
         const p = String(r.pmid);
         if (pmids.includes(p)) out.set(p, r);
       }
-    } catch { /* row ids gone with a compaction: the PMID lookup below answers */ }
+    } catch {
+      /* row ids gone with a compaction: the PMID lookup below answers */
+    }
   }
   const missing = pmids.filter((p) => !out.has(p));
-  if (missing.length) for (const r of await store.articles.query().where(sqlIn('pmid', missing)).select(INFO_COLS).toArray()) out.set(String(r.pmid), r);
+  if (missing.length)
+    for (const r of await store.articles.query().where(sqlIn('pmid', missing)).select(INFO_COLS).toArray())
+      out.set(String(r.pmid), r);
   return out;
 }
 
 /** Query vectors of one model cannot be compared with another model's index. */
 export function checkModel(store: IndexStore, embedder: Embedder): void {
-  if (!sameModel(store.identity, { ...embedder.identity, queryPrefix: store.identity.queryPrefix })) throw new ModelMismatchError(store.dir, store.identity, embedder.identity);
+  if (!sameModel(store.identity, { ...embedder.identity, queryPrefix: store.identity.queryPrefix }))
+    throw new ModelMismatchError(store.dir, store.identity, embedder.identity);
 }
 
 // ---- why: the best-matching sentence of each hit -------------------------------------------------------------------
 
-const STOP = new Set(('a an and are as at be by for from has have in is it its of on or that the this to was were with we our ' +
-  'these those than then there their which who whom what when where while not no can may might also been being into ' +
-  'between both each more most other some such only over under after before during about against').split(' '));
+const STOP = new Set(
+  (
+    'a an and are as at be by for from has have in is it its of on or that the this to was were with we our ' +
+    'these those than then there their which who whom what when where while not no can may might also been being into ' +
+    'between both each more most other some such only over under after before during about against'
+  ).split(' '),
+);
 
 export function terms(text: string): string[] {
-  return (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((t) => t.length > 1 && !STOP.has(t))
+  return (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [])
+    .filter((t) => t.length > 1 && !STOP.has(t))
     .map((t) => (t.length > 4 ? t.replace(/(ies|es|s)$/, (m) => (m === 'ies' ? 'y' : '')) : t));
 }
 
@@ -250,15 +375,29 @@ function lexicalBest(query: string, sents: { text: string }[]): number[] {
   });
 }
 
-async function bestSentences(store: IndexStore, pmids: string[], query: string, qvec: Float32Array | undefined): Promise<Map<string, BestSentence>> {
+async function bestSentences(
+  store: IndexStore,
+  pmids: string[],
+  query: string,
+  qvec: Float32Array | undefined,
+): Promise<Map<string, BestSentence>> {
   const cols = ['pmid', 'idx', 'start', 'end', 'text', ...(qvec ? ['vector'] : [])];
   const rows = await store.sentences.query().where(sqlIn('pmid', pmids)).select(cols).toArray();
   const out = new Map<string, BestSentence>();
-  const scores = qvec ? rows.map((r: Record<string, unknown>) => dot(qvec, toFloat32(r.vector))) : lexicalBest(query, rows as { text: string }[]);
+  const scores = qvec
+    ? rows.map((r: Record<string, unknown>) => dot(qvec, toFloat32(r.vector)))
+    : lexicalBest(query, rows as { text: string }[]);
   rows.forEach((r: Record<string, unknown>, i: number) => {
     const pmid = String(r.pmid);
     const cur = out.get(pmid);
-    if (!cur || scores[i] > cur.score) out.set(pmid, { text: String(r.text), start: Number(r.start), end: Number(r.end), idx: Number(r.idx), score: scores[i] });
+    if (!cur || scores[i] > cur.score)
+      out.set(pmid, {
+        text: String(r.text),
+        start: Number(r.start),
+        end: Number(r.end),
+        idx: Number(r.idx),
+        score: scores[i],
+      });
   });
   return out;
 }
@@ -284,21 +423,32 @@ export interface SentenceHit {
   journal?: string;
 }
 
-export interface SentencesResult { hits: SentenceHit[]; mode: 'dense' | 'fts'; note?: string; ms: number }
+export interface SentencesResult {
+  hits: SentenceHit[];
+  mode: 'dense' | 'fts';
+  note?: string;
+  ms: number;
+}
 
 /**
  * Sentences of the index most similar to `text` (dense). With generated weights the dense scores mean nothing, so
  * the full-text index on sentences answers instead, and the result says so.
  */
-export async function similarSentences(store: IndexStore, embedder: Embedder | undefined, text: string,
-  opts: { k?: number; excludePmids?: string[]; mode?: 'dense' | 'fts' } = {}): Promise<SentencesResult> {
+export async function similarSentences(
+  store: IndexStore,
+  embedder: Embedder | undefined,
+  text: string,
+  opts: { k?: number; excludePmids?: string[]; mode?: 'dense' | 'fts' } = {},
+): Promise<SentencesResult> {
   const t0 = performance.now();
   const k = Math.max(1, opts.k ?? 10);
   const where = opts.excludePmids?.length ? `NOT (${sqlIn('pmid', opts.excludePmids)})` : undefined;
   let mode: 'dense' | 'fts' = opts.mode ?? (store.identity.generated || !embedder ? 'fts' : 'dense');
   let note: string | undefined;
   if (mode === 'dense' && !embedder) throw new Error('dense sentence search needs a model');
-  if (store.identity.generated && !opts.mode) note = 'The model\'s weights are GENERATED (random): similar sentences come from the full-text index on sentences instead of embeddings.';
+  if (store.identity.generated && !opts.mode)
+    note =
+      "The model's weights are GENERATED (random): similar sentences come from the full-text index on sentences instead of embeddings.";
   const cols = ['pmid', 'idx', 'start', 'end', 'text'];
   let legs: LegHit[];
   if (mode === 'dense') {
@@ -310,20 +460,35 @@ export async function similarSentences(store: IndexStore, embedder: Embedder | u
     mode = 'fts';
   }
   const hits: SentenceHit[] = legs.map((h, i) => ({
-    pmid: h.pmid, idx: Number(h.row.idx), start: Number(h.row.start), end: Number(h.row.end), text: String(h.row.text),
-    score: h.score, rank: i + 1,
+    pmid: h.pmid,
+    idx: Number(h.row.idx),
+    start: Number(h.row.start),
+    end: Number(h.row.end),
+    text: String(h.row.text),
+    score: h.score,
+    rank: i + 1,
   }));
   if (hits.length) {
     const pm = [...new Set(hits.map((h) => h.pmid))];
-    const arts = await store.articles.query().where(sqlIn('pmid', pm)).select(['pmid', 'title', 'year', 'journal']).toArray();
+    const arts = await store.articles
+      .query()
+      .where(sqlIn('pmid', pm))
+      .select(['pmid', 'title', 'year', 'journal'])
+      .toArray();
     const by = new Map(arts.map((r: Record<string, unknown>) => [String(r.pmid), r]));
     for (const h of hits) {
       const a = by.get(h.pmid);
-      if (a) { h.title = String(a.title); h.year = a.year == null ? undefined : Number(a.year); h.journal = String(a.journal); }
+      if (a) {
+        h.title = String(a.title);
+        h.year = a.year == null ? undefined : Number(a.year);
+        h.journal = String(a.journal);
+      }
     }
     // Sentences whose article row is not committed yet (a build interrupted between the two writes) are left out.
     const kept = hits.filter((h) => by.has(h.pmid));
-    kept.forEach((h, i) => { h.rank = i + 1; });
+    kept.forEach((h, i) => {
+      h.rank = i + 1;
+    });
     return { hits: kept, mode, note, ms: performance.now() - t0 };
   }
   return { hits, mode, note, ms: performance.now() - t0 };
@@ -331,18 +496,34 @@ export async function similarSentences(store: IndexStore, embedder: Embedder | u
 
 // ---- for the MeSH engine -----------------------------------------------------------------------------------------------
 
-export interface Neighbour { pmid: string; score: number; rank: number; mesh: MeshHeading[]; title: string }
+export interface Neighbour {
+  pmid: string;
+  score: number;
+  rank: number;
+  mesh: MeshHeading[];
+  title: string;
+}
 
 /**
  * Nearest citations to `text` with their MeSH headings (the MeSH panel votes them). Mode defaults to hybrid (which
  * is full-text while the weights are generated); 'fts' needs no embedder.
  */
-export async function neighbours(store: IndexStore, embedder: Embedder | undefined, text: string,
-  opts: { k?: number; excludePmids?: string[]; mode?: SearchMode } = {}): Promise<{ neighbours: Neighbour[]; mode: SearchMode; note?: string }> {
+export async function neighbours(
+  store: IndexStore,
+  embedder: Embedder | undefined,
+  text: string,
+  opts: { k?: number; excludePmids?: string[]; mode?: SearchMode } = {},
+): Promise<{ neighbours: Neighbour[]; mode: SearchMode; note?: string }> {
   const mode = opts.mode ?? (embedder ? 'hybrid' : 'fts');
-  const r = await search(store, embedder, text, { k: opts.k ?? 20, mode, excludePmids: opts.excludePmids, noWhy: true });
+  const r = await search(store, embedder, text, {
+    k: opts.k ?? 20,
+    mode,
+    excludePmids: opts.excludePmids,
+    noWhy: true,
+  });
   return {
     neighbours: r.hits.map((h) => ({ pmid: h.pmid, score: h.score, rank: h.rank, mesh: h.mesh, title: h.title })),
-    mode: r.mode, note: r.note,
+    mode: r.mode,
+    note: r.note,
   };
 }

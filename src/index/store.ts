@@ -9,7 +9,16 @@ import * as lancedb from '@lancedb/lancedb';
 import type { ModelIdentity } from '../inference/types';
 import type { MeshHeading } from './citation';
 import { nlmFileOrder } from '../pubmed/nlm';
-import { createExclusive, describeLocation, parseLocation, readText, removeFile, writeText, locationExists, type IndexLocation } from './location';
+import {
+  createExclusive,
+  describeLocation,
+  parseLocation,
+  readText,
+  removeFile,
+  writeText,
+  locationExists,
+  type IndexLocation,
+} from './location';
 
 // apache-arrow must be the very copy LanceDB loads (its CommonJS build): classes from another copy (e.g. the ESM one)
 // are not recognised and a table silently gets 0 rows. So load it through LanceDB's own resolution.
@@ -62,9 +71,9 @@ export interface AnnParams {
 export interface ArticleRow {
   pmid: string;
   title: string;
-  abstract: string;             // labelled text (`LABEL: text` paragraphs)
-  text: string;                 // title + '\n' + abstract: the full-text field
-  sections: string;             // JSON AbstractSection[]
+  abstract: string; // labelled text (`LABEL: text` paragraphs)
+  text: string; // title + '\n' + abstract: the full-text field
+  sections: string; // JSON AbstractSection[]
   authors: string[];
   journal: string;
   year: number | null;
@@ -72,10 +81,10 @@ export interface ArticleRow {
   pmcid: string | null;
   publication_types: string[];
   language: string | null;
-  mesh: string;                 // JSON MeshHeading[]
+  mesh: string; // JSON MeshHeading[]
   has_abstract: boolean;
   source: string;
-  hash: string;                 // content hash of what was embedded (+ metadata): a replay with the same hash is skipped
+  hash: string; // content hash of what was embedded (+ metadata): a replay with the same hash is skipped
   n_sentences: number;
   month?: number | null;
   volume?: string | null;
@@ -89,8 +98,8 @@ export interface ArticleRow {
 
 export interface SentenceRow {
   pmid: string;
-  idx: number;                  // 0-based index within the abstract
-  start: number;                // character offsets into the article's `abstract` string
+  idx: number; // 0-based index within the abstract
+  start: number; // character offsets into the article's `abstract` string
   end: number;
   text: string;
   /** The article row's content hash: sentences of any other version of the citation are stale (default: the
@@ -151,8 +160,15 @@ export function describeIdentity(m: ModelIdentity): string {
 }
 
 export function sameModel(a: ModelIdentity, b: ModelIdentity): boolean {
-  return a.repo === b.repo && a.revision === b.revision && a.manifestHash === b.manifestHash && a.dim === b.dim &&
-    a.pooling === b.pooling && a.queryPrefix === b.queryPrefix && a.generated === b.generated;
+  return (
+    a.repo === b.repo &&
+    a.revision === b.revision &&
+    a.manifestHash === b.manifestHash &&
+    a.dim === b.dim &&
+    a.pooling === b.pooling &&
+    a.queryPrefix === b.queryPrefix &&
+    a.generated === b.generated
+  );
 }
 
 function utf8(nullable = false): import('apache-arrow').Field {
@@ -180,13 +196,21 @@ export function articlesSchema(dim: number): import('apache-arrow').Schema {
     new F('hash', new arrow.Utf8(), false),
     new F('n_sentences', new arrow.Int32(), false),
     new F('vector', new arrow.FixedSizeList(dim, new F('item', new arrow.Float32(), true)), false),
-    ...ARTICLE_V2_COLUMNS.map(([name, type]) => new F(name, type === 'int' ? new arrow.Int32() : new arrow.Utf8(), true)),
+    ...ARTICLE_V2_COLUMNS.map(
+      ([name, type]) => new F(name, type === 'int' ? new arrow.Int32() : new arrow.Utf8(), true),
+    ),
     new F('file_seq', new arrow.Int32(), false),
   ]);
 }
 
 /** Columns added in format 2 (nullable, so older tables get them by addColumns). */
-const ARTICLE_V2_COLUMNS: [string, 'int' | 'str'][] = [['month', 'int'], ['volume', 'str'], ['issue', 'str'], ['pages', 'str'], ['issn', 'str']];
+const ARTICLE_V2_COLUMNS: [string, 'int' | 'str'][] = [
+  ['month', 'int'],
+  ['volume', 'str'],
+  ['issue', 'str'],
+  ['pages', 'str'],
+  ['issn', 'str'],
+];
 
 export function sentencesSchema(dim: number): import('apache-arrow').Schema {
   const F = arrow.Field;
@@ -220,17 +244,24 @@ export function filesSchema(): import('apache-arrow').Schema {
 export function librarySchema(): import('apache-arrow').Schema {
   const F = arrow.Field;
   return new arrow.Schema([
-    new F('id', new arrow.Utf8(), false),          // the record id of the item (PMID, doi:…, key:…)
-    new F('pmid', new arrow.Utf8(), true),         // the articles row it is found under (its own, or the PubMed row of its PMID/DOI)
+    new F('id', new arrow.Utf8(), false), // the record id of the item (PMID, doi:…, key:…)
+    new F('pmid', new arrow.Utf8(), true), // the articles row it is found under (its own, or the PubMed row of its PMID/DOI)
     new F('doi', new arrow.Utf8(), true),
     new F('citation_key', new arrow.Utf8(), true),
-    new F('source', new arrow.Utf8(), false),      // the bibliography file
+    new F('source', new arrow.Utf8(), false), // the bibliography file
     new F('updated_at', new arrow.Utf8(), false),
   ]);
 }
 
 /** One row of `library`. */
-export interface LibraryRow { id: string; pmid: string | null; doi: string | null; citation_key: string | null; source: string; updated_at: string }
+export interface LibraryRow {
+  id: string;
+  pmid: string | null;
+  doi: string | null;
+  citation_key: string | null;
+  source: string;
+  updated_at: string;
+}
 
 export function deletedSchema(): import('apache-arrow').Schema {
   const F = arrow.Field;
@@ -272,7 +303,9 @@ export interface OpenOptions {
 /** Lance's optimistic-commit conflicts that are safe to retry (the operation is re-run on the newer version). */
 export function isRetryableConflict(e: unknown): boolean {
   const m = (e as Error)?.message ?? '';
-  return /Retryable commit conflict|commit conflict|preempted by concurrent transaction|TooMuchWriteContention/i.test(m);
+  return /Retryable commit conflict|commit conflict|preempted by concurrent transaction|TooMuchWriteContention/i.test(
+    m,
+  );
 }
 
 /** Run `fn`, retrying Lance's retryable commit conflicts with a jittered back-off. */
@@ -282,7 +315,11 @@ export async function withConflictRetry<T>(what: string, fn: () => Promise<T>, a
       return await fn();
     } catch (e) {
       if (!isRetryableConflict(e)) throw e;
-      if (i >= attempts - 1) throw Object.assign(new Error(`${what}: still conflicting with other writers after ${attempts} tries: ${(e as Error).message}`), { cause: e });
+      if (i >= attempts - 1)
+        throw Object.assign(
+          new Error(`${what}: still conflicting with other writers after ${attempts} tries: ${(e as Error).message}`),
+          { cause: e },
+        );
       await new Promise((r) => setTimeout(r, Math.min(2000, 20 * 2 ** i) * (0.5 + Math.random())));
     }
   }
@@ -305,9 +342,15 @@ export class IndexStore {
   ) {}
 
   /** The index folder, or its URI for an object store (for messages and paths). */
-  get dir(): string { return describeLocation(this.loc); }
-  get identity(): ModelIdentity { return this.meta.model; }
-  get isLocal(): boolean { return this.loc.kind === 'local'; }
+  get dir(): string {
+    return describeLocation(this.loc);
+  }
+  get identity(): ModelIdentity {
+    return this.meta.model;
+  }
+  get isLocal(): boolean {
+    return this.loc.kind === 'local';
+  }
 
   /**
    * Open (or create) the index at `where` (a folder or an `s3://…` URI) for vectors of `model`. Refuses, with how to
@@ -315,20 +358,33 @@ export class IndexStore {
    * (stats). Opening without `create` never creates or changes anything. Any number of processes may open and
    * write the same index at once: meta.json is created by exactly one of them, and every other one reads it.
    */
-  static async open(where: string | IndexLocation, model: ModelIdentity | undefined, opts: OpenOptions = {}): Promise<IndexStore> {
+  static async open(
+    where: string | IndexLocation,
+    model: ModelIdentity | undefined,
+    opts: OpenOptions = {},
+  ): Promise<IndexStore> {
     const loc = typeof where === 'string' ? parseLocation(where, opts.storageOptions) : where;
     const dir = describeLocation(loc);
     const writable = !!(opts.create || opts.rebuild);
     let meta = await readMeta(loc);
     const mismatch = !!(meta && model && !sameModel(meta.model, model));
     if (mismatch && !opts.rebuild) throw new ModelMismatchError(dir, meta!.model, model!);
-    const connect = (): Promise<lancedb.Connection> => lancedb.connect(loc.uri, { storageOptions: loc.storageOptions, readConsistencyInterval: 0 });
+    const connect = (): Promise<lancedb.Connection> =>
+      lancedb.connect(loc.uri, { storageOptions: loc.storageOptions, readConsistencyInterval: 0 });
     // Tables without meta.json: nobody knows which model made their vectors, so they are never mixed with new ones.
-    const orphanTables = !meta && (await locationExists(loc)) && (await (await connect()).tableNames()).some((n) => n === ARTICLES || n === SENTENCES);
+    const orphanTables =
+      !meta &&
+      (await locationExists(loc)) &&
+      (await (await connect()).tableNames()).some((n) => n === ARTICLES || n === SENTENCES);
     if (orphanTables && !opts.rebuild) {
-      throw Object.assign(new Error(`${dir} holds index tables but no ${META_FILE}, so which model made their vectors is unknown. ` +
-        `If you know the model, rebuild with \`biohicl index add --rebuild --index ${dir} <files...>\` (the tables are made again), ` +
-        `or delete the folder`), { exitCode: 3 });
+      throw Object.assign(
+        new Error(
+          `${dir} holds index tables but no ${META_FILE}, so which model made their vectors is unknown. ` +
+            `If you know the model, rebuild with \`biohicl index add --rebuild --index ${dir} <files...>\` (the tables are made again), ` +
+            `or delete the folder`,
+        ),
+        { exitCode: 3 },
+      );
     }
     // --rebuild drops the tables only when they were made by another (or an unknown) model; with the same model it
     // is a no-op, so nothing already indexed is lost.
@@ -340,7 +396,12 @@ export class IndexStore {
     }
     if (!meta) {
       if (!writable) {
-        throw Object.assign(new Error(`no index at ${dir}: build one with \`biohicl index add <files...> --index ${dir}\` (or \`biohicl demo\`)`), { exitCode: 4 });
+        throw Object.assign(
+          new Error(
+            `no index at ${dir}: build one with \`biohicl index add <files...> --index ${dir}\` (or \`biohicl demo\`)`,
+          ),
+          { exitCode: 4 },
+        );
       }
       if (!model) throw new Error('a model is needed to create an index');
       const now = new Date().toISOString();
@@ -355,12 +416,21 @@ export class IndexStore {
     const db = await connect();
     const names = new Set(await db.tableNames());
     const dim = meta.model.dim;
-    const table = async (name: string, schema: () => import('apache-arrow').Schema, required: boolean): Promise<lancedb.Table | undefined> => {
+    const table = async (
+      name: string,
+      schema: () => import('apache-arrow').Schema,
+      required: boolean,
+    ): Promise<lancedb.Table | undefined> => {
       if (names.has(name)) return db.openTable(name);
       if (!writable) {
         if (!required) return undefined;
-        throw Object.assign(new Error(`the index at ${dir} has no '${name}' table (${META_FILE} is there): it was deleted or never finished. ` +
-          `Rebuild it with \`biohicl index add --index ${dir} <files...>\` (unchanged citations are kept), or \`biohicl index verify --index ${dir}\``), { exitCode: 4 });
+        throw Object.assign(
+          new Error(
+            `the index at ${dir} has no '${name}' table (${META_FILE} is there): it was deleted or never finished. ` +
+              `Rebuild it with \`biohicl index add --index ${dir} <files...>\` (unchanged citations are kept), or \`biohicl index verify --index ${dir}\``,
+          ),
+          { exitCode: 4 },
+        );
       }
       // existOk: a racing writer may create it first; both then use the same table.
       return withConflictRetry(`create ${name}`, () => db.createEmptyTable(name, schema(), { existOk: true }));
@@ -371,38 +441,68 @@ export class IndexStore {
     const deleted = await table(DELETED, deletedSchema, false);
     const library = await table(LIBRARY, librarySchema, false);
     const store = new IndexStore(loc, db, articles, sentences, files, deleted, library, meta);
-    if (writable) { await store.migrate(); store.columns.clear(); }
+    if (writable) {
+      await store.migrate();
+      store.columns.clear();
+    }
     return store;
   }
 
   /** Bring a format-1 index up to format 2 (writers only): new nullable columns, meta.files → the files table. */
   private async migrate(): Promise<void> {
     const acols = new Set((await this.articles.schema()).fields.map((f) => f.name));
-    const add = ARTICLE_V2_COLUMNS.filter(([n]) => !acols.has(n)).map(([name, t]) => ({ name, valueSql: t === 'int' ? 'CAST(NULL AS INT)' : 'CAST(NULL AS STRING)' }));
+    const add = ARTICLE_V2_COLUMNS.filter(([n]) => !acols.has(n)).map(([name, t]) => ({
+      name,
+      valueSql: t === 'int' ? 'CAST(NULL AS INT)' : 'CAST(NULL AS STRING)',
+    }));
     if (!acols.has('file_seq')) add.push({ name: 'file_seq', valueSql: 'CAST(0 AS INT)' });
-    if (add.length) await withConflictRetry('migrate articles', () => this.articles.addColumns(add)).catch((e) => { if (!/already exists/i.test(String(e))) throw e; });
+    if (add.length)
+      await withConflictRetry('migrate articles', () => this.articles.addColumns(add)).catch((e) => {
+        if (!/already exists/i.test(String(e))) throw e;
+      });
     const scols = new Set((await this.sentences.schema()).fields.map((f) => f.name));
     const sadd: { name: string; valueSql: string }[] = [];
     if (!scols.has('hash')) sadd.push({ name: 'hash', valueSql: `CAST('' AS STRING)` });
     if (!scols.has('source')) sadd.push({ name: 'source', valueSql: `CAST('' AS STRING)` });
     if (!scols.has('file_seq')) sadd.push({ name: 'file_seq', valueSql: 'CAST(0 AS INT)' });
     if (sadd.length) {
-      await withConflictRetry('migrate sentences', () => this.sentences.addColumns(sadd)).catch((e) => { if (!/already exists/i.test(String(e))) throw e; });
+      await withConflictRetry('migrate sentences', () => this.sentences.addColumns(sadd)).catch((e) => {
+        if (!/already exists/i.test(String(e))) throw e;
+      });
       // Format 1 sentences carried no hash: give them their article's, so that they count as current.
       if (!scols.has('hash')) {
         const rows = await this.articles.query().select(['pmid', 'hash']).toArray();
         for (let i = 0; i < rows.length; i += 500) {
           const part = rows.slice(i, i + 500);
-          const cases = part.map((r) => `WHEN ${sqlString(String(r.pmid))} THEN ${sqlString(String(r.hash))}`).join(' ');
-          await withConflictRetry('migrate sentences', () => this.sentences.update({ where: sqlIn('pmid', part.map((r) => String(r.pmid))), valuesSql: { hash: `CASE pmid ${cases} END` } }));
+          const cases = part
+            .map((r) => `WHEN ${sqlString(String(r.pmid))} THEN ${sqlString(String(r.hash))}`)
+            .join(' ');
+          await withConflictRetry('migrate sentences', () =>
+            this.sentences.update({
+              where: sqlIn(
+                'pmid',
+                part.map((r) => String(r.pmid)),
+              ),
+              valuesSql: { hash: `CASE pmid ${cases} END` },
+            }),
+          );
         }
       }
     }
     if (this.meta.files && Object.keys(this.meta.files).length) {
       const now = new Date().toISOString();
-      await this.recordFiles(Object.entries(this.meta.files).map(([p, f]) => ({
-        path: p, name: path.basename(p), size: f.size, mtime_ms: f.mtimeMs, file_seq: fileSeq(p), status: 'complete' as const, rejected: 0, updated_at: f.completedAt ?? now,
-      })));
+      await this.recordFiles(
+        Object.entries(this.meta.files).map(([p, f]) => ({
+          path: p,
+          name: path.basename(p),
+          size: f.size,
+          mtime_ms: f.mtimeMs,
+          file_seq: fileSeq(p),
+          status: 'complete' as const,
+          rejected: 0,
+          updated_at: f.completedAt ?? now,
+        })),
+      );
     }
     if (this.meta.files || this.meta.format < INDEX_FORMAT) {
       delete this.meta.files;
@@ -442,25 +542,49 @@ export class IndexStore {
     const out = new Map<string, FileRow>();
     if (!this.files) {
       for (const [p, f] of Object.entries(this.meta.files ?? {})) {
-        out.set(p, { path: p, name: path.basename(p), size: f.size, mtime_ms: f.mtimeMs, file_seq: fileSeq(p), status: 'complete', rejected: 0, updated_at: f.completedAt });
+        out.set(p, {
+          path: p,
+          name: path.basename(p),
+          size: f.size,
+          mtime_ms: f.mtimeMs,
+          file_seq: fileSeq(p),
+          status: 'complete',
+          rejected: 0,
+          updated_at: f.completedAt,
+        });
       }
       return out;
     }
     for (const r of await this.files.query().toArray()) {
-      const row: FileRow = { path: String(r.path), name: String(r.name), size: Number(r.size), mtime_ms: Number(r.mtime_ms), file_seq: Number(r.file_seq), status: String(r.status) as FileRow['status'], rejected: Number(r.rejected), updated_at: String(r.updated_at) };
+      const row: FileRow = {
+        path: String(r.path),
+        name: String(r.name),
+        size: Number(r.size),
+        mtime_ms: Number(r.mtime_ms),
+        file_seq: Number(r.file_seq),
+        status: String(r.status) as FileRow['status'],
+        rejected: Number(r.rejected),
+        updated_at: String(r.updated_at),
+      };
       const have = out.get(row.path);
       if (!have || rank(row) > rank(have)) out.set(row.path, row);
     }
     return out;
-    function rank(r: FileRow): string { return `${r.status === 'complete' ? 1 : 0}${r.updated_at}`; }
+    function rank(r: FileRow): string {
+      return `${r.status === 'complete' ? 1 : 0}${r.updated_at}`;
+    }
   }
 
   /** Upsert rows of the files table (one row per path; concurrent writers of other paths do not disturb it). */
   async recordFiles(rows: FileRow[]): Promise<void> {
     if (!rows.length) return;
     if (!this.files) throw new Error(`${this.dir}: the files table is missing (open the index for writing)`);
-    await withConflictRetry('record files', () => this.files!.mergeInsert('path').whenMatchedUpdateAll().whenNotMatchedInsertAll()
-      .execute(rows as unknown as Record<string, unknown>[]));
+    await withConflictRetry('record files', () =>
+      this.files!.mergeInsert('path')
+        .whenMatchedUpdateAll()
+        .whenNotMatchedInsertAll()
+        .execute(rows as unknown as Record<string, unknown>[]),
+    );
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -472,7 +596,11 @@ export class IndexStore {
     const hasSeq = await this.hasColumn('articles', 'file_seq');
     for (let i = 0; i < pmids.length; i += 500) {
       const part = pmids.slice(i, i + 500);
-      const rows = await this.articles.query().where(sqlIn('pmid', part)).select(hasSeq ? ['pmid', 'hash', 'n_sentences', 'file_seq'] : ['pmid', 'hash', 'n_sentences']).toArray();
+      const rows = await this.articles
+        .query()
+        .where(sqlIn('pmid', part))
+        .select(hasSeq ? ['pmid', 'hash', 'n_sentences', 'file_seq'] : ['pmid', 'hash', 'n_sentences'])
+        .toArray();
       for (const r of rows) {
         const have = out.get(String(r.pmid));
         const row = { hash: String(r.hash), seq: Number(r.file_seq ?? 0), n: Number(r.n_sentences ?? 0) };
@@ -492,10 +620,17 @@ export class IndexStore {
     const seen = new Set<string>();
     const pmids = [...want.keys()];
     for (let i = 0; i < pmids.length; i += 500) {
-      for (const r of await this.sentences.query().where(sqlIn('pmid', pmids.slice(i, i + 500))).select(['pmid', 'idx', 'hash']).toArray()) {
+      for (const r of await this.sentences
+        .query()
+        .where(sqlIn('pmid', pmids.slice(i, i + 500)))
+        .select(['pmid', 'idx', 'hash'])
+        .toArray()) {
         const p = String(r.pmid);
         const key = `${p}\u0000${r.idx}`;
-        if (want.get(p) !== String(r.hash) || seen.has(key)) { dirty.add(p); continue; }
+        if (want.get(p) !== String(r.hash) || seen.has(key)) {
+          dirty.add(p);
+          continue;
+        }
         seen.add(key);
         counts.set(p, (counts.get(p) ?? 0) + 1);
       }
@@ -503,17 +638,26 @@ export class IndexStore {
     return { counts, dirty };
   }
 
-
   /** Bulk resume: pmid → hash of the article rows that `source` (an input file) has committed. */
   async committedFromSource(source: string): Promise<Map<string, string>> {
     const out = new Map<string, string>();
-    for (const r of await this.articles.query().where(`source = ${sqlString(source)}`).select(['pmid', 'hash']).toArray()) out.set(String(r.pmid), String(r.hash));
+    for (const r of await this.articles
+      .query()
+      .where(`source = ${sqlString(source)}`)
+      .select(['pmid', 'hash'])
+      .toArray())
+      out.set(String(r.pmid), String(r.hash));
     return out;
   }
 
   /** Bulk resume: remove the sentences of `source` whose article row never committed (or committed another version). */
   async removeOrphanSentences(source: string, committed: Map<string, string>): Promise<number> {
-    const rows = await this.sentences.query().withRowId().where(`source = ${sqlString(source)}`).select(['pmid', 'hash']).toArray();
+    const rows = await this.sentences
+      .query()
+      .withRowId()
+      .where(`source = ${sqlString(source)}`)
+      .select(['pmid', 'hash'])
+      .toArray();
     const orphans = rows.filter((r) => committed.get(String(r.pmid)) !== String(r.hash)).map((r) => BigInt(r._rowid));
     for (let j = 0; j < orphans.length; j += 1000) {
       const part = orphans.slice(j, j + 1000);
@@ -525,16 +669,28 @@ export class IndexStore {
   /** Record bibliography items (one row per item and bibliography file). */
   async recordLibrary(rows: LibraryRow[]): Promise<void> {
     if (!rows.length || !this.library) return;
-    await withConflictRetry('record library', () => this.library!.mergeInsert(['id', 'source']).whenMatchedUpdateAll().whenNotMatchedInsertAll()
-      .execute(rows as unknown as Record<string, unknown>[]));
+    await withConflictRetry('record library', () =>
+      this.library!.mergeInsert(['id', 'source'])
+        .whenMatchedUpdateAll()
+        .whenNotMatchedInsertAll()
+        .execute(rows as unknown as Record<string, unknown>[]),
+    );
   }
 
   /** articles row PMID → the library items found under it (key and bibliography file). */
   async libraryFor(pmids: string[]): Promise<Map<string, { key?: string; source: string }>> {
     const out = new Map<string, { key?: string; source: string }>();
     if (!this.library || !pmids.length) return out;
-    for (const r of await this.library.query().where(sqlIn('pmid', pmids)).select(['pmid', 'citation_key', 'source']).toArray()) {
-      if (!out.has(String(r.pmid))) out.set(String(r.pmid), { key: r.citation_key == null ? undefined : String(r.citation_key), source: String(r.source) });
+    for (const r of await this.library
+      .query()
+      .where(sqlIn('pmid', pmids))
+      .select(['pmid', 'citation_key', 'source'])
+      .toArray()) {
+      if (!out.has(String(r.pmid)))
+        out.set(String(r.pmid), {
+          key: r.citation_key == null ? undefined : String(r.citation_key),
+          source: String(r.source),
+        });
     }
     return out;
   }
@@ -543,7 +699,10 @@ export class IndexStore {
    * For bibliography items: the row (from another file: PubMed data, or another bibliography) each is found under,
    * by PMID or by DOI: such an item is linked to that row instead of being written over it as a poorer copy.
    */
-  async pubmedRowsFor(items: { id: string; pmid?: string; doi?: string }[], source: string): Promise<Map<string, string>> {
+  async pubmedRowsFor(
+    items: { id: string; pmid?: string; doi?: string }[],
+    source: string,
+  ): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     const pmids = items.map((i) => i.pmid).filter((x): x is string => !!x);
     const dois = items.map((i) => i.doi?.toLowerCase()).filter((x): x is string => !!x);
@@ -552,10 +711,20 @@ export class IndexStore {
     // Any row from another file (PubMed data, or another bibliography): the library item never replaces it.
     const cond = `source <> ${sqlString(source)}`;
     for (let i = 0; i < pmids.length; i += 500) {
-      for (const r of await this.articles.query().where(`${sqlIn('pmid', pmids.slice(i, i + 500))} AND ${cond}`).select(['pmid']).toArray()) byPmid.set(String(r.pmid), String(r.pmid));
+      for (const r of await this.articles
+        .query()
+        .where(`${sqlIn('pmid', pmids.slice(i, i + 500))} AND ${cond}`)
+        .select(['pmid'])
+        .toArray())
+        byPmid.set(String(r.pmid), String(r.pmid));
     }
     for (let i = 0; i < dois.length; i += 500) {
-      for (const r of await this.articles.query().where(`${sqlIn('lower(doi)', dois.slice(i, i + 500))} AND ${cond}`).select(['pmid', 'doi']).toArray()) byDoi.set(String(r.doi).toLowerCase(), String(r.pmid));
+      for (const r of await this.articles
+        .query()
+        .where(`${sqlIn('lower(doi)', dois.slice(i, i + 500))} AND ${cond}`)
+        .select(['pmid', 'doi'])
+        .toArray())
+        byDoi.set(String(r.doi).toLowerCase(), String(r.pmid));
     }
     for (const it of items) {
       const hit = (it.pmid && byPmid.get(it.pmid)) || (it.doi && byDoi.get(it.doi.toLowerCase()));
@@ -569,7 +738,11 @@ export class IndexStore {
     const out = new Map<string, number>();
     if (!this.deleted) return out;
     for (let i = 0; i < pmids.length; i += 500) {
-      for (const r of await this.deleted.query().where(sqlIn('pmid', pmids.slice(i, i + 500))).select(['pmid', 'file_seq']).toArray()) {
+      for (const r of await this.deleted
+        .query()
+        .where(sqlIn('pmid', pmids.slice(i, i + 500)))
+        .select(['pmid', 'file_seq'])
+        .toArray()) {
         out.set(String(r.pmid), Math.max(out.get(String(r.pmid)) ?? -1, Number(r.file_seq)));
       }
     }
@@ -586,29 +759,53 @@ export class IndexStore {
    */
   async upsert(articles: ArticleRow[], sentences: SentenceRow[], opts: { bulk?: boolean } = {}): Promise<void> {
     if (!articles.length) return;
-    articles = articles.map((a) => ({ month: null, volume: null, issue: null, pages: null, issn: null, file_seq: 0, ...a }));
+    articles = articles.map((a) => ({
+      month: null,
+      volume: null,
+      issue: null,
+      pages: null,
+      issn: null,
+      file_seq: 0,
+      ...a,
+    }));
     const byPmid = new Map(articles.map((a) => [a.pmid, a]));
-    sentences = sentences.map((x) => ({ ...x, hash: x.hash ?? byPmid.get(x.pmid)?.hash ?? '', source: x.source ?? byPmid.get(x.pmid)?.source ?? '',
-      file_seq: x.file_seq ?? byPmid.get(x.pmid)?.file_seq ?? 0 }));
+    sentences = sentences.map((x) => ({
+      ...x,
+      hash: x.hash ?? byPmid.get(x.pmid)?.hash ?? '',
+      source: x.source ?? byPmid.get(x.pmid)?.source ?? '',
+      file_seq: x.file_seq ?? byPmid.get(x.pmid)?.file_seq ?? 0,
+    }));
     const addSentences = async (): Promise<void> => {
       if (!sentences.length) return;
       // Insert-if-absent by (PMID, index, version): a replayed batch (a build killed before its article rows) adds
       // no second copy. Concurrent writers can still both insert one (LanceDB's merge-insert does not keep keys
       // unique under concurrency); resolve removes it.
-      await withConflictRetry('add sentences', () => this.sentences.mergeInsert(['pmid', 'idx', 'hash']).whenNotMatchedInsertAll()
-        .execute(sentences as unknown as Record<string, unknown>[]));
+      await withConflictRetry('add sentences', () =>
+        this.sentences
+          .mergeInsert(['pmid', 'idx', 'hash'])
+          .whenNotMatchedInsertAll()
+          .execute(sentences as unknown as Record<string, unknown>[]),
+      );
     };
     if (opts.bulk) {
       // Appended: a bulk task's rerun removes what a dead attempt left (removeOrphanSentences) before it writes.
-      if (sentences.length) await withConflictRetry('add sentences', () => this.sentences.add(sentences as unknown as Record<string, unknown>[]));
-      await withConflictRetry('add articles', () => this.articles.add(articles as unknown as Record<string, unknown>[]));
+      if (sentences.length)
+        await withConflictRetry('add sentences', () =>
+          this.sentences.add(sentences as unknown as Record<string, unknown>[]),
+        );
+      await withConflictRetry('add articles', () =>
+        this.articles.add(articles as unknown as Record<string, unknown>[]),
+      );
       return;
     }
     await addSentences();
-    await withConflictRetry('merge articles', () => this.articles.mergeInsert('pmid')
-      .whenMatchedUpdateAll({ where: 'target.file_seq <= source.file_seq' })
-      .whenNotMatchedInsertAll()
-      .execute(articles as unknown as Record<string, unknown>[]));
+    await withConflictRetry('merge articles', () =>
+      this.articles
+        .mergeInsert('pmid')
+        .whenMatchedUpdateAll({ where: 'target.file_seq <= source.file_seq' })
+        .whenNotMatchedInsertAll()
+        .execute(articles as unknown as Record<string, unknown>[]),
+    );
     await this.resolve(articles.map((a) => a.pmid));
   }
 
@@ -622,8 +819,12 @@ export class IndexStore {
     for (let i = 0; i < pmids.length; i += 500) {
       const part = pmids.slice(i, i + 500);
       if (this.deleted) {
-        await withConflictRetry('record deletions', () => this.deleted!.mergeInsert(['pmid', 'file_seq']).whenMatchedUpdateAll().whenNotMatchedInsertAll()
-          .execute(part.map((pmid) => ({ pmid, file_seq: seq, file: path.basename(file) }))));
+        await withConflictRetry('record deletions', () =>
+          this.deleted!.mergeInsert(['pmid', 'file_seq'])
+            .whenMatchedUpdateAll()
+            .whenNotMatchedInsertAll()
+            .execute(part.map((pmid) => ({ pmid, file_seq: seq, file: path.basename(file) }))),
+        );
       }
       const hasSeq = await this.hasColumn('articles', 'file_seq');
       const where = `${sqlIn('pmid', part)}${hasSeq ? ` AND file_seq <= ${seq}` : ''}`;
@@ -653,22 +854,40 @@ export class IndexStore {
         await this.articles.checkoutLatest();
         await this.sentences.checkoutLatest();
         const tomb = await this.tombstones(part);
-        const rows = await this.articles.query().withRowId().where(sqlIn('pmid', part)).select(['pmid', 'hash', 'file_seq']).toArray();
+        const rows = await this.articles
+          .query()
+          .withRowId()
+          .where(sqlIn('pmid', part))
+          .select(['pmid', 'hash', 'file_seq'])
+          .toArray();
         const winners = new Map<string, { hash: string; seq: number; rowid: bigint }>();
         const loseArticles: bigint[] = [];
-        const better = (a: { hash: string; seq: number; rowid: bigint }, b: { hash: string; seq: number; rowid: bigint }): boolean =>
-          a.seq !== b.seq ? a.seq > b.seq : a.hash !== b.hash ? a.hash > b.hash : a.rowid > b.rowid;
+        const better = (
+          a: { hash: string; seq: number; rowid: bigint },
+          b: { hash: string; seq: number; rowid: bigint },
+        ): boolean => (a.seq !== b.seq ? a.seq > b.seq : a.hash !== b.hash ? a.hash > b.hash : a.rowid > b.rowid);
         for (const r of rows) {
           const row = { hash: String(r.hash), seq: Number(r.file_seq ?? 0), rowid: BigInt(r._rowid) };
           const pmid = String(r.pmid);
           const t = tomb.get(pmid);
-          if (t !== undefined && t >= row.seq) { loseArticles.push(row.rowid); continue; }
+          if (t !== undefined && t >= row.seq) {
+            loseArticles.push(row.rowid);
+            continue;
+          }
           const w = winners.get(pmid);
           if (!w) winners.set(pmid, row);
-          else if (better(row, w)) { loseArticles.push(w.rowid); winners.set(pmid, row); } else loseArticles.push(row.rowid);
+          else if (better(row, w)) {
+            loseArticles.push(w.rowid);
+            winners.set(pmid, row);
+          } else loseArticles.push(row.rowid);
         }
         const sHasSeq = await this.hasColumn('sentences', 'file_seq');
-        const srows = await this.sentences.query().withRowId().where(sqlIn('pmid', part)).select(sHasSeq ? ['pmid', 'idx', 'hash', 'file_seq'] : ['pmid', 'idx', 'hash']).toArray();
+        const srows = await this.sentences
+          .query()
+          .withRowId()
+          .where(sqlIn('pmid', part))
+          .select(sHasSeq ? ['pmid', 'idx', 'hash', 'file_seq'] : ['pmid', 'idx', 'hash'])
+          .toArray();
         const seen = new Map<string, bigint>();
         const loseSentences: bigint[] = [];
         for (const r of srows) {
@@ -681,18 +900,27 @@ export class IndexStore {
             // commit is still to come (or that died: its rerun, or the next resolve after it, removes them).
             const seq = Number(r.file_seq ?? 0);
             const t = tomb.get(pmid);
-            const pendingNewer = w ? seq > w.seq : (t === undefined ? !rows.some((a) => String(a.pmid) === pmid) : seq > t);
+            const pendingNewer = w
+              ? seq > w.seq
+              : t === undefined
+                ? !rows.some((a) => String(a.pmid) === pmid)
+                : seq > t;
             if (!pendingNewer) loseSentences.push(rowid);
             continue;
           }
           const key = `${pmid}\u0000${r.idx}`;
           const have = seen.get(key);
           if (have === undefined) seen.set(key, rowid);
-          else if (rowid > have) { loseSentences.push(have); seen.set(key, rowid); } else loseSentences.push(rowid);
+          else if (rowid > have) {
+            loseSentences.push(have);
+            seen.set(key, rowid);
+          } else loseSentences.push(rowid);
         }
         if (!opts.dryRun) {
-          for (let j = 0; j < loseArticles.length; j += 1000) await this.articles.delete(`_rowid IN (${loseArticles.slice(j, j + 1000).join(', ')})`);
-          for (let j = 0; j < loseSentences.length; j += 1000) await this.sentences.delete(`_rowid IN (${loseSentences.slice(j, j + 1000).join(', ')})`);
+          for (let j = 0; j < loseArticles.length; j += 1000)
+            await this.articles.delete(`_rowid IN (${loseArticles.slice(j, j + 1000).join(', ')})`);
+          for (let j = 0; j < loseSentences.length; j += 1000)
+            await this.sentences.delete(`_rowid IN (${loseSentences.slice(j, j + 1000).join(', ')})`);
         }
         removed.articles += loseArticles.length;
         removed.sentences += loseSentences.length;
@@ -715,13 +943,18 @@ export class IndexStore {
       for (let i = 0; i < batch.numRows; i++) {
         const p = String(col.get(i));
         if (/^\d{1,15}$/.test(p)) {
-          if (n === buf.length) { const b = new Float64Array(buf.length * 2); b.set(buf); buf = b; }
+          if (n === buf.length) {
+            const b = new Float64Array(buf.length * 2);
+            b.set(buf);
+            buf = b;
+          }
           buf[n++] = Number(p);
         } else other.set(p, (other.get(p) ?? 0) + 1);
       }
     }
     const sorted = buf.subarray(0, n).sort();
-    for (let i = 1; i < n; i++) if (sorted[i] === sorted[i - 1] && (i < 2 || sorted[i - 2] !== sorted[i])) nums.push(sorted[i]);
+    for (let i = 1; i < n; i++)
+      if (sorted[i] === sorted[i - 1] && (i < 2 || sorted[i - 2] !== sorted[i])) nums.push(sorted[i]);
     const out = new Set<string>(nums.map((x) => String(x)));
     for (const [p, c] of other) if (c > 1) out.add(p);
     if (this.deleted) for (const r of await this.deleted.query().select(['pmid']).toArray()) out.add(String(r.pmid));
@@ -738,7 +971,8 @@ export class IndexStore {
     const walk = (d: string): void => {
       for (const e of fs.readdirSync(d, { withFileTypes: true })) {
         const p = path.join(d, e.name);
-        if (e.isDirectory()) walk(p); else if (e.isFile()) total += fs.statSync(p).size;
+        if (e.isDirectory()) walk(p);
+        else if (e.isFile()) total += fs.statSync(p).size;
       }
     };
     if (this.loc.dir && fs.existsSync(this.loc.dir)) walk(this.loc.dir);
@@ -750,7 +984,10 @@ export class IndexStore {
    * each other). When another process holds it, returns undefined without running `fn` (unless `wait`): the
    * holder's maintenance covers the data, and new rows are searched without an index until the next one.
    */
-  async withMaintenanceLock<T>(fn: () => Promise<T>, opts: { wait?: boolean; onWait?: (holder: string) => void } = {}): Promise<T | undefined> {
+  async withMaintenanceLock<T>(
+    fn: () => Promise<T>,
+    opts: { wait?: boolean; onWait?: (holder: string) => void } = {},
+  ): Promise<T | undefined> {
     const me = JSON.stringify({ host: os.hostname(), pid: process.pid, at: new Date().toISOString() });
     for (;;) {
       if (await createExclusive(this.loc, MAINT_LOCK, me)) break;
@@ -758,9 +995,16 @@ export class IndexStore {
       let stale = false;
       try {
         const h = JSON.parse(held ?? '{}') as { host?: string; pid?: number; at?: string };
-        stale = Date.now() - Date.parse(h.at ?? '') > MAINT_LOCK_STALE_MS || (h.host === os.hostname() && !!h.pid && !pidAlive(h.pid));
-      } catch { stale = true; }
-      if (stale) { await removeFile(this.loc, MAINT_LOCK); continue; }
+        stale =
+          Date.now() - Date.parse(h.at ?? '') > MAINT_LOCK_STALE_MS ||
+          (h.host === os.hostname() && !!h.pid && !pidAlive(h.pid));
+      } catch {
+        stale = true;
+      }
+      if (stale) {
+        await removeFile(this.loc, MAINT_LOCK);
+        continue;
+      }
       if (!opts.wait) return undefined;
       opts.onWait?.(held ?? '');
       await new Promise((r) => setTimeout(r, 1000));
@@ -777,27 +1021,46 @@ export class IndexStore {
    * sentences.text, and a vector index once a table has ANN_MIN_ROWS rows. `force` rebuilds them all.
    * Runs under the maintenance lock; skipped (false) when another writer is doing it.
    */
-  async ensureIndexes(opts: { force?: boolean; annMinRows?: number; onStep?: (s: string) => void; wait?: boolean } = {}): Promise<boolean> {
-    const r = await this.withMaintenanceLock(async () => { await this.ensureIndexesLocked(opts); return true; }, { wait: opts.wait });
+  async ensureIndexes(
+    opts: { force?: boolean; annMinRows?: number; onStep?: (s: string) => void; wait?: boolean } = {},
+  ): Promise<boolean> {
+    const r = await this.withMaintenanceLock(
+      async () => {
+        await this.ensureIndexesLocked(opts);
+        return true;
+      },
+      { wait: opts.wait },
+    );
     if (r === undefined) opts.onStep?.('another writer holds the maintenance lock: index refresh left to it');
     return r ?? false;
   }
 
-  private async ensureIndexesLocked(opts: { force?: boolean; annMinRows?: number; onStep?: (s: string) => void }): Promise<void> {
+  private async ensureIndexesLocked(opts: {
+    force?: boolean;
+    annMinRows?: number;
+    onStep?: (s: string) => void;
+  }): Promise<void> {
     const step = opts.onStep ?? (() => undefined);
     this.meta = (await readMeta(this.loc)) ?? this.meta;
-    for (const [name, table] of [[ARTICLES, this.articles], [SENTENCES, this.sentences]] as const) {
+    for (const [name, table] of [
+      [ARTICLES, this.articles],
+      [SENTENCES, this.sentences],
+    ] as const) {
       await table.checkoutLatest();
       const rows = await table.countRows();
       if (!rows) continue;
       const have = new Map((await table.listIndices()).map((i) => [i.columns.join(','), i]));
       if (opts.force || !have.has('pmid')) {
         step(`${name}: scalar index on pmid`);
-        await withConflictRetry('index pmid', () => table.createIndex('pmid', { config: lancedb.Index.btree(), replace: true }));
+        await withConflictRetry('index pmid', () =>
+          table.createIndex('pmid', { config: lancedb.Index.btree(), replace: true }),
+        );
       }
       if (opts.force || !have.has('text')) {
         step(`${name}: full-text index on text`);
-        await withConflictRetry('index text', () => table.createIndex('text', { config: lancedb.Index.fts(FTS_OPTIONS), replace: true }));
+        await withConflictRetry('index text', () =>
+          table.createIndex('text', { config: lancedb.Index.fts(FTS_OPTIONS), replace: true }),
+        );
       }
       const annMin = opts.annMinRows ?? ANN_MIN_ROWS;
       // Parameters follow the row count they were chosen for; a table that has more than doubled since gets a new
@@ -805,7 +1068,9 @@ export class IndexStore {
       const built = this.meta.ann?.[name];
       const outgrown = have.has('vector') && (!built || rows > 2 * built.rows);
       if (rows >= annMin && (opts.force || !have.has('vector') || outgrown)) {
-        step(`${name}: vector index (${rows} rows${outgrown && built ? `; the last one was made for ${built.rows}` : ''})`);
+        step(
+          `${name}: vector index (${rows} rows${outgrown && built ? `; the last one was made for ${built.rows}` : ''})`,
+        );
         const p = await withConflictRetry('vector index', () => buildVectorIndex(table, rows, this.meta.model.dim));
         this.meta.ann = { ...(this.meta.ann ?? {}), [name]: p };
         await this.saveMeta();
@@ -815,21 +1080,35 @@ export class IndexStore {
         await this.saveMeta();
       }
       // New rows since the last index build are folded in (FTS and vector indexes are incremental).
-      if (!opts.force) await withConflictRetry('optimize', async () => table.optimize({ cleanupOlderThan: await safeCleanupDate(table, new Date(Date.now() - 60_000)) }));
+      if (!opts.force)
+        await withConflictRetry('optimize', async () =>
+          table.optimize({ cleanupOlderThan: await safeCleanupDate(table, new Date(Date.now() - 60_000)) }),
+        );
     }
   }
 
   /** Compaction + index refresh + cleanup of old versions (under the maintenance lock, waiting for it). */
   async optimize(opts: { olderThan?: Date } = {}): Promise<{ articles: unknown; sentences: unknown }> {
-    const r = await this.withMaintenanceLock(async () => {
-      const out: Record<string, unknown> = {};
-      for (const [name, t] of [[ARTICLES, this.articles], [SENTENCES, this.sentences], [FILES, this.files], [DELETED, this.deleted], [LIBRARY, this.library]] as const) {
-        if (!t) continue;
-        await t.checkoutLatest();
-        out[name] = await withConflictRetry(`optimize ${name}`, async () => t.optimize({ cleanupOlderThan: await safeCleanupDate(t, opts.olderThan ?? new Date()) }));
-      }
-      return { articles: out[ARTICLES], sentences: out[SENTENCES] };
-    }, { wait: true });
+    const r = await this.withMaintenanceLock(
+      async () => {
+        const out: Record<string, unknown> = {};
+        for (const [name, t] of [
+          [ARTICLES, this.articles],
+          [SENTENCES, this.sentences],
+          [FILES, this.files],
+          [DELETED, this.deleted],
+          [LIBRARY, this.library],
+        ] as const) {
+          if (!t) continue;
+          await t.checkoutLatest();
+          out[name] = await withConflictRetry(`optimize ${name}`, async () =>
+            t.optimize({ cleanupOlderThan: await safeCleanupDate(t, opts.olderThan ?? new Date()) }),
+          );
+        }
+        return { articles: out[ARTICLES], sentences: out[SENTENCES] };
+      },
+      { wait: true },
+    );
     return r!;
   }
 
@@ -844,11 +1123,17 @@ export async function readMeta(loc: IndexLocation): Promise<IndexMeta | undefine
   if (text === undefined) return undefined;
   try {
     const m = JSON.parse(text) as IndexMeta;
-    if (!m || typeof m !== 'object' || !m.model || typeof m.model.dim !== 'number') throw new Error('no model identity');
+    if (!m || typeof m !== 'object' || !m.model || typeof m.model.dim !== 'number')
+      throw new Error('no model identity');
     return m;
   } catch (e) {
-    throw Object.assign(new Error(`${describeLocation(loc)}/${META_FILE}: not a valid index record (${(e as Error).message}). ` +
-      `It records which model made the vectors; restore it from a backup, or rebuild with \`biohicl index add --rebuild --index ${describeLocation(loc)} <files...>\``), { exitCode: 4 });
+    throw Object.assign(
+      new Error(
+        `${describeLocation(loc)}/${META_FILE}: not a valid index record (${(e as Error).message}). ` +
+          `It records which model made the vectors; restore it from a backup, or rebuild with \`biohicl index add --rebuild --index ${describeLocation(loc)} <files...>\``,
+      ),
+      { exitCode: 4 },
+    );
   }
 }
 
@@ -868,7 +1153,12 @@ export async function safeCleanupDate(table: lancedb.Table, wanted: Date): Promi
 }
 
 function pidAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /**
@@ -890,7 +1180,11 @@ export function fileSeq(file: string): number {
  * less clustered than the benchmark's. IVF_PQ (sub-vectors dim/16) stays available.
  * Recall@10 vs exact is measured by `npm run bench -- index`.
  */
-export function annParamsFor(rows: number, dim: number, type: 'IVF_RQ' | 'IVF_PQ' = 'IVF_RQ'): Omit<AnnParams, 'builtAt' | 'buildSeconds'> {
+export function annParamsFor(
+  rows: number,
+  dim: number,
+  type: 'IVF_RQ' | 'IVF_PQ' = 'IVF_RQ',
+): Omit<AnnParams, 'builtAt' | 'buildSeconds'> {
   const numPartitions = Math.max(8, Math.round(Math.sqrt(rows)));
   let numSubVectors = Math.max(1, Math.round(dim / 16));
   while (dim % numSubVectors) numSubVectors--;
@@ -902,21 +1196,38 @@ export function annParamsFor(rows: number, dim: number, type: 'IVF_RQ' | 'IVF_PQ
 /** Bits per dimension of the IVF_RQ codes (see annParamsFor). */
 export const RQ_BITS = 4;
 
-export async function buildVectorIndex(table: lancedb.Table, rows: number, dim: number, over?: Partial<AnnParams>): Promise<AnnParams> {
+export async function buildVectorIndex(
+  table: lancedb.Table,
+  rows: number,
+  dim: number,
+  over?: Partial<AnnParams>,
+): Promise<AnnParams> {
   const p = { ...annParamsFor(rows, dim, over?.type === 'IVF_PQ' ? 'IVF_PQ' : 'IVF_RQ'), ...(over ?? {}) };
   const t0 = Date.now();
-  const config = p.type === 'IVF_PQ'
-    ? lancedb.Index.ivfPq({ numPartitions: p.numPartitions, numSubVectors: p.numSubVectors, distanceType: 'cosine', sampleRate: 256, maxIterations: 20 })
-    : lancedb.Index.ivfRq({ numPartitions: p.numPartitions, numBits: p.numBits ?? 1, distanceType: 'cosine' });
+  const config =
+    p.type === 'IVF_PQ'
+      ? lancedb.Index.ivfPq({
+          numPartitions: p.numPartitions,
+          numSubVectors: p.numSubVectors,
+          distanceType: 'cosine',
+          sampleRate: 256,
+          maxIterations: 20,
+        })
+      : lancedb.Index.ivfRq({ numPartitions: p.numPartitions, numBits: p.numBits ?? 1, distanceType: 'cosine' });
   await table.createIndex('vector', { config, replace: true });
   return { ...p, builtAt: new Date().toISOString(), buildSeconds: (Date.now() - t0) / 1000 };
 }
 
 /** Row → ArticleInfo (LanceDB returns Arrow list vectors for list columns). */
 export function toArticleInfo(r: Record<string, unknown>): ArticleInfo {
-  const list = (v: unknown): string[] => (v == null ? [] : Array.from((v as { toArray?: () => unknown[] }).toArray?.() ?? (v as unknown[])).map(String));
+  const list = (v: unknown): string[] =>
+    v == null ? [] : Array.from((v as { toArray?: () => unknown[] }).toArray?.() ?? (v as unknown[])).map(String);
   let mesh: MeshHeading[] = [];
-  try { mesh = JSON.parse(String(r.mesh ?? '[]')) as MeshHeading[]; } catch { mesh = []; }
+  try {
+    mesh = JSON.parse(String(r.mesh ?? '[]')) as MeshHeading[];
+  } catch {
+    mesh = [];
+  }
   return {
     pmid: String(r.pmid),
     title: String(r.title ?? ''),
@@ -941,6 +1252,10 @@ export function toFloat32(v: unknown): Float32Array {
   if (v instanceof Float32Array) return v;
   const a = (v as { toArray?: () => ArrayLike<number> }).toArray?.() ?? (v as ArrayLike<number>);
   // A float16 vector column comes back as its raw bits (Uint16Array): decode them, never pass the bits on as numbers.
-  if (a instanceof Uint16Array) { const o = new Float32Array(a.length); for (let i = 0; i < a.length; i++) o[i] = arrow.util.uint16ToFloat64(a[i]!); return o; }
+  if (a instanceof Uint16Array) {
+    const o = new Float32Array(a.length);
+    for (let i = 0; i < a.length; i++) o[i] = arrow.util.uint16ToFloat64(a[i]!);
+    return o;
+  }
   return a instanceof Float32Array ? a : Float32Array.from(a);
 }

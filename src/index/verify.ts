@@ -9,7 +9,12 @@ import { ARTICLES, DELETED, FILES, LIBRARY, META_FILE, SENTENCES, IndexStore, re
 import { describeLocation, parseLocation } from './location';
 import { versionFiles } from './lance-files';
 
-export interface VerifyProblem { table?: string; file?: string; message: string; fix: string }
+export interface VerifyProblem {
+  table?: string;
+  file?: string;
+  message: string;
+  fix: string;
+}
 export interface VerifyReport {
   index: string;
   ok: boolean;
@@ -26,7 +31,10 @@ function short(e: unknown): string {
   return m.replace(/\s+/g, ' ').trim();
 }
 
-export async function verifyIndex(where: string, opts: { storageOptions?: Record<string, string>; onStep?: (s: string) => void } = {}): Promise<VerifyReport> {
+export async function verifyIndex(
+  where: string,
+  opts: { storageOptions?: Record<string, string>; onStep?: (s: string) => void } = {},
+): Promise<VerifyReport> {
   const t0 = Date.now();
   const loc = parseLocation(where, opts.storageOptions);
   const index = describeLocation(loc);
@@ -37,18 +45,26 @@ export async function verifyIndex(where: string, opts: { storageOptions?: Record
   try {
     const meta = await readMeta(loc);
     if (!meta) {
-      problems.push({ file: META_FILE, message: `${index}/${META_FILE} is missing: it records which model made the vectors`,
-        fix: `restore it from a backup or a release (\`biohicl index pull\`), or rebuild with \`biohicl index add --rebuild --index ${index} <files...>\`` });
+      problems.push({
+        file: META_FILE,
+        message: `${index}/${META_FILE} is missing: it records which model made the vectors`,
+        fix: `restore it from a backup or a release (\`biohicl index pull\`), or rebuild with \`biohicl index add --rebuild --index ${index} <files...>\``,
+      });
     }
   } catch (e) {
-    problems.push({ file: META_FILE, message: short(e), fix: `restore ${META_FILE} from a backup or a release, or rebuild with \`biohicl index add --rebuild --index ${index} <files...>\`` });
+    problems.push({
+      file: META_FILE,
+      message: short(e),
+      fix: `restore ${META_FILE} from a backup or a release, or rebuild with \`biohicl index add --rebuild --index ${index} <files...>\``,
+    });
   }
   const db = await lancedb.connect(loc.uri, { storageOptions: loc.storageOptions });
   const names = new Set(await db.tableNames());
   for (const name of [ARTICLES, SENTENCES, FILES, DELETED, LIBRARY]) {
     const required = name === ARTICLES || name === SENTENCES;
     if (!names.has(name)) {
-      if (required) problems.push({ table: name, message: `the '${name}' table is missing from ${index}`, fix: rebuild });
+      if (required)
+        problems.push({ table: name, message: `the '${name}' table is missing from ${index}`, fix: rebuild });
       continue;
     }
     step(`${name}: files`);
@@ -72,17 +88,47 @@ export async function verifyIndex(where: string, opts: { storageOptions?: Record
         for (const rel of v.files) {
           const p = path.join(dir, rel);
           let size = -1;
-          try { size = fs.statSync(p).size; } catch { /* missing */ }
-          if (size < 0) problems.push({ table: name, file: path.join(`${name}.lance`, rel), message: `${p} is missing (the index was moved, deleted or only partly copied)`, fix: rebuild });
-          else if (size === 0) problems.push({ table: name, file: path.join(`${name}.lance`, rel), message: `${p} is empty (a disk that filled, or a copy that was cut short)`, fix: rebuild });
+          try {
+            size = fs.statSync(p).size;
+          } catch {
+            /* missing */
+          }
+          if (size < 0)
+            problems.push({
+              table: name,
+              file: path.join(`${name}.lance`, rel),
+              message: `${p} is missing (the index was moved, deleted or only partly copied)`,
+              fix: rebuild,
+            });
+          else if (size === 0)
+            problems.push({
+              table: name,
+              file: path.join(`${name}.lance`, rel),
+              message: `${p} is empty (a disk that filled, or a copy that was cut short)`,
+              fix: rebuild,
+            });
           else info.bytes += size;
         }
       } catch (e) {
         const missing = /needs (\S+), which is missing/.exec(short(e));
-        if (missing) problems.push({ table: name, file: path.join(`${name}.lance`, missing[1]!), message: `${path.join(dir, missing[1]!)} is missing (the index was moved, deleted or only partly copied)`, fix: rebuild });
-        else problems.push({ table: name, message: `the manifest of '${name}' version ${info.version} cannot be read: ${short(e)}`, fix: rebuild });
+        if (missing)
+          problems.push({
+            table: name,
+            file: path.join(`${name}.lance`, missing[1]!),
+            message: `${path.join(dir, missing[1]!)} is missing (the index was moved, deleted or only partly copied)`,
+            fix: rebuild,
+          });
+        else
+          problems.push({
+            table: name,
+            message: `the manifest of '${name}' version ${info.version} cannot be read: ${short(e)}`,
+            fix: rebuild,
+          });
       }
-      if (problems.some((p) => p.table === name)) { table.close(); continue; }
+      if (problems.some((p) => p.table === name)) {
+        table.close();
+        continue;
+      }
     }
     // Every row, every column, page by page.
     step(`${name}: rows`);
@@ -100,14 +146,23 @@ export async function verifyIndex(where: string, opts: { storageOptions?: Record
       info.indexes = idx.map((i) => `${i.indexType}(${i.columns.join(',')})`);
       for (const i of idx) {
         const col = i.columns[0]!;
-        if (col === 'text') await table.query().fullTextSearch('cancer therapy', { columns: ['text'] }).limit(3).toArray();
+        if (col === 'text')
+          await table
+            .query()
+            .fullTextSearch('cancer therapy', { columns: ['text'] })
+            .limit(3)
+            .toArray();
         else if (col === 'vector' && info.rows) {
           const first = (await table.query().select(['vector']).limit(1).toArray())[0];
           if (first) await table.query().nearestTo(toFloat32(first.vector)).distanceType('cosine').limit(3).toArray();
         } else if (col === 'pmid') await table.query().where(`pmid = '1'`).limit(1).toArray();
       }
     } catch (e) {
-      problems.push({ table: name, message: `an index of '${name}' cannot be searched: ${short(e)}`, fix: `rebuild the indexes: \`biohicl index optimize --index ${index}\`` });
+      problems.push({
+        table: name,
+        message: `an index of '${name}' cannot be searched: ${short(e)}`,
+        fix: `rebuild the indexes: \`biohicl index optimize --index ${index}\``,
+      });
     }
     table.close();
   }
@@ -119,10 +174,17 @@ export async function verifyIndex(where: string, opts: { storageOptions?: Record
       const pmids = await store.pmidsToResolve();
       const extra = pmids.length ? await store.resolve(pmids, { dryRun: true }) : { articles: 0, sentences: 0 };
       if (extra.articles || extra.sentences) {
-        problems.push({ table: ARTICLES, message: `${extra.articles} article rows and ${extra.sentences} sentence rows are older versions, duplicates or deleted citations ` +
-          `(of ${pmids.length} PMIDs): a cluster build that was not finalized, or writers that died before they resolved`, fix: `\`biohicl index finalize --index ${index}\`` });
+        problems.push({
+          table: ARTICLES,
+          message:
+            `${extra.articles} article rows and ${extra.sentences} sentence rows are older versions, duplicates or deleted citations ` +
+            `(of ${pmids.length} PMIDs): a cluster build that was not finalized, or writers that died before they resolved`,
+          fix: `\`biohicl index finalize --index ${index}\``,
+        });
       }
-    } finally { store.close(); }
+    } finally {
+      store.close();
+    }
   }
   return { index, ok: problems.length === 0, problems, tables, seconds: (Date.now() - t0) / 1000 };
 }

@@ -45,7 +45,11 @@ export interface HiddenState {
   dims: [number, number, number];
 }
 
-const DEFAULT_FILES: Record<ConcretePrecision, string> = { fp32: 'model.onnx', int8: 'model.int8.onnx', fp16: 'model.fp16.onnx' };
+const DEFAULT_FILES: Record<ConcretePrecision, string> = {
+  fp32: 'model.onnx',
+  int8: 'model.int8.onnx',
+  fp16: 'model.fp16.onnx',
+};
 
 /**
  * Physical CPU cores (SMT siblings counted once) on Linux, from /sys; elsewhere the logical count. GEMM-bound
@@ -120,12 +124,14 @@ export function planProviders(
     case 'cpu':
       return { tryOrder: ['cpu'] };
     case 'cuda': {
-      if (!cudaPlatform) return { tryOrder: ['cpu'], ruledOut: `CUDA is supported on linux-x64 only (this is ${platform}-${arch})` };
+      if (!cudaPlatform)
+        return { tryOrder: ['cpu'], ruledOut: `CUDA is supported on linux-x64 only (this is ${platform}-${arch})` };
       const r = cudaReason();
       return r ? { tryOrder: ['cpu'], ruledOut: r } : { tryOrder: ['cuda', 'cpu'] };
     }
     case 'dml':
-      if (!dmlPlatform) return { tryOrder: ['cpu'], ruledOut: `DirectML is supported on Windows only (this is ${platform}-${arch})` };
+      if (!dmlPlatform)
+        return { tryOrder: ['cpu'], ruledOut: `DirectML is supported on Windows only (this is ${platform}-${arch})` };
       return { tryOrder: ['dml', 'cpu'] };
     case 'auto': {
       if (dmlPlatform) return { tryOrder: ['dml', 'cpu'] };
@@ -175,7 +181,10 @@ function sessionOptions(provider: Provider, threads: number): ort.InferenceSessi
 
 function firstLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
-  return msg.split('\n')[0]!.replace(/\x1b\[[0-9;]*m/g, '').trim();
+  return msg
+    .split('\n')[0]!
+    .replace(/\x1b\[[0-9;]*m/g, '')
+    .trim();
 }
 
 /**
@@ -216,7 +225,14 @@ export async function createSession(modelDir: string, opts: SessionOptions): Pro
           throw new Error(`first run failed: ${firstLine(e)}`);
         }
       }
-      const report: BackendReport = { provider, requested: opts.device, ortVersion: ortVersion(), threads, modelFile: file, precision };
+      const report: BackendReport = {
+        provider,
+        requested: opts.device,
+        ortVersion: ortVersion(),
+        threads,
+        modelFile: file,
+        precision,
+      };
       if (provider === 'cpu' && opts.device !== 'cpu' && providerReasons.length) {
         const why = providerReasons.join('; ');
         // `auto` on a machine without GPU libraries is not a failure: say it as a note. A provider that was asked
@@ -238,7 +254,13 @@ export async function createSession(modelDir: string, opts: SessionOptions): Pro
 
 function probeBatch(): BatchInput {
   const ids = BigInt64Array.from([101n, 2000n, 2001n, 102n]);
-  return { inputIds: ids, attentionMask: new BigInt64Array(4).fill(1n), tokenTypeIds: new BigInt64Array(4), batch: 1, seqLen: 4 };
+  return {
+    inputIds: ids,
+    attentionMask: new BigInt64Array(4).fill(1n),
+    tokenTypeIds: new BigInt64Array(4),
+    batch: 1,
+    seqLen: 4,
+  };
 }
 
 /** Run one padded batch; returns last_hidden_state as float32. */
@@ -248,12 +270,14 @@ export async function runBatch(session: ort.InferenceSession, b: BatchInput): Pr
     input_ids: new ort.Tensor('int64', b.inputIds, dims),
     attention_mask: new ort.Tensor('int64', b.attentionMask, dims),
   };
-  if (session.inputNames.includes('token_type_ids')) feeds['token_type_ids'] = new ort.Tensor('int64', b.tokenTypeIds, dims);
+  if (session.inputNames.includes('token_type_ids'))
+    feeds['token_type_ids'] = new ort.Tensor('int64', b.tokenTypeIds, dims);
   const outName = session.outputNames.includes('last_hidden_state') ? 'last_hidden_state' : session.outputNames[0]!;
   const out = await session.run(feeds, [outName]);
   const t = out[outName]!;
   const d = t.dims as readonly number[];
-  if (d.length !== 3) throw new Error(`model output ${outName} has dims [${d.join(', ')}], expected [batch, seq, hidden]`);
+  if (d.length !== 3)
+    throw new Error(`model output ${outName} has dims [${d.join(', ')}], expected [batch, seq, hidden]`);
   let data: Float32Array;
   if (t.type === 'float32') data = t.data as Float32Array;
   else if (t.type === 'float16') data = halfToFloat(t.data as Uint16Array);
@@ -263,7 +287,10 @@ export async function runBatch(session: ort.InferenceSession, b: BatchInput): Pr
 }
 
 /** A generic single-input run (bench: the MatMul peak graph). */
-export async function runFeeds(session: ort.InferenceSession, feeds: Record<string, { type: 'float32' | 'int64'; data: Float32Array | BigInt64Array; dims: number[] }>): Promise<void> {
+export async function runFeeds(
+  session: ort.InferenceSession,
+  feeds: Record<string, { type: 'float32' | 'int64'; data: Float32Array | BigInt64Array; dims: number[] }>,
+): Promise<void> {
   const f: Record<string, ort.Tensor> = {};
   for (const [k, v] of Object.entries(feeds)) f[k] = new ort.Tensor(v.type, v.data, v.dims);
   await session.run(f);

@@ -10,7 +10,10 @@ import { modelIdentity } from './identity';
 import type { LocalEmbedderOptions } from './embedder';
 
 export class EmbedderError extends Error {
-  constructor(readonly code: ErrorCode, message: string) {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
     super(message);
     this.name = 'EmbedderError';
   }
@@ -74,15 +77,17 @@ export class WorkerEmbedder implements Embedder {
 
   /** What the worker's backend chose. Before the worker has started, provider is 'not started'. */
   get report(): BackendReport {
-    return this._report ?? {
-      provider: 'not started',
-      requested: this.opts.device ?? 'auto',
-      ortVersion: '',
-      threads: 0,
-      modelFile: '',
-      precision: this.opts.precision === undefined || this.opts.precision === 'auto' ? 'fp32' : this.opts.precision,
-      notes: ['the inference worker starts on first use'],
-    };
+    return (
+      this._report ?? {
+        provider: 'not started',
+        requested: this.opts.device ?? 'auto',
+        ortVersion: '',
+        threads: 0,
+        modelFile: '',
+        precision: this.opts.precision === undefined || this.opts.precision === 'auto' ? 'fp32' : this.opts.precision,
+        notes: ['the inference worker starts on first use'],
+      }
+    );
   }
 
   /** Whether the worker thread is running. */
@@ -118,10 +123,20 @@ export class WorkerEmbedder implements Embedder {
     return this.started;
   }
 
-  async embed(texts: string[], kind: TextKind, onProgress?: (p: EmbedProgress) => void, opts: EmbedRequestOptions = {}): Promise<Float32Array[]> {
+  async embed(
+    texts: string[],
+    kind: TextKind,
+    onProgress?: (p: EmbedProgress) => void,
+    opts: EmbedRequestOptions = {},
+  ): Promise<Float32Array[]> {
     if (texts.length === 0) return [];
     await this.start();
-    const r = await this.request('embed', { texts, kind, channel: opts.channel }, opts.timeoutMs ?? this.opts.embedTimeoutMs ?? 300_000, onProgress);
+    const r = await this.request(
+      'embed',
+      { texts, kind, channel: opts.channel },
+      opts.timeoutMs ?? this.opts.embedTimeoutMs ?? 300_000,
+      onProgress,
+    );
     const out: Float32Array[] = [];
     for (let i = 0; i < r.count; i++) out.push(r.vectors.slice(i * r.dim, (i + 1) * r.dim));
     return out;
@@ -147,7 +162,10 @@ export class WorkerEmbedder implements Embedder {
     if (!fs.existsSync(file)) throw new EmbedderError('load', `inference worker not found: ${file}`);
     // A .ts worker (development, tests) runs through tsx's require hook.
     const w = typescript
-      ? new Worker(`const r = require('node:module').createRequire(${JSON.stringify(file)}); r('tsx/cjs'); r(${JSON.stringify(file)});`, { eval: true })
+      ? new Worker(
+          `const r = require('node:module').createRequire(${JSON.stringify(file)}); r('tsx/cjs'); r(${JSON.stringify(file)});`,
+          { eval: true },
+        )
       : new Worker(file);
     w.on('message', (m: WorkerMessage) => this.onMessage(m));
     w.on('error', (e) => this.onExit(w, `the inference worker failed: ${e.message}`));
@@ -182,7 +200,8 @@ export class WorkerEmbedder implements Embedder {
       if (this.pending.size === 0) this.worker?.unref();
       p.reject(new EmbedderError('timeout', `${p.method} request ${id} timed out after ${p.timeoutMs} ms`));
       // Let the worker drop it if it has not started; its late reply (if any) is ignored.
-      if (this.worker && p.method !== 'cancel') this.post({ type: 'request', id: this.nextId++, method: 'cancel', params: { target: id } });
+      if (this.worker && p.method !== 'cancel')
+        this.post({ type: 'request', id: this.nextId++, method: 'cancel', params: { target: id } });
     }, p.timeoutMs);
   }
 
@@ -190,7 +209,12 @@ export class WorkerEmbedder implements Embedder {
     this.ensureWorker().postMessage(msg);
   }
 
-  private request<M extends Method>(method: M, params: Params<M>, timeoutMs: number, onProgress?: (p: EmbedProgress) => void): Promise<Result<M>> {
+  private request<M extends Method>(
+    method: M,
+    params: Params<M>,
+    timeoutMs: number,
+    onProgress?: (p: EmbedProgress) => void,
+  ): Promise<Result<M>> {
     if (this.disposed) return Promise.reject(new EmbedderError('disposed', 'embedder is disposed'));
     return new Promise<Result<M>>((resolve, reject) => {
       const id = this.nextId++;
@@ -241,7 +265,9 @@ export interface CreateEmbedderOptions extends WorkerEmbedderOptions {
 }
 
 /** The convenience everyone calls: a worker-backed embedder (loaded unless `lazy`), or an in-process one. */
-export async function createEmbedder(opts: CreateEmbedderOptions): Promise<Embedder & { start?: () => Promise<unknown> }> {
+export async function createEmbedder(
+  opts: CreateEmbedderOptions,
+): Promise<Embedder & { start?: () => Promise<unknown> }> {
   if (opts.inProcess) {
     const { LocalEmbedder } = await import('./embedder');
     return LocalEmbedder.load(opts.modelDir, opts);

@@ -80,14 +80,22 @@ export class LocalEmbedder implements Embedder {
     const tokenizer = WordPieceTokenizer.load(modelDir);
     const root = path.resolve(modelDir);
     const backend = await createSession(modelDir, {
-      device: opts.device ?? 'auto', precision: opts.precision ?? 'auto', threads: opts.threads,
+      device: opts.device ?? 'auto',
+      precision: opts.precision ?? 'auto',
+      threads: opts.threads,
       verifyFile: (file) => check([path.relative(root, file).split(path.sep).join('/')]),
     });
-    return new LocalEmbedder(backend, tokenizer, identity, {
-      queryPrefix,
-      maxBatchTokens: opts.maxBatchTokens ?? 4096,
-      maxBatchItems: opts.maxBatchItems ?? 32,
-    }, integrity);
+    return new LocalEmbedder(
+      backend,
+      tokenizer,
+      identity,
+      {
+        queryPrefix,
+        maxBatchTokens: opts.maxBatchTokens ?? 4096,
+        maxBatchItems: opts.maxBatchItems ?? 32,
+      },
+      integrity,
+    );
   }
 
   /** The text actually tokenised for `kind` (with the query prefix when on). */
@@ -102,11 +110,17 @@ export class LocalEmbedder implements Embedder {
     shouldStop?: () => boolean,
   ): Promise<Float32Array[]> {
     if (this.disposed) throw new Error('embedder is disposed');
-    if (!Array.isArray(texts) || texts.some((t) => typeof t !== 'string')) throw new Error('embed: texts must be an array of strings');
-    if (kind !== 'query' && kind !== 'passage') throw new Error(`embed: kind must be 'query' or 'passage', got ${JSON.stringify(kind)}`);
+    if (!Array.isArray(texts) || texts.some((t) => typeof t !== 'string'))
+      throw new Error('embed: texts must be an array of strings');
+    if (kind !== 'query' && kind !== 'passage')
+      throw new Error(`embed: kind must be 'query' or 'passage', got ${JSON.stringify(kind)}`);
     const seqs = texts.map((t) => this.tokenizer.encode(this.prepare(t, kind)));
     const out: Float32Array[] = new Array(texts.length);
-    const batches = planBatches(seqs.map((s) => s.length), this.opts.maxBatchTokens, this.opts.maxBatchItems);
+    const batches = planBatches(
+      seqs.map((s) => s.length),
+      this.opts.maxBatchTokens,
+      this.opts.maxBatchItems,
+    );
     let done = 0;
     let tokens = 0;
     for (const idx of batches) {

@@ -40,7 +40,12 @@ export const PINNED_NUPKG_SHA256: Record<string, string> = {};
  * here to read its own list (DT_NEEDED) from. libcuda.so.1 comes with the NVIDIA driver.
  */
 export const CUDA12_RUNTIME_LIBRARIES = [
-  'libcudart.so.12', 'libcublas.so.12', 'libcublasLt.so.12', 'libcurand.so.10', 'libcufft.so.11', 'libcudnn.so.9',
+  'libcudart.so.12',
+  'libcublas.so.12',
+  'libcublasLt.so.12',
+  'libcurand.so.10',
+  'libcufft.so.11',
+  'libcudnn.so.9',
 ];
 export const CUDA_DRIVER_LIBRARY = 'libcuda.so.1';
 const MANIFEST = 'cuda-providers.json';
@@ -49,8 +54,8 @@ export interface CudaStoreManifest {
   ortVersion: string;
   package: string;
   source: string;
-  nupkgSha512: string;  // base64, as NuGet publishes it
-  nupkgSha256: string;  // hex
+  nupkgSha512: string; // base64, as NuGet publishes it
+  nupkgSha256: string; // hex
   files: Record<string, { sha256: string; size: number }>;
   fetchedAt: string;
 }
@@ -113,7 +118,8 @@ export interface FetchOptions {
 
 /** onnxruntime-node's installed version (read from its package.json, without loading the native binding). */
 export function installedOrtVersion(): string {
-  return (JSON.parse(fs.readFileSync(require.resolve('onnxruntime-node/package.json'), 'utf8')) as { version: string }).version;
+  return (JSON.parse(fs.readFileSync(require.resolve('onnxruntime-node/package.json'), 'utf8')) as { version: string })
+    .version;
 }
 
 /** onnxruntime-node's N-API folder for its natives (the one place that names it). */
@@ -149,7 +155,13 @@ export function verifyStore(storeDir: string, { hashes = true }: { hashes?: bool
   for (const f of CUDA_PROVIDER_FILES) {
     const p = path.join(storeDir, f);
     const want = m.files[f];
-    if (!want || !fs.existsSync(p) || fs.statSync(p).size !== want.size || (hashes && hashFileSync(p, 'sha256') !== want.sha256)) bad.push(p);
+    if (
+      !want ||
+      !fs.existsSync(p) ||
+      fs.statSync(p).size !== want.size ||
+      (hashes && hashFileSync(p, 'sha256') !== want.sha256)
+    )
+      bad.push(p);
   }
   return bad;
 }
@@ -255,7 +267,9 @@ export const CUDA_SETUP_HINT =
  * Where CUDA stands here, in words: provider libraries installed next to onnxruntime (or only in the store), NVIDIA
  * driver, CUDA 12 runtime and cuDNN 9. The backend uses `ready`/`problems` to explain a CPU fallback.
  */
-export function cudaProviderStatus(opts: { storeDir?: string; binDir?: string; probe?: (names: string[]) => LibraryCheck[] } = {}): CudaProviderStatus {
+export function cudaProviderStatus(
+  opts: { storeDir?: string; binDir?: string; probe?: (names: string[]) => LibraryCheck[] } = {},
+): CudaProviderStatus {
   const platform = `${process.platform}-${process.arch}`;
   const supported = platform === 'linux-x64';
   const binDir = opts.binDir ?? ortNativeDir();
@@ -267,11 +281,21 @@ export function cudaProviderStatus(opts: { storeDir?: string; binDir?: string; p
   }
   const base = { supported, platform, ortVersion, binDir, storeDir: opts.storeDir };
   if (!supported) {
-    const why = process.platform === 'win32'
-      ? 'CUDA is not offered on Windows; the DirectML provider inside onnxruntime-node uses the GPU instead (device "dml" or "auto").'
-      : `onnxruntime publishes CUDA providers for Node on linux-x64 only (this is ${platform}); the CPU provider is used.`;
+    const why =
+      process.platform === 'win32'
+        ? 'CUDA is not offered on Windows; the DirectML provider inside onnxruntime-node uses the GPU instead (device "dml" or "auto").'
+        : `onnxruntime publishes CUDA providers for Node on linux-x64 only (this is ${platform}); the CPU provider is used.`;
     const none: LibraryCheck = { name: CUDA_DRIVER_LIBRARY, found: false, error: 'not checked' };
-    return { ...base, providersInstalled: false, providersInStore: false, driver: none, runtime: [], ready: false, problems: [why], summary: why };
+    return {
+      ...base,
+      providersInstalled: false,
+      providersInStore: false,
+      driver: none,
+      runtime: [],
+      ready: false,
+      problems: [why],
+      summary: why,
+    };
   }
   const providersInstalled = CUDA_PROVIDER_FILES.every((f) => fs.existsSync(path.join(binDir, f)));
   // sizes only: a status check must stay cheap; installCudaProviders re-checks the hashes before using them
@@ -286,11 +310,16 @@ export function cudaProviderStatus(opts: { storeDir?: string; binDir?: string; p
   const runtime = probed.slice(1);
   const problems: string[] = [];
   if (!providersInstalled) {
-    problems.push(providersInStore
-      ? `the CUDA provider libraries are fetched (${opts.storeDir}) but not installed in ${binDir}; installing them takes a second (the extension does it on start, the CLI with \`npm run gpu:setup\`).`
-      : `the CUDA provider libraries (${CUDA_PROVIDER_FILES.join(', ')}) are not in ${binDir}; they are not shipped (hundreds of MB): ${CUDA_SETUP_HINT}.`);
+    problems.push(
+      providersInStore
+        ? `the CUDA provider libraries are fetched (${opts.storeDir}) but not installed in ${binDir}; installing them takes a second (the extension does it on start, the CLI with \`npm run gpu:setup\`).`
+        : `the CUDA provider libraries (${CUDA_PROVIDER_FILES.join(', ')}) are not in ${binDir}; they are not shipped (hundreds of MB): ${CUDA_SETUP_HINT}.`,
+    );
   }
-  if (!driver.found) problems.push(`no NVIDIA driver: ${CUDA_DRIVER_LIBRARY} cannot be loaded (${driver.error ?? 'not found'}); install the NVIDIA driver.`);
+  if (!driver.found)
+    problems.push(
+      `no NVIDIA driver: ${CUDA_DRIVER_LIBRARY} cannot be loaded (${driver.error ?? 'not found'}); install the NVIDIA driver.`,
+    );
   const missing = runtime.filter((l) => !l.found).map((l) => l.name);
   if (missing.length) {
     const cudnn = missing.filter((m) => m.startsWith('libcudnn'));
@@ -298,17 +327,27 @@ export function cudaProviderStatus(opts: { storeDir?: string; binDir?: string; p
     const parts = [
       cuda.length ? `CUDA 12 runtime libraries ${cuda.join(', ')}` : '',
       cudnn.length ? `cuDNN 9 (${cudnn.join(', ')})` : '',
-    ].filter(Boolean).join(' and ');
+    ]
+      .filter(Boolean)
+      .join(' and ');
     const wheels = [
-      ...(cuda.length ? ['nvidia-cuda-runtime-cu12', 'nvidia-cublas-cu12', 'nvidia-cufft-cu12', 'nvidia-curand-cu12'] : []),
+      ...(cuda.length
+        ? ['nvidia-cuda-runtime-cu12', 'nvidia-cublas-cu12', 'nvidia-cufft-cu12', 'nvidia-curand-cu12']
+        : []),
       ...(cudnn.length ? ['nvidia-cudnn-cu12'] : []),
     ];
     // A machine with only another CUDA major (e.g. 13) is a common case: say so, the versions install side by side.
     const other = cuda.includes('libcudart.so.12')
-      ? probe(['libcudart.so.13', 'libcudart.so.11']).filter((l) => l.found).map((l) => l.name)
+      ? probe(['libcudart.so.13', 'libcudart.so.11'])
+          .filter((l) => l.found)
+          .map((l) => l.name)
       : [];
-    const otherNote = other.length ? ` (${other.join(', ')} is installed, but onnxruntime-node ${ortVersion}'s CUDA provider is built for CUDA 12; both can be installed side by side)` : '';
-    problems.push(`${parts} cannot be loaded${otherNote}; install ${cuda.length ? 'the CUDA 12 runtime' : ''}${cuda.length && cudnn.length ? ' and ' : ''}${cudnn.length ? 'cuDNN 9 for CUDA 12' : ''} (or the pip wheels ${wheels.join(', ')}) and put their lib folders on LD_LIBRARY_PATH.`);
+    const otherNote = other.length
+      ? ` (${other.join(', ')} is installed, but onnxruntime-node ${ortVersion}'s CUDA provider is built for CUDA 12; both can be installed side by side)`
+      : '';
+    problems.push(
+      `${parts} cannot be loaded${otherNote}; install ${cuda.length ? 'the CUDA 12 runtime' : ''}${cuda.length && cudnn.length ? ' and ' : ''}${cudnn.length ? 'cuDNN 9 for CUDA 12' : ''} (or the pip wheels ${wheels.join(', ')}) and put their lib folders on LD_LIBRARY_PATH.`,
+    );
   }
   const ready = problems.length === 0;
   const summary = ready
@@ -327,7 +366,8 @@ async function getJson(url: string, signal?: AbortSignal): Promise<unknown> {
   } catch (e) {
     if (!(e instanceof DownloadError)) throw e;
     if (e.kind === 'cancelled') throw new FetchError('cancelled; the partial download is kept and resumed next time');
-    if (e.kind === 'network') throw new FetchError(`GET ${url}: ${e.reason} (no network, or a proxy/firewall in the way?)`);
+    if (e.kind === 'network')
+      throw new FetchError(`GET ${url}: ${e.reason} (no network, or a proxy/firewall in the way?)`);
     if (e.kind === 'refused') throw new FetchError(e.message);
     throw new FetchError(`GET ${url}: HTTP ${e.status}`);
   }
@@ -339,12 +379,24 @@ async function getJson(url: string, signal?: AbortSignal): Promise<unknown> {
 }
 
 /** The package's SHA-512 (base64) from the NuGet catalog entry of that version. */
-async function nugetPackageHash(feed: FetchOptions['feed'] & {}, id: string, version: string, signal?: AbortSignal): Promise<string> {
-  const leaf = (await getJson(`${feed.registration}${id.toLowerCase()}/${version.toLowerCase()}.json`, signal)) as { catalogEntry?: unknown };
-  const entry = typeof leaf.catalogEntry === 'string'
-    ? ((await getJson(leaf.catalogEntry, signal)) as Record<string, unknown>)
-    : (leaf.catalogEntry as Record<string, unknown> | undefined);
-  if (!entry || typeof entry.packageHash !== 'string' || String(entry.packageHashAlgorithm).toUpperCase() !== 'SHA512') {
+async function nugetPackageHash(
+  feed: FetchOptions['feed'] & {},
+  id: string,
+  version: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  const leaf = (await getJson(`${feed.registration}${id.toLowerCase()}/${version.toLowerCase()}.json`, signal)) as {
+    catalogEntry?: unknown;
+  };
+  const entry =
+    typeof leaf.catalogEntry === 'string'
+      ? ((await getJson(leaf.catalogEntry, signal)) as Record<string, unknown>)
+      : (leaf.catalogEntry as Record<string, unknown> | undefined);
+  if (
+    !entry ||
+    typeof entry.packageHash !== 'string' ||
+    String(entry.packageHashAlgorithm).toUpperCase() !== 'SHA512'
+  ) {
     throw new FetchError(`the NuGet catalog entry of ${id} ${version} carries no SHA512 package hash`);
   }
   return entry.packageHash;
@@ -363,23 +415,37 @@ async function downloadPackage(url: string, dest: string, expected512: string, o
   if (fs.existsSync(legacy) && !fs.existsSync(`${dest}.partial`)) fs.renameSync(legacy, `${dest}.partial`);
   try {
     const r = await download(url, dest, {
-      label: path.basename(dest), algo: 'sha512', expected: b64ToHex(expected512), signal: opts.signal,
-      retries: opts.retries ?? 3, retryDelayMs: opts.retryDelayMs ?? 1000,
-      onProgress: (p) => opts.onProgress?.({ phase: 'download', received: p.bytes, total: p.total, bytesPerSecond: p.rate }),
+      label: path.basename(dest),
+      algo: 'sha512',
+      expected: b64ToHex(expected512),
+      signal: opts.signal,
+      retries: opts.retries ?? 3,
+      retryDelayMs: opts.retryDelayMs ?? 1000,
+      onProgress: (p) =>
+        opts.onProgress?.({ phase: 'download', received: p.bytes, total: p.total, bytesPerSecond: p.rate }),
     });
     return hexToB64(r.digest);
   } catch (e) {
     if (e instanceof HashMismatchError) {
-      throw new FetchError(`${path.basename(dest)} failed verification (SHA-512 ${hexToB64(e.actual)} ≠ NuGet's ${expected512}); the download was deleted.`);
+      throw new FetchError(
+        `${path.basename(dest)} failed verification (SHA-512 ${hexToB64(e.actual)} ≠ NuGet's ${expected512}); the download was deleted.`,
+      );
     }
     if (!(e instanceof DownloadError)) throw e;
     switch (e.kind) {
-      case 'cancelled': throw new FetchError('cancelled; the partial download is kept and resumed next time');
-      case 'not-found': case 'http': throw new FetchError(`GET ${e.url}: HTTP ${e.status}`);
-      case 'refused': throw new FetchError(e.message);
+      case 'cancelled':
+        throw new FetchError('cancelled; the partial download is kept and resumed next time');
+      case 'not-found':
+      case 'http':
+        throw new FetchError(`GET ${e.url}: HTTP ${e.status}`);
+      case 'refused':
+        throw new FetchError(e.message);
       default:
-        if (!e.bytes) throw new FetchError(`GET ${url}: ${e.reason ?? e.message} (no network, or a proxy/firewall in the way?)`);
-        throw new FetchError(`GET ${url}: interrupted after ${e.bytes} bytes (${e.reason ?? 'incomplete body'}); run again to resume`);
+        if (!e.bytes)
+          throw new FetchError(`GET ${url}: ${e.reason ?? e.message} (no network, or a proxy/firewall in the way?)`);
+        throw new FetchError(
+          `GET ${url}: interrupted after ${e.bytes} bytes (${e.reason ?? 'incomplete body'}); run again to resume`,
+        );
     }
   }
 }
@@ -420,7 +486,8 @@ async function extractProviders(nupkg: string, dir: string): Promise<CudaStoreMa
   }
   unzip.push(new Uint8Array(0), true);
   if (failure) throw failure;
-  if (pending.size) throw new FetchError(`${nupkg} holds no ${[...pending].map((f) => NUGET_PATH_IN_PACKAGE + f).join(', ')}`);
+  if (pending.size)
+    throw new FetchError(`${nupkg} holds no ${[...pending].map((f) => NUGET_PATH_IN_PACKAGE + f).join(', ')}`);
   return files;
 }
 
@@ -443,7 +510,10 @@ export async function fetchCudaProviders(opts: FetchOptions): Promise<CudaStoreM
   let downloaded512: string | undefined;
   if (opts.fromFile) {
     if (!fs.existsSync(opts.fromFile)) throw new FetchError(`${opts.fromFile}: no such file`);
-    if (!expected256) throw new FetchError(`a hand-downloaded package needs its SHA-256 (--sha256 <hex>): nothing else vouches for ${opts.fromFile}`);
+    if (!expected256)
+      throw new FetchError(
+        `a hand-downloaded package needs its SHA-256 (--sha256 <hex>): nothing else vouches for ${opts.fromFile}`,
+      );
     fs.copyFileSync(opts.fromFile, nupkg);
   } else {
     opts.onProgress?.({ phase: 'metadata', received: 0 });
@@ -456,8 +526,9 @@ export async function fetchCudaProviders(opts: FetchOptions): Promise<CudaStoreM
     sha256: await hashFile(nupkg, 'sha256'),
     sha512: downloaded512 ?? hexToB64(await hashFile(nupkg, 'sha512')),
   };
-  const mismatch = (expected512 && got.sha512 !== expected512 ? `SHA-512 ${got.sha512} ≠ NuGet's ${expected512}` : '')
-    || (expected256 && got.sha256 !== expected256 ? `SHA-256 ${got.sha256} ≠ expected ${expected256}` : '');
+  const mismatch =
+    (expected512 && got.sha512 !== expected512 ? `SHA-512 ${got.sha512} ≠ NuGet's ${expected512}` : '') ||
+    (expected256 && got.sha256 !== expected256 ? `SHA-256 ${got.sha256} ≠ expected ${expected256}` : '');
   if (mismatch) {
     fs.rmSync(nupkg, { force: true });
     throw new FetchError(`${path.basename(nupkg)} failed verification (${mismatch}); the download was deleted.`);
@@ -465,8 +536,13 @@ export async function fetchCudaProviders(opts: FetchOptions): Promise<CudaStoreM
   opts.onProgress?.({ phase: 'extract', received: 0 });
   const files = await extractProviders(nupkg, opts.storeDir);
   const manifest: CudaStoreManifest = {
-    ortVersion: version, package: `${NUGET_PACKAGE} ${version}`, source, nupkgSha512: got.sha512, nupkgSha256: got.sha256,
-    files, fetchedAt: new Date().toISOString(),
+    ortVersion: version,
+    package: `${NUGET_PACKAGE} ${version}`,
+    source,
+    nupkgSha512: got.sha512,
+    nupkgSha256: got.sha256,
+    files,
+    fetchedAt: new Date().toISOString(),
   };
   fs.writeFileSync(path.join(opts.storeDir, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
   fs.rmSync(nupkg, { force: true }); // the libraries are extracted and hashed; the archive is not needed any more
@@ -479,13 +555,20 @@ export async function fetchCudaProviders(opts: FetchOptions): Promise<CudaStoreM
  */
 export function installCudaProviders(storeDir: string, binDir: string = ortNativeDir()): string[] {
   const bad = verifyStore(storeDir);
-  if (bad.length) throw new FetchError(`the CUDA provider store is incomplete or altered (${bad.join(', ')}); fetch again.`);
+  if (bad.length)
+    throw new FetchError(`the CUDA provider store is incomplete or altered (${bad.join(', ')}); fetch again.`);
   const m = readStoreManifest(storeDir)!;
-  if (!fs.existsSync(binDir)) throw new FetchError(`${binDir} does not exist: is onnxruntime-node installed for this platform?`);
+  if (!fs.existsSync(binDir))
+    throw new FetchError(`${binDir} does not exist: is onnxruntime-node installed for this platform?`);
   const written: string[] = [];
   for (const f of CUDA_PROVIDER_FILES) {
     const dst = path.join(binDir, f);
-    if (fs.existsSync(dst) && fs.statSync(dst).size === m.files[f]!.size && hashFileSync(dst, 'sha256') === m.files[f]!.sha256) continue;
+    if (
+      fs.existsSync(dst) &&
+      fs.statSync(dst).size === m.files[f]!.size &&
+      hashFileSync(dst, 'sha256') === m.files[f]!.sha256
+    )
+      continue;
     const tmp = `${dst}.tmp-${process.pid}`;
     try {
       fs.linkSync(path.join(storeDir, f), tmp);

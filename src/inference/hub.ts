@@ -24,7 +24,10 @@ export interface RegistryEntry {
   /** The files at the pinned revision → sha256 (null: downloaded and recorded, not verified; weights never null when pinned). */
   files: Record<string, string | null>;
 }
-export interface Registry { comment?: unknown; models: Record<string, RegistryEntry> }
+export interface Registry {
+  comment?: unknown;
+  models: Record<string, RegistryEntry>;
+}
 
 export interface FetchProgress {
   /** Model id and file name, e.g. `bge-base/model.safetensors`. */
@@ -56,7 +59,11 @@ export interface FetchOptions {
   registry?: Registry;
 }
 
-export interface FetchedFile { sha256: string; bytes: number; verified: boolean }
+export interface FetchedFile {
+  sha256: string;
+  bytes: number;
+  verified: boolean;
+}
 export interface FetchResult {
   id: string;
   repo: string;
@@ -74,7 +81,10 @@ export interface FetchResult {
 
 export class UnpinnedError extends Error {
   readonly exitCode = 1;
-  constructor(message: string) { super(message); this.name = 'UnpinnedError'; }
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnpinnedError';
+  }
 }
 
 const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'];
@@ -88,7 +98,8 @@ export function defaultRegistry(): Registry {
 
 export function registryEntry(id: string, registry: Registry = defaultRegistry()): RegistryEntry {
   const e = registry.models[id];
-  if (!e) throw new Error(`unknown model '${id}' (models/registry.json knows: ${Object.keys(registry.models).join(', ')})`);
+  if (!e)
+    throw new Error(`unknown model '${id}' (models/registry.json knows: ${Object.keys(registry.models).join(', ')})`);
   return e;
 }
 
@@ -101,10 +112,21 @@ export function isPinned(e: RegistryEntry): boolean {
 }
 
 /** GETs `url` into `dest` through the project's downloader; undefined when the server has no such file (404). */
-async function downloadOne(url: string, dest: string, label: string, expected: string | null, opts: FetchOptions): Promise<{ sha256: string; bytes: number; commit: string | null } | undefined> {
+async function downloadOne(
+  url: string,
+  dest: string,
+  label: string,
+  expected: string | null,
+  opts: FetchOptions,
+): Promise<{ sha256: string; bytes: number; commit: string | null } | undefined> {
   try {
     const r = await download(url, dest, {
-      label, algo: 'sha256', expected, retries: opts.retries ?? 3, retryDelayMs: opts.retryDelayMs ?? 1000, signal: opts.signal,
+      label,
+      algo: 'sha256',
+      expected,
+      retries: opts.retries ?? 3,
+      retryDelayMs: opts.retryDelayMs ?? 1000,
+      signal: opts.signal,
       onLog: opts.onLog,
       onProgress: (p) => opts.onProgress?.({ file: label, bytes: p.bytes, total: p.total, rate: p.rate }),
     });
@@ -125,8 +147,14 @@ function readJsonOr(file: string): Record<string, unknown> | null {
 }
 
 interface PinsFile {
-  id: string; repo: string; revision: string; commit: string | null; pinned: boolean; fetchedAt: string;
-  kind: 'merged' | 'adapter'; files: Record<string, FetchedFile>;
+  id: string;
+  repo: string;
+  revision: string;
+  commit: string | null;
+  pinned: boolean;
+  fetchedAt: string;
+  kind: 'merged' | 'adapter';
+  files: Record<string, FetchedFile>;
 }
 
 /**
@@ -143,7 +171,9 @@ export async function fetchModel(opts: FetchOptions): Promise<FetchResult> {
     const why = !pinnedEntry
       ? `models/registry.json has no pinned revision and weight hashes for ${entry.repo} yet`
       : `revision '${revision}' is not the pinned ${entry.revision}`;
-    throw new UnpinnedError(`${opts.id}: ${why}. Pass --allow-unpinned to fetch it anyway; the sha256 of every file will be recorded in ${path.join(opts.destDir, PINS_FILE)}.`);
+    throw new UnpinnedError(
+      `${opts.id}: ${why}. Pass --allow-unpinned to fetch it anyway; the sha256 of every file will be recorded in ${path.join(opts.destDir, PINS_FILE)}.`,
+    );
   }
   const baseUrl = (opts.baseUrl ?? 'https://huggingface.co').replace(/\/+$/, '');
   assertAllowedUrl(new URL(baseUrl), opts.id);
@@ -153,17 +183,20 @@ export async function fetchModel(opts: FetchOptions): Promise<FetchResult> {
   const stateFile = path.join(opts.destDir, '.fetch-state.json');
   const prevState = readJsonOr(stateFile);
   const prevPins = readJsonOr(path.join(opts.destDir, PINS_FILE)) as Partial<PinsFile> | null;
-  const sameSource = (o: { repo?: unknown; revision?: unknown } | null): boolean => !!o && o.repo === state.repo && o.revision === state.revision;
+  const sameSource = (o: { repo?: unknown; revision?: unknown } | null): boolean =>
+    !!o && o.repo === state.repo && o.revision === state.revision;
   if (prevState && !sameSource(prevState as typeof state)) {
-    for (const f of fs.readdirSync(opts.destDir)) if (f.endsWith('.partial')) fs.rmSync(path.join(opts.destDir, f), { force: true });
+    for (const f of fs.readdirSync(opts.destDir))
+      if (f.endsWith('.partial')) fs.rmSync(path.join(opts.destDir, f), { force: true });
   }
   fs.writeFileSync(stateFile, JSON.stringify(state) + '\n');
   const files: Record<string, FetchedFile> = {};
   let commit: string | null = pinned ? entry.revision : null;
 
   const get = async (name: string, required: boolean): Promise<boolean> => {
-    if (name.includes('..') || path.isAbsolute(name)) throw new Error(`${opts.id}: bad file name ${JSON.stringify(name)}`);
-    const expected = pinned ? entry.files[name] ?? null : null;
+    if (name.includes('..') || path.isAbsolute(name))
+      throw new Error(`${opts.id}: bad file name ${JSON.stringify(name)}`);
+    const expected = pinned ? (entry.files[name] ?? null) : null;
     const dest = path.join(opts.destDir, name);
     const label = `${opts.id}/${name}`;
     fs.mkdirSync(path.dirname(dest), { recursive: true });
@@ -176,9 +209,11 @@ export async function fetchModel(opts: FetchOptions): Promise<FetchResult> {
         opts.onLog?.(`${label}: already present${expected ? ' (sha256 verified)' : ''}`);
         return true;
       }
-      opts.onLog?.(expected
-        ? `${label}: present but its sha256 ${sha} is not the pinned ${expected}; downloading again`
-        : `${label}: present but not recorded for ${entry.repo}@${revision}; downloading again`);
+      opts.onLog?.(
+        expected
+          ? `${label}: present but its sha256 ${sha} is not the pinned ${expected}; downloading again`
+          : `${label}: present but not recorded for ${entry.repo}@${revision}; downloading again`,
+      );
       fs.rmSync(dest);
     }
     const url = `${baseUrl}/${entry.repo}/resolve/${encodeURIComponent(revision)}/${name.split('/').map(encodeURIComponent).join('/')}`;
@@ -206,10 +241,14 @@ export async function fetchModel(opts: FetchOptions): Promise<FetchResult> {
       kind = 'merged';
     } else {
       if (entry.kind !== 'merged-or-adapter' || !(await get('adapter_config.json', false))) {
-        throw new Error(`${opts.id}: ${entry.repo}@${revision} has neither config.json + model.safetensors/pytorch_model.bin${entry.kind === 'merged-or-adapter' ? ' nor a PEFT adapter (adapter_config.json)' : ''}`);
+        throw new Error(
+          `${opts.id}: ${entry.repo}@${revision} has neither config.json + model.safetensors/pytorch_model.bin${entry.kind === 'merged-or-adapter' ? ' nor a PEFT adapter (adapter_config.json)' : ''}`,
+        );
       }
       if (!(await get('adapter_model.safetensors', false)) && !(await get('adapter_model.bin', false))) {
-        throw new Error(`${opts.id}: ${entry.repo}@${revision} has adapter_config.json but no adapter_model.safetensors or adapter_model.bin`);
+        throw new Error(
+          `${opts.id}: ${entry.repo}@${revision} has adapter_config.json but no adapter_model.safetensors or adapter_model.bin`,
+        );
       }
       kind = 'adapter';
     }
@@ -234,7 +273,14 @@ export async function fetchModel(opts: FetchOptions): Promise<FetchResult> {
     }
   }
   const pins: PinsFile = {
-    id: opts.id, repo: entry.repo, revision, commit, pinned, fetchedAt: new Date().toISOString(), kind, files,
+    id: opts.id,
+    repo: entry.repo,
+    revision,
+    commit,
+    pinned,
+    fetchedAt: new Date().toISOString(),
+    kind,
+    files,
   };
   fs.writeFileSync(path.join(opts.destDir, PINS_FILE), JSON.stringify(pins, null, 2) + '\n');
   return { id: opts.id, repo: entry.repo, revision, commit, pinned, kind, dir: opts.destDir, files, base };

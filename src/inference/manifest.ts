@@ -77,7 +77,12 @@ export async function verifyManifestOutputs(dir: string): Promise<string[]> {
 /** A model file that does not match its manifest. Exit code 4 in the CLI: there is no usable model there. */
 export class ModelIntegrityError extends Error {
   readonly exitCode = 4;
-  constructor(message: string, readonly file: string, readonly expected?: string, readonly actual?: string) {
+  constructor(
+    message: string,
+    readonly file: string,
+    readonly expected?: string,
+    readonly actual?: string,
+  ) {
     super(message);
     this.name = 'ModelIntegrityError';
   }
@@ -87,14 +92,28 @@ export class ModelIntegrityError extends Error {
 export function remakeHint(dir: string, m: Pick<Manifest, 'source'>): string {
   const repo = m.source?.repo ?? '';
   const q = (s: string): string => (/^[\w./:@+-]+$/.test(s) ? s : JSON.stringify(s));
-  if (repo.startsWith('generated:')) return `\`biohicl model generate --shape ${q(repo.slice('generated:'.length))} --out ${q(dir)}\``;
+  if (repo.startsWith('generated:'))
+    return `\`biohicl model generate --shape ${q(repo.slice('generated:'.length))} --out ${q(dir)}\``;
   if (repo.startsWith('local:')) return `\`biohicl model convert ${q(repo.slice('local:'.length))} --out ${q(dir)}\``;
-  return `\`biohicl model fetch --variant base|large --dir ${q(dir)} --force\` (source ${repo || 'unknown'}), ` +
-    `or \`biohicl model convert <hugging-face-folder> --out ${q(dir)}\``;
+  return (
+    `\`biohicl model fetch --variant base|large --dir ${q(dir)} --force\` (source ${repo || 'unknown'}), ` +
+    `or \`biohicl model convert <hugging-face-folder> --out ${q(dir)}\``
+  );
 }
 
-interface CacheEntry { size: string; mtimeNs: string; ctimeNs: string; ino: string; dev: string; sha256: string; checkedNs: string }
-interface CacheFile { format: 1; files: Record<string, CacheEntry> }
+interface CacheEntry {
+  size: string;
+  mtimeNs: string;
+  ctimeNs: string;
+  ino: string;
+  dev: string;
+  sha256: string;
+  checkedNs: string;
+}
+interface CacheFile {
+  format: 1;
+  files: Record<string, CacheEntry>;
+}
 
 /**
  * A file last changed this shortly before it was hashed could change again within the same timestamp tick (1–2 s
@@ -114,11 +133,19 @@ export interface VerifyResult {
 }
 
 function statKey(st: fs.BigIntStats): Omit<CacheEntry, 'sha256' | 'checkedNs'> {
-  return { size: String(st.size), mtimeNs: String(st.mtimeNs), ctimeNs: String(st.ctimeNs), ino: String(st.ino), dev: String(st.dev) };
+  return {
+    size: String(st.size),
+    mtimeNs: String(st.mtimeNs),
+    ctimeNs: String(st.ctimeNs),
+    ino: String(st.ino),
+    dev: String(st.dev),
+  };
 }
 
 function sameStat(e: CacheEntry | undefined, k: Omit<CacheEntry, 'sha256' | 'checkedNs'>): boolean {
-  return !!e && e.size === k.size && e.mtimeNs === k.mtimeNs && e.ctimeNs === k.ctimeNs && e.ino === k.ino && e.dev === k.dev;
+  return (
+    !!e && e.size === k.size && e.mtimeNs === k.mtimeNs && e.ctimeNs === k.ctimeNs && e.ino === k.ino && e.dev === k.dev
+  );
 }
 
 function trusted(e: CacheEntry | undefined, k: Omit<CacheEntry, 'sha256' | 'checkedNs'>, want: string): boolean {
@@ -155,7 +182,11 @@ function writeCache(dir: string, c: CacheFile): boolean {
  * (and size, where recorded). Throws ModelIntegrityError naming the first file that is missing, unlisted or
  * different. Cheap after the first time: see the file comment.
  */
-export async function verifyModelFiles(dir: string, files: readonly string[], m: Manifest = readManifest(dir)): Promise<VerifyResult> {
+export async function verifyModelFiles(
+  dir: string,
+  files: readonly string[],
+  m: Manifest = readManifest(dir),
+): Promise<VerifyResult> {
   const abs = path.resolve(dir);
   const manifestFile = path.join(abs, MANIFEST_FILE);
   const fix = `Make the model folder again: ${remakeHint(abs, m)}; \`biohicl model info ${abs} --verify\` lists every file that differs.`;
@@ -170,16 +201,26 @@ export async function verifyModelFiles(dir: string, files: readonly string[], m:
     const file = path.join(abs, rel);
     const want = m.outputs[rel];
     if (typeof want !== 'string' || !/^[0-9a-f]{64}$/.test(want)) {
-      throw new ModelIntegrityError(`${file}: not listed with a sha256 in ${manifestFile}, so it cannot be checked; refusing to load it. ${fix}`, file);
+      throw new ModelIntegrityError(
+        `${file}: not listed with a sha256 in ${manifestFile}, so it cannot be checked; refusing to load it. ${fix}`,
+        file,
+      );
     }
     if (path.isAbsolute(rel) || rel.split(/[\\/]/).includes('..')) {
-      throw new ModelIntegrityError(`${manifestFile}: output ${JSON.stringify(rel)} is outside the model folder; refusing to load it. ${fix}`, file);
+      throw new ModelIntegrityError(
+        `${manifestFile}: output ${JSON.stringify(rel)} is outside the model folder; refusing to load it. ${fix}`,
+        file,
+      );
     }
     let st: fs.BigIntStats;
     try {
       st = fs.statSync(file, { bigint: true });
     } catch {
-      throw new ModelIntegrityError(`${file}: missing, but ${manifestFile} lists it (sha256 ${want}); refusing to load the model. ${fix}`, file, want);
+      throw new ModelIntegrityError(
+        `${file}: missing, but ${manifestFile} lists it (sha256 ${want}); refusing to load the model. ${fix}`,
+        file,
+        want,
+      );
     }
     const key = statKey(st);
     if (trusted(memoryCache.get(file), key, want) || trusted(cache.files[rel], key, want)) {
@@ -194,11 +235,17 @@ export async function verifyModelFiles(dir: string, files: readonly string[], m:
       delete cache.files[rel];
       memoryCache.delete(file);
       save();
-      const sizes = wantSize !== undefined && String(wantSize) !== key.size ? `; ${key.size} bytes, the manifest records ${wantSize}` : '';
+      const sizes =
+        wantSize !== undefined && String(wantSize) !== key.size
+          ? `; ${key.size} bytes, the manifest records ${wantSize}`
+          : '';
       throw new ModelIntegrityError(
         `${file} does not match the model manifest (${manifestFile}): sha256 ${got}, expected ${want}${sizes}. ` +
-        `The file was changed or damaged after conversion; refusing to load the model. ${fix}`,
-        file, want, got);
+          `The file was changed or damaged after conversion; refusing to load the model. ${fix}`,
+        file,
+        want,
+        got,
+      );
     }
     const after = statKey(fs.statSync(file, { bigint: true }));
     if (!sameStat({ ...after, sha256: '', checkedNs: '' }, key)) continue; // changed while hashed: decide next time

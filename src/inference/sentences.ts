@@ -19,20 +19,138 @@ export interface Sentence {
 // sbd's own English list (it replaces, not extends, its list when one is passed) plus scientific abbreviations that
 // practically never end a sentence ('etc', 'min', 'spp', 'No' often do, so they are left out).
 const ABBREVIATIONS = [
-  'al', 'adj', 'assn', 'Ave', 'BSc', 'MSc', 'Cell', 'Ch', 'Co', 'cc', 'Corp', 'Dem', 'Dept', 'ed', 'eg', 'Eq', 'Eqs',
-  'est', 'Ex', 'ext', 'Fig', 'fig', 'Figs', 'figs', 'i.e', 'ie', 'Inc', 'inc', 'Jan', 'Feb', 'Mar', 'Apr',
-  'Jun', 'Jul', 'Aug', 'Sep', 'Sept', 'Oct', 'Nov', 'Dec', 'jr', 'mi', 'Miss', 'Mrs', 'Mr', 'Ms', 'Mol', 'mt', 'mts',
-  'no', 'Nos', 'PhD', 'MD', 'BA', 'MA', 'MM', 'pl', 'pop', 'pp', 'Prof', 'Dr', 'pt', 'Ref', 'Refs', 'Rep',
-  'repr', 'rev', 'Sec', 'Secs', 'Sgt', 'Col', 'Gen', 'Sen', 'Gov', 'Lt', 'Maj', 'Capt', 'St', 'Sr', 'sr', 'Jr', 'Rev',
-  'trans', 'Univ', 'Viz', 'viz', 'Vol', 'vol', 'vs', 'v',
+  'al',
+  'adj',
+  'assn',
+  'Ave',
+  'BSc',
+  'MSc',
+  'Cell',
+  'Ch',
+  'Co',
+  'cc',
+  'Corp',
+  'Dem',
+  'Dept',
+  'ed',
+  'eg',
+  'Eq',
+  'Eqs',
+  'est',
+  'Ex',
+  'ext',
+  'Fig',
+  'fig',
+  'Figs',
+  'figs',
+  'i.e',
+  'ie',
+  'Inc',
+  'inc',
+  'Jan',
+  'Feb',
+  'Mar',
+  'Apr',
+  'Jun',
+  'Jul',
+  'Aug',
+  'Sep',
+  'Sept',
+  'Oct',
+  'Nov',
+  'Dec',
+  'jr',
+  'mi',
+  'Miss',
+  'Mrs',
+  'Mr',
+  'Ms',
+  'Mol',
+  'mt',
+  'mts',
+  'no',
+  'Nos',
+  'PhD',
+  'MD',
+  'BA',
+  'MA',
+  'MM',
+  'pl',
+  'pop',
+  'pp',
+  'Prof',
+  'Dr',
+  'pt',
+  'Ref',
+  'Refs',
+  'Rep',
+  'repr',
+  'rev',
+  'Sec',
+  'Secs',
+  'Sgt',
+  'Col',
+  'Gen',
+  'Sen',
+  'Gov',
+  'Lt',
+  'Maj',
+  'Capt',
+  'St',
+  'Sr',
+  'sr',
+  'Jr',
+  'Rev',
+  'trans',
+  'Univ',
+  'Viz',
+  'viz',
+  'Vol',
+  'vol',
+  'vs',
+  'v',
   // scientific writing
-  'approx', 'Approx', 'ca', 'cf', 'Cf', 'sp', 'subsp', 'nov', 'var', 'cv', 'Suppl', 'suppl', 'Tab',
-  'Tabs', 'Eqn', 'Eqns', 'Ch', 'Chap', 'ibid', 'Ibid', 'resp', 'Nr', 'nr', 'Inst', 'Res', 'Dis',
-  'J', 'Proc', 'Natl', 'Acad', 'Sci', 'Biol', 'Med', 'Chem', 'Exp', 'et',
+  'approx',
+  'Approx',
+  'ca',
+  'cf',
+  'Cf',
+  'sp',
+  'subsp',
+  'nov',
+  'var',
+  'cv',
+  'Suppl',
+  'suppl',
+  'Tab',
+  'Tabs',
+  'Eqn',
+  'Eqns',
+  'Ch',
+  'Chap',
+  'ibid',
+  'Ibid',
+  'resp',
+  'Nr',
+  'nr',
+  'Inst',
+  'Res',
+  'Dis',
+  'J',
+  'Proc',
+  'Natl',
+  'Acad',
+  'Sci',
+  'Biol',
+  'Med',
+  'Chem',
+  'Exp',
+  'et',
 ];
 
 const LABEL = /^([A-Z][A-Za-z]*(?:[ &/,-]+[A-Za-z]+){0,5}):\s+/;
-const LABEL_WORDS = /^(?:[A-Z][A-Z &/,-]+|Background|Objectives?|Aims?|Purpose|Introduction|Methods?|Materials and Methods|Design|Setting|Participants|Patients|Interventions?|Measurements?|Main Outcome Measures?|Results?|Findings|Conclusions?|Interpretation|Significance|Context|Importance|Limitations|Discussion|Summary|Trial Registration|Funding|Evidence Acquisition|Evidence Synthesis|Data Sources|Study Selection|Data Extraction|Case Presentation|Case Report)$/;
+const LABEL_WORDS =
+  /^(?:[A-Z][A-Z &/,-]+|Background|Objectives?|Aims?|Purpose|Introduction|Methods?|Materials and Methods|Design|Setting|Participants|Patients|Interventions?|Measurements?|Main Outcome Measures?|Results?|Findings|Conclusions?|Interpretation|Significance|Context|Importance|Limitations|Discussion|Summary|Trial Registration|Funding|Evidence Acquisition|Evidence Synthesis|Data Sources|Study Selection|Data Extraction|Case Presentation|Case Report)$/;
 
 const isSpace = (c: string): boolean => /\s/.test(c);
 
@@ -81,7 +199,11 @@ export function splitSentences(input: string): Sentence[] {
 
 /** sbd on input[from, to), each sentence aligned back onto the input (non-whitespace characters walked in order). */
 function sbdSpans(input: string, from: number, to: number): Array<[number, number]> {
-  const raw = sbd.sentences(input.slice(from, to), { newline_boundaries: false, abbreviations: ABBREVIATIONS, sanitize: false });
+  const raw = sbd.sentences(input.slice(from, to), {
+    newline_boundaries: false,
+    abbreviations: ABBREVIATIONS,
+    sanitize: false,
+  });
   const spans: Array<[number, number]> = [];
   let pos = from;
   for (const s of raw) {
@@ -92,7 +214,10 @@ function sbdSpans(input: string, from: number, to: number): Array<[number, numbe
     let k = 0;
     while (i < to && k < chars.length) {
       const ch = String.fromCodePoint(input.codePointAt(i)!);
-      if (isSpace(ch)) { i += ch.length; continue; }
+      if (isSpace(ch)) {
+        i += ch.length;
+        continue;
+      }
       if (ch !== chars[k]) {
         // sbd drops the '.' where it splits a token like "BALB.B" (its "concatenated sentence" rule); skip input
         // characters it did not return. The token-internal split itself is undone in finish().

@@ -41,7 +41,11 @@ export class WordPieceTokenizer {
   readonly sepId: number;
   readonly padId: number;
 
-  private constructor(private readonly tok: Tokenizer, maxLength: number, ids: { cls: number; sep: number; pad: number }) {
+  private constructor(
+    private readonly tok: Tokenizer,
+    maxLength: number,
+    ids: { cls: number; sep: number; pad: number },
+  ) {
     this.maxLength = maxLength;
     this.clsId = ids.cls;
     this.sepId = ids.sep;
@@ -73,7 +77,11 @@ export class WordPieceTokenizer {
       if (v === undefined) throw new Error(`${tokFile}: special token ${t} (${name}) is not in the vocabulary`);
       return v;
     };
-    return new WordPieceTokenizer(tok, max, { cls: id('cls_token', '[CLS]'), sep: id('sep_token', '[SEP]'), pad: id('pad_token', '[PAD]') });
+    return new WordPieceTokenizer(tok, max, {
+      cls: id('cls_token', '[CLS]'),
+      sep: id('sep_token', '[SEP]'),
+      pad: id('pad_token', '[PAD]'),
+    });
   }
 
   /** Ids with [CLS] … [SEP], truncated (on the right) to maxLength. */

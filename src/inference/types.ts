@@ -7,28 +7,32 @@ export type TextKind = 'query' | 'passage';
 
 /** What the backend chose, reported to the user (CLI output, sidebar, log). */
 export interface BackendReport {
-  provider: string;            // e.g. 'cpu', 'cuda', 'dml'
+  provider: string; // e.g. 'cpu', 'cuda', 'dml'
   requested: Device;
-  fallbackReason?: string;     // set when a requested provider could not be used
+  fallbackReason?: string; // set when a requested provider could not be used
   ortVersion: string;
   threads: number;
-  modelFile: string;           // absolute path of the .onnx file in use
+  modelFile: string; // absolute path of the .onnx file in use
   precision: Exclude<Precision, 'auto'>;
-  notes?: string[];            // informational (e.g. 'auto' found no GPU provider; a precision file was missing)
+  notes?: string[]; // informational (e.g. 'auto' found no GPU provider; a precision file was missing)
 }
 
 /** The identity of the model that made a set of vectors (recorded in an index, checked on open). */
 export interface ModelIdentity {
-  repo: string;                // source repo, e.g. 'LunaLan07/BioHiCL-Base' or 'generated:base'
+  repo: string; // source repo, e.g. 'LunaLan07/BioHiCL-Base' or 'generated:base'
   revision: string;
-  manifestHash: string;        // sha256 of manifest.json
+  manifestHash: string; // sha256 of manifest.json
   dim: number;
   pooling: 'cls';
-  queryPrefix: boolean;        // whether the bge query prefix is applied to queries
-  generated: boolean;          // true when the weights are random (no ranking meaning)
+  queryPrefix: boolean; // whether the bge query prefix is applied to queries
+  generated: boolean; // true when the weights are random (no ranking meaning)
 }
 
-export interface EmbedProgress { done: number; total: number; tokens: number }
+export interface EmbedProgress {
+  done: number;
+  total: number;
+  tokens: number;
+}
 
 /** The one interface the index, MeSH engine and extension use to get vectors. */
 export interface Embedder {

@@ -3,9 +3,22 @@
 // request id, errors as data, progress messages for batches, superseding of stale queued requests per channel.
 import { parentPort } from 'node:worker_threads';
 import { LocalEmbedder } from './embedder';
-import type { EmbedParams, ErrorCode, InitParams, Method, RequestMessage, ResponseMessage, Result, WireError, WorkerMessage } from './protocol';
+import type {
+  EmbedParams,
+  ErrorCode,
+  InitParams,
+  Method,
+  RequestMessage,
+  ResponseMessage,
+  Result,
+  WireError,
+  WorkerMessage,
+} from './protocol';
 
-interface Queued { id: number; params: EmbedParams }
+interface Queued {
+  id: number;
+  params: EmbedParams;
+}
 
 const port = parentPort;
 let embedder: LocalEmbedder | null = null;
@@ -15,7 +28,10 @@ const queue: Queued[] = [];
 let running = false;
 
 class CodedError extends Error {
-  constructor(readonly code: ErrorCode, message: string) {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -30,14 +46,16 @@ function reply<M extends Method>(id: number, result: Result<M>, transfer: ArrayB
 }
 
 function fail(id: number, e: unknown, code: ErrorCode = 'internal'): void {
-  const err: WireError = e instanceof CodedError
-    ? { code: e.code, message: e.message }
-    : { code, message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined };
+  const err: WireError =
+    e instanceof CodedError
+      ? { code: e.code, message: e.message }
+      : { code, message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined };
   post({ type: 'response', id, ok: false, error: err });
 }
 
 async function init(p: InitParams): Promise<LocalEmbedder> {
-  if (!p || typeof p.modelDir !== 'string' || !p.modelDir) throw new CodedError('bad-request', 'init: modelDir must be a non-empty string');
+  if (!p || typeof p.modelDir !== 'string' || !p.modelDir)
+    throw new CodedError('bad-request', 'init: modelDir must be a non-empty string');
   const key = JSON.stringify(p);
   if (embedder && key === initKey) return embedder;
   if (initializing && key === initKey) return initializing;
@@ -71,7 +89,9 @@ async function current(): Promise<LocalEmbedder> {
 
 async function runEmbed(q: Queued): Promise<void> {
   const e = await current();
-  const vecs = await e.embed(q.params.texts, q.params.kind, (progress) => post({ type: 'progress', id: q.id, progress }));
+  const vecs = await e.embed(q.params.texts, q.params.kind, (progress) =>
+    post({ type: 'progress', id: q.id, progress }),
+  );
   const dim = e.identity.dim;
   const flat = new Float32Array(vecs.length * dim);
   vecs.forEach((v, i) => flat.set(v, i * dim));
@@ -98,8 +118,10 @@ function validateEmbed(p: EmbedParams): void {
   if (!p || !Array.isArray(p.texts) || p.texts.some((t) => typeof t !== 'string')) {
     throw new CodedError('bad-request', 'embed: texts must be an array of strings');
   }
-  if (p.kind !== 'query' && p.kind !== 'passage') throw new CodedError('bad-request', `embed: kind must be 'query' or 'passage', got ${JSON.stringify(p.kind)}`);
-  if (p.channel !== undefined && typeof p.channel !== 'string') throw new CodedError('bad-request', 'embed: channel must be a string');
+  if (p.kind !== 'query' && p.kind !== 'passage')
+    throw new CodedError('bad-request', `embed: kind must be 'query' or 'passage', got ${JSON.stringify(p.kind)}`);
+  if (p.channel !== undefined && typeof p.channel !== 'string')
+    throw new CodedError('bad-request', 'embed: channel must be a string');
 }
 
 function handle(msg: RequestMessage): void {
@@ -147,7 +169,8 @@ function handle(msg: RequestMessage): void {
     }
     default: {
       const m = msg as { id?: unknown; method?: unknown };
-      if (typeof m.id === 'number') fail(m.id, new CodedError('bad-request', `unknown method ${JSON.stringify(m.method)}`));
+      if (typeof m.id === 'number')
+        fail(m.id, new CodedError('bad-request', `unknown method ${JSON.stringify(m.method)}`));
     }
   }
 }

@@ -3,16 +3,33 @@
 // cues a paragraph gives (population words, sex words, ages in years and their ranges) into per-tag text scores.
 
 export const CHECK_TAGS = [
-  'Humans', 'Animals', 'Male', 'Female', 'Pregnancy',
-  'Infant, Newborn', 'Infant', 'Child, Preschool', 'Child', 'Adolescent', 'Young Adult', 'Adult', 'Middle Aged',
-  'Aged', 'Aged, 80 and over',
+  'Humans',
+  'Animals',
+  'Male',
+  'Female',
+  'Pregnancy',
+  'Infant, Newborn',
+  'Infant',
+  'Child, Preschool',
+  'Child',
+  'Adolescent',
+  'Young Adult',
+  'Adult',
+  'Middle Aged',
+  'Aged',
+  'Aged, 80 and over',
 ] as const;
 export type CheckTag = (typeof CHECK_TAGS)[number];
 
 const CHECK_SET = new Set<string>(CHECK_TAGS.map((t) => t.toLowerCase()));
-export function isCheckTag(name: string): boolean { return CHECK_SET.has(name.toLowerCase()); }
+export function isCheckTag(name: string): boolean {
+  return CHECK_SET.has(name.toLowerCase());
+}
 
-export interface TagCue { score: number; spans: { start: number; end: number; text: string }[] }
+export interface TagCue {
+  score: number;
+  spans: { start: number; end: number; text: string }[];
+}
 
 /** Age bands of MeSH's age check tags, in years (upper bound exclusive). */
 const AGE_BANDS: [CheckTag, number, number][] = [
@@ -29,11 +46,23 @@ const AGE_BANDS: [CheckTag, number, number][] = [
 ];
 
 const WORDS: [RegExp, Partial<Record<CheckTag, number>>][] = [
-  [/\b(wom[ae]n|m[ae]n|girls?|boys?|child(ren)?|infants?|adolescents?|mothers?|fathers?|patients?|participants?|volunteers?|subjects?|individuals?|persons?|people|respondents?|outpatients?|inpatients?|cases|adults?|twins?|nurses?|physicians?|surgeons?|students?|residents?|clinicians?|doctors?|survivors?|smokers?|veterans?|athletes?|employees?|workers?|caregivers?|population-based|cohort|questionnaires?|interviews?|surveys?|clinical|hospital|human)\b/gi, { Humans: 0.9 }],
-  [/\b(wom[ae]n|females?|girls?|mothers?|maternal|wives|pregnan(t|cy|cies)|gravid|postpartum|obstetric\w*|ovar(y|ian)|uter(us|ine)|cervical cancer|breast cancer|mammogra\w+|endometri\w+|menopaus\w+|gynecolog\w+|gynaecolog\w+|preeclampsia|cesarean|caesarean)\b/gi, { Female: 0.85 }],
-  [/\b(m[ae]n|males?|boys?|fathers?|paternal|husbands?|prostat\w+|testi(s|cular|cle)|erectile|penile|scrot\w+)\b/gi, { Male: 0.85 }],
+  [
+    /\b(wom[ae]n|m[ae]n|girls?|boys?|child(ren)?|infants?|adolescents?|mothers?|fathers?|patients?|participants?|volunteers?|subjects?|individuals?|persons?|people|respondents?|outpatients?|inpatients?|cases|adults?|twins?|nurses?|physicians?|surgeons?|students?|residents?|clinicians?|doctors?|survivors?|smokers?|veterans?|athletes?|employees?|workers?|caregivers?|population-based|cohort|questionnaires?|interviews?|surveys?|clinical|hospital|human)\b/gi,
+    { Humans: 0.9 },
+  ],
+  [
+    /\b(wom[ae]n|females?|girls?|mothers?|maternal|wives|pregnan(t|cy|cies)|gravid|postpartum|obstetric\w*|ovar(y|ian)|uter(us|ine)|cervical cancer|breast cancer|mammogra\w+|endometri\w+|menopaus\w+|gynecolog\w+|gynaecolog\w+|preeclampsia|cesarean|caesarean)\b/gi,
+    { Female: 0.85 },
+  ],
+  [
+    /\b(m[ae]n|males?|boys?|fathers?|paternal|husbands?|prostat\w+|testi(s|cular|cle)|erectile|penile|scrot\w+)\b/gi,
+    { Male: 0.85 },
+  ],
   [/\b(sex|gender|both sexes|M\s*\/\s*F|F\s*\/\s*M)\b/g, { Male: 0.6, Female: 0.6 }],
-  [/\b(pregnan(t|cy|cies)|gestation(al)?|trimester|antenatal|prenatal|parturition|labou?r induction|deliver(y|ies)|preterm birth|fetus|fetal|foetal)\b/gi, { Pregnancy: 0.8, Female: 0.85 }],
+  [
+    /\b(pregnan(t|cy|cies)|gestation(al)?|trimester|antenatal|prenatal|parturition|labou?r induction|deliver(y|ies)|preterm birth|fetus|fetal|foetal)\b/gi,
+    { Pregnancy: 0.8, Female: 0.85 },
+  ],
   [/\b(newborns?|neonat\w+|preterm infants?|birth weight|NICU)\b/gi, { 'Infant, Newborn': 0.8, Humans: 0.9 }],
   [/\b(infants?|infancy|toddlers?)\b/gi, { Infant: 0.75, Humans: 0.9 }],
   [/\b(preschool\w*|pre-school\w*|kindergarten)\b/gi, { 'Child, Preschool': 0.75, Humans: 0.9 }],
@@ -42,9 +71,15 @@ const WORDS: [RegExp, Partial<Record<CheckTag, number>>][] = [
   [/\b(young adults?|college students?|university students?)\b/gi, { 'Young Adult': 0.7, Adult: 0.6 }],
   [/\b(adults?)\b/gi, { Adult: 0.6 }],
   [/\b(middle-aged)\b/gi, { 'Middle Aged': 0.75 }],
-  [/\b(elderly|older (adults?|patients?|people|persons?|women|men)|geriatric|aged (patients?|people|persons?)|nursing homes?|octogenarians?|nonagenarians?|centenarians?)\b/gi, { Aged: 0.75 }],
+  [
+    /\b(elderly|older (adults?|patients?|people|persons?|women|men)|geriatric|aged (patients?|people|persons?)|nursing homes?|octogenarians?|nonagenarians?|centenarians?)\b/gi,
+    { Aged: 0.75 },
+  ],
   [/\b(octogenarians?|nonagenarians?|centenarians?|oldest old|very old)\b/gi, { 'Aged, 80 and over': 0.75 }],
-  [/\b(rats?|mice|mouse|murine|rodents?|dogs?|canine|cats?|feline|pigs?|porcine|swine|piglets?|rabbits?|sheep|ovine|cattle|bovine|cows?|calves|horses?|equine|monkeys?|primates?|macaques?|hamsters?|guinea pigs?|zebrafish|animals?|in vivo|chickens?|poultry|broilers?|goats?)\b/gi, { Animals: 0.85 }],
+  [
+    /\b(rats?|mice|mouse|murine|rodents?|dogs?|canine|cats?|feline|pigs?|porcine|swine|piglets?|rabbits?|sheep|ovine|cattle|bovine|cows?|calves|horses?|equine|monkeys?|primates?|macaques?|hamsters?|guinea pigs?|zebrafish|animals?|in vivo|chickens?|poultry|broilers?|goats?)\b/gi,
+    { Animals: 0.85 },
+  ],
 ];
 
 function add(out: Map<CheckTag, TagCue>, tag: CheckTag, score: number, start: number, end: number, text: string): void {
@@ -56,13 +91,25 @@ function add(out: Map<CheckTag, TagCue>, tag: CheckTag, score: number, start: nu
 
 const NUM = String.raw`(\d{1,3}(?:\.\d+)?)`;
 // "aged 50 to 69", "age range 18-65 years", "between 20 and 40 years", "18–65 years old"
-const RANGE_RE = new RegExp(String.raw`\b(?:(aged?|ages|age range|age(?:d)? between)|between|from)?\s*(?:of\s+)?${NUM}\s*(?:-|–|—|to|and)\s*${NUM}\s*(years?|yrs?|y|months?|mo|weeks?|wk|days?)?\b`, 'gi');
+const RANGE_RE = new RegExp(
+  String.raw`\b(?:(aged?|ages|age range|age(?:d)? between)|between|from)?\s*(?:of\s+)?${NUM}\s*(?:-|–|—|to|and)\s*${NUM}\s*(years?|yrs?|y|months?|mo|weeks?|wk|days?)?\b`,
+  'gi',
+);
 // "mean age 54.3 ± 9.1 years", "mean age of 63 (SD 8) years", "median age, 47 years (range 21-80)"
-const MEAN_RE = new RegExp(String.raw`\b(?:mean|median|average)\s+(?:\(\s*(?:±\s*)?SD\s*\)\s+)?age(?:\s+(?:was|of|at \w+|\(\w+\)))?[\s,:=]*${NUM}\s*(?:(?:±|\+/-|\+-|SD|\(SD)\s*:?\s*${NUM})?\s*\)?\s*(years?|yrs?|y|months?|mo|weeks?|days?)?`, 'gi');
+const MEAN_RE = new RegExp(
+  String.raw`\b(?:mean|median|average)\s+(?:\(\s*(?:±\s*)?SD\s*\)\s+)?age(?:\s+(?:was|of|at \w+|\(\w+\)))?[\s,:=]*${NUM}\s*(?:(?:±|\+/-|\+-|SD|\(SD)\s*:?\s*${NUM})?\s*\)?\s*(years?|yrs?|y|months?|mo|weeks?|days?)?`,
+  'gi',
+);
 // "aged 50 and older", "over 65 years", "≥ 80 years", "older than 70", "younger than 18 years"
-const OPEN_RE = new RegExp(String.raw`\b(?:aged\s+)?(?:(over|above|older than|more than|greater than|≥|>=|>|at least|under|below|younger than|less than|≤|<=|<)\s*${NUM}\s*(?:years?|yrs?|y)?(?:\s+(?:of age|old))?|${NUM}\s*(?:years?|yrs?)?\s*(?:of age\s+)?(?:and|or)\s+(older|over|above|younger|under))`, 'gi');
+const OPEN_RE = new RegExp(
+  String.raw`\b(?:aged\s+)?(?:(over|above|older than|more than|greater than|≥|>=|>|at least|under|below|younger than|less than|≤|<=|<)\s*${NUM}\s*(?:years?|yrs?|y)?(?:\s+(?:of age|old))?|${NUM}\s*(?:years?|yrs?)?\s*(?:of age\s+)?(?:and|or)\s+(older|over|above|younger|under))`,
+  'gi',
+);
 // "a 45-year-old man", "aged 70 years"
-const POINT_RE = new RegExp(String.raw`\b${NUM}[- ](?:year|yr|month|week|day)s?[- ]old\b|\baged\s+${NUM}\s*(years?|yrs?|months?)\b`, 'gi');
+const POINT_RE = new RegExp(
+  String.raw`\b${NUM}[- ](?:year|yr|month|week|day)s?[- ]old\b|\baged\s+${NUM}\s*(years?|yrs?|months?)\b`,
+  'gi',
+);
 
 function toYears(v: number, unit: string | undefined): number {
   const u = (unit ?? 'y').toLowerCase();
@@ -72,7 +119,15 @@ function toYears(v: number, unit: string | undefined): number {
   return v;
 }
 
-function bandsFor(out: Map<CheckTag, TagCue>, lo: number, hi: number, score: number, s: number, e: number, text: string): void {
+function bandsFor(
+  out: Map<CheckTag, TagCue>,
+  lo: number,
+  hi: number,
+  score: number,
+  s: number,
+  e: number,
+  text: string,
+): void {
   if (!(hi >= lo) || hi > 130 || lo < 0) return;
   for (const [tag, a, b] of AGE_BANDS) {
     if (lo < b && hi >= a) add(out, tag, score, s, e, text);
@@ -86,7 +141,8 @@ export function checkTagCues(text: string): Map<CheckTag, TagCue> {
   for (const [re, tags] of WORDS) {
     re.lastIndex = 0;
     for (let m = re.exec(text); m; m = re.exec(text)) {
-      for (const [tag, sc] of Object.entries(tags) as [CheckTag, number][]) add(out, tag, sc, m.index, m.index + m[0].length, text);
+      for (const [tag, sc] of Object.entries(tags) as [CheckTag, number][])
+        add(out, tag, sc, m.index, m.index + m[0].length, text);
     }
   }
   const ageSpans: [number, number][] = [];
@@ -105,7 +161,9 @@ export function checkTagCues(text: string): Map<CheckTag, TagCue> {
     if (!m[1] && !m[4]) continue; // a bare 'x to y' is not an age
     const lo = toYears(Number(m[2]), m[4]);
     const hi = toYears(Number(m[3]), m[4]);
-    const ageish = /age|old|year|yr/i.test(m[0]) && !/(follow|period|duration|interval|after|later|since)\s*$/i.test(text.slice(Math.max(0, m.index - 30), m.index));
+    const ageish =
+      /age|old|year|yr/i.test(m[0]) &&
+      !/(follow|period|duration|interval|after|later|since)\s*$/i.test(text.slice(Math.max(0, m.index - 30), m.index));
     if (!ageish || hi - lo > 110) continue;
     // years of follow-up look the same as ages; demand an age word nearby
     const ctx = text.slice(Math.max(0, m.index - 40), m.index + m[0].length + 15);

@@ -14,9 +14,9 @@ export { CHECK_TAGS, checkTagCues, isCheckTag } from './checktags';
 export { multiLabelScores, type MultiLabelScores } from './metrics';
 
 export interface MeshForTextOptions extends SuggestOptions {
-  indexDir?: string;             // default: the per-user index; absent or empty → lexical + check-tag cues only
-  vocab?: MeshVocab | string;    // a loaded vocabulary or a source for loadVocab (XML, cache, TSV folder)
-  embedder?: Embedder;           // for hybrid/dense neighbours; without it the full-text leg is used
+  indexDir?: string; // default: the per-user index; absent or empty → lexical + check-tag cues only
+  vocab?: MeshVocab | string; // a loaded vocabulary or a source for loadVocab (XML, cache, TSV folder)
+  embedder?: Embedder; // for hybrid/dense neighbours; without it the full-text leg is used
   mode?: 'dense' | 'fts' | 'hybrid';
   excludePmids?: string[];
   /** An already open index (the demo, the extension): used instead of opening `indexDir`. */
@@ -45,7 +45,11 @@ export async function meshForText(text: string, opts: MeshForTextOptions = {}): 
   const dir = path.resolve(opts.indexDir ?? defaultIndexDir());
   if (opts.store) {
     const { neighbours: findNeighbours } = await import('../index/search');
-    const r = await findNeighbours(opts.store, opts.embedder, text, { k, excludePmids: opts.excludePmids, mode: opts.mode ?? (opts.embedder ? 'hybrid' : 'fts') });
+    const r = await findNeighbours(opts.store, opts.embedder, text, {
+      k,
+      excludePmids: opts.excludePmids,
+      mode: opts.mode ?? (opts.embedder ? 'hybrid' : 'fts'),
+    });
     neighbours = r.neighbours.map((n, i) => ({ pmid: n.pmid, rank: i, score: n.score, mesh: n.mesh }));
     mode = r.mode;
     note = r.note;
@@ -56,7 +60,11 @@ export async function meshForText(text: string, opts: MeshForTextOptions = {}): 
     const { neighbours: findNeighbours } = await import('../index/search');
     const store = await IndexStore.open(dir, undefined);
     try {
-      const r = await findNeighbours(store, opts.embedder, text, { k, excludePmids: opts.excludePmids, mode: opts.mode ?? (opts.embedder ? 'hybrid' : 'fts') });
+      const r = await findNeighbours(store, opts.embedder, text, {
+        k,
+        excludePmids: opts.excludePmids,
+        mode: opts.mode ?? (opts.embedder ? 'hybrid' : 'fts'),
+      });
       neighbours = r.neighbours.map((n, i) => ({ pmid: n.pmid, rank: i, score: n.score, mesh: n.mesh }));
       mode = r.mode;
       note = r.note;
@@ -82,12 +90,21 @@ export function formatSuggestions(list: Suggestion[], opts: { breadcrumbs?: numb
     if (!l.length) continue;
     lines.push(`${title}:`);
     l.forEach((s, i) => {
-      lines.push(`${String(i + 1).padStart(3)}. ${s.score.toFixed(2)}  ${s.name} [${s.ui}]${s.collapsed ? ` (for ${s.collapsed.join(', ')})` : ''}`);
+      lines.push(
+        `${String(i + 1).padStart(3)}. ${s.score.toFixed(2)}  ${s.name} [${s.ui}]${s.collapsed ? ` (for ${s.collapsed.join(', ')})` : ''}`,
+      );
       for (const b of s.breadcrumbs.slice(0, nb)) lines.push(`         ${b}`);
-      if (s.breadcrumbs.length > nb) lines.push(`         (+${s.breadcrumbs.length - nb} more tree position${s.breadcrumbs.length - nb > 1 ? 's' : ''})`);
+      if (s.breadcrumbs.length > nb)
+        lines.push(
+          `         (+${s.breadcrumbs.length - nb} more tree position${s.breadcrumbs.length - nb > 1 ? 's' : ''})`,
+        );
       const ev: string[] = [];
-      if (s.evidence.spans.length) ev.push(`text: ${[...new Set(s.evidence.spans.map((x) => `"${x.text}"`))].slice(0, 3).join(', ')}`);
-      if (s.evidence.pmids.length) ev.push(`${s.evidence.pmids.length} similar citation${s.evidence.pmids.length > 1 ? 's' : ''}: PMID ${s.evidence.pmids.slice(0, 4).join(', ')}${s.evidence.pmids.length > 4 ? ', …' : ''}`);
+      if (s.evidence.spans.length)
+        ev.push(`text: ${[...new Set(s.evidence.spans.map((x) => `"${x.text}"`))].slice(0, 3).join(', ')}`);
+      if (s.evidence.pmids.length)
+        ev.push(
+          `${s.evidence.pmids.length} similar citation${s.evidence.pmids.length > 1 ? 's' : ''}: PMID ${s.evidence.pmids.slice(0, 4).join(', ')}${s.evidence.pmids.length > 4 ? ', …' : ''}`,
+        );
       if (ev.length) lines.push(`         ${ev.join('; ')}`);
     });
   }

@@ -5,40 +5,76 @@
 import type { Descriptor, MeshVocab } from './vocab';
 
 export interface Token {
-  norm: string;   // normalised form
-  raw: string;    // as written
-  start: number;  // character offsets in the text
+  norm: string; // normalised form
+  raw: string; // as written
+  start: number; // character offsets in the text
   end: number;
 }
 
 export interface TermEntry {
   ui: string;
-  term: string;          // the MeSH string it came from
-  preferred: boolean;    // the descriptor name (or its uninverted form)
-  caseSensitive: boolean;// an acronym ('AIDS', 'CT'): the text must have it in capitals
-  cue?: boolean;         // a cue phrase (CUES), not one of the descriptor's own names
+  term: string; // the MeSH string it came from
+  preferred: boolean; // the descriptor name (or its uninverted form)
+  caseSensitive: boolean; // an acronym ('AIDS', 'CT'): the text must have it in capitals
+  cue?: boolean; // a cue phrase (CUES), not one of the descriptor's own names
 }
 
 export interface LexicalMatch {
   ui: string;
   term: string;
   preferred: boolean;
-  tokens: number;        // length of the match in tokens
-  cue: boolean;          // matched by a cue phrase
+  tokens: number; // length of the match in tokens
+  cue: boolean; // matched by a cue phrase
   start: number;
   end: number;
-  text: string;          // the span as written
+  text: string; // the span as written
 }
 
 const IRREGULAR: Record<string, string> = {
-  women: 'woman', men: 'man', children: 'child', feet: 'foot', teeth: 'tooth', mice: 'mouse', lice: 'louse',
-  geese: 'goose', criteria: 'criterion', phenomena: 'phenomenon', bacteria: 'bacterium', data: 'datum',
-  diagnoses: 'diagnosis', prognoses: 'prognosis', analyses: 'analysis', metastases: 'metastasis', theses: 'thesis',
-  hypotheses: 'hypothesis', syntheses: 'synthesis', stenoses: 'stenosis', thromboses: 'thrombosis',
-  fungi: 'fungus', nuclei: 'nucleus', bacilli: 'bacillus', stimuli: 'stimulus', foci: 'focus', emboli: 'embolus',
-  vertebrae: 'vertebra', larvae: 'larva', algae: 'alga', indices: 'index', appendices: 'appendix',
-  matrices: 'matrix', apices: 'apex', cortices: 'cortex', media: 'medium', strata: 'stratum', ova: 'ovum',
-  people: 'person', persons: 'person', leaves: 'leaf', wives: 'wife', lives: 'life', knives: 'knife',
+  women: 'woman',
+  men: 'man',
+  children: 'child',
+  feet: 'foot',
+  teeth: 'tooth',
+  mice: 'mouse',
+  lice: 'louse',
+  geese: 'goose',
+  criteria: 'criterion',
+  phenomena: 'phenomenon',
+  bacteria: 'bacterium',
+  data: 'datum',
+  diagnoses: 'diagnosis',
+  prognoses: 'prognosis',
+  analyses: 'analysis',
+  metastases: 'metastasis',
+  theses: 'thesis',
+  hypotheses: 'hypothesis',
+  syntheses: 'synthesis',
+  stenoses: 'stenosis',
+  thromboses: 'thrombosis',
+  fungi: 'fungus',
+  nuclei: 'nucleus',
+  bacilli: 'bacillus',
+  stimuli: 'stimulus',
+  foci: 'focus',
+  emboli: 'embolus',
+  vertebrae: 'vertebra',
+  larvae: 'larva',
+  algae: 'alga',
+  indices: 'index',
+  appendices: 'appendix',
+  matrices: 'matrix',
+  apices: 'apex',
+  cortices: 'cortex',
+  media: 'medium',
+  strata: 'stratum',
+  ova: 'ovum',
+  people: 'person',
+  persons: 'person',
+  leaves: 'leaf',
+  wives: 'wife',
+  lives: 'life',
+  knives: 'knife',
 };
 
 const KEEP_S = /(ss|us|is|ous|sis|xis|ics|ies)$/;
@@ -58,7 +94,11 @@ export function normToken(raw: string): string {
 
 function normTokenUncached(raw: string): string {
   let w = raw.toLowerCase();
-  if (/[^\x00-\x7f]/.test(w)) w = w.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/ß/g, 'ss');
+  if (/[^\x00-\x7f]/.test(w))
+    w = w
+      .normalize('NFD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .replace(/ß/g, 'ss');
   const irr = IRREGULAR[w];
   if (irr) w = irr;
   else if (w.length > 3 && /[a-z]$/.test(w) && !/\d/.test(w)) {
@@ -94,7 +134,8 @@ export function tokenize(text: string): Token[] {
 }
 
 /** Common English words and vague words: single-token entry terms equal to these are not matched. */
-const STOP = new Set(`a an and are as at be been but by can could did do does for from had has have he her his how i if in
+const STOP = new Set(
+  `a an and are as at be been but by can could did do does for from had has have he her his how i if in
 into is it its may me might more most much must my no nor not of on once one only or our out over own same she should so
 some such than that the their them then there these they this those through to too under up very was we were what when
 where which while who whom why will with would you your all any both each few other also after before between during
@@ -111,7 +152,11 @@ male female sexes man woman child boy girl mother father parents infant newborn
 size weight height volume length mass area number numbers order base bases
 head neck arm arms leg legs hand hands foot back face eye eyes skin heart brain blood bone bones liver lung lungs
 cell cells tissue tissues body organ organs
-`.split(/\s+/).filter(Boolean).map(normToken));
+`
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(normToken),
+);
 
 /** Terms whose first token is one of these are not matched on their own when they are one token long. */
 function isAcronym(term: string): boolean {
@@ -134,47 +179,125 @@ export function uninvert(term: string): string | undefined {
 /** Cue phrases that indexers turn into headings though the text does not use the heading's own words
  *  ("retrospectively" → Retrospective Studies). Their reliability is learned like any term's (see prior.ts). */
 export const CUES: [string, string][] = [
-  ['retrospective', 'Retrospective Studies'], ['retrospectively', 'Retrospective Studies'], ['retrospective review', 'Retrospective Studies'],
-  ['retrospective analysis', 'Retrospective Studies'], ['retrospective study', 'Retrospective Studies'], ['medical records', 'Retrospective Studies'],
-  ['prospective', 'Prospective Studies'], ['prospectively', 'Prospective Studies'], ['prospective study', 'Prospective Studies'],
-  ['follow-up', 'Follow-Up Studies'], ['followed up', 'Follow-Up Studies'], ['followed for', 'Follow-Up Studies'],
-  ['risk factor', 'Risk Factors'], ['risk factors', 'Risk Factors'], ['predictors', 'Risk Factors'],
-  ['outcome', 'Treatment Outcome'], ['outcomes', 'Treatment Outcome'], ['efficacy', 'Treatment Outcome'], ['effectiveness', 'Treatment Outcome'],
-  ['sensitivity', 'Sensitivity and Specificity'], ['specificity', 'Sensitivity and Specificity'],
-  ['predictive value', 'Predictive Value of Tests'], ['positive predictive value', 'Predictive Value of Tests'], ['negative predictive value', 'Predictive Value of Tests'],
-  ['reproducibility', 'Reproducibility of Results'], ['reliability', 'Reproducibility of Results'], ['interobserver', 'Observer Variation'],
-  ['inter-observer', 'Observer Variation'], ['intraobserver', 'Observer Variation'], ['agreement', 'Reproducibility of Results'],
-  ['cross-sectional', 'Cross-Sectional Studies'], ['case-control', 'Case-Control Studies'], ['cohort', 'Cohort Studies'],
-  ['questionnaire', 'Surveys and Questionnaires'], ['questionnaires', 'Surveys and Questionnaires'], ['survey', 'Surveys and Questionnaires'],
-  ['CT', 'Tomography, X-Ray Computed'], ['computed tomography', 'Tomography, X-Ray Computed'], ['CT scan', 'Tomography, X-Ray Computed'],
-  ['MRI', 'Magnetic Resonance Imaging'], ['magnetic resonance', 'Magnetic Resonance Imaging'],
-  ['severity', 'Severity of Illness Index'], ['severe', 'Severity of Illness Index'],
-  ['prognostic', 'Prognosis'], ['prognosis', 'Prognosis'],
-  ['time', 'Time Factors'], ['duration', 'Time Factors'], ['timing', 'Time Factors'],
-  ['age', 'Age Factors'], ['older age', 'Age Factors'], ['sex', 'Sex Factors'], ['gender', 'Sex Factors'],
-  ['complications', 'Postoperative Complications'], ['postoperative complications', 'Postoperative Complications'], ['postoperative', 'Postoperative Complications'],
-  ['risk assessment', 'Risk Assessment'], ['risk', 'Risk Assessment'],
-  ['logistic regression', 'Logistic Models'], ['multivariate', 'Multivariate Analysis'], ['multivariable', 'Multivariate Analysis'],
-  ['odds ratio', 'Odds Ratio'], ['odds ratios', 'Odds Ratio'],
-  ['acute', 'Acute Disease'], ['chronic', 'Chronic Disease'], ['differential diagnosis', 'Diagnosis, Differential'],
-  ['combined', 'Combined Modality Therapy'], ['combination', 'Combined Modality Therapy'],
-  ['knowledge', 'Health Knowledge, Attitudes, Practice'], ['attitudes', 'Health Knowledge, Attitudes, Practice'],
-  ['US', 'United States'], ['USA', 'United States'], ['American', 'United States'],
-  ['incidence', 'Incidence'], ['prevalence', 'Prevalence'], ['survival', 'Survival Rate'], ['survival rate', 'Survival Rate'],
-  ['length of stay', 'Length of Stay'], ['hospital stay', 'Length of Stay'], ['recurrence', 'Recurrence'], ['recurrent', 'Recurrence'],
-  ['randomized', 'Randomized Controlled Trials as Topic'], ['randomised', 'Randomized Controlled Trials as Topic'],
-  ['double-blind', 'Double-Blind Method'], ['placebo', 'Double-Blind Method'], ['pilot', 'Pilot Projects'],
-  ['staging', 'Neoplasm Staging'], ['stage', 'Neoplasm Staging'], ['tumor stage', 'Neoplasm Staging'], ['invasion', 'Neoplasm Invasiveness'],
-  ['metastasis', 'Neoplasm Metastasis'], ['metastases', 'Neoplasm Metastasis'], ['metastatic', 'Neoplasm Metastasis'],
-  ['disease progression', 'Disease Progression'], ['progression', 'Disease Progression'],
-  ['biomarker', 'Biomarkers'], ['biomarkers', 'Biomarkers'], ['marker', 'Biomarkers'],
-  ['statistical', 'Statistics, Nonparametric'], ['mann-whitney', 'Statistics, Nonparametric'], ['wilcoxon', 'Statistics, Nonparametric'],
-  ['ROC curve', 'ROC Curve'], ['receiver operating characteristic', 'ROC Curve'], ['area under the curve', 'Area Under Curve'], ['AUC', 'Area Under Curve'],
-  ['quality of life', 'Quality of Life'], ['cost', 'Cost-Benefit Analysis'], ['cost-effectiveness', 'Cost-Benefit Analysis'],
-  ['mortality', 'Hospital Mortality'], ['in-hospital mortality', 'Hospital Mortality'], ['hospital mortality', 'Hospital Mortality'],
-  ['referral', 'Referral and Consultation'], ['guidelines', 'Practice Guidelines as Topic'], ['guideline', 'Practice Guidelines as Topic'],
-  ['dose', 'Dose-Response Relationship, Drug'], ['doses', 'Dose-Response Relationship, Drug'],
-  ['rats', 'Rats'], ['rat', 'Rats'], ['mice', 'Mice'], ['mouse', 'Mice'],
+  ['retrospective', 'Retrospective Studies'],
+  ['retrospectively', 'Retrospective Studies'],
+  ['retrospective review', 'Retrospective Studies'],
+  ['retrospective analysis', 'Retrospective Studies'],
+  ['retrospective study', 'Retrospective Studies'],
+  ['medical records', 'Retrospective Studies'],
+  ['prospective', 'Prospective Studies'],
+  ['prospectively', 'Prospective Studies'],
+  ['prospective study', 'Prospective Studies'],
+  ['follow-up', 'Follow-Up Studies'],
+  ['followed up', 'Follow-Up Studies'],
+  ['followed for', 'Follow-Up Studies'],
+  ['risk factor', 'Risk Factors'],
+  ['risk factors', 'Risk Factors'],
+  ['predictors', 'Risk Factors'],
+  ['outcome', 'Treatment Outcome'],
+  ['outcomes', 'Treatment Outcome'],
+  ['efficacy', 'Treatment Outcome'],
+  ['effectiveness', 'Treatment Outcome'],
+  ['sensitivity', 'Sensitivity and Specificity'],
+  ['specificity', 'Sensitivity and Specificity'],
+  ['predictive value', 'Predictive Value of Tests'],
+  ['positive predictive value', 'Predictive Value of Tests'],
+  ['negative predictive value', 'Predictive Value of Tests'],
+  ['reproducibility', 'Reproducibility of Results'],
+  ['reliability', 'Reproducibility of Results'],
+  ['interobserver', 'Observer Variation'],
+  ['inter-observer', 'Observer Variation'],
+  ['intraobserver', 'Observer Variation'],
+  ['agreement', 'Reproducibility of Results'],
+  ['cross-sectional', 'Cross-Sectional Studies'],
+  ['case-control', 'Case-Control Studies'],
+  ['cohort', 'Cohort Studies'],
+  ['questionnaire', 'Surveys and Questionnaires'],
+  ['questionnaires', 'Surveys and Questionnaires'],
+  ['survey', 'Surveys and Questionnaires'],
+  ['CT', 'Tomography, X-Ray Computed'],
+  ['computed tomography', 'Tomography, X-Ray Computed'],
+  ['CT scan', 'Tomography, X-Ray Computed'],
+  ['MRI', 'Magnetic Resonance Imaging'],
+  ['magnetic resonance', 'Magnetic Resonance Imaging'],
+  ['severity', 'Severity of Illness Index'],
+  ['severe', 'Severity of Illness Index'],
+  ['prognostic', 'Prognosis'],
+  ['prognosis', 'Prognosis'],
+  ['time', 'Time Factors'],
+  ['duration', 'Time Factors'],
+  ['timing', 'Time Factors'],
+  ['age', 'Age Factors'],
+  ['older age', 'Age Factors'],
+  ['sex', 'Sex Factors'],
+  ['gender', 'Sex Factors'],
+  ['complications', 'Postoperative Complications'],
+  ['postoperative complications', 'Postoperative Complications'],
+  ['postoperative', 'Postoperative Complications'],
+  ['risk assessment', 'Risk Assessment'],
+  ['risk', 'Risk Assessment'],
+  ['logistic regression', 'Logistic Models'],
+  ['multivariate', 'Multivariate Analysis'],
+  ['multivariable', 'Multivariate Analysis'],
+  ['odds ratio', 'Odds Ratio'],
+  ['odds ratios', 'Odds Ratio'],
+  ['acute', 'Acute Disease'],
+  ['chronic', 'Chronic Disease'],
+  ['differential diagnosis', 'Diagnosis, Differential'],
+  ['combined', 'Combined Modality Therapy'],
+  ['combination', 'Combined Modality Therapy'],
+  ['knowledge', 'Health Knowledge, Attitudes, Practice'],
+  ['attitudes', 'Health Knowledge, Attitudes, Practice'],
+  ['US', 'United States'],
+  ['USA', 'United States'],
+  ['American', 'United States'],
+  ['incidence', 'Incidence'],
+  ['prevalence', 'Prevalence'],
+  ['survival', 'Survival Rate'],
+  ['survival rate', 'Survival Rate'],
+  ['length of stay', 'Length of Stay'],
+  ['hospital stay', 'Length of Stay'],
+  ['recurrence', 'Recurrence'],
+  ['recurrent', 'Recurrence'],
+  ['randomized', 'Randomized Controlled Trials as Topic'],
+  ['randomised', 'Randomized Controlled Trials as Topic'],
+  ['double-blind', 'Double-Blind Method'],
+  ['placebo', 'Double-Blind Method'],
+  ['pilot', 'Pilot Projects'],
+  ['staging', 'Neoplasm Staging'],
+  ['stage', 'Neoplasm Staging'],
+  ['tumor stage', 'Neoplasm Staging'],
+  ['invasion', 'Neoplasm Invasiveness'],
+  ['metastasis', 'Neoplasm Metastasis'],
+  ['metastases', 'Neoplasm Metastasis'],
+  ['metastatic', 'Neoplasm Metastasis'],
+  ['disease progression', 'Disease Progression'],
+  ['progression', 'Disease Progression'],
+  ['biomarker', 'Biomarkers'],
+  ['biomarkers', 'Biomarkers'],
+  ['marker', 'Biomarkers'],
+  ['statistical', 'Statistics, Nonparametric'],
+  ['mann-whitney', 'Statistics, Nonparametric'],
+  ['wilcoxon', 'Statistics, Nonparametric'],
+  ['ROC curve', 'ROC Curve'],
+  ['receiver operating characteristic', 'ROC Curve'],
+  ['area under the curve', 'Area Under Curve'],
+  ['AUC', 'Area Under Curve'],
+  ['quality of life', 'Quality of Life'],
+  ['cost', 'Cost-Benefit Analysis'],
+  ['cost-effectiveness', 'Cost-Benefit Analysis'],
+  ['mortality', 'Hospital Mortality'],
+  ['in-hospital mortality', 'Hospital Mortality'],
+  ['hospital mortality', 'Hospital Mortality'],
+  ['referral', 'Referral and Consultation'],
+  ['guidelines', 'Practice Guidelines as Topic'],
+  ['guideline', 'Practice Guidelines as Topic'],
+  ['dose', 'Dose-Response Relationship, Drug'],
+  ['doses', 'Dose-Response Relationship, Drug'],
+  ['rats', 'Rats'],
+  ['rat', 'Rats'],
+  ['mice', 'Mice'],
+  ['mouse', 'Mice'],
 ];
 
 export interface MatcherOptions {
@@ -195,7 +318,10 @@ export class LexicalMatcher {
   private maxTokens = 1;
   readonly termCount: number;
 
-  constructor(readonly vocab: MeshVocab, opts: MatcherOptions = {}) {
+  constructor(
+    readonly vocab: MeshVocab,
+    opts: MatcherOptions = {},
+  ) {
     const minLen = opts.minSingleTokenLength ?? 3;
     let n = 0;
     for (const d of vocab.descriptors) {
@@ -233,7 +359,8 @@ export class LexicalMatcher {
       const caseSensitive = isAcronym(term);
       const toks = termTokens(term);
       if (toks.length === 0) continue;
-      if (toks.length === 1 && !caseSensitive && (STOP.has(toks[0]!) || (toks[0]!.length < minLen && !preferred))) continue;
+      if (toks.length === 1 && !caseSensitive && (STOP.has(toks[0]!) || (toks[0]!.length < minLen && !preferred)))
+        continue;
       this.add(toks, { ui: d.ui, term, preferred, caseSensitive });
       n++;
       // hyphenated compounds also match written as one word: "Anti-Bacterial Agents" ~ "antibacterial agents"
@@ -319,7 +446,16 @@ export class LexicalMatcher {
         const start = tokens[i]!.start;
         const end = tokens[best.j]!.end;
         for (const e of best.entries) {
-          out.push({ ui: e.ui, term: e.term, preferred: e.preferred, tokens: best.j - i + 1, cue: !!e.cue, start, end, text: text.slice(start, end) });
+          out.push({
+            ui: e.ui,
+            term: e.term,
+            preferred: e.preferred,
+            tokens: best.j - i + 1,
+            cue: !!e.cue,
+            start,
+            end,
+            text: text.slice(start, end),
+          });
         }
         i = best.j + 1;
       } else {

@@ -5,7 +5,7 @@ export interface MultiLabelScores {
   MiP: number;
   MiR: number;
   MiF: number;
-  EBF: number;      // example-based F1
+  EBF: number; // example-based F1
   docs: number;
   tp: number;
   fp: number;
@@ -15,7 +15,8 @@ export interface MultiLabelScores {
 /** `predicted[i]` and `gold[i]` are the label sets of document i. Empty sets: P = R = F = 0 where undefined;
  *  a document with no gold and no prediction counts F1 = 1 in EBF. */
 export function multiLabelScores(predicted: Iterable<string>[], gold: Iterable<string>[]): MultiLabelScores {
-  if (predicted.length !== gold.length) throw new Error(`multiLabelScores: ${predicted.length} predictions for ${gold.length} documents`);
+  if (predicted.length !== gold.length)
+    throw new Error(`multiLabelScores: ${predicted.length} predictions for ${gold.length} documents`);
   let tp = 0;
   let fp = 0;
   let fn = 0;

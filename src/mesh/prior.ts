@@ -10,8 +10,8 @@ export interface PriorFile {
   format: 'biohicl-mesh-prior/1';
   source: string;
   docs: number;
-  counts: Record<string, [number, number]>;   // ui → [documents where matched, of those where indexed]
-  backoff: Record<string, [number, number]>;  // match kind → [matched, indexed] over rarely seen descriptors (≤ 2 documents)
+  counts: Record<string, [number, number]>; // ui → [documents where matched, of those where indexed]
+  backoff: Record<string, [number, number]>; // match kind → [matched, indexed] over rarely seen descriptors (≤ 2 documents)
 }
 
 /** Kind of a match for back-off: a cue phrase, or a name/entry term of one or more tokens, shallow (depth ≤ 2) or
@@ -23,7 +23,10 @@ export function matchKind(vocab: MeshVocab, ui: string, tokens: number, cue = fa
 }
 
 export class LexicalPrior {
-  constructor(readonly file: PriorFile, readonly strength = 3) {}
+  constructor(
+    readonly file: PriorFile,
+    readonly strength = 3,
+  ) {}
 
   /** Smoothed P(indexed | matched): (indexed + a·p0) / (matched + a), p0 from the back-off of the match kind. */
   p(ui: string, kind: string, strength = this.strength): number {
@@ -36,7 +39,12 @@ export class LexicalPrior {
 }
 
 /** Count, over citations with MeSH headings, how often each matched descriptor is indexed. */
-export function learnPrior(docs: { text: string; mesh: { ui?: string; name: string }[] }[], vocab: MeshVocab, matcher: LexicalMatcher, source: string): PriorFile {
+export function learnPrior(
+  docs: { text: string; mesh: { ui?: string; name: string }[] }[],
+  vocab: MeshVocab,
+  matcher: LexicalMatcher,
+  source: string,
+): PriorFile {
   const counts: Record<string, [number, number]> = {};
   const kinds: Record<string, string> = {};
   let n = 0;

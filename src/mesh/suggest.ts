@@ -10,40 +10,45 @@ import { matchKind, shippedPrior, type LexicalPrior } from './prior';
 /** One neighbour citation as a search returns it (`neighbours()` of src/index/search). */
 export interface Neighbour {
   pmid: string;
-  rank: number;          // 0-based (1-based ranks are accepted too: only the order matters)
-  score?: number;        // similarity or search score, unused unless weighting = 'score'
-  mesh: MeshHeading[];   // UI optional: names are mapped through the vocabulary
+  rank: number; // 0-based (1-based ranks are accepted too: only the order matters)
+  score?: number; // similarity or search score, unused unless weighting = 'score'
+  mesh: MeshHeading[]; // UI optional: names are mapped through the vocabulary
 }
 
-export interface Span { start: number; end: number; text: string; term?: string }
+export interface Span {
+  start: number;
+  end: number;
+  text: string;
+  term?: string;
+}
 
 export interface Suggestion {
   ui: string;
   name: string;
-  score: number;                 // [0,1]
+  score: number; // [0,1]
   group: 'topic' | 'checktag';
   evidence: {
-    spans: Span[];               // where the text names it (lexical) or cues it (check tags)
-    pmids: string[];             // neighbours that carry it, best first
-    lexical: number;             // part scores in [0,1]
+    spans: Span[]; // where the text names it (lexical) or cues it (check tags)
+    pmids: string[]; // neighbours that carry it, best first
+    lexical: number; // part scores in [0,1]
     neighbours: number;
   };
-  breadcrumbs: string[];         // 'Diseases › Infections › … › COVID-19', one per tree position
+  breadcrumbs: string[]; // 'Diseases › Infections › … › COVID-19', one per tree position
   entryTerms: string[];
-  url: string;                   // MeSH Browser record
-  collapsed?: string[];          // names of the siblings this parent stands for (collapseSiblings)
+  url: string; // MeSH Browser record
+  collapsed?: string[]; // names of the siblings this parent stands for (collapseSiblings)
 }
 
 export interface SuggestWeights {
-  lexical: number;        // weight of the lexical score in the noisy-or
-  neighbours: number;     // weight of the neighbour vote
-  agree: number;          // bonus when both legs agree
-  minorVote: number;      // weight of a non-major heading's vote (a major one counts 1)
-  rankDecay: number;      // neighbour weight = 1 / (1 + rank)^rankDecay
+  lexical: number; // weight of the lexical score in the noisy-or
+  neighbours: number; // weight of the neighbour vote
+  agree: number; // bonus when both legs agree
+  minorVote: number; // weight of a non-major heading's vote (a major one counts 1)
+  rankDecay: number; // neighbour weight = 1 / (1 + rank)^rankDecay
   scoreSharpness: number; // × exp(s · (score / best score − 1)) when neighbours carry scores (0: rank only)
-  priorStrength: number;  // pseudo-counts pulling a descriptor's learned P(indexed | found) toward its back-off
-  checkText: number;      // weight of text cues for check tags
-  checkNeighbours: number;// weight of neighbour votes for check tags
+  priorStrength: number; // pseudo-counts pulling a descriptor's learned P(indexed | found) toward its back-off
+  checkText: number; // weight of text cues for check tags
+  checkNeighbours: number; // weight of neighbour votes for check tags
 }
 
 /** Tuned on half of the PubMedQA dev set (`npm run eval -- mesh --tune`), checked on the other half. */
@@ -60,19 +65,19 @@ export const DEFAULT_WEIGHTS: SuggestWeights = {
 };
 
 export interface SuggestOptions {
-  k?: number;                    // use only the first k neighbours (default: all given)
-  cutoff?: number;               // minimum score of a topic (default DEFAULT_CUTOFF)
-  checkTagCutoff?: number;       // minimum score of a check tag (default DEFAULT_CHECK_CUTOFF, or `cutoff` when that is given)
-  max?: number;                  // at most this many suggestions (default 40)
-  lexical?: boolean;             // default true
-  neighbours?: boolean;          // default true
-  checkTags?: boolean;           // suggest check tags at all (default true)
-  checkTagCues?: boolean;        // read check-tag cues from the text (default: same as `lexical`)
-  collapseSiblings?: boolean;    // ≥ 3 suggested siblings → their parent (default false)
+  k?: number; // use only the first k neighbours (default: all given)
+  cutoff?: number; // minimum score of a topic (default DEFAULT_CUTOFF)
+  checkTagCutoff?: number; // minimum score of a check tag (default DEFAULT_CHECK_CUTOFF, or `cutoff` when that is given)
+  max?: number; // at most this many suggestions (default 40)
+  lexical?: boolean; // default true
+  neighbours?: boolean; // default true
+  checkTags?: boolean; // suggest check tags at all (default true)
+  checkTagCues?: boolean; // read check-tag cues from the text (default: same as `lexical`)
+  collapseSiblings?: boolean; // ≥ 3 suggested siblings → their parent (default false)
   weights?: Partial<SuggestWeights>;
-  matcher?: LexicalMatcher;      // default: matcherFor(vocab)
-  matches?: LexicalMatch[];      // precomputed matcher.match(text) (the text changed elsewhere: reuse them)
-  prior?: LexicalPrior | false;  // how often a matched descriptor is indexed (default: the shipped prior)
+  matcher?: LexicalMatcher; // default: matcherFor(vocab)
+  matches?: LexicalMatch[]; // precomputed matcher.match(text) (the text changed elsewhere: reuse them)
+  prior?: LexicalPrior | false; // how often a matched descriptor is indexed (default: the shipped prior)
 }
 
 export const DEFAULT_CUTOFF = 0.25;
@@ -94,7 +99,13 @@ interface Cand {
 
 /** Lexical score of a descriptor from its matches: with a prior, P(indexed | matched), raised by repeats and an
  *  early mention; without one, a name match counts more than an entry term. */
-function lexicalScore(ms: LexicalMatch[], textLength: number, vocab: MeshVocab, prior: LexicalPrior | undefined, strength: number): number {
+function lexicalScore(
+  ms: LexicalMatch[],
+  textLength: number,
+  vocab: MeshVocab,
+  prior: LexicalPrior | undefined,
+  strength: number,
+): number {
   const early = ms[0]!.start < Math.min(250, textLength / 4);
   if (prior) {
     const own = ms.filter((m) => !m.cue);
@@ -110,7 +121,12 @@ function lexicalScore(ms: LexicalMatch[], textLength: number, vocab: MeshVocab, 
   return Math.min(1, s);
 }
 
-export function suggestMesh(text: string, neighbours: Neighbour[], vocab: MeshVocab, opts: SuggestOptions = {}): Suggestion[] {
+export function suggestMesh(
+  text: string,
+  neighbours: Neighbour[],
+  vocab: MeshVocab,
+  opts: SuggestOptions = {},
+): Suggestion[] {
   const w = { ...DEFAULT_WEIGHTS, ...(opts.weights ?? {}) };
   const cands = new Map<string, Cand>();
   const cand = (ui: string): Cand => {
@@ -125,7 +141,7 @@ export function suggestMesh(text: string, neighbours: Neighbour[], vocab: MeshVo
   // lexical
   if (opts.lexical !== false) {
     const matches = opts.matches ?? (opts.matcher ?? matcherFor(vocab)).match(text);
-    const prior = opts.prior === false ? undefined : opts.prior ?? shippedPrior();
+    const prior = opts.prior === false ? undefined : (opts.prior ?? shippedPrior());
     const byUi = new Map<string, LexicalMatch[]>();
     for (const m of matches) {
       let l = byUi.get(m.ui);
@@ -146,7 +162,11 @@ export function suggestMesh(text: string, neighbours: Neighbour[], vocab: MeshVo
     let total = 0;
     const votes = new Map<string, { v: number; pmids: string[] }>();
     const top = ns[0]?.score;
-    const useScore = w.scoreSharpness > 0 && top !== undefined && top > 0 && ns.every((n) => typeof n.score === 'number' && Number.isFinite(n.score));
+    const useScore =
+      w.scoreSharpness > 0 &&
+      top !== undefined &&
+      top > 0 &&
+      ns.every((n) => typeof n.score === 'number' && Number.isFinite(n.score));
     ns.forEach((n, i) => {
       let wt = 1 / Math.pow(1 + i, w.rankDecay);
       if (useScore) wt *= Math.exp(w.scoreSharpness * (n.score! / top! - 1));
@@ -188,7 +208,8 @@ export function suggestMesh(text: string, neighbours: Neighbour[], vocab: MeshVo
 
   const noVotes = opts.neighbours === false || neighbours.length === 0;
   const cutoff = opts.cutoff ?? (noVotes ? LEXICAL_ONLY_CUTOFF : DEFAULT_CUTOFF);
-  const checkCutoff = opts.checkTagCutoff ?? opts.cutoff ?? (noVotes ? LEXICAL_ONLY_CHECK_CUTOFF : DEFAULT_CHECK_CUTOFF);
+  const checkCutoff =
+    opts.checkTagCutoff ?? opts.cutoff ?? (noVotes ? LEXICAL_ONLY_CHECK_CUTOFF : DEFAULT_CHECK_CUTOFF);
   const scored: { c: Cand; score: number }[] = [];
   for (const c of cands.values()) {
     let score: number;
@@ -244,7 +265,8 @@ export function collapseSiblings(list: Suggestion[], vocab: MeshVocab, min = 3):
     for (const s of kids) gone.add(s.ui);
     const existing = list.find((s) => s.ui === pui) ?? added.find((s) => s.ui === pui);
     const best = Math.max(...kids.map((s) => s.score));
-    const merged: Suggestion = existing ?? toSuggestion(vocab, { ui: pui, lexical: 0, vote: 0, spans: [], pmids: [], check: false }, best);
+    const merged: Suggestion =
+      existing ?? toSuggestion(vocab, { ui: pui, lexical: 0, vote: 0, spans: [], pmids: [], check: false }, best);
     merged.score = Math.max(merged.score, best);
     merged.collapsed = [...(merged.collapsed ?? []), ...kids.map((s) => s.name)];
     merged.evidence = {
@@ -255,5 +277,7 @@ export function collapseSiblings(list: Suggestion[], vocab: MeshVocab, min = 3):
     };
     if (!existing) added.push(merged);
   }
-  return [...list.filter((s) => !gone.has(s.ui)), ...added].sort((a, b) => b.score - a.score || a.name.localeCompare(b.name));
+  return [...list.filter((s) => !gone.has(s.ui)), ...added].sort(
+    (a, b) => b.score - a.score || a.name.localeCompare(b.name),
+  );
 }

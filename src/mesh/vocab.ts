@@ -8,16 +8,16 @@ import { SaxesParser } from 'saxes';
 import { biohiclHome, projectRoot } from '../inference/paths';
 
 export interface Descriptor {
-  ui: string;              // e.g. 'D003920'
-  name: string;            // preferred name (record preferred term)
-  treeNumbers: string[];   // e.g. ['C18.452.394.750', 'C19.246']
-  terms: string[];         // entry terms (synonyms), the name excluded, permuted forms excluded
+  ui: string; // e.g. 'D003920'
+  name: string; // preferred name (record preferred term)
+  treeNumbers: string[]; // e.g. ['C18.452.394.750', 'C19.246']
+  terms: string[]; // entry terms (synonyms), the name excluded, permuted forms excluded
   scopeNote?: string;
 }
 
 export interface VocabData {
-  version: string;         // 'MeSH 2024'
-  source: string;          // where it was read from
+  version: string; // 'MeSH 2024'
+  source: string; // where it was read from
   descriptors: Descriptor[];
 }
 
@@ -46,45 +46,120 @@ export const BREADCRUMB_SEP = ' › ';
 /** Top-level tree positions (MeSH 2024). The reformatted TSVs drop these positions from the descriptors that head
  *  them (Infections = C01 has no tree number there), so they are restored by name when missing. */
 export const TOP_LEVEL: Record<string, string> = {
-  A01: 'Body Regions', A02: 'Musculoskeletal System', A03: 'Digestive System', A04: 'Respiratory System',
-  A05: 'Urogenital System', A06: 'Endocrine System', A07: 'Cardiovascular System', A08: 'Nervous System',
-  A09: 'Sense Organs', A10: 'Tissues', A11: 'Cells', A12: 'Fluids and Secretions', A13: 'Animal Structures',
-  A14: 'Stomatognathic System', A15: 'Hemic and Immune Systems', A16: 'Embryonic Structures',
-  A17: 'Integumentary System', A18: 'Plant Structures', A19: 'Fungal Structures', A20: 'Bacterial Structures',
+  A01: 'Body Regions',
+  A02: 'Musculoskeletal System',
+  A03: 'Digestive System',
+  A04: 'Respiratory System',
+  A05: 'Urogenital System',
+  A06: 'Endocrine System',
+  A07: 'Cardiovascular System',
+  A08: 'Nervous System',
+  A09: 'Sense Organs',
+  A10: 'Tissues',
+  A11: 'Cells',
+  A12: 'Fluids and Secretions',
+  A13: 'Animal Structures',
+  A14: 'Stomatognathic System',
+  A15: 'Hemic and Immune Systems',
+  A16: 'Embryonic Structures',
+  A17: 'Integumentary System',
+  A18: 'Plant Structures',
+  A19: 'Fungal Structures',
+  A20: 'Bacterial Structures',
   A21: 'Viral Structures',
-  B01: 'Eukaryota', B02: 'Archaea', B03: 'Bacteria', B04: 'Viruses', B05: 'Organism Forms',
-  C01: 'Infections', C04: 'Neoplasms', C05: 'Musculoskeletal Diseases', C06: 'Digestive System Diseases',
-  C07: 'Stomatognathic Diseases', C08: 'Respiratory Tract Diseases', C09: 'Otorhinolaryngologic Diseases',
-  C10: 'Nervous System Diseases', C11: 'Eye Diseases', C12: 'Urogenital Diseases', C14: 'Cardiovascular Diseases',
-  C15: 'Hemic and Lymphatic Diseases', C16: 'Congenital, Hereditary, and Neonatal Diseases and Abnormalities',
-  C17: 'Skin and Connective Tissue Diseases', C18: 'Nutritional and Metabolic Diseases',
-  C19: 'Endocrine System Diseases', C20: 'Immune System Diseases', C21: 'Disorders of Environmental Origin',
-  C22: 'Animal Diseases', C23: 'Pathological Conditions, Signs and Symptoms', C24: 'Occupational Diseases',
-  C25: 'Chemically-Induced Disorders', C26: 'Wounds and Injuries',
-  D01: 'Inorganic Chemicals', D02: 'Organic Chemicals', D03: 'Heterocyclic Compounds', D04: 'Polycyclic Compounds',
-  D05: 'Macromolecular Substances', D06: 'Hormones, Hormone Substitutes, and Hormone Antagonists',
-  D08: 'Enzymes and Coenzymes', D09: 'Carbohydrates', D10: 'Lipids', D12: 'Amino Acids, Peptides, and Proteins',
-  D13: 'Nucleic Acids, Nucleotides, and Nucleosides', D20: 'Complex Mixtures', D23: 'Biological Factors',
-  D25: 'Biomedical and Dental Materials', D26: 'Pharmaceutical Preparations', D27: 'Chemical Actions and Uses',
-  E01: 'Diagnosis', E02: 'Therapeutics', E03: 'Anesthesia and Analgesia', E04: 'Surgical Procedures, Operative',
-  E05: 'Investigative Techniques', E06: 'Dentistry', E07: 'Equipment and Supplies',
-  F01: 'Behavior and Behavior Mechanisms', F02: 'Psychological Phenomena', F03: 'Mental Disorders',
+  B01: 'Eukaryota',
+  B02: 'Archaea',
+  B03: 'Bacteria',
+  B04: 'Viruses',
+  B05: 'Organism Forms',
+  C01: 'Infections',
+  C04: 'Neoplasms',
+  C05: 'Musculoskeletal Diseases',
+  C06: 'Digestive System Diseases',
+  C07: 'Stomatognathic Diseases',
+  C08: 'Respiratory Tract Diseases',
+  C09: 'Otorhinolaryngologic Diseases',
+  C10: 'Nervous System Diseases',
+  C11: 'Eye Diseases',
+  C12: 'Urogenital Diseases',
+  C14: 'Cardiovascular Diseases',
+  C15: 'Hemic and Lymphatic Diseases',
+  C16: 'Congenital, Hereditary, and Neonatal Diseases and Abnormalities',
+  C17: 'Skin and Connective Tissue Diseases',
+  C18: 'Nutritional and Metabolic Diseases',
+  C19: 'Endocrine System Diseases',
+  C20: 'Immune System Diseases',
+  C21: 'Disorders of Environmental Origin',
+  C22: 'Animal Diseases',
+  C23: 'Pathological Conditions, Signs and Symptoms',
+  C24: 'Occupational Diseases',
+  C25: 'Chemically-Induced Disorders',
+  C26: 'Wounds and Injuries',
+  D01: 'Inorganic Chemicals',
+  D02: 'Organic Chemicals',
+  D03: 'Heterocyclic Compounds',
+  D04: 'Polycyclic Compounds',
+  D05: 'Macromolecular Substances',
+  D06: 'Hormones, Hormone Substitutes, and Hormone Antagonists',
+  D08: 'Enzymes and Coenzymes',
+  D09: 'Carbohydrates',
+  D10: 'Lipids',
+  D12: 'Amino Acids, Peptides, and Proteins',
+  D13: 'Nucleic Acids, Nucleotides, and Nucleosides',
+  D20: 'Complex Mixtures',
+  D23: 'Biological Factors',
+  D25: 'Biomedical and Dental Materials',
+  D26: 'Pharmaceutical Preparations',
+  D27: 'Chemical Actions and Uses',
+  E01: 'Diagnosis',
+  E02: 'Therapeutics',
+  E03: 'Anesthesia and Analgesia',
+  E04: 'Surgical Procedures, Operative',
+  E05: 'Investigative Techniques',
+  E06: 'Dentistry',
+  E07: 'Equipment and Supplies',
+  F01: 'Behavior and Behavior Mechanisms',
+  F02: 'Psychological Phenomena',
+  F03: 'Mental Disorders',
   F04: 'Behavioral Disciplines and Activities',
-  G01: 'Physical Phenomena', G02: 'Chemical Phenomena', G03: 'Metabolism', G04: 'Cell Physiological Phenomena',
-  G05: 'Genetic Phenomena', G06: 'Microbiological Phenomena', G07: 'Physiological Phenomena',
-  G08: 'Reproductive and Urinary Physiological Phenomena', G09: 'Circulatory and Respiratory Physiological Phenomena',
-  G10: 'Digestive System and Oral Physiological Phenomena', G11: 'Musculoskeletal and Neural Physiological Phenomena',
-  G12: 'Immune System Phenomena', G13: 'Integumentary System Physiological Phenomena',
-  G14: 'Ocular Physiological Phenomena', G15: 'Plant Physiological Phenomena', G16: 'Biological Phenomena',
+  G01: 'Physical Phenomena',
+  G02: 'Chemical Phenomena',
+  G03: 'Metabolism',
+  G04: 'Cell Physiological Phenomena',
+  G05: 'Genetic Phenomena',
+  G06: 'Microbiological Phenomena',
+  G07: 'Physiological Phenomena',
+  G08: 'Reproductive and Urinary Physiological Phenomena',
+  G09: 'Circulatory and Respiratory Physiological Phenomena',
+  G10: 'Digestive System and Oral Physiological Phenomena',
+  G11: 'Musculoskeletal and Neural Physiological Phenomena',
+  G12: 'Immune System Phenomena',
+  G13: 'Integumentary System Physiological Phenomena',
+  G14: 'Ocular Physiological Phenomena',
+  G15: 'Plant Physiological Phenomena',
+  G16: 'Biological Phenomena',
   G17: 'Mathematical Concepts',
-  H01: 'Natural Science Disciplines', H02: 'Health Occupations',
-  I01: 'Social Sciences', I02: 'Education', I03: 'Human Activities',
-  J01: 'Technology, Industry, and Agriculture', J02: 'Food and Beverages', J03: 'Non-Medical Public and Private Facilities',
-  K01: 'Humanities', L01: 'Information Science', M01: 'Persons',
-  N01: 'Population Characteristics', N02: 'Health Care Facilities, Manpower, and Services',
-  N03: 'Health Care Economics and Organizations', N04: 'Health Services Administration',
-  N05: 'Health Care Quality, Access, and Evaluation', N06: 'Environment and Public Health',
-  V01: 'Publication Components', V02: 'Publication Formats', V03: 'Study Characteristics', V04: 'Support of Research',
+  H01: 'Natural Science Disciplines',
+  H02: 'Health Occupations',
+  I01: 'Social Sciences',
+  I02: 'Education',
+  I03: 'Human Activities',
+  J01: 'Technology, Industry, and Agriculture',
+  J02: 'Food and Beverages',
+  J03: 'Non-Medical Public and Private Facilities',
+  K01: 'Humanities',
+  L01: 'Information Science',
+  M01: 'Persons',
+  N01: 'Population Characteristics',
+  N02: 'Health Care Facilities, Manpower, and Services',
+  N03: 'Health Care Economics and Organizations',
+  N04: 'Health Services Administration',
+  N05: 'Health Care Quality, Access, and Evaluation',
+  N06: 'Environment and Public Health',
+  V01: 'Publication Components',
+  V02: 'Publication Formats',
+  V03: 'Study Characteristics',
+  V04: 'Support of Research',
   Z01: 'Geographic Locations',
 };
 
@@ -93,10 +168,10 @@ export class MeshVocab {
   readonly source: string;
   readonly descriptors: Descriptor[];
   private readonly byUi = new Map<string, Descriptor>();
-  private readonly byName = new Map<string, Descriptor>();   // lower-cased names
-  private byTerm?: Map<string, Descriptor>;                   // lower-cased entry terms (built on first use)
+  private readonly byName = new Map<string, Descriptor>(); // lower-cased names
+  private byTerm?: Map<string, Descriptor>; // lower-cased entry terms (built on first use)
   private readonly byTree = new Map<string, Descriptor>();
-  private childMap?: Map<string, string[]>;                  // tree number → child tree numbers
+  private childMap?: Map<string, string[]>; // tree number → child tree numbers
 
   constructor(data: VocabData) {
     this.version = data.version;
@@ -133,9 +208,13 @@ export class MeshVocab {
     return this.byTerm;
   }
 
-  get size(): number { return this.descriptors.length; }
+  get size(): number {
+    return this.descriptors.length;
+  }
 
-  get(ui: string): Descriptor | undefined { return this.byUi.get(ui); }
+  get(ui: string): Descriptor | undefined {
+    return this.byUi.get(ui);
+  }
 
   /** Case-insensitive lookup by descriptor name, then by entry term (old names of renamed descriptors are entry terms). */
   findByName(name: string): Descriptor | undefined {
@@ -148,7 +227,9 @@ export class MeshVocab {
     return (h.ui ? this.byUi.get(h.ui) : undefined) ?? this.findByName(h.name);
   }
 
-  byTreeNumber(tn: string): Descriptor | undefined { return this.byTree.get(tn); }
+  byTreeNumber(tn: string): Descriptor | undefined {
+    return this.byTree.get(tn);
+  }
 
   /** One breadcrumb (list of names, category first) per tree position. */
   breadcrumbs(ui: string): string[][] {
@@ -267,9 +348,16 @@ export function loadTsvVocab(descriptorsFile: string, termsFile: string, version
     if (lineNo === 1 || line === '') continue;
     const f = line.replace(/\r$/, '').split('\t');
     if (f.length < 2 || !/^[A-Z]\d+$/.test(f[0]!)) {
-      throw new Error(`${descriptorsFile}: line ${lineNo}: expected 'descriptor_ui<TAB>name<TAB>tree_numbers', got ${JSON.stringify(line.slice(0, 80))}`);
+      throw new Error(
+        `${descriptorsFile}: line ${lineNo}: expected 'descriptor_ui<TAB>name<TAB>tree_numbers', got ${JSON.stringify(line.slice(0, 80))}`,
+      );
     }
-    const d: Descriptor = { ui: f[0]!, name: f[1]!, treeNumbers: f[2] ? f[2].split('|').filter(Boolean) : [], terms: [] };
+    const d: Descriptor = {
+      ui: f[0]!,
+      name: f[1]!,
+      treeNumbers: f[2] ? f[2].split('|').filter(Boolean) : [],
+      terms: [],
+    };
     descriptors.push(d);
     byUi.set(d.ui, d);
   }
@@ -277,14 +365,17 @@ export function loadTsvVocab(descriptorsFile: string, termsFile: string, version
   lineNo = 0;
   let last: Descriptor | undefined;
   // ~130k lines: tabs found with indexOf, and the previous line's descriptor reused (terms come grouped)
-  for (let pos = 0; pos < tText.length; ) {
+  for (let pos = 0; pos < tText.length;) {
     let nl = tText.indexOf('\n', pos);
     if (nl < 0) nl = tText.length;
     lineNo++;
     const end = nl > pos && tText.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
     if (lineNo > 1 && end > pos) {
       const t1 = tText.indexOf('\t', pos);
-      if (t1 < 0 || t1 > end) throw new Error(`${termsFile}: line ${lineNo}: expected 'descriptor_ui<TAB>term<TAB>preferred', got ${JSON.stringify(tText.slice(pos, Math.min(end, pos + 80)))}`);
+      if (t1 < 0 || t1 > end)
+        throw new Error(
+          `${termsFile}: line ${lineNo}: expected 'descriptor_ui<TAB>term<TAB>preferred', got ${JSON.stringify(tText.slice(pos, Math.min(end, pos + 80)))}`,
+        );
       let t2 = tText.indexOf('\t', t1 + 1);
       if (t2 < 0 || t2 > end) t2 = end;
       const ui = tText.slice(pos, t1);
@@ -319,7 +410,10 @@ export async function loadDescriptorXml(file: string): Promise<MeshVocab> {
     const name = tag.name;
     if (stack.length === 0) {
       sawRoot = true;
-      if (name !== 'DescriptorRecordSet') error ??= new Error(`${file}: ${where()}: expected <DescriptorRecordSet>, found <${name}> (is this NLM's descYYYY.xml?)`);
+      if (name !== 'DescriptorRecordSet')
+        error ??= new Error(
+          `${file}: ${where()}: expected <DescriptorRecordSet>, found <${name}> (is this NLM's descYYYY.xml?)`,
+        );
     }
     stack.push(name);
     text = '';
@@ -327,8 +421,12 @@ export async function loadDescriptorXml(file: string): Promise<MeshVocab> {
     else if (name === 'Concept') conceptPreferred = String(tag.attributes['PreferredConceptYN'] ?? '') === 'Y';
     else if (name === 'Term') termSkip = String(tag.attributes['IsPermutedTermYN'] ?? 'N') === 'Y';
   });
-  parser.on('text', (t) => { text += t; });
-  parser.on('cdata', (t) => { text += t; });
+  parser.on('text', (t) => {
+    text += t;
+  });
+  parser.on('cdata', (t) => {
+    text += t;
+  });
   parser.on('closetag', () => {
     const name = stack.pop()!;
     const parent = stack[stack.length - 1];
@@ -345,7 +443,9 @@ export async function loadDescriptorXml(file: string): Promise<MeshVocab> {
         if (s) cur.terms.push(s);
       } else if (name === 'DescriptorRecord') {
         if (!cur.ui || !cur.name) {
-          error ??= new Error(`${file}: ${where()}: descriptor record #${descriptors.length + 1} has no DescriptorUI or name`);
+          error ??= new Error(
+            `${file}: ${where()}: descriptor record #${descriptors.length + 1} has no DescriptorUI or name`,
+          );
         } else {
           const seen = new Set<string>([cur.name]);
           cur.terms = cur.terms.filter((t) => (seen.has(t) ? false : (seen.add(t), true)));
@@ -356,7 +456,11 @@ export async function loadDescriptorXml(file: string): Promise<MeshVocab> {
     }
     text = '';
   });
-  parser.on('error', (e) => { error ??= new Error(`${file}: ${where()}: ${e.message.replace(/^[^:]*:\d+:\d+: /, '').replace(/^\d+:\d+: /, '')} (descriptor record #${descriptors.length + 1})`); });
+  parser.on('error', (e) => {
+    error ??= new Error(
+      `${file}: ${where()}: ${e.message.replace(/^[^:]*:\d+:\d+: /, '').replace(/^\d+:\d+: /, '')} (descriptor record #${descriptors.length + 1})`,
+    );
+  });
 
   const input = fs.createReadStream(file);
   const gz = /\.gz$/i.test(file) ? input.pipe(zlib.createGunzip()) : undefined;
@@ -384,9 +488,11 @@ export async function loadDescriptorXml(file: string): Promise<MeshVocab> {
 export function saveVocabCache(vocab: MeshVocab, file: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  const rows = vocab.descriptors.map((d) => (d.scopeNote
-    ? [d.ui, d.name, d.treeNumbers.join('|'), d.terms, d.scopeNote]
-    : [d.ui, d.name, d.treeNumbers.join('|'), d.terms]));
+  const rows = vocab.descriptors.map((d) =>
+    d.scopeNote
+      ? [d.ui, d.name, d.treeNumbers.join('|'), d.terms, d.scopeNote]
+      : [d.ui, d.name, d.treeNumbers.join('|'), d.terms],
+  );
   const json = JSON.stringify({ format: 'biohicl-mesh-vocab/1', version: vocab.version, source: vocab.source, rows });
   fs.writeFileSync(tmp, zlib.gzipSync(Buffer.from(json, 'utf8'), { level: 9 }));
   fs.renameSync(tmp, file);
@@ -399,7 +505,8 @@ export function loadVocabCache(file: string): MeshVocab {
   } catch (e) {
     throw new Error(`${file}: not a MeSH vocabulary cache (${(e as Error).message})`);
   }
-  if (j.format !== 'biohicl-mesh-vocab/1' || !Array.isArray(j.rows)) throw new Error(`${file}: not a MeSH vocabulary cache (format ${j.format})`);
+  if (j.format !== 'biohicl-mesh-vocab/1' || !Array.isArray(j.rows))
+    throw new Error(`${file}: not a MeSH vocabulary cache (format ${j.format})`);
   const descriptors = j.rows.map((r) => {
     const [ui, name, trees, terms, scopeNote] = r as [string, string, string, string[], string?];
     const d: Descriptor = { ui, name, treeNumbers: trees ? trees.split('|') : [], terms };

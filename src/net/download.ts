@@ -96,7 +96,12 @@ export class DownloadError extends Error {
 }
 
 export class HashMismatchError extends Error {
-  constructor(readonly file: string, readonly expected: string, readonly actual: string, readonly algo: HashAlgorithm = 'sha256') {
+  constructor(
+    readonly file: string,
+    readonly expected: string,
+    readonly actual: string,
+    readonly algo: HashAlgorithm = 'sha256',
+  ) {
     super(`${file}: ${algo} mismatch: expected ${expected}, got ${actual}; the partial download was deleted`);
     this.name = 'HashMismatchError';
   }
@@ -104,7 +109,10 @@ export class HashMismatchError extends Error {
 
 /** The content check rejected the file (message: `<label>: <why>; the partial download was deleted`). */
 export class ContentError extends Error {
-  constructor(readonly file: string, readonly reason: string) {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
     super(`${file}: ${reason}; the partial download was deleted`);
     this.name = 'ContentError';
   }
@@ -115,12 +123,23 @@ export class ConnectionPool {
   readonly http: http.Agent;
   readonly https: https.Agent;
   constructor(readonly maxSockets: number) {
-    const o = { keepAlive: true, maxSockets, maxTotalSockets: maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' as const };
+    const o = {
+      keepAlive: true,
+      maxSockets,
+      maxTotalSockets: maxSockets,
+      maxFreeSockets: maxSockets,
+      scheduling: 'lifo' as const,
+    };
     this.http = new http.Agent(o);
     this.https = new https.Agent(o);
   }
-  agentFor(u: URL): http.Agent { return u.protocol === 'https:' ? this.https : this.http; }
-  destroy(): void { this.http.destroy(); this.https.destroy(); }
+  agentFor(u: URL): http.Agent {
+    return u.protocol === 'https:' ? this.https : this.http;
+  }
+  destroy(): void {
+    this.http.destroy();
+    this.https.destroy();
+  }
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
@@ -129,14 +148,25 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 export function assertAllowedUrl(u: URL, what: string): void {
   if (u.protocol === 'https:') return;
   if (u.protocol === 'http:' && LOOPBACK.has(u.hostname)) return;
-  throw new DownloadError(`${what}: refusing ${u.protocol}//${u.host} (downloads must use HTTPS)`, 'refused', u.href, what);
+  throw new DownloadError(
+    `${what}: refusing ${u.protocol}//${u.host} (downloads must use HTTPS)`,
+    'refused',
+    u.href,
+    what,
+  );
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
-    const onAbort = (): void => { clearTimeout(t); reject(signal!.reason); };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(signal!.reason);
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
@@ -147,10 +177,18 @@ const MAX_REDIRECTS = 5;
 
 class NetworkError extends Error {}
 
-interface Opened { res: http.IncomingMessage; url: URL; req: http.ClientRequest }
+interface Opened {
+  res: http.IncomingMessage;
+  url: URL;
+  req: http.ClientRequest;
+}
 
 /** One GET, following redirects (each target checked first). Rejects with NetworkError on socket problems. */
-async function open(start: URL, label: string, o: { headers?: Record<string, string>; signal?: AbortSignal; pool?: ConnectionPool; stallTimeoutMs?: number }): Promise<Opened> {
+async function open(
+  start: URL,
+  label: string,
+  o: { headers?: Record<string, string>; signal?: AbortSignal; pool?: ConnectionPool; stallTimeoutMs?: number },
+): Promise<Opened> {
   let url = start;
   for (let hop = 0; ; hop++) {
     assertAllowedUrl(url, label);
@@ -161,9 +199,13 @@ async function open(start: URL, label: string, o: { headers?: Record<string, str
         agent: o.pool?.agentFor(url),
         signal: o.signal,
       });
-      req.setTimeout(o.stallTimeoutMs ?? 60_000, () => req.destroy(new Error(`no data for ${Math.round((o.stallTimeoutMs ?? 60_000) / 1000)} s`)));
+      req.setTimeout(o.stallTimeoutMs ?? 60_000, () =>
+        req.destroy(new Error(`no data for ${Math.round((o.stallTimeoutMs ?? 60_000) / 1000)} s`)),
+      );
       req.once('response', (res) => {
-        req.on('error', () => { /* after the response, errors surface on the body stream */ });
+        req.on('error', () => {
+          /* after the response, errors surface on the body stream */
+        });
         resolve({ res, url, req });
       });
       req.once('error', (e) => reject(o.signal?.aborted ? e : new NetworkError(e.message)));
@@ -171,7 +213,14 @@ async function open(start: URL, label: string, o: { headers?: Record<string, str
     const { res } = opened;
     if (!REDIRECT.has(res.statusCode ?? 0) || !res.headers.location) return opened;
     discard(res);
-    if (hop >= MAX_REDIRECTS) throw new DownloadError(`${label}: more than ${MAX_REDIRECTS} redirects from ${start.href}`, 'http', start.href, label, res.statusCode);
+    if (hop >= MAX_REDIRECTS)
+      throw new DownloadError(
+        `${label}: more than ${MAX_REDIRECTS} redirects from ${start.href}`,
+        'http',
+        start.href,
+        label,
+        res.statusCode,
+      );
     url = new URL(res.headers.location, url);
   }
 }
@@ -179,7 +228,9 @@ async function open(start: URL, label: string, o: { headers?: Record<string, str
 /** Drop a response body we do not read (so the socket can be reused or closed). */
 function discard(res: http.IncomingMessage): void {
   res.resume();
-  res.on('error', () => { /* ignored: the body is not wanted */ });
+  res.on('error', () => {
+    /* ignored: the body is not wanted */
+  });
 }
 
 async function feedFile(file: string, sinks: ((c: Buffer) => void | Promise<void>)[]): Promise<number> {
@@ -209,7 +260,14 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
   let received = 0;
   let restarted = false;
   const cancelled = (bytes: number): DownloadError =>
-    new DownloadError(`${label}: download cancelled${bytes ? ` at ${bytes} bytes` : ''}; run again to resume`, 'cancelled', url, label, undefined, bytes);
+    new DownloadError(
+      `${label}: download cancelled${bytes ? ` at ${bytes} bytes` : ''}; run again to resume`,
+      'cancelled',
+      url,
+      label,
+      undefined,
+      bytes,
+    );
   /** Waits and returns when another attempt is allowed, else throws `err`. `what` is the log line's reason. */
   const retryOr = async (attempt: number, err: DownloadError, what: string): Promise<void> => {
     if (opts.signal?.aborted) throw cancelled(err.bytes ?? 0);
@@ -227,12 +285,29 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
     let have = fs.existsSync(partial) ? fs.statSync(partial).size : 0;
     let opened: Opened;
     try {
-      opened = await open(start, label, { headers: { ...opts.headers, ...(have > 0 ? { range: `bytes=${have}-` } : {}) }, signal: opts.signal, pool: opts.pool, stallTimeoutMs: opts.stallTimeoutMs });
+      opened = await open(start, label, {
+        headers: { ...opts.headers, ...(have > 0 ? { range: `bytes=${have}-` } : {}) },
+        signal: opts.signal,
+        pool: opts.pool,
+        stallTimeoutMs: opts.stallTimeoutMs,
+      });
     } catch (e) {
       if (e instanceof DownloadError) throw e;
       if (opts.signal?.aborted) throw cancelled(have);
       const why = (e as Error).message;
-      await retryOr(attempt, new DownloadError(`${label}: download failed (${why}); run again to resume`, 'network', url, label, undefined, undefined, why), `download failed (${why})`);
+      await retryOr(
+        attempt,
+        new DownloadError(
+          `${label}: download failed (${why}); run again to resume`,
+          'network',
+          url,
+          label,
+          undefined,
+          undefined,
+          why,
+        ),
+        `download failed (${why})`,
+      );
       continue;
     }
     const { res } = opened;
@@ -250,7 +325,9 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
       const m = /^bytes \*\/(\d+)$/.exec(String(res.headers['content-range'] ?? ''));
       total = m ? Number(m[1]) : undefined;
       if (total !== undefined && have !== total) {
-        opts.onLog?.(`${label}: the partial (${have} bytes) is longer than the file (${total} bytes); downloading from the start`);
+        opts.onLog?.(
+          `${label}: the partial (${have} bytes) is longer than the file (${total} bytes); downloading from the start`,
+        );
         fs.rmSync(partial, { force: true });
         continue;
       }
@@ -259,7 +336,9 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
       if (!m || Number(m[1]) !== have) {
         // The server resumed from somewhere else: start over.
         opened.req.destroy();
-        opts.onLog?.(`${label}: the server answered the range request with ${res.headers['content-range'] ?? 'no Content-Range'}; downloading from the start`);
+        opts.onLog?.(
+          `${label}: the server answered the range request with ${res.headers['content-range'] ?? 'no Content-Range'}; downloading from the start`,
+        );
         fs.rmSync(partial, { force: true });
         continue;
       }
@@ -273,8 +352,17 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
       total = len !== undefined ? Number(len) : undefined;
     } else {
       discard(res);
-      const err = new DownloadError(`${label}: HTTP ${status} ${res.statusMessage ?? ''}`.trimEnd() + ` from ${finalUrl}`, 'http', finalUrl, label, status);
-      if (RETRYABLE_STATUS.has(status)) { await retryOr(attempt, err, `HTTP ${status}`); continue; }
+      const err = new DownloadError(
+        `${label}: HTTP ${status} ${res.statusMessage ?? ''}`.trimEnd() + ` from ${finalUrl}`,
+        'http',
+        finalUrl,
+        label,
+        status,
+      );
+      if (RETRYABLE_STATUS.has(status)) {
+        await retryOr(attempt, err, `HTTP ${status}`);
+        continue;
+      }
       throw err;
     }
 
@@ -302,7 +390,12 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
     if (have > 0) {
       let bad: unknown;
       try {
-        await feedFile(partial, [(c) => { h.update(c); }, ...(check ? [(c: Buffer) => check.update(c)] : [])]);
+        await feedFile(partial, [
+          (c) => {
+            h.update(c);
+          },
+          ...(check ? [(c: Buffer) => check.update(c)] : []),
+        ]);
       } catch (e) {
         bad = e;
       }
@@ -341,7 +434,15 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
           }
         }
       } catch (e) {
-        failure = new DownloadError(`${label}: connection lost at ${bytes} bytes (${(e as Error).message}); run again to resume`, 'network', finalUrl, label, undefined, bytes, (e as Error).message);
+        failure = new DownloadError(
+          `${label}: connection lost at ${bytes} bytes (${(e as Error).message}); run again to resume`,
+          'network',
+          finalUrl,
+          label,
+          undefined,
+          bytes,
+          (e as Error).message,
+        );
       }
       if (contentFailure !== undefined) {
         opened.req.destroy();
@@ -351,14 +452,31 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
       }
       if (!failure && (opts.fsync ?? true)) await fh.sync();
       await fh.close();
-      opts.onProgress?.({ label, bytes, total, rate: ((bytes - have) * 1000) / Math.max(1, Date.now() - t0), received });
+      opts.onProgress?.({
+        label,
+        bytes,
+        total,
+        rate: ((bytes - have) * 1000) / Math.max(1, Date.now() - t0),
+        received,
+      });
       if (failure) {
         if (opts.signal?.aborted) throw cancelled(bytes);
         await retryOr(attempt, failure, `connection lost at ${bytes} bytes`);
         continue;
       }
       if (total !== undefined && bytes < total) {
-        await retryOr(attempt, new DownloadError(`${label}: got ${bytes} of ${total} bytes; run again to resume`, 'incomplete', finalUrl, label, undefined, bytes), `got ${bytes} of ${total} bytes`);
+        await retryOr(
+          attempt,
+          new DownloadError(
+            `${label}: got ${bytes} of ${total} bytes; run again to resume`,
+            'incomplete',
+            finalUrl,
+            label,
+            undefined,
+            bytes,
+          ),
+          `got ${bytes} of ${total} bytes`,
+        );
         continue;
       }
     }
@@ -369,7 +487,10 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
       } catch (e) {
         bad = e;
       }
-      if (bad !== undefined) { await rejectOrRestart(bad); continue; }
+      if (bad !== undefined) {
+        await rejectOrRestart(bad);
+        continue;
+      }
     }
     const digest = h.digest('hex');
     if (opts.expected && digest !== opts.expected.toLowerCase()) {
@@ -382,13 +503,24 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
   }
 }
 
-export interface TextResult { text: string; url: string; status: number; headers: http.IncomingHttpHeaders }
+export interface TextResult {
+  text: string;
+  url: string;
+  status: number;
+  headers: http.IncomingHttpHeaders;
+}
 
 /**
  * GETs a small text resource (a listing page, an .md5 file) with the same URL rules, pool and retries as download().
  * 404 throws DownloadError kind 'not-found'; a body over maxBytes is refused.
  */
-export async function fetchText(url: string, opts: Pick<DownloadOptions, 'label' | 'retries' | 'retryDelayMs' | 'stallTimeoutMs' | 'pool' | 'signal' | 'headers' | 'onLog'> & { maxBytes?: number } = {}): Promise<TextResult> {
+export async function fetchText(
+  url: string,
+  opts: Pick<
+    DownloadOptions,
+    'label' | 'retries' | 'retryDelayMs' | 'stallTimeoutMs' | 'pool' | 'signal' | 'headers' | 'onLog'
+  > & { maxBytes?: number } = {},
+): Promise<TextResult> {
   const label = opts.label ?? url;
   const retries = opts.retries ?? 3;
   const max = opts.maxBytes ?? 16 << 20;
@@ -398,17 +530,29 @@ export async function fetchText(url: string, opts: Pick<DownloadOptions, 'label'
     try {
       const { res, url: at } = await open(start, label, opts);
       const status = res.statusCode ?? 0;
-      if (status === 404) { discard(res); throw new DownloadError(`${label}: not found (${at.href})`, 'not-found', at.href, label, 404); }
+      if (status === 404) {
+        discard(res);
+        throw new DownloadError(`${label}: not found (${at.href})`, 'not-found', at.href, label, 404);
+      }
       if (status !== 200) {
         discard(res);
-        err = new DownloadError(`${label}: HTTP ${status} ${res.statusMessage ?? ''}`.trimEnd() + ` from ${at.href}`, 'http', at.href, label, status);
+        err = new DownloadError(
+          `${label}: HTTP ${status} ${res.statusMessage ?? ''}`.trimEnd() + ` from ${at.href}`,
+          'http',
+          at.href,
+          label,
+          status,
+        );
         if (!RETRYABLE_STATUS.has(status)) throw err;
       } else {
         const parts: Buffer[] = [];
         let n = 0;
         for await (const c of res) {
           n += (c as Buffer).length;
-          if (n > max) { res.destroy(); throw new DownloadError(`${label}: larger than ${max} bytes (${at.href})`, 'http', at.href, label, status); }
+          if (n > max) {
+            res.destroy();
+            throw new DownloadError(`${label}: larger than ${max} bytes (${at.href})`, 'http', at.href, label, status);
+          }
           parts.push(c as Buffer);
         }
         return { text: Buffer.concat(parts).toString('utf8'), url: at.href, status, headers: res.headers };
@@ -416,7 +560,15 @@ export async function fetchText(url: string, opts: Pick<DownloadOptions, 'label'
     } catch (e) {
       if (e instanceof DownloadError) throw e;
       if (opts.signal?.aborted) throw new DownloadError(`${label}: cancelled`, 'cancelled', url, label);
-      err = new DownloadError(`${label}: GET ${url} failed (${(e as Error).message})`, 'network', url, label, undefined, undefined, (e as Error).message);
+      err = new DownloadError(
+        `${label}: GET ${url} failed (${(e as Error).message})`,
+        'network',
+        url,
+        label,
+        undefined,
+        undefined,
+        (e as Error).message,
+      );
     }
     if (attempt >= retries) throw err;
     opts.onLog?.(`${err.message}; retrying`);

@@ -19,7 +19,15 @@ import { ConnectionPool, ContentError, download, DownloadError, fetchText, HashM
 import { hashFile } from '../util/hash';
 import { gzipPubmedCheck } from './gzip-check';
 import {
-  compareNlmFiles, NLM_DIRS, NLM_FILE_RE, NLM_MIRROR, nlmFileOrder, parseListing, parseMd5, type NlmKind, type NlmListedFile,
+  compareNlmFiles,
+  NLM_DIRS,
+  NLM_FILE_RE,
+  NLM_MIRROR,
+  nlmFileOrder,
+  parseListing,
+  parseMd5,
+  type NlmKind,
+  type NlmListedFile,
 } from './nlm';
 
 export const MAX_CONNECTIONS = 3;
@@ -105,7 +113,13 @@ export interface FetchSummary {
 
 /** A problem with the request as a whole: exitCode 2 (usage) or 4 (the mirror has no such listing or file). */
 export class PubmedFetchError extends Error {
-  constructor(message: string, readonly exitCode: 1 | 2 | 4) { super(message); this.name = 'PubmedFetchError'; }
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2 | 4,
+  ) {
+    super(message);
+    this.name = 'PubmedFetchError';
+  }
 }
 
 export interface VerifiedRecord {
@@ -131,11 +145,17 @@ export function readVerified(file: string): VerifiedRecord | undefined {
     const rec = JSON.parse(fs.readFileSync(file + VERIFIED_SUFFIX, 'utf8')) as VerifiedRecord;
     const st = fs.statSync(file);
     if (rec.size === st.size && Math.abs(rec.mtimeMs - st.mtimeMs) < 1 && /^[0-9a-f]{32}$/.test(rec.md5)) return rec;
-  } catch { /* no record, no file, or unreadable: not verified */ }
+  } catch {
+    /* no record, no file, or unreadable: not verified */
+  }
   return undefined;
 }
 
-function writeVerified(file: string, rec: Omit<VerifiedRecord, 'size' | 'mtimeMs' | 'verifiedAt'>, md5Text: string | undefined): VerifiedRecord {
+function writeVerified(
+  file: string,
+  rec: Omit<VerifiedRecord, 'size' | 'mtimeMs' | 'verifiedAt'>,
+  md5Text: string | undefined,
+): VerifiedRecord {
   const st = fs.statSync(file);
   const full: VerifiedRecord = { ...rec, size: st.size, mtimeMs: st.mtimeMs, verifiedAt: new Date().toISOString() };
   const write = (target: string, text: string): void => {
@@ -153,7 +173,13 @@ function unverify(file: string): void {
   fs.rmSync(file + '.md5', { force: true });
 }
 
-export interface LocalNlmFile { name: string; kind: NlmKind; path: string; md5: string; size: number }
+export interface LocalNlmFile {
+  name: string;
+  kind: NlmKind;
+  path: string;
+  md5: string;
+  size: number;
+}
 
 /** The verified NLM files in an output folder, in nlmFileOrder (baseline before updates, by number). */
 export function verifiedFiles(outDir: string, kinds: NlmKind[] = ['baseline', 'update']): LocalNlmFile[] {
@@ -187,18 +213,35 @@ export function lockOutDir(outDir: string): () => void {
       fs.writeFileSync(file, JSON.stringify(me) + '\n', { flag: 'wx' });
       return () => {
         try {
-          if ((JSON.parse(fs.readFileSync(file, 'utf8')) as { pid?: number }).pid === process.pid) fs.rmSync(file, { force: true });
-        } catch { /* already gone */ }
+          if ((JSON.parse(fs.readFileSync(file, 'utf8')) as { pid?: number }).pid === process.pid)
+            fs.rmSync(file, { force: true });
+        } catch {
+          /* already gone */
+        }
       };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || tries > 0) throw e;
     }
     let held: { pid?: number; host?: string; startedAt?: string } = {};
-    try { held = JSON.parse(fs.readFileSync(file, 'utf8')); } catch { /* unreadable: treated as stale */ }
-    const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; } };
+    try {
+      held = JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch {
+      /* unreadable: treated as stale */
+    }
+    const alive = (pid: number): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch (e) {
+        return (e as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    };
     if (held.pid && held.host && (held.host !== me.host || alive(held.pid))) {
-      throw new PubmedFetchError(`another fetch is writing to ${outDir} (pid ${held.pid} on ${held.host}, since ${held.startedAt}); ` +
-        `wait for it, or delete ${file} if that run is gone`, 1);
+      throw new PubmedFetchError(
+        `another fetch is writing to ${outDir} (pid ${held.pid} on ${held.host}, since ${held.startedAt}); ` +
+          `wait for it, or delete ${file} if that run is gone`,
+        1,
+      );
     }
     fs.rmSync(file, { force: true }); // stale
   }
@@ -220,27 +263,42 @@ function parseWanted(w: string): { name?: string; number?: number } {
   const t = w.trim();
   if (/^\d+$/.test(t)) return { number: Number(t) };
   const name = /\.xml\.gz$/.test(t) ? path.basename(t) : `${path.basename(t).replace(/\.xml$/, '')}.xml.gz`;
-  if (!NLM_FILE_RE.test(name)) throw new PubmedFetchError(`--files: '${w}' is not an NLM file name (pubmedYYnNNNN.xml.gz) or number`, 2);
+  if (!NLM_FILE_RE.test(name))
+    throw new PubmedFetchError(`--files: '${w}' is not an NLM file name (pubmedYYnNNNN.xml.gz) or number`, 2);
   return { name };
 }
 
-interface Selection { from?: number; to?: number; files?: string[]; after?: string }
+interface Selection {
+  from?: number;
+  to?: number;
+  files?: string[];
+  after?: string;
+}
 
 export function validateSelection(o: Selection & { connections?: number }): void {
   const pos = (v: number | undefined, what: string): void => {
-    if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new PubmedFetchError(`${what} must be a positive integer, got '${v}'`, 2);
+    if (v !== undefined && (!Number.isInteger(v) || v < 1))
+      throw new PubmedFetchError(`${what} must be a positive integer, got '${v}'`, 2);
   };
   pos(o.from, '--from');
   pos(o.to, '--to');
-  if (o.from !== undefined && o.to !== undefined && o.from > o.to) throw new PubmedFetchError(`--from ${o.from} is after --to ${o.to}`, 2);
-  if (o.files && (o.from !== undefined || o.to !== undefined)) throw new PubmedFetchError('--files cannot be combined with --from/--to', 2);
+  if (o.from !== undefined && o.to !== undefined && o.from > o.to)
+    throw new PubmedFetchError(`--from ${o.from} is after --to ${o.to}`, 2);
+  if (o.files && (o.from !== undefined || o.to !== undefined))
+    throw new PubmedFetchError('--files cannot be combined with --from/--to', 2);
   if (o.files && o.after) throw new PubmedFetchError('--files cannot be combined with --after', 2);
   if (o.files) for (const f of o.files) parseWanted(f);
   if (o.after !== undefined && !nlmFileOrder(o.after.trim()) && !nlmFileOrder(`${o.after.trim()}.xml.gz`)) {
     throw new PubmedFetchError(`--after: '${o.after}' is not an NLM file name (pubmedYYnNNNN.xml.gz)`, 2);
   }
-  if (o.connections !== undefined && (!Number.isInteger(o.connections) || o.connections < 1 || o.connections > MAX_CONNECTIONS)) {
-    throw new PubmedFetchError(`--connections must be 1..${MAX_CONNECTIONS} (NLM asks for moderate use), got '${o.connections}'`, 2);
+  if (
+    o.connections !== undefined &&
+    (!Number.isInteger(o.connections) || o.connections < 1 || o.connections > MAX_CONNECTIONS)
+  ) {
+    throw new PubmedFetchError(
+      `--connections must be 1..${MAX_CONNECTIONS} (NLM asks for moderate use), got '${o.connections}'`,
+      2,
+    );
   }
 }
 
@@ -250,7 +308,8 @@ export function selectFiles(listed: NlmListedFile[], o: Selection): { files: Nlm
   const missing: string[] = [];
   if (o.files) {
     const wanted = o.files.map(parseWanted);
-    for (const w of wanted) if (!files.some((f) => f.name === w.name || f.number === w.number)) missing.push(w.name ?? `number ${w.number}`);
+    for (const w of wanted)
+      if (!files.some((f) => f.name === w.name || f.number === w.number)) missing.push(w.name ?? `number ${w.number}`);
     files = files.filter((f) => wanted.some((w) => f.name === w.name || f.number === w.number));
   }
   if (o.from !== undefined) files = files.filter((f) => f.number >= o.from!);
@@ -262,18 +321,32 @@ export function selectFiles(listed: NlmListedFile[], o: Selection): { files: Nlm
   return { files, missing };
 }
 
-async function readListings(mirror: string, kinds: NlmKind[], pool: ConnectionPool, o: FetchPubmedOptions): Promise<NlmListedFile[]> {
+async function readListings(
+  mirror: string,
+  kinds: NlmKind[],
+  pool: ConnectionPool,
+  o: FetchPubmedOptions,
+): Promise<NlmListedFile[]> {
   const all: NlmListedFile[] = [];
   for (const kind of kinds) {
     const url = new URL(`${NLM_DIRS[kind]}/`, mirror).href;
     let text: string;
     let at: string;
     try {
-      const r = await fetchText(url, { label: `listing ${url}`, pool, signal: o.signal, retries: o.retries, retryDelayMs: o.retryDelayMs, stallTimeoutMs: o.stallTimeoutMs, onLog: o.onLog });
+      const r = await fetchText(url, {
+        label: `listing ${url}`,
+        pool,
+        signal: o.signal,
+        retries: o.retries,
+        retryDelayMs: o.retryDelayMs,
+        stallTimeoutMs: o.stallTimeoutMs,
+        onLog: o.onLog,
+      });
       text = r.text;
       at = r.url;
     } catch (e) {
-      if (e instanceof DownloadError && e.kind === 'not-found') throw new PubmedFetchError(`no listing at ${url} (404): is --mirror right? (NLM's is ${NLM_MIRROR})`, 4);
+      if (e instanceof DownloadError && e.kind === 'not-found')
+        throw new PubmedFetchError(`no listing at ${url} (404): is --mirror right? (NLM's is ${NLM_MIRROR})`, 4);
       if (e instanceof DownloadError && e.kind === 'refused') throw new PubmedFetchError(e.message, 2);
       throw e;
     }
@@ -282,7 +355,8 @@ async function readListings(mirror: string, kinds: NlmKind[], pool: ConnectionPo
   return all;
 }
 
-const fmtEntry = (f: { modified?: string; size?: string } | undefined): string => (f ? `${f.modified ?? '?'}, ${f.size ?? '?'}` : 'absent');
+const fmtEntry = (f: { modified?: string; size?: string } | undefined): string =>
+  f ? `${f.modified ?? '?'}, ${f.size ?? '?'}` : 'absent';
 
 /**
  * Fetch the selected NLM files into opts.outDir. Failures of single files are collected in the summary (the other
@@ -299,9 +373,24 @@ export async function fetchPubmed(opts: FetchPubmedOptions): Promise<FetchSummar
   const log = (l: string): void => opts.onLog?.(l);
   const release = lockOutDir(outDir);
   const pool = new ConnectionPool(connections);
-  const common = { pool, signal: opts.signal, retries: opts.retries, retryDelayMs: opts.retryDelayMs, stallTimeoutMs: opts.stallTimeoutMs };
+  const common = {
+    pool,
+    signal: opts.signal,
+    retries: opts.retries,
+    retryDelayMs: opts.retryDelayMs,
+    stallTimeoutMs: opts.stallTimeoutMs,
+  };
 
-  const progress: FetchPubmedProgress = { phase: 'listing', filesDone: 0, filesTotal: 0, bytes: 0, totalBytes: 0, received: 0, rate: 0, active: [] };
+  const progress: FetchPubmedProgress = {
+    phase: 'listing',
+    filesDone: 0,
+    filesTotal: 0,
+    bytes: 0,
+    totalBytes: 0,
+    received: 0,
+    rate: 0,
+    active: [],
+  };
   const perFile = new Map<string, { bytes: number; total: number }>();
   let tDownload = 0;
   let lastEmit = 0;
@@ -311,7 +400,10 @@ export async function fetchPubmed(opts: FetchPubmedOptions): Promise<FetchSummar
     lastEmit = now;
     let bytes = 0;
     let total = 0;
-    for (const v of perFile.values()) { bytes += v.bytes; total += Math.max(v.total, v.bytes); }
+    for (const v of perFile.values()) {
+      bytes += v.bytes;
+      total += Math.max(v.total, v.bytes);
+    }
     progress.bytes = bytes;
     progress.totalBytes = total;
     const secs = tDownload ? (now - tDownload) / 1000 : 0;
@@ -324,7 +416,11 @@ export async function fetchPubmed(opts: FetchPubmedOptions): Promise<FetchSummar
     emit(true);
     const listed = await readListings(mirror, kinds, pool, opts);
     const { files: selected, missing } = selectFiles(listed, opts);
-    if (missing.length) throw new PubmedFetchError(`not on the mirror (${kinds.map((k) => new URL(`${NLM_DIRS[k]}/`, mirror).href).join(', ')}): ${missing.join(', ')}`, 4);
+    if (missing.length)
+      throw new PubmedFetchError(
+        `not on the mirror (${kinds.map((k) => new URL(`${NLM_DIRS[k]}/`, mirror).href).join(', ')}): ${missing.join(', ')}`,
+        4,
+      );
     progress.filesTotal = selected.length;
     // The bytes to expect: files not already verified (by record + unchanged listing entry) at their listed size.
     for (const f of selected) {
@@ -342,8 +438,12 @@ export async function fetchPubmed(opts: FetchPubmedOptions): Promise<FetchSummar
       results.set(r.name, r);
       progress.filesDone++;
       const pf = perFile.get(r.name);
-      if (pf && r.status !== 'downloaded') perFile.delete(r.name); // not fetched: out of the byte total
-      else if (pf) { pf.bytes = r.bytes ?? pf.bytes; pf.total = pf.bytes; }
+      if (pf && r.status !== 'downloaded')
+        perFile.delete(r.name); // not fetched: out of the byte total
+      else if (pf) {
+        pf.bytes = r.bytes ?? pf.bytes;
+        pf.total = pf.bytes;
+      }
       emit(true);
       return r;
     };
@@ -362,7 +462,11 @@ export async function fetchPubmed(opts: FetchPubmedOptions): Promise<FetchSummar
         md5Text = (await fetchText(md5Url, { ...common, label: `${f.name}.md5`, maxBytes: 4096 })).text;
       } catch (e) {
         if (e instanceof DownloadError && e.kind === 'not-found') {
-          return { ...base, status: 'failed', message: `${f.name}: the mirror has no ${f.name}.md5 (${md5Url}); not downloaded: nothing to verify it against` };
+          return {
+            ...base,
+            status: 'failed',
+            message: `${f.name}: the mirror has no ${f.name}.md5 (${md5Url}); not downloaded: nothing to verify it against`,
+          };
         }
         throw e;
       }
@@ -377,9 +481,11 @@ export async function fetchPubmed(opts: FetchPubmedOptions): Promise<FetchSummar
         const local = await hashFile(dest, 'md5');
         if (local === md5) {
           const r = writeVerified(dest, { name: f.name, kind: f.kind, md5, source: f.url, listed: listedNow }, md5Text);
-          return { ...base, status: 'skipped', md5, bytes: r.size, message: 'the copy here matches the mirror\'s md5' };
+          return { ...base, status: 'skipped', md5, bytes: r.size, message: "the copy here matches the mirror's md5" };
         }
-        log(`${f.name}: the copy here (md5 ${local}) is not the mirror's (${md5}); downloading it again (the copy here stays until the new one is verified)`);
+        log(
+          `${f.name}: the copy here (md5 ${local}) is not the mirror's (${md5}); downloading it again (the copy here stays until the new one is verified)`,
+        );
       }
       progress.active.push(f.name);
       if (!tDownload) tDownload = Date.now();
@@ -388,7 +494,12 @@ export async function fetchPubmed(opts: FetchPubmedOptions): Promise<FetchSummar
       perFile.set(f.name, pf);
       try {
         const r = await download(f.url, dest, {
-          ...common, label: f.name, algo: 'md5', expected: md5, check: () => gzipPubmedCheck({ full: opts.inflateCheck ?? true }), onLog: log,
+          ...common,
+          label: f.name,
+          algo: 'md5',
+          expected: md5,
+          check: () => gzipPubmedCheck({ full: opts.inflateCheck ?? true }),
+          onLog: log,
           onProgress: (p) => {
             if (p.total !== undefined) pf.total = p.total;
             pf.bytes = p.bytes;
@@ -400,7 +511,13 @@ export async function fetchPubmed(opts: FetchPubmedOptions): Promise<FetchSummar
         progress.received += r.received - counted;
         counted = r.received;
         writeVerified(dest, { name: f.name, kind: f.kind, md5, source: r.url, listed: listedNow }, md5Text);
-        return { ...base, status: 'downloaded', md5, bytes: r.bytes, message: r.resumedFrom ? `resumed at ${r.resumedFrom} bytes` : undefined };
+        return {
+          ...base,
+          status: 'downloaded',
+          md5,
+          bytes: r.bytes,
+          message: r.resumedFrom ? `resumed at ${r.resumedFrom} bytes` : undefined,
+        };
       } finally {
         progress.active = progress.active.filter((n) => n !== f.name);
       }
@@ -412,16 +529,31 @@ export async function fetchPubmed(opts: FetchPubmedOptions): Promise<FetchSummar
     let cancelled = false;
     const worker = async (): Promise<void> => {
       for (let f = queue.shift(); f; f = queue.shift()) {
-        if (opts.signal?.aborted) { cancelled = true; done({ name: f.name, kind: f.kind, path: localPath(outDir, f.kind, f.name), status: 'cancelled' }); continue; }
+        if (opts.signal?.aborted) {
+          cancelled = true;
+          done({ name: f.name, kind: f.kind, path: localPath(outDir, f.kind, f.name), status: 'cancelled' });
+          continue;
+        }
         try {
           done(await one(f));
         } catch (e) {
           const err = e as Error;
           const isCancel = (e instanceof DownloadError && e.kind === 'cancelled') || !!opts.signal?.aborted;
           if (isCancel) cancelled = true;
-          const message = e instanceof DownloadError || e instanceof HashMismatchError || e instanceof ContentError || err.message.startsWith(f.name)
-            ? err.message : `${f.name}: ${err.message}`;
-          done({ name: f.name, kind: f.kind, path: localPath(outDir, f.kind, f.name), status: isCancel ? 'cancelled' : 'failed', message });
+          const message =
+            e instanceof DownloadError ||
+            e instanceof HashMismatchError ||
+            e instanceof ContentError ||
+            err.message.startsWith(f.name)
+              ? err.message
+              : `${f.name}: ${err.message}`;
+          done({
+            name: f.name,
+            kind: f.kind,
+            path: localPath(outDir, f.kind, f.name),
+            status: isCancel ? 'cancelled' : 'failed',
+            message,
+          });
         }
       }
     };
@@ -439,7 +571,9 @@ export async function fetchPubmed(opts: FetchPubmedOptions): Promise<FetchSummar
       try {
         end = await readListings(mirror, kinds, pool, opts);
       } catch (e) {
-        notes.push(`could not read the listing again to check that it did not change during the run: ${(e as Error).message}`);
+        notes.push(
+          `could not read the listing again to check that it did not change during the run: ${(e as Error).message}`,
+        );
       }
       if (end) {
         const now = new Map(end.map((f) => [f.name, f]));
@@ -450,13 +584,18 @@ export async function fetchPubmed(opts: FetchPubmedOptions): Promise<FetchSummar
           listingChanged = true;
           const what = `${f.name} changed on the mirror during the run (listed ${fmtEntry(f)}, now ${fmtEntry(e)})`;
           if (!e) {
-            if (r.status === 'failed' || r.status === 'cancelled') r.message = `${r.message} — it was removed from the mirror's listing during the run`;
-            else notes.push(`${f.name}: removed from the mirror's listing during the run; the verified copy here is kept`);
+            if (r.status === 'failed' || r.status === 'cancelled')
+              r.message = `${r.message} — it was removed from the mirror's listing during the run`;
+            else
+              notes.push(`${f.name}: removed from the mirror's listing during the run; the verified copy here is kept`);
             continue;
           }
           let md5Now: string | undefined;
           try {
-            md5Now = parseMd5((await fetchText(e.md5Url ?? `${e.url}.md5`, { ...common, label: `${f.name}.md5`, maxBytes: 4096 })).text, f.name);
+            md5Now = parseMd5(
+              (await fetchText(e.md5Url ?? `${e.url}.md5`, { ...common, label: `${f.name}.md5`, maxBytes: 4096 })).text,
+              f.name,
+            );
           } catch (err) {
             notes.push(`${what}; its .md5 could not be read again (${(err as Error).message})`);
           }
@@ -466,7 +605,17 @@ export async function fetchPubmed(opts: FetchPubmedOptions): Promise<FetchSummar
             notes.push(`${what}; the copy here matches the mirror's current md5`);
             if (readVerified(r.path)) {
               const rec = readVerified(r.path)!;
-              writeVerified(r.path, { name: rec.name, kind: rec.kind, md5: rec.md5, source: rec.source, listed: { modified: e.modified, size: e.size } }, undefined);
+              writeVerified(
+                r.path,
+                {
+                  name: rec.name,
+                  kind: rec.kind,
+                  md5: rec.md5,
+                  source: rec.source,
+                  listed: { modified: e.modified, size: e.size },
+                },
+                undefined,
+              );
             }
           } else if (md5Now) {
             if (r.status === 'downloaded') {
@@ -474,14 +623,18 @@ export async function fetchPubmed(opts: FetchPubmedOptions): Promise<FetchSummar
               r.status = 'failed';
               r.message = `${what}: its md5 is now ${md5Now}, the copy fetched has ${md5Used.get(f.name)}; the copy is not marked verified — run again to fetch the new version`;
             } else {
-              notes.push(`${what}: its md5 is now ${md5Now}; the copy here (verified earlier) is the previous version — run again to fetch the new one`);
+              notes.push(
+                `${what}: its md5 is now ${md5Now}; the copy here (verified earlier) is the previous version — run again to fetch the new one`,
+              );
             }
           }
         }
         const appeared = selectFiles(end, { ...opts, files: undefined }).files.filter((f) => !results.has(f.name));
         if (!opts.files && appeared.length) {
           listingChanged = true;
-          notes.push(`appeared on the mirror during the run: ${appeared.map((f) => f.name).join(', ')}; run again to fetch ${appeared.length === 1 ? 'it' : 'them'}`);
+          notes.push(
+            `appeared on the mirror during the run: ${appeared.map((f) => f.name).join(', ')}; run again to fetch ${appeared.length === 1 ? 'it' : 'them'}`,
+          );
         }
       }
     }
@@ -492,12 +645,25 @@ export async function fetchPubmed(opts: FetchPubmedOptions): Promise<FetchSummar
     const seconds = (Date.now() - t0) / 1000;
     const bytes = progress.received;
     return {
-      mirror, outDir, selected: selected.length,
+      mirror,
+      outDir,
+      selected: selected.length,
       downloaded: files.filter((f) => f.status === 'downloaded').map((f) => f.name),
       skipped: files.filter((f) => f.status === 'skipped').map((f) => f.name),
-      failures: files.filter((f) => f.status === 'failed' || f.status === 'cancelled').map((f) => ({ file: f.name, message: f.message ?? (f.status === 'cancelled' ? `${f.name}: cancelled; run again to resume` : `${f.name}: failed`) })),
-      bytes, seconds, rate: seconds > 0 ? bytes / seconds : 0,
-      files, notes, listingChanged, cancelled,
+      failures: files
+        .filter((f) => f.status === 'failed' || f.status === 'cancelled')
+        .map((f) => ({
+          file: f.name,
+          message:
+            f.message ?? (f.status === 'cancelled' ? `${f.name}: cancelled; run again to resume` : `${f.name}: failed`),
+        })),
+      bytes,
+      seconds,
+      rate: seconds > 0 ? bytes / seconds : 0,
+      files,
+      notes,
+      listingChanged,
+      cancelled,
     };
   } finally {
     pool.destroy();

@@ -47,9 +47,11 @@ export function gzipPubmedCheck(opts: GzipCheckOptions = {}): ContentCheck {
       if (xmlHead.length < SNIFF) xmlHead += c.subarray(0, SNIFF - xmlHead.length).toString('latin1');
     });
     gunzip.on('error', (e: NodeJS.ErrnoException) => {
-      failure ??= new Error(e.code === 'Z_BUF_ERROR' || /unexpected end/i.test(e.message)
-        ? `truncated gzip: the compressed stream ends early (${compressed} bytes, inflated ${inflated})`
-        : `corrupt gzip after ${compressed} bytes (${e.message})`);
+      failure ??= new Error(
+        e.code === 'Z_BUF_ERROR' || /unexpected end/i.test(e.message)
+          ? `truncated gzip: the compressed stream ends early (${compressed} bytes, inflated ${inflated})`
+          : `corrupt gzip after ${compressed} bytes (${e.message})`,
+      );
       resolve();
     });
     gunzip.on('end', () => resolve());
@@ -57,7 +59,9 @@ export function gzipPubmedCheck(opts: GzipCheckOptions = {}): ContentCheck {
   });
   const rootCheck = (): void => {
     if (!failure && xmlHead.length >= SNIFF && !ROOT.test(xmlHead)) {
-      failure = new Error(`the gzip holds no PubMed XML (it starts with ${JSON.stringify(xmlHead.trimStart().slice(0, 60))})`);
+      failure = new Error(
+        `the gzip holds no PubMed XML (it starts with ${JSON.stringify(xmlHead.trimStart().slice(0, 60))})`,
+      );
     }
   };
   return {
@@ -74,14 +78,21 @@ export function gzipPubmedCheck(opts: GzipCheckOptions = {}): ContentCheck {
       }
       if (!gunzip.write(chunk)) {
         await new Promise<void>((r) => {
-          const done = (): void => { gunzip.off('drain', done); gunzip.off('error', done); r(); };
+          const done = (): void => {
+            gunzip.off('drain', done);
+            gunzip.off('error', done);
+            r();
+          };
           gunzip.on('drain', done);
           gunzip.on('error', done);
         });
       }
       rootCheck();
       if (failure) throw failure;
-      if (!full && xmlHead.length >= SNIFF) { sniffed = true; gunzip.destroy(); }
+      if (!full && xmlHead.length >= SNIFF) {
+        sniffed = true;
+        gunzip.destroy();
+      }
     },
     async finish() {
       if (failure) throw failure;
@@ -90,7 +101,10 @@ export function gzipPubmedCheck(opts: GzipCheckOptions = {}): ContentCheck {
       await ended;
       if (failure) throw failure;
       if (inflated === 0) throw new Error('the gzip is empty');
-      if (!ROOT.test(xmlHead)) throw new Error(`the gzip holds no PubMed XML (it starts with ${JSON.stringify(xmlHead.trimStart().slice(0, 60))})`);
+      if (!ROOT.test(xmlHead))
+        throw new Error(
+          `the gzip holds no PubMed XML (it starts with ${JSON.stringify(xmlHead.trimStart().slice(0, 60))})`,
+        );
     },
   };
 }

@@ -87,10 +87,17 @@ export function apacheSizeToBytes(s: string | undefined): number | undefined {
 }
 
 export class ListingError extends Error {
-  constructor(readonly url: string, message: string) { super(message); this.name = 'ListingError'; }
+  constructor(
+    readonly url: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ListingError';
+  }
 }
 
-const DATE_SIZE = /^\s*(\d{4}-\d{2}-\d{2} \d{2}:\d{2}(?::\d{2})?|\d{2}-[A-Za-z]{3}-\d{4} \d{2}:\d{2}(?::\d{2})?)\s+(\S+)/;
+const DATE_SIZE =
+  /^\s*(\d{4}-\d{2}-\d{2} \d{2}:\d{2}(?::\d{2})?|\d{2}-[A-Za-z]{3}-\d{4} \d{2}:\d{2}(?::\d{2})?)\s+(\S+)/;
 
 /**
  * The NLM files an index page lists (its `.xml.gz` links that are direct children of the page's folder), in
@@ -105,24 +112,27 @@ export function parseListing(html: string, pageUrl: string, kind: NlmKind): NlmL
   let inTitle = false;
   let current: { href: string; after: string } | undefined;
   let inAnchor = false;
-  const parser = new Parser({
-    onopentag(name, attrs) {
-      if (name === 'title') inTitle = true;
-      if (name === 'a') {
-        inAnchor = true;
-        current = attrs.href !== undefined ? { href: attrs.href, after: '' } : undefined;
-        if (current) anchors.push(current);
-      }
+  const parser = new Parser(
+    {
+      onopentag(name, attrs) {
+        if (name === 'title') inTitle = true;
+        if (name === 'a') {
+          inAnchor = true;
+          current = attrs.href !== undefined ? { href: attrs.href, after: '' } : undefined;
+          if (current) anchors.push(current);
+        }
+      },
+      ontext(text) {
+        if (inTitle) title += text;
+        else if (!inAnchor && current) current.after += text;
+      },
+      onclosetag(name) {
+        if (name === 'title') inTitle = false;
+        if (name === 'a') inAnchor = false;
+      },
     },
-    ontext(text) {
-      if (inTitle) title += text;
-      else if (!inAnchor && current) current.after += text;
-    },
-    onclosetag(name) {
-      if (name === 'title') inTitle = false;
-      if (name === 'a') inAnchor = false;
-    },
-  }, { decodeEntities: true });
+    { decodeEntities: true },
+  );
   parser.write(html);
   parser.end();
 
@@ -140,16 +150,30 @@ export function parseListing(html: string, pageUrl: string, kind: NlmKind): NlmL
     const rest = decodeURIComponent(u.pathname.slice(base.pathname.length));
     if (!rest || rest.includes('/')) continue;
     children++;
-    if (rest.endsWith('.md5')) { md5s.set(rest.slice(0, -4), u.href); continue; }
+    if (rest.endsWith('.md5')) {
+      md5s.set(rest.slice(0, -4), u.href);
+      continue;
+    }
     const parsed = parseNlmFileName(rest, kind);
     if (!parsed || !rest.endsWith('.gz')) continue;
     const meta = DATE_SIZE.exec(a.after);
     files.set(rest, {
-      ...parsed, kind, url: u.href, modified: meta?.[1], size: meta?.[2], approxBytes: apacheSizeToBytes(meta?.[2]),
+      ...parsed,
+      kind,
+      url: u.href,
+      modified: meta?.[1],
+      size: meta?.[2],
+      approxBytes: apacheSizeToBytes(meta?.[2]),
     });
   }
   if (!files.size && !/index of/i.test(title) && children === 0) {
-    const t = title.trim() || html.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 80);
+    const t =
+      title.trim() ||
+      html
+        .replace(/<[^>]*>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim()
+        .slice(0, 80);
     throw new ListingError(pageUrl, `${pageUrl} is not a directory listing (page: "${t}")`);
   }
   for (const [name, f] of files) f.md5Url = md5s.get(name);
@@ -167,7 +191,8 @@ export function parseMd5(text: string, expectName: string): string {
   const bare = /^([0-9a-fA-F]{32})$/.exec(t);
   const named = nlm ? nlm[1] : sum ? sum[2] : undefined;
   const hex = nlm ? nlm[2] : sum ? sum[1] : bare?.[1];
-  if (!hex) throw new Error(`${expectName}: its .md5 file holds no MD5 digest (it reads ${JSON.stringify(t.slice(0, 80))})`);
+  if (!hex)
+    throw new Error(`${expectName}: its .md5 file holds no MD5 digest (it reads ${JSON.stringify(t.slice(0, 80))})`);
   if (named !== undefined && path.basename(named.trim()) !== expectName) {
     throw new Error(`${expectName}: its .md5 file is for another file (${named.trim()})`);
   }

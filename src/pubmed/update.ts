@@ -8,15 +8,19 @@ import { compareNlmFiles } from './nlm';
 
 /** The last NLM file an index holds (by NLM order), or undefined when it holds none. */
 export async function lastPubmedFile(store: IndexStore): Promise<string | undefined> {
-  const names = [...(await store.fileRecords()).values()].filter((f) => f.status === 'complete' && fileSeq(f.name) > 0).map((f) => f.name);
+  const names = [...(await store.fileRecords()).values()]
+    .filter((f) => f.status === 'complete' && fileSeq(f.name) > 0)
+    .map((f) => f.name);
   return names.sort(compareNlmFiles).at(-1);
 }
 
 export class NoPubmedBaselineError extends Error {
   readonly exitCode = 2;
   constructor(where: string) {
-    super(`the index at ${where} holds no PubMed baseline or update file, so there is nothing to bring up to date. ` +
-      `Pull a PubMed release first (\`biohicl index pull <url> --index ${where}\`), or pass --after <file> to apply the update files after that one`);
+    super(
+      `the index at ${where} holds no PubMed baseline or update file, so there is nothing to bring up to date. ` +
+        `Pull a PubMed release first (\`biohicl index pull <url> --index ${where}\`), or pass --after <file> to apply the update files after that one`,
+    );
   }
 }
 
@@ -47,4 +51,3 @@ export async function planUpdate(store: IndexStore, o: PlanUpdateOptions): Promi
     .map((f) => f.path);
   return { after, fetched, apply };
 }
-

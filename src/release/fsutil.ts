@@ -10,8 +10,12 @@ export function linkOrCopy(src: string, dst: string): 'linked' | 'copied' {
     return 'linked';
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') { fs.rmSync(dst, { force: true }); return linkOrCopy(src, dst); }
-    if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EMLINK' && code !== 'EOPNOTSUPP') throw e;
+    if (code === 'EEXIST') {
+      fs.rmSync(dst, { force: true });
+      return linkOrCopy(src, dst);
+    }
+    if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EMLINK' && code !== 'EOPNOTSUPP')
+      throw e;
   }
   fs.copyFileSync(src, dst, fs.constants.COPYFILE_FICLONE);
   return 'copied';
@@ -23,7 +27,9 @@ export function fsyncDir(dir: string): void {
   try {
     fd = fs.openSync(dir, 'r');
     fs.fsyncSync(fd);
-  } catch { /* not supported here (e.g. some network file systems) */ } finally {
+  } catch {
+    /* not supported here (e.g. some network file systems) */
+  } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }
 }
@@ -36,7 +42,8 @@ export function walkFiles(dir: string, skip: (rel: string) => boolean = () => fa
     for (const e of fs.readdirSync(abs, { withFileTypes: true })) {
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (skip(r)) continue;
-      if (e.isDirectory()) walk(r); else if (e.isFile()) out.push(r);
+      if (e.isDirectory()) walk(r);
+      else if (e.isFile()) out.push(r);
     }
   };
   if (fs.existsSync(dir)) walk('');
@@ -48,7 +55,9 @@ export function freeBytes(dir: string): number | undefined {
   try {
     const s = fs.statfsSync(dir);
     return Number(s.bavail) * Number(s.bsize);
-  } catch { return undefined; }
+  } catch {
+    return undefined;
+  }
 }
 
 /** An absolute path from a release-relative one (`a/b/c`), refusing anything that would leave `root`. */

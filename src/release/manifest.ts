@@ -87,7 +87,8 @@ export class ReleaseError extends Error {
 const TAG_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const SHA_RE = /^[0-9a-f]{64}$/;
 /** The only paths a release may hold: meta.json and files inside the four table folders (no `..`, no absolute). */
-const PATH_RE = /^(?:meta\.json|(?:articles|sentences|files|deleted)\.lance\/(?:[A-Za-z0-9_][A-Za-z0-9_.=-]*\/)*[A-Za-z0-9_][A-Za-z0-9_.=-]*)$/;
+const PATH_RE =
+  /^(?:meta\.json|(?:articles|sentences|files|deleted)\.lance\/(?:[A-Za-z0-9_][A-Za-z0-9_.=-]*\/)*[A-Za-z0-9_][A-Za-z0-9_.=-]*)$/;
 
 export function validTag(tag: string): boolean {
   return TAG_RE.test(tag) && !tag.includes('..');
@@ -100,18 +101,32 @@ export function validReleasePath(p: string): boolean {
 /** Parse and check a release.json text. Throws ReleaseError naming what is wrong. */
 export function parseRelease(text: string, where: string): ReleaseManifest {
   let m: ReleaseManifest;
-  try { m = JSON.parse(text) as ReleaseManifest; } catch (e) { throw new ReleaseError(`${where}: release.json is not JSON (${(e as Error).message})`); }
-  const bad = (why: string): never => { throw new ReleaseError(`${where}: release.json is not a valid release: ${why}`); };
+  try {
+    m = JSON.parse(text) as ReleaseManifest;
+  } catch (e) {
+    throw new ReleaseError(`${where}: release.json is not JSON (${(e as Error).message})`);
+  }
+  const bad = (why: string): never => {
+    throw new ReleaseError(`${where}: release.json is not a valid release: ${why}`);
+  };
   if (!m || typeof m !== 'object') bad('not an object');
   if (m.format !== RELEASE_FORMAT) bad(`format ${JSON.stringify(m.format)} (this version reads ${RELEASE_FORMAT})`);
   if (typeof m.tag !== 'string' || !validTag(m.tag)) bad(`tag ${JSON.stringify(m.tag)}`);
   const id = m.model;
-  if (!id || typeof id.repo !== 'string' || typeof id.revision !== 'string' || typeof id.manifestHash !== 'string' || typeof id.dim !== 'number') bad('no model identity');
+  if (
+    !id ||
+    typeof id.repo !== 'string' ||
+    typeof id.revision !== 'string' ||
+    typeof id.manifestHash !== 'string' ||
+    typeof id.dim !== 'number'
+  )
+    bad('no model identity');
   if (!Array.isArray(m.files) || !m.files.length) bad('no files');
   const seen = new Set<string>();
   let total = 0;
   for (const f of m.files) {
-    if (!f || typeof f.path !== 'string' || !validReleasePath(f.path)) bad(`file path ${JSON.stringify(f?.path)} (only meta.json and files inside the table folders)`);
+    if (!f || typeof f.path !== 'string' || !validReleasePath(f.path))
+      bad(`file path ${JSON.stringify(f?.path)} (only meta.json and files inside the table folders)`);
     if (seen.has(f.path)) bad(`${f.path} listed twice`);
     seen.add(f.path);
     if (!Number.isSafeInteger(f.size) || f.size < 0) bad(`${f.path}: size ${JSON.stringify(f.size)}`);
@@ -121,10 +136,16 @@ export function parseRelease(text: string, where: string): ReleaseManifest {
   if (!seen.has('meta.json')) bad('no meta.json');
   if (m.files.some((f) => f.path.includes('/_refs/'))) bad('tag files belong in "tags", not "files"');
   for (const f of m.tags ?? []) {
-    if (!f || typeof f.path !== 'string' || !/^(articles|sentences|files|deleted)\.lance\/_refs\/tags\/[A-Za-z0-9][A-Za-z0-9._-]*\.json$/.test(f.path)) bad(`tag file ${JSON.stringify(f?.path)}`);
+    if (
+      !f ||
+      typeof f.path !== 'string' ||
+      !/^(articles|sentences|files|deleted)\.lance\/_refs\/tags\/[A-Za-z0-9][A-Za-z0-9._-]*\.json$/.test(f.path)
+    )
+      bad(`tag file ${JSON.stringify(f?.path)}`);
   }
   for (const t of ['articles', 'sentences'] as const) {
-    if (!m.tables?.[t] || !Number.isSafeInteger(m.tables[t].version) || !Number.isSafeInteger(m.tables[t].rows)) bad(`no version/rows for table ${t}`);
+    if (!m.tables?.[t] || !Number.isSafeInteger(m.tables[t].version) || !Number.isSafeInteger(m.tables[t].rows))
+      bad(`no version/rows for table ${t}`);
   }
   if (m.totalBytes !== total) bad(`totalBytes ${m.totalBytes} is not the sum of the file sizes (${total})`);
   return m;

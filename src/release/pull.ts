@@ -45,7 +45,14 @@ export interface ReleaseLayout {
 export function layoutFor(index: string): ReleaseLayout {
   const link = path.resolve(index);
   const root = `${link}.releases`;
-  return { link, root, staging: path.join(root, '.staging'), state: path.join(root, 'state.json'), hashes: path.join(root, 'hashes.json'), lock: path.join(root, 'pull.lock') };
+  return {
+    link,
+    root,
+    staging: path.join(root, '.staging'),
+    state: path.join(root, 'state.json'),
+    hashes: path.join(root, 'hashes.json'),
+    lock: path.join(root, 'pull.lock'),
+  };
 }
 
 export interface PullState {
@@ -108,7 +115,11 @@ export interface PullResult {
 // Local state
 
 function readState(l: ReleaseLayout): PullState {
-  try { return JSON.parse(fs.readFileSync(l.state, 'utf8')) as PullState; } catch { return {}; }
+  try {
+    return JSON.parse(fs.readFileSync(l.state, 'utf8')) as PullState;
+  } catch {
+    return {};
+  }
 }
 
 function writeJsonAtomic(file: string, value: unknown): void {
@@ -117,16 +128,30 @@ function writeJsonAtomic(file: string, value: unknown): void {
   fs.renameSync(tmp, file);
 }
 
-interface HashEntry { size: number; mtimeMs: number; sha256: string }
+interface HashEntry {
+  size: number;
+  mtimeMs: number;
+  sha256: string;
+}
 
 /** sha256 of local files, keyed by device:inode (hard links share it; Lance never rewrites a file in place). */
 class HashCache {
   private entries: Record<string, HashEntry> = {};
   private dirty = false;
-  constructor(private readonly file: string, private readonly rehash: boolean) {
-    try { this.entries = (JSON.parse(fs.readFileSync(file, 'utf8')) as { entries: Record<string, HashEntry> }).entries ?? {}; } catch { /* none yet */ }
+  constructor(
+    private readonly file: string,
+    private readonly rehash: boolean,
+  ) {
+    try {
+      this.entries =
+        (JSON.parse(fs.readFileSync(file, 'utf8')) as { entries: Record<string, HashEntry> }).entries ?? {};
+    } catch {
+      /* none yet */
+    }
   }
-  private key(st: fs.Stats): string { return `${st.dev}:${st.ino}`; }
+  private key(st: fs.Stats): string {
+    return `${st.dev}:${st.ino}`;
+  }
   /** The file's sha256 (from the cache when size and mtime are unchanged, else hashed now). */
   async sha256(file: string, st = fs.statSync(file)): Promise<string> {
     const e = this.entries[this.key(st)];
@@ -143,17 +168,38 @@ class HashCache {
   /** Keep only entries of files that still exist under `dirs`. */
   prune(dirs: string[]): void {
     const live = new Set<string>();
-    for (const d of dirs) for (const rel of walkFiles(d)) { try { live.add(this.key(fs.statSync(path.join(d, rel)))); } catch { /* gone */ } }
-    for (const k of Object.keys(this.entries)) if (!live.has(k)) { delete this.entries[k]; this.dirty = true; }
+    for (const d of dirs)
+      for (const rel of walkFiles(d)) {
+        try {
+          live.add(this.key(fs.statSync(path.join(d, rel))));
+        } catch {
+          /* gone */
+        }
+      }
+    for (const k of Object.keys(this.entries))
+      if (!live.has(k)) {
+        delete this.entries[k];
+        this.dirty = true;
+      }
   }
   save(): void {
     if (!this.dirty) return;
-    try { writeJsonAtomic(this.file, { entries: this.entries }); this.dirty = false; } catch { /* a cache: losing it costs only re-hashing */ }
+    try {
+      writeJsonAtomic(this.file, { entries: this.entries });
+      this.dirty = false;
+    } catch {
+      /* a cache: losing it costs only re-hashing */
+    }
   }
 }
 
 function pidAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function takeLock(l: ReleaseLayout): () => void {
@@ -162,15 +208,29 @@ function takeLock(l: ReleaseLayout): () => void {
   for (let i = 0; i < 2; i++) {
     try {
       fs.writeFileSync(l.lock, me, { flag: 'wx' });
-      return () => { try { if (fs.readFileSync(l.lock, 'utf8') === me) fs.rmSync(l.lock, { force: true }); } catch { /* gone */ } };
+      return () => {
+        try {
+          if (fs.readFileSync(l.lock, 'utf8') === me) fs.rmSync(l.lock, { force: true });
+        } catch {
+          /* gone */
+        }
+      };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       let holder: { pid?: number; host?: string } = {};
-      try { holder = JSON.parse(fs.readFileSync(l.lock, 'utf8')); } catch { /* unreadable: stale */ }
+      try {
+        holder = JSON.parse(fs.readFileSync(l.lock, 'utf8'));
+      } catch {
+        /* unreadable: stale */
+      }
       if (holder.pid && holder.host === os.hostname() && pidAlive(holder.pid)) {
         throw new ReleaseError(`another pull (pid ${holder.pid}) is working on ${l.link}; wait for it to finish`, 1);
       }
-      if (holder.host && holder.host !== os.hostname()) throw new ReleaseError(`${l.lock}: a pull on ${holder.host} holds the lock; remove the file if that pull is gone`, 1);
+      if (holder.host && holder.host !== os.hostname())
+        throw new ReleaseError(
+          `${l.lock}: a pull on ${holder.host} holds the lock; remove the file if that pull is gone`,
+          1,
+        );
       fs.rmSync(l.lock, { force: true });
     }
   }
@@ -180,12 +240,18 @@ function takeLock(l: ReleaseLayout): () => void {
 /** What <dir> opens now: the release folder the symlink points to, the plain folder, or undefined. */
 function currentDir(l: ReleaseLayout): { dir?: string; id?: string; plain: boolean } {
   let st: fs.Stats;
-  try { st = fs.lstatSync(l.link); } catch { return { plain: false }; }
+  try {
+    st = fs.lstatSync(l.link);
+  } catch {
+    return { plain: false };
+  }
   if (st.isSymbolicLink()) {
     try {
       const dir = fs.realpathSync(l.link);
       return { dir, id: path.dirname(dir) === fs.realpathSync(l.root) ? path.basename(dir) : undefined, plain: false };
-    } catch { return { plain: false }; }
+    } catch {
+      return { plain: false };
+    }
   }
   if (st.isDirectory()) return { dir: l.link, plain: true };
   throw new ReleaseError(`${l.link} is neither a folder nor a symlink to a release`, 2);
@@ -215,7 +281,11 @@ function recover(l: ReleaseLayout, log: (s: string) => void): void {
   if (st.converting) {
     const dir = path.join(l.root, st.converting.to);
     let exists = true;
-    try { fs.lstatSync(l.link); } catch { exists = false; }
+    try {
+      fs.lstatSync(l.link);
+    } catch {
+      exists = false;
+    }
     if (!exists && fs.existsSync(dir)) {
       const tmp = `${l.link}.switch-${process.pid}`;
       fs.rmSync(tmp, { force: true });
@@ -233,8 +303,10 @@ function recover(l: ReleaseLayout, log: (s: string) => void): void {
 /** How to get the model a release was built with (an imperative clause for messages). */
 export function modelWayOut(m: ModelIdentity): string {
   if (m.generated) {
-    return `it has generated (random) weights (${m.repo}), so only the publisher's very model folder matches (its manifest.json ` +
-      `sha256 is ${m.manifestHash}): copy that folder here`;
+    return (
+      `it has generated (random) weights (${m.repo}), so only the publisher's very model folder matches (its manifest.json ` +
+      `sha256 is ${m.manifestHash}): copy that folder here`
+    );
   }
   const reg = defaultRegistry();
   const id = Object.entries(reg.models).find(([, e]) => e.repo === m.repo)?.[0];
@@ -246,7 +318,9 @@ export function modelWayOut(m: ModelIdentity): string {
 }
 
 function unchanged(l: ReleaseLayout, capital = true): string {
-  const s = fs.existsSync(l.link) ? `nothing was switched: the index at ${l.link} is unchanged and keeps answering` : `nothing was switched (there is no index at ${l.link} yet)`;
+  const s = fs.existsSync(l.link)
+    ? `nothing was switched: the index at ${l.link} is unchanged and keeps answering`
+    : `nothing was switched (there is no index at ${l.link} yet)`;
   return capital ? s[0]!.toUpperCase() + s.slice(1) : s;
 }
 
@@ -256,7 +330,8 @@ export async function pullRelease(o: PullOptions): Promise<PullResult> {
   const t0 = Date.now();
   const log = o.onLog ?? (() => undefined);
   const progress = o.onProgress ?? (() => undefined);
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(o.index)) throw new ReleaseError(`--index ${o.index}: a release is pulled into a local folder`, 2);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(o.index))
+    throw new ReleaseError(`--index ${o.index}: a release is pulled into a local folder`, 2);
   const l = layoutFor(o.index);
   const src = openSource(o.source, { env: o.env, connections: o.concurrency ?? 4 });
   try {
@@ -267,15 +342,21 @@ export async function pullRelease(o: PullOptions): Promise<PullResult> {
 
     // The model first: nothing is written for a release that could not be searched with the local model.
     if (!fs.existsSync(path.join(o.modelDir, MANIFEST_FILE))) {
-      throw new ReleaseError(`no model at ${o.modelDir} (no ${MANIFEST_FILE}). The release ${rel.tag} needs ${describeIdentity(rel.model)}: get it — ` +
-        `${modelWayOut(rel.model)} — then pull again with --model <that folder>. ${unchanged(l)}.`, 4);
+      throw new ReleaseError(
+        `no model at ${o.modelDir} (no ${MANIFEST_FILE}). The release ${rel.tag} needs ${describeIdentity(rel.model)}: get it — ` +
+          `${modelWayOut(rel.model)} — then pull again with --model <that folder>. ${unchanged(l)}.`,
+        4,
+      );
     }
     const local = modelIdentity(o.modelDir, rel.model.queryPrefix);
     if (!sameModel(local, rel.model)) {
-      throw new ReleaseError(`the release ${rel.tag} was built with model ${describeIdentity(rel.model)}, but the local model (${o.modelDir}) is ` +
-        `${describeIdentity(local)}; vectors of different models cannot be searched together, so nothing was downloaded. Either get the release's model — ` +
-        `${modelWayOut(rel.model)} — and pull again with \`biohicl index pull ${o.source} --index ${l.link} --model <that folder>\`; ` +
-        `or keep the current index: ${unchanged(l, false)}.`, 3);
+      throw new ReleaseError(
+        `the release ${rel.tag} was built with model ${describeIdentity(rel.model)}, but the local model (${o.modelDir}) is ` +
+          `${describeIdentity(local)}; vectors of different models cannot be searched together, so nothing was downloaded. Either get the release's model — ` +
+          `${modelWayOut(rel.model)} — and pull again with \`biohicl index pull ${o.source} --index ${l.link} --model <that folder>\`; ` +
+          `or keep the current index: ${unchanged(l, false)}.`,
+        3,
+      );
     }
 
     const unlock = takeLock(l);
@@ -284,12 +365,23 @@ export async function pullRelease(o: PullOptions): Promise<PullResult> {
       const state = readState(l);
       const cur = currentDir(l);
       if (cur.dir && readIf(path.join(cur.dir, RELEASE_FILE)) === text) {
-        return result('up-to-date', cur.dir, state.previous, { files: 0, downloaded: 0, linked: 0, staged: 0, received: 0, linkedBytes: 0 });
+        return result('up-to-date', cur.dir, state.previous, {
+          files: 0,
+          downloaded: 0,
+          linked: 0,
+          staged: 0,
+          received: 0,
+          linkedBytes: 0,
+        });
       }
       const target = path.join(l.root, id);
       const hashes = new HashCache(l.hashes, !!o.rehash);
       let stats = { files: rel.files.length, downloaded: 0, linked: 0, staged: 0, received: 0, linkedBytes: 0 };
-      if (!(fs.existsSync(target) && readIf(path.join(target, RELEASE_FILE)) === text && await complete(target, rel, hashes))) {
+      if (!(
+        fs.existsSync(target) &&
+        readIf(path.join(target, RELEASE_FILE)) === text &&
+        (await complete(target, rel, hashes))
+      )) {
         stats = await stage(o, l, src, rel, text, cur.dir, hashes, progress, log);
         fs.rmSync(target, { recursive: true, force: true });
         fs.renameSync(l.staging, target);
@@ -298,7 +390,11 @@ export async function pullRelease(o: PullOptions): Promise<PullResult> {
 
       progress({ phase: 'switch', bytes: stats.received, total: stats.received });
       const previous = switchTo(l, id, state);
-      const next: PullState = { current: id, previous: previous && previous !== id ? previous : state.previous, pulledAt: new Date().toISOString() };
+      const next: PullState = {
+        current: id,
+        previous: previous && previous !== id ? previous : state.previous,
+        pulledAt: new Date().toISOString(),
+      };
       writeJsonAtomic(l.state, next);
       // Keep the current and the previous release; anything older goes.
       for (const e of fs.readdirSync(l.root, { withFileTypes: true })) {
@@ -312,12 +408,30 @@ export async function pullRelease(o: PullOptions): Promise<PullResult> {
       unlock();
     }
 
-    function result(status: PullResult['status'], dir: string, previous: string | undefined, s: { files: number; downloaded: number; linked: number; staged: number; received: number; linkedBytes: number }): PullResult {
+    function result(
+      status: PullResult['status'],
+      dir: string,
+      previous: string | undefined,
+      s: { files: number; downloaded: number; linked: number; staged: number; received: number; linkedBytes: number },
+    ): PullResult {
       return {
-        status, tag: rel.tag, id, index: l.link, releaseDir: dir, previous, source: src.where,
-        files: rel.files.length, downloadedFiles: s.downloaded, linkedFiles: s.linked, stagedFiles: s.staged,
-        totalBytes: rel.totalBytes, receivedBytes: s.received, linkedBytes: s.linkedBytes,
-        counts: rel.counts, model: rel.model, seconds: (Date.now() - t0) / 1000,
+        status,
+        tag: rel.tag,
+        id,
+        index: l.link,
+        releaseDir: dir,
+        previous,
+        source: src.where,
+        files: rel.files.length,
+        downloadedFiles: s.downloaded,
+        linkedFiles: s.linked,
+        stagedFiles: s.staged,
+        totalBytes: rel.totalBytes,
+        receivedBytes: s.received,
+        linkedBytes: s.linkedBytes,
+        counts: rel.counts,
+        model: rel.model,
+        seconds: (Date.now() - t0) / 1000,
       };
     }
   } finally {
@@ -326,7 +440,11 @@ export async function pullRelease(o: PullOptions): Promise<PullResult> {
 }
 
 function readIf(file: string): string | undefined {
-  try { return fs.readFileSync(file, 'utf8'); } catch { return undefined; }
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether a release folder holds every file of `rel` with its size and sha256 (meta.json: present). */
@@ -334,7 +452,11 @@ async function complete(dir: string, rel: ReleaseManifest, hashes: HashCache): P
   for (const f of rel.files) {
     const p = under(dir, f.path);
     let st: fs.Stats;
-    try { st = fs.statSync(p); } catch { return false; }
+    try {
+      st = fs.statSync(p);
+    } catch {
+      return false;
+    }
     if (f.path === META_FILE) continue; // rewritten locally with the model folder (see stage)
     if (st.size !== f.size || (await hashes.sha256(p, st)) !== f.sha256) return false;
   }
@@ -342,8 +464,17 @@ async function complete(dir: string, rel: ReleaseManifest, hashes: HashCache): P
 }
 
 /** Build the verified staging folder. Returns what it took. */
-async function stage(o: PullOptions, l: ReleaseLayout, src: ReleaseSource, rel: ReleaseManifest, text: string, current: string | undefined,
-  hashes: HashCache, progress: (p: PullProgress) => void, log: (s: string) => void) {
+async function stage(
+  o: PullOptions,
+  l: ReleaseLayout,
+  src: ReleaseSource,
+  rel: ReleaseManifest,
+  text: string,
+  current: string | undefined,
+  hashes: HashCache,
+  progress: (p: PullProgress) => void,
+  log: (s: string) => void,
+) {
   const staging = l.staging;
   fs.mkdirSync(staging, { recursive: true });
   const wanted = new Map(rel.files.map((f) => [f.path, f]));
@@ -353,23 +484,40 @@ async function stage(o: PullOptions, l: ReleaseLayout, src: ReleaseSource, rel: 
     if (!wanted.has(base)) fs.rmSync(path.join(staging, ...rel0.split('/')), { force: true });
   }
   // Local copies to link from: the current index, then any other complete release kept here (a rollback's newer one).
-  const sources = [current, ...(fs.existsSync(l.root) ? fs.readdirSync(l.root).filter((n) => n !== '.staging' && fs.statSync(path.join(l.root, n)).isDirectory()).map((n) => path.join(l.root, n)) : [])]
-    .filter((d): d is string => !!d && fs.existsSync(d));
+  const sources = [
+    current,
+    ...(fs.existsSync(l.root)
+      ? fs
+          .readdirSync(l.root)
+          .filter((n) => n !== '.staging' && fs.statSync(path.join(l.root, n)).isDirectory())
+          .map((n) => path.join(l.root, n))
+      : []),
+  ].filter((d): d is string => !!d && fs.existsSync(d));
   const plan: { f: ReleaseFile; how: 'staged' | 'link' | 'download'; from?: string; have?: number }[] = [];
   progress({ phase: 'plan', bytes: 0, total: 0 });
   for (const f of rel.files) {
     const dest = under(staging, f.path);
     if (fs.existsSync(dest)) {
       const st = fs.statSync(dest);
-      if (st.size === f.size && (await hashes.sha256(dest, st)) === f.sha256) { plan.push({ f, how: 'staged' }); continue; }
+      if (st.size === f.size && (await hashes.sha256(dest, st)) === f.sha256) {
+        plan.push({ f, how: 'staged' });
+        continue;
+      }
       fs.rmSync(dest, { force: true });
     }
     let from: string | undefined;
     for (const d of sources) {
       const p = under(d, f.path);
       let st: fs.Stats;
-      try { st = fs.statSync(p); } catch { continue; }
-      if (st.isFile() && st.size === f.size && (await hashes.sha256(p, st)) === f.sha256) { from = p; break; }
+      try {
+        st = fs.statSync(p);
+      } catch {
+        continue;
+      }
+      if (st.isFile() && st.size === f.size && (await hashes.sha256(p, st)) === f.sha256) {
+        from = p;
+        break;
+      }
     }
     if (from) plan.push({ f, how: 'link', from });
     else {
@@ -383,13 +531,18 @@ async function stage(o: PullOptions, l: ReleaseLayout, src: ReleaseSource, rel: 
   const free = freeBytes(l.root);
   // Headroom for what is written besides the files (meta.json, LanceDB's namespace folder, the hash cache).
   const margin = (1 << 20) + Math.ceil(need / 100);
-  const noSpace = (stillNeeded: number, what: string): ReleaseError => new ReleaseError(
-    `${what}: the pull needs ${fmtBytes(stillNeeded)} more on the disk holding ${l.root} (${fmtBytes(freeBytes(l.root) ?? 0)} free; ` +
-    `${fmtBytes(need)} to download in all, of ${fmtBytes(rel.totalBytes)} in the release). Free some space and run the same command again: ` +
-    `what is staged in ${staging} is kept and the pull resumes there (or delete that folder to give up). ${unchanged(l)}.`, 1);
+  const noSpace = (stillNeeded: number, what: string): ReleaseError =>
+    new ReleaseError(
+      `${what}: the pull needs ${fmtBytes(stillNeeded)} more on the disk holding ${l.root} (${fmtBytes(freeBytes(l.root) ?? 0)} free; ` +
+        `${fmtBytes(need)} to download in all, of ${fmtBytes(rel.totalBytes)} in the release). Free some space and run the same command again: ` +
+        `what is staged in ${staging} is kept and the pull resumes there (or delete that folder to give up). ${unchanged(l)}.`,
+      1,
+    );
   if (free !== undefined && free < need + margin) throw noSpace(need + margin - free, 'not enough disk space');
-  log(`${rel.files.length} files (${fmtBytes(rel.totalBytes)}): ${plan.filter((p) => p.how === 'link').length} already here, ` +
-    `${plan.filter((p) => p.how === 'staged').length} staged earlier, ${downloads.length} to download (${fmtBytes(need)})`);
+  log(
+    `${rel.files.length} files (${fmtBytes(rel.totalBytes)}): ${plan.filter((p) => p.how === 'link').length} already here, ` +
+      `${plan.filter((p) => p.how === 'staged').length} staged earlier, ${downloads.length} to download (${fmtBytes(need)})`,
+  );
 
   let linkedBytes = 0;
   try {
@@ -415,18 +568,29 @@ async function stage(o: PullOptions, l: ReleaseLayout, src: ReleaseSource, rel: 
         const dest = under(staging, p.f.path);
         try {
           await src.fetch(p.f, dest, {
-            signal: ac.signal, retryDelayMs: o.retryDelayMs, stallTimeoutMs: o.stallTimeoutMs,
+            signal: ac.signal,
+            retryDelayMs: o.retryDelayMs,
+            stallTimeoutMs: o.stallTimeoutMs,
             // The downloader reports a failed write like a dropped connection and retries it; a full disk is not
             // retried: the pull stops at once (the partial stays for the next run).
             onLog: (line) => {
-              if (isNoSpace({ message: line }) && failure === undefined) { failure = Object.assign(new Error(line), { code: 'ENOSPC' }); ac.abort(); }
+              if (isNoSpace({ message: line }) && failure === undefined) {
+                failure = Object.assign(new Error(line), { code: 'ENOSPC' });
+                ac.abort();
+              }
               log(line);
             },
-            onBytes: (n) => { received += n; progress({ phase: 'download', bytes: received, total: need, file: p!.f.path }); },
+            onBytes: (n) => {
+              received += n;
+              progress({ phase: 'download', bytes: received, total: need, file: p!.f.path });
+            },
           });
           hashes.record(dest, p.f.sha256);
         } catch (e) {
-          if (failure === undefined) { failure = e; ac.abort(); }
+          if (failure === undefined) {
+            failure = e;
+            ac.abort();
+          }
         }
       }
     };
@@ -440,14 +604,20 @@ async function stage(o: PullOptions, l: ReleaseLayout, src: ReleaseSource, rel: 
       const e = failure;
       const staged = walkFiles(staging).reduce((s, r) => s + fs.statSync(path.join(staging, ...r.split('/'))).size, 0);
       if (e instanceof HashMismatchError) {
-        throw new ReleaseError(`${e.file} does not match release.json: expected sha256 ${e.expected}, got ${e.actual}. The release at ${src.where} is ` +
-          `damaged, or was changed after it was published; the bad file was deleted. ${unchanged(l)}.`, 1);
+        throw new ReleaseError(
+          `${e.file} does not match release.json: expected sha256 ${e.expected}, got ${e.actual}. The release at ${src.where} is ` +
+            `damaged, or was changed after it was published; the bad file was deleted. ${unchanged(l)}.`,
+          1,
+        );
       }
       if (isNoSpace(e)) throw noSpace(Math.max(0, need - received) + margin, 'the disk filled during the pull');
       if (e instanceof ReleaseError) throw new ReleaseError(`${e.message}. ${unchanged(l)}.`, e.exitCode);
       if (e instanceof DownloadError) {
-        throw new ReleaseError(`${e.message.replace(/; run again to resume$/, '')}. ${unchanged(l)}; run the same command again to resume ` +
-          `(${fmtBytes(staged)} of ${fmtBytes(rel.totalBytes)} are staged in ${staging}).`, 1);
+        throw new ReleaseError(
+          `${e.message.replace(/; run again to resume$/, '')}. ${unchanged(l)}; run the same command again to resume ` +
+            `(${fmtBytes(staged)} of ${fmtBytes(rel.totalBytes)} are staged in ${staging}).`,
+          1,
+        );
       }
       throw e;
     }
@@ -455,22 +625,33 @@ async function stage(o: PullOptions, l: ReleaseLayout, src: ReleaseSource, rel: 
     // Every file, once more: present with its size and sha256 (hashes of files linked or downloaded just now were
     // computed on their bytes; --rehash reads everything again).
     progress({ phase: 'verify', bytes: received, total: need });
-    for (const rf of walkFiles(staging)) if (!wanted.has(rf)) fs.rmSync(path.join(staging, ...rf.split('/')), { force: true });
+    for (const rf of walkFiles(staging))
+      if (!wanted.has(rf)) fs.rmSync(path.join(staging, ...rf.split('/')), { force: true });
     for (const f of rel.files) {
       const p = under(staging, f.path);
       const st = fs.statSync(p);
-      if (st.size !== f.size) throw new ReleaseError(`${f.path}: ${st.size} bytes staged, release.json says ${f.size}. ${unchanged(l)}.`);
+      if (st.size !== f.size)
+        throw new ReleaseError(`${f.path}: ${st.size} bytes staged, release.json says ${f.size}. ${unchanged(l)}.`);
       const got = await hashes.sha256(p, st);
-      if (got !== f.sha256) { fs.rmSync(p, { force: true }); throw new ReleaseError(`${f.path}: sha256 ${got}, release.json says ${f.sha256}; the file was removed from ${staging}. ${unchanged(l)}.`); }
+      if (got !== f.sha256) {
+        fs.rmSync(p, { force: true });
+        throw new ReleaseError(
+          `${f.path}: sha256 ${got}, release.json says ${f.sha256}; the file was removed from ${staging}. ${unchanged(l)}.`,
+        );
+      }
     }
     hashes.save();
     // meta.json must name the model release.json names, and the staged index must open and read whole.
     let meta: IndexMeta;
-    try { meta = JSON.parse(fs.readFileSync(path.join(staging, META_FILE), 'utf8')) as IndexMeta; } catch (e) {
+    try {
+      meta = JSON.parse(fs.readFileSync(path.join(staging, META_FILE), 'utf8')) as IndexMeta;
+    } catch (e) {
       throw new ReleaseError(`the release's meta.json is not readable (${(e as Error).message}). ${unchanged(l)}.`);
     }
     if (!meta.model || !sameModel(meta.model, rel.model)) {
-      throw new ReleaseError(`the release's meta.json names model ${meta.model ? describeIdentity(meta.model) : '(none)'}, release.json ${describeIdentity(rel.model)}: the release is inconsistent. ${unchanged(l)}.`);
+      throw new ReleaseError(
+        `the release's meta.json names model ${meta.model ? describeIdentity(meta.model) : '(none)'}, release.json ${describeIdentity(rel.model)}: the release is inconsistent. ${unchanged(l)}.`,
+      );
     }
     progress({ phase: 'open', bytes: received, total: need });
     try {
@@ -485,8 +666,12 @@ async function stage(o: PullOptions, l: ReleaseLayout, src: ReleaseSource, rel: 
     fs.writeFileSync(path.join(staging, RELEASE_FILE), text);
     fsyncDir(staging);
     return {
-      files: rel.files.length, downloaded: downloads.length, linked: plan.filter((p) => p.how === 'link').length,
-      staged: plan.filter((p) => p.how === 'staged').length, received, linkedBytes,
+      files: rel.files.length,
+      downloaded: downloads.length,
+      linked: plan.filter((p) => p.how === 'link').length,
+      staged: plan.filter((p) => p.how === 'staged').length,
+      received,
+      linkedBytes,
     };
   } catch (e) {
     if (!(e instanceof ReleaseError) && isNoSpace(e)) throw noSpace(need + margin, 'the disk filled during the pull');
@@ -503,7 +688,8 @@ export function rollback(index: string): { from?: string; to: string; index: str
     recover(l, () => undefined);
     const st = readState(l);
     const cur = currentDir(l);
-    if (!st.previous || !fs.existsSync(path.join(l.root, st.previous))) throw new ReleaseError(`${l.link}: there is no previous release to go back to`, 4);
+    if (!st.previous || !fs.existsSync(path.join(l.root, st.previous)))
+      throw new ReleaseError(`${l.link}: there is no previous release to go back to`, 4);
     const to = st.previous;
     const from = switchTo(l, to, st) ?? cur.id;
     writeJsonAtomic(l.state, { ...st, current: to, previous: from, converting: undefined });

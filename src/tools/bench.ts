@@ -19,5 +19,8 @@ async function main(): Promise<void> {
   }
   await (await load()).run(args);
 }
-main().catch((e) => { process.stderr.write(`bench: ${typeof e?.exitCode === 'number' ? e.message : e?.stack ?? e}\n`); process.exit(typeof e?.exitCode === 'number' ? e.exitCode : 1); });
+main().catch((e) => {
+  process.stderr.write(`bench: ${typeof e?.exitCode === 'number' ? e.message : (e?.stack ?? e)}\n`);
+  process.exit(typeof e?.exitCode === 'number' ? e.exitCode : 1);
+});
 export {};

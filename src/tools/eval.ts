@@ -15,5 +15,8 @@ async function main(): Promise<void> {
   await (await load()).run(args);
 }
 // Errors that carry an exit code are the user's (a missing data set, a wrong option): their message, no stack.
-main().catch((e) => { process.stderr.write(`eval: ${typeof e?.exitCode === 'number' ? e.message : e?.stack ?? e}\n`); process.exit(typeof e?.exitCode === 'number' ? e.exitCode : 1); });
+main().catch((e) => {
+  process.stderr.write(`eval: ${typeof e?.exitCode === 'number' ? e.message : (e?.stack ?? e)}\n`);
+  process.exit(typeof e?.exitCode === 'number' ? e.exitCode : 1);
+});
 export {};

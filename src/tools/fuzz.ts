@@ -19,7 +19,10 @@ async function main(argv: string[]): Promise<void> {
     else if (k === '--sample') full = false;
     else if (k === '--only') only = new Set(String(argv[++i]).split(','));
     else if (k === '--json') json = argv[++i];
-    else { process.stderr.write(`fuzz: unknown option ${k}\n`); process.exit(2); }
+    else {
+      process.stderr.write(`fuzz: unknown option ${k}\n`);
+      process.exit(2);
+    }
   }
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'biohicl-fuzz-'));
   const t0 = performance.now();
@@ -32,7 +35,9 @@ async function main(argv: string[]): Promise<void> {
         const r = await checkVariant(src, v, tmp, { measureMemory: true });
         results.push({ ...r, source: src.name });
         const mark = r.ok ? 'ok ' : 'FAIL';
-        process.stdout.write(`${mark} ${r.variant.padEnd(46)} kept ${String(r.kept).padStart(4)}  rejects ${String(r.rejects).padStart(3)}  notes ${String(r.notes).padStart(3)}  ${r.ms.toFixed(0).padStart(6)} ms  ${(r.mb / (r.ms / 1000)).toFixed(1).padStart(6)} MB/s  peak +${r.peakMiB.toFixed(1)} MiB${r.ok ? '' : `\n     ${r.problems.join('\n     ')}`}\n`);
+        process.stdout.write(
+          `${mark} ${r.variant.padEnd(46)} kept ${String(r.kept).padStart(4)}  rejects ${String(r.rejects).padStart(3)}  notes ${String(r.notes).padStart(3)}  ${r.ms.toFixed(0).padStart(6)} ms  ${(r.mb / (r.ms / 1000)).toFixed(1).padStart(6)} MB/s  peak +${r.peakMiB.toFixed(1)} MiB${r.ok ? '' : `\n     ${r.problems.join('\n     ')}`}\n`,
+        );
       }
     }
   } finally {
@@ -43,11 +48,24 @@ async function main(argv: string[]): Promise<void> {
   for (const c of classes) {
     const rs = results.filter((r) => r.cls === c);
     const rate = Math.min(...rs.map((r) => r.mb / (r.ms / 1000)));
-    console.log(`${c.padEnd(14)} ${String(rs.length).padStart(8)}  ${String(rs.filter((r) => !r.ok).length).padStart(6)}  ${String(rs.reduce((s, r) => s + r.lost, 0)).padStart(4)}  ${`${rs.reduce((s, r) => s + r.missingTouched, 0)}/${rs.reduce((s, r) => s + r.rejects, 0)}`.padStart(15)}  ${rate.toFixed(1).padStart(10)}  ${Math.max(...rs.map((r) => r.ms)).toFixed(0).padStart(10)}  ${Math.max(...rs.map((r) => r.peakMiB)).toFixed(1).padStart(8)}`);
+    console.log(
+      `${c.padEnd(14)} ${String(rs.length).padStart(8)}  ${String(rs.filter((r) => !r.ok).length).padStart(6)}  ${String(rs.reduce((s, r) => s + r.lost, 0)).padStart(4)}  ${`${rs.reduce((s, r) => s + r.missingTouched, 0)}/${rs.reduce((s, r) => s + r.rejects, 0)}`.padStart(15)}  ${rate.toFixed(1).padStart(10)}  ${Math.max(
+        ...rs.map((r) => r.ms),
+      )
+        .toFixed(0)
+        .padStart(10)}  ${Math.max(...rs.map((r) => r.peakMiB))
+        .toFixed(1)
+        .padStart(8)}`,
+    );
   }
   const failed = results.filter((r) => !r.ok);
-  console.log(`\n${results.length} variants (seed ${seed}, ${full ? 'full set' : 'sample'}) in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${results.length - failed.length} passed, ${failed.length} failed`);
+  console.log(
+    `\n${results.length} variants (seed ${seed}, ${full ? 'full set' : 'sample'}) in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${results.length - failed.length} passed, ${failed.length} failed`,
+  );
   if (json) fs.writeFileSync(json, JSON.stringify(results, null, 1));
   process.exit(failed.length ? 1 : 0);
 }
-main(process.argv.slice(2)).catch((e) => { process.stderr.write(`fuzz: ${e?.stack ?? e}\n`); process.exit(1); });
+main(process.argv.slice(2)).catch((e) => {
+  process.stderr.write(`fuzz: ${e?.stack ?? e}\n`);
+  process.exit(1);
+});

@@ -34,7 +34,17 @@ export function ensureAptPackages() {
   const sudo = process.getuid && process.getuid() !== 0 ? ['sudo'] : [];
   const run = (args) => (sudo.length ? sh('sudo', args) : sh(args[0], args.slice(1)));
   run(['apt-get', '-o', 'DPkg::Lock::Timeout=900', 'update']);
-  run(['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', '-o', 'DPkg::Lock::Timeout=900', 'install', '-y', '--no-install-recommends', ...need]);
+  run([
+    'env',
+    'DEBIAN_FRONTEND=noninteractive',
+    'apt-get',
+    '-o',
+    'DPkg::Lock::Timeout=900',
+    'install',
+    '-y',
+    '--no-install-recommends',
+    ...need,
+  ]);
 }
 
 export function ensureCodeServer() {
@@ -45,7 +55,13 @@ export function ensureCodeServer() {
   const npm = 'npm';
   // npm passes its own settings to the scripts it runs as npm_config_* variables, and the project's .npmrc sets
   // ignore-scripts=true (no dependency install script on `npm ci`): code-server's native rebuilds below must run theirs.
-  const env = { npm_config_yes: 'true', npm_config_unsafe_perm: 'true', npm_config_fund: 'false', npm_config_audit: 'false', npm_config_ignore_scripts: 'false' };
+  const env = {
+    npm_config_yes: 'true',
+    npm_config_unsafe_perm: 'true',
+    npm_config_fund: 'false',
+    npm_config_audit: 'false',
+    npm_config_ignore_scripts: 'false',
+  };
   // 1. code-server without its scripts, then argon2 from source.
   sh(npm, ['install', `code-server@${CODE_SERVER_VERSION}`, '--ignore-scripts', '--no-save'], { cwd: TOOLS, env });
   sh(npm, ['rebuild', 'argon2'], { cwd: TOOLS, env });

@@ -138,9 +138,7 @@ rgw enable usage log = false
   const pidFiles = ['client.rgw', 'osd.0', 'mon.a'].map((n) => path.join(dir, 'run', `${n}.pid`));
   const log = (n: string) => path.join(dir, 'log', n);
   const diag = () =>
-    ['mon.a', 'osd.0', 'client.rgw', 'launch']
-      .map((n) => `--- ${n}.log\n${tail(log(`${n}.log`), 15)}`)
-      .join('\n');
+    ['mon.a', 'osd.0', 'client.rgw', 'launch'].map((n) => `--- ${n}.log\n${tail(log(`${n}.log`), 15)}`).join('\n');
   // Trap: with auth none a client can send its first command before it has the monmap, with fsid 0000…; the mon
   // refuses it and the CLI says "Error EPERM: problem getting command descriptions from mon." (~1 call in 10
   // here). Every command we send is idempotent, so such a refusal is simply retried.
@@ -176,14 +174,23 @@ rgw enable usage log = false
   const left = () => Math.max(1000, timeoutMs - (Date.now() - t0));
   try {
     // Monitor.
-    await run('monmaptool', ['--create', '--addv', 'a', `[v1:127.0.0.1:${monPort}]`, '--fsid', fsid, path.join(dir, 'monmap')], { env });
+    await run(
+      'monmaptool',
+      ['--create', '--addv', 'a', `[v1:127.0.0.1:${monPort}]`, '--fsid', fsid, path.join(dir, 'monmap')],
+      { env },
+    );
     await cli('ceph-mon', ['--mkfs', '-i', 'a', '--monmap', path.join(dir, 'monmap')]);
     await startDaemon('ceph-mon', ['-c', conf, '-i', 'a'], { env, logFile: log('launch.log') });
     // Ready when it answers a map command (quorum_status can answer while `osd …` commands still get EPERM).
-    await waitFor('the monitor to form a quorum and answer', async () => {
-      const s = JSON.parse(await cli('ceph', ['osd', 'stat', '-f', 'json', '--connect-timeout', '5'], 10_000));
-      return typeof s === 'object' && s !== null;
-    }, left(), diag);
+    await waitFor(
+      'the monitor to form a quorum and answer',
+      async () => {
+        const s = JSON.parse(await cli('ceph', ['osd', 'stat', '-f', 'json', '--connect-timeout', '5'], 10_000));
+        return typeof s === 'object' && s !== null;
+      },
+      left(),
+      diag,
+    );
 
     // OSD. Trap (scale-engines.md): the uuid to register is the one memstore wrote to <osd data>/fsid, not the
     // one we meant; here 16.2.15 writes --osd-uuid when given and all zeros without. Register what is in the file.
@@ -196,23 +203,40 @@ rgw enable usage log = false
     // 250 (about 1 start in 3 here). So the OSD's own crush updates are off and we place it in the map ourselves.
     await cli('ceph', ['osd', 'crush', 'add', 'osd.0', '1.0', 'root=default']);
     await startDaemon('ceph-osd', ['-c', conf, '-i', '0'], { env, logFile: log('launch.log') });
-    await waitFor('the OSD to be up', async () => {
-      const s = JSON.parse(await cli('ceph', ['osd', 'stat', '-f', 'json'], 10_000));
-      return (s.num_up_osds ?? s.osdmap?.num_up_osds) === 1;
-    }, left(), diag);
+    await waitFor(
+      'the OSD to be up',
+      async () => {
+        const s = JSON.parse(await cli('ceph', ['osd', 'stat', '-f', 'json'], 10_000));
+        return (s.num_up_osds ?? s.osdmap?.num_up_osds) === 1;
+      },
+      left(),
+      diag,
+    );
 
     // radosgw (creates its pools on first start), then an S3 user.
     await startDaemon('radosgw', ['-c', conf, '-n', 'client.rgw'], { env, logFile: log('launch.log') });
     const endpoint = `http://127.0.0.1:${rgwPort}`;
-    await waitFor('radosgw to answer HTTP', async () => {
-      const r = await fetch(endpoint + '/', { signal: AbortSignal.timeout(2000) });
-      await r.arrayBuffer();
-      return r.status > 0;
-    }, left(), diag, 250);
+    await waitFor(
+      'radosgw to answer HTTP',
+      async () => {
+        const r = await fetch(endpoint + '/', { signal: AbortSignal.timeout(2000) });
+        await r.arrayBuffer();
+        return r.status > 0;
+      },
+      left(),
+      diag,
+      250,
+    );
     const accessKey = 'BIOHICL' + crypto.randomBytes(8).toString('hex').toUpperCase();
     const secretKey = crypto.randomBytes(24).toString('base64url');
-    await cli('radosgw-admin', ['user', 'create', '--uid=biohicl-test', '--display-name=biohicl test',
-      `--access-key=${accessKey}`, `--secret-key=${secretKey}`]);
+    await cli('radosgw-admin', [
+      'user',
+      'create',
+      '--uid=biohicl-test',
+      '--display-name=biohicl test',
+      `--access-key=${accessKey}`,
+      `--secret-key=${secretKey}`,
+    ]);
 
     const region = 'us-east-1' as const;
     const rgw: CephRgw = {

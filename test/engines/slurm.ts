@@ -37,8 +37,17 @@ const MARKER = 'BIOHICL_SLURM_HARNESS';
 
 /** Slurm job states after which a job (or array task) will not change any more. */
 export const TERMINAL_STATES = new Set([
-  'COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'OUT_OF_MEMORY', 'PREEMPTED', 'BOOT_FAIL', 'DEADLINE',
-  'REVOKED', 'SPECIAL_EXIT',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TIMEOUT',
+  'NODE_FAIL',
+  'OUT_OF_MEMORY',
+  'PREEMPTED',
+  'BOOT_FAIL',
+  'DEADLINE',
+  'REVOKED',
+  'SPECIAL_EXIT',
 ]);
 
 export interface JobResult {
@@ -105,7 +114,10 @@ export function ensureSlurm(): Promise<{ installed: boolean; ms: number }> {
 }
 
 function mungeIds(): { uid: number; gid: number } {
-  const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('munge:'));
+  const line = fs
+    .readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('munge:'));
   if (!line) throw new Error('no user "munge" (the munge package creates it)');
   const f = line.split(':');
   return { uid: Number(f[2]), gid: Number(f[3]) };
@@ -178,8 +190,8 @@ SelectTypeParameters=CR_Core
 SchedulerType=sched/backfill
 MpiDefault=none
 ReturnToService=2
-SlurmctldDebug=${process.env.BIOHICL_SLURM_DEBUG ?? "info"}
-SlurmdDebug=${process.env.BIOHICL_SLURM_DEBUG ?? "info"}
+SlurmctldDebug=${process.env.BIOHICL_SLURM_DEBUG ?? 'info'}
+SlurmdDebug=${process.env.BIOHICL_SLURM_DEBUG ?? 'info'}
 SlurmdParameters=config_overrides
 # finished jobs stay visible to scontrol show job for 24 h (accounting is off, so that is where results are)
 MinJobAge=86400
@@ -203,7 +215,12 @@ PartitionName=test Nodes=${host} Default=YES MaxTime=INFINITE State=UP OverSubsc
   // Every process started here — daemons, and through sbatch's --export=ALL every job — carries the marker, so
   // stop() (and the crash clean-up) can find what is left without looking at process names.
   const env: NodeJS.ProcessEnv = { ...process.env, SLURM_CONF: conf, [MARKER]: dir };
-  const clientEnv = (extra?: Record<string, string>): NodeJS.ProcessEnv => ({ ...process.env, ...extra, SLURM_CONF: conf, [MARKER]: dir });
+  const clientEnv = (extra?: Record<string, string>): NodeJS.ProcessEnv => ({
+    ...process.env,
+    ...extra,
+    SLURM_CONF: conf,
+    [MARKER]: dir,
+  });
   const pid = {
     munged: path.join(mungeDir, 'munged.pid'),
     slurmctld: path.join(dir, 'ctld', 'slurmctld.pid'),
@@ -211,8 +228,10 @@ PartitionName=test Nodes=${host} Default=YES MaxTime=INFINITE State=UP OverSubsc
   };
   const log = (n: string) => path.join(dir, 'log', n);
   const diag = () =>
-    [`--- munged.log\n${tail(path.join(mungeDir, 'munged.log'), 10)}`,
-      ...['slurmctld', 'slurmd', 'launch'].map((n) => `--- ${n}.log\n${tail(log(`${n}.log`), 15)}`)].join('\n');
+    [
+      `--- munged.log\n${tail(path.join(mungeDir, 'munged.log'), 10)}`,
+      ...['slurmctld', 'slurmd', 'launch'].map((n) => `--- ${n}.log\n${tail(log(`${n}.log`), 15)}`),
+    ].join('\n');
   const cli = async (cmd: string, args: string[], extra?: Record<string, string>, cwd?: string) =>
     (await run(cmd, args, { env: clientEnv(extra), cwd: cwd ?? workDir, timeoutMs: 60_000 })).stdout;
 
@@ -228,10 +247,16 @@ PartitionName=test Nodes=${host} Default=YES MaxTime=INFINITE State=UP OverSubsc
     stopped = true;
     // Cancel whatever still runs (only this cluster's jobs: SLURM_CONF), give slurmd a moment to reap them.
     if (fs.existsSync(pid.slurmctld)) {
-      await run('scancel', ['--user', String(os.userInfo().username)], { env: clientEnv(), allowFail: true, timeoutMs: 10_000 }).catch(() => undefined);
+      await run('scancel', ['--user', String(os.userInfo().username)], {
+        env: clientEnv(),
+        allowFail: true,
+        timeoutMs: 10_000,
+      }).catch(() => undefined);
       const t0 = Date.now();
       while (Date.now() - t0 < 5000) {
-        const r = await run('squeue', ['-h', '-o', '%i'], { env: clientEnv(), allowFail: true, timeoutMs: 5000 }).catch(() => undefined);
+        const r = await run('squeue', ['-h', '-o', '%i'], { env: clientEnv(), allowFail: true, timeoutMs: 5000 }).catch(
+          () => undefined,
+        );
         if (!r || r.code !== 0 || !r.stdout.trim()) break;
         await sleep(200);
       }
@@ -248,10 +273,17 @@ PartitionName=test Nodes=${host} Default=YES MaxTime=INFINITE State=UP OverSubsc
   const t0 = Date.now();
   const left = () => Math.max(1000, timeoutMs - (Date.now() - t0));
   try {
-    await startDaemon('munged', [
-      `--key-file=${path.join(mungeDir, 'munge.key')}`, `--socket=${sock}`, `--pid-file=${pid.munged}`,
-      `--log-file=${path.join(mungeDir, 'munged.log')}`, `--seed-file=${path.join(mungeDir, 'munged.seed')}`,
-    ], { env, uid, gid, cwd: mungeDir, logFile: log('launch.log') });
+    await startDaemon(
+      'munged',
+      [
+        `--key-file=${path.join(mungeDir, 'munge.key')}`,
+        `--socket=${sock}`,
+        `--pid-file=${pid.munged}`,
+        `--log-file=${path.join(mungeDir, 'munged.log')}`,
+        `--seed-file=${path.join(mungeDir, 'munged.seed')}`,
+      ],
+      { env, uid, gid, cwd: mungeDir, logFile: log('launch.log') },
+    );
     const cred = (await run('munge', ['-S', sock, '-n'], { env })).stdout;
     const r = await run('unmunge', ['-S', sock], { env, input: cred, allowFail: true });
     const check = r.stdout + r.stderr;
@@ -259,18 +291,33 @@ PartitionName=test Nodes=${host} Default=YES MaxTime=INFINITE State=UP OverSubsc
 
     await startDaemon('slurmctld', ['-f', conf], { env, cwd: dir, logFile: log('launch.log') });
     await startDaemon('slurmd', ['-f', conf, '-N', host], { env, cwd: dir, logFile: log('launch.log') });
-    await waitFor('the node to be idle', async () => {
-      const r = await run('sinfo', ['-h', '-N', '-o', '%T'], { env: clientEnv(), allowFail: true, timeoutMs: 5000 });
-      return r.code === 0 && /^idle/m.test(r.stdout);
-    }, left(), diag, 150);
+    await waitFor(
+      'the node to be idle',
+      async () => {
+        const r = await run('sinfo', ['-h', '-N', '-o', '%T'], { env: clientEnv(), allowFail: true, timeoutMs: 5000 });
+        return r.code === 0 && /^idle/m.test(r.stdout);
+      },
+      left(),
+      diag,
+      150,
+    );
     // Ready when a job has run: this proves munge credentials, slurmd's launch and slurmstepd work, and waits
     // out slurmctld's first scheduler pass (about 3 s after it starts; later passes follow every second).
-    const probe = (await cli('sbatch', ['--parsable', '-o', '/dev/null', '-J', 'harness-probe', '--wrap', 'true'])).trim().split(';')[0];
-    await waitFor('a probe job to complete', async () => {
-      const j = parseJobs((await cli('scontrol', ['show', 'job', '-o', probe])))[0];
-      if (j && TERMINAL_STATES.has(j.JobState) && j.JobState !== 'COMPLETED') throw new Error(`probe job ${j.JobState} ${j.ExitCode}`);
-      return j?.JobState === 'COMPLETED';
-    }, left(), diag, 100);
+    const probe = (await cli('sbatch', ['--parsable', '-o', '/dev/null', '-J', 'harness-probe', '--wrap', 'true']))
+      .trim()
+      .split(';')[0];
+    await waitFor(
+      'a probe job to complete',
+      async () => {
+        const j = parseJobs(await cli('scontrol', ['show', 'job', '-o', probe]))[0];
+        if (j && TERMINAL_STATES.has(j.JobState) && j.JobState !== 'COMPLETED')
+          throw new Error(`probe job ${j.JobState} ${j.ExitCode}`);
+        return j?.JobState === 'COMPLETED';
+      },
+      left(),
+      diag,
+      100,
+    );
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     await stop();
@@ -295,7 +342,11 @@ PartitionName=test Nodes=${host} Default=YES MaxTime=INFINITE State=UP OverSubsc
         const result: Record<string, JobResult> = {};
         let pending = 0;
         for (const id of ids) {
-          const r = await run('scontrol', ['show', 'job', '-o', id], { env: clientEnv(), allowFail: true, timeoutMs: 10_000 });
+          const r = await run('scontrol', ['show', 'job', '-o', id], {
+            env: clientEnv(),
+            allowFail: true,
+            timeoutMs: 10_000,
+          });
           if (r.code !== 0) throw new Error(`scontrol show job ${id}: ${r.stderr.trim() || r.stdout.trim()}`);
           const recs = parseJobs(r.stdout);
           if (!recs.length) throw new Error(`scontrol show job ${id} returned no record:\n${r.stdout}`);
@@ -315,8 +366,13 @@ PartitionName=test Nodes=${host} Default=YES MaxTime=INFINITE State=UP OverSubsc
         }
         if (!pending) return result;
         if (Date.now() - t1 > waitMs) {
-          const q = await run('squeue', ['-h', '-a', '-t', 'all', '-o', '%i|%T|%r'], { env: clientEnv(), allowFail: true });
-          throw new Error(`jobs ${ids.join(', ')} not finished after ${waitMs} ms:\n${q.stdout}\n${JSON.stringify(result)}`);
+          const q = await run('squeue', ['-h', '-a', '-t', 'all', '-o', '%i|%T|%r'], {
+            env: clientEnv(),
+            allowFail: true,
+          });
+          throw new Error(
+            `jobs ${ids.join(', ')} not finished after ${waitMs} ms:\n${q.stdout}\n${JSON.stringify(result)}`,
+          );
         }
         await sleep(250);
       }

@@ -4,7 +4,16 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  createSession, cudaUnavailableReason, modelFile, ortBinDir, ortVersion, physicalCores, planProviders, precisionFor, runBatch, releaseSession,
+  createSession,
+  cudaUnavailableReason,
+  modelFile,
+  ortBinDir,
+  ortVersion,
+  physicalCores,
+  planProviders,
+  precisionFor,
+  runBatch,
+  releaseSession,
 } from '../../src/inference/backend';
 import { generateModel } from '../../src/inference/convert/generate';
 import { WordPieceTokenizer } from '../../src/inference/tokenizer';
@@ -86,7 +95,7 @@ test('device cuda on a machine without the CUDA provider falls back to CPU with 
   await releaseSession(auto.session);
 });
 
-test('a provider that fails to load for real falls back to CPU with onnxruntime\'s error', async (t) => {
+test("a provider that fails to load for real falls back to CPU with onnxruntime's error", async (t) => {
   if (process.platform === 'linux' && process.arch === 'x64' && !cudaUnavailableReason()) {
     t.skip('CUDA provider libraries are installed here');
     return;
@@ -101,8 +110,10 @@ test('a provider that fails to load for real falls back to CPU with onnxruntime\
 
 test('missing model file: a clear error naming the file', async () => {
   const empty = fs.mkdtempSync(path.join(dir, 'empty-'));
-  await assert.rejects(createSession(empty, { device: 'cpu', precision: 'fp32' }), (e: Error) =>
-    e.message.includes(path.join(empty, 'model.onnx')) && /model file not found/.test(e.message));
+  await assert.rejects(
+    createSession(empty, { device: 'cpu', precision: 'fp32' }),
+    (e: Error) => e.message.includes(path.join(empty, 'model.onnx')) && /model file not found/.test(e.message),
+  );
   // auto precision with the int8 file gone: uses fp32 and says so
   const partial = fs.mkdtempSync(path.join(dir, 'partial-'));
   fs.copyFileSync(path.join(modelDir, 'model.onnx'), path.join(partial, 'model.onnx'));

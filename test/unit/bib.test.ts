@@ -8,7 +8,14 @@ import { parseBibtex, entryPmid, toBibtex, bibPages } from '../../src/cite/bibte
 import { toCslItem, parseCslJson, appendCslItem } from '../../src/cite/csljson';
 import { findExistingKey, findExistingCslKey } from '../../src/cite/match';
 import { loadTexEncoder } from '../../src/cite/texencode';
-import { latexBibliography, yamlBibliography, docKind, looksManubot, frontMatter, bibFormat } from '../../src/cite/detect';
+import {
+  latexBibliography,
+  yamlBibliography,
+  docKind,
+  looksManubot,
+  frontMatter,
+  bibFormat,
+} from '../../src/cite/detect';
 import type { PaperMeta } from '../../src/cite/paper';
 import { REAL_MANUSCRIPTS } from '../fixtures/paths';
 
@@ -16,12 +23,17 @@ const MANUSCRIPTS = REAL_MANUSCRIPTS;
 const FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'manuscripts');
 
 const hostile: PaperMeta = {
-  pmid: '31000001', title: 'Gut <img src=x onerror=alert(1)> & {braces} 100% _under_ $x$ #1 ~ ^.',
-  authors: ['O\'Brien K', 'Ödegaard-Ñúñez MJ', 'CRC Study Group'], journal: 'J Clin Oncol', year: 2019, doi: '10.1200/JCO.2019.1',
+  pmid: '31000001',
+  title: 'Gut <img src=x onerror=alert(1)> & {braces} 100% _under_ $x$ #1 ~ ^.',
+  authors: ["O'Brien K", 'Ödegaard-Ñúñez MJ', 'CRC Study Group'],
+  journal: 'J Clin Oncol',
+  year: 2019,
+  doi: '10.1200/JCO.2019.1',
 };
 
 test('LaTeX bibliography detection: \\bibliography (with .bib added, comma lists), \\addbibresource, comments ignored', () => {
-  const tex = '% \\bibliography{commented}\n\\addbibresource[location=local]{refs/main.bib}\n\\bibliography{a, b.bib}\n';
+  const tex =
+    '% \\bibliography{commented}\n\\addbibresource[location=local]{refs/main.bib}\n\\bibliography{a, b.bib}\n';
   assert.deepEqual(latexBibliography(tex), ['a.bib', 'b.bib', 'refs/main.bib']);
   assert.deepEqual(latexBibliography('no bibliography here'), []);
 });
@@ -29,9 +41,16 @@ test('LaTeX bibliography detection: \\bibliography (with .bib added, comma lists
 test('YAML front matter bibliography: scalar, quoted, flow and block lists; only in front matter', () => {
   assert.deepEqual(yamlBibliography('---\ntitle: x\nbibliography: references.bib\n---\n'), ['references.bib']);
   assert.deepEqual(yamlBibliography('---\nbibliography: "my refs.json"\n---\n'), ['my refs.json']);
-  assert.deepEqual(yamlBibliography('---\nbibliography: [a.bib, \'b.json\']\n---\n'), ['a.bib', 'b.json']);
-  assert.deepEqual(yamlBibliography('---\nbibliography:\n- refs.bib\n- more.json\ntitle: x\n---\n'), ['refs.bib', 'more.json'], 'unindented list items');
-  assert.deepEqual(yamlBibliography('---\nbibliography:\n  - a.bib\n  - b.bib\nlink-citations: true\n---\n'), ['a.bib', 'b.bib']);
+  assert.deepEqual(yamlBibliography("---\nbibliography: [a.bib, 'b.json']\n---\n"), ['a.bib', 'b.json']);
+  assert.deepEqual(
+    yamlBibliography('---\nbibliography:\n- refs.bib\n- more.json\ntitle: x\n---\n'),
+    ['refs.bib', 'more.json'],
+    'unindented list items',
+  );
+  assert.deepEqual(yamlBibliography('---\nbibliography:\n  - a.bib\n  - b.bib\nlink-citations: true\n---\n'), [
+    'a.bib',
+    'b.bib',
+  ]);
   assert.deepEqual(yamlBibliography('# Title\n\nbibliography: nope.bib\n'), []);
   assert.equal(frontMatter('no front matter'), undefined);
   const rmd = fs.readFileSync(path.join(MANUSCRIPTS, 'rmd-topcuoglu-ml-crc', 'manuscript.Rmd'), 'utf8');
@@ -106,12 +125,23 @@ test('BibTeX generation escapes LaTeX specials and reads back (hostile title); a
     assert.equal(e.fields['month'], 'mar', 'month as the BibTeX macro');
     assert.equal(e.fields['issn'], '0732-183X');
     assert.equal(findExistingKey(parseBibtex(bib), hostile), 'obrien2019gut');
-    if (encoding === 'utf8') assert.match(e.fields['author'] ?? '', /^O'Brien, K\. and Ödegaard-Ñúñez, M\. J\. and \{CRC Study Group\}$/);
-    else assert.match(e.fields['author'] ?? '', /^O'Brien, K\. and \{\\"O\}degaard-\{\\~N\}\{\\'u\}\{\\~n\}ez, M\. J\. and \{CRC Study Group\}$/);
+    if (encoding === 'utf8')
+      assert.match(e.fields['author'] ?? '', /^O'Brien, K\. and Ödegaard-Ñúñez, M\. J\. and \{CRC Study Group\}$/);
+    else
+      assert.match(
+        e.fields['author'] ?? '',
+        /^O'Brien, K\. and \{\\"O\}degaard-\{\\~N\}\{\\'u\}\{\\~n\}ez, M\. J\. and \{CRC Study Group\}$/,
+      );
   }
   // classic BibTeX typesets the DOI (plainnat): LaTeX's specials escaped there, verbatim for biblatex
-  assert.match(toBibtex({ ...full, doi: '10.1000/a_b%c' }, 'k', { encoder, encoding: 'latex' }).text, /doi = \{10\.1000\/a\\_b\\%c\}/);
-  assert.match(toBibtex({ ...full, doi: '10.1000/a_b%c' }, 'k', { encoder, encoding: 'utf8', dialect: 'biblatex' }).text, /doi = \{10\.1000\/a_b%c\}/);
+  assert.match(
+    toBibtex({ ...full, doi: '10.1000/a_b%c' }, 'k', { encoder, encoding: 'latex' }).text,
+    /doi = \{10\.1000\/a\\_b\\%c\}/,
+  );
+  assert.match(
+    toBibtex({ ...full, doi: '10.1000/a_b%c' }, 'k', { encoder, encoding: 'utf8', dialect: 'biblatex' }).text,
+    /doi = \{10\.1000\/a_b%c\}/,
+  );
   assert.equal(bibPages('e0173548'), 'e0173548');
   assert.equal(bibPages('S1-9'), 'S1--S9');
   assert.equal(bibPages('100-110'), '100--110');
@@ -139,14 +169,21 @@ test('CSL-JSON: item generation, parsing, existing paper by PMID/DOI, append kee
   assert.match(appended, /\n {4}\{/);
   assert.equal(parseCslJson(appendCslItem('', item)).length, 1);
   assert.throws(() => parseCslJson('{not json', 'refs.json'), /refs\.json: not valid JSON/);
-  const manubot = fs.readFileSync(path.join(MANUSCRIPTS, 'manubot-openpbta', 'content', 'manual-references.json'), 'utf8');
+  const manubot = fs.readFileSync(
+    path.join(MANUSCRIPTS, 'manubot-openpbta', 'content', 'manual-references.json'),
+    'utf8',
+  );
   assert.ok(parseCslJson(manubot).length > 0);
 });
 
 test('one unbalanced BibTeX entry does not hide the entries after it', () => {
-  const bib = '@article{broken, title={unbalanced}\n\n@article{smith2020diabetes,\n  title={Diabetes},\n  pmid={123}\n}\n';
+  const bib =
+    '@article{broken, title={unbalanced}\n\n@article{smith2020diabetes,\n  title={Diabetes},\n  pmid={123}\n}\n';
   const entries = parseBibtex(bib);
-  assert.deepEqual(entries.map((e) => e.key), ['smith2020diabetes']);
+  assert.deepEqual(
+    entries.map((e) => e.key),
+    ['smith2020diabetes'],
+  );
   assert.equal(findExistingKey(entries, { pmid: '123', doi: undefined }), 'smith2020diabetes');
 });
 

@@ -35,10 +35,16 @@ test('addFiles indexes, updates, deletes, rejects and skips unchanged citations'
   assert.ok(phases.has('embed') && phases.has('commit') && phases.has('done'));
   const c = await store.counts();
   assert.equal(c.articles, 25);
-  const nSent = (await store.articles.query().select(['n_sentences']).toArray()).reduce((a: number, r: { n_sentences: number }) => a + r.n_sentences, 0);
+  const nSent = (await store.articles.query().select(['n_sentences']).toArray()).reduce(
+    (a: number, r: { n_sentences: number }) => a + r.n_sentences,
+    0,
+  );
   assert.equal(c.sentences, nSent);
   assert.equal(s1.sentences, nSent);
-  assert.ok(await store.articles.listIndices().then((l) => l.some((i) => i.columns.includes('text'))), 'FTS index built');
+  assert.ok(
+    await store.articles.listIndices().then((l) => l.some((i) => i.columns.includes('text'))),
+    'FTS index built',
+  );
 
   // Same file again: it had a reject, so it is not recorded as complete → read again, the reject reported again,
   // nothing re-embedded; forced → the same.
@@ -55,7 +61,12 @@ test('addFiles indexes, updates, deletes, rejects and skips unchanged citations'
   // A second file: one update, one delete, one new.
   const f2 = path.join(dir, 'b.jsonl');
   writeJsonl(f2, [
-    { type: 'citation', citation: makeCitation(5, { abstract: [{ text: 'Completely new abstract about insulin. Second sentence here.' }] }) },
+    {
+      type: 'citation',
+      citation: makeCitation(5, {
+        abstract: [{ text: 'Completely new abstract about insulin. Second sentence here.' }],
+      }),
+    },
     { type: 'delete', pmids: ['10007', '99999'] },
     { type: 'citation', citation: makeCitation(100) },
     { type: 'citation', citation: makeCitation(100, { title: 'duplicate in file: last wins' }) },
@@ -70,14 +81,20 @@ test('addFiles indexes, updates, deletes, rejects and skips unchanged citations'
   assert.equal(t100[0].title, 'duplicate in file: last wins');
   assert.equal(await store.sentences.countRows("pmid = '10007'"), 0);
   const ss5 = await store.sentences.query().where("pmid = '10005'").toArray();
-  assert.deepEqual(ss5.map((r: { text: string }) => r.text).sort(), ['Completely new abstract about insulin.', 'Second sentence here.']);
+  assert.deepEqual(ss5.map((r: { text: string }) => r.text).sort(), [
+    'Completely new abstract about insulin.',
+    'Second sentence here.',
+  ]);
   store.close();
 });
 
 test("articleVector 'mean' embeds each text once and still gives unit vectors", async () => {
   const dir = tmpDir();
   const f = path.join(dir, 'a.jsonl');
-  writeJsonl(f, Array.from({ length: 6 }, (_, i) => ({ type: 'citation' as const, citation: makeCitation(i) })));
+  writeJsonl(
+    f,
+    Array.from({ length: 6 }, (_, i) => ({ type: 'citation' as const, citation: makeCitation(i) })),
+  );
   const store = await IndexStore.open(path.join(dir, 'idx'), new BowEmbedder().identity, { create: true });
   const emb = new BowEmbedder();
   const s = await addFiles(store, emb, [f], deps, { articleVector: 'mean', skipIndexes: true });
@@ -94,8 +111,15 @@ test('a model of another dimension is refused before anything is written', async
   const dir = tmpDir();
   const f = path.join(dir, 'a.jsonl');
   writeJsonl(f, [{ type: 'citation', citation: makeCitation(1) }]);
-  const store = await IndexStore.open(path.join(dir, 'idx'), { ...new BowEmbedder().identity, dim: 32 }, { create: true });
-  await assert.rejects(addFiles(store, new BowEmbedder(), [f], deps, { skipIndexes: true }), /dim 64, index expects 32/);
+  const store = await IndexStore.open(
+    path.join(dir, 'idx'),
+    { ...new BowEmbedder().identity, dim: 32 },
+    { create: true },
+  );
+  await assert.rejects(
+    addFiles(store, new BowEmbedder(), [f], deps, { skipIndexes: true }),
+    /dim 64, index expects 32/,
+  );
   assert.equal(await store.articles.countRows(), 0);
   store.close();
 });

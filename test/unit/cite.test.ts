@@ -4,13 +4,24 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { makeCiteKey, expandKeyPattern, asciiWord } from '../../src/cite/citekey';
-import { latexCitationEdit, pandocCitationEdit, plainCitationEdits, citationAnchor, keywordEdit, type TextEdit } from '../../src/cite/insert';
+import {
+  latexCitationEdit,
+  pandocCitationEdit,
+  plainCitationEdits,
+  citationAnchor,
+  keywordEdit,
+  type TextEdit,
+} from '../../src/cite/insert';
 import { formatReference } from '../../src/cite/csl';
 import type { PaperMeta } from '../../src/cite/paper';
 
 const paper: PaperMeta = {
-  pmid: '25432002', title: 'The gut microbiome and colorectal cancer: a review.', authors: ['Müller-Lüdenscheid JA', 'Smith B'],
-  journal: 'Nature Reviews Gastroenterology', year: 2015, doi: 'https://doi.org/10.1038/NRGASTRO.2015.1',
+  pmid: '25432002',
+  title: 'The gut microbiome and colorectal cancer: a review.',
+  authors: ['Müller-Lüdenscheid JA', 'Smith B'],
+  journal: 'Nature Reviews Gastroenterology',
+  year: 2015,
+  doi: 'https://doi.org/10.1038/NRGASTRO.2015.1',
 };
 
 function apply(text: string, e: TextEdit | TextEdit[] | undefined): string {
@@ -23,14 +34,23 @@ test('default key: ASCII-folded first author, year, first significant title word
   assert.equal(asciiWord('Müller-Lüdenscheid'), 'MullerLudenscheid');
   assert.equal(expandKeyPattern(paper), 'mullerludenscheid2015gut');
   assert.equal(expandKeyPattern(paper, '[auth:capitalize]_[year]_[pmid]'), 'Mullerludenscheid_2015_25432002');
-  assert.equal(expandKeyPattern({ ...paper, authors: [], year: undefined, title: 'A study of the 16S effects' }, '[auth][year][title]'), 'anonnd16S');
+  assert.equal(
+    expandKeyPattern(
+      { ...paper, authors: [], year: undefined, title: 'A study of the 16S effects' },
+      '[auth][year][title]',
+    ),
+    'anonnd16S',
+  );
   assert.throws(() => expandKeyPattern(paper, '[nope]'), /Unknown field \[nope\]/);
 });
 
 test('keys never clash (case-insensitively, as BibTeX compares) and suffix a, b, …', () => {
   assert.equal(makeCiteKey(paper, []), 'mullerludenscheid2015gut');
   assert.equal(makeCiteKey(paper, ['MullerLudenscheid2015Gut']), 'mullerludenscheid2015guta');
-  const taken = ['mullerludenscheid2015gut', ...'abcdefghijklmnopqrstuvwxyz'.split('').map((c) => `mullerludenscheid2015gut${c}`)];
+  const taken = [
+    'mullerludenscheid2015gut',
+    ...'abcdefghijklmnopqrstuvwxyz'.split('').map((c) => `mullerludenscheid2015gut${c}`),
+  ];
   assert.equal(makeCiteKey(paper, taken), 'mullerludenscheid2015gutaa');
 });
 
@@ -38,8 +58,14 @@ test('LaTeX: \\cite after the selection, before the full stop, with a tie', () =
   const text = 'Dysbiosis precedes tumours.\nNext line.';
   const sel = [0, 27] as const;
   assert.equal(citationAnchor(text, sel[0], sel[1]), 26);
-  assert.equal(apply(text, latexCitationEdit(text, sel[0], sel[1], 'smith2015gut')), 'Dysbiosis precedes tumours~\\cite{smith2015gut}.\nNext line.');
-  assert.equal(apply(text, latexCitationEdit(text, 0, 9, 'k', '\\citep')), 'Dysbiosis~\\citep{k} precedes tumours.\nNext line.');
+  assert.equal(
+    apply(text, latexCitationEdit(text, sel[0], sel[1], 'smith2015gut')),
+    'Dysbiosis precedes tumours~\\cite{smith2015gut}.\nNext line.',
+  );
+  assert.equal(
+    apply(text, latexCitationEdit(text, 0, 9, 'k', '\\citep')),
+    'Dysbiosis~\\citep{k} precedes tumours.\nNext line.',
+  );
   // a selection ending in a space keeps the space and needs no tie
   assert.equal(apply('Foo bar ', latexCitationEdit('Foo bar ', 0, 8, 'k')), 'Foo bar~\\cite{k} ');
 });
@@ -96,16 +122,25 @@ test('plain text: numbered marker and a References list, reused for the same ref
 
 test('keywords: LaTeX \\keywords{}, YAML block and flow lists', () => {
   const tex = '\\keywords{microbiome}\nText';
-  assert.equal(apply(tex, keywordEdit(tex, 'latex', 0, 'Colorectal Neoplasms')), '\\keywords{microbiome, Colorectal Neoplasms}\nText');
+  assert.equal(
+    apply(tex, keywordEdit(tex, 'latex', 0, 'Colorectal Neoplasms')),
+    '\\keywords{microbiome, Colorectal Neoplasms}\nText',
+  );
   const md = '---\ntitle: x\nkeywords:\n  - a\n  - b\n---\nBody';
-  assert.equal(apply(md, keywordEdit(md, 'pandoc', 30, 'Feces')), '---\ntitle: x\nkeywords:\n  - a\n  - b\n  - Feces\n---\nBody');
+  assert.equal(
+    apply(md, keywordEdit(md, 'pandoc', 30, 'Feces')),
+    '---\ntitle: x\nkeywords:\n  - a\n  - b\n  - Feces\n---\nBody',
+  );
   const flow = '---\nkeywords: [a, b]\n---\n';
   assert.equal(apply(flow, keywordEdit(flow, 'pandoc', 0, 'C')), '---\nkeywords: [a, b, C]\n---\n');
 });
 
 test('CSL formatting through citation-js: Vancouver by default, APA on request, unknown styles rejected', () => {
   const v = formatReference(paper);
-  assert.match(v, /^Müller-Lüdenscheid JA, Smith B\. The gut microbiome and colorectal cancer: a review\. Nature Reviews Gastroenterology\. 2015/);
+  assert.match(
+    v,
+    /^Müller-Lüdenscheid JA, Smith B\. The gut microbiome and colorectal cancer: a review\. Nature Reviews Gastroenterology\. 2015/,
+  );
   assert.match(v, /10\.1038\/nrgastro\.2015\.1/);
   const apa = formatReference(paper, 'apa');
   assert.match(apa, /\(2015\)/);
@@ -117,7 +152,8 @@ test('src/cite is plain Node: no module there imports vscode (only src/extension
   const dir = path.resolve(__dirname, '..', '..', 'src', 'cite');
   const files = fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
   assert.ok(files.length >= 10);
-  for (const f of files) assert.doesNotMatch(fs.readFileSync(path.join(dir, f), 'utf8'), /from ['"]vscode['"]|require\(['"]vscode['"]\)/, f);
+  for (const f of files)
+    assert.doesNotMatch(fs.readFileSync(path.join(dir, f), 'utf8'), /from ['"]vscode['"]|require\(['"]vscode['"]\)/, f);
   // one \cite pattern and one front-matter pattern: in the LaTeX and Pandoc modules only
   const all = files.map((f) => [f, fs.readFileSync(path.join(dir, f), 'utf8')] as const);
   const grep = (needle: string): string[] => all.filter(([, t]) => t.includes(needle)).map(([f]) => f);
@@ -128,10 +164,19 @@ test('src/cite is plain Node: no module there imports vscode (only src/extension
 test('plan: "Insert with citation" after the sentence at the cursor; the cursor ends right after the citation', async () => {
   const { planCitation } = await import('../../src/cite/plan');
   const { applyEdits } = await import('../../src/cite/syntax/common');
-  const bibs = [{ path: 'refs.bib', format: 'bibtex' as const, text: '@article{a, author={Doe, J.}, title={Gut}, year={2010}}\n' }];
+  const bibs = [
+    { path: 'refs.bib', format: 'bibtex' as const, text: '@article{a, author={Doe, J.}, title={Gut}, year={2010}}\n' },
+  ];
   const md = 'Gut bacteria matter [@a].\nNext.';
   const at = md.indexOf('].') + 1;
-  const s = await planCitation(paper, { kind: 'pandoc', text: md, selStart: at, selEnd: at, bibs, sentence: 'Dysbiosis precedes tumours.' });
+  const s = await planCitation(paper, {
+    kind: 'pandoc',
+    text: md,
+    selStart: at,
+    selEnd: at,
+    bibs,
+    sentence: 'Dysbiosis precedes tumours.',
+  });
   const out = applyEdits(md, s.docEdits);
   assert.equal(out, `Gut bacteria matter [@a]. Dysbiosis precedes tumours [@${s.key}].\nNext.`);
   // a plain insert: the cursor lands after the group it joined, never over it
@@ -140,7 +185,17 @@ test('plan: "Insert with citation" after the sentence at the cursor; the cursor 
   assert.equal(joined.slice(0, j.cursor), `Gut bacteria matter [@a; @${j.key}]`);
   // plain text, with a sentence: the marker before its full stop, the reference listed
   const txt = 'Bacteria cause disease.\n';
-  const p = await planCitation(paper, { kind: 'plain', text: txt, selStart: 0, selEnd: txt.length - 1, reference: 'Müller-Lüdenscheid JA. The gut. 2015.', sentence: 'Dysbiosis precedes tumours.' });
-  assert.equal(applyEdits(txt, p.docEdits), 'Bacteria cause disease. Dysbiosis precedes tumours [1].\n\nReferences\n\n1. Müller-Lüdenscheid JA. The gut. 2015.\n');
+  const p = await planCitation(paper, {
+    kind: 'plain',
+    text: txt,
+    selStart: 0,
+    selEnd: txt.length - 1,
+    reference: 'Müller-Lüdenscheid JA. The gut. 2015.',
+    sentence: 'Dysbiosis precedes tumours.',
+  });
+  assert.equal(
+    applyEdits(txt, p.docEdits),
+    'Bacteria cause disease. Dysbiosis precedes tumours [1].\n\nReferences\n\n1. Müller-Lüdenscheid JA. The gut. 2015.\n',
+  );
   assert.equal(p.missing.length, 0);
 });

@@ -7,11 +7,16 @@ import * as path from 'node:path';
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
 
-export interface CliResult { code: number | null; out: string; err: string }
+export interface CliResult {
+  code: number | null;
+  out: string;
+  err: string;
+}
 
 /** Build dist/ when it is not there (a test file run on its own). */
 export function ensureCliBuilt(): void {
-  if (!fs.existsSync(CLI)) spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: 'inherit' });
+  if (!fs.existsSync(CLI))
+    spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: 'inherit' });
 }
 
 /** A runner whose children get `home` as BIOHICL_HOME, plus `extra` environment. */
@@ -19,16 +24,25 @@ export function cliRunner(home: () => string): {
   run: (args: string[], extra?: Record<string, string>) => Promise<CliResult>;
   runSync: (args: string[], extra?: Record<string, string>) => CliResult;
 } {
-  const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({ ...process.env, BIOHICL_HOME: home(), ...extra });
+  const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
+    ...process.env,
+    BIOHICL_HOME: home(),
+    ...extra,
+  });
   return {
-    run: (args, extra) => new Promise((resolve) => {
-      const p = spawn(process.execPath, [CLI, ...args], { env: env(extra) });
-      let out = '';
-      let err = '';
-      p.stdout.on('data', (d) => { out += d; });
-      p.stderr.on('data', (d) => { err += d; });
-      p.on('close', (code) => resolve({ code, out, err }));
-    }),
+    run: (args, extra) =>
+      new Promise((resolve) => {
+        const p = spawn(process.execPath, [CLI, ...args], { env: env(extra) });
+        let out = '';
+        let err = '';
+        p.stdout.on('data', (d) => {
+          out += d;
+        });
+        p.stderr.on('data', (d) => {
+          err += d;
+        });
+        p.on('close', (code) => resolve({ code, out, err }));
+      }),
     runSync: (args, extra) => {
       const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: env(extra) });
       return { code: r.status, out: r.stdout, err: r.stderr };

@@ -11,13 +11,27 @@ import { readSafetensors } from '../../src/inference/convert';
 
 test('float32 → binary16 bits: exact values, rounding to nearest even, overflow, subnormals, signs', () => {
   const cases: [number, number][] = [
-    [1, 0x3c00], [-2, 0xc000], [0.5, 0x3800], [65504, 0x7bff], [65520, 0x7c00], [1e6, 0x7c00], [-1e6, 0xfc00],
-    [2 ** -14, 0x0400], [2 ** -24, 0x0001], [2 ** -25, 0x0000], [3 * 2 ** -26, 0x0001], [0, 0x0000], [-0, 0x8000],
+    [1, 0x3c00],
+    [-2, 0xc000],
+    [0.5, 0x3800],
+    [65504, 0x7bff],
+    [65520, 0x7c00],
+    [1e6, 0x7c00],
+    [-1e6, 0xfc00],
+    [2 ** -14, 0x0400],
+    [2 ** -24, 0x0001],
+    [2 ** -25, 0x0000],
+    [3 * 2 ** -26, 0x0001],
+    [0, 0x0000],
+    [-0, 0x8000],
     [1 + 2 ** -11, 0x3c00], // tie → even (mantissa 0)
     [1 + 3 * 2 ** -11, 0x3c02], // tie → even (mantissa 2)
-    [1 + 2 ** -10, 0x3c01], [Infinity, 0x7c00], [-Infinity, 0xfc00],
+    [1 + 2 ** -10, 0x3c01],
+    [Infinity, 0x7c00],
+    [-Infinity, 0xfc00],
   ];
-  for (const [x, bits] of cases) assert.equal(toHalfBits(x), bits, `${x} → 0x${toHalfBits(x).toString(16)}, expected 0x${bits.toString(16)}`);
+  for (const [x, bits] of cases)
+    assert.equal(toHalfBits(x), bits, `${x} → 0x${toHalfBits(x).toString(16)}, expected 0x${bits.toString(16)}`);
   assert.ok(Number.isNaN(fromHalfBits(toHalfBits(NaN))));
   // every finite half value round-trips exactly through float32
   for (let h = 0; h < 0x10000; h++) {
@@ -59,7 +73,8 @@ test('safetensors: F16, BF16 and F64 tensors are widened to float32', async () =
 });
 
 test('per-column int8 quantisation: symmetric scale per output column, error ≤ scale/2, 7-bit option', () => {
-  const rows = 5, cols = 3;
+  const rows = 5,
+    cols = 3;
   const w = Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i * 1.7) * (1 + (i % cols)));
   w[2] = -10; // column 2's max |w|
   for (const qmax of [127, 63]) {
@@ -72,7 +87,8 @@ test('per-column int8 quantisation: symmetric scale per output column, error ≤
     assert.equal(q[2], -qmax);
     assert.ok(q.every((v) => v >= -qmax && v <= qmax));
     const back = dequantizePerColumn(q, scale, rows, cols);
-    for (let i = 0; i < w.length; i++) assert.ok(Math.abs(back[i]! - w[i]!) <= scale[i % cols]! / 2 + 1e-6, `element ${i}`);
+    for (let i = 0; i < w.length; i++)
+      assert.ok(Math.abs(back[i]! - w[i]!) <= scale[i % cols]! / 2 + 1e-6, `element ${i}`);
   }
   const zeros = quantizePerColumn(new Float32Array(6), 2, 3);
   assert.deepEqual(Array.from(zeros.q), [0, 0, 0, 0, 0, 0]);

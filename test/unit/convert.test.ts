@@ -8,8 +8,19 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import * as ort from 'onnxruntime-node';
 import {
-  convertModel, generateModel, readSafetensors, writeSafetensors, readManifest, manifestHash, verifyManifestOutputs,
-  buildBertGraph, parseBertConfig, writeOnnxModel, readOnnxModel, randomBertStateDict, bertConfigJson,
+  convertModel,
+  generateModel,
+  readSafetensors,
+  writeSafetensors,
+  readManifest,
+  manifestHash,
+  verifyManifestOutputs,
+  buildBertGraph,
+  parseBertConfig,
+  writeOnnxModel,
+  readOnnxModel,
+  randomBertStateDict,
+  bertConfigJson,
 } from '../../src/inference/convert';
 import type { StateDict } from '../../src/inference/convert';
 
@@ -17,7 +28,11 @@ const FIX = path.join(__dirname, '..', 'fixtures');
 const TINY = path.join(FIX, 'tiny-bert');
 const LORA = path.join(FIX, 'tiny-lora');
 
-interface Ref { input_ids: number[][]; attention_mask: number[][]; last_hidden_state: { shape: number[]; data: number[] } }
+interface Ref {
+  input_ids: number[][];
+  attention_mask: number[][];
+  last_hidden_state: { shape: number[]; data: number[] };
+}
 const ref = JSON.parse(fs.readFileSync(path.join(TINY, 'reference.json'), 'utf8')) as Ref;
 
 function tmpDir(): string {
@@ -34,10 +49,15 @@ function fixtureWith(weights: 'model.safetensors' | 'pytorch_model.bin'): string
   return d;
 }
 
-async function run(file: string, ids: number[][], mask: number[][]): Promise<{ data: Float32Array; dims: readonly number[] }> {
+async function run(
+  file: string,
+  ids: number[][],
+  mask: number[][],
+): Promise<{ data: Float32Array; dims: readonly number[] }> {
   const s = await ort.InferenceSession.create(file, { intraOpNumThreads: 1, graphOptimizationLevel: 'all' });
   try {
-    const B = ids.length, S = ids[0]!.length;
+    const B = ids.length,
+      S = ids[0]!.length;
     const t = (rows: number[][]) => new ort.Tensor('int64', BigInt64Array.from(rows.flat().map(BigInt)), [B, S]);
     const zeros = new ort.Tensor('int64', new BigInt64Array(B * S), [B, S]);
     const out = await s.run({ input_ids: t(ids), attention_mask: t(mask), token_type_ids: zeros });
@@ -60,10 +80,15 @@ function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
 function minClsCosine(a: Float32Array, b: Float32Array, B: number, S: number, H: number): number {
   let min = 1;
   for (let i = 0; i < B; i++) {
-    let d = 0, na = 0, nb = 0;
+    let d = 0,
+      na = 0,
+      nb = 0;
     for (let k = 0; k < H; k++) {
-      const x = a[i * S * H + k]!, y = b[i * S * H + k]!;
-      d += x * y; na += x * x; nb += y * y;
+      const x = a[i * S * H + k]!,
+        y = b[i * S * H + k]!;
+      d += x * y;
+      na += x * x;
+      nb += y * y;
     }
     min = Math.min(min, d / Math.sqrt(na * nb));
   }
@@ -75,7 +100,10 @@ for (const weights of ['model.safetensors', 'pytorch_model.bin'] as const) {
     const src = fixtureWith(weights);
     const out = tmpDir();
     const m = await convertModel({ srcDir: src, outDir: out, source: { repo: 'test/tiny-bert', revision: 'fixture' } });
-    assert.deepEqual(Object.keys(m.inputs).filter((k) => k.endsWith('.bin') || k.endsWith('.safetensors')), [weights]);
+    assert.deepEqual(
+      Object.keys(m.inputs).filter((k) => k.endsWith('.bin') || k.endsWith('.safetensors')),
+      [weights],
+    );
     assert.equal(m.inputs[weights], sha(path.join(src, weights)));
     const [B, S, H] = ref.last_hidden_state.shape as [number, number, number];
     assert.equal(m.dim, H);
@@ -86,7 +114,14 @@ for (const weights of ['model.safetensors', 'pytorch_model.bin'] as const) {
     assert.ok(errFused <= 1e-4, `fused fp32 max abs error ${errFused}`);
 
     const plainFile = path.join(out, 'plain.onnx');
-    writeOnnxModel(buildBertGraph(await readSafetensors(path.join(TINY, 'model.safetensors')), parseBertConfig(JSON.parse(fs.readFileSync(path.join(src, 'config.json'), 'utf8'))), { fused: false }), plainFile);
+    writeOnnxModel(
+      buildBertGraph(
+        await readSafetensors(path.join(TINY, 'model.safetensors')),
+        parseBertConfig(JSON.parse(fs.readFileSync(path.join(src, 'config.json'), 'utf8'))),
+        { fused: false },
+      ),
+      plainFile,
+    );
     const plain = await run(plainFile, ref.input_ids, ref.attention_mask);
     const errPlain = maxAbs(plain.data, ref.last_hidden_state.data);
     assert.ok(errPlain <= 1e-4, `plain fp32 max abs error ${errPlain}`);
@@ -103,7 +138,13 @@ for (const weights of ['model.safetensors', 'pytorch_model.bin'] as const) {
 test('LoRA adapter folder is merged into the base and converted (torch reference of the merged model)', async () => {
   const lref = JSON.parse(fs.readFileSync(path.join(LORA, 'reference.json'), 'utf8')) as Ref;
   const out = tmpDir();
-  const m = await convertModel({ srcDir: LORA, baseDir: TINY, outDir: out, precisions: ['fp32'], source: { repo: 'test/tiny-lora', revision: 'fixture' } });
+  const m = await convertModel({
+    srcDir: LORA,
+    baseDir: TINY,
+    outDir: out,
+    precisions: ['fp32'],
+    source: { repo: 'test/tiny-lora', revision: 'fixture' },
+  });
   assert.ok(m.inputs['adapter_model.safetensors'] && m.inputs['base/model.safetensors']);
   assert.deepEqual(m.files, { fp32: 'model.onnx' });
   const y = await run(path.join(out, 'model.onnx'), lref.input_ids, lref.attention_mask);
@@ -111,7 +152,10 @@ test('LoRA adapter folder is merged into the base and converted (torch reference
   assert.ok(err <= 1e-4, `merged LoRA max abs error ${err}`);
   // and the merge mattered: the base model's reference differs
   assert.ok(maxAbs(lref.last_hidden_state.data, ref.last_hidden_state.data) > 1e-3);
-  await assert.rejects(convertModel({ srcDir: LORA, outDir: tmpDir(), source: { repo: 'x', revision: 'y' } }), /baseDir/);
+  await assert.rejects(
+    convertModel({ srcDir: LORA, outDir: tmpDir(), source: { repo: 'x', revision: 'y' } }),
+    /baseDir/,
+  );
 });
 
 test('fused (contrib ops) and plain (standard ops) graphs agree on a generated model, incl. padding', async () => {
@@ -119,9 +163,16 @@ test('fused (contrib ops) and plain (standard ops) graphs agree on a generated m
   const cfg = parseBertConfig(cfgJson);
   const sd = randomBertStateDict('tiny', 3);
   // non-trivial LayerNorm and biases so every parameter matters
-  for (const [k, t] of sd) if (k.endsWith('bias') || k.includes('LayerNorm')) (t.data as Float32Array).forEach((_, i, a) => { a[i] = (a[i] as number) + Math.sin(i + k.length) * 0.1; });
+  for (const [k, t] of sd)
+    if (k.endsWith('bias') || k.includes('LayerNorm'))
+      (t.data as Float32Array).forEach((_, i, a) => {
+        a[i] = (a[i] as number) + Math.sin(i + k.length) * 0.1;
+      });
   const d = tmpDir();
-  const ids = [[101, 2023, 2003, 1037, 3231, 102, 0, 0], [101, 7592, 2088, 999, 2005, 1996, 3721, 102]];
+  const ids = [
+    [101, 2023, 2003, 1037, 3231, 102, 0, 0],
+    [101, 7592, 2088, 999, 2005, 1996, 3721, 102],
+  ];
   const mask = ids.map((r) => r.map((v) => (v === 0 ? 0 : 1)));
   const outs: Float32Array[] = [];
   for (const fused of [true, false]) {
@@ -136,14 +187,20 @@ test('fused (contrib ops) and plain (standard ops) graphs agree on a generated m
   const errSkip = maxAbs((await run(path.join(d, 'skip.onnx'), ids, mask)).data, outs[1]!);
   assert.ok(errSkip <= 1e-4, `fused+SkipLayerNormalization vs plain max abs ${errSkip}`);
   assert.ok(readOnnxModel(path.join(d, 'skip.onnx')).graph.node.some((n) => n.opType === 'SkipLayerNormalization'));
-  const ops = (f: string) => new Set(readOnnxModel(path.join(d, f)).graph.node.map((n) => `${n.domain || ''}:${n.opType}`));
+  const ops = (f: string) =>
+    new Set(readOnnxModel(path.join(d, f)).graph.node.map((n) => `${n.domain || ''}:${n.opType}`));
   const fusedOps = ops('true.onnx');
   for (const op of ['com.microsoft:Attention', 'com.microsoft:BiasGelu']) assert.ok(fusedOps.has(op), op);
-  assert.ok([...ops('false.onnx')].every((o) => o.startsWith(':')), 'plain graph uses only standard ops');
+  assert.ok(
+    [...ops('false.onnx')].every((o) => o.startsWith(':')),
+    'plain graph uses only standard ops',
+  );
 });
 
 test('generateModel(tiny): deterministic weights, runnable model, manifest hashes match the files', async () => {
-  const a = tmpDir(), b = tmpDir(), c = tmpDir();
+  const a = tmpDir(),
+    b = tmpDir(),
+    c = tmpDir();
   const ma = await generateModel({ shape: 'tiny', outDir: a, seed: 5, precisions: ['fp32', 'int8'] });
   const mb = await generateModel({ shape: 'tiny', outDir: b, seed: 5, precisions: ['fp32'] });
   const mc = await generateModel({ shape: 'tiny', outDir: c, seed: 6, precisions: ['fp32'] });
@@ -184,7 +241,10 @@ test('int8 and fp16 variants: structure (quantised ops and weights, float16 weig
   assert.ok(floatInits.length > 0 && floatInits.every((t) => t.dataType === 10), 'all float weights are float16');
   assert.equal(h.graph.output[0]!.type?.tensorType?.elemType, 1);
   assert.equal(h.graph.node.at(-1)!.opType, 'Cast');
-  assert.ok(h.graph.node.some((n) => n.opType === 'SkipLayerNormalization'), 'fp16 (GPU) file uses SkipLayerNormalization');
+  assert.ok(
+    h.graph.node.some((n) => n.opType === 'SkipLayerNormalization'),
+    'fp16 (GPU) file uses SkipLayerNormalization',
+  );
   // onnxruntime accepts both and gives float32 output
   for (const f of ['model.int8.onnx', 'model.fp16.onnx']) {
     const y = await run(path.join(d, f), [[101, 2000, 102]], [[1, 1, 1]]);
@@ -206,7 +266,11 @@ test('safetensors: write/read round trip of every dtype written, and clear error
   assert.deepEqual([...back.keys()], [...sd.keys()]);
   for (const [k, t] of sd) {
     assert.deepEqual(back.get(k)!.shape, t.shape, k);
-    assert.deepEqual(Array.from(back.get(k)!.data as ArrayLike<number | bigint>), Array.from(t.data as ArrayLike<number | bigint>), k);
+    assert.deepEqual(
+      Array.from(back.get(k)!.data as ArrayLike<number | bigint>),
+      Array.from(t.data as ArrayLike<number | bigint>),
+      k,
+    );
   }
   assert.equal((8 + Number(fs.readFileSync(f).readBigUInt64LE(0))) % 8, 0, 'data section aligned to 8');
   // The fixture written by an independent Python writer reads back with the expected names and shapes.
@@ -225,19 +289,34 @@ test('config.json and weight shapes are checked with clear errors', async () => 
   const src = fixtureWith('model.safetensors');
   const cfg = JSON.parse(fs.readFileSync(path.join(src, 'config.json'), 'utf8'));
   fs.writeFileSync(path.join(src, 'config.json'), JSON.stringify({ ...cfg, hidden_size: 24, num_attention_heads: 4 }));
-  await assert.rejects(convertModel({ srcDir: src, outDir: tmpDir(), source: { repo: 'x', revision: 'y' } }), /embeddings\.word_embeddings\.weight has shape \[30522,16\], config\.json implies \[30522,24\]/);
+  await assert.rejects(
+    convertModel({ srcDir: src, outDir: tmpDir(), source: { repo: 'x', revision: 'y' } }),
+    /embeddings\.word_embeddings\.weight has shape \[30522,16\], config\.json implies \[30522,24\]/,
+  );
   fs.writeFileSync(path.join(src, 'config.json'), JSON.stringify({ ...cfg, num_hidden_layers: 'two' }));
-  await assert.rejects(convertModel({ srcDir: src, outDir: tmpDir(), source: { repo: 'x', revision: 'y' } }), /config\.json: "num_hidden_layers" must be a positive integer, got "two"/);
+  await assert.rejects(
+    convertModel({ srcDir: src, outDir: tmpDir(), source: { repo: 'x', revision: 'y' } }),
+    /config\.json: "num_hidden_layers" must be a positive integer, got "two"/,
+  );
   fs.writeFileSync(path.join(src, 'config.json'), JSON.stringify({ ...cfg, hidden_act: 'relu' }));
-  await assert.rejects(convertModel({ srcDir: src, outDir: tmpDir(), source: { repo: 'x', revision: 'y' } }), /hidden_act "relu" is not supported/);
+  await assert.rejects(
+    convertModel({ srcDir: src, outDir: tmpDir(), source: { repo: 'x', revision: 'y' } }),
+    /hidden_act "relu" is not supported/,
+  );
   fs.rmSync(path.join(src, 'model.safetensors'));
   fs.writeFileSync(path.join(src, 'config.json'), JSON.stringify(cfg));
-  await assert.rejects(convertModel({ srcDir: src, outDir: tmpDir(), source: { repo: 'x', revision: 'y' } }), /no model\.safetensors or pytorch_model\.bin/);
+  await assert.rejects(
+    convertModel({ srcDir: src, outDir: tmpDir(), source: { repo: 'x', revision: 'y' } }),
+    /no model\.safetensors or pytorch_model\.bin/,
+  );
   fs.writeFileSync(path.join(src, 'model.safetensors'), fs.readFileSync(path.join(TINY, 'model.safetensors')));
   const sd = await readSafetensors(path.join(src, 'model.safetensors'));
   sd.delete('encoder.layer.1.output.dense.weight');
   await writeSafetensors(path.join(src, 'model.safetensors'), sd);
-  await assert.rejects(convertModel({ srcDir: src, outDir: tmpDir(), source: { repo: 'x', revision: 'y' } }), /\(model\.safetensors, config .*config\.json\): weights: missing parameter encoder\.layer\.1\.output\.dense\.weight/);
+  await assert.rejects(
+    convertModel({ srcDir: src, outDir: tmpDir(), source: { repo: 'x', revision: 'y' } }),
+    /\(model\.safetensors, config .*config\.json\): weights: missing parameter encoder\.layer\.1\.output\.dense\.weight/,
+  );
 });
 
 test('sharded model.safetensors (index.json + two shards) converts like the single file', async () => {
@@ -252,29 +331,56 @@ test('sharded model.safetensors (index.json + two shards) converts like the sing
     await writeSafetensors(path.join(src, file), new Map(part.map((k) => [k, all.get(k)!])));
     for (const k of part) weightMap[k] = file;
   }
-  fs.writeFileSync(path.join(src, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
+  fs.writeFileSync(
+    path.join(src, 'model.safetensors.index.json'),
+    JSON.stringify({ metadata: {}, weight_map: weightMap }),
+  );
   const out = tmpDir();
-  const m = await convertModel({ srcDir: src, outDir: out, precisions: ['fp32'], source: { repo: 'x', revision: 'y' } });
-  assert.ok(m.inputs['model-00001-of-00002.safetensors'] && m.inputs['model-00002-of-00002.safetensors'] && m.inputs['model.safetensors.index.json']);
+  const m = await convertModel({
+    srcDir: src,
+    outDir: out,
+    precisions: ['fp32'],
+    source: { repo: 'x', revision: 'y' },
+  });
+  assert.ok(
+    m.inputs['model-00001-of-00002.safetensors'] &&
+      m.inputs['model-00002-of-00002.safetensors'] &&
+      m.inputs['model.safetensors.index.json'],
+  );
   const y = await run(path.join(out, 'model.onnx'), ref.input_ids, ref.attention_mask);
   assert.ok(maxAbs(y.data, ref.last_hidden_state.data) <= 1e-4);
   // a shard named in the index but absent is reported by name
   fs.rmSync(path.join(src, 'model-00002-of-00002.safetensors'));
-  await assert.rejects(convertModel({ srcDir: src, outDir: tmpDir(), source: { repo: 'x', revision: 'y' } }), /index\.json: shard model-00002-of-00002\.safetensors is missing/);
+  await assert.rejects(
+    convertModel({ srcDir: src, outDir: tmpDir(), source: { repo: 'x', revision: 'y' } }),
+    /index\.json: shard model-00002-of-00002\.safetensors is missing/,
+  );
 });
 
 test('BertFor* checkpoints: `bert.` prefix, legacy LayerNorm gamma/beta and extra heads give the same graph output', async () => {
   const cfg = parseBertConfig(bertConfigJson('tiny'));
   const sd = randomBertStateDict('tiny', 11);
-  for (const [k, t] of sd) if (k.includes('LayerNorm')) (t.data as Float32Array).forEach((_, i, a) => { a[i] = (a[i] as number) + Math.cos(i + k.length) * 0.1; });
+  for (const [k, t] of sd)
+    if (k.includes('LayerNorm'))
+      (t.data as Float32Array).forEach((_, i, a) => {
+        a[i] = (a[i] as number) + Math.cos(i + k.length) * 0.1;
+      });
   const renamed: StateDict = new Map();
-  for (const [k, t] of sd) renamed.set(`bert.${k.replace(/LayerNorm\.weight$/, 'LayerNorm.gamma').replace(/LayerNorm\.bias$/, 'LayerNorm.beta')}`, t);
+  for (const [k, t] of sd)
+    renamed.set(
+      `bert.${k.replace(/LayerNorm\.weight$/, 'LayerNorm.gamma').replace(/LayerNorm\.bias$/, 'LayerNorm.beta')}`,
+      t,
+    );
   renamed.set('cls.predictions.bias', { dtype: 'float32', shape: [30522], data: new Float32Array(30522) });
   const d = tmpDir();
   writeOnnxModel(buildBertGraph(sd, cfg), path.join(d, 'a.onnx'));
   writeOnnxModel(buildBertGraph(renamed, cfg), path.join(d, 'b.onnx'));
-  const ids = [[101, 2054, 2003, 102]], mask = [[1, 1, 1, 1]];
-  assert.equal(maxAbs((await run(path.join(d, 'a.onnx'), ids, mask)).data, (await run(path.join(d, 'b.onnx'), ids, mask)).data), 0);
+  const ids = [[101, 2054, 2003, 102]],
+    mask = [[1, 1, 1, 1]];
+  assert.equal(
+    maxAbs((await run(path.join(d, 'a.onnx'), ids, mask)).data, (await run(path.join(d, 'b.onnx'), ids, mask)).data),
+    0,
+  );
   renamed.delete('bert.encoder.layer.0.attention.self.key.bias');
   assert.throws(() => buildBertGraph(renamed, cfg), /missing parameter encoder\.layer\.0\.attention\.self\.key\.bias/);
 });

@@ -19,7 +19,8 @@ test('Kubernetes: every manifest is valid against the Kubernetes schema; the arr
   for (const d of docs) {
     assert.equal(d.errors.length, 0, String(d.errors[0]));
     const o = d.toJSON() as { kind: string; metadata: { name: string }; spec?: Record<string, unknown> };
-    const model = o.kind === 'Job' ? new Job(o as never) : o.kind === 'ConfigMap' ? new ConfigMap(o as never) : undefined;
+    const model =
+      o.kind === 'Job' ? new Job(o as never) : o.kind === 'ConfigMap' ? new ConfigMap(o as never) : undefined;
     assert.ok(model, `unexpected kind ${o.kind}`);
     assert.doesNotThrow(() => (model as unknown as { validate(): void }).validate(), `${o.kind} ${o.metadata.name}`);
     kinds.push(`${o.kind}/${o.metadata.name}`);
@@ -29,9 +30,22 @@ test('Kubernetes: every manifest is valid against the Kubernetes schema; the arr
       assert.match(JSON.stringify(o), /--bulk/);
     }
   }
-  assert.deepEqual(kinds, ['ConfigMap/biohicl-build', 'Job/biohicl-setup', 'Job/biohicl-array', 'Job/biohicl-finalize']);
+  assert.deepEqual(kinds, [
+    'ConfigMap/biohicl-build',
+    'Job/biohicl-setup',
+    'Job/biohicl-array',
+    'Job/biohicl-finalize',
+  ]);
   // The validator does reject a wrong manifest (so the check above can fail).
-  assert.throws(() => (new Job({ metadata: { name: 'x' }, spec: { completions: 'many', template: {} } } as never) as unknown as { validate(): void }).validate(), /integer/);
+  assert.throws(
+    () =>
+      (
+        new Job({ metadata: { name: 'x' }, spec: { completions: 'many', template: {} } } as never) as unknown as {
+          validate(): void;
+        }
+      ).validate(),
+    /integer/,
+  );
 });
 
 test('Slurm: the scripts parse, chain setup → array → finalize with afterok, and the array task resumes in bulk mode', () => {

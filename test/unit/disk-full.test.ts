@@ -28,12 +28,28 @@ before(async () => {
   await ensureGeneratedModel(model, 'tiny');
   nlm = await makeNlmFiles(path.join(dir, 'nlm'));
 });
-after(() => { if (mounted) spawnSync('umount', [mnt]); });
+after(() => {
+  if (mounted) spawnSync('umount', [mnt]);
+});
 
 test('index add on a disk that fills: a clear message, the committed rows kept', { timeout: 180_000 }, async (t) => {
-  if (!mounted) { t.skip('cannot mount a small tmpfs here (needs root)'); return; }
+  if (!mounted) {
+    t.skip('cannot mount a small tmpfs here (needs root)');
+    return;
+  }
   const idx = path.join(mnt, 'idx');
-  const first = run(['index', 'add', nlm.baseline[0]!, '--index', idx, '--model', model, '--quiet', '--sentences', 'none']);
+  const first = run([
+    'index',
+    'add',
+    nlm.baseline[0]!,
+    '--index',
+    idx,
+    '--model',
+    model,
+    '--quiet',
+    '--sentences',
+    'none',
+  ]);
   assert.equal(first.code, 0, `the first file fits in 3 MB: ${first.err}`);
   const kept = await snapshot(idx);
   let full: ReturnType<typeof run> | undefined;
@@ -42,7 +58,12 @@ test('index add on a disk that fills: a clear message, the committed rows kept',
     if (full.code !== 0) break;
   }
   assert.ok(full && full.code !== 0, 'the disk filled up');
-  assert.match(full!.err, new RegExp(`the disk holding the index at ${idx.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is full\\. What was committed before stays`));
+  assert.match(
+    full!.err,
+    new RegExp(
+      `the disk holding the index at ${idx.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is full\\. What was committed before stays`,
+    ),
+  );
   assert.doesNotMatch(full!.err, /\/rustc\/|\/usr\/local\/cargo\/|at .*\.js:\d+/);
   // The committed rows are all there and searchable.
   const after = await snapshot(idx);

@@ -10,7 +10,8 @@ import type { EmbedProgress } from '../../src/inference/types';
 
 const FIXTURE = path.resolve(__dirname, '..', 'fixtures', 'tiny-bert');
 const ref = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'reference.json'), 'utf8')) as {
-  sentences: string[]; cls: { shape: [number, number]; data: number[] };
+  sentences: string[];
+  cls: { shape: [number, number]; data: number[] };
 };
 let dir = '';
 let modelDir = '';
@@ -33,14 +34,20 @@ const dot = (a: Float32Array, b: Float32Array): number => a.reduce((s, x, i) => 
 test('planBatches: sorted by length, bounded by items and padded tokens, every index once', () => {
   const lengths = [50, 3, 400, 7, 7, 600, 20, 3];
   const batches = planBatches(lengths, 1024, 3);
-  assert.deepEqual(batches.flat().sort((a, b) => a - b), lengths.map((_, i) => i));
+  assert.deepEqual(
+    batches.flat().sort((a, b) => a - b),
+    lengths.map((_, i) => i),
+  );
   for (const b of batches) {
     assert.ok(b.length <= 3);
     const longest = Math.max(...b.map((i) => lengths[i]!));
     assert.ok(b.length === 1 || b.length * longest <= 1024);
   }
   const flatLens = batches.flat().map((i) => lengths[i]!);
-  assert.deepEqual(flatLens, [...flatLens].sort((a, b) => a - b));
+  assert.deepEqual(
+    flatLens,
+    [...flatLens].sort((a, b) => a - b),
+  );
   assert.deepEqual(planBatches([], 100, 4), []);
 });
 
@@ -52,7 +59,8 @@ test('fp32 CLS embeddings equal the torch reference (L2-normalised), in input or
   for (let i = 0; i < v.length; i++) {
     assert.equal(v[i]!.length, ref.cls.shape[1]);
     const r = refCls(i);
-    for (let j = 0; j < r.length; j++) assert.ok(Math.abs(v[i]![j]! - r[j]!) <= 1e-4, `sentence ${i} dim ${j}: ${v[i]![j]} vs ${r[j]}`);
+    for (let j = 0; j < r.length; j++)
+      assert.ok(Math.abs(v[i]![j]! - r[j]!) <= 1e-4, `sentence ${i} dim ${j}: ${v[i]![j]} vs ${r[j]}`);
     assert.ok(Math.abs(Math.hypot(...v[i]!) - 1) < 1e-5);
   }
   assert.ok(progress.length >= Math.ceil(ref.sentences.length / 2));
@@ -73,13 +81,19 @@ test('int8 and fp16 stay within cosine 0.999 of the reference', async () => {
     const e = await LocalEmbedder.load(modelDir, { device: 'cpu', precision });
     assert.equal(e.report.precision, precision);
     const v = await e.embed(ref.sentences, 'passage');
-    for (let i = 0; i < v.length; i++) assert.ok(dot(v[i]!, refCls(i)) >= 0.999, `${precision} sentence ${i}: ${dot(v[i]!, refCls(i))}`);
+    for (let i = 0; i < v.length; i++)
+      assert.ok(dot(v[i]!, refCls(i)) >= 0.999, `${precision} sentence ${i}: ${dot(v[i]!, refCls(i))}`);
     await e.dispose();
   }
 });
 
 test('length bucketing does not change results: batched == one at a time, order restored', async () => {
-  const e = await LocalEmbedder.load(modelDir, { device: 'cpu', precision: 'fp32', maxBatchTokens: 200, maxBatchItems: 4 });
+  const e = await LocalEmbedder.load(modelDir, {
+    device: 'cpu',
+    precision: 'fp32',
+    maxBatchTokens: 200,
+    maxBatchItems: 4,
+  });
   const texts = [...ref.sentences, 'IL-6.', ref.sentences.join(' '), 'p53', ''];
   const batched = await e.embed(texts, 'passage');
   for (let i = 0; i < texts.length; i++) {

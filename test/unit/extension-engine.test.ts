@@ -14,7 +14,11 @@ import { DEMO_PUBMED } from '../fixtures/paths';
 
 const PUBMED = path.join(DEMO_PUBMED, 'mesh-papers.medline.txt');
 const logs: string[] = [];
-const logger = { info: (m: string) => logs.push(m), warn: (m: string) => logs.push(m), error: (m: string) => logs.push(m) };
+const logger = {
+  info: (m: string) => logs.push(m),
+  warn: (m: string) => logs.push(m),
+  error: (m: string) => logs.push(m),
+};
 let dir = '';
 let opts: EngineOptions;
 let engine: Engine;
@@ -23,9 +27,18 @@ before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'biohicl-engine-'));
   await generateModel({ shape: 'tiny', outDir: path.join(dir, 'model'), precisions: ['fp32'] });
   // the first 40 MEDLINE records of a real PubMed export
-  const records = fs.readFileSync(PUBMED, 'utf8').split(/\n\s*\n(?=PMID- )/).slice(0, 40);
+  const records = fs
+    .readFileSync(PUBMED, 'utf8')
+    .split(/\n\s*\n(?=PMID- )/)
+    .slice(0, 40);
   fs.writeFileSync(path.join(dir, 'papers.medline.txt'), records.join('\n\n') + '\n');
-  opts = { modelDir: path.join(dir, 'model'), indexDir: path.join(dir, 'index'), device: 'cpu', threads: 1, queryPrefix: true };
+  opts = {
+    modelDir: path.join(dir, 'model'),
+    indexDir: path.join(dir, 'index'),
+    device: 'cpu',
+    threads: 1,
+    queryPrefix: true,
+  };
   engine = new Engine(opts, logger);
 });
 
@@ -35,23 +48,39 @@ after(async () => {
 });
 
 test('without an index a query fails with an actionable problem; without a model too', async () => {
-  await assert.rejects(engine.query('drug interactions', { papers: 3, mesh: 3, sentences: 3 }), (e: Error) => e instanceof EngineProblem && e.action === 'buildIndex' && /Build index from files/.test(e.message));
+  await assert.rejects(
+    engine.query('drug interactions', { papers: 3, mesh: 3, sentences: 3 }),
+    (e: Error) => e instanceof EngineProblem && e.action === 'buildIndex' && /Build index from files/.test(e.message),
+  );
   const noModel = new Engine({ ...opts, modelDir: path.join(dir, 'nothing') }, logger);
-  await assert.rejects(noModel.query('x', { papers: 1, mesh: 0, sentences: 0 }), (e: Error) => e instanceof EngineProblem && e.action === 'chooseModel');
+  await assert.rejects(
+    noModel.query('x', { papers: 1, mesh: 0, sentences: 0 }),
+    (e: Error) => e instanceof EngineProblem && e.action === 'chooseModel',
+  );
   await noModel.dispose();
 });
 
 test('buildIndex adds real MEDLINE records; a query returns papers, MeSH terms and sentences, and opens no socket', async () => {
   const steps: string[] = [];
-  const msg = await engine.buildIndex([path.join(dir, 'papers.medline.txt')], (m) => steps.push(m), new AbortController().signal);
+  const msg = await engine.buildIndex(
+    [path.join(dir, 'papers.medline.txt')],
+    (m) => steps.push(m),
+    new AbortController().signal,
+  );
   assert.match(msg, /40 added/);
   assert.ok(steps.length > 0, 'progress reported');
 
   const calls: string[] = [];
   const origConnect = net.Socket.prototype.connect;
   const origLookup = dns.lookup;
-  net.Socket.prototype.connect = function (this: net.Socket, ...a: unknown[]) { calls.push(`connect ${JSON.stringify(a[0])}`); return (origConnect as (...x: unknown[]) => net.Socket).apply(this, a); } as typeof origConnect;
-  (dns as { lookup: unknown }).lookup = (...a: unknown[]) => { calls.push(`lookup ${String(a[0])}`); return (origLookup as (...x: unknown[]) => unknown)(...a); };
+  net.Socket.prototype.connect = function (this: net.Socket, ...a: unknown[]) {
+    calls.push(`connect ${JSON.stringify(a[0])}`);
+    return (origConnect as (...x: unknown[]) => net.Socket).apply(this, a);
+  } as typeof origConnect;
+  (dns as { lookup: unknown }).lookup = (...a: unknown[]) => {
+    calls.push(`lookup ${String(a[0])}`);
+    return (origLookup as (...x: unknown[]) => unknown)(...a);
+  };
   // the spy sees a real connect (so an empty list below means something)
   const probe = net.connect({ host: '127.0.0.1', port: 9 });
   probe.on('error', () => undefined);
@@ -60,7 +89,10 @@ test('buildIndex adds real MEDLINE records; a query returns papers, MeSH terms a
   calls.length = 0;
   let r;
   try {
-    r = await engine.query('We characterized the mechanism of drug-drug interactions from PubMed using MeSH terms and co-occurrence heatmaps.', { papers: 5, mesh: 5, sentences: 4 });
+    r = await engine.query(
+      'We characterized the mechanism of drug-drug interactions from PubMed using MeSH terms and co-occurrence heatmaps.',
+      { papers: 5, mesh: 5, sentences: 4 },
+    );
   } finally {
     net.Socket.prototype.connect = origConnect;
     (dns as { lookup: unknown }).lookup = origLookup;
@@ -83,7 +115,10 @@ test('buildIndex adds real MEDLINE records; a query returns papers, MeSH terms a
   assert.equal(r.status.provider, 'cpu');
   assert.equal(r.status.indexSize, 40);
   assert.ok(r.status.notes.some((n) => /GENERATED/.test(n)));
-  assert.ok(logs.some((l) => /provider cpu/.test(l)), 'the provider is logged');
+  assert.ok(
+    logs.some((l) => /provider cpu/.test(l)),
+    'the provider is logged',
+  );
 
   const p = await engine.paper('28422961');
   assert.equal(p?.title.startsWith('Characterization of the mechanism of drug-drug interactions'), true);
@@ -112,14 +147,23 @@ test('an index built by another model: the query fails with a recognised mismatc
   await generateModel({ shape: 'tiny', outDir: path.join(dir, 'model2'), precisions: ['fp32'], seed: 7 });
   const other = new Engine({ ...opts, modelDir: path.join(dir, 'model2') }, logger);
   try {
-    await assert.rejects(other.query('drug interactions', { papers: 2, mesh: 0, sentences: 0 }), (e: Error) => isModelMismatch(e));
+    await assert.rejects(other.query('drug interactions', { papers: 2, mesh: 0, sentences: 0 }), (e: Error) =>
+      isModelMismatch(e),
+    );
     const files = await indexFiles(opts.indexDir);
-    assert.deepEqual(files.map((f) => path.basename(f)), ['papers.medline.txt'], 'the index records the files it was built from');
+    assert.deepEqual(
+      files.map((f) => path.basename(f)),
+      ['papers.medline.txt'],
+      'the index records the files it was built from',
+    );
     const msg = await other.buildIndex(files, () => undefined, new AbortController().signal, { rebuild: true });
     assert.match(msg, /40 added/);
     const r = await other.query('drug interactions', { papers: 2, mesh: 0, sentences: 0 });
     assert.equal(r?.papers.length, 2);
-    assert.equal(readIndexMeta(opts.indexDir)?.model?.manifestHash, (await import('../../src/inference/identity')).modelIdentity(path.join(dir, 'model2'), true).manifestHash);
+    assert.equal(
+      readIndexMeta(opts.indexDir)?.model?.manifestHash,
+      (await import('../../src/inference/identity')).modelIdentity(path.join(dir, 'model2'), true).manifestHash,
+    );
   } finally {
     await other.dispose();
   }

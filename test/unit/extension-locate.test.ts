@@ -24,7 +24,10 @@ test('citation keys under the cursor: inside \\cite{a,b} and Pandoc @keys', () =
 });
 
 test('query text: LaTeX markup, citations and comments removed; Pandoc citations removed', () => {
-  assert.equal(queryText('We \\emph{characterized} drugs~\\cite{a,b}. % note\n\\ref{fig:1} more', 'latex'), 'We characterized drugs. more');
+  assert.equal(
+    queryText('We \\emph{characterized} drugs~\\cite{a,b}. % note\n\\ref{fig:1} more', 'latex'),
+    'We characterized drugs. more',
+  );
   assert.equal(queryText('MeSH terms [@a; @b] index *PubMed* @c.', 'pandoc'), 'MeSH terms index PubMed.');
   assert.equal(queryText('  plain\n text ', 'plain'), 'plain text');
 });

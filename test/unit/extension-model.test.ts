@@ -24,10 +24,21 @@ test('the model that built an index is found among the candidate folders; a mism
   assert.equal(sameWeights(a, { ...a, queryPrefix: false }), true, 'the query prefix does not change the passages');
   assert.equal(sameWeights(a, b), false);
   fs.mkdirSync(path.join(dir, 'index'));
-  fs.writeFileSync(path.join(dir, 'index', 'meta.json'), JSON.stringify({ format: 1, model: a, modelDir: path.join(dir, 'gone'), files: { '/data/x.xml': {}, '/data/y.nbib': {} } }));
+  fs.writeFileSync(
+    path.join(dir, 'index', 'meta.json'),
+    JSON.stringify({
+      format: 1,
+      model: a,
+      modelDir: path.join(dir, 'gone'),
+      files: { '/data/x.xml': {}, '/data/y.nbib': {} },
+    }),
+  );
   const meta = readIndexMeta(path.join(dir, 'index'));
   assert.deepEqual(meta?.files, ['/data/x.xml', '/data/y.nbib']);
-  assert.equal(await findModelDir(meta!.model!, [meta!.modelDir, path.join(dir, 'b'), undefined, path.join(dir, 'a')]), path.join(dir, 'a'));
+  assert.equal(
+    await findModelDir(meta!.model!, [meta!.modelDir, path.join(dir, 'b'), undefined, path.join(dir, 'a')]),
+    path.join(dir, 'a'),
+  );
   assert.equal(await findModelDir(meta!.model!, [path.join(dir, 'b')]), undefined);
   assert.equal(readIndexMeta(path.join(dir, 'nothing')), undefined);
   assert.equal(isModelMismatch(new ModelMismatchError(path.join(dir, 'index'), a, b)), true);

@@ -10,13 +10,27 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const read = (p: string): string => fs.readFileSync(path.join(ROOT, p), 'utf8');
 
 test('media/sidebar.js type-checks against src/extension/protocol.ts (tsc, checkJs, DOM lib)', () => {
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'media', 'tsconfig.json')], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'media', 'tsconfig.json')],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 0, `tsc on the webview script:\n${r.stdout}${r.stderr}`);
 });
 
 test('the webview script builds the DOM with textContent only: no HTML sinks, no eval', () => {
   const js = read('media/sidebar.js').replace(/^\s*\/\/.*$/gm, '');
-  for (const sink of ['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'document.write', 'eval(', 'new Function', 'setAttribute(\'on', 'srcdoc', 'href']) {
+  for (const sink of [
+    'innerHTML',
+    'outerHTML',
+    'insertAdjacentHTML',
+    'document.write',
+    'eval(',
+    'new Function',
+    "setAttribute('on",
+    'srcdoc',
+    'href',
+  ]) {
     assert.ok(!js.includes(sink), `media/sidebar.js uses ${sink}`);
   }
   assert.match(js, /textContent/);
@@ -47,12 +61,21 @@ test('package.json contributions match the code: commands, menus, keybinding, vi
   assert.ok(c.keybindings.some((k: { command: string }) => k.command === 'biohicl.findRelated'));
   assert.equal(c.views.biohicl[0].id, 'biohicl.sidebar');
   assert.match(read('src/extension/sidebar.ts'), /viewType = 'biohicl\.sidebar'/);
-  assert.ok(c.viewsContainers.activitybar.some((v: { id: string; icon: string }) => v.id === 'biohicl' && fs.existsSync(path.join(ROOT, v.icon))));
+  assert.ok(
+    c.viewsContainers.activitybar.some(
+      (v: { id: string; icon: string }) => v.id === 'biohicl' && fs.existsSync(path.join(ROOT, v.icon)),
+    ),
+  );
   const settings = new Set(Object.keys(c.configuration.properties));
-  const readKeys = [...read('src/extension/config.ts').matchAll(/this\.c\.get(?:<[^>]+>)?\('([^']+)'/g)].map((m) => `biohicl.${m[1]}`);
+  const readKeys = [...read('src/extension/config.ts').matchAll(/this\.c\.get(?:<[^>]+>)?\('([^']+)'/g)].map(
+    (m) => `biohicl.${m[1]}`,
+  );
   assert.ok(readKeys.length >= 14);
   for (const k of readKeys) assert.ok(settings.has(k), `Config reads ${k}, which package.json does not declare`);
   for (const k of settings) assert.ok(readKeys.includes(k), `package.json declares ${k}, which Config never reads`);
-  assert.ok(/^\^1\.(\d+)\./.test(pkg.engines.vscode) && Number(/^\^1\.(\d+)/.exec(pkg.engines.vscode)![1]) <= 100, 'engines.vscode ≤ 1.100 (code-server 4.100.3)');
+  assert.ok(
+    /^\^1\.(\d+)\./.test(pkg.engines.vscode) && Number(/^\^1\.(\d+)/.exec(pkg.engines.vscode)![1]) <= 100,
+    'engines.vscode ≤ 1.100 (code-server 4.100.3)',
+  );
   assert.equal(pkg.main, './dist/extension.js');
 });

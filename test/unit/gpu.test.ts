@@ -11,8 +11,16 @@ import * as path from 'node:path';
 import { describe, it, before, after } from 'node:test';
 import { zipSync } from 'fflate';
 import {
-  CUDA_PROVIDER_FILES, NUGET_PACKAGE, cudaProviderStatus, elfNeeded, fetchCudaProviders, installCudaProviders,
-  ortNativeDir, probeLibraries, reinstallFromStoreIfNeeded, verifyStore,
+  CUDA_PROVIDER_FILES,
+  NUGET_PACKAGE,
+  cudaProviderStatus,
+  elfNeeded,
+  fetchCudaProviders,
+  installCudaProviders,
+  ortNativeDir,
+  probeLibraries,
+  reinstallFromStoreIfNeeded,
+  verifyStore,
 } from '../../src/inference/gpu';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -25,13 +33,16 @@ const libs: Record<string, Uint8Array> = {
   'libonnxruntime_providers_shared.so': Uint8Array.from(Array.from({ length: 4096 }, (_, i) => (i * 7) % 251)),
   'libonnxruntime_providers_cuda.so': new Uint8Array(300_000).map((_, i) => (i * 31 + (i >> 8)) % 256),
 };
-const nupkg = zipSync({
-  '[Content_Types].xml': new TextEncoder().encode('<Types/>'),
-  'runtimes/linux-x64/native/libonnxruntime.so': new Uint8Array(1000).fill(3),
-  'runtimes/linux-x64/native/libonnxruntime_providers_shared.so': libs['libonnxruntime_providers_shared.so']!,
-  'runtimes/linux-x64/native/libonnxruntime_providers_cuda.so': libs['libonnxruntime_providers_cuda.so']!,
-  'runtimes/linux-x64/native/libonnxruntime_providers_tensorrt.so': new Uint8Array(500).fill(9),
-}, { level: 6 });
+const nupkg = zipSync(
+  {
+    '[Content_Types].xml': new TextEncoder().encode('<Types/>'),
+    'runtimes/linux-x64/native/libonnxruntime.so': new Uint8Array(1000).fill(3),
+    'runtimes/linux-x64/native/libonnxruntime_providers_shared.so': libs['libonnxruntime_providers_shared.so']!,
+    'runtimes/linux-x64/native/libonnxruntime_providers_cuda.so': libs['libonnxruntime_providers_cuda.so']!,
+    'runtimes/linux-x64/native/libonnxruntime_providers_tensorrt.so': new Uint8Array(500).fill(9),
+  },
+  { level: 6 },
+);
 
 describe('CUDA provider delivery (gpu.ts)', () => {
   let server: http.Server;
@@ -58,7 +69,10 @@ describe('CUDA provider delivery (gpu.ts)', () => {
         const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
         const start = m ? Number(m[1]) : 0;
         const body = Buffer.from(nupkg.subarray(start));
-        res.writeHead(m ? 206 : 200, { 'content-length': body.length, ...(m ? { 'content-range': `bytes ${start}-${nupkg.length - 1}/${nupkg.length}` } : {}) });
+        res.writeHead(m ? 206 : 200, {
+          'content-length': body.length,
+          ...(m ? { 'content-range': `bytes ${start}-${nupkg.length - 1}/${nupkg.length}` } : {}),
+        });
         if (cutNextDownload) {
           cutNextDownload = false;
           res.write(body.subarray(0, Math.floor(body.length / 2)), () => setTimeout(() => res.destroy(), 20));
@@ -96,17 +110,25 @@ describe('CUDA provider delivery (gpu.ts)', () => {
     assert.match(none!.error ?? '', /libbiohicl-does-not-exist/);
   });
 
-  it('resumes an interrupted download, checks NuGet\'s SHA-512, extracts and records the two libraries', async () => {
+  it("resumes an interrupted download, checks NuGet's SHA-512, extracts and records the two libraries", async () => {
     const storeDir = path.join(tmp, 'store');
     cutNextDownload = true;
-    await assert.rejects(fetchCudaProviders({ storeDir, ortVersion: VERSION, feed: feed(), retries: 0 }), /interrupted after \d+ bytes.*resume/);
+    await assert.rejects(
+      fetchCudaProviders({ storeDir, ortVersion: VERSION, feed: feed(), retries: 0 }),
+      /interrupted after \d+ bytes.*resume/,
+    );
     const part = fs.readdirSync(storeDir).find((f) => f.endsWith('.partial'));
     assert.ok(part, 'the partial download is kept');
     const partSize = fs.statSync(path.join(storeDir, part)).size;
     assert.ok(partSize > 0 && partSize < nupkg.length);
 
     const phases = new Set<string>();
-    const m = await fetchCudaProviders({ storeDir, ortVersion: VERSION, feed: feed(), onProgress: (p) => phases.add(p.phase) });
+    const m = await fetchCudaProviders({
+      storeDir,
+      ortVersion: VERSION,
+      feed: feed(),
+      onProgress: (p) => phases.add(p.phase),
+    });
     const last = requests.filter((r) => r.url.endsWith('.nupkg')).at(-1)!;
     assert.equal(last.range, `bytes=${partSize}-`, 'the second download asked only for the rest');
     assert.deepEqual([...phases].sort(), ['download', 'extract', 'metadata', 'verify']);
@@ -117,7 +139,11 @@ describe('CUDA provider delivery (gpu.ts)', () => {
       assert.deepEqual(new Uint8Array(fs.readFileSync(path.join(storeDir, f))), libs[f]);
     }
     assert.ok(!fs.existsSync(path.join(storeDir, 'libonnxruntime_providers_tensorrt.so')), 'TensorRT is not extracted');
-    assert.deepEqual(fs.readdirSync(storeDir).filter((f) => /nupkg/.test(f)), [], 'the archive is removed after extraction');
+    assert.deepEqual(
+      fs.readdirSync(storeDir).filter((f) => /nupkg/.test(f)),
+      [],
+      'the archive is removed after extraction',
+    );
     assert.deepEqual(verifyStore(storeDir), []);
 
     const before = requests.length;
@@ -150,14 +176,24 @@ describe('CUDA provider delivery (gpu.ts)', () => {
     assert.equal(s.providersInstalled, process.platform === 'linux' && process.arch === 'x64');
     if (s.supported) {
       assert.equal(s.ready, true, s.problems.join('\n'));
-      const noCudnn = cudaProviderStatus({ storeDir, binDir, probe: (names) => names.map((name) => ({ name, found: !name.startsWith('libcudnn'), error: 'not found' })) });
+      const noCudnn = cudaProviderStatus({
+        storeDir,
+        binDir,
+        probe: (names) => names.map((name) => ({ name, found: !name.startsWith('libcudnn'), error: 'not found' })),
+      });
       assert.equal(noCudnn.ready, false);
       assert.match(noCudnn.problems.join('\n'), /cuDNN 9 \(libcudnn\.so\.9\)/);
       assert.doesNotMatch(noCudnn.problems.join('\n'), /CUDA 12 runtime libraries/);
       // what the H200 test machine showed: driver and cuDNN 9 present, CUDA 13 instead of CUDA 12
       const cuda13 = cudaProviderStatus({
-        storeDir, binDir,
-        probe: (names) => names.map((name) => ({ name, found: !/\.so\.12$|libcufft\.so\.11|libcudart\.so\.11/.test(name), error: 'not found' })),
+        storeDir,
+        binDir,
+        probe: (names) =>
+          names.map((name) => ({
+            name,
+            found: !/\.so\.12$|libcufft\.so\.11|libcudart\.so\.11/.test(name),
+            error: 'not found',
+          })),
       });
       assert.equal(cuda13.ready, false);
       assert.match(cuda13.problems.join('\n'), /libcudart\.so\.13 is installed, but .* built for CUDA 12/);
@@ -167,7 +203,8 @@ describe('CUDA provider delivery (gpu.ts)', () => {
     // after an extension update the bin folder is new and empty: the store re-installs without fetching
     const fresh = path.join(tmp, 'bin-after-update');
     fs.mkdirSync(fresh);
-    if (process.platform === 'linux' && process.arch === 'x64') assert.equal(reinstallFromStoreIfNeeded(storeDir, fresh).length, 2);
+    if (process.platform === 'linux' && process.arch === 'x64')
+      assert.equal(reinstallFromStoreIfNeeded(storeDir, fresh).length, 2);
 
     const cuda = path.join(storeDir, 'libonnxruntime_providers_cuda.so');
     const bytes = fs.readFileSync(cuda);
@@ -180,8 +217,14 @@ describe('CUDA provider delivery (gpu.ts)', () => {
     const storeDir = path.join(tmp, 'store-bad');
     publishedHash = sha512b64(new Uint8Array([1, 2, 3]));
     try {
-      await assert.rejects(fetchCudaProviders({ storeDir, ortVersion: VERSION, feed: feed() }), /failed verification \(SHA-512/);
-      assert.deepEqual(fs.readdirSync(storeDir).filter((f) => /nupkg|\.so$/.test(f)), []);
+      await assert.rejects(
+        fetchCudaProviders({ storeDir, ortVersion: VERSION, feed: feed() }),
+        /failed verification \(SHA-512/,
+      );
+      assert.deepEqual(
+        fs.readdirSync(storeDir).filter((f) => /nupkg|\.so$/.test(f)),
+        [],
+      );
     } finally {
       publishedHash = sha512b64(nupkg);
     }
@@ -192,14 +235,25 @@ describe('CUDA provider delivery (gpu.ts)', () => {
     fs.writeFileSync(file, nupkg);
     const storeDir = path.join(tmp, 'store-offline');
     await assert.rejects(fetchCudaProviders({ storeDir, ortVersion: VERSION, fromFile: file }), /needs its SHA-256/);
-    await assert.rejects(fetchCudaProviders({ storeDir, ortVersion: VERSION, fromFile: file, expectedSha256: '0'.repeat(64) }), /SHA-256 .* expected/);
+    await assert.rejects(
+      fetchCudaProviders({ storeDir, ortVersion: VERSION, fromFile: file, expectedSha256: '0'.repeat(64) }),
+      /SHA-256 .* expected/,
+    );
     const before = requests.length;
-    const m = await fetchCudaProviders({ storeDir, ortVersion: VERSION, fromFile: file, expectedSha256: sha256(nupkg) });
+    const m = await fetchCudaProviders({
+      storeDir,
+      ortVersion: VERSION,
+      fromFile: file,
+      expectedSha256: sha256(nupkg),
+    });
     assert.equal(requests.length, before, 'no network');
-    assert.equal(m.files['libonnxruntime_providers_cuda.so']!.sha256, sha256(libs['libonnxruntime_providers_cuda.so']!));
+    assert.equal(
+      m.files['libonnxruntime_providers_cuda.so']!.sha256,
+      sha256(libs['libonnxruntime_providers_cuda.so']!),
+    );
   });
 
-  it('reports this machine honestly (provider libraries in onnxruntime-node\'s own folder or not)', () => {
+  it("reports this machine honestly (provider libraries in onnxruntime-node's own folder or not)", () => {
     const s = cudaProviderStatus();
     const bin = path.join(ROOT, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', process.platform, process.arch);
     assert.equal(s.binDir, bin);

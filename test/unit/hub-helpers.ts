@@ -7,8 +7,16 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 
-export interface ServedRepo { commit: string; revisions: string[]; files: Record<string, Buffer> }
-export interface RequestLog { url: string; range?: string; status: number }
+export interface ServedRepo {
+  commit: string;
+  revisions: string[];
+  files: Record<string, Buffer>;
+}
+export interface RequestLog {
+  url: string;
+  range?: string;
+  status: number;
+}
 
 export class HubServer {
   readonly log: RequestLog[] = [];
@@ -28,7 +36,9 @@ export class HubServer {
     this.server.closeAllConnections();
     await new Promise<void>((r) => this.server.close(() => r()));
   }
-  requests(suffix: string): RequestLog[] { return this.log.filter((l) => l.url.endsWith(suffix)); }
+  requests(suffix: string): RequestLog[] {
+    return this.log.filter((l) => l.url.endsWith(suffix));
+  }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = decodeURIComponent(req.url ?? '');
@@ -44,11 +54,13 @@ export class HubServer {
     let label = url;
     const headers: Record<string, string> = {};
     if (cdn) {
-      for (const r of Object.values(this.repos)) for (const b of Object.values(r.files)) if (sha(b) === cdn[1]) body = b;
+      for (const r of Object.values(this.repos))
+        for (const b of Object.values(r.files)) if (sha(b) === cdn[1]) body = b;
     } else {
       const m = /^\/(.+?\/.+?)\/resolve\/([^/]+)\/(.+)$/.exec(url);
       const repo = m && this.repos[m[1]];
-      if (!m || !repo || !repo.revisions.includes(m[2]) || !repo.files[m[3]]) return send(404, {}, Buffer.from('Entry not found'));
+      if (!m || !repo || !repo.revisions.includes(m[2]) || !repo.files[m[3]])
+        return send(404, {}, Buffer.from('Entry not found'));
       headers['x-repo-commit'] = repo.commit;
       if (/\.(safetensors|bin)$/.test(m[3])) {
         return send(302, { ...headers, location: `/cdn/${sha(repo.files[m[3]])}/${m[3]}` });

@@ -12,7 +12,16 @@ import type { BuildDeps } from '../../src/index/build';
 export const DIM = 64;
 
 export function testIdentity(over: Partial<ModelIdentity> = {}): ModelIdentity {
-  return { repo: 'test:bow', revision: '1', manifestHash: 'abc123', dim: DIM, pooling: 'cls', queryPrefix: false, generated: false, ...over };
+  return {
+    repo: 'test:bow',
+    revision: '1',
+    manifestHash: 'abc123',
+    dim: DIM,
+    pooling: 'cls',
+    queryPrefix: false,
+    generated: false,
+    ...over,
+  };
 }
 
 function termIndex(t: string): number {
@@ -33,8 +42,18 @@ export function bowVector(text: string): Float32Array {
 export class BowEmbedder implements Embedder {
   calls = 0;
   texts = 0;
-  constructor(readonly identity: ModelIdentity = testIdentity(), private readonly delayMs = 0) {}
-  readonly report = { provider: 'test', requested: 'cpu' as const, ortVersion: '-', threads: 1, modelFile: '-', precision: 'fp32' as const };
+  constructor(
+    readonly identity: ModelIdentity = testIdentity(),
+    private readonly delayMs = 0,
+  ) {}
+  readonly report = {
+    provider: 'test',
+    requested: 'cpu' as const,
+    ortVersion: '-',
+    threads: 1,
+    modelFile: '-',
+    precision: 'fp32' as const,
+  };
   async embed(texts: string[], _kind: TextKind, onProgress?: (p: EmbedProgress) => void): Promise<Float32Array[]> {
     this.calls++;
     this.texts += texts.length;
@@ -43,7 +62,9 @@ export class BowEmbedder implements Embedder {
     onProgress?.({ done: texts.length, total: texts.length, tokens: texts.join(' ').split(/\s+/).length });
     return out;
   }
-  async dispose(): Promise<void> { /* nothing */ }
+  async dispose(): Promise<void> {
+    /* nothing */
+  }
 }
 
 /** Reader over a JSON-lines file of ReaderEvents (test input format). */
@@ -73,8 +94,14 @@ export function makeCitation(i: number, over: Partial<Citation> = {}): Citation 
     pmid: String(10000 + i),
     title: `Study ${i} of ${w(0)} and ${w(1)}`,
     abstract: [
-      { label: 'BACKGROUND', text: `We examined ${w(2)} in ${w(3)} patients (n = ${i + 10}). The role of ${w(4)} is unclear, e.g. in older adults.` },
-      { label: 'RESULTS', text: `Levels of ${w(5)} rose by ${i % 7}.5 mg in ${w(0)} cases vs. controls (p < 0.05). Fig. 2 shows ${w(1)}.` },
+      {
+        label: 'BACKGROUND',
+        text: `We examined ${w(2)} in ${w(3)} patients (n = ${i + 10}). The role of ${w(4)} is unclear, e.g. in older adults.`,
+      },
+      {
+        label: 'RESULTS',
+        text: `Levels of ${w(5)} rose by ${i % 7}.5 mg in ${w(0)} cases vs. controls (p < 0.05). Fig. 2 shows ${w(1)}.`,
+      },
     ],
     authors: [`Author${i} A`, 'Smith JA'],
     journal: i % 2 ? 'J Test Med' : 'Test Biol',

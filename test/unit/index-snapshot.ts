@@ -23,7 +23,12 @@ export async function snapshot(where: string, storageOptions?: Record<string, st
     for (const r of arts) {
       const p = String(r.pmid);
       if (articles.has(p)) duplicatePmids.push(p);
-      articles.set(p, { hash: String(r.hash), seq: Number(r.file_seq), n: Number(r.n_sentences), title: String(r.title) });
+      articles.set(p, {
+        hash: String(r.hash),
+        seq: Number(r.file_seq),
+        n: Number(r.n_sentences),
+        title: String(r.title),
+      });
     }
     const sentences = new Map<string, string>();
     const duplicateSentences: string[] = [];
@@ -49,19 +54,29 @@ export function diffSnapshots(a: IndexSnapshot, b: IndexSnapshot, limit = 10): s
   for (const [p, x] of a.articles) {
     const y = b.articles.get(p);
     if (!y) out.push(`PMID ${p} only in the first`);
-    else if (x.hash !== y.hash) out.push(`PMID ${p}: hash ${x.hash.slice(0, 8)} (file ${x.seq}) vs ${y.hash.slice(0, 8)} (file ${y.seq})`);
+    else if (x.hash !== y.hash)
+      out.push(`PMID ${p}: hash ${x.hash.slice(0, 8)} (file ${x.seq}) vs ${y.hash.slice(0, 8)} (file ${y.seq})`);
   }
   for (const p of b.articles.keys()) if (!a.articles.has(p)) out.push(`PMID ${p} only in the second`);
   if (a.sentences.size !== b.sentences.size) out.push(`sentences: ${a.sentences.size} vs ${b.sentences.size}`);
-  for (const [k, t] of a.sentences) if (b.sentences.get(k) !== t) { out.push(`sentence ${k} differs`); break; }
+  for (const [k, t] of a.sentences)
+    if (b.sentences.get(k) !== t) {
+      out.push(`sentence ${k} differs`);
+      break;
+    }
   return out.slice(0, limit);
 }
 
 export function problems(s: IndexSnapshot): string[] {
   const out: string[] = [];
-  if (s.duplicatePmids.length) out.push(`${s.duplicatePmids.length} duplicate PMIDs (${s.duplicatePmids.slice(0, 5).join(', ')})`);
-  if (s.duplicateSentences.length) out.push(`${s.duplicateSentences.length} duplicate sentence rows (${s.duplicateSentences.slice(0, 5).join(', ')})`);
-  if (s.incomplete.length) out.push(`${s.incomplete.length} articles without exactly their sentences (${s.incomplete.slice(0, 5).join(', ')})`);
+  if (s.duplicatePmids.length)
+    out.push(`${s.duplicatePmids.length} duplicate PMIDs (${s.duplicatePmids.slice(0, 5).join(', ')})`);
+  if (s.duplicateSentences.length)
+    out.push(`${s.duplicateSentences.length} duplicate sentence rows (${s.duplicateSentences.slice(0, 5).join(', ')})`);
+  if (s.incomplete.length)
+    out.push(
+      `${s.incomplete.length} articles without exactly their sentences (${s.incomplete.slice(0, 5).join(', ')})`,
+    );
   if (s.stale) out.push(`${s.stale} stale sentence rows`);
   return out;
 }

@@ -23,11 +23,20 @@ function copyIndex(name: string): string {
 }
 function dataFiles(idx: string, table: string): string[] {
   const d = path.join(idx, `${table}.lance`, 'data');
-  return fs.readdirSync(d).map((f) => path.join(d, f)).sort((a, b) => fs.statSync(b).size - fs.statSync(a).size);
+  return fs
+    .readdirSync(d)
+    .map((f) => path.join(d, f))
+    .sort((a, b) => fs.statSync(b).size - fs.statSync(a).size);
 }
 function tree(p: string): string[] {
   const out: string[] = [];
-  const walk = (d: string): void => { for (const e of fs.readdirSync(d, { withFileTypes: true })) { const q = path.join(d, e.name); if (e.isDirectory()) walk(q); else out.push(`${q}:${fs.statSync(q).size}`); } };
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const q = path.join(d, e.name);
+      if (e.isDirectory()) walk(q);
+      else out.push(`${q}:${fs.statSync(q).size}`);
+    }
+  };
   walk(p);
   return out.sort();
 }
@@ -38,7 +47,17 @@ before(async () => {
   model = path.join(dir, 'tiny');
   await ensureGeneratedModel(model, 'tiny');
   pristine = path.join(dir, 'pristine');
-  const r = run(['index', 'add', path.join(BIOPYTHON, 'pubmed_result1.txt'), path.join(BIOPYTHON, 'pubmed1.xml'), '--index', pristine, '--model', model, '--quiet']);
+  const r = run([
+    'index',
+    'add',
+    path.join(BIOPYTHON, 'pubmed_result1.txt'),
+    path.join(BIOPYTHON, 'pubmed1.xml'),
+    '--index',
+    pristine,
+    '--model',
+    model,
+    '--quiet',
+  ]);
   assert.equal(r.code, 0, r.err);
 });
 
@@ -68,7 +87,13 @@ test('a truncated and an emptied data file are reported by table and file, witho
   const r = run(['index', 'verify', '--index', idx, '--json']);
   assert.equal(r.code, 4, r.out);
   const j = JSON.parse(r.out);
-  assert.ok(j.problems.some((p: { table: string; message: string }) => p.table === 'articles' && /rows of 'articles' failed|cannot be/.test(p.message)), r.out);
+  assert.ok(
+    j.problems.some(
+      (p: { table: string; message: string }) =>
+        p.table === 'articles' && /rows of 'articles' failed|cannot be/.test(p.message),
+    ),
+    r.out,
+  );
   assert.doesNotMatch(r.out, /\/rustc\/|\/usr\/local\/cargo\//);
   if (second) {
     const idx2 = copyIndex('emptied');

@@ -19,7 +19,12 @@ test('meshForText on a real LanceDB index (full-text neighbours), own PMID exclu
     const store = await buildFtsIndex(corpus, dir);
     store.close();
     const q = corpus[0]!;
-    const r = await meshForText(citationText(q), { indexDir: dir, k: 10, excludePmids: [q.pmid], vocab: shippedVocabDir() });
+    const r = await meshForText(citationText(q), {
+      indexDir: dir,
+      k: 10,
+      excludePmids: [q.pmid],
+      vocab: shippedVocabDir(),
+    });
     assert.equal(r.mode, 'fts');
     assert.equal(r.neighbours.length, 10);
     assert.ok(!r.neighbours.some((n) => n.pmid === q.pmid));
@@ -39,9 +44,18 @@ test('meshForText on a real LanceDB index (full-text neighbours), own PMID exclu
 
 test('biohicl mesh: text output, --json, usage error, import of a descriptor XML', () => {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'biohicl-home-'));
-  const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'mesh', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, BIOHICL_HOME: home } });
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'mesh', ...args], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, BIOHICL_HOME: home },
+    });
   const noIndex = path.join(os.tmpdir(), 'biohicl-no-index-here');
-  const t = run('Tumours of the oesophagus in 40 women with type 2 diabetes treated with metformin.', '--index', noIndex);
+  const t = run(
+    'Tumours of the oesophagus in 40 women with type 2 diabetes treated with metformin.',
+    '--index',
+    noIndex,
+  );
   assert.equal(t.status, 0, t.stderr);
   assert.match(t.stdout, /from the text alone/);
   assert.match(t.stdout, /Diabetes Mellitus, Type 2 \[D003924\]/);
@@ -65,6 +79,9 @@ test('biohicl mesh: text output, --json, usage error, import of a descriptor XML
   assert.equal(after.status, 0, after.stderr);
   const a = JSON.parse(after.stdout);
   assert.equal(a.vocab, 'MeSH 2006');
-  assert.deepEqual(a.suggestions.map((s: { ui: string }) => s.ui), ['D000001']);
+  assert.deepEqual(
+    a.suggestions.map((s: { ui: string }) => s.ui),
+    ['D000001'],
+  );
   fs.rmSync(home, { recursive: true, force: true });
 });

@@ -4,8 +4,19 @@ import { loadVocab, shippedVocabDir } from '../../src/mesh/vocab';
 import { matcherFor, normToken, tokenize, uninvert } from '../../src/mesh/lexical';
 
 test('token normaliser: plural, British/American spelling, diacritics', () => {
-  for (const [a, b] of [['Tumours', 'tumor'], ['haemorrhage', 'hemorrhage'], ['oesophagus', 'esophagus'], ['randomised', 'randomized'],
-    ['centre', 'center'], ['therapies', 'therapy'], ['viruses', 'virus'], ['women', 'woman'], ['Sjögren', 'sjogren'], ['labelled', 'labeled'], ['paediatric', 'pediatric']] as const) {
+  for (const [a, b] of [
+    ['Tumours', 'tumor'],
+    ['haemorrhage', 'hemorrhage'],
+    ['oesophagus', 'esophagus'],
+    ['randomised', 'randomized'],
+    ['centre', 'center'],
+    ['therapies', 'therapy'],
+    ['viruses', 'virus'],
+    ['women', 'woman'],
+    ['Sjögren', 'sjogren'],
+    ['labelled', 'labeled'],
+    ['paediatric', 'pediatric'],
+  ] as const) {
     assert.equal(normToken(a), normToken(b), `${a} ~ ${b}`);
   }
   assert.notEqual(normToken('analysis'), normToken('analyse'));
@@ -14,15 +25,19 @@ test('token normaliser: plural, British/American spelling, diacritics', () => {
   assert.equal(uninvert('Carcinoma, Non-Small-Cell Lung'), 'Non-Small-Cell Lung Carcinoma');
   assert.equal(uninvert('Outcome Assessment (Health Care)'), undefined);
   const toks = tokenize("Sjögren's syndrome, COVID-19");
-  assert.deepEqual(toks.map((t) => t.raw), ['Sjögren', 'syndrome', 'COVID', '19']);
+  assert.deepEqual(
+    toks.map((t) => t.raw),
+    ['Sjögren', 'syndrome', 'COVID', '19'],
+  );
   assert.equal(toks[2]!.start, "Sjögren's syndrome, ".length);
 });
 
 test('matcher: names and entry terms on token boundaries, longest match, spans, variants', async () => {
   const v = await loadVocab(shippedVocabDir());
   const m = matcherFor(v);
-  const text = 'Tumours of the oesophagus in women with type 2 diabetes: a randomised controlled trial of anti-bacterial agents. '
-    + 'Patients with non-small-cell lung carcinoma and AIDS had CT; haemorrhage was rare. Antibacterial agents again.';
+  const text =
+    'Tumours of the oesophagus in women with type 2 diabetes: a randomised controlled trial of anti-bacterial agents. ' +
+    'Patients with non-small-cell lung carcinoma and AIDS had CT; haemorrhage was rare. Antibacterial agents again.';
   const found = m.match(text);
   const names = (s: string) => found.filter((x) => x.text === s).map((x) => v.get(x.ui)!.name);
   assert.deepEqual(names('Tumours'), ['Neoplasms']);
@@ -38,7 +53,9 @@ test('matcher: names and entry terms on token boundaries, longest match, spans, 
   assert.deepEqual(names('haemorrhage'), ['Hemorrhage']);
   for (const f of found) assert.equal(text.slice(f.start, f.end), f.text);
   // acronyms are matched in capitals only; common words are not entry terms on their own
-  assert.ok(!m.match('they need aids for walking').some((x) => v.get(x.ui)!.name === 'Acquired Immunodeficiency Syndrome'));
+  assert.ok(
+    !m.match('they need aids for walking').some((x) => v.get(x.ui)!.name === 'Acquired Immunodeficiency Syndrome'),
+  );
   assert.ok(!m.match('at the same time, man and his role').some((x) => ['Humans', 'Time'].includes(v.get(x.ui)!.name)));
   // no partial-token matches
   assert.ok(!m.match('Esophagusectomy').some((x) => v.get(x.ui)!.name === 'Esophagus'));

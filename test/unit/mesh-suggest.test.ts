@@ -12,7 +12,11 @@ type QaRec = { QUESTION: string; CONTEXTS: string[]; MESHES: string[] };
 const qa = JSON.parse(fs.readFileSync(QA, 'utf8')) as Record<string, QaRec>;
 const textOf = (r: QaRec) => `${r.QUESTION}\n${r.CONTEXTS.join('\n')}`;
 // real PubMedQA records as neighbours: MeSH names only (no UI), as that reader gives them
-const asNeighbour = (pmid: string, rank: number): Neighbour => ({ pmid, rank, mesh: qa[pmid]!.MESHES.map((name) => ({ name, major: false, qualifiers: [] })) });
+const asNeighbour = (pmid: string, rank: number): Neighbour => ({
+  pmid,
+  rank,
+  mesh: qa[pmid]!.MESHES.map((name) => ({ name, major: false, qualifiers: [] })),
+});
 
 test('suggestMesh: lexical evidence, neighbour votes mapped from names, scores in [0,1], sorted, urls', async () => {
   const v = await loadVocab(shippedVocabDir());
@@ -36,7 +40,13 @@ test('suggestMesh: lexical evidence, neighbour votes mapped from names, scores i
   assert.ok(m.evidence.spans.length > 0 && m.evidence.spans.every((sp) => text.slice(sp.start, sp.end) === sp.text));
   assert.deepEqual(m.evidence.pmids, mammo);
   assert.ok(m.evidence.lexical > 0 && m.evidence.neighbours > 0);
-  assert.ok(m.breadcrumbs.some((b) => b.startsWith('Analytical, Diagnostic and Therapeutic Techniques, and Equipment › ') && b.endsWith(' › Mammography')));
+  assert.ok(
+    m.breadcrumbs.some(
+      (b) =>
+        b.startsWith('Analytical, Diagnostic and Therapeutic Techniques, and Equipment › ') &&
+        b.endsWith(' › Mammography'),
+    ),
+  );
   assert.ok(m.entryTerms.length > 0);
   // agreement of both legs ranks above either alone
   const lexOnly = suggestMesh(text, [], v, { cutoff: 0 }).find((s) => s.name === 'Mammography')!;
@@ -68,14 +78,28 @@ test('neighbour votes: rank and major-topic weighting', async () => {
   assert.ok(score('Humans') > score('Asthma'));
   assert.ok(score('Asthma') > score('Obesity'), 'earlier ranks weigh more');
   assert.ok(out.length === 3, 'unknown names are dropped');
-  const swap = suggestMesh('', [{ ...ns[0]!, mesh: [h('Asthma')] }, { ...ns[1]!, mesh: [h('Obesity', true)] }], v, { cutoff: 0, weights: { rankDecay: 0, minorVote: 0.5 } });
-  assert.ok(swap.find((s) => s.name === 'Obesity')!.score > swap.find((s) => s.name === 'Asthma')!.score, 'major topic weighs more at equal rank');
+  const swap = suggestMesh(
+    '',
+    [
+      { ...ns[0]!, mesh: [h('Asthma')] },
+      { ...ns[1]!, mesh: [h('Obesity', true)] },
+    ],
+    v,
+    { cutoff: 0, weights: { rankDecay: 0, minorVote: 0.5 } },
+  );
+  assert.ok(
+    swap.find((s) => s.name === 'Obesity')!.score > swap.find((s) => s.name === 'Asthma')!.score,
+    'major topic weighs more at equal rank',
+  );
 });
 
 test('check-tag cues: sex, population, ages', () => {
-  const c = checkTagCues('We enrolled 120 women aged 50 to 69 years and their daughters. Mean age was 8.2 ± 2.1 years in the children.');
+  const c = checkTagCues(
+    'We enrolled 120 women aged 50 to 69 years and their daughters. Mean age was 8.2 ± 2.1 years in the children.',
+  );
   const tags = [...c.keys()];
-  for (const t of ['Humans', 'Female', 'Middle Aged', 'Aged', 'Child'] as const) assert.ok(tags.includes(t), `${t} in ${tags.join(', ')}`);
+  for (const t of ['Humans', 'Female', 'Middle Aged', 'Aged', 'Child'] as const)
+    assert.ok(tags.includes(t), `${t} in ${tags.join(', ')}`);
   assert.ok(!tags.includes('Male') && !tags.includes('Animals') && !tags.includes('Infant, Newborn'));
   assert.ok(c.get('Female')!.spans.some((s) => s.text === 'women'));
   const rats = checkTagCues('Male Wistar rats were fed for 12 weeks.');
@@ -98,5 +122,9 @@ test('collapse of three or more siblings into their parent', async () => {
   assert.equal(col[0]!.ui, parent.ui);
   assert.deepEqual(new Set(col[0]!.collapsed), new Set(kids.map((d) => d.name)));
   assert.equal(col[0]!.score, Math.max(...flat.map((s) => s.score)));
-  assert.deepEqual(collapseSiblings(flat.slice(0, 2), v).map((s) => s.ui), flat.slice(0, 2).map((s) => s.ui), 'two siblings stay');
+  assert.deepEqual(
+    collapseSiblings(flat.slice(0, 2), v).map((s) => s.ui),
+    flat.slice(0, 2).map((s) => s.ui),
+    'two siblings stay',
+  );
 });

@@ -4,7 +4,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { loadVocab, loadDescriptorXml, loadTsvVocab, loadVocabCache, saveVocabCache, meshBrowserUrl, shippedVocabDir } from '../../src/mesh/vocab';
+import {
+  loadVocab,
+  loadDescriptorXml,
+  loadTsvVocab,
+  loadVocabCache,
+  saveVocabCache,
+  meshBrowserUrl,
+  shippedVocabDir,
+} from '../../src/mesh/vocab';
 import { MESH_SAMPLE } from '../fixtures/paths';
 
 const SAMPLE = MESH_SAMPLE;
@@ -32,9 +40,17 @@ test('tree: breadcrumbs with category and top-level names, parents, children, de
   const covid = v.findByName('COVID-19')!;
   const crumbs = v.breadcrumbStrings(covid.ui);
   assert.ok(crumbs.length >= 2);
-  assert.ok(crumbs.includes('Diseases › Infections › Virus Diseases › RNA Virus Infections › Nidovirales Infections › Coronaviridae Infections › Coronavirus Infections › COVID-19'), crumbs.join('\n'));
+  assert.ok(
+    crumbs.includes(
+      'Diseases › Infections › Virus Diseases › RNA Virus Infections › Nidovirales Infections › Coronaviridae Infections › Coronavirus Infections › COVID-19',
+    ),
+    crumbs.join('\n'),
+  );
   for (const c of crumbs) assert.match(c, /^Diseases › .* › COVID-19$/);
-  const parents = v.parents(covid.ui).map((d) => d.name).sort();
+  const parents = v
+    .parents(covid.ui)
+    .map((d) => d.name)
+    .sort();
   assert.deepEqual(parents, ['Coronavirus Infections', 'Pneumonia, Viral']);
   const infections = v.findByName('Infections')!;
   assert.ok(infections.treeNumbers.includes('C01'), 'top-level position restored');
@@ -76,14 +92,20 @@ test('bad input names the file and where', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mesh-bad-'));
   try {
     const bad = path.join(dir, 'desc2099.xml');
-    fs.writeFileSync(bad, '<DescriptorRecordSet><DescriptorRecord><DescriptorUI>D1</DescriptorUI>\n<DescriptorName><String>x</String></DescriptorNam></DescriptorRecord>');
+    fs.writeFileSync(
+      bad,
+      '<DescriptorRecordSet><DescriptorRecord><DescriptorUI>D1</DescriptorUI>\n<DescriptorName><String>x</String></DescriptorNam></DescriptorRecord>',
+    );
     await assert.rejects(loadDescriptorXml(bad), (e: Error) => e.message.includes(bad) && /line 2/.test(e.message));
     const other = path.join(dir, 'other.xml');
     fs.writeFileSync(other, '<PubmedArticleSet></PubmedArticleSet>');
     await assert.rejects(loadDescriptorXml(other), /expected <DescriptorRecordSet>/);
     const tsv = path.join(dir, 'x-descriptors.tsv');
     fs.writeFileSync(tsv, 'descriptor_ui\tname\ttree_numbers\nD000001\tOK\tA01\nnot a row\n');
-    assert.throws(() => loadTsvVocab(tsv, tsv), (e: Error) => e.message.includes(tsv) && e.message.includes('line 3'));
+    assert.throws(
+      () => loadTsvVocab(tsv, tsv),
+      (e: Error) => e.message.includes(tsv) && e.message.includes('line 3'),
+    );
     await assert.rejects(loadVocab(path.join(dir, 'missing.json.gz')), /not found/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -96,9 +118,11 @@ test('descriptor XML: many records, multi-byte characters across read chunks, gz
     const recs: string[] = [];
     for (let i = 0; i < 3000; i++) {
       const ui = `D${String(900000 + i)}`;
-      recs.push(`<DescriptorRecord DescriptorClass="1"><DescriptorUI>${ui}</DescriptorUI><DescriptorName><String>Sjögren β-${i} &amp; Ærø</String></DescriptorName>`
-        + `<TreeNumberList><TreeNumber>C17.${String(i).padStart(3, '0')}</TreeNumber></TreeNumberList><ConceptList><Concept PreferredConceptYN="Y"><ScopeNote>Note ${i} — ü</ScopeNote>`
-        + `<TermList><Term RecordPreferredTermYN="Y"><TermUI>T${i}</TermUI><String>Sjögren β-${i} &amp; Ærø</String></Term><Term RecordPreferredTermYN="N"><TermUI>T${i}b</TermUI><String>Entry ${i} naïve</String></Term></TermList></Concept></ConceptList></DescriptorRecord>`);
+      recs.push(
+        `<DescriptorRecord DescriptorClass="1"><DescriptorUI>${ui}</DescriptorUI><DescriptorName><String>Sjögren β-${i} &amp; Ærø</String></DescriptorName>` +
+          `<TreeNumberList><TreeNumber>C17.${String(i).padStart(3, '0')}</TreeNumber></TreeNumberList><ConceptList><Concept PreferredConceptYN="Y"><ScopeNote>Note ${i} — ü</ScopeNote>` +
+          `<TermList><Term RecordPreferredTermYN="Y"><TermUI>T${i}</TermUI><String>Sjögren β-${i} &amp; Ærø</String></Term><Term RecordPreferredTermYN="N"><TermUI>T${i}b</TermUI><String>Entry ${i} naïve</String></Term></TermList></Concept></ConceptList></DescriptorRecord>`,
+      );
     }
     const xml = `<?xml version="1.0"?>\n<DescriptorRecordSet LanguageCode="eng">\n${recs.join('\n')}\n</DescriptorRecordSet>\n`;
     const file = path.join(dir, 'desc2025.xml.gz');
@@ -112,7 +136,10 @@ test('descriptor XML: many records, multi-byte characters across read chunks, gz
       assert.deepEqual(d.terms, [`Entry ${i} naïve`]);
       assert.equal(d.scopeNote, `Note ${i} — ü`);
     }
-    assert.equal(v.breadcrumbStrings('D900005')[0], 'Diseases › Skin and Connective Tissue Diseases › Sjögren β-5 & Ærø');
+    assert.equal(
+      v.breadcrumbStrings('D900005')[0],
+      'Diseases › Skin and Connective Tissue Diseases › Sjögren β-5 & Ærø',
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

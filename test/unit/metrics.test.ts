@@ -12,7 +12,7 @@ test('nDCG@k, binary relevance', () => {
   const idcg = 1 + 1 / Math.log2(3);
   close(ndcgAt(['d3', 'd1', 'd4', 'd2'], q({ d1: 1, d2: 1 }), 10), dcg / idcg);
   // cut at 2: only d1 counts
-  close(ndcgAt(['d3', 'd1', 'd4', 'd2'], q({ d1: 1, d2: 1 }), 2), (1 / Math.log2(3)) / idcg);
+  close(ndcgAt(['d3', 'd1', 'd4', 'd2'], q({ d1: 1, d2: 1 }), 2), 1 / Math.log2(3) / idcg);
   close(ndcgAt(['d1', 'd2'], q({ d1: 1, d2: 1 }), 10), 1);
   close(ndcgAt(['x', 'y'], q({ d1: 1 }), 10), 0);
 });
@@ -31,8 +31,16 @@ test('Recall@k and MRR@k', () => {
 });
 
 test('means over judged queries only', () => {
-  const runs = new Map([['q1', ['a', 'b']], ['q2', ['x', 'c']], ['q3', ['a']]]);
-  const qrels = new Map([['q1', q({ a: 1 })], ['q2', q({ c: 1 })], ['q3', q({ a: 0 })]]);
+  const runs = new Map([
+    ['q1', ['a', 'b']],
+    ['q2', ['x', 'c']],
+    ['q3', ['a']],
+  ]);
+  const qrels = new Map([
+    ['q1', q({ a: 1 })],
+    ['q2', q({ c: 1 })],
+    ['q3', q({ a: 0 })],
+  ]);
   const m = evaluateRuns(runs, qrels);
   assert.equal(m.queries, 2);
   close(m.mrr10, (1 + 0.5) / 2);

@@ -9,7 +9,12 @@ import { HubServer, readDir, sha } from './hub-helpers';
 
 const ROOT = path.join(__dirname, '..', '..');
 const FIX = path.join(ROOT, 'test', 'fixtures');
-const files = readDir(path.join(FIX, 'tiny-bert'), ['config.json', 'pytorch_model.bin', 'tokenizer.json', 'tokenizer_config.json']);
+const files = readDir(path.join(FIX, 'tiny-bert'), [
+  'config.json',
+  'pytorch_model.bin',
+  'tokenizer.json',
+  'tokenizer_config.json',
+]);
 const COMMIT = 'c'.repeat(40);
 const server = new HubServer({ 'LunaLan07/BioHiCL-Base': { commit: COMMIT, revisions: ['main'], files } });
 let home = '';
@@ -26,12 +31,17 @@ after(async () => {
 function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), ...args], {
-      cwd: ROOT, env: { ...process.env, BIOHICL_HOME: home, HF_ENDPOINT: hub },
+      cwd: ROOT,
+      env: { ...process.env, BIOHICL_HOME: home, HF_ENDPOINT: hub },
     });
     let stdout = '';
     let stderr = '';
-    p.stdout.on('data', (d) => { stdout += d; });
-    p.stderr.on('data', (d) => { stderr += d; });
+    p.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    p.stderr.on('data', (d) => {
+      stderr += d;
+    });
     p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
 }
@@ -84,7 +94,10 @@ test('model generate says plainly that the weights are generated; info shows it'
   const out = path.join(home, 'gen');
   const r = await cli('model', 'generate', '--shape', 'tiny', '--out', out, '--precisions', 'fp32', '--seed', '7');
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /GENERATED \(random\), not BioHiCL: timing measured on them is honest, ranking quality is not/);
+  assert.match(
+    r.stdout,
+    /GENERATED \(random\), not BioHiCL: timing measured on them is honest, ranking quality is not/,
+  );
   const info = await cli('model', 'info', out, '--verify');
   assert.equal(info.code, 0, info.stderr);
   assert.match(info.stdout, /generated:tiny @ seed-7\s+\[GENERATED weights\]/);
@@ -93,17 +106,36 @@ test('model generate says plainly that the weights are generated; info shows it'
 
 test('model convert of the tiny-bert fixture and of the LoRA adapter over it', async () => {
   const out = path.join(home, 'conv');
-  const r = await cli('model', 'convert', path.join(FIX, 'tiny-lora'), '--base', path.join(FIX, 'tiny-bert'), '--out', out, '--precisions', 'fp32');
+  const r = await cli(
+    'model',
+    'convert',
+    path.join(FIX, 'tiny-lora'),
+    '--base',
+    path.join(FIX, 'tiny-bert'),
+    '--out',
+    out,
+    '--precisions',
+    'fp32',
+  );
   assert.equal(r.code, 0, r.stderr);
   const m = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'));
-  assert.equal(m.inputs['adapter_model.safetensors'], sha(fs.readFileSync(path.join(FIX, 'tiny-lora', 'adapter_model.safetensors'))));
+  assert.equal(
+    m.inputs['adapter_model.safetensors'],
+    sha(fs.readFileSync(path.join(FIX, 'tiny-lora', 'adapter_model.safetensors'))),
+  );
   const noBase = await cli('model', 'convert', path.join(FIX, 'tiny-lora'), '--out', path.join(home, 'x'));
   assert.equal(noBase.code, 1);
   assert.match(noBase.stderr, /LoRA adapter; the base model folder/);
 });
 
 test('usage errors exit with 2', async () => {
-  for (const args of [['model', 'fetch', '--variant', 'huge'], ['model', 'generate', '--shape', 'xl'], ['model', 'fetch'], ['model', 'convert'], ['model', 'generate', '--shape', 'tiny', '--precisions', 'fp8']]) {
+  for (const args of [
+    ['model', 'fetch', '--variant', 'huge'],
+    ['model', 'generate', '--shape', 'xl'],
+    ['model', 'fetch'],
+    ['model', 'convert'],
+    ['model', 'generate', '--shape', 'tiny', '--precisions', 'fp8'],
+  ]) {
     const r = await cli(...args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
   }

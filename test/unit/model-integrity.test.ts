@@ -13,7 +13,12 @@ import { convertModel } from '../../src/inference/convert/convert';
 import { LocalEmbedder } from '../../src/inference/embedder';
 import { WorkerEmbedder, EmbedderError } from '../../src/inference/client';
 import {
-  ModelIntegrityError, RACY_NS, VERIFY_CACHE_FILE, readManifest, supportFiles, verifyModelFiles,
+  ModelIntegrityError,
+  RACY_NS,
+  VERIFY_CACHE_FILE,
+  readManifest,
+  supportFiles,
+  verifyModelFiles,
 } from '../../src/inference/manifest';
 import { hashFileSync } from '../../src/util/hash';
 import { BIOPYTHON } from '../fixtures/paths';
@@ -26,7 +31,12 @@ let pristine = '';
 before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'biohicl-integrity-'));
   pristine = path.join(dir, 'pristine');
-  await convertModel({ srcDir: FIX, outDir: pristine, precisions: ['fp32', 'int8'], source: { repo: `local:${FIX}`, revision: 'local' } });
+  await convertModel({
+    srcDir: FIX,
+    outDir: pristine,
+    precisions: ['fp32', 'int8'],
+    source: { repo: `local:${FIX}`, revision: 'local' },
+  });
 });
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -71,7 +81,10 @@ test('an untouched model loads; the first load hashes what it reads, the next on
   // Files changed within RACY_NS of being hashed are hashed again next time (their timestamps could still repeat).
   await sleep(Number(RACY_NS / 1_000_000n) + 200);
   const support = supportFiles(readManifest(d));
-  assert.ok(support.includes('tokenizer.json') && support.includes('config.json') && !support.some((f) => f.endsWith('.onnx')), String(support));
+  assert.ok(
+    support.includes('tokenizer.json') && support.includes('config.json') && !support.some((f) => f.endsWith('.onnx')),
+    String(support),
+  );
 
   const a = await LocalEmbedder.load(d, { device: 'cpu', precision: 'int8' });
   assert.deepEqual(a.integrity.cached, []);
@@ -80,7 +93,9 @@ test('an untouched model loads; the first load hashes what it reads, the next on
   assert.equal(v!.length, 16);
   await a.dispose();
 
-  const cache = JSON.parse(fs.readFileSync(path.join(d, VERIFY_CACHE_FILE), 'utf8')) as { files: Record<string, { sha256: string; size: string }> };
+  const cache = JSON.parse(fs.readFileSync(path.join(d, VERIFY_CACHE_FILE), 'utf8')) as {
+    files: Record<string, { sha256: string; size: string }>;
+  };
   const m = readManifest(d);
   for (const f of a.integrity.hashed) {
     assert.equal(cache.files[f]?.sha256, m.outputs[f], f);
@@ -102,11 +117,20 @@ test('an untouched model loads; the first load hashes what it reads, the next on
   const before = fs.statSync(int8);
   flipByte(int8);
   fs.utimesSync(int8, before.atime, before.mtime);
-  await assert.rejects(LocalEmbedder.load(d, { device: 'cpu', precision: 'int8' }), (e) => assertRefused(e, d, 'model.int8.onnx'));
+  await assert.rejects(LocalEmbedder.load(d, { device: 'cpu', precision: 'int8' }), (e) =>
+    assertRefused(e, d, 'model.int8.onnx'),
+  );
 });
 
-for (const [rel, precision] of [['model.onnx', 'fp32'], ['model.int8.onnx', 'int8'], ['tokenizer.json', 'int8']] as const) {
-  for (const [how, tamper] of [['a flipped byte (same size)', flipByte], ['truncation', truncate]] as const) {
+for (const [rel, precision] of [
+  ['model.onnx', 'fp32'],
+  ['model.int8.onnx', 'int8'],
+  ['tokenizer.json', 'int8'],
+] as const) {
+  for (const [how, tamper] of [
+    ['a flipped byte (same size)', flipByte],
+    ['truncation', truncate],
+  ] as const) {
     test(`${rel} changed by ${how} after conversion: the load is refused, naming the file and both hashes`, async () => {
       const d = copyModel();
       // Verified once (so a cached result exists), then tampered.
@@ -125,11 +149,17 @@ for (const [rel, precision] of [['model.onnx', 'fp32'], ['model.int8.onnx', 'int
 test('a missing or unlisted model file is refused, naming it', async () => {
   const d = copyModel();
   fs.rmSync(path.join(d, 'model.int8.onnx'));
-  await assert.rejects(verifyModelFiles(d, ['model.int8.onnx']), (e: Error) => e instanceof ModelIntegrityError && /model\.int8\.onnx: missing/.test(e.message));
-  await assert.rejects(verifyModelFiles(d, ['model.fp16.onnx']), (e: Error) => e instanceof ModelIntegrityError && /model\.fp16\.onnx: not listed with a sha256/.test(e.message));
+  await assert.rejects(
+    verifyModelFiles(d, ['model.int8.onnx']),
+    (e: Error) => e instanceof ModelIntegrityError && /model\.int8\.onnx: missing/.test(e.message),
+  );
+  await assert.rejects(
+    verifyModelFiles(d, ['model.fp16.onnx']),
+    (e: Error) => e instanceof ModelIntegrityError && /model\.fp16\.onnx: not listed with a sha256/.test(e.message),
+  );
 });
 
-test('the worker (the extension\'s path) refuses a tampered model with the same message', async () => {
+test("the worker (the extension's path) refuses a tampered model with the same message", async () => {
   const d = copyModel();
   flipByte(path.join(d, 'tokenizer.json'));
   const w = new WorkerEmbedder({ modelDir: d, device: 'cpu', precision: 'int8' });
@@ -148,12 +178,17 @@ test('the worker (the extension\'s path) refuses a tampered model with the same 
 function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), ...args], {
-      cwd: ROOT, env: { ...process.env, BIOHICL_HOME: path.join(dir, 'home') },
+      cwd: ROOT,
+      env: { ...process.env, BIOHICL_HOME: path.join(dir, 'home') },
     });
     let stdout = '';
     let stderr = '';
-    p.stdout.on('data', (c) => { stdout += c; });
-    p.stderr.on('data', (c) => { stderr += c; });
+    p.stdout.on('data', (c) => {
+      stdout += c;
+    });
+    p.stderr.on('data', (c) => {
+      stderr += c;
+    });
     p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
 }
@@ -161,7 +196,20 @@ function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr:
 test('the CLI exits 4 (no usable model) and names the file: index add on a tampered model, model info --verify', async () => {
   const d = copyModel();
   flipByte(path.join(d, 'model.int8.onnx'));
-  const add = await cli('index', 'add', path.join(BIOPYTHON, 'pubmed1.xml'), '--index', path.join(dir, 'idx'), '--model', d, '--precision', 'int8', '--device', 'cpu', '--quiet');
+  const add = await cli(
+    'index',
+    'add',
+    path.join(BIOPYTHON, 'pubmed1.xml'),
+    '--index',
+    path.join(dir, 'idx'),
+    '--model',
+    d,
+    '--precision',
+    'int8',
+    '--device',
+    'cpu',
+    '--quiet',
+  );
   assert.equal(add.code, 4, add.stderr);
   assert.match(add.stderr, /model\.int8\.onnx does not match the model manifest/);
   assert.ok(!fs.existsSync(path.join(dir, 'idx', 'meta.json')), 'nothing was indexed');
@@ -182,30 +230,61 @@ function writeZip(file: string, entries: { name: string; method: 0 | 8; data: Bu
   for (const e of entries) {
     const name = Buffer.from(e.name);
     const lh = Buffer.alloc(30);
-    lh.writeUInt32LE(0x04034b50, 0); lh.writeUInt16LE(20, 4); lh.writeUInt16LE(e.method, 8);
-    lh.writeUInt32LE(e.data.length, 18); lh.writeUInt32LE(e.size, 22); lh.writeUInt16LE(name.length, 26);
+    lh.writeUInt32LE(0x04034b50, 0);
+    lh.writeUInt16LE(20, 4);
+    lh.writeUInt16LE(e.method, 8);
+    lh.writeUInt32LE(e.data.length, 18);
+    lh.writeUInt32LE(e.size, 22);
+    lh.writeUInt16LE(name.length, 26);
     const cd = Buffer.alloc(46);
-    cd.writeUInt32LE(0x02014b50, 0); cd.writeUInt16LE(20, 4); cd.writeUInt16LE(20, 6); cd.writeUInt16LE(e.method, 10);
-    cd.writeUInt32LE(e.data.length, 20); cd.writeUInt32LE(e.size, 24); cd.writeUInt16LE(name.length, 28); cd.writeUInt32LE(off, 42);
+    cd.writeUInt32LE(0x02014b50, 0);
+    cd.writeUInt16LE(20, 4);
+    cd.writeUInt16LE(20, 6);
+    cd.writeUInt16LE(e.method, 10);
+    cd.writeUInt32LE(e.data.length, 20);
+    cd.writeUInt32LE(e.size, 24);
+    cd.writeUInt16LE(name.length, 28);
+    cd.writeUInt32LE(off, 42);
     locals.push(lh, name, e.data);
     cds.push(cd, name);
     off += 30 + name.length + e.data.length;
   }
   const cd = Buffer.concat(cds);
   const eocd = Buffer.alloc(22);
-  eocd.writeUInt32LE(0x06054b50, 0); eocd.writeUInt16LE(entries.length, 8); eocd.writeUInt16LE(entries.length, 10);
-  eocd.writeUInt32LE(cd.length, 12); eocd.writeUInt32LE(off, 16);
+  eocd.writeUInt32LE(0x06054b50, 0);
+  eocd.writeUInt16LE(entries.length, 8);
+  eocd.writeUInt16LE(entries.length, 10);
+  eocd.writeUInt32LE(cd.length, 12);
+  eocd.writeUInt32LE(off, 16);
   fs.writeFileSync(file, Buffer.concat([...locals, cd, eocd]));
 }
 
 /** The pickle of {'w': a float32 tensor of `numel` elements in storage '0'} (protocol 2, as torch.save writes it). */
 function statePickle(numel: number): Buffer {
   const str = (t: string): Buffer => Buffer.concat([Buffer.from([0x8c, Buffer.byteLength(t)]), Buffer.from(t)]);
-  const int = (n: number): Buffer => { const b = Buffer.alloc(5); b[0] = 0x4a; b.writeInt32LE(n, 1); return b; };
+  const int = (n: number): Buffer => {
+    const b = Buffer.alloc(5);
+    b[0] = 0x4a;
+    b.writeInt32LE(n, 1);
+    return b;
+  };
   return Buffer.concat([
-    Buffer.from([0x80, 0x02, 0x7d, 0x28]), str('w'), Buffer.from('ctorch._utils\n_rebuild_tensor_v2\n'),
-    Buffer.from([0x28, 0x28]), str('storage'), Buffer.from('ctorch\nFloatStorage\n'), str('0'), str('cpu'), int(numel), Buffer.from([0x74, 0x51]),
-    int(0), Buffer.from([0x28]), int(numel), Buffer.from([0x74, 0x28]), int(1), Buffer.from([0x74, 0x74, 0x52]),
+    Buffer.from([0x80, 0x02, 0x7d, 0x28]),
+    str('w'),
+    Buffer.from('ctorch._utils\n_rebuild_tensor_v2\n'),
+    Buffer.from([0x28, 0x28]),
+    str('storage'),
+    Buffer.from('ctorch\nFloatStorage\n'),
+    str('0'),
+    str('cpu'),
+    int(numel),
+    Buffer.from([0x74, 0x51]),
+    int(0),
+    Buffer.from([0x28]),
+    int(numel),
+    Buffer.from([0x74, 0x28]),
+    int(1),
+    Buffer.from([0x74, 0x74, 0x52]),
     Buffer.from([0x75, 0x2e]),
   ]);
 }
@@ -223,33 +302,59 @@ function safetensors(file: string, header: unknown, dataBytes: number, headerLen
   fs.writeFileSync(file, Buffer.concat([len, h, Buffer.alloc(dataBytes)]));
 }
 
-test('zip bombs and lying safetensors headers are refused naming file and entry/tensor, in bounded memory', { timeout: 120_000 }, (t) => {
-  const d = path.join(dir, 'bombs');
-  fs.mkdirSync(d);
-  const GiB = 1024; // MiB
-  const bomb = zeroBomb(GiB);
-  const pkl = (n: number) => ({ name: 'archive/data.pkl', method: 0 as const, data: statePickle(n), size: statePickle(n).length });
-  const small = 16;
-  const cases: { file: string; expect: RegExp[] }[] = [];
-  const add = (name: string, expect: RegExp[], write: (f: string) => void): void => {
-    const f = path.join(d, name);
-    write(f);
-    cases.push({ file: f, expect: [new RegExp(f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), ...expect] });
-  };
-  // 1 MB files that inflate to 1 GiB: the directory declares it; the directory lies (declares 64 bytes); or the
-  // pickle and the directory agree on 1 GiB of tensor data in a 1 MB file.
-  add('declared.bin', [/zip entry 'archive\/data\/0' \(storage of tensor 'w'\) declares 1073741824 bytes, but the pickle declares 16 × 4-byte elements = 64 bytes/],
-    (f) => writeZip(f, [pkl(small), { name: 'archive/data/0', method: 8, data: bomb, size: GiB << 20 }]));
-  add('lying.bin', [/zip entry 'archive\/data\/0' \(storage of tensor 'w'\) inflates past its declared 64 bytes/],
-    (f) => writeZip(f, [pkl(small), { name: 'archive/data/0', method: 8, data: bomb, size: small * 4 }]));
-  add('consistent.bin', [/declares 1073741824 bytes of tensor data in a \d+-byte file/],
-    (f) => writeZip(f, [pkl((GiB << 20) / 4), { name: 'archive/data/0', method: 8, data: bomb, size: GiB << 20 }]));
-  add('pickle.bin', [/zip entry 'archive\/data\.pkl' declares 33554432 bytes, more than the \d+ it may hold; refusing it before reading/],
-    (f) => writeZip(f, [{ name: 'archive/data.pkl', method: 8, data: zeroBomb(32), size: 32 << 20 }]));
-  add('ratio.bin', [/zip entry 'archive\/data\/0' declares 4000000000 bytes from \d+ compressed bytes, more than deflate can produce/],
-    (f) => writeZip(f, [pkl(small), { name: 'archive/data/0', method: 8, data: zeroBomb(1), size: 4_000_000_000 }]));
-  add('past-end.bin', [/zip entry 'archive\/data\/0' declares 3000000000 compressed bytes/],
-    (f) => {
+test(
+  'zip bombs and lying safetensors headers are refused naming file and entry/tensor, in bounded memory',
+  { timeout: 120_000 },
+  (t) => {
+    const d = path.join(dir, 'bombs');
+    fs.mkdirSync(d);
+    const GiB = 1024; // MiB
+    const bomb = zeroBomb(GiB);
+    const pkl = (n: number) => ({
+      name: 'archive/data.pkl',
+      method: 0 as const,
+      data: statePickle(n),
+      size: statePickle(n).length,
+    });
+    const small = 16;
+    const cases: { file: string; expect: RegExp[] }[] = [];
+    const add = (name: string, expect: RegExp[], write: (f: string) => void): void => {
+      const f = path.join(d, name);
+      write(f);
+      cases.push({ file: f, expect: [new RegExp(f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), ...expect] });
+    };
+    // 1 MB files that inflate to 1 GiB: the directory declares it; the directory lies (declares 64 bytes); or the
+    // pickle and the directory agree on 1 GiB of tensor data in a 1 MB file.
+    add(
+      'declared.bin',
+      [
+        /zip entry 'archive\/data\/0' \(storage of tensor 'w'\) declares 1073741824 bytes, but the pickle declares 16 × 4-byte elements = 64 bytes/,
+      ],
+      (f) => writeZip(f, [pkl(small), { name: 'archive/data/0', method: 8, data: bomb, size: GiB << 20 }]),
+    );
+    add(
+      'lying.bin',
+      [/zip entry 'archive\/data\/0' \(storage of tensor 'w'\) inflates past its declared 64 bytes/],
+      (f) => writeZip(f, [pkl(small), { name: 'archive/data/0', method: 8, data: bomb, size: small * 4 }]),
+    );
+    add('consistent.bin', [/declares 1073741824 bytes of tensor data in a \d+-byte file/], (f) =>
+      writeZip(f, [pkl((GiB << 20) / 4), { name: 'archive/data/0', method: 8, data: bomb, size: GiB << 20 }]),
+    );
+    add(
+      'pickle.bin',
+      [
+        /zip entry 'archive\/data\.pkl' declares 33554432 bytes, more than the \d+ it may hold; refusing it before reading/,
+      ],
+      (f) => writeZip(f, [{ name: 'archive/data.pkl', method: 8, data: zeroBomb(32), size: 32 << 20 }]),
+    );
+    add(
+      'ratio.bin',
+      [
+        /zip entry 'archive\/data\/0' declares 4000000000 bytes from \d+ compressed bytes, more than deflate can produce/,
+      ],
+      (f) => writeZip(f, [pkl(small), { name: 'archive/data/0', method: 8, data: zeroBomb(1), size: 4_000_000_000 }]),
+    );
+    add('past-end.bin', [/zip entry 'archive\/data\/0' declares 3000000000 compressed bytes/], (f) => {
       writeZip(f, [pkl(small), { name: 'archive/data/0', method: 0, data: Buffer.alloc(64), size: 64 }]);
       const b = fs.readFileSync(f); // the last central-directory record (data/0) now claims 3 GB, stored
       const cd = b.lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
@@ -257,25 +362,47 @@ test('zip bombs and lying safetensors headers are refused naming file and entry/
       b.writeUInt32LE(3e9, cd + 24);
       fs.writeFileSync(f, b);
     });
-  // safetensors: an absurd header length, offsets past the file, a shape far larger than the file, overlapping tensors.
-  add('hlen.safetensors', [/bad safetensors header length 1152921504606846976/],
-    (f) => safetensors(f, { w: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, 16, 1n << 60n));
-  add('offsets.safetensors', [/tensor w has data_offsets \[16,32\] past the end of the file/],
-    (f) => safetensors(f, { a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] }, w: { dtype: 'F32', shape: [4], data_offsets: [16, 32] } }, 16));
-  add('shape.safetensors', [/tensor big has shape \[1048576,1048576\] F32 \(4398046511104 bytes\), more than the file's 16 bytes/],
-    (f) => safetensors(f, { big: { dtype: 'F32', shape: [1 << 20, 1 << 20], data_offsets: [0, 16] } }, 16));
-  add('overlap.safetensors', [/tensors a \[0, 16\) and b \[8, 24\) overlap/],
-    (f) => safetensors(f, { a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] }, b: { dtype: 'F32', shape: [4], data_offsets: [8, 24] } }, 24));
+    // safetensors: an absurd header length, offsets past the file, a shape far larger than the file, overlapping tensors.
+    add('hlen.safetensors', [/bad safetensors header length 1152921504606846976/], (f) =>
+      safetensors(f, { w: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, 16, 1n << 60n),
+    );
+    add('offsets.safetensors', [/tensor w has data_offsets \[16,32\] past the end of the file/], (f) =>
+      safetensors(
+        f,
+        {
+          a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] },
+          w: { dtype: 'F32', shape: [4], data_offsets: [16, 32] },
+        },
+        16,
+      ),
+    );
+    add(
+      'shape.safetensors',
+      [/tensor big has shape \[1048576,1048576\] F32 \(4398046511104 bytes\), more than the file's 16 bytes/],
+      (f) => safetensors(f, { big: { dtype: 'F32', shape: [1 << 20, 1 << 20], data_offsets: [0, 16] } }, 16),
+    );
+    add('overlap.safetensors', [/tensors a \[0, 16\) and b \[8, 24\) overlap/], (f) =>
+      safetensors(
+        f,
+        {
+          a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] },
+          b: { dtype: 'F32', shape: [4], data_offsets: [8, 24] },
+        },
+        24,
+      ),
+    );
 
-  // A model folder whose pytorch_model.bin is a bomb: the converter refuses it the same way.
-  const src = path.join(d, 'bomb-model');
-  fs.mkdirSync(src);
-  fs.copyFileSync(path.join(FIX, 'config.json'), path.join(src, 'config.json'));
-  fs.copyFileSync(path.join(d, 'lying.bin'), path.join(src, 'pytorch_model.bin'));
+    // A model folder whose pytorch_model.bin is a bomb: the converter refuses it the same way.
+    const src = path.join(d, 'bomb-model');
+    fs.mkdirSync(src);
+    fs.copyFileSync(path.join(FIX, 'config.json'), path.join(src, 'config.json'));
+    fs.copyFileSync(path.join(d, 'lying.bin'), path.join(src, 'pytorch_model.bin'));
 
-  const child = path.join(d, 'child.ts');
-  const rel = (p: string): string => JSON.stringify(path.join(ROOT, p));
-  fs.writeFileSync(child, `
+    const child = path.join(d, 'child.ts');
+    const rel = (p: string): string => JSON.stringify(path.join(ROOT, p));
+    fs.writeFileSync(
+      child,
+      `
     import { readTorchBin } from ${rel('src/inference/convert/pickle.ts')};
     import { readSafetensors } from ${rel('src/inference/convert/safetensors.ts')};
     import { convertModel } from ${rel('src/inference/convert/convert.ts')};
@@ -294,14 +421,23 @@ test('zip bombs and lying safetensors headers are refused naming file and entry/
       out.fixture = String(readTorchBin(${rel('test/fixtures/tiny-bert/pytorch_model.bin')}).size);
       console.log(JSON.stringify({ out, maxRssMB: process.resourceUsage().maxRSS / 1024 }));
     })();
-  `);
-  const r = spawnSync(process.execPath, ['--max-old-space-size=64', '--import', 'tsx', child, JSON.stringify(cases.map((c) => c.file))], { cwd: ROOT, encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  const res = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { out: Record<string, string>; maxRssMB: number };
-  for (const c of cases) for (const re of c.expect) assert.match(res.out[c.file]!, re, path.basename(c.file));
-  assert.match(res.out.convert!, /pytorch_model\.bin: zip entry 'archive\/data\/0' \(storage of tensor 'w'\) inflates past its declared 64 bytes/);
-  assert.ok(Number(res.out.fixture) > 30, res.out.fixture);
-  // Each bomb alone would take > 1 GiB (before these bounds, 2.2 GB peak); refused, the whole run stays near Node's baseline.
-  t.diagnostic(`child peak RSS ${res.maxRssMB.toFixed(0)} MB over ${cases.length} refused files + the fixture`);
-  assert.ok(res.maxRssMB < 300, `peak RSS ${res.maxRssMB.toFixed(0)} MB`);
-});
+  `,
+    );
+    const r = spawnSync(
+      process.execPath,
+      ['--max-old-space-size=64', '--import', 'tsx', child, JSON.stringify(cases.map((c) => c.file))],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const res = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { out: Record<string, string>; maxRssMB: number };
+    for (const c of cases) for (const re of c.expect) assert.match(res.out[c.file]!, re, path.basename(c.file));
+    assert.match(
+      res.out.convert!,
+      /pytorch_model\.bin: zip entry 'archive\/data\/0' \(storage of tensor 'w'\) inflates past its declared 64 bytes/,
+    );
+    assert.ok(Number(res.out.fixture) > 30, res.out.fixture);
+    // Each bomb alone would take > 1 GiB (before these bounds, 2.2 GB peak); refused, the whole run stays near Node's baseline.
+    t.diagnostic(`child peak RSS ${res.maxRssMB.toFixed(0)} MB over ${cases.length} refused files + the fixture`);
+    assert.ok(res.maxRssMB < 300, `peak RSS ${res.maxRssMB.toFixed(0)} MB`);
+  },
+);

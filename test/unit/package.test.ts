@@ -14,7 +14,9 @@ import targetTable from '../../scripts/targets.json';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
-  name: string; version: string; devDependencies?: Record<string, string>;
+  name: string;
+  version: string;
+  devDependencies?: Record<string, string>;
 };
 
 interface TargetSpec {
@@ -26,13 +28,23 @@ interface TargetSpec {
 const TARGETS = targetTable.targets as Record<string, TargetSpec>;
 
 interface BuildResult {
-  target: string; vsix: string; reused: boolean; hash: string; error?: string; files?: string[];
+  target: string;
+  vsix: string;
+  reused: boolean;
+  hash: string;
+  error?: string;
+  files?: string[];
   sizes: { total: number; natives: number; nonNative: number; withinBudget: boolean };
 }
 
-function packageTarget(target: string, extra: string[] = []): { status: number | null; result: BuildResult; output: string } {
+function packageTarget(
+  target: string,
+  extra: string[] = [],
+): { status: number | null; result: BuildResult; output: string } {
   const r = spawnSync(process.execPath, ['scripts/package.mjs', '--target', target, '--reuse', '--json', ...extra], {
-    cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024,
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
   });
   const lines = r.stdout.trim().split('\n');
   let result: BuildResult;
@@ -87,19 +99,38 @@ function checkListing(target: string, names: string[]): void {
   }
   if (fs.existsSync(path.join(ROOT, 'models', 'registry.json'))) assert.ok(set.has('extension/models/registry.json'));
 
-  const devNames = [...Object.keys(pkg.devDependencies ?? {}), 'typescript', 'esbuild', 'playwright-core', 'tsx',
-    '@huggingface/transformers', '@vscode/vsce', '@vscode/test-electron', 'adm-zip', 'global-agent', 'sharp',
-    'onnxruntime-web'];
+  const devNames = [
+    ...Object.keys(pkg.devDependencies ?? {}),
+    'typescript',
+    'esbuild',
+    'playwright-core',
+    'tsx',
+    '@huggingface/transformers',
+    '@vscode/vsce',
+    '@vscode/test-electron',
+    'adm-zip',
+    'global-agent',
+    'sharp',
+    'onnxruntime-web',
+  ];
   const otherOrt = new RegExp(`/bin/napi-v6/(?!${t.ort.dir.replace('/', '\\/')}/)`);
   for (const n of names) {
-    assert.ok(!/^extension\/(src|test|scripts|\.cache|dist-vsix)\//.test(n), `${target}: development file ${n} shipped`);
+    assert.ok(
+      !/^extension\/(src|test|scripts|\.cache|dist-vsix)\//.test(n),
+      `${target}: development file ${n} shipped`,
+    );
     assert.ok(!/\.(map|tsbuildinfo)$/.test(n) && !/(?<!\.d)\.[cm]?ts$/.test(n), `${target}: source/map ${n} shipped`);
     assert.ok(!/^extension\/dist\/(bench|eval)\.js$/.test(n), `${target}: dev bundle ${n} shipped`);
     assert.ok(!otherOrt.test(n), `${target}: another platform's onnxruntime binary ${n} shipped`);
-    assert.ok(!/libonnxruntime_providers_(cuda|tensorrt)/.test(n), `${target}: CUDA provider ${n} shipped (fetched on request only)`);
+    assert.ok(
+      !/libonnxruntime_providers_(cuda|tensorrt)/.test(n),
+      `${target}: CUDA provider ${n} shipped (fetched on request only)`,
+    );
     const lance = /node_modules\/@lancedb\/(lancedb-[^/]+)\//.exec(n);
-    if (lance) assert.equal(`@lancedb/${lance[1]}`, t.lancedb.package, `${target}: another platform's LanceDB ${n} shipped`);
-    for (const d of devNames) assert.ok(!n.includes(`node_modules/${d}/`), `${target}: dev dependency ${d} shipped (${n})`);
+    if (lance)
+      assert.equal(`@lancedb/${lance[1]}`, t.lancedb.package, `${target}: another platform's LanceDB ${n} shipped`);
+    for (const d of devNames)
+      assert.ok(!n.includes(`node_modules/${d}/`), `${target}: dev dependency ${d} shipped (${n})`);
     // Only the staged dist/node_modules: vsce must not have walked the developer's node_modules.
     assert.ok(!n.startsWith('extension/node_modules/'), `${target}: top-level node_modules entry ${n}`);
   }
@@ -109,12 +140,23 @@ function checkListing(target: string, names: string[]): void {
 function identityModel(): Uint8Array {
   const varint = (n: number): number[] => {
     const out: number[] = [];
-    while (n > 0x7f) { out.push((n & 0x7f) | 0x80); n >>>= 7; }
+    while (n > 0x7f) {
+      out.push((n & 0x7f) | 0x80);
+      n >>>= 7;
+    }
     out.push(n);
     return out;
   };
-  const str = (field: number, s: string): number[] => [...varint((field << 3) | 2), ...varint(Buffer.byteLength(s)), ...Buffer.from(s)];
-  const msg = (field: number, body: number[]): number[] => [...varint((field << 3) | 2), ...varint(body.length), ...body];
+  const str = (field: number, s: string): number[] => [
+    ...varint((field << 3) | 2),
+    ...varint(Buffer.byteLength(s)),
+    ...Buffer.from(s),
+  ];
+  const msg = (field: number, body: number[]): number[] => [
+    ...varint((field << 3) | 2),
+    ...varint(body.length),
+    ...body,
+  ];
   const int = (field: number, v: number): number[] => [...varint(field << 3), ...varint(v)];
   const valueInfo = (field: number, name: string): number[] =>
     msg(field, [...str(1, name), ...msg(2, msg(1, [...int(1, 1), ...msg(2, msg(1, int(1, 2)))]))]);
@@ -141,7 +183,11 @@ describe('VSIX packaging (scripts/package.mjs)', () => {
     assert.equal(linux.vsix, path.join(ROOT, 'dist-vsix', `${pkg.name}-linux-x64-${pkg.version}.vsix`));
     const manifest = names.find((n) => n === 'extension.vsixmanifest');
     assert.ok(manifest, 'no extension.vsixmanifest');
-    const xml = Buffer.from(unzipSync(fs.readFileSync(linux.vsix), { filter: (f) => f.name === 'extension.vsixmanifest' })['extension.vsixmanifest']).toString();
+    const xml = Buffer.from(
+      unzipSync(fs.readFileSync(linux.vsix), { filter: (f) => f.name === 'extension.vsixmanifest' })[
+        'extension.vsixmanifest'
+      ],
+    ).toString();
     assert.match(xml, /TargetPlatform="linux-x64"/);
   });
 
@@ -150,7 +196,13 @@ describe('VSIX packaging (scripts/package.mjs)', () => {
   });
 
   it('ships a package.json without scripts or devDependencies', () => {
-    const shipped = JSON.parse(Buffer.from(unzipSync(fs.readFileSync(linux.vsix), { filter: (f) => f.name === 'extension/package.json' })['extension/package.json']).toString()) as Record<string, unknown>;
+    const shipped = JSON.parse(
+      Buffer.from(
+        unzipSync(fs.readFileSync(linux.vsix), { filter: (f) => f.name === 'extension/package.json' })[
+          'extension/package.json'
+        ],
+      ).toString(),
+    ) as Record<string, unknown>;
     assert.equal(shipped.devDependencies, undefined);
     assert.equal(shipped.scripts, undefined);
     assert.equal(shipped.main, './dist/extension.js');
@@ -229,7 +281,10 @@ describe('VSIX packaging (scripts/package.mjs)', () => {
       }
       assert.equal(r.status, 0, r.output);
       assert.ok(r.result.files && r.result.files.length > 0);
-      checkListing(target, r.result.files.map((f) => `extension/${f}`));
+      checkListing(
+        target,
+        r.result.files.map((f) => `extension/${f}`),
+      );
     });
   }
 });

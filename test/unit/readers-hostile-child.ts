@@ -13,25 +13,62 @@ function write(file: string, head: string, field: number, tail: string): void {
   const fd = fs.openSync(file, 'w');
   fs.writeSync(fd, head);
   const block = Buffer.alloc(1 << 20, 'abcdefgh ');
-  for (let left = field; left > 0; left -= block.length) fs.writeSync(fd, left >= block.length ? block : block.subarray(0, left));
+  for (let left = field; left > 0; left -= block.length)
+    fs.writeSync(fd, left >= block.length ? block : block.subarray(0, left));
   fs.writeSync(fd, tail);
   fs.closeSync(fd);
 }
 
 function make(kind: string, field: number): string {
-  const f = path.join(dir, `${kind}-${field}.${kind === 'xml' ? 'xml' : kind === 'medline' ? 'nbib' : kind === 'bibtex' ? 'bib' : 'json'}`);
-  const xmlRec = (pmid: number, t: string) => `<PubmedArticle><MedlineCitation><PMID Version="1">${pmid}</PMID><Article><ArticleTitle>${t}</ArticleTitle></Article></MedlineCitation></PubmedArticle>\n`;
+  const f = path.join(
+    dir,
+    `${kind}-${field}.${kind === 'xml' ? 'xml' : kind === 'medline' ? 'nbib' : kind === 'bibtex' ? 'bib' : 'json'}`,
+  );
+  const xmlRec = (pmid: number, t: string) =>
+    `<PubmedArticle><MedlineCitation><PMID Version="1">${pmid}</PMID><Article><ArticleTitle>${t}</ArticleTitle></Article></MedlineCitation></PubmedArticle>\n`;
   const nb = (pmid: number, t: string) => `PMID- ${pmid}\nTI  - ${t}\n\n`;
-  const csl = (pmid: number, t: string) => `  {\n    "id": "k${pmid}",\n    "PMID": "${pmid}",\n    "title": "${t}"\n  }`;
+  const csl = (pmid: number, t: string) =>
+    `  {\n    "id": "k${pmid}",\n    "PMID": "${pmid}",\n    "title": "${t}"\n  }`;
   const bib = (pmid: number, t: string) => `@article{k${pmid},\n  pmid = {${pmid}},\n  title = {${t}},\n}\n`;
   const qa = (pmid: number, t: string) => ` "${pmid}": {\n  "QUESTION": "${t}",\n  "CONTEXTS": ["c"]\n }`;
   switch (kind) {
-    case 'xml': write(f, `<?xml version="1.0"?>\n<PubmedArticleSet>\n${xmlRec(1001, 'first')}<PubmedArticle><MedlineCitation><PMID Version="1">1002</PMID><Article><ArticleTitle>`, field, `</ArticleTitle></Article></MedlineCitation></PubmedArticle>\n${xmlRec(1003, 'last')}</PubmedArticleSet>\n`); break;
-    case 'medline': write(f, `${nb(1001, 'first')}PMID- 1002\nTI  - `, field, `\n\n${nb(1003, 'last')}`); break;
-    case 'csl': write(f, `[\n${csl(1001, 'first')},\n  {\n    "id": "k1002",\n    "PMID": "1002",\n    "title": "`, field, `"\n  },\n${csl(1003, 'last')}\n]\n`); break;
-    case 'bibtex': write(f, `${bib(1001, 'first')}\n@article{k1002,\n  pmid = {1002},\n  title = {`, field, `},\n}\n\n${bib(1003, 'last')}`); break;
-    case 'pubmedqa': write(f, `{\n${qa(1001, 'first')},\n "1002": {\n  "QUESTION": "`, field, `",\n  "CONTEXTS": ["c"]\n },\n${qa(1003, 'last')}\n}\n`); break;
-    default: throw new Error(`unknown format ${kind}`);
+    case 'xml':
+      write(
+        f,
+        `<?xml version="1.0"?>\n<PubmedArticleSet>\n${xmlRec(1001, 'first')}<PubmedArticle><MedlineCitation><PMID Version="1">1002</PMID><Article><ArticleTitle>`,
+        field,
+        `</ArticleTitle></Article></MedlineCitation></PubmedArticle>\n${xmlRec(1003, 'last')}</PubmedArticleSet>\n`,
+      );
+      break;
+    case 'medline':
+      write(f, `${nb(1001, 'first')}PMID- 1002\nTI  - `, field, `\n\n${nb(1003, 'last')}`);
+      break;
+    case 'csl':
+      write(
+        f,
+        `[\n${csl(1001, 'first')},\n  {\n    "id": "k1002",\n    "PMID": "1002",\n    "title": "`,
+        field,
+        `"\n  },\n${csl(1003, 'last')}\n]\n`,
+      );
+      break;
+    case 'bibtex':
+      write(
+        f,
+        `${bib(1001, 'first')}\n@article{k1002,\n  pmid = {1002},\n  title = {`,
+        field,
+        `},\n}\n\n${bib(1003, 'last')}`,
+      );
+      break;
+    case 'pubmedqa':
+      write(
+        f,
+        `{\n${qa(1001, 'first')},\n "1002": {\n  "QUESTION": "`,
+        field,
+        `",\n  "CONTEXTS": ["c"]\n },\n${qa(1003, 'last')}\n}\n`,
+      );
+      break;
+    default:
+      throw new Error(`unknown format ${kind}`);
   }
   return f;
 }
@@ -52,6 +89,11 @@ async function main(): Promise<void> {
   const ms = performance.now() - t0;
   const peak = process.resourceUsage().maxRSS * 1024;
   fs.rmSync(file, { force: true });
-  process.stdout.write(JSON.stringify({ format, fileBytes: fieldBytes, kept, rejects, growthBytes: peak - before, ms }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ format, fileBytes: fieldBytes, kept, rejects, growthBytes: peak - before, ms }) + '\n',
+  );
 }
-main().catch((e) => { process.stderr.write(String(e?.stack ?? e)); process.exit(1); });
+main().catch((e) => {
+  process.stderr.write(String(e?.stack ?? e));
+  process.exit(1);
+});

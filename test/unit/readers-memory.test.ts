@@ -39,7 +39,10 @@ test(`${N.toLocaleString('en')}-record .xml.gz streams in bounded memory`, { tim
       const pmid = String(40_000_000 + i);
       batch += record.replaceAll('39000001', pmid) + '\n';
       if (i === N / 2) batch += '<DeleteCitation><PMID Version="1">1</PMID></DeleteCitation>\n';
-      if (batch.length > 1 << 20) { await write(batch); batch = ''; }
+      if (batch.length > 1 << 20) {
+        await write(batch);
+        batch = '';
+      }
     }
     await write(batch + '</PubmedArticleSet>\n');
     gz.end();

@@ -9,13 +9,23 @@ import { readCitations, detectFormat, expandInputs, countRecords } from '../../s
 import type { Citation, ReaderEvent } from '../../src/index/citation';
 import { abstractText } from '../../src/index/citation';
 import { firstInvalidUtf8, firstMonth } from '../../src/index/readers/source';
-import { normalizePmid, normalizeDoi, normalizePmcid, normalizeCitationKey, normalizeIssn, libraryRecordId, recordIdKind } from '../../src/index/ids';
+import {
+  normalizePmid,
+  normalizeDoi,
+  normalizePmcid,
+  normalizeCitationKey,
+  normalizeIssn,
+  libraryRecordId,
+  recordIdKind,
+} from '../../src/index/ids';
 import { DEMO_PUBMED, BIOPYTHON, MESH_SAMPLE } from '../fixtures/paths';
 
 const SHARED = DEMO_PUBMED;
 const FIX = join(__dirname, '../fixtures');
 
-async function collect(file: string): Promise<{ cites: Citation[]; deletes: string[][]; rejects: Extract<ReaderEvent, { type: 'reject' }>[] }> {
+async function collect(
+  file: string,
+): Promise<{ cites: Citation[]; deletes: string[][]; rejects: Extract<ReaderEvent, { type: 'reject' }>[] }> {
   const cites: Citation[] = [];
   const deletes: string[][] = [];
   const rejects: Extract<ReaderEvent, { type: 'reject' }>[] = [];
@@ -42,7 +52,10 @@ test('MedlineCitationSet .xml.gz: 604 citations, the DeleteCitation, fields of 1
   assert.equal(new Set(cites.map((c) => c.pmid)).size, 604);
   const c = byPmid(cites, '17942999');
   assert.match(c.title, /^Neuroplasticity in the processing of pitch dimensions/);
-  assert.deepEqual(c.abstract.map((s) => s.label), ['PURPOSE', 'METHODS', 'RESULTS', 'CONCLUSIONS']);
+  assert.deepEqual(
+    c.abstract.map((s) => s.label),
+    ['PURPOSE', 'METHODS', 'RESULTS', 'CONCLUSIONS'],
+  );
   assert.equal(c.abstract[0]!.category, 'OBJECTIVE');
   assert.match(c.abstract[3]!.text, /^The MMN can serve as an index/);
   assert.match(abstractText(c), /^PURPOSE: An auditory/);
@@ -74,7 +87,10 @@ test('efetch PubmedArticleSet (biopython): no MeSH, structured abstracts, MathML
   }
   assert.equal(all.length, 8);
   const c5 = byPmid(all, '28775130');
-  assert.deepEqual(c5.abstract.map((s) => s.label), ['OBJECTIVES', 'METHODS', 'RESULTS', 'CONCLUSIONS']);
+  assert.deepEqual(
+    c5.abstract.map((s) => s.label),
+    ['OBJECTIVES', 'METHODS', 'RESULTS', 'CONCLUSIONS'],
+  );
   assert.deepEqual(c5.mesh, []);
   assert.equal(c5.doi, '10.1136/oemed-2017-104431');
   const c4 = byPmid(all, '27797938'); // reference-list PMIDs inside PubmedData must not become records
@@ -104,7 +120,14 @@ test('PubmedArticleSet sample: inline markup, labels, non-ASCII authors, DOI pre
   assert.equal(a.pmcid, 'PMC9999001');
   assert.deepEqual(a.publicationTypes, ['Journal Article', 'Randomized Controlled Trial']);
   assert.deepEqual(a.keywords, ['E. coli', 'T cells']);
-  assert.deepEqual(a.mesh.map((m) => [m.ui, m.major]), [['D004926', true], ['D006801', false], ['D015496', true]]);
+  assert.deepEqual(
+    a.mesh.map((m) => [m.ui, m.major]),
+    [
+      ['D004926', true],
+      ['D006801', false],
+      ['D015496', true],
+    ],
+  );
   assert.equal(b.journal, 'Synth Rep', 'ISOAbbreviation when no Title');
   assert.equal(b.year, 2021, 'ArticleDate when PubDate has no year');
   assert.equal(b.doi, '10.9999/eloc.002');
@@ -132,8 +155,16 @@ test('MEDLINE text: 284 citations, continuation lines, MH major flags and qualif
   const find = (n: string) => c.mesh.find((m) => m.name === n)!;
   assert.deepEqual(find('Drug Interactions'), { name: 'Drug Interactions', major: true, qualifiers: [] });
   assert.deepEqual(find('Algorithms'), { name: 'Algorithms', major: false, qualifiers: [] });
-  assert.deepEqual(find('Prescription Drugs'), { name: 'Prescription Drugs', major: true, qualifiers: [{ name: 'pharmacology', major: true }] });
-  assert.deepEqual(find('Cytochrome P-450 Enzyme System'), { name: 'Cytochrome P-450 Enzyme System', major: false, qualifiers: [{ name: 'metabolism', major: false }] });
+  assert.deepEqual(find('Prescription Drugs'), {
+    name: 'Prescription Drugs',
+    major: true,
+    qualifiers: [{ name: 'pharmacology', major: true }],
+  });
+  assert.deepEqual(find('Cytochrome P-450 Enzyme System'), {
+    name: 'Cytochrome P-450 Enzyme System',
+    major: false,
+    qualifiers: [{ name: 'metabolism', major: false }],
+  });
 });
 
 test('MEDLINE text (biopython): structured abstract split into labelled sections', async () => {
@@ -157,7 +188,10 @@ test('PubMedQA JSON: 500 abstracts with labelled contexts, the long answer as CO
   assert.equal(cites.length, 500);
   const c = byPmid(cites, '10808977');
   assert.equal(c.title, 'Can tailored interventions increase mammography use among HMO women?');
-  assert.deepEqual(c.abstract.map((s) => s.label), ['BACKGROUND', 'DESIGN', 'PARTICIPANTS', 'INTERVENTION', 'MAIN OUTCOME', 'RESULTS', 'CONCLUSIONS']);
+  assert.deepEqual(
+    c.abstract.map((s) => s.label),
+    ['BACKGROUND', 'DESIGN', 'PARTICIPANTS', 'INTERVENTION', 'MAIN OUTCOME', 'RESULTS', 'CONCLUSIONS'],
+  );
   assert.match(c.abstract[6]!.text, /^The effects of the intervention were most pronounced/);
   assert.equal(c.year, 2000);
   assert.equal(c.mesh.length, 15);
@@ -171,13 +205,19 @@ test('CSL-JSON (Zotero): library items by PMID (field or note), else citation ke
   assert.equal(await detectFormat(file), 'csl-json');
   const { cites, rejects } = await collect(file);
   assert.deepEqual(rejects, []);
-  assert.deepEqual(cites.map((c) => c.pmid), ['31000001', '31000002', 'key:http://zotero.org/users/1/items/CCCC3333', '31000004']);
+  assert.deepEqual(
+    cites.map((c) => c.pmid),
+    ['31000001', '31000002', 'key:http://zotero.org/users/1/items/CCCC3333', '31000004'],
+  );
   assert.ok(cites.every((c) => c.library === true));
   const [a, b, book, noAbs] = cites as [Citation, Citation, Citation, Citation];
   assert.equal(a.citationKey, 'http://zotero.org/users/1/items/AAAA1111', 'the CSL id is the key Pandoc cites it by');
   assert.equal(a.title, 'Metformin and AMPK signalling');
   assert.deepEqual(a.authors, ['García MJ', 'The Metformin Consortium']);
-  assert.deepEqual(a.abstract.map((s) => s.label), ['BACKGROUND', 'METHODS', 'CONCLUSIONS']);
+  assert.deepEqual(
+    a.abstract.map((s) => s.label),
+    ['BACKGROUND', 'METHODS', 'CONCLUSIONS'],
+  );
   assert.equal(a.year, 2019);
   assert.equal(a.month, 5);
   assert.equal(a.doi, '10.1007/test.1');
@@ -193,21 +233,42 @@ test('BibTeX (Zotero): @string macros, pmid field or note, citation keys, a brok
   const file = join(FIX, 'readers/zotero.bib');
   assert.equal(await detectFormat(file), 'bibtex');
   const { cites, rejects } = await collect(file);
-  assert.deepEqual(cites.map((c) => c.pmid), ['31000001', '31000002', 'key:nopmid_book', '31000010']);
-  assert.deepEqual(cites.map((c) => c.citationKey), ['garcia_metformin_2019', 'lee_note_2020', 'nopmid_book', 'after_broken']);
+  assert.deepEqual(
+    cites.map((c) => c.pmid),
+    ['31000001', '31000002', 'key:nopmid_book', '31000010'],
+  );
+  assert.deepEqual(
+    cites.map((c) => c.citationKey),
+    ['garcia_metformin_2019', 'lee_note_2020', 'nopmid_book', 'after_broken'],
+  );
   assert.equal(cites[0]!.title, 'Metformin and AMPK signalling in Münster');
   assert.equal(cites[0]!.journal, 'Diabetologia');
   assert.deepEqual(cites[0]!.authors, ['García MJ', 'The Metformin Consortium']);
-  assert.deepEqual(rejects.map((r) => [r.file, r.record, r.where]), [[file, '#4 (broken_entry)', 'line 26']]);
-  assert.match(rejects[0]!.message, /broken_entry at line 26 does not parse: unbalanced braces .*before the next entry at line 32/);
+  assert.deepEqual(
+    rejects.map((r) => [r.file, r.record, r.where]),
+    [[file, '#4 (broken_entry)', 'line 26']],
+  );
+  assert.match(
+    rejects[0]!.message,
+    /broken_entry at line 26 does not parse: unbalanced braces .*before the next entry at line 32/,
+  );
 });
 
 test('bad input: malformed XML records are rejected with PMID and line, good records kept', async () => {
   const file = join(FIX, 'bad-input/malformed-record.xml');
   const { cites, rejects } = await collect(file);
-  assert.deepEqual(cites.map((c) => c.pmid), ['30000001', '30000004']);
+  assert.deepEqual(
+    cites.map((c) => c.pmid),
+    ['30000001', '30000004'],
+  );
   assert.equal(rejects.length, 2);
-  assert.deepEqual(rejects.map((r) => [r.file, r.record, r.where]), [[file, '30000002', 'line 20'], [file, '30000003', 'line 26']]);
+  assert.deepEqual(
+    rejects.map((r) => [r.file, r.record, r.where]),
+    [
+      [file, '30000002', 'line 20'],
+      [file, '30000003', 'line 26'],
+    ],
+  );
   assert.match(rejects[0]!.message, /malformed XML at line 20, column \d+/);
   assert.match(rejects[1]!.message, /not closed before the next record at line 36/);
 });
@@ -215,7 +276,10 @@ test('bad input: malformed XML records are rejected with PMID and line, good rec
 test('bad input: invalid UTF-8 in one XML record names the byte; the others are read', async () => {
   const file = join(FIX, 'bad-input/bad-utf8.xml');
   const { cites, rejects } = await collect(file);
-  assert.deepEqual(cites.map((c) => c.pmid), ['30000011', '30000013']);
+  assert.deepEqual(
+    cites.map((c) => c.pmid),
+    ['30000011', '30000013'],
+  );
   assert.equal(rejects.length, 1);
   const r = rejects[0]!;
   const raw = (await import('node:fs')).readFileSync(file);
@@ -228,7 +292,10 @@ test('bad input: truncated .xml.gz yields every record before the cut, then a re
   const file = join(FIX, 'bad-input/truncated.xml.gz');
   const { cites, rejects } = await collect(file);
   assert.ok(cites.length >= 5 && cites.length < 40, String(cites.length));
-  assert.deepEqual(cites.map((c) => c.pmid), Array.from({ length: cites.length }, (_, i) => String(30000100 + i)));
+  assert.deepEqual(
+    cites.map((c) => c.pmid),
+    Array.from({ length: cites.length }, (_, i) => String(30000100 + i)),
+  );
   assert.equal(rejects.length, 1);
   const size = (await import('node:fs')).statSync(file).size;
   assert.equal(rejects[0]!.where, `byte ${size}`);
@@ -245,8 +312,18 @@ test('bad input: plain XML cut mid-record, an undefined entity, and a corrupt (n
     const cut = join(dir, 'cut.xml');
     await writeFile(cut, good.slice(0, good.indexOf('Abstract of 30000004')));
     const a = await collect(cut);
-    assert.deepEqual(a.cites.map((c) => c.pmid), ['30000001']);
-    assert.deepEqual(a.rejects.map((r) => [r.record, r.where]), [['30000002', 'line 20'], ['30000003', 'line 26'], ['30000004', 'line 36']]);
+    assert.deepEqual(
+      a.cites.map((c) => c.pmid),
+      ['30000001'],
+    );
+    assert.deepEqual(
+      a.rejects.map((r) => [r.record, r.where]),
+      [
+        ['30000002', 'line 20'],
+        ['30000003', 'line 26'],
+        ['30000004', 'line 36'],
+      ],
+    );
     assert.match(a.rejects[0]!.message, /undefined entity/i);
     assert.match(a.rejects[2]!.message, /file ends inside <PubmedArticle> that starts at line 36/);
 
@@ -267,21 +344,43 @@ test('bad input: plain XML cut mid-record, an undefined entity, and a corrupt (n
 
 test('bad input: .nbib record without PMID and with bad UTF-8 are rejected, neighbours kept', async () => {
   const a = await collect(join(FIX, 'bad-input/missing-pmid.nbib'));
-  assert.deepEqual(a.cites.map((c) => c.pmid), ['30000201', '30000203']);
-  assert.deepEqual(a.rejects.map((r) => [r.record, r.where]), [['#2', 'line 15']]);
+  assert.deepEqual(
+    a.cites.map((c) => c.pmid),
+    ['30000201', '30000203'],
+  );
+  assert.deepEqual(
+    a.rejects.map((r) => [r.record, r.where]),
+    [['#2', 'line 15']],
+  );
   assert.match(a.rejects[0]!.message, /no PMID/);
   const first = a.cites[0]!;
   assert.equal(first.title, 'First good record with a title that goes on to a continuation line.');
-  assert.deepEqual(first.abstract.map((s) => s.label), ['OBJECTIVE', 'METHODS', 'RESULTS', 'CONCLUSIONS']);
-  assert.deepEqual(first.mesh[1], { name: 'Diabetes Mellitus, Type 2', major: true, qualifiers: [{ name: 'drug therapy', major: true }, { name: 'metabolism', major: false }] });
+  assert.deepEqual(
+    first.abstract.map((s) => s.label),
+    ['OBJECTIVE', 'METHODS', 'RESULTS', 'CONCLUSIONS'],
+  );
+  assert.deepEqual(first.mesh[1], {
+    name: 'Diabetes Mellitus, Type 2',
+    major: true,
+    qualifiers: [
+      { name: 'drug therapy', major: true },
+      { name: 'metabolism', major: false },
+    ],
+  });
   assert.deepEqual(first.authors, ['Doe JA']);
   assert.equal(a.cites[1]!.doi, '10.1000/third');
 
   const file = join(FIX, 'bad-input/bad-utf8.nbib');
   const b = await collect(file);
-  assert.deepEqual(b.cites.map((c) => c.pmid), ['30000301', '30000303']);
+  assert.deepEqual(
+    b.cites.map((c) => c.pmid),
+    ['30000301', '30000303'],
+  );
   const raw = (await import('node:fs')).readFileSync(file);
-  assert.deepEqual(b.rejects.map((r) => [r.record, r.where]), [['30000302', `byte ${raw.indexOf(0xc3)}`]]);
+  assert.deepEqual(
+    b.rejects.map((r) => [r.record, r.where]),
+    [['30000302', `byte ${raw.indexOf(0xc3)}`]],
+  );
   assert.match(b.rejects[0]!.message, /line 6/);
 });
 
@@ -296,7 +395,10 @@ test('PubmedBookArticle (GeneReviews chapter): chapter title, chapter authors, b
   assert.equal(c.journal, 'GeneReviews®');
   assert.equal(c.year, 1993);
   assert.deepEqual(c.publicationTypes, ['Review']);
-  assert.deepEqual(c.abstract.map((s) => s.label), ['CLINICAL CHARACTERISTICS', 'DIAGNOSIS/TESTING']);
+  assert.deepEqual(
+    c.abstract.map((s) => s.label),
+    ['CLINICAL CHARACTERISTICS', 'DIAGNOSIS/TESTING'],
+  );
 });
 
 test('edge shapes: empty PubmedArticleSet, a non-PubMed XML root, BOM + CRLF MEDLINE text, progress', async () => {
@@ -312,10 +414,19 @@ test('edge shapes: empty PubmedArticleSet, a non-PubMed XML root, BOM + CRLF MED
     assert.match(other.rejects[0]!.message, /no PubMed records found \(root element <DescriptorRecordSet>\)/);
 
     const crlf = join(dir, 'win.nbib');
-    await writeFile(crlf, '\uFEFFPMID- 111\r\nTI  - Windows line\r\n      ends.\r\nDP  - 2001\r\n\r\nPMID- 222\r\nTI  - Second.\r\n');
+    await writeFile(
+      crlf,
+      '\uFEFFPMID- 111\r\nTI  - Windows line\r\n      ends.\r\nDP  - 2001\r\n\r\nPMID- 222\r\nTI  - Second.\r\n',
+    );
     const w = await collect(crlf);
     assert.deepEqual(w.rejects, []);
-    assert.deepEqual(w.cites.map((c) => [c.pmid, c.title]), [['111', 'Windows line ends.'], ['222', 'Second.']]);
+    assert.deepEqual(
+      w.cites.map((c) => [c.pmid, c.title]),
+      [
+        ['111', 'Windows line ends.'],
+        ['222', 'Second.'],
+      ],
+    );
 
     const file = join(SHARED, 'medline16n0902.xml.gz');
     const seen: [number, number][] = [];
@@ -323,7 +434,10 @@ test('edge shapes: empty PubmedArticleSet, a non-PubMed XML root, BOM + CRLF MED
     const size = (await import('node:fs')).statSync(file).size;
     assert.ok(seen.length > 1);
     assert.deepEqual(seen[seen.length - 1], [size, size]);
-    assert.ok(seen.every(([r], i) => i === 0 || r >= seen[i - 1]![0]), 'monotonic');
+    assert.ok(
+      seen.every(([r], i) => i === 0 || r >= seen[i - 1]![0]),
+      'monotonic',
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -375,7 +489,10 @@ test('expandInputs: files, directories and globs, deduplicated; no match is an e
     const all = await expandInputs([dir]);
     assert.deepEqual(all.map((f) => f.slice(dir.length + 1)).sort(), ['a.xml', 'b.nbib', 'sub/c.xml.gz', 'sub/d.json']);
     const g = await expandInputs([`${dir}/**/*.xml*`, join(dir, 'a.xml')]);
-    assert.deepEqual(g.map((f) => f.slice(dir.length + 1)), ['a.xml', 'sub/c.xml.gz']);
+    assert.deepEqual(
+      g.map((f) => f.slice(dir.length + 1)),
+      ['a.xml', 'sub/c.xml.gz'],
+    );
     await assert.rejects(expandInputs([`${dir}/*.nothing`]), /no file matches/);
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -384,10 +501,14 @@ test('expandInputs: files, directories and globs, deduplicated; no match is an e
 
 test('countRecords: fast scan agrees with the readers on every real file and fixture', async () => {
   const files = [
-    join(SHARED, 'medline16n0902.xml.gz'), join(SHARED, 'mesh-papers.medline.txt'), join(SHARED, 'pubmedqa-pqal-dev.json'),
+    join(SHARED, 'medline16n0902.xml.gz'),
+    join(SHARED, 'mesh-papers.medline.txt'),
+    join(SHARED, 'pubmedqa-pqal-dev.json'),
     ...['pubmed1.xml', 'pubmed4.xml', 'pubmed_result2.txt'].map((f) => join(BIOPYTHON, f)),
     ...['pubmed-sample.xml', 'book.xml', 'zotero.json', 'zotero.bib'].map((f) => join(FIX, 'readers', f)),
-    ...['malformed-record.xml', 'bad-utf8.xml', 'missing-pmid.nbib', 'bad-utf8.nbib'].map((f) => join(FIX, 'bad-input', f)),
+    ...['malformed-record.xml', 'bad-utf8.xml', 'missing-pmid.nbib', 'bad-utf8.nbib'].map((f) =>
+      join(FIX, 'bad-input', f),
+    ),
   ];
   for (const f of files) {
     const { cites, rejects } = await collect(f);
@@ -415,7 +536,10 @@ test('volume, issue, pages, month and ISSN from the real files (values checked b
   // <Volume>49</Volume> <Issue>4</Issue> <MedlineDate>2008 Jul-Aug</MedlineDate> <MedlinePgn>332-40</MedlinePgn>
   const b = byPmid(xml, '18621939');
   assert.deepEqual([b.volume, b.issue, b.pages, b.issn, b.year, b.month], ['49', '4', '332-40', '0033-3182', 2008, 7]);
-  assert.ok(xml.filter((c) => c.volume).length > 590 && xml.every((c) => c.pages), 'volume and pages on (nearly) every record');
+  assert.ok(
+    xml.filter((c) => c.volume).length > 590 && xml.every((c) => c.pages),
+    'volume and pages on (nearly) every record',
+  );
 
   const med = (await collect(join(SHARED, 'mesh-papers.medline.txt'))).cites;
   // IS - 1932-6203 (Electronic) / (Linking), VI - 12, IP - 4, DP - 2017, PG - e0173548
@@ -433,30 +557,51 @@ test('volume, issue, pages, month and ISSN from the real files (values checked b
   assert.deepEqual([f.volume, f.issue, f.pages, f.issn, f.month], ['39', '10', '5795-813', '0094-2405', 10]);
 });
 
-test('a writer\'s library (CSL-JSON, BibTeX): items by PMID, DOI or key, with volume/issue/pages/ISSN/month; unusable ids noted', async () => {
+test("a writer's library (CSL-JSON, BibTeX): items by PMID, DOI or key, with volume/issue/pages/ISSN/month; unusable ids noted", async () => {
   const j = await collect(join(FIX, 'readers/library.json'));
-  assert.deepEqual(j.cites.map((c) => [c.pmid, c.citationKey, c.library]), [
-    ['doi:10.1371/journal.pone.0173548', 'lu2017', true],
-    ['key:smith_handbook_2020', 'smith_handbook_2020', true],
-  ]);
+  assert.deepEqual(
+    j.cites.map((c) => [c.pmid, c.citationKey, c.library]),
+    [
+      ['doi:10.1371/journal.pone.0173548', 'lu2017', true],
+      ['key:smith_handbook_2020', 'smith_handbook_2020', true],
+    ],
+  );
   const lu = j.cites[0]!;
-  assert.deepEqual([lu.volume, lu.issue, lu.pages, lu.issn, lu.year, lu.month, lu.doi], ['12', '4', 'e0173548', '1932-6203', 2017, 4, '10.1371/journal.pone.0173548']);
+  assert.deepEqual(
+    [lu.volume, lu.issue, lu.pages, lu.issn, lu.year, lu.month, lu.doi],
+    ['12', '4', 'e0173548', '1932-6203', 2017, 4, '10.1371/journal.pone.0173548'],
+  );
   assert.deepEqual(lu.abstract, []);
   assert.deepEqual([j.cites[1]!.issn, j.cites[1]!.year, j.cites[1]!.month], ['0028-0836', 2020, 3]);
-  assert.deepEqual(j.rejects.map((r) => [r.record, r.where]), [['#3 (broken ids)', 'line 24']]);
+  assert.deepEqual(
+    j.rejects.map((r) => [r.record, r.where]),
+    [['#3 (broken ids)', 'line 24']],
+  );
   assert.match(j.rejects[0]!.message, /has no PMID, DOI or citation key/);
   const notes: string[] = [];
-  for await (const ev of readCitations(join(FIX, 'readers/library.json'))) if (ev.type === 'note') notes.push(ev.message);
+  for await (const ev of readCitations(join(FIX, 'readers/library.json')))
+    if (ev.type === 'note') notes.push(ev.message);
   assert.equal(notes.length, 4);
-  assert.match(notes.join('\n'), /PMID '0' is zero[\s\S]*DOI 'not a doi'[\s\S]*PMCID 'PMCX'[\s\S]*citation key 'broken ids'/);
+  assert.match(
+    notes.join('\n'),
+    /PMID '0' is zero[\s\S]*DOI 'not a doi'[\s\S]*PMCID 'PMCX'[\s\S]*citation key 'broken ids'/,
+  );
 
   const b = await collect(join(FIX, 'readers/library.bib'));
   assert.deepEqual(b.rejects, []);
-  assert.deepEqual(b.cites.map((c) => [c.pmid, c.citationKey]), [
-    ['doi:10.1371/journal.pone.0173548', 'lu2017'], ['key:keyonly2019', 'keyonly2019'], ['28422961', 'pmid_padded'],
-  ]);
+  assert.deepEqual(
+    b.cites.map((c) => [c.pmid, c.citationKey]),
+    [
+      ['doi:10.1371/journal.pone.0173548', 'lu2017'],
+      ['key:keyonly2019', 'keyonly2019'],
+      ['28422961', 'pmid_padded'],
+    ],
+  );
   const blu = b.cites[0]!;
-  assert.deepEqual([blu.volume, blu.issue, blu.pages, blu.issn, blu.year, blu.month], ['12', '4', 'e0173548', '1932-6203', 2017, 4]);
+  assert.deepEqual(
+    [blu.volume, blu.issue, blu.pages, blu.issn, blu.year, blu.month],
+    ['12', '4', 'e0173548', '1932-6203', 2017, 4],
+  );
   assert.equal(b.cites[1]!.journal, 'Proceedings of Something');
   assert.equal(b.cites[1]!.pages, '1-10');
 });
@@ -483,8 +628,12 @@ test('identifier rules (src/index/ids.ts): PMID, DOI, PMCID, citation key, ISSN,
   assert.equal(v(normalizeDoi('doi:10.1000/x')), '10.1000/x');
   assert.equal(v(normalizeDoi('10.1000/x [doi]')), '10.1000/x');
   assert.equal(v(normalizeDoi('10.1000.10/x')), '10.1000.10/x');
-  assert.equal(v(normalizeDoi('10.1002/(SICI)1097-4636(199903)44:3<266::AID-JBM5>3.0.CO;2-9')), '10.1002/(sici)1097-4636(199903)44:3<266::aid-jbm5>3.0.co;2-9');
-  for (const bad of ['not a doi', '10.12/x', '10.1000/', '10.1000/a b', '11.1000/x', '10.1000/x\u0000']) assert.match(v(normalizeDoi(bad)), /^ERR /, bad);
+  assert.equal(
+    v(normalizeDoi('10.1002/(SICI)1097-4636(199903)44:3<266::AID-JBM5>3.0.CO;2-9')),
+    '10.1002/(sici)1097-4636(199903)44:3<266::aid-jbm5>3.0.co;2-9',
+  );
+  for (const bad of ['not a doi', '10.12/x', '10.1000/', '10.1000/a b', '11.1000/x', '10.1000/x\u0000'])
+    assert.match(v(normalizeDoi(bad)), /^ERR /, bad);
 
   assert.equal(v(normalizePmcid('PMC5396881')), 'PMC5396881');
   assert.equal(v(normalizePmcid('pmc0123')), 'PMC123');
@@ -492,8 +641,12 @@ test('identifier rules (src/index/ids.ts): PMID, DOI, PMCID, citation key, ISSN,
   for (const bad of ['PMC', 'PMC0', 'PMCX', 'PMC12345678901']) assert.match(v(normalizePmcid(bad)), /^ERR /, bad);
 
   assert.equal(v(normalizeCitationKey(' garcia_metformin_2019 ')), 'garcia_metformin_2019');
-  assert.equal(v(normalizeCitationKey('http://zotero.org/users/1/items/AAAA1111')), 'http://zotero.org/users/1/items/AAAA1111');
-  for (const bad of ['two words', 'a{b', 'a,b', '', 'x'.repeat(257)]) assert.match(v(normalizeCitationKey(bad)), /^ERR /, bad);
+  assert.equal(
+    v(normalizeCitationKey('http://zotero.org/users/1/items/AAAA1111')),
+    'http://zotero.org/users/1/items/AAAA1111',
+  );
+  for (const bad of ['two words', 'a{b', 'a,b', '', 'x'.repeat(257)])
+    assert.match(v(normalizeCitationKey(bad)), /^ERR /, bad);
 
   assert.equal(normalizeIssn('1932-6203'), '1932-6203');
   assert.equal(normalizeIssn('1942597x'), '1942-597X');
@@ -508,5 +661,8 @@ test('identifier rules (src/index/ids.ts): PMID, DOI, PMCID, citation key, ISSN,
   assert.deepEqual(recordIdKind('key:lu2017'), { kind: 'key', key: 'lu2017' });
   assert.equal(recordIdKind('0123'), undefined);
 
-  assert.deepEqual(['2017 Apr 19', '1998 Dec-1999 Jan', '2019-05', '2007 Spring', '2008 Jul-Aug', 'Sept 2001', '2017'].map(firstMonth), [4, 12, 5, undefined, 7, 9, undefined]);
+  assert.deepEqual(
+    ['2017 Apr 19', '1998 Dec-1999 Jan', '2019-05', '2007 Spring', '2008 Jul-Aug', 'Sept 2001', '2017'].map(firstMonth),
+    [4, 12, 5, undefined, 7, 9, undefined],
+  );
 });

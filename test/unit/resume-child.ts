@@ -16,4 +16,7 @@ async function main(): Promise<void> {
   store.close();
   process.stdout.write(JSON.stringify(s) + '\n');
 }
-main().catch((e) => { process.stderr.write(String(e?.stack ?? e)); process.exit(1); });
+main().catch((e) => {
+  process.stderr.write(String(e?.stack ?? e));
+  process.exit(1);
+});

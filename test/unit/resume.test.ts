@@ -14,10 +14,21 @@ const N = 120;
  * Runs one build in a child process. With `kill`, the child is SIGKILLed `kill.jitterMs` after its
  * `kill.afterEvents`-th progress event: a random moment inside the build whatever the machine's speed.
  */
-function runChild(index: string, file: string, modelDir: string, kill?: { afterEvents: number; jitterMs: number }): Promise<{ code: number | null; signal: string | null; out: string; err: string; events: number }> {
+function runChild(
+  index: string,
+  file: string,
+  modelDir: string,
+  kill?: { afterEvents: number; jitterMs: number },
+): Promise<{ code: number | null; signal: string | null; out: string; err: string; events: number }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'resume-child.ts'), index, file, modelDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '', events = 0;
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(__dirname, 'resume-child.ts'), index, file, modelDir],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '',
+      err = '',
+      events = 0;
     let timer: NodeJS.Timeout | undefined;
     child.stdout.on('data', (d: Buffer) => {
       out += d;
@@ -25,7 +36,10 @@ function runChild(index: string, file: string, modelDir: string, kill?: { afterE
       if (kill && !timer && events >= kill.afterEvents) timer = setTimeout(() => child.kill('SIGKILL'), kill.jitterMs);
     });
     child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code, signal) => { if (timer) clearTimeout(timer); resolve({ code, signal, out, err, events }); });
+    child.on('exit', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code, signal, out, err, events });
+    });
   });
 }
 
@@ -47,48 +61,57 @@ function checkConsistent(snap: Awaited<ReturnType<typeof snapshot>>, label: stri
   // every committed article has all of its sentences (sentences are written before their article row)
   const present = new Set(snap.pmids);
   const perPmid = new Map<string, number>();
-  for (const k of snap.sentenceKeys) { const p = k.split('/')[0]; perPmid.set(p, (perPmid.get(p) ?? 0) + 1); }
+  for (const k of snap.sentenceKeys) {
+    const p = k.split('/')[0];
+    perPmid.set(p, (perPmid.get(p) ?? 0) + 1);
+  }
   let committedSentences = 0;
   for (const [p, n] of perPmid) if (present.has(p)) committedSentences += n;
   assert.equal(committedSentences, snap.nSentences, `${label}: committed articles miss sentences`);
 }
 
-test('SIGKILL at random moments, several times, then resume: no duplicate, no lost committed row', { timeout: 240_000 }, async (t) => {
-  const dir = tmpDir();
-  const file = path.join(dir, 'in.jsonl');
-  const events: ReaderEvent[] = [];
-  for (let i = 0; i < N; i++) {
-    events.push({ type: 'citation', citation: makeCitation(i) });
-    if (i === 60) events.push({ type: 'delete', pmids: ['10005'] });
-  }
-  writeJsonl(file, events);
-  const index = path.join(dir, 'idx');
-  const modelDir = path.join(dir, 'model');
-  await generateModel({ shape: 'tiny', outDir: modelDir, precisions: ['fp32'] });
-  let committed = new Set<string>();
-  let kills = 0;
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const kill = { afterEvents: 1 + Math.floor(Math.random() * 12), jitterMs: Math.floor(Math.random() * 60) };
-    const delay = `${kill.afterEvents} progress events +${kill.jitterMs}`;
-    const r = await runChild(index, file, modelDir, kill);
-    if (r.signal === 'SIGKILL') kills++;
-    else assert.equal(r.code, 0, r.err);
+test(
+  'SIGKILL at random moments, several times, then resume: no duplicate, no lost committed row',
+  { timeout: 240_000 },
+  async (t) => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'in.jsonl');
+    const events: ReaderEvent[] = [];
+    for (let i = 0; i < N; i++) {
+      events.push({ type: 'citation', citation: makeCitation(i) });
+      if (i === 60) events.push({ type: 'delete', pmids: ['10005'] });
+    }
+    writeJsonl(file, events);
+    const index = path.join(dir, 'idx');
+    const modelDir = path.join(dir, 'model');
+    await generateModel({ shape: 'tiny', outDir: modelDir, precisions: ['fp32'] });
+    let committed = new Set<string>();
+    let kills = 0;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const kill = { afterEvents: 1 + Math.floor(Math.random() * 12), jitterMs: Math.floor(Math.random() * 60) };
+      const delay = `${kill.afterEvents} progress events +${kill.jitterMs}`;
+      const r = await runChild(index, file, modelDir, kill);
+      if (r.signal === 'SIGKILL') kills++;
+      else assert.equal(r.code, 0, r.err);
+      const snap = await snapshot(index);
+      checkConsistent(snap, `after attempt ${attempt} (killed at ${delay} ms: ${r.signal ?? 'finished'})`);
+      t.diagnostic(
+        `attempt ${attempt}: killed at ${delay} ms → ${r.signal ?? 'finished'}, ${snap.pmids.length} articles, ${snap.sentenceKeys.length} sentences`,
+      );
+      const now = new Set(snap.pmids);
+      for (const p of committed) if (p !== '10005') assert.ok(now.has(p), `committed row ${p} lost after a kill`);
+      committed = now;
+      if (r.signal !== 'SIGKILL') break;
+    }
+    assert.ok(kills >= 1, 'at least one build was really killed mid-way');
+    const final = await runChild(index, file, modelDir);
+    assert.equal(final.code, 0, final.err);
     const snap = await snapshot(index);
-    checkConsistent(snap, `after attempt ${attempt} (killed at ${delay} ms: ${r.signal ?? 'finished'})`);
-    t.diagnostic(`attempt ${attempt}: killed at ${delay} ms → ${r.signal ?? 'finished'}, ${snap.pmids.length} articles, ${snap.sentenceKeys.length} sentences`);
-    const now = new Set(snap.pmids);
-    for (const p of committed) if (p !== '10005') assert.ok(now.has(p), `committed row ${p} lost after a kill`);
-    committed = now;
-    if (r.signal !== 'SIGKILL') break;
-  }
-  assert.ok(kills >= 1, 'at least one build was really killed mid-way');
-  const final = await runChild(index, file, modelDir);
-  assert.equal(final.code, 0, final.err);
-  const snap = await snapshot(index);
-  checkConsistent(snap, 'final');
-  assert.equal(snap.pmids.length, N - 1);
-  assert.ok(!snap.pmids.includes('10005'), 'the DeleteCitation was applied');
-  const s = await IndexStore.open(index, undefined, {});
-  assert.equal(await s.sentences.countRows(), snap.nSentences);
-  s.close();
-});
+    checkConsistent(snap, 'final');
+    assert.equal(snap.pmids.length, N - 1);
+    assert.ok(!snap.pmids.includes('10005'), 'the DeleteCitation was applied');
+    const s = await IndexStore.open(index, undefined, {});
+    assert.equal(await s.sentences.countRows(), snap.nSentences);
+    s.close();
+  },
+);

@@ -12,7 +12,14 @@ import { abstractText, type Citation } from '../../src/index/citation';
 import { BowEmbedder, deps, makeCitation, testIdentity, tmpDir, writeJsonl } from './index-helpers';
 
 const cits: Citation[] = Array.from({ length: 40 }, (_, i) => makeCitation(i));
-cits.push(makeCitation(40, { pmid: '777', title: 'Zebrafish fin regeneration', year: 2021, abstract: [{ text: 'Zebrafish regenerate fins after amputation. Blastema cells proliferate quickly.' }] }));
+cits.push(
+  makeCitation(40, {
+    pmid: '777',
+    title: 'Zebrafish fin regeneration',
+    year: 2021,
+    abstract: [{ text: 'Zebrafish regenerate fins after amputation. Blastema cells proliferate quickly.' }],
+  }),
+);
 let store: IndexStore;
 let gstore: IndexStore;
 const emb = new BowEmbedder();
@@ -22,7 +29,10 @@ const gemb = new BowEmbedder(testIdentity({ generated: true, repo: 'generated:te
 async function buildIndex(embedder: BowEmbedder, batchSize: number): Promise<IndexStore> {
   const dir = tmpDir();
   const f = path.join(dir, 'c.jsonl');
-  writeJsonl(f, cits.map((c) => ({ type: 'citation' as const, citation: c })));
+  writeJsonl(
+    f,
+    cits.map((c) => ({ type: 'citation' as const, citation: c })),
+  );
   const s = await IndexStore.open(path.join(dir, 'idx'), embedder.identity, { create: true });
   await addFiles(s, embedder, [f], deps, { batchSize });
   return s;
@@ -32,14 +42,32 @@ before(async () => {
   store = await buildIndex(emb, 16);
   gstore = await buildIndex(gemb, 16);
 });
-after(() => { store.close(); gstore.close(); });
+after(() => {
+  store.close();
+  gstore.close();
+});
 
 test('rrf fuses ranks with 1/(k+rank) and drops zero-weight-only ids', () => {
-  const r = rrf([{ ids: ['a', 'b', 'c'], weight: 1 }, { ids: ['c', 'a', 'd'], weight: 1 }], 60);
-  assert.deepEqual(r.map((x) => x.id), ['a', 'c', 'b', 'd']);
+  const r = rrf(
+    [
+      { ids: ['a', 'b', 'c'], weight: 1 },
+      { ids: ['c', 'a', 'd'], weight: 1 },
+    ],
+    60,
+  );
+  assert.deepEqual(
+    r.map((x) => x.id),
+    ['a', 'c', 'b', 'd'],
+  );
   assert.ok(Math.abs(r[0].score - (1 / 61 + 1 / 62)) < 1e-12);
-  const z = rrf([{ ids: ['x', 'y'], weight: 0 }, { ids: ['b', 'a'], weight: 1 }]);
-  assert.deepEqual(z.map((x) => x.id), ['b', 'a']);
+  const z = rrf([
+    { ids: ['x', 'y'], weight: 0 },
+    { ids: ['b', 'a'], weight: 1 },
+  ]);
+  assert.deepEqual(
+    z.map((x) => x.id),
+    ['b', 'a'],
+  );
 });
 
 test('each mode finds the matching citation, with why it matched', async () => {
@@ -60,10 +88,18 @@ test('each mode finds the matching citation, with why it matched', async () => {
 
 test('filters and exclusions apply in every leg', async () => {
   for (const mode of ['fts', 'dense', 'hybrid'] as const) {
-    const r = await search(store, emb, 'insulin glucose diabetes', { k: 10, mode, filters: { yearFrom: 1995, yearTo: 2005 } });
+    const r = await search(store, emb, 'insulin glucose diabetes', {
+      k: 10,
+      mode,
+      filters: { yearFrom: 1995, yearTo: 2005 },
+    });
     assert.ok(r.hits.length > 0);
     for (const h of r.hits) assert.ok(h.year! >= 1995 && h.year! <= 2005, `${mode}: year ${h.year}`);
-    const rv = await search(store, emb, 'insulin glucose diabetes', { k: 10, mode, filters: { publicationTypes: ['Review'] } });
+    const rv = await search(store, emb, 'insulin glucose diabetes', {
+      k: 10,
+      mode,
+      filters: { publicationTypes: ['Review'] },
+    });
     assert.ok(rv.hits.length > 0);
     for (const h of rv.hits) assert.ok(h.publicationTypes.includes('Review'));
     const top = (await search(store, emb, 'insulin glucose diabetes', { k: 3, mode })).hits.map((h) => h.pmid);
@@ -76,7 +112,10 @@ test('with generated weights hybrid equals the full-text ranking and says so', a
   for (const q of ['insulin glucose in older adults', 'tumor chemotherapy survival', 'zebrafish']) {
     const h = await search(gstore, gemb, q, { k: 10, mode: 'hybrid' });
     const f = await search(gstore, gemb, q, { k: 10, mode: 'fts' });
-    assert.deepEqual(h.hits.map((x) => x.pmid), f.hits.map((x) => x.pmid));
+    assert.deepEqual(
+      h.hits.map((x) => x.pmid),
+      f.hits.map((x) => x.pmid),
+    );
     assert.equal(h.denseWeight, 0);
     assert.match(h.note ?? '', /GENERATED/);
   }
@@ -96,7 +135,10 @@ test('similar sentences: dense with real weights, full-text with generated ones 
 });
 
 test('neighbours carry MeSH headings for the MeSH engine', async () => {
-  const n = await neighbours(store, emb, cits[7].title + ' ' + abstractText(cits[7]), { k: 5, excludePmids: [cits[7].pmid] });
+  const n = await neighbours(store, emb, cits[7].title + ' ' + abstractText(cits[7]), {
+    k: 5,
+    excludePmids: [cits[7].pmid],
+  });
   assert.equal(n.neighbours.length, 5);
   assert.ok(n.neighbours.every((x) => x.pmid !== cits[7].pmid));
   assert.equal(n.neighbours[0].mesh[0].name, cits[7].mesh[0].name, 'nearest neighbour shares the topic heading');
@@ -108,25 +150,57 @@ test('neighbours carry MeSH headings for the MeSH engine', async () => {
 test('a longer dense candidate list keeps the number of exactly re-ranked vectors the index was measured with', () => {
   assert.equal(refineFor(10, 40), 40);
   assert.equal(refineFor(5, 40), 40);
-  assert.equal(refineFor(50, 40), 8);   // 50 × 8 = 400 = 10 × 40
+  assert.equal(refineFor(50, 40), 8); // 50 × 8 = 400 = 10 × 40
   assert.equal(refineFor(50, 10), 2);
   assert.equal(refineFor(1000, 10), 2); // never below 2
 });
 
 test('hit metadata is right even when a compaction moved the rows between the legs and the fetch', async () => {
   const s = await buildIndex(emb, 8);
-  const legs = await denseLeg(s, 'articles', (await emb.embed(['zebrafish fin regeneration'], 'query'))[0], 10, undefined, ['pmid'], true);
+  const legs = await denseLeg(
+    s,
+    'articles',
+    (await emb.embed(['zebrafish fin regeneration'], 'query'))[0],
+    10,
+    undefined,
+    ['pmid'],
+    true,
+  );
   const ids = new Map(legs.map((h) => [h.pmid, h.rowId!]));
   assert.ok(legs.every((h) => typeof h.rowId === 'bigint'));
-  const fresh = await fetchInfo(s, legs.map((h) => h.pmid), ids);
+  const fresh = await fetchInfo(
+    s,
+    legs.map((h) => h.pmid),
+    ids,
+  );
   assert.deepEqual([...fresh.keys()].sort(), legs.map((h) => h.pmid).sort());
   // Delete other citations and compact: fragments are rewritten and the old row ids point elsewhere (or nowhere).
   const keep = new Set(legs.map((h) => h.pmid));
-  await s.deletePmids(cits.map((c) => c.pmid).filter((p) => !keep.has(p)).slice(0, 20));
+  await s.deletePmids(
+    cits
+      .map((c) => c.pmid)
+      .filter((p) => !keep.has(p))
+      .slice(0, 20),
+  );
   await s.optimize();
-  const moved = await denseLeg(s, 'articles', (await emb.embed(['zebrafish fin regeneration'], 'query'))[0], 10, `pmid IN (${legs.map((h) => `'${h.pmid}'`).join(', ')})`, ['pmid'], true);
-  assert.ok(moved.some((h) => h.rowId !== ids.get(h.pmid)), 'the compaction changed row ids (else this test proves nothing)');
-  const got = await fetchInfo(s, legs.map((h) => h.pmid), ids);
+  const moved = await denseLeg(
+    s,
+    'articles',
+    (await emb.embed(['zebrafish fin regeneration'], 'query'))[0],
+    10,
+    `pmid IN (${legs.map((h) => `'${h.pmid}'`).join(', ')})`,
+    ['pmid'],
+    true,
+  );
+  assert.ok(
+    moved.some((h) => h.rowId !== ids.get(h.pmid)),
+    'the compaction changed row ids (else this test proves nothing)',
+  );
+  const got = await fetchInfo(
+    s,
+    legs.map((h) => h.pmid),
+    ids,
+  );
   assert.deepEqual([...got.keys()].sort(), legs.map((h) => h.pmid).sort());
   for (const [pmid, row] of got) assert.equal(String(row.title), cits.find((c) => c.pmid === pmid)!.title, pmid);
   // A row id that now holds another citation is not taken for this one.
@@ -142,7 +216,10 @@ test('a file of the index gone under an open store: the error names the index an
   assert.equal((await search(s, emb, 'zebrafish fin regeneration', { k: 3 })).hits[0].pmid, '777');
   const data = path.join(s.dir, 'articles.lance', 'data');
   for (const x of fs.readdirSync(data)) fs.renameSync(path.join(data, x), path.join(s.dir, `${x}.moved`));
-  const err = await search(s, emb, 'zebrafish fin regeneration', { k: 3 }).then(() => undefined, (e: unknown) => e);
+  const err = await search(s, emb, 'zebrafish fin regeneration', { k: 3 }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof Error, 'the search fails');
   const ex = explainIndexError(err, s.dir);
   assert.ok(ex, `explained: ${(err as Error).message}`);

@@ -23,41 +23,57 @@ test('biomedical abbreviations, numbers and units do not end a sentence', () => 
   ];
   const text = parts.join(' ');
   const got = splitSentences(text);
-  assert.deepEqual(got.map((s) => s.text), parts);
+  assert.deepEqual(
+    got.map((s) => s.text),
+    parts,
+  );
   for (const s of got) assert.equal(text.slice(s.start, s.end), s.text);
 });
 
 test('numbered lists on their own lines and structured-abstract labels', () => {
-  const text = 'BACKGROUND: Sepsis is common.  METHODS: We enrolled 40 patients.\n1. First item here.\n2. Second item here.';
+  const text =
+    'BACKGROUND: Sepsis is common.  METHODS: We enrolled 40 patients.\n1. First item here.\n2. Second item here.';
   const got = splitSentences(text);
-  assert.deepEqual(got.map((s) => [s.label, s.text]), [
-    ['BACKGROUND', 'Sepsis is common.'],
-    ['METHODS', 'We enrolled 40 patients.'],
-    [undefined, '1. First item here.'],
-    [undefined, '2. Second item here.'],
-  ]);
+  assert.deepEqual(
+    got.map((s) => [s.label, s.text]),
+    [
+      ['BACKGROUND', 'Sepsis is common.'],
+      ['METHODS', 'We enrolled 40 patients.'],
+      [undefined, '1. First item here.'],
+      [undefined, '2. Second item here.'],
+    ],
+  );
   for (const s of got) assert.equal(text.slice(s.start, s.end), s.text);
   assert.deepEqual(splitSentences('   \n '), []);
 });
 
 test('hard-wrapped lines stay one sentence; headings, bullets and list items start new ones', () => {
-  const text = '# Introduction\nColorectal cancer (CRC) is a leading cause of\ncancer death. Early detection improves\nsurvival (Smith et al.,\n2019).\n\n- First bullet item here\n- Second bullet item.\n1. numbered one\n2) numbered two';
+  const text =
+    '# Introduction\nColorectal cancer (CRC) is a leading cause of\ncancer death. Early detection improves\nsurvival (Smith et al.,\n2019).\n\n- First bullet item here\n- Second bullet item.\n1. numbered one\n2) numbered two';
   const got = splitSentences(text);
-  assert.deepEqual(got.map((s) => s.text), [
-    '# Introduction',
-    'Colorectal cancer (CRC) is a leading cause of\ncancer death.',
-    'Early detection improves\nsurvival (Smith et al.,\n2019).',
-    '- First bullet item here',
-    '- Second bullet item.',
-    '1. numbered one',
-    '2) numbered two',
-  ]);
+  assert.deepEqual(
+    got.map((s) => s.text),
+    [
+      '# Introduction',
+      'Colorectal cancer (CRC) is a leading cause of\ncancer death.',
+      'Early detection improves\nsurvival (Smith et al.,\n2019).',
+      '- First bullet item here',
+      '- Second bullet item.',
+      '1. numbered one',
+      '2) numbered two',
+    ],
+  );
   for (const s of got) assert.equal(text.slice(s.start, s.end), s.text);
 });
 
 test('real PubMed abstracts: offsets slice the original text and every character is covered once', () => {
-  const qa = JSON.parse(fs.readFileSync(path.join(SHARED, 'pubmedqa-pqal-dev.json'), 'utf8')) as Record<string, { CONTEXTS: string[] }>;
-  const texts = Object.values(qa).slice(0, 200).map((v) => v.CONTEXTS.join(' '));
+  const qa = JSON.parse(fs.readFileSync(path.join(SHARED, 'pubmedqa-pqal-dev.json'), 'utf8')) as Record<
+    string,
+    { CONTEXTS: string[] }
+  >;
+  const texts = Object.values(qa)
+    .slice(0, 200)
+    .map((v) => v.CONTEXTS.join(' '));
   const med = fs.readFileSync(path.join(SHARED, 'mesh-papers.medline.txt'), 'utf8');
   for (const rec of med.split(/\n\s*\n/)) {
     const m = /\nAB {2}- ([\s\S]*?)\n[A-Z]{2,4} *- /.exec(rec);

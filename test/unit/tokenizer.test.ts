@@ -11,7 +11,8 @@ const BGE = BGE_TOKENIZER;
 
 test('ids match an independent Python WordPiece on real PubMed sentences', () => {
   const ref = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'reference.json'), 'utf8')).tokenizer_reference as {
-    sentences: string[]; input_ids: number[][];
+    sentences: string[];
+    input_ids: number[][];
   };
   assert.ok(ref.sentences.length >= 5);
   const tok = WordPieceTokenizer.load(FIXTURE);
@@ -22,10 +23,53 @@ test('ids match an independent Python WordPiece on real PubMed sentences', () =>
 
 test('hand-checked word pieces: Greek letters, units, hyphenated gene names, accents', () => {
   const tok = WordPieceTokenizer.load(fs.existsSync(BGE) ? BGE : FIXTURE);
-  assert.deepEqual(tok.tokens('TNF-α and IL-1β'), ['[CLS]', 'tn', '##f', '-', 'α', 'and', 'il', '-', '1', '##β', '[SEP]']);
-  assert.deepEqual(tok.tokens('2.5 mg/kg, p < 0.05'), ['[CLS]', '2', '.', '5', 'mg', '/', 'kg', ',', 'p', '<', '0', '.', '05', '[SEP]']);
-  assert.deepEqual(tok.tokens('BRCA1-mutant cells at 37°C, 10 μM'),
-    ['[CLS]', 'br', '##ca', '##1', '-', 'mutant', 'cells', 'at', '37', '##°', '##c', ',', '10', 'μ', '##m', '[SEP]']);
+  assert.deepEqual(tok.tokens('TNF-α and IL-1β'), [
+    '[CLS]',
+    'tn',
+    '##f',
+    '-',
+    'α',
+    'and',
+    'il',
+    '-',
+    '1',
+    '##β',
+    '[SEP]',
+  ]);
+  assert.deepEqual(tok.tokens('2.5 mg/kg, p < 0.05'), [
+    '[CLS]',
+    '2',
+    '.',
+    '5',
+    'mg',
+    '/',
+    'kg',
+    ',',
+    'p',
+    '<',
+    '0',
+    '.',
+    '05',
+    '[SEP]',
+  ]);
+  assert.deepEqual(tok.tokens('BRCA1-mutant cells at 37°C, 10 μM'), [
+    '[CLS]',
+    'br',
+    '##ca',
+    '##1',
+    '-',
+    'mutant',
+    'cells',
+    'at',
+    '37',
+    '##°',
+    '##c',
+    ',',
+    '10',
+    'μ',
+    '##m',
+    '[SEP]',
+  ]);
   assert.deepEqual(tok.tokens('Löwenstein'), tok.tokens('lowenstein'), 'lower case and accents stripped');
 });
 
@@ -54,7 +98,10 @@ test('truncation at the model maximum, padding per batch, token types zero', () 
 test('a missing tokenizer.json is a clear error naming the file', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tok-'));
   try {
-    assert.throws(() => WordPieceTokenizer.load(dir), (e: Error) => e.message.includes(path.join(dir, 'tokenizer.json')));
+    assert.throws(
+      () => WordPieceTokenizer.load(dir),
+      (e: Error) => e.message.includes(path.join(dir, 'tokenizer.json')),
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -6,14 +6,22 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { ROOT, ensureCliBuilt } from './cli-helpers';
 
-const tool = (name: string, args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'dist', `${name}.js`), ...args], { encoding: 'utf8' });
+const tool = (name: string, args: string[]) =>
+  spawnSync(process.execPath, [path.join(ROOT, 'dist', `${name}.js`), ...args], { encoding: 'utf8' });
 
 test('eval scifact without its data set, with a bad option or mode: exit 2, a message, no stack', () => {
   ensureCliBuilt();
   const missing = tool('eval', ['scifact', path.join(ROOT, 'no-such-folder')]);
   assert.equal(missing.status, 2, missing.stderr);
-  assert.match(missing.stderr, /no BEIR data set at .*no-such-folder.*pass its folder: npm run eval -- scifact <folder>/s);
-  for (const args of [['scifact', '--bogus'], ['scifact', '--modes', 'sideways'], ['scifact', ROOT, '--modes', 'dense']]) {
+  assert.match(
+    missing.stderr,
+    /no BEIR data set at .*no-such-folder.*pass its folder: npm run eval -- scifact <folder>/s,
+  );
+  for (const args of [
+    ['scifact', '--bogus'],
+    ['scifact', '--modes', 'sideways'],
+    ['scifact', ROOT, '--modes', 'dense'],
+  ]) {
     const r = tool('eval', args);
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.doesNotMatch(r.stderr, /\n\s+at /, `${args.join(' ')} printed a stack`);

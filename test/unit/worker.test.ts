@@ -11,7 +11,10 @@ import type { EmbedProgress } from '../../src/inference/types';
 const ROOT = path.resolve(__dirname, '..', '..');
 let dir = '';
 let modelDir = '';
-const texts = Array.from({ length: 40 }, (_, i) => `Sentence ${i}: IL-${i} levels rose ${'markedly '.repeat(i % 9)}in septic mice (p < 0.05).`);
+const texts = Array.from(
+  { length: 40 },
+  (_, i) => `Sentence ${i}: IL-${i} levels rose ${'markedly '.repeat(i % 9)}in septic mice (p < 0.05).`,
+);
 
 before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'worker-'));
@@ -66,8 +69,10 @@ test('errors come back as data: missing model file, bad request', async () => {
   fs.cpSync(modelDir, broken, { recursive: true });
   fs.rmSync(path.join(broken, 'model.int8.onnx'));
   fs.rmSync(path.join(broken, 'model.onnx'));
-  await assert.rejects(createEmbedder({ modelDir: broken, device: 'cpu', precision: 'int8' }), (e: unknown) =>
-    code('load')(e) && (e as Error).message.includes(path.join(broken, 'model.int8.onnx')));
+  await assert.rejects(
+    createEmbedder({ modelDir: broken, device: 'cpu', precision: 'int8' }),
+    (e: unknown) => code('load')(e) && (e as Error).message.includes(path.join(broken, 'model.int8.onnx')),
+  );
   // a lazy embedder surfaces the same error on first use, and retries the load next time
   const lazy = await createEmbedder({ modelDir: broken, device: 'cpu', precision: 'int8', lazy: true });
   await assert.rejects(lazy.embed(['x'], 'passage'), code('load'));
@@ -91,7 +96,10 @@ test('a newer request on a channel supersedes a stale queued one; the running on
   assert.deepEqual(outcome, ['ok', 'superseded', 'superseded', 'ok', 'ok']);
   // without a channel nothing is superseded
   const plain = await Promise.allSettled([w.embed(['a'], 'query'), w.embed(['b'], 'query')]);
-  assert.deepEqual(plain.map((x) => x.status), ['fulfilled', 'fulfilled']);
+  assert.deepEqual(
+    plain.map((x) => x.status),
+    ['fulfilled', 'fulfilled'],
+  );
   await w.dispose();
 });
 
@@ -99,7 +107,10 @@ test('dispose terminates the worker and rejects pending and later requests', asy
   const w = new WorkerEmbedder({ modelDir, device: 'cpu' });
   await w.start();
   assert.equal(w.running, true);
-  const pending = w.ping(5000, 10_000).then(() => 'resolved', (e: unknown) => e);
+  const pending = w.ping(5000, 10_000).then(
+    () => 'resolved',
+    (e: unknown) => e,
+  );
   await w.dispose();
   assert.ok(code('disposed')(await pending));
   assert.equal(w.running, false);
@@ -113,8 +124,14 @@ test('the bundled worker (esbuild, as scripts/build.mjs makes dist/worker.js) se
   // Inside the repo so that the external onnxruntime-node resolves from node_modules, as it does for dist/.
   const workerPath = path.join(ROOT, 'node_modules', '.cache', 'biohicl-test', `worker-${process.pid}.js`);
   await esbuild.build({
-    entryPoints: [path.join(ROOT, 'src', 'inference', 'worker.ts')], outfile: workerPath, bundle: true, platform: 'node',
-    target: 'node20', format: 'cjs', external: ['onnxruntime-node'], logLevel: 'warning',
+    entryPoints: [path.join(ROOT, 'src', 'inference', 'worker.ts')],
+    outfile: workerPath,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: ['onnxruntime-node'],
+    logLevel: 'warning',
   });
   try {
     const e = await createEmbedder({ modelDir, device: 'cuda', workerPath });

@@ -1,7 +1,11 @@
 // What every citation syntax shares: text edits, where a new citation goes, and the rule that a citation inserted in
 // or right next to a citation group joins that group (a key already in it is not added again). Pure.
 
-export interface TextEdit { start: number; end: number; text: string }
+export interface TextEdit {
+  start: number;
+  end: number;
+  text: string;
+}
 
 /** A citation group in the text: `\cite{a,b}`, `[@a; @b]`, `[1, 2]`. */
 export interface CiteGroup {
@@ -19,7 +23,8 @@ export interface CiteGroup {
 /** Apply edits (any order; non-overlapping) to a text. */
 export function applyEdits(text: string, edits: TextEdit[]): string {
   let out = text;
-  for (const e of [...edits].sort((a, b) => b.start - a.start || b.end - a.end)) out = out.slice(0, e.start) + e.text + out.slice(e.end);
+  for (const e of [...edits].sort((a, b) => b.start - a.start || b.end - a.end))
+    out = out.slice(0, e.start) + e.text + out.slice(e.end);
   return out;
 }
 
@@ -62,19 +67,31 @@ export interface JoinResult {
  * group right next to where the citation goes (before or after it), else `fresh(anchor)` at the anchor.
  */
 export function joinOrInsert(
-  text: string, selStart: number, selEnd: number, key: string, groups: CiteGroup[],
-  fresh: (at: number) => TextEdit, opts: { ties?: boolean; inside?: (g: CiteGroup, offset: number) => boolean } = {},
+  text: string,
+  selStart: number,
+  selEnd: number,
+  key: string,
+  groups: CiteGroup[],
+  fresh: (at: number) => TextEdit,
+  opts: { ties?: boolean; inside?: (g: CiteGroup, offset: number) => boolean } = {},
 ): JoinResult {
   const inside = opts.inside ?? ((g, o) => o > g.start && o < g.end);
-  const into = (g: CiteGroup): JoinResult => (g.keys.includes(key)
-    ? { group: g, cursorAfter: g.end }
-    : { group: g, edit: { start: g.insertAt, end: g.insertAt, text: `${g.keys.length ? g.sep : ''}${key}` }, cursorAfter: g.end });
-  const open = groups.find((g) => inside(g, selEnd)) ?? (selStart === selEnd ? undefined : groups.find((g) => inside(g, selStart) && g.end >= selEnd));
+  const into = (g: CiteGroup): JoinResult =>
+    g.keys.includes(key)
+      ? { group: g, cursorAfter: g.end }
+      : {
+          group: g,
+          edit: { start: g.insertAt, end: g.insertAt, text: `${g.keys.length ? g.sep : ''}${key}` },
+          cursorAfter: g.end,
+        };
+  const open =
+    groups.find((g) => inside(g, selEnd)) ??
+    (selStart === selEnd ? undefined : groups.find((g) => inside(g, selStart) && g.end >= selEnd));
   if (open) return into(open);
   const at = citationAnchor(text, selStart, selEnd);
   const before = groups.filter((g) => g.joinable && g.end <= at && adjacent(text, g.end, at, !!opts.ties)).pop();
   const after = groups.find((g) => g.joinable && g.start >= at && adjacent(text, at, g.start, !!opts.ties));
-  const near = before && after ? (at - before.end <= after.start - at ? before : after) : before ?? after;
+  const near = before && after ? (at - before.end <= after.start - at ? before : after) : (before ?? after);
   if (near) return into(near);
   const e = fresh(at);
   return { edit: e, cursorAfter: e.end };

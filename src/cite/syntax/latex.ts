@@ -6,10 +6,13 @@ import type { BibDialect } from '../bibtex';
 
 /** `\cite`, `\citep`, `\citet`, `\autocite`, `\parencite`, `\textcite`, `\footcite`, `\Cite`, … with `*` and up to two [notes]. */
 const LATEX_CITE_SRC = String.raw`\\([A-Za-z]*[Cc]ite[A-Za-z]*)\*?((?:\s*\[[^\]]*\]){0,2})\s*\{([^}]*)\}`;
-export function latexCiteRe(): RegExp { return new RegExp(LATEX_CITE_SRC, 'g'); }
+export function latexCiteRe(): RegExp {
+  return new RegExp(LATEX_CITE_SRC, 'g');
+}
 
 /** Commands whose citation is part of the sentence ("Smith et al. showed"): a key inserted next to them stays apart. */
-const NARRATIVE = /^(?:[Tt]extcite|citet|Citet|citealt|citeauthor|Citeauthor|citeyear|citeyearpar|citetitle|citeurl|nocite|fullcite|footfullcite|citename|citelist|citefield|citedate)$/;
+const NARRATIVE =
+  /^(?:[Tt]extcite|citet|Citet|citealt|citeauthor|Citeauthor|citeyear|citeyearpar|citetitle|citeurl|nocite|fullcite|footfullcite|citename|citelist|citefield|citedate)$/;
 
 /** Ranges of `%` comments (to the end of their line; `\%` is not a comment). */
 export function latexComments(text: string): [number, number][] {
@@ -21,7 +24,10 @@ export function latexComments(text: string): [number, number][] {
   return out;
 }
 
-export interface LatexCite extends CiteGroup { command: string; /** offset of the first character inside the braces */ keysStart: number }
+export interface LatexCite extends CiteGroup {
+  command: string;
+  /** offset of the first character inside the braces */ keysStart: number;
+}
 
 /** Every `\cite…{…}` outside comments. */
 export function latexCites(text: string): LatexCite[] {
@@ -32,11 +38,20 @@ export function latexCites(text: string): LatexCite[] {
     if (masked(comments, start)) continue;
     const inner = m[3] ?? '';
     const end = start + m[0].length;
-    const keys = inner.split(',').map((k) => k.trim()).filter(Boolean);
+    const keys = inner
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean);
     const command = m[1] ?? 'cite';
     out.push({
-      start, end, keys, command, keysStart: end - 1 - inner.length, insertAt: end - 1 - (inner.length - inner.trimEnd().length),
-      sep: /,\s+\S/.test(inner) ? ', ' : ',', joinable: !NARRATIVE.test(command),
+      start,
+      end,
+      keys,
+      command,
+      keysStart: end - 1 - inner.length,
+      insertAt: end - 1 - (inner.length - inner.trimEnd().length),
+      sep: /,\s+\S/.test(inner) ? ', ' : ',',
+      joinable: !NARRATIVE.test(command),
     });
   }
   return out;
@@ -51,24 +66,45 @@ export function latexCiteAt(text: string, offset: number): { keys: string[]; clo
 /** The citation command the document uses most (parenthetical ones only), e.g. `\autocite`; undefined if none. */
 export function documentCiteCommand(text: string): string | undefined {
   const n = new Map<string, number>();
-  for (const c of latexCites(text)) if (c.joinable && c.command !== 'nocite') n.set(c.command, (n.get(c.command) ?? 0) + 1);
+  for (const c of latexCites(text))
+    if (c.joinable && c.command !== 'nocite') n.set(c.command, (n.get(c.command) ?? 0) + 1);
   let best: string | undefined;
   for (const [k, v] of n) if (!best || v > (n.get(best) ?? 0)) best = k;
   return best ? `\\${best}` : undefined;
 }
 
 /** `\cmd{key}` for the selection, or `key` joined to the `\cite{a,b}` it is in or right next to. */
-export function latexCitation(text: string, selStart: number, selEnd: number, key: string, command = '\\cite'): JoinResult {
+export function latexCitation(
+  text: string,
+  selStart: number,
+  selEnd: number,
+  key: string,
+  command = '\\cite',
+): JoinResult {
   const cmd = command.startsWith('\\') ? command : `\\${command}`;
-  return joinOrInsert(text, selStart, selEnd, key, latexCites(text), (at) => {
-    const before = text[at - 1] ?? '';
-    const tie = before && !/\s/.test(before) && before !== '~' ? '~' : '';
-    return { start: at, end: at, text: `${tie}${cmd}{${key}}` };
-  }, { ties: true, inside: (g, o) => o >= g.start && o <= g.end });
+  return joinOrInsert(
+    text,
+    selStart,
+    selEnd,
+    key,
+    latexCites(text),
+    (at) => {
+      const before = text[at - 1] ?? '';
+      const tie = before && !/\s/.test(before) && before !== '~' ? '~' : '';
+      return { start: at, end: at, text: `${tie}${cmd}{${key}}` };
+    },
+    { ties: true, inside: (g, o) => o >= g.start && o <= g.end },
+  );
 }
 
 /** The edit alone (undefined: already cited there). */
-export function latexCitationEdit(text: string, selStart: number, selEnd: number, key: string, command = '\\cite'): TextEdit | undefined {
+export function latexCitationEdit(
+  text: string,
+  selStart: number,
+  selEnd: number,
+  key: string,
+  command = '\\cite',
+): TextEdit | undefined {
   return latexCitation(text, selStart, selEnd, key, command).edit;
 }
 
@@ -88,7 +124,10 @@ export function latexKeyAt(line: string, ch: number): string | undefined {
 /** The writer's LaTeX as query text: comments, citations, references and commands removed. */
 export function latexQueryText(text: string): string {
   let t = text.replace(/(^|[^\\])%.*$/gm, '$1').replace(latexCiteRe(), '');
-  t = t.replace(/\\(?:ref|eqref|label|autoref|cref|Cref|url|footnote)\{[^}]*\}/g, '').replace(/\\[A-Za-z]+\*?(?:\[[^\]]*\])?/g, '').replace(/[{}~]/g, ' ');
+  t = t
+    .replace(/\\(?:ref|eqref|label|autoref|cref|Cref|url|footnote)\{[^}]*\}/g, '')
+    .replace(/\\[A-Za-z]+\*?(?:\[[^\]]*\])?/g, '')
+    .replace(/[{}~]/g, ' ');
   return t;
 }
 
@@ -97,7 +136,11 @@ export function latexBibliography(text: string): string[] {
   const out: string[] = [];
   const noComments = stripComments(text);
   for (const m of noComments.matchAll(/\\bibliography\s*\{([^}]*)\}/g)) {
-    for (const f of (m[1] ?? '').split(',').map((s) => s.trim()).filter(Boolean)) out.push(/\.bib$/i.test(f) ? f : `${f}.bib`);
+    for (const f of (m[1] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean))
+      out.push(/\.bib$/i.test(f) ? f : `${f}.bib`);
   }
   for (const m of noComments.matchAll(/\\addbibresource\s*(?:\[[^\]]*\])?\s*\{([^}]*)\}/g)) {
     const f = (m[1] ?? '').trim();
@@ -151,8 +194,14 @@ export function latexToolchain(text: string, latexmkrc?: string): LatexToolchain
     if (engine) why.push(`latexmkrc: ${engine}`);
   }
   if (!engine) {
-    const pkg = /\\(?:usepackage|RequirePackage)\s*(?:\[[^\]]*\])?\s*\{[^}]*\b(fontspec|unicode-math|polyglossia|xeCJK|luatexja|luacode)\b[^}]*\}/.exec(body)?.[1];
-    if (pkg) { engine = pkg === 'luatexja' || pkg === 'luacode' ? 'lualatex' : 'xelatex'; why.push(`\\usepackage{${pkg}} needs a UTF-8 engine`); }
+    const pkg =
+      /\\(?:usepackage|RequirePackage)\s*(?:\[[^\]]*\])?\s*\{[^}]*\b(fontspec|unicode-math|polyglossia|xeCJK|luatexja|luacode)\b[^}]*\}/.exec(
+        body,
+      )?.[1];
+    if (pkg) {
+      engine = pkg === 'luatexja' || pkg === 'luacode' ? 'lualatex' : 'xelatex';
+      why.push(`\\usepackage{${pkg}} needs a UTF-8 engine`);
+    }
   }
   engine ??= 'pdflatex';
   const bl = /\\usepackage\s*(\[[^\]]*\])?\s*\{biblatex\}/.exec(body);
@@ -169,6 +218,8 @@ export function latexToolchain(text: string, latexmkrc?: string): LatexToolchain
     why.push('\\bibliography{}: classic BibTeX');
   }
   const encoding: TexEncoding = engine !== 'pdflatex' ? 'utf8' : backend === 'biber' ? 'utf8-latin' : 'latex';
-  why.push(`${engine} + ${backend}: ${encoding === 'utf8' ? 'UTF-8' : encoding === 'latex' ? 'LaTeX-encoded (pdflatex cannot read raw UTF-8 from BibTeX)' : 'UTF-8 Latin letters, LaTeX for the rest (pdflatex)'}`);
+  why.push(
+    `${engine} + ${backend}: ${encoding === 'utf8' ? 'UTF-8' : encoding === 'latex' ? 'LaTeX-encoded (pdflatex cannot read raw UTF-8 from BibTeX)' : 'UTF-8 Latin letters, LaTeX for the rest (pdflatex)'}`,
+  );
   return { engine, backend, dialect, encoding, why };
 }

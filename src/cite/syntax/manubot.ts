@@ -68,7 +68,10 @@ export function citekeyAliases(yaml: string): Map<string, string> {
   const i = lines.findIndex((l) => /^citekey-aliases:\s*$/.test(l));
   if (i < 0) return out;
   for (const l of lines.slice(i + 1)) {
-    if (!/^\s+\S/.test(l)) { if (l.trim()) break; continue; }
+    if (!/^\s+\S/.test(l)) {
+      if (l.trim()) break;
+      continue;
+    }
     const m = /^\s+("[^"]+"|'[^']+'|[^:\s][^\s]*?):\s+(.+?)\s*$/.exec(l);
     if (m?.[1] && m[2]) out.set(m[1].replace(/^["']|["']$/g, ''), m[2].replace(/^["']|["']$/g, ''));
   }
@@ -131,7 +134,11 @@ export function manubotRoot(contentFile: string): string {
 }
 
 function readIf(file: string): string | undefined {
-  try { return fs.readFileSync(file, 'utf8'); } catch { return undefined; }
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -142,15 +149,33 @@ export function readManubotSources(contentFile: string, current?: string): Manub
   const root = manubotRoot(contentFile);
   const content = path.join(root, 'content');
   let names: string[] = [];
-  try { names = fs.readdirSync(content); } catch { /* a lone file */ }
-  const texts = names.filter((n) => /\.md$/i.test(n)).map((n) => (path.join(content, n) === path.resolve(contentFile) && current !== undefined ? current : readIf(path.join(content, n)) ?? ''));
+  try {
+    names = fs.readdirSync(content);
+  } catch {
+    /* a lone file */
+  }
+  const texts = names
+    .filter((n) => /\.md$/i.test(n))
+    .map((n) =>
+      path.join(content, n) === path.resolve(contentFile) && current !== undefined
+        ? current
+        : (readIf(path.join(content, n)) ?? ''),
+    );
   if (current !== undefined && !names.includes(path.basename(contentFile))) texts.push(current);
   const manualReferences: CslItem[] = [];
   for (const n of names.filter((x) => /^manual-references.*\.json$/i.test(x))) {
-    try { manualReferences.push(...parseCslJson(readIf(path.join(content, n)) ?? '', n)); } catch { /* unreadable: ignored */ }
+    try {
+      manualReferences.push(...parseCslJson(readIf(path.join(content, n)) ?? '', n));
+    } catch {
+      /* unreadable: ignored */
+    }
   }
   let references: CslItem[] | undefined;
-  try { references = parseCslJson(readIf(path.join(root, 'output', 'references.json')) ?? ''); } catch { references = undefined; }
+  try {
+    references = parseCslJson(readIf(path.join(root, 'output', 'references.json')) ?? '');
+  } catch {
+    references = undefined;
+  }
   return {
     texts,
     metadata: readIf(path.join(content, 'metadata.yaml')),
@@ -161,10 +186,18 @@ export function readManubotSources(contentFile: string, current?: string): Manub
   };
 }
 
-export interface ManubotId { id: string; /** how the manuscript already knows the paper, if it does */ match?: Match }
+export interface ManubotId {
+  id: string;
+  /** how the manuscript already knows the paper, if it does */ match?: Match;
+}
 
 /** The id to cite `paper` with: the one the manuscript already uses for it, else `pubmed:PMID` (or `doi:` if asked). */
-export function manubotIdFor(catalog: ManubotCatalog, paper: Pick<PaperMeta, 'pmid' | 'doi' | 'title' | 'year'>, citeAs: 'pubmed' | 'doi' = 'pubmed', prefer?: (id: string) => boolean): ManubotId {
+export function manubotIdFor(
+  catalog: ManubotCatalog,
+  paper: Pick<PaperMeta, 'pmid' | 'doi' | 'title' | 'year'>,
+  citeAs: 'pubmed' | 'doi' = 'pubmed',
+  prefer?: (id: string) => boolean,
+): ManubotId {
   // several ids for the paper (`doi:…` and `pubmed:…` both cited): the one `prefer` picks, else the one cited first
   const all = findRecords(catalog.records, paper);
   const match = all.find((m) => prefer?.(m.record.key)) ?? all[0];

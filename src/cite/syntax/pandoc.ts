@@ -24,7 +24,12 @@ export function yamlList(text: string, key: string): string[] {
     const m = re.exec(lines[i] ?? '');
     if (!m) continue;
     const v = m[1] ?? '';
-    if (v.startsWith('[')) return v.replace(/^\[|\]$/g, '').split(',').map(unquote).filter(Boolean);
+    if (v.startsWith('['))
+      return v
+        .replace(/^\[|\]$/g, '')
+        .split(',')
+        .map(unquote)
+        .filter(Boolean);
     if (v) return [unquote(v)];
     const out: string[] = [];
     for (let j = i + 1; j < lines.length; j++) {
@@ -48,19 +53,28 @@ export function yamlBibliography(text: string): string[] {
  */
 const KEY_SRC = String.raw`(?:\{[^{}\s]+\}|[\p{L}\p{N}_](?:[\p{L}\p{N}_]|[:.#$%&\-+?<>~/](?=[\p{L}\p{N}_]))*)`;
 /** `@key` or `-@key`, not inside a word or an e-mail address. */
-export function pandocKeyRe(): RegExp { return new RegExp(String.raw`(?<![\p{L}\p{N}_@.])(-?)@(${KEY_SRC})`, 'gu'); }
+export function pandocKeyRe(): RegExp {
+  return new RegExp(String.raw`(?<![\p{L}\p{N}_@.])(-?)@(${KEY_SRC})`, 'gu');
+}
 /** A bracketed group with at least one citation: `[see @a, p. 3; @b]`. */
-function groupRe(): RegExp { return /\[([^[\]]*)\]/g; }
+function groupRe(): RegExp {
+  return /\[([^[\]]*)\]/g;
+}
 
-function unbrace(k: string): string { return k.startsWith('{') ? k.slice(1, -1) : k; }
+function unbrace(k: string): string {
+  return k.startsWith('{') ? k.slice(1, -1) : k;
+}
 
 /** Keys Pandoc-crossref/Quarto use for figures, tables, sections and equations: not citations. */
-export function isCrossRef(key: string): boolean { return /^(?:fig|tbl|sec|eq|lst|thm|lem|def)[:-]/.test(key); }
+export function isCrossRef(key: string): boolean {
+  return /^(?:fig|tbl|sec|eq|lst|thm|lem|def)[:-]/.test(key);
+}
 
 /** Fenced code blocks, inline code and HTML comments: no citation there is the writer's. */
 export function markdownMasks(text: string): [number, number][] {
   const out: [number, number][] = [];
-  for (const m of text.matchAll(/^(```+|~~~+)[^\n]*\n[\s\S]*?^\1[ \t]*$/gm)) out.push([m.index ?? 0, (m.index ?? 0) + m[0].length]);
+  for (const m of text.matchAll(/^(```+|~~~+)[^\n]*\n[\s\S]*?^\1[ \t]*$/gm))
+    out.push([m.index ?? 0, (m.index ?? 0) + m[0].length]);
   for (const m of text.matchAll(/<!--[\s\S]*?-->/g)) out.push([m.index ?? 0, (m.index ?? 0) + m[0].length]);
   for (const m of text.matchAll(/(?<!`)`[^`\n]+`(?!`)/g)) out.push([m.index ?? 0, (m.index ?? 0) + m[0].length]);
   return out;
@@ -81,7 +95,11 @@ export function pandocGroups(text: string): CiteGroup[] {
     if (!keys.length) continue;
     const trail = inner.length - inner.trimEnd().length;
     out.push({
-      start, end, keys, insertAt: end - 1 - trail, sep: /;\S/.test(inner) && !/;\s/.test(inner) ? ';@' : '; @',
+      start,
+      end,
+      keys,
+      insertAt: end - 1 - trail,
+      sep: /;\S/.test(inner) && !/;\s/.test(inner) ? ';@' : '; @',
       joinable: !keys.every(isCrossRef),
     });
   }
@@ -123,5 +141,8 @@ export function pandocKeyAt(line: string, ch: number): string | undefined {
 export function pandocQueryText(text: string): string {
   let t = text.replace(/<!--[\s\S]*?-->/g, '');
   for (const g of [...pandocGroups(t)].reverse()) t = t.slice(0, g.start) + t.slice(g.end);
-  return t.replace(pandocKeyRe(), '').replace(/\{\s*\}/g, '').replace(/[*_`#>]/g, ' ');
+  return t
+    .replace(pandocKeyRe(), '')
+    .replace(/\{\s*\}/g, '')
+    .replace(/[*_`#>]/g, ' ');
 }

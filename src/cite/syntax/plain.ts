@@ -9,7 +9,11 @@ const HEADING = /^(References|Bibliography)\s*:?\s*$/im;
 export function plainReferences(text: string): { n: number; text: string }[] {
   const hm = HEADING.exec(text);
   if (!hm) return [];
-  return text.slice(hm.index + hm[0].length).split(/\r?\n/).map((l) => /^\s*(\d+)\.\s+(.*)$/.exec(l)).filter((m): m is RegExpExecArray => !!m)
+  return text
+    .slice(hm.index + hm[0].length)
+    .split(/\r?\n/)
+    .map((l) => /^\s*(\d+)\.\s+(.*)$/.exec(l))
+    .filter((m): m is RegExpExecArray => !!m)
     .map((m) => ({ n: Number(m[1]), text: m[2] ?? '' }));
 }
 
@@ -27,18 +31,35 @@ export function plainGroups(text: string): CiteGroup[] {
       if (r) for (let i = Number(r[1]); i <= Number(r[2]) && i - Number(r[1]) < 500; i++) keys.push(String(i));
       else keys.push(part.trim());
     }
-    out.push({ start, end: start + m[0].length, keys, insertAt: start + m[0].length - 1, sep: /,\s/.test(inner) || !inner.includes(',') ? ', ' : ',', joinable: true });
+    out.push({
+      start,
+      end: start + m[0].length,
+      keys,
+      insertAt: start + m[0].length - 1,
+      sep: /,\s/.test(inner) || !inner.includes(',') ? ', ' : ',',
+      joinable: true,
+    });
   }
   return out;
 }
 
-const norm = (s: string): string => s.replace(/^\s*\d+\.\s*/, '').replace(/\s+/g, ' ').trim();
+const norm = (s: string): string =>
+  s
+    .replace(/^\s*\d+\.\s*/, '')
+    .replace(/\s+/g, ' ')
+    .trim();
 
 /**
  * A numbered marker `[n]` after the selection (or `n` joined to the marker group next to it) and the formatted
  * reference in a "References" list at the end (reused when the same paper is listed already). Edits in ascending order.
  */
-export function plainCitationEdits(text: string, selStart: number, selEnd: number, reference: string, pmid?: string): TextEdit[] {
+export function plainCitationEdits(
+  text: string,
+  selStart: number,
+  selEnd: number,
+  reference: string,
+  pmid?: string,
+): TextEdit[] {
   const p = plainCitation(text, selStart, selEnd, reference, pmid);
   return [p.marker, p.list].filter((e): e is TextEdit => !!e);
 }
@@ -52,9 +73,16 @@ export interface PlainCitation {
   cursorAfter: number;
 }
 
-export function plainCitation(text: string, selStart: number, selEnd: number, reference: string, pmid?: string): PlainCitation {
+export function plainCitation(
+  text: string,
+  selStart: number,
+  selEnd: number,
+  reference: string,
+  pmid?: string,
+): PlainCitation {
   const refs = plainReferences(text);
-  const samePaper = (r: { text: string }): boolean => norm(r.text) === norm(reference) || (!!pmid && new RegExp(`PMID:?\\s*${pmid}\\b`).test(r.text));
+  const samePaper = (r: { text: string }): boolean =>
+    norm(r.text) === norm(reference) || (!!pmid && new RegExp(`PMID:?\\s*${pmid}\\b`).test(r.text));
   const found = refs.find(samePaper);
   const n = found ? found.n : refs.reduce((m, r) => Math.max(m, r.n), 0) + 1;
   const j = joinOrInsert(text, selStart, selEnd, String(n), plainGroups(text), (at) => {
@@ -65,7 +93,11 @@ export function plainCitation(text: string, selStart: number, selEnd: number, re
   if (!found) {
     const hm = HEADING.exec(text);
     const nl = text.endsWith('\n') ? '' : '\n';
-    list = { start: text.length, end: text.length, text: hm ? `${nl}${n}. ${norm(reference)}\n` : `${nl}\nReferences\n\n1. ${norm(reference)}\n` };
+    list = {
+      start: text.length,
+      end: text.length,
+      text: hm ? `${nl}${n}. ${norm(reference)}\n` : `${nl}\nReferences\n\n1. ${norm(reference)}\n`,
+    };
   }
   return { marker: j.edit, list, n, cursorAfter: j.cursorAfter };
 }

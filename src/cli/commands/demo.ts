@@ -44,14 +44,17 @@ async function meshSection(ctx: DemoContext): Promise<void> {
   ctx.out(mesh.formatSuggestions(r.suggestions.slice(0, 12)));
 }
 
-export async function runDemo(opts: { index?: string; model?: string; paragraph?: string; rebuild?: boolean; out?: (l: string) => void } = {}): Promise<void> {
+export async function runDemo(
+  opts: { index?: string; model?: string; paragraph?: string; rebuild?: boolean; out?: (l: string) => void } = {},
+): Promise<void> {
   const out = opts.out ?? ((l: string) => process.stdout.write(l + '\n'));
   const t0 = Date.now();
   const modelDir = path.resolve(opts.model ?? demoModelDir());
   const indexDir = path.resolve(opts.index ?? demoIndexDir());
   const dataDir = demoDataDir();
   const files = DEMO_FILES.map((f) => path.join(dataDir, f));
-  for (const f of files) if (!fs.existsSync(f)) throw new Error(`demo data missing: ${f} (the project's data/demo folder is incomplete)`);
+  for (const f of files)
+    if (!fs.existsSync(f)) throw new Error(`demo data missing: ${f} (the project's data/demo folder is incomplete)`);
 
   if (!opts.model) {
     const made = await ensureGeneratedModel(modelDir, 'base', (m) => process.stderr.write(m + '\n'));
@@ -66,19 +69,29 @@ export async function runDemo(opts: { index?: string; model?: string; paragraph?
       const complete = files.every((f) => records.get(path.resolve(f))?.status === 'complete');
       if (!complete) {
         out(`Building the demo index (once) at ${indexDir}`);
-        out(`  ${files.length} files of redistributable PubMed data (data/demo), model ${describeIdentity(embedder.identity)} on ${embedder.report.provider} (${embedder.report.precision}).`);
-        out('  Every sentence is embedded; each article vector is the mean of its title and sentence vectors (one encoder pass over the text).');
+        out(
+          `  ${files.length} files of redistributable PubMed data (data/demo), model ${describeIdentity(embedder.identity)} on ${embedder.report.provider} (${embedder.report.precision}).`,
+        );
+        out(
+          '  Every sentence is embedded; each article vector is the mean of its title and sentence vectors (one encoder pass over the text).',
+        );
         const s = await buildWithProgress(store, embedder, files, { batchSize: 64, articleVector: 'mean' });
         printSummary(s, out);
       }
       const counts = await store.counts();
       out(`\nIndex: ${counts.articles} citations, ${counts.sentences} sentences (${indexDir})`);
       out(`Encoder: ${describeIdentity(embedder.identity)}`);
-      out(`Provider: ${embedder.report.provider} (${embedder.report.precision}, ${embedder.report.threads} threads, onnxruntime ${embedder.report.ortVersion}, ${path.basename(embedder.report.modelFile)})`);
+      out(
+        `Provider: ${embedder.report.provider} (${embedder.report.precision}, ${embedder.report.threads} threads, onnxruntime ${embedder.report.ortVersion}, ${path.basename(embedder.report.modelFile)})`,
+      );
       if (embedder.identity.generated) {
-        out('NOTE: the weights are GENERATED (random, no download possible here): timings are real, dense similarity is not.');
+        out(
+          'NOTE: the weights are GENERATED (random, no download possible here): timings are real, dense similarity is not.',
+        );
         out('      Related papers therefore use hybrid search with the dense leg at weight 0 (= full-text ranking),');
-        out('      and similar sentences use the full-text index. Fetch real weights with `biohicl model fetch --variant base`.');
+        out(
+          '      and similar sentences use the full-text index. Fetch real weights with `biohicl model fetch --variant base`.',
+        );
       }
       const paragraph = opts.paragraph ?? SAMPLE_PARAGRAPH;
       out(`\nSample manuscript paragraph:\n  ${paragraph}`);
@@ -89,8 +102,14 @@ export async function runDemo(opts: { index?: string; model?: string; paragraph?
       out(`\n== Similar sentences (${sr.mode})`);
       printSentences(sr, out);
       const ctx: DemoContext = { store, embedder, paragraph, indexDir, out };
-      try { await meshSection(ctx); } catch (e) { out(`\n(MeSH suggestions unavailable: ${(e as Error).message})`); }
-      out(`\nDone in ${((Date.now() - t0) / 1000).toFixed(1)} s. Try: biohicl search "<your text>" --index ${indexDir}`);
+      try {
+        await meshSection(ctx);
+      } catch (e) {
+        out(`\n(MeSH suggestions unavailable: ${(e as Error).message})`);
+      }
+      out(
+        `\nDone in ${((Date.now() - t0) / 1000).toFixed(1)} s. Try: biohicl search "<your text>" --index ${indexDir}`,
+      );
     } finally {
       store.close();
     }
@@ -100,8 +119,11 @@ export async function runDemo(opts: { index?: string; model?: string; paragraph?
 }
 
 export function registerDemoCommand(program: Command): void {
-  program.command('demo')
-    .description('build (once) and query the embedded demo index: related papers, similar sentences and MeSH terms for a sample paragraph')
+  program
+    .command('demo')
+    .description(
+      'build (once) and query the embedded demo index: related papers, similar sentences and MeSH terms for a sample paragraph',
+    )
     .option('--index <dir>', 'demo index folder', demoIndexDir())
     .option('--model <dir>', 'model folder (default: a generated base-shaped model, made once)')
     .option('--paragraph <text>', 'your own paragraph instead of the sample')

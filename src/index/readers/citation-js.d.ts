@@ -2,7 +2,10 @@
 declare module '@citation-js/core' {
   export const plugins: {
     input: {
-      chain(data: unknown, options?: { generateGraph?: boolean; forceType?: string; strict?: boolean }): Record<string, unknown>[];
+      chain(
+        data: unknown,
+        options?: { generateGraph?: boolean; forceType?: string; strict?: boolean },
+      ): Record<string, unknown>[];
     };
   };
 }

@@ -15,7 +15,11 @@ function countIn(buf: Buffer, pats: Buffer[], limit: number, needEnd: boolean): 
 }
 
 /** Count the records of a PubMed XML or MEDLINE text file (plain or gzip) without parsing them. */
-export async function countRecordsFast(file: string, format: 'pubmed-xml' | 'medline', signal?: AbortSignal): Promise<number> {
+export async function countRecordsFast(
+  file: string,
+  format: 'pubmed-xml' | 'medline',
+  signal?: AbortSignal,
+): Promise<number> {
   let pats: Buffer[];
   let needEnd = true;
   if (format === 'medline') {

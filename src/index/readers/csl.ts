@@ -14,14 +14,34 @@ import { plugins } from '@citation-js/core';
 import '@citation-js/plugin-bibtex';
 import '@citation-js/plugin-csl';
 import type { Citation, ReaderEvent } from '../citation';
-import { clean, firstYear, firstMonth, monthNumber, initialsOf, stripTags, stripControlChars, textLines, GzipError } from './source';
+import {
+  clean,
+  firstYear,
+  firstMonth,
+  monthNumber,
+  initialsOf,
+  stripTags,
+  stripControlChars,
+  textLines,
+  GzipError,
+} from './source';
 import { splitStructured } from './medline';
 import { jsonRecords } from './json-stream';
-import { libraryRecordId, normalizeCitationKey, normalizeDoi, normalizeIssn, normalizePmcid, normalizePmid } from '../ids';
+import {
+  libraryRecordId,
+  normalizeCitationKey,
+  normalizeDoi,
+  normalizeIssn,
+  normalizePmcid,
+  normalizePmid,
+} from '../ids';
 
 type CslItem = Record<string, unknown>;
 
-interface ReadOpts { signal?: AbortSignal; onProgress?: (bytesRead: number, totalBytes: number) => void }
+interface ReadOpts {
+  signal?: AbortSignal;
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
+}
 
 const typeName = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'list' : typeof v);
 
@@ -47,7 +67,8 @@ export type CslResult = { citation: Citation; notes: string[] } | { reason: stri
  */
 export function citationFromCsl(item: unknown, source: string, fallbackKey?: string): CslResult {
   const notes: string[] = [];
-  if (!item || typeof item !== 'object' || Array.isArray(item)) return { reason: `item is a ${typeName(item)}, not a JSON object`, notes };
+  if (!item || typeof item !== 'object' || Array.isArray(item))
+    return { reason: `item is a ${typeName(item)}, not a JSON object`, notes };
   const it = item as CslItem;
   /** A text field: strings and numbers as text; anything else left out with a note. */
   const txt = (field: string): string => {
@@ -58,7 +79,11 @@ export function citationFromCsl(item: unknown, source: string, fallbackKey?: str
     notes.push(`${field} is a ${typeName(v)}, not text; left out`);
     return '';
   };
-  const idOf = <T extends { value: string } | { error: string }>(what: string, raw: string | undefined, norm: (s: string) => T): string | undefined => {
+  const idOf = <T extends { value: string } | { error: string }>(
+    what: string,
+    raw: string | undefined,
+    norm: (s: string) => T,
+  ): string | undefined => {
     if (raw === undefined || raw.trim() === '') return undefined;
     const r = norm(raw);
     if ('value' in r) return r.value;
@@ -82,10 +107,14 @@ export function citationFromCsl(item: unknown, source: string, fallbackKey?: str
     if (!Array.isArray(names)) notes.push(`author is a ${typeName(names)}, not a list of names; left out`);
     else {
       names.forEach((a, k) => {
-        if (!a || typeof a !== 'object' || Array.isArray(a)) { notes.push(`author ${k + 1} is a ${typeName(a)}, not a name; left out`); return; }
+        if (!a || typeof a !== 'object' || Array.isArray(a)) {
+          notes.push(`author ${k + 1} is a ${typeName(a)}, not a name; left out`);
+          return;
+        }
         const n = a as Record<string, unknown>;
         const s = (f: string) => (typeof n[f] === 'string' ? clean(n[f] as string) : '');
-        const name = s('literal') || (s('family') ? [s('family'), initialsOf(s('given'))].filter(Boolean).join(' ') : s('given'));
+        const name =
+          s('literal') || (s('family') ? [s('family'), initialsOf(s('given'))].filter(Boolean).join(' ') : s('given'));
         if (name) authors.push(name);
         else notes.push(`author ${k + 1} has no family, given or literal name; left out`);
       });
@@ -105,12 +134,19 @@ export function citationFromCsl(item: unknown, source: string, fallbackKey?: str
   if (key) c.citationKey = key;
   const issued = it['issued'];
   if (issued !== undefined && issued !== null) {
-    if (typeof issued !== 'object' || Array.isArray(issued)) notes.push(`issued is a ${typeName(issued)}, not a date; left out`);
+    if (typeof issued !== 'object' || Array.isArray(issued))
+      notes.push(`issued is a ${typeName(issued)}, not a date; left out`);
     else {
       const d = issued as Record<string, unknown>;
-      const parts = Array.isArray(d['date-parts']) && Array.isArray(d['date-parts'][0]) ? (d['date-parts'][0] as unknown[]) : [];
+      const parts =
+        Array.isArray(d['date-parts']) && Array.isArray(d['date-parts'][0]) ? (d['date-parts'][0] as unknown[]) : [];
       const raw = [d['raw'], d['literal']].find((x): x is string => typeof x === 'string');
-      const y = typeof parts[0] === 'number' ? (Number.isInteger(parts[0]) && parts[0] > 0 && parts[0] < 3000 ? parts[0] : undefined) : firstYear(typeof parts[0] === 'string' ? parts[0] : raw);
+      const y =
+        typeof parts[0] === 'number'
+          ? Number.isInteger(parts[0]) && parts[0] > 0 && parts[0] < 3000
+            ? parts[0]
+            : undefined
+          : firstYear(typeof parts[0] === 'string' ? parts[0] : raw);
       if (y !== undefined) c.year = y;
       const m = parts.length > 1 ? monthNumber(parts[1]) : firstMonth(raw);
       if (m !== undefined) c.month = m;
@@ -124,14 +160,23 @@ export function citationFromCsl(item: unknown, source: string, fallbackKey?: str
   if (page) c.pages = page;
   const issnRaw = it['ISSN'];
   const issns = Array.isArray(issnRaw) ? issnRaw : typeof issnRaw === 'string' ? issnRaw.split(/[,;]\s*|\s+/) : [];
-  for (const x of issns) { const v = normalizeIssn(x); if (v) { c.issn = v; break; } }
-  if (issnRaw !== undefined && !c.issn && issns.some((x) => typeof x === 'string' && x.trim())) notes.push(`ISSN '${String(issnRaw).slice(0, 40)}' is not an ISSN; left out`);
+  for (const x of issns) {
+    const v = normalizeIssn(x);
+    if (v) {
+      c.issn = v;
+      break;
+    }
+  }
+  if (issnRaw !== undefined && !c.issn && issns.some((x) => typeof x === 'string' && x.trim()))
+    notes.push(`ISSN '${String(issnRaw).slice(0, 40)}' is not an ISSN; left out`);
   if (doi) c.doi = doi;
   if (pmcid) c.pmcid = pmcid;
   const lang = clean(txt('language'));
   if (lang) c.language = lang;
   const kwRaw = it['keyword'];
-  const kw = (Array.isArray(kwRaw) ? kwRaw.filter((x): x is string => typeof x === 'string') : txt('keyword').split(/[,;]\s*/))
+  const kw = (
+    Array.isArray(kwRaw) ? kwRaw.filter((x): x is string => typeof x === 'string') : txt('keyword').split(/[,;]\s*/)
+  )
     .map((s) => clean(s))
     .filter(Boolean);
   if (kw.length) c.keywords = kw;
@@ -164,7 +209,11 @@ export async function* readCslJson(file: string, opts: ReadOpts = {}): AsyncGene
     if ('citation' in r) yield { type: 'citation', citation: r.citation };
     else yield { type: 'reject', file, record: rec, where, message: `item ${ordinal} at line ${line} ${r.reason}` };
   }
-  for await (const ev of jsonRecords(file, { descendInto: 'items', signal: opts.signal, onProgress: opts.onProgress })) {
+  for await (const ev of jsonRecords(file, {
+    descendInto: 'items',
+    signal: opts.signal,
+    onProgress: opts.onProgress,
+  })) {
     opts.signal?.throwIfAborted();
     if (ev.kind === 'fatal') {
       yield { type: 'reject', file, record: '#0', where: `line ${ev.atLine}`, message: `not CSL-JSON: ${ev.message}` };
@@ -180,14 +229,27 @@ export async function* readCslJson(file: string, opts: ReadOpts = {}): AsyncGene
     } else if (ev.kind === 'bad') {
       sawItems = true;
       const bytewise = /^(NUL byte|control character|invalid UTF-8)/.test(ev.message);
-      yield { type: 'reject', file, record: name(ev.index), where: bytewise ? `byte ${ev.at}` : `line ${ev.line}`, message: `item ${ev.index} at line ${ev.line}: ${ev.message}` };
+      yield {
+        type: 'reject',
+        file,
+        record: name(ev.index),
+        where: bytewise ? `byte ${ev.at}` : `line ${ev.line}`,
+        message: `item ${ev.index} at line ${ev.line}: ${ev.message}`,
+      };
     } else {
       sawItems = true;
       yield* emit(ev.value, ev.index, ev.line);
     }
   }
   if (!sawItems && singleFields) {
-    if (singleBad) yield { type: 'reject', file, record: name(1, guessKey(single)), where: `line ${singleLine}`, message: `item 1 at line ${singleLine}: ${singleBad}` };
+    if (singleBad)
+      yield {
+        type: 'reject',
+        file,
+        record: name(1, guessKey(single)),
+        where: `line ${singleLine}`,
+        message: `item 1 at line ${singleLine}: ${singleBad}`,
+      };
     else yield* emit(single, 1, singleLine);
   }
 }
@@ -225,9 +287,14 @@ function braces(text: string, open: string): { closedAt: number; maxDepth: numbe
   const start = text.indexOf(open);
   for (let i = start; i < text.length; i++) {
     const ch = text.charCodeAt(i);
-    if (ch === 0x5c) { i++; continue; }
-    if (ch === 0x7b || (open === '(' && i === start)) { depth++; if (depth > maxDepth) maxDepth = depth; }
-    else if (ch === 0x7d || (open === '(' && ch === 0x29 && depth === 1)) {
+    if (ch === 0x5c) {
+      i++;
+      continue;
+    }
+    if (ch === 0x7b || (open === '(' && i === start)) {
+      depth++;
+      if (depth > maxDepth) maxDepth = depth;
+    } else if (ch === 0x7d || (open === '(' && ch === 0x29 && depth === 1)) {
       depth--;
       if (depth === 0) return { closedAt: i, maxDepth, depth };
     }
@@ -249,9 +316,15 @@ const ENTRY_LOSSY = /^[ \t]*@[ \t]*([A-Za-z\ufffd]+)[ \t]*([{(])/;
 function track(e: Entry, line: string, from: number): void {
   for (let i = from; i < line.length && !e.closed; i++) {
     const ch = line.charCodeAt(i);
-    if (ch === 0x5c) { i++; continue; }
+    if (ch === 0x5c) {
+      i++;
+      continue;
+    }
     if (ch === 0x7b || (e.depth === 0 && ch === 0x28 && e.open === '(')) e.depth++;
-    else if (ch === 0x7d || (e.open === '(' && ch === 0x29 && e.depth === 1)) { e.depth--; if (e.depth <= 0) e.closed = true; }
+    else if (ch === 0x7d || (e.open === '(' && ch === 0x29 && e.depth === 1)) {
+      e.depth--;
+      if (e.depth <= 0) e.closed = true;
+    }
   }
 }
 
@@ -268,7 +341,10 @@ export async function* readBibtex(file: string, opts: ReadOpts = {}): AsyncGener
     cur = undefined;
     if (!e) return;
     yield* finishEntry(e, next);
-    if (trailing) { yield trailing; trailing = undefined; }
+    if (trailing) {
+      yield trailing;
+      trailing = undefined;
+    }
   }
 
   function* finishEntry(e: Entry, next?: { line: number }): Generator<ReaderEvent> {
@@ -279,18 +355,33 @@ export async function* readBibtex(file: string, opts: ReadOpts = {}): AsyncGener
     const label = `entry ${e.key ?? '?'} at line ${e.line}`;
     if (e.type === 'comment' || e.type === 'preamble') return;
     if (e.bad) {
-      if (isData) yield { type: 'reject', file, record: rec, where: e.bad.where, message: `${label}: ${e.bad.message}` };
+      if (isData)
+        yield { type: 'reject', file, record: rec, where: e.bad.where, message: `${label}: ${e.bad.message}` };
       return;
     }
     const text = e.lines.join('\n');
     const b = braces(text, e.open);
     if (b.maxDepth > MAX_BRACE_DEPTH) {
-      if (isData) yield { type: 'reject', file, record: rec, where, message: `${label} does not parse: braces nested deeper than ${MAX_BRACE_DEPTH} levels` };
+      if (isData)
+        yield {
+          type: 'reject',
+          file,
+          record: rec,
+          where,
+          message: `${label} does not parse: braces nested deeper than ${MAX_BRACE_DEPTH} levels`,
+        };
       return;
     }
     if (b.closedAt < 0) {
       const until = next ? `before the next entry at line ${next.line}` : 'by the end of the file';
-      if (isData) yield { type: 'reject', file, record: rec, where, message: `${label} does not parse: unbalanced braces (${b.depth} '{' not closed ${until})` };
+      if (isData)
+        yield {
+          type: 'reject',
+          file,
+          record: rec,
+          where,
+          message: `${label} does not parse: unbalanced braces (${b.depth} '{' not closed ${until})`,
+        };
       return;
     }
     const body = text.slice(0, b.closedAt + 1);
@@ -298,11 +389,20 @@ export async function* readBibtex(file: string, opts: ReadOpts = {}): AsyncGener
     const after = text.slice(b.closedAt + 1);
     const same = /(?:^|\n)[ \t]*(@[^\n]{0,40})/.exec(after);
     const broken = same
-      ? { line: e.line + countLines(text, b.closedAt + 1 + same.index + (same[0].startsWith('\n') ? 1 : 0)), text: same[1]!.trim() }
+      ? {
+          line: e.line + countLines(text, b.closedAt + 1 + same.index + (same[0].startsWith('\n') ? 1 : 0)),
+          text: same[1]!.trim(),
+        }
       : e.afterAt;
     if (broken && !/^@\s*comment/i.test(broken.text)) {
       ordinal++;
-      trailing = { type: 'reject', file, record: name(ordinal), where: `line ${broken.line}`, message: `line ${broken.line} starts with '@' but is not an entry start: '${broken.text}' (a damaged or cut-off entry)` };
+      trailing = {
+        type: 'reject',
+        file,
+        record: name(ordinal),
+        where: `line ${broken.line}`,
+        message: `line ${broken.line} starts with '@' but is not an entry start: '${broken.text}' (a damaged or cut-off entry)`,
+      };
     }
     if (e.type === 'string') {
       const m = /^[^{(]*[{(]\s*([A-Za-z_][\w:+-]*)\s*=/.exec(body);
@@ -324,7 +424,10 @@ export async function* readBibtex(file: string, opts: ReadOpts = {}): AsyncGener
     want(body);
     let items: unknown[];
     try {
-      items = plugins.input.chain(used.length ? `${used.join('\n')}\n${body}` : body, { generateGraph: false, forceType: '@biblatex/text' });
+      items = plugins.input.chain(used.length ? `${used.join('\n')}\n${body}` : body, {
+        generateGraph: false,
+        forceType: '@biblatex/text',
+      });
     } catch (err) {
       const msg = clean((err as Error).message.split('\n')[0] ?? '').replace(/\s*at line \d+ col \d+:?$/, '');
       yield { type: 'reject', file, record: rec, where, message: `${label} does not parse: ${msg}` };
@@ -365,20 +468,49 @@ export async function* readBibtex(file: string, opts: ReadOpts = {}): AsyncGener
         for (const ev of finish({ line: l.no })) yield ev;
         const head = probe!.slice(from);
         const key = /^[^{(]*[{(]\s*([^,\s{}()"#%'=\\\ufffd]+)\s*,/.exec(head)?.[1];
-        cur = { type: m[1]!.toLowerCase(), open: m[2]!, line: l.no, byte: l.byte, lines: [], size: 0, depth: 0, closed: false, ...(key ? { key } : {}) };
+        cur = {
+          type: m[1]!.toLowerCase(),
+          open: m[2]!,
+          line: l.no,
+          byte: l.byte,
+          lines: [],
+          size: 0,
+          depth: 0,
+          closed: false,
+          ...(key ? { key } : {}),
+        };
         track(cur, head, head.indexOf(m[2]!));
       } else if (cur && !cur.closed && probe !== undefined) track(cur, probe, 0);
       if (!cur) continue; // text between entries is a comment in BibTeX
       if (wasClosed && !m) {
         // after the entry: a comment, or an entry start too damaged to read
-        if (probe !== undefined && /^[ \t]*@/.test(probe) && !cur.afterAt) cur.afterAt = { line: l.no, text: probe.trim().slice(0, 40) };
+        if (probe !== undefined && /^[ \t]*@/.test(probe) && !cur.afterAt)
+          cur.afterAt = { line: l.no, text: probe.trim().slice(0, 40) };
         continue;
       }
       if (cur.bad) continue;
-      if (l.tooLong !== undefined) { cur.bad = { where: `line ${l.no}`, message: `line ${l.no} is longer than ${MAX_BIBTEX_ENTRY_BYTES / 2 ** 20} MB (the BibTeX parser's limit); skipped` }; cur.lines = []; continue; }
-      if (t === undefined) { cur.bad = { where: `byte ${l.badByte}`, message: `${l.what} at byte ${l.badByte}, line ${l.no}` }; cur.lines = []; continue; }
+      if (l.tooLong !== undefined) {
+        cur.bad = {
+          where: `line ${l.no}`,
+          message: `line ${l.no} is longer than ${MAX_BIBTEX_ENTRY_BYTES / 2 ** 20} MB (the BibTeX parser's limit); skipped`,
+        };
+        cur.lines = [];
+        continue;
+      }
+      if (t === undefined) {
+        cur.bad = { where: `byte ${l.badByte}`, message: `${l.what} at byte ${l.badByte}, line ${l.no}` };
+        cur.lines = [];
+        continue;
+      }
       cur.size += t.length + 1;
-      if (cur.size > MAX_BIBTEX_ENTRY_BYTES) { cur.bad = { where: `line ${cur.line}`, message: `longer than ${MAX_BIBTEX_ENTRY_BYTES / 2 ** 20} MB (the BibTeX parser's limit); skipped` }; cur.lines = []; continue; }
+      if (cur.size > MAX_BIBTEX_ENTRY_BYTES) {
+        cur.bad = {
+          where: `line ${cur.line}`,
+          message: `longer than ${MAX_BIBTEX_ENTRY_BYTES / 2 ** 20} MB (the BibTeX parser's limit); skipped`,
+        };
+        cur.lines = [];
+        continue;
+      }
       cur.lines.push(t);
     }
   } catch (e) {

@@ -46,7 +46,9 @@ export async function detectFormat(file: string): Promise<InputFormat> {
   if (ext === '.xml') return 'pubmed-xml';
   if (ext === '.nbib' || ext === '.medline') return 'medline';
   if (ext === '.json') return 'csl-json';
-  throw new Error(`${file}: unknown citation format (expected PubMed XML, MEDLINE text/.nbib, CSL-JSON, BibTeX or PubMedQA JSON); starts with '${t.slice(0, 40).replace(/\s+/g, ' ')}'`);
+  throw new Error(
+    `${file}: unknown citation format (expected PubMed XML, MEDLINE text/.nbib, CSL-JSON, BibTeX or PubMedQA JSON); starts with '${t.slice(0, 40).replace(/\s+/g, ' ')}'`,
+  );
 }
 
 /**
@@ -64,12 +66,22 @@ export async function* readCitations(file: string, opts: ReadOptions = {}): Asyn
   }
   const o = { signal: opts.signal, onProgress: opts.onProgress };
   switch (format) {
-    case 'pubmed-xml': yield* readPubmedXml(file, o); break;
-    case 'medline': yield* readMedlineText(file, o); break;
+    case 'pubmed-xml':
+      yield* readPubmedXml(file, o);
+      break;
+    case 'medline':
+      yield* readMedlineText(file, o);
+      break;
     // citation-js takes ~0.5 s to load: only when a CSL-JSON or BibTeX file is read
-    case 'csl-json': yield* (await import('./csl')).readCslJson(file, o); break;
-    case 'bibtex': yield* (await import('./csl')).readBibtex(file, o); break;
-    case 'pubmedqa': yield* readPubmedQa(file, o); break;
+    case 'csl-json':
+      yield* (await import('./csl')).readCslJson(file, o);
+      break;
+    case 'bibtex':
+      yield* (await import('./csl')).readBibtex(file, o);
+      break;
+    case 'pubmedqa':
+      yield* readPubmedQa(file, o);
+      break;
   }
 }
 
@@ -87,7 +99,8 @@ export async function countRecords(file: string, opts: { signal?: AbortSignal } 
   }
   if (format === 'pubmed-xml' || format === 'medline') return countRecordsFast(file, format, opts.signal);
   let n = 0;
-  for await (const ev of readCitations(file, { format, signal: opts.signal })) if (ev.type === 'citation' || ev.type === 'reject') n++;
+  for await (const ev of readCitations(file, { format, signal: opts.signal }))
+    if (ev.type === 'citation' || ev.type === 'reject') n++;
   return n;
 }
 
@@ -100,19 +113,35 @@ export async function expandInputs(patterns: string[]): Promise<string[]> {
   const out: string[] = [];
   const seen = new Set<string>();
   const add = (f: string) => {
-    if (!seen.has(f)) { seen.add(f); out.push(f); }
+    if (!seen.has(f)) {
+      seen.add(f);
+      out.push(f);
+    }
   };
   for (const p of patterns) {
     const st = await stat(p).catch(() => undefined);
-    if (st?.isFile()) { add(p); continue; }
+    if (st?.isFile()) {
+      add(p);
+      continue;
+    }
     let found: string[];
     if (st?.isDirectory()) {
-      found = await fg(`**/*.{${INPUT_EXTENSIONS.join(',')}}`, { cwd: p, absolute: false, onlyFiles: true, caseSensitiveMatch: false });
+      found = await fg(`**/*.{${INPUT_EXTENSIONS.join(',')}}`, {
+        cwd: p,
+        absolute: false,
+        onlyFiles: true,
+        caseSensitiveMatch: false,
+      });
       found = found.map((f) => `${p.replace(/\/+$/, '')}/${f}`);
     } else {
       found = await fg(fg.isDynamicPattern(p) ? p : fg.escapePath(p), { onlyFiles: true, dot: false });
     }
-    if (!found.length) throw new Error(st?.isDirectory() ? `no citation files (${INPUT_EXTENSIONS.join(', ')}) under directory '${p}'` : `no file matches '${p}'`);
+    if (!found.length)
+      throw new Error(
+        st?.isDirectory()
+          ? `no citation files (${INPUT_EXTENSIONS.join(', ')}) under directory '${p}'`
+          : `no file matches '${p}'`,
+      );
     for (const f of found.sort()) add(f);
   }
   return out;

@@ -14,7 +14,16 @@ import { readBytes, GzipError, countNewlines, decodeText, MAX_RECORD_BYTES } fro
 
 export type JsonEvent =
   | { kind: 'item'; index: number; key?: string; start: number; line: number; value: unknown }
-  | { kind: 'bad'; index: number; key?: string; start: number; line: number; at: number; atLine: number; message: string }
+  | {
+      kind: 'bad';
+      index: number;
+      key?: string;
+      start: number;
+      line: number;
+      at: number;
+      atLine: number;
+      message: string;
+    }
   /** Damage that cost no item (between items), or the end of the file before the closing bracket. */
   | { kind: 'note'; index: number; at: number; atLine: number; message: string }
   /** The top-level value is not an array/object (or the file is empty): nothing could be read. */
@@ -30,7 +39,17 @@ export interface JsonScanOptions {
 }
 
 const enum S {
-  Start, ValueOrEnd, CommaOrEnd, KeyOrEnd, Key, Colon, Value, InValue, After, Resync, Done,
+  Start,
+  ValueOrEnd,
+  CommaOrEnd,
+  KeyOrEnd,
+  Key,
+  Colon,
+  Value,
+  InValue,
+  After,
+  Resync,
+  Done,
 }
 
 const WS = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
@@ -41,7 +60,8 @@ for (const ch of '0123456789-+.eEtrufalsn') SCALAR[ch.charCodeAt(0)] = 1;
 const VALUE_START = new Uint8Array(256);
 for (const ch of '{["-0123456789tfn') VALUE_START[ch.charCodeAt(0)] = 1;
 
-const show = (c: number) => (c >= 0x21 && c < 0x7f ? `'${String.fromCharCode(c)}'` : `byte 0x${c.toString(16).padStart(2, '0')}`);
+const show = (c: number) =>
+  c >= 0x21 && c < 0x7f ? `'${String.fromCharCode(c)}'` : `byte 0x${c.toString(16).padStart(2, '0')}`;
 
 interface Container {
   kind: 'array' | 'object';
@@ -104,9 +124,13 @@ export class JsonSplitter {
     this.maxBytes = opts.maxRecordBytes ?? MAX_RECORD_BYTES;
   }
 
-  private top(): Container { return this.stack[this.stack.length - 1]!; }
+  private top(): Container {
+    return this.stack[this.stack.length - 1]!;
+  }
 
-  private here(): { at: number; atLine: number } { return { at: this.pos, atLine: this.line }; }
+  private here(): { at: number; atLine: number } {
+    return { at: this.pos, atLine: this.line };
+  }
 
   /** The first item of a container fixes how items start: their first byte and, when they start a line, its indentation. */
   private learn(first: number): void {
@@ -136,20 +160,35 @@ export class JsonSplitter {
     this.inCol = -1;
     this.innerStart = false;
     this.st = S.InValue;
-    if (c === 0x22) { this.inStr = true; this.strValue = true; }
-    else if (c === 0x7b || c === 0x5b) { this.depth = 1; this.types.push(c); }
-    else if (SCALAR[c]) this.scalar = true;
+    if (c === 0x22) {
+      this.inStr = true;
+      this.strValue = true;
+    } else if (c === 0x7b || c === 0x5b) {
+      this.depth = 1;
+      this.types.push(c);
+    } else if (SCALAR[c]) this.scalar = true;
     else this.hurt(`unexpected ${show(c)}`);
   }
 
   private base() {
-    return { index: this.index, start: this.itemStart, line: this.itemLine, ...(this.itemKey !== undefined ? { key: this.itemKey } : {}) };
+    return {
+      index: this.index,
+      start: this.itemStart,
+      line: this.itemLine,
+      ...(this.itemKey !== undefined ? { key: this.itemKey } : {}),
+    };
   }
 
   private finishItem(chunk: Buffer, endOff: number): void {
     this.st = S.CommaOrEnd;
     if (this.oversized) {
-      this.out.push({ kind: 'bad', ...this.base(), at: this.itemStart, atLine: this.itemLine, message: `item is longer than ${this.maxBytes / 2 ** 20} MB; skipped` });
+      this.out.push({
+        kind: 'bad',
+        ...this.base(),
+        at: this.itemStart,
+        atLine: this.itemLine,
+        message: `item is longer than ${this.maxBytes / 2 ** 20} MB; skipped`,
+      });
       return;
     }
     if (this.partFrom >= 0) this.parts.push(chunk.subarray(this.partFrom, endOff));
@@ -159,7 +198,13 @@ export class JsonSplitter {
     const d = decodeText(bytes);
     if ('badByte' in d) {
       const at = this.itemStart + d.badByte;
-      this.out.push({ kind: 'bad', ...this.base(), at, atLine: this.itemLine + countNewlines(bytes, 0, d.badByte), message: `${d.what} at byte ${at}` });
+      this.out.push({
+        kind: 'bad',
+        ...this.base(),
+        at,
+        atLine: this.itemLine + countNewlines(bytes, 0, d.badByte),
+        message: `${d.what} at byte ${at}`,
+      });
       return;
     }
     try {
@@ -172,7 +217,13 @@ export class JsonSplitter {
       const off = p ? Buffer.byteLength(d.text.slice(0, Number(p[1]))) : 0;
       const at = this.itemStart + off;
       const what = msg.replace(/ in JSON at position \d+.*$/s, '').replace(/\s*\(line \d+ column \d+\)$/, '');
-      this.out.push({ kind: 'bad', ...this.base(), at, atLine: this.itemLine + countNewlines(bytes, 0, off), message: `invalid JSON at byte ${at}: ${what}` });
+      this.out.push({
+        kind: 'bad',
+        ...this.base(),
+        at,
+        atLine: this.itemLine + countNewlines(bytes, 0, off),
+        message: `invalid JSON at byte ${at}: ${what}`,
+      });
     }
   }
 
@@ -183,7 +234,10 @@ export class JsonSplitter {
   private splitHere(c: number, i: number): boolean {
     const ct = this.top();
     const ind = ct.indent;
-    if (!ind || !ct.items) { this.inCol = -1; return false; }
+    if (!ind || !ct.items) {
+      this.inCol = -1;
+      return false;
+    }
     if (this.inCol < ind.length) {
       if (c !== ind[this.inCol]) this.inCol = -1;
       else this.inCol++;
@@ -191,10 +245,18 @@ export class JsonSplitter {
     }
     this.inCol = -1;
     if (c !== ct.first || this.sigAtNl !== 0x2c || this.depth < 1) return false;
-    if (!ct.splitOk) { this.innerStart = true; return false; }
+    if (!ct.splitOk) {
+      this.innerStart = true;
+      return false;
+    }
     this.parts = [];
     this.partFrom = -1;
-    this.out.push({ kind: 'bad', ...this.base(), ...this.here(), message: `not closed before the next item at line ${this.line} (a closing bracket is damaged or missing)` });
+    this.out.push({
+      kind: 'bad',
+      ...this.base(),
+      ...this.here(),
+      message: `not closed before the next item at line ${this.line} (a closing bracket is damaged or missing)`,
+    });
     if (ct.kind === 'object') this.startKey();
     else this.beginItem(c, i, undefined, this.pos, this.line);
     return true;
@@ -204,17 +266,35 @@ export class JsonSplitter {
   private hurt(message: string): void {
     this.parts = [];
     this.partFrom = -1;
-    this.out.push({ kind: 'bad', ...this.base(), ...this.here(), message: `${message} at byte ${this.pos}, line ${this.line}` });
+    this.out.push({
+      kind: 'bad',
+      ...this.base(),
+      ...this.here(),
+      message: `${message} at byte ${this.pos}, line ${this.line}`,
+    });
     this.startResync();
   }
 
   /** Damage where an item should start: that item is lost (rejected); reading resumes at the next item start. */
   private lostItem(c: number): void {
-    if (!this.top().items) { this.stray(c); return; }
+    if (!this.top().items) {
+      this.stray(c);
+      return;
+    }
     this.index++;
     const key = this.st === S.Colon ? { key: this.itemKey! } : {};
-    const where = this.st === S.Colon || this.st === S.Key ? { start: this.keyStart, line: this.keyLine } : { start: this.pos, line: this.line };
-    this.out.push({ kind: 'bad', index: this.index, ...where, ...key, ...this.here(), message: `unexpected ${show(c)} where an item starts, at byte ${this.pos}, line ${this.line}` });
+    const where =
+      this.st === S.Colon || this.st === S.Key
+        ? { start: this.keyStart, line: this.keyLine }
+        : { start: this.pos, line: this.line };
+    this.out.push({
+      kind: 'bad',
+      index: this.index,
+      ...where,
+      ...key,
+      ...this.here(),
+      message: `unexpected ${show(c)} where an item starts, at byte ${this.pos}, line ${this.line}`,
+    });
     this.startResync();
   }
 
@@ -223,13 +303,23 @@ export class JsonSplitter {
   private junk(c: number): void {
     if (this.junkAt !== this.index) {
       this.junkAt = this.index;
-      this.out.push({ kind: 'note', index: this.index, ...this.here(), message: `unexpected ${show(c)} between items at byte ${this.pos}, line ${this.line}; skipped` });
+      this.out.push({
+        kind: 'note',
+        index: this.index,
+        ...this.here(),
+        message: `unexpected ${show(c)} between items at byte ${this.pos}, line ${this.line}; skipped`,
+      });
     }
   }
 
   /** Damage between items: nothing is lost; reading resumes at the next item start. */
   private stray(c: number): void {
-    this.out.push({ kind: 'note', index: this.index, ...this.here(), message: `unexpected ${show(c)} between items at byte ${this.pos}, line ${this.line}; reading resumed at the next item` });
+    this.out.push({
+      kind: 'note',
+      index: this.index,
+      ...this.here(),
+      message: `unexpected ${show(c)} between items at byte ${this.pos}, line ${this.line}; reading resumed at the next item`,
+    });
     this.startResync();
   }
 
@@ -243,7 +333,10 @@ export class JsonSplitter {
 
   private closeContainer(c: number): void {
     const want = this.top().kind === 'array' ? 0x5d : 0x7d;
-    if (c !== want) { this.stray(c); return; }
+    if (c !== want) {
+      this.stray(c);
+      return;
+    }
     this.stack.pop();
     this.st = this.stack.length ? S.CommaOrEnd : S.After;
   }
@@ -270,7 +363,11 @@ export class JsonSplitter {
               this.inStr = false;
               if (this.strValue) this.finishItem(chunk, i + 1);
             } else if (c < 0x20) {
-              this.hurt(c === 0x0a ? 'line break inside a string' : `${c === 0 ? 'NUL byte' : 'control character'} (0x${c.toString(16).padStart(2, '0')}) inside a string`);
+              this.hurt(
+                c === 0x0a
+                  ? 'line break inside a string'
+                  : `${c === 0 ? 'NUL byte' : 'control character'} (0x${c.toString(16).padStart(2, '0')}) inside a string`,
+              );
             }
           } else if (this.scalar) {
             if (WS(c) || c === 0x2c || c === 0x5d || c === 0x7d) {
@@ -294,17 +391,31 @@ export class JsonSplitter {
           break;
         case S.Start:
           if (WS(c) || (this.pos < 3 && (c === 0xef || c === 0xbb || c === 0xbf))) break;
-          if (c === 0x5b) { this.stack.push({ kind: 'array', items: true, sawItem: false }); this.st = S.ValueOrEnd; }
-          else if (c === 0x7b) { this.stack.push({ kind: 'object', items: !this.opts.descendInto, sawItem: false }); this.st = S.KeyOrEnd; }
-          else {
-            this.out.push({ kind: 'fatal', ...this.here(), message: `not a JSON array or object: starts with ${show(c)} at byte ${this.pos}, line ${this.line}` });
+          if (c === 0x5b) {
+            this.stack.push({ kind: 'array', items: true, sawItem: false });
+            this.st = S.ValueOrEnd;
+          } else if (c === 0x7b) {
+            this.stack.push({ kind: 'object', items: !this.opts.descendInto, sawItem: false });
+            this.st = S.KeyOrEnd;
+          } else {
+            this.out.push({
+              kind: 'fatal',
+              ...this.here(),
+              message: `not a JSON array or object: starts with ${show(c)} at byte ${this.pos}, line ${this.line}`,
+            });
             this.st = S.Done;
           }
           break;
         case S.ValueOrEnd: // in an array
           if (WS(c) || c === 0x2c) break; // an empty element (',,') is tolerated
-          if (c === 0x5d || c === 0x7d) { this.closeContainer(c); break; }
-          if (!VALUE_START[c]) { this.junk(c); break; } // a damaged separator: the item may follow
+          if (c === 0x5d || c === 0x7d) {
+            this.closeContainer(c);
+            break;
+          }
+          if (!VALUE_START[c]) {
+            this.junk(c);
+            break;
+          } // a damaged separator: the item may follow
           this.learn(c);
           this.beginItem(c, i, undefined, this.pos, this.line);
           break;
@@ -320,38 +431,74 @@ export class JsonSplitter {
           break;
         case S.CommaOrEnd:
           if (WS(c)) break;
-          if (c === 0x2c) { this.st = this.top().kind === 'array' ? S.ValueOrEnd : S.KeyOrEnd; break; }
-          if (c === 0x5d || c === 0x7d) { this.closeContainer(c); break; }
+          if (c === 0x2c) {
+            this.st = this.top().kind === 'array' ? S.ValueOrEnd : S.KeyOrEnd;
+            break;
+          }
+          if (c === 0x5d || c === 0x7d) {
+            this.closeContainer(c);
+            break;
+          }
           this.stray(c);
           break;
         case S.KeyOrEnd:
           if (WS(c) || c === 0x2c) break;
-          if (c === 0x7d) { this.closeContainer(c); break; }
-          if (c === 0x22) { this.learn(c); this.startKey(); break; }
+          if (c === 0x7d) {
+            this.closeContainer(c);
+            break;
+          }
+          if (c === 0x22) {
+            this.learn(c);
+            this.startKey();
+            break;
+          }
           this.junk(c); // a damaged separator or key quote: what follows is read (and rejected if it is no item)
           break;
         case S.Key:
-          if (this.keyEsc) { this.keyEsc = false; this.keyBytes.push(c); break; }
-          if (c === 0x5c) { this.keyEsc = true; this.keyBytes.push(c); break; }
+          if (this.keyEsc) {
+            this.keyEsc = false;
+            this.keyBytes.push(c);
+            break;
+          }
+          if (c === 0x5c) {
+            this.keyEsc = true;
+            this.keyBytes.push(c);
+            break;
+          }
           if (c === 0x22) {
             const raw = Buffer.from(this.keyBytes).toString('utf8');
             let key = raw;
-            try { key = JSON.parse(`"${raw}"`) as string; } catch { /* keep it raw */ }
+            try {
+              key = JSON.parse(`"${raw}"`) as string;
+            } catch {
+              /* keep it raw */
+            }
             this.itemKey = key;
             this.st = S.Colon;
             break;
           }
-          if (c < 0x20 || this.keyBytes.length >= 4096) { this.lostItem(c); break; }
+          if (c < 0x20 || this.keyBytes.length >= 4096) {
+            this.lostItem(c);
+            break;
+          }
           this.keyBytes.push(c);
           break;
         case S.Colon:
           if (WS(c)) break;
-          if (c === 0x3a) { this.st = S.Value; break; }
+          if (c === 0x3a) {
+            this.st = S.Value;
+            break;
+          }
           this.lostItem(c);
           break;
         case S.After:
           if (WS(c)) break;
-          this.out.push({ kind: 'note', index: this.index, ...this.here(), message: `data after the end of the JSON value at byte ${this.pos}, line ${this.line}; ignored` });
+          this.out.push({
+            kind: 'note',
+            index: this.index,
+            ...this.here(),
+            message: `data after the end of the JSON value at byte ${this.pos}, line ${this.line}; ignored`,
+          });
           this.st = S.Done;
           break;
         case S.Resync: {
@@ -361,12 +508,20 @@ export class JsonSplitter {
           let found = false;
           if (ct.indent) {
             if (this.rsCol >= 0 && this.rsOk) {
-              if (this.rsCol < ct.indent.length) { if (c !== ct.indent[this.rsCol]) this.rsOk = false; this.rsCol++; }
-              else { found = c === first; this.rsOk = false; }
+              if (this.rsCol < ct.indent.length) {
+                if (c !== ct.indent[this.rsCol]) this.rsOk = false;
+                this.rsCol++;
+              } else {
+                found = c === first;
+                this.rsOk = false;
+              }
             }
-          } else if (this.rsCompact === 0) { if (c === 0x7d) this.rsCompact = 1; }
-          else if (this.rsCompact === 1) { if (c === 0x2c) this.rsCompact = 2; else if (!WS(c)) this.rsCompact = c === 0x7d ? 1 : 0; }
-          else if (c === first) found = true;
+          } else if (this.rsCompact === 0) {
+            if (c === 0x7d) this.rsCompact = 1;
+          } else if (this.rsCompact === 1) {
+            if (c === 0x2c) this.rsCompact = 2;
+            else if (!WS(c)) this.rsCompact = c === 0x7d ? 1 : 0;
+          } else if (c === first) found = true;
           else if (!WS(c)) this.rsCompact = c === 0x7d ? 1 : 0;
           if (found) {
             if (ct.kind === 'object') this.startKey();
@@ -379,17 +534,26 @@ export class JsonSplitter {
       }
       // bookkeeping for every byte
       if (this.st === S.InValue && !this.inStr) {
-        if (c === 0x0a) { this.sigAtNl = this.lastSig; this.inCol = 0; }
-        else if (!WS(c)) { this.lastSig = c; this.inCol = -1; }
+        if (c === 0x0a) {
+          this.sigAtNl = this.lastSig;
+          this.inCol = 0;
+        } else if (!WS(c)) {
+          this.lastSig = c;
+          this.inCol = -1;
+        }
       } else if (this.st === S.InValue && c === 0x22) this.lastSig = c;
       if (c === 0x0a) {
         this.line++;
         this.lineStart = this.pos + 1;
         this.indentBytes = [];
-        if (this.st === S.Resync) { this.rsCol = 0; this.rsOk = true; }
+        if (this.st === S.Resync) {
+          this.rsCol = 0;
+          this.rsOk = true;
+        }
       } else if (this.st !== S.InValue) {
-        if (c === 0x20 || c === 0x09) { if (this.indentBytes.length < 64) this.indentBytes.push(c); }
-        else this.indentBytes = [];
+        if (c === 0x20 || c === 0x09) {
+          if (this.indentBytes.length < 64) this.indentBytes.push(c);
+        } else this.indentBytes = [];
       }
       this.pos++;
     }
@@ -397,8 +561,10 @@ export class JsonSplitter {
     if (this.st === S.InValue && !this.oversized) {
       const part = chunk.subarray(Math.max(0, this.partFrom));
       this.size += part.length;
-      if (this.size > this.maxBytes) { this.oversized = true; this.parts = []; }
-      else this.parts.push(part);
+      if (this.size > this.maxBytes) {
+        this.oversized = true;
+        this.parts = [];
+      } else this.parts.push(part);
       this.partFrom = this.oversized ? -1 : 0;
     }
     return this.out;
@@ -409,17 +575,32 @@ export class JsonSplitter {
     this.out = [];
     const why = cause ?? 'the file ends';
     if (this.st === S.InValue) {
-      this.out.push({ kind: 'bad', ...this.base(), ...this.here(), message: `${why} inside the item that starts at line ${this.itemLine} (truncated file?)` });
+      this.out.push({
+        kind: 'bad',
+        ...this.base(),
+        ...this.here(),
+        message: `${why} inside the item that starts at line ${this.itemLine} (truncated file?)`,
+      });
     } else if ((this.st === S.Key || this.st === S.Colon || this.st === S.Value) && this.top().items) {
       const key = this.st === S.Key ? Buffer.from(this.keyBytes).toString('utf8') : this.itemKey;
       this.out.push({
-        kind: 'bad', index: this.index + 1, start: this.keyStart, line: this.keyLine, ...(key !== undefined ? { key } : {}),
-        ...this.here(), message: `${why} inside the item that starts at line ${this.keyLine} (truncated file?)`,
+        kind: 'bad',
+        index: this.index + 1,
+        start: this.keyStart,
+        line: this.keyLine,
+        ...(key !== undefined ? { key } : {}),
+        ...this.here(),
+        message: `${why} inside the item that starts at line ${this.keyLine} (truncated file?)`,
       });
     } else if (this.st === S.Start) {
       this.out.push({ kind: 'fatal', ...this.here(), message: 'no JSON value (empty file)' });
     } else if (this.st !== S.After && this.st !== S.Done && this.st !== S.Resync) {
-      this.out.push({ kind: 'note', index: this.index, ...this.here(), message: `${why} before the closing bracket, at byte ${this.pos}, line ${this.line} (truncated file?); every complete item was read` });
+      this.out.push({
+        kind: 'note',
+        index: this.index,
+        ...this.here(),
+        message: `${why} before the closing bracket, at byte ${this.pos}, line ${this.line} (truncated file?); every complete item was read`,
+      });
     }
     this.st = S.Done;
     return this.out;

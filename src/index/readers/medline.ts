@@ -6,7 +6,16 @@
 // Raw control characters (NUL included) and invalid UTF-8 reject the record and name the byte; PMIDs, DOIs and
 // PMCIDs go through src/index/ids.ts.
 import type { Citation, MeshHeading, AbstractSection, ReaderEvent } from '../citation';
-import { GzipError, firstYear, firstMonth, clean, initialsOf, textLines, MAX_RECORD_BYTES, type TextLine } from './source';
+import {
+  GzipError,
+  firstYear,
+  firstMonth,
+  clean,
+  initialsOf,
+  textLines,
+  MAX_RECORD_BYTES,
+  type TextLine,
+} from './source';
 import { normalizeDoi, normalizePmcid, normalizePmid, normalizeIssn } from '../ids';
 
 const TAG = /^([A-Z][A-Z0-9]{0,3}) *- ?(.*)$/;
@@ -23,7 +32,10 @@ export function splitStructured(ab: string): AbstractSection[] {
     marks.push({ label, start, textStart: m.index! + m[0].length });
   }
   if (!marks.length || marks[0]!.start !== 0) return [{ text: ab }];
-  return marks.map((m, k) => ({ label: m.label, text: ab.slice(m.textStart, k + 1 < marks.length ? marks[k + 1]!.start : undefined).trim() }));
+  return marks.map((m, k) => ({
+    label: m.label,
+    text: ab.slice(m.textStart, k + 1 < marks.length ? marks[k + 1]!.start : undefined).trim(),
+  }));
 }
 
 /** 'Diabetes Mellitus, Type 2/*drug therapy/metabolism' → heading with major flags. */
@@ -56,7 +68,8 @@ function toCitation(r: Rec, source: string, pmid: string, notes: string[]): Cita
       authors.push([last, initialsOf(given)].filter(Boolean).join(' '));
     }
   }
-  const tagged = (vals: string[], kind: string) => vals.find((v) => new RegExp(`\\[${kind}\\]\\s*$`).test(v))?.replace(/\s*\[[a-z]+\]\s*$/, '');
+  const tagged = (vals: string[], kind: string) =>
+    vals.find((v) => new RegExp(`\\[${kind}\\]\\s*$`).test(v))?.replace(/\s*\[[a-z]+\]\s*$/, '');
   const c: Citation = {
     pmid,
     title: clean(one('TI') || one('BTI')),
@@ -75,7 +88,10 @@ function toCitation(r: Rec, source: string, pmid: string, notes: string[]): Cita
   if (one('IP')) c.issue = one('IP');
   const pages = one('PG') || tagged(all('LID'), 'pii');
   if (pages) c.pages = pages;
-  const issns = all('IS').map((v) => ({ issn: normalizeIssn(v.replace(/\s*\([^)]*\)\s*$/, '')), linking: /\(Linking\)/i.test(v) }));
+  const issns = all('IS').map((v) => ({
+    issn: normalizeIssn(v.replace(/\s*\([^)]*\)\s*$/, '')),
+    linking: /\(Linking\)/i.test(v),
+  }));
   const issn = (issns.find((x) => x.issn && !x.linking) ?? issns.find((x) => x.issn))?.issn;
   if (issn) c.issn = issn;
   const doiRaw = tagged(all('LID'), 'doi') ?? tagged(all('AID'), 'doi');
@@ -84,7 +100,12 @@ function toCitation(r: Rec, source: string, pmid: string, notes: string[]): Cita
     if ('value' in d) c.doi = d.value;
     else notes.push(`${d.error}; left out`);
   }
-  const pmcRaw = one('PMC') || (all('AID').find((v) => /^PMC\d+/.test(v))?.match(/^PMC\d+/)?.[0] ?? '');
+  const pmcRaw =
+    one('PMC') ||
+    (all('AID')
+      .find((v) => /^PMC\d+/.test(v))
+      ?.match(/^PMC\d+/)?.[0] ??
+      '');
   if (pmcRaw) {
     const p = normalizePmcid(pmcRaw);
     if ('value' in p) c.pmcid = p.value;
@@ -113,16 +134,34 @@ export async function* readMedlineText(
     const checked = rawPmid !== undefined ? normalizePmid(rawPmid) : undefined;
     const id = checked && 'value' in checked ? checked.value : `#${ordinal}`;
     if (r.bad) {
-      yield { type: 'reject', file, record: id, where: r.bad.byteWise ? `byte ${r.bad.byte}` : `line ${r.bad.line}`, message: r.bad.message };
+      yield {
+        type: 'reject',
+        file,
+        record: id,
+        where: r.bad.byteWise ? `byte ${r.bad.byte}` : `line ${r.bad.line}`,
+        message: r.bad.message,
+      };
       return;
     }
     if (!checked) {
       const first = r.tags[0]!;
-      yield { type: 'reject', file, record: id, where: `line ${r.line}`, message: `record at line ${r.line} has no PMID- line (first tag: '${first[0]} - ${first[1].slice(0, 40)}')` };
+      yield {
+        type: 'reject',
+        file,
+        record: id,
+        where: `line ${r.line}`,
+        message: `record at line ${r.line} has no PMID- line (first tag: '${first[0]} - ${first[1].slice(0, 40)}')`,
+      };
       return;
     }
     if ('error' in checked) {
-      yield { type: 'reject', file, record: id, where: `line ${r.line}`, message: `${checked.error} (record at line ${r.line})` };
+      yield {
+        type: 'reject',
+        file,
+        record: id,
+        where: `line ${r.line}`,
+        message: `${checked.error} (record at line ${r.line})`,
+      };
       return;
     }
     const notes: string[] = [];
@@ -130,7 +169,13 @@ export async function* readMedlineText(
     try {
       c = toCitation(r, file, checked.value, notes);
     } catch (e) {
-      yield { type: 'reject', file, record: id, where: `line ${r.line}`, message: `record at line ${r.line} could not be read: ${(e as Error).message}` };
+      yield {
+        type: 'reject',
+        file,
+        record: id,
+        where: `line ${r.line}`,
+        message: `record at line ${r.line} could not be read: ${(e as Error).message}`,
+      };
       return;
     }
     for (const n of notes) yield { type: 'note', file, record: id, where: `line ${r.line}`, message: n };
@@ -146,7 +191,10 @@ export async function* readMedlineText(
     for await (const l of textLines(file, opts.signal, opts.onProgress)) {
       lastLine = l;
       if (l.tooLong !== undefined) {
-        bad(l, `line ${l.no} is longer than ${MAX_RECORD_BYTES / 2 ** 20} MB (${l.tooLong} bytes); the record is skipped`);
+        bad(
+          l,
+          `line ${l.no} is longer than ${MAX_RECORD_BYTES / 2 ** 20} MB (${l.tooLong} bytes); the record is skipped`,
+        );
         continue;
       }
       if (l.text === undefined) {
@@ -181,7 +229,13 @@ export async function* readMedlineText(
         if (pm && rec) {
           for (const ev of finish()) yield ev;
           m = TAG.exec(`PMID${pm[2]}`);
-          yield { type: 'note', file, record: `#${ordinal + 1}`, where: `line ${l.no}`, message: `line ${l.no} '${t.slice(0, 30)}' read as the PMID line of a new record (a damaged blank line before it?)` };
+          yield {
+            type: 'note',
+            file,
+            record: `#${ordinal + 1}`,
+            where: `line ${l.no}`,
+            message: `line ${l.no} '${t.slice(0, 30)}' read as the PMID line of a new record (a damaged blank line before it?)`,
+          };
         } else {
           bad(l, `line ${l.no} is neither 'TAG - value' nor an indented continuation: '${t.slice(0, 60)}'`);
           continue;
@@ -201,17 +255,35 @@ export async function* readMedlineText(
     const p = raw !== undefined ? normalizePmid(raw) : undefined;
     const cut = rec ? `; the record starting at line ${rec.line} is cut off` : '';
     rec = undefined;
-    yield { type: 'reject', file, record: p && 'value' in p ? p.value : `#${ordinal}`, where: `byte ${e.compressedByte}`, message: `${e.message}, after ${e.decompressedBytes} decompressed bytes${cut}` };
+    yield {
+      type: 'reject',
+      file,
+      record: p && 'value' in p ? p.value : `#${ordinal}`,
+      where: `byte ${e.compressedByte}`,
+      message: `${e.message}, after ${e.decompressedBytes} decompressed bytes${cut}`,
+    };
     return;
   }
   if (rec && lastLine && !lastLine.ended) {
     // the file stops in the middle of a line: the last record may be cut off
     const r = rec as Rec;
     const hasText = r.tags.some(([k]) => k === 'TI' || k === 'AB' || k === 'BTI' || k === 'VTI');
-    if (!r.bad && !hasText) r.bad = { line: lastLine.no, byte: lastLine.byte, message: `the file ends in the middle of line ${lastLine.no}, in a record with no title or abstract yet (truncated file?)`, byteWise: false };
+    if (!r.bad && !hasText)
+      r.bad = {
+        line: lastLine.no,
+        byte: lastLine.byte,
+        message: `the file ends in the middle of line ${lastLine.no}, in a record with no title or abstract yet (truncated file?)`,
+        byteWise: false,
+      };
     else if (!r.bad) {
       const pmid = r.tags.find(([k]) => k === 'PMID')?.[1] ?? `#${ordinal + 1}`;
-      yield { type: 'note', file, record: pmid, where: `line ${lastLine.no}`, message: `the file ends in the middle of line ${lastLine.no} (no final line break): the record may be cut off` };
+      yield {
+        type: 'note',
+        file,
+        record: pmid,
+        where: `line ${lastLine.no}`,
+        message: `the file ends in the middle of line ${lastLine.no} (no final line break): the record may be cut off`,
+      };
     }
   }
   for (const ev of finish()) yield ev;

@@ -62,7 +62,11 @@ export async function* readBytes(
     if (gunzip && !(e instanceof DOMException) && (e as NodeJS.ErrnoException).code !== 'ABORT_ERR') {
       const err = e as NodeJS.ErrnoException;
       const what = err.code === 'Z_BUF_ERROR' ? 'gzip data truncated' : 'gzip data corrupt';
-      throw new GzipError(`${what} (${err.message}) at compressed byte ${gunzip.bytesWritten}`, gunzip.bytesWritten, delivered);
+      throw new GzipError(
+        `${what} (${err.message}) at compressed byte ${gunzip.bytesWritten}`,
+        gunzip.bytesWritten,
+        delivered,
+      );
     }
     throw e;
   } finally {
@@ -104,13 +108,22 @@ export function firstInvalidUtf8(b: Uint8Array): number {
   const n = b.length;
   while (i < n) {
     const c = b[i]!;
-    if (c < 0x80) { i++; continue; }
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
     let need: number;
     let min: number;
-    if (c >= 0xc2 && c <= 0xdf) { need = 1; min = 0x80; }
-    else if (c >= 0xe0 && c <= 0xef) { need = 2; min = 0x800; }
-    else if (c >= 0xf0 && c <= 0xf4) { need = 3; min = 0x10000; }
-    else return i;
+    if (c >= 0xc2 && c <= 0xdf) {
+      need = 1;
+      min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      need = 2;
+      min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      need = 3;
+      min = 0x10000;
+    } else return i;
     if (i + need >= n) return i; // sequence cut off at the end
     let cp = c & (need === 1 ? 0x1f : need === 2 ? 0x0f : 0x07);
     for (let k = 1; k <= need; k++) {
@@ -213,20 +226,34 @@ export function stripControlChars(c: Record<string, unknown>): string[] {
   const fix = (s: string) => s.replace(CONTROLS, ' ').replace(/ {2,}/g, ' ').trim();
   for (const [k, v] of Object.entries(c)) {
     if (typeof v === 'string') {
-      if (CONTROL.test(v)) { c[k] = fix(v); changed.push(k); }
+      if (CONTROL.test(v)) {
+        c[k] = fix(v);
+        changed.push(k);
+      }
     } else if (Array.isArray(v)) {
       let hit = false;
       v.forEach((x, i) => {
-        if (typeof x === 'string') { if (CONTROL.test(x)) { v[i] = fix(x); hit = true; } }
-        else if (x && typeof x === 'object') {
+        if (typeof x === 'string') {
+          if (CONTROL.test(x)) {
+            v[i] = fix(x);
+            hit = true;
+          }
+        } else if (x && typeof x === 'object') {
           const o = x as Record<string, unknown>;
           for (const [k2, v2] of Object.entries(o)) {
-            if (typeof v2 === 'string' && CONTROL.test(v2)) { o[k2] = fix(v2); hit = true; }
-            else if (Array.isArray(v2)) for (const q of v2) if (q && typeof q === 'object') {
-              for (const [k3, v3] of Object.entries(q as Record<string, unknown>)) {
-                if (typeof v3 === 'string' && CONTROL.test(v3)) { (q as Record<string, unknown>)[k3] = fix(v3); hit = true; }
-              }
-            }
+            if (typeof v2 === 'string' && CONTROL.test(v2)) {
+              o[k2] = fix(v2);
+              hit = true;
+            } else if (Array.isArray(v2))
+              for (const q of v2)
+                if (q && typeof q === 'object') {
+                  for (const [k3, v3] of Object.entries(q as Record<string, unknown>)) {
+                    if (typeof v3 === 'string' && CONTROL.test(v3)) {
+                      (q as Record<string, unknown>)[k3] = fix(v3);
+                      hit = true;
+                    }
+                  }
+                }
           }
         }
       });
@@ -258,7 +285,10 @@ export function monthNumber(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isInteger(v) && v >= 1 && v <= 12 ? v : undefined;
   if (typeof v !== 'string') return undefined;
   const t = v.trim();
-  if (/^\d{1,2}$/.test(t)) { const n = Number(t); return n >= 1 && n <= 12 ? n : undefined; }
+  if (/^\d{1,2}$/.test(t)) {
+    const n = Number(t);
+    return n >= 1 && n <= 12 ? n : undefined;
+  }
   const i = MONTHS.indexOf(t.slice(0, 3).toLowerCase());
   return i >= 0 && /^[a-z]+\.?$/i.test(t) ? i + 1 : undefined;
 }
@@ -271,9 +301,13 @@ export class ByteQueue {
   private buf: Buffer = Buffer.alloc(0);
   private start = 0;
   private end = 0;
-  get length(): number { return this.end - this.start; }
+  get length(): number {
+    return this.end - this.start;
+  }
   /** The unconsumed bytes (a view, valid until the next append). */
-  view(): Buffer { return this.buf.subarray(this.start, this.end); }
+  view(): Buffer {
+    return this.buf.subarray(this.start, this.end);
+  }
   append(chunk: Uint8Array): void {
     const need = this.length + chunk.length;
     if (this.end + chunk.length > this.buf.length) {
@@ -292,7 +326,10 @@ export class ByteQueue {
   }
   consume(n: number): void {
     this.start += Math.min(n, this.length);
-    if (this.start === this.end) { this.start = 0; this.end = 0; }
+    if (this.start === this.end) {
+      this.start = 0;
+      this.end = 0;
+    }
     // after a long record, give the big buffer back
     if (this.buf.length > 4 * 2 ** 20 && this.length < this.buf.length / 16) {
       const nb = Buffer.allocUnsafe(Math.max(64 * 1024, this.length * 2));
@@ -349,18 +386,30 @@ export async function* textLines(
     if (end > 0 && b[end - 1] === 0x0d) end--;
     const start0 = no === 1 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0; // UTF-8 BOM
     const d = decodeText(b.subarray(start0, end));
-    return 'text' in d ? { text: d.text, no, byte: start } : { text: undefined, badByte: start + start0 + d.badByte, what: d.what, lossy: b.subarray(start0, end).toString('utf8'), no, byte: start };
+    return 'text' in d
+      ? { text: d.text, no, byte: start }
+      : {
+          text: undefined,
+          badByte: start + start0 + d.badByte,
+          what: d.what,
+          lossy: b.subarray(start0, end).toString('utf8'),
+          no,
+          byte: start,
+        };
   };
   const flush = (last?: Buffer): TextLine => {
     if (tooLong) {
       no++;
       const l: TextLine = { text: undefined, tooLong: size + (last?.length ?? 0), no, byte: lineStart };
-      parts = []; size = 0; tooLong = false;
+      parts = [];
+      size = 0;
+      tooLong = false;
       return l;
     }
     if (last) parts.push(last);
     const b = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-    parts = []; size = 0;
+    parts = [];
+    size = 0;
     return mk(b, lineStart);
   };
   for await (const chunk of readBytes(file, signal, onProgress)) {
@@ -378,10 +427,16 @@ export async function* textLines(
     if (i < chunk.length && !tooLong) {
       const rest = chunk.subarray(i);
       size += rest.length;
-      if (size > maxLine) { tooLong = true; parts = []; }
-      else parts.push(rest);
+      if (size > maxLine) {
+        tooLong = true;
+        parts = [];
+      } else parts.push(rest);
     } else if (tooLong) size += chunk.length - i;
     pos += chunk.length;
   }
-  if (size > 0 || tooLong) { const l = flush(); l.ended = false; yield l; }
+  if (size > 0 || tooLong) {
+    const l = flush();
+    l.ended = false;
+    yield l;
+  }
 }

@@ -10,7 +10,20 @@
 // through src/index/ids.ts.
 import { SaxesParser } from 'saxes';
 import type { Citation, MeshHeading, AbstractSection, ReaderEvent } from '../citation';
-import { readBytes, GzipError, decodeUtf8, countNewlines, firstYear, firstMonth, monthNumber, clean, initialsOf, ByteQueue, MAX_RECORD_BYTES, stripControlChars } from './source';
+import {
+  readBytes,
+  GzipError,
+  decodeUtf8,
+  countNewlines,
+  firstYear,
+  firstMonth,
+  monthNumber,
+  clean,
+  initialsOf,
+  ByteQueue,
+  MAX_RECORD_BYTES,
+  stripControlChars,
+} from './source';
 import { normalizeDoi, normalizeIssn, normalizePmcid, normalizePmid } from '../ids';
 
 export { MAX_RECORD_BYTES } from './source';
@@ -32,7 +45,11 @@ function parseRecord(xml: string): El {
   let root: El | undefined;
   parser.on('opentag', (t) => {
     if (stack.length >= MAX_XML_DEPTH) {
-      throw Object.assign(new Error(`elements nested deeper than ${MAX_XML_DEPTH} levels (<${t.name}>)`), { line: parser.line, column: parser.column, own: true });
+      throw Object.assign(new Error(`elements nested deeper than ${MAX_XML_DEPTH} levels (<${t.name}>)`), {
+        line: parser.line,
+        column: parser.column,
+        own: true,
+      });
     }
     const el: El = { name: t.name, attrs: t.attributes as Record<string, string>, kids: [] };
     if (stack.length) stack[stack.length - 1]!.kids.push(el);
@@ -136,7 +153,10 @@ function meshOf(list: El | undefined): MeshHeading[] {
     const d = child(h, 'DescriptorName');
     if (!d) continue;
     const qualifiers = children(h, 'QualifierName').map((q) => {
-      const r: { ui?: string; name: string; major: boolean } = { name: text(q), major: q.attrs['MajorTopicYN'] === 'Y' };
+      const r: { ui?: string; name: string; major: boolean } = {
+        name: text(q),
+        major: q.attrs['MajorTopicYN'] === 'Y',
+      };
       if (q.attrs['UI']) r.ui = q.attrs['UI'];
       return r;
     });
@@ -179,7 +199,10 @@ export function citationFromElement(rec: El, source: string): Citation {
   if (!pmcid) {
     for (const o of children(mc, 'OtherID')) {
       const m = /PMC\d+/.exec(text(o));
-      if (m) { pmcid = m[0]; break; }
+      if (m) {
+        pmcid = m[0];
+        break;
+      }
     }
   }
   const c: Citation = {
@@ -207,10 +230,13 @@ export function citationFromElement(rec: El, source: string): Citation {
   const pg = child(art, 'Pagination');
   const start = text(child(pg, 'StartPage'));
   const end = text(child(pg, 'EndPage'));
-  const pages = text(child(pg, 'MedlinePgn')) || (start ? (end && end !== start ? `${start}-${end}` : start) : '') ||
+  const pages =
+    text(child(pg, 'MedlinePgn')) ||
+    (start ? (end && end !== start ? `${start}-${end}` : start) : '') ||
     text(children(art, 'ELocationID').find((e) => e.attrs['EIdType'] !== 'doi' && e.attrs['ValidYN'] !== 'N'));
   if (pages) c.pages = pages;
-  const issn = normalizeIssn(text(child(journal, 'ISSN'))) ?? normalizeIssn(text(path(mc, 'MedlineJournalInfo/ISSNLinking')));
+  const issn =
+    normalizeIssn(text(child(journal, 'ISSN'))) ?? normalizeIssn(text(path(mc, 'MedlineJournalInfo/ISSNLinking')));
   if (issn) c.issn = issn;
   const doi = idsOf(articleIds, 'doi') || (eloc ? text(eloc) : '');
   if (doi) c.doi = doi;
@@ -231,7 +257,10 @@ function bookCitation(rec: El, source: string): Citation {
     abstract: abstractOf(child(doc, 'Abstract')),
     authors: authorsOf(child(doc, 'AuthorList') ?? child(book, 'AuthorList')),
     journal: text(child(book, 'BookTitle')) || text(path(book, 'Publisher/PublisherName')),
-    publicationTypes: [...children(doc, 'PublicationType'), ...children(child(doc, 'PublicationTypeList'), 'PublicationType')]
+    publicationTypes: [
+      ...children(doc, 'PublicationType'),
+      ...children(child(doc, 'PublicationTypeList'), 'PublicationType'),
+    ]
       .map(text)
       .filter(Boolean),
     mesh: [],
@@ -261,7 +290,8 @@ const OPEN = Object.fromEntries(ALL.map((n) => [n, Buffer.from('<' + n)])) as Re
 const CLOSE = Object.fromEntries(ALL.map((n) => [n, Buffer.from('</' + n)])) as Record<RecName, Buffer>;
 const KEEP_TAIL = 64;
 /** What may stand between records: the XML declaration, processing instructions, DOCTYPE, comments, root tags, space. */
-const GAP_OK = /<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE[^>[]*(?:\[[\s\S]*?\])?\s*>|<\/?(?:PubmedArticleSet|MedlineCitationSet|PubmedBookArticleSet)\b[^>]*>/g;
+const GAP_OK =
+  /<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE[^>[]*(?:\[[\s\S]*?\])?\s*>|<\/?(?:PubmedArticleSet|MedlineCitationSet|PubmedBookArticleSet)\b[^>]*>/g;
 
 function isNameEnd(c: number | undefined): boolean {
   return c === 0x3e /* > */ || c === 0x2f /* / */ || c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
@@ -271,7 +301,12 @@ function isNameEnd(c: number | undefined): boolean {
  * Earliest start tag of one of `names` in buf[from..limit); only complete tag names count. Searches growing
  * windows so that names absent from the file do not cost a scan of the whole buffer per record.
  */
-function findStart(buf: Buffer, from: number, names: readonly RecName[], limit = buf.length): { pos: number; name: RecName } | undefined {
+function findStart(
+  buf: Buffer,
+  from: number,
+  names: readonly RecName[],
+  limit = buf.length,
+): { pos: number; name: RecName } | undefined {
   for (let w = 8192; ; w *= 8) {
     const end = Math.min(limit, from + w);
     const r = findStartIn(buf, from, names, end);
@@ -279,7 +314,12 @@ function findStart(buf: Buffer, from: number, names: readonly RecName[], limit =
   }
 }
 
-function findStartIn(buf: Buffer, from: number, names: readonly RecName[], end: number): { pos: number; name: RecName } | undefined {
+function findStartIn(
+  buf: Buffer,
+  from: number,
+  names: readonly RecName[],
+  end: number,
+): { pos: number; name: RecName } | undefined {
   let best: { pos: number; name: RecName } | undefined;
   const win = end < buf.length ? buf.subarray(0, end) : buf;
   for (const name of names) {
@@ -289,7 +329,10 @@ function findStartIn(buf: Buffer, from: number, names: readonly RecName[], end: 
       const j = win.indexOf(pat, i);
       if (j < 0 || (best && j >= best.pos)) break;
       const next = buf[j + pat.length];
-      if (next !== undefined && isNameEnd(next)) { best = { pos: j, name }; break; }
+      if (next !== undefined && isNameEnd(next)) {
+        best = { pos: j, name };
+        break;
+      }
       if (next === undefined) break; // undecidable until more data arrives
       i = j + 1;
     }
@@ -324,12 +367,18 @@ export function checkIds(c: Citation): string[] {
   if (c.doi !== undefined) {
     const d = normalizeDoi(c.doi);
     if ('value' in d) c.doi = d.value;
-    else { delete c.doi; notes.push(`${d.error}; left out`); }
+    else {
+      delete c.doi;
+      notes.push(`${d.error}; left out`);
+    }
   }
   if (c.pmcid !== undefined) {
     const p = normalizePmcid(c.pmcid);
     if ('value' in p) c.pmcid = p.value;
-    else { delete c.pmcid; notes.push(`${p.error}; left out`); }
+    else {
+      delete c.pmcid;
+      notes.push(`${p.error}; left out`);
+    }
   }
   const fields = stripControlChars(c as unknown as Record<string, unknown>);
   if (fields.length) notes.push(`control characters removed from ${fields.join(', ')}`);
@@ -370,7 +419,10 @@ export async function* readPubmedXml(file: string, opts: XmlReadOptions = {}): A
       const abs = absStart + dec.badByte;
       const l = line + countNewlines(rec, 0, dec.badByte);
       yield {
-        type: 'reject', file, record: id(), where: `byte ${abs}`,
+        type: 'reject',
+        file,
+        record: id(),
+        where: `byte ${abs}`,
         message: `invalid UTF-8 (byte 0x${rec[dec.badByte]!.toString(16).padStart(2, '0')}) at byte ${abs}, line ${l}`,
       };
       return;
@@ -383,7 +435,13 @@ export async function* readPubmedXml(file: string, opts: XmlReadOptions = {}): A
       const l = line + (err.line ?? 1) - 1;
       const msg = err.message.replace(/^(?:[^:\n]*:)?\d+:\d+: /, '');
       const col = err.column !== undefined ? `, column ${err.column}` : '';
-      yield { type: 'reject', file, record: id(), where: `line ${l}`, message: `malformed XML at line ${l}${col}: ${msg}` };
+      yield {
+        type: 'reject',
+        file,
+        record: id(),
+        where: `line ${l}`,
+        message: `malformed XML at line ${l}${col}: ${msg}`,
+      };
       return;
     }
     if (el.name === 'DeleteCitation') {
@@ -391,7 +449,14 @@ export async function* readPubmedXml(file: string, opts: XmlReadOptions = {}): A
       for (const raw of children(el, 'PMID').map(text).filter(Boolean)) {
         const p = normalizePmid(raw);
         if ('value' in p) pmids.push(p.value);
-        else yield { type: 'note', file, record: `#${ordinal}`, where: `line ${line}`, message: `<DeleteCitation> at line ${line}: ${p.error}; not deleted` };
+        else
+          yield {
+            type: 'note',
+            file,
+            record: `#${ordinal}`,
+            where: `line ${line}`,
+            message: `<DeleteCitation> at line ${line}: ${p.error}; not deleted`,
+          };
       }
       if (pmids.length) yield { type: 'delete', pmids };
       return;
@@ -400,7 +465,13 @@ export async function* readPubmedXml(file: string, opts: XmlReadOptions = {}): A
     try {
       c = citationFromElement(el, file);
     } catch (e) {
-      yield { type: 'reject', file, record: id(), where: `line ${line}`, message: `<${el.name}> at line ${line} could not be read: ${(e as Error).message}` };
+      yield {
+        type: 'reject',
+        file,
+        record: id(),
+        where: `line ${line}`,
+        message: `<${el.name}> at line ${line} could not be read: ${(e as Error).message}`,
+      };
       return;
     }
     if (!c.pmid) {
@@ -409,7 +480,13 @@ export async function* readPubmedXml(file: string, opts: XmlReadOptions = {}): A
     }
     const p = normalizePmid(c.pmid);
     if ('error' in p) {
-      yield { type: 'reject', file, record: `#${ordinal}`, where: `line ${line}`, message: `${p.error} (<${el.name}> at line ${line})` };
+      yield {
+        type: 'reject',
+        file,
+        record: `#${ordinal}`,
+        where: `line ${line}`,
+        message: `${p.error} (<${el.name}> at line ${line})`,
+      };
       return;
     }
     c.pmid = p.value;
@@ -422,19 +499,33 @@ export async function* readPubmedXml(file: string, opts: XmlReadOptions = {}): A
   let gap: { at: number; line: number; text: string; pmid?: string } | undefined;
   let skippingTail = false; // the rest of a record too long to keep: not 'text between records'
   const noteGap = (end: number) => {
-    if (gap || end <= 0 || skippingTail || (root !== 'PubmedArticleSet' && root !== 'MedlineCitationSet' && root !== 'PubmedBookArticleSet')) return;
+    if (
+      gap ||
+      end <= 0 ||
+      skippingTail ||
+      (root !== 'PubmedArticleSet' && root !== 'MedlineCitationSet' && root !== 'PubmedBookArticleSet')
+    )
+      return;
     const t = pending.subarray(0, Math.min(end, 8 * 1024)).toString('latin1'); // bounded: GAP_OK is lazy
     const rest = t.replace(GAP_OK, (m) => ' '.repeat(m.length));
     const off = rest.search(/\S/);
     if (off < 0) return;
-    gap = { at: pendingStart + off, line: lineAt(off), text: t.slice(off, off + 60).replace(/\s+/g, ' '), pmid: guessPmid(pending.subarray(off, end)) };
+    gap = {
+      at: pendingStart + off,
+      line: lineAt(off),
+      text: t.slice(off, off + 60).replace(/\s+/g, ' '),
+      pmid: guessPmid(pending.subarray(off, end)),
+    };
   };
   function* gapReject(): Generator<ReaderEvent> {
     if (!gap) return;
     ordinal++;
     records++;
     yield {
-      type: 'reject', file, record: gap.pmid ?? `#${ordinal}`, where: `line ${gap.line}`,
+      type: 'reject',
+      file,
+      record: gap.pmid ?? `#${ordinal}`,
+      where: `line ${gap.line}`,
       message: `unreadable text between records at line ${gap.line} (byte ${gap.at}), no record start tag: '${gap.text}'`,
     };
     gap = undefined;
@@ -475,7 +566,10 @@ export async function* readPubmedXml(file: string, opts: XmlReadOptions = {}): A
         records++;
         const rec = pending.subarray(0, next.pos);
         yield {
-          type: 'reject', file, record: guessPmid(rec) ?? `#${ordinal}`, where: `line ${pendingLine}`,
+          type: 'reject',
+          file,
+          record: guessPmid(rec) ?? `#${ordinal}`,
+          where: `line ${pendingLine}`,
           message: `<${inside.name}> starting at line ${pendingLine} is not closed before the next record at line ${lineAt(next.pos)}`,
         };
         consume(next.pos);
@@ -487,7 +581,10 @@ export async function* readPubmedXml(file: string, opts: XmlReadOptions = {}): A
         ordinal++;
         records++;
         yield {
-          type: 'reject', file, record: guessPmid(pending) ?? `#${ordinal}`, where: `line ${pendingLine}`,
+          type: 'reject',
+          file,
+          record: guessPmid(pending) ?? `#${ordinal}`,
+          where: `line ${pendingLine}`,
           message: `<${inside.name}> starting at line ${pendingLine} is longer than ${MAX_RECORD_BYTES / 2 ** 20} MB without closing; skipped to the next record`,
         };
         consume(pending.length - KEEP_TAIL);
@@ -509,7 +606,10 @@ export async function* readPubmedXml(file: string, opts: XmlReadOptions = {}): A
         ordinal++;
         records++;
         yield {
-          type: 'reject', file, record: guessPmid(pending) ?? `#${ordinal}`, where: `line ${pendingLine}`,
+          type: 'reject',
+          file,
+          record: guessPmid(pending) ?? `#${ordinal}`,
+          where: `line ${pendingLine}`,
           message: `<${inside.name}> starting at line ${pendingLine} is longer than ${MAX_RECORD_BYTES / 2 ** 20} MB without closing; skipped to the next record`,
         };
         consume(Math.max(0, pending.length - KEEP_TAIL));
@@ -520,7 +620,12 @@ export async function* readPubmedXml(file: string, opts: XmlReadOptions = {}): A
       queue.append(chunk);
       pending = queue.view();
       if (root === undefined) {
-        const m = /<([A-Za-z_][\w.-]*)/.exec(pending.subarray(0, 64 * 1024).toString('latin1').replace(/<[?!][\s\S]*?>/g, ''));
+        const m = /<([A-Za-z_][\w.-]*)/.exec(
+          pending
+            .subarray(0, 64 * 1024)
+            .toString('latin1')
+            .replace(/<[?!][\s\S]*?>/g, ''),
+        );
         if (m) root = m[1];
       }
       for (const ev of drain()) {
@@ -533,9 +638,14 @@ export async function* readPubmedXml(file: string, opts: XmlReadOptions = {}): A
     for (const ev of drain()) yield ev;
     const rec = inside ? pending : undefined;
     const which = rec ? (guessPmid(rec) ?? `#${ordinal + 1}`) : `#${ordinal + 1}`;
-    const cut = rec ? `; the record starting at line ${pendingLine} (decompressed byte ${pendingStart}) is cut off` : '';
+    const cut = rec
+      ? `; the record starting at line ${pendingLine} (decompressed byte ${pendingStart}) is cut off`
+      : '';
     yield {
-      type: 'reject', file, record: which, where: `byte ${e.compressedByte}`,
+      type: 'reject',
+      file,
+      record: which,
+      where: `byte ${e.compressedByte}`,
       message: `${e.message}, after ${e.decompressedBytes} decompressed bytes${cut}; ${records} records before it were read`,
     };
     return;
@@ -547,14 +657,20 @@ export async function* readPubmedXml(file: string, opts: XmlReadOptions = {}): A
   if (inside) {
     ordinal++;
     yield {
-      type: 'reject', file, record: guessPmid(pending) ?? `#${ordinal}`, where: `line ${pendingLine}`,
+      type: 'reject',
+      file,
+      record: guessPmid(pending) ?? `#${ordinal}`,
+      where: `line ${pendingLine}`,
       message: `file ends inside <${inside.name}> that starts at line ${pendingLine} (truncated file?)`,
     };
     return;
   }
   if (records === 0 && root !== 'PubmedArticleSet' && root !== 'MedlineCitationSet') {
     yield {
-      type: 'reject', file, record: '#0', where: 'line 1',
+      type: 'reject',
+      file,
+      record: '#0',
+      where: 'line 1',
       message: root ? `no PubMed records found (root element <${root}>)` : 'no XML element found',
     };
   }

@@ -12,10 +12,19 @@ import { writeOnnxModel } from './onnx-proto';
 import { MANIFEST_FILE, VERIFY_CACHE_FILE, sha256File, type Manifest } from '../manifest';
 
 export type ConvertPrecision = GraphPrecision;
-export const MODEL_FILES: Record<ConvertPrecision, string> = { fp32: 'model.onnx', int8: 'model.int8.onnx', fp16: 'model.fp16.onnx' };
+export const MODEL_FILES: Record<ConvertPrecision, string> = {
+  fp32: 'model.onnx',
+  int8: 'model.int8.onnx',
+  fp16: 'model.fp16.onnx',
+};
 const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'];
 
-export interface ConvertProgress { stage: string; file?: string; done: number; total: number }
+export interface ConvertProgress {
+  stage: string;
+  file?: string;
+  done: number;
+  total: number;
+}
 
 export interface ConvertOptions {
   srcDir: string;
@@ -34,7 +43,13 @@ export interface ConvertOptions {
   preloaded?: StateDict;
 }
 
-interface LoadedWeights { sd: StateDict; cfg: BertConfig; configFile: string; inputs: Record<string, string>; tokenizerDir: string }
+interface LoadedWeights {
+  sd: StateDict;
+  cfg: BertConfig;
+  configFile: string;
+  inputs: Record<string, string>;
+  tokenizerDir: string;
+}
 
 function readJson(file: string): unknown {
   let text: string;
@@ -88,7 +103,10 @@ async function loadWeights(opts: ConvertOptions): Promise<LoadedWeights> {
   const inputs: Record<string, string> = {};
   const adapterCfgFile = path.join(srcDir, 'adapter_config.json');
   if (fs.existsSync(adapterCfgFile)) {
-    if (!opts.baseDir) throw new Error(`${adapterCfgFile}: this is a LoRA adapter; the base model folder (baseDir) is needed to merge it`);
+    if (!opts.baseDir)
+      throw new Error(
+        `${adapterCfgFile}: this is a LoRA adapter; the base model folder (baseDir) is needed to merge it`,
+      );
     const adapterConfig = readJson(adapterCfgFile);
     inputs['adapter_config.json'] = await sha256File(adapterCfgFile);
     const ast = path.join(srcDir, 'adapter_model.safetensors');
@@ -130,7 +148,8 @@ async function loadWeights(opts: ConvertOptions): Promise<LoadedWeights> {
 export async function convertModel(opts: ConvertOptions): Promise<Manifest> {
   const precisions = opts.precisions ?? ['fp32', 'int8', 'fp16'];
   if (!precisions.length) throw new Error('convertModel: no precision requested');
-  for (const p of precisions) if (!(p in MODEL_FILES)) throw new Error(`convertModel: unknown precision ${JSON.stringify(p)} (fp32|int8|fp16)`);
+  for (const p of precisions)
+    if (!(p in MODEL_FILES)) throw new Error(`convertModel: unknown precision ${JSON.stringify(p)} (fp32|int8|fp16)`);
   const progress = opts.onProgress ?? (() => {});
   const total = precisions.length + 2;
   progress({ stage: 'read', done: 0, total });
@@ -153,10 +172,18 @@ export async function convertModel(opts: ConvertOptions): Promise<Manifest> {
     try {
       graph = buildBertGraph(w.sd, w.cfg, { precision: p, fused: opts.fused, reduceRange: opts.reduceRange });
     } catch (e) {
-      const weights = Object.keys(w.inputs).filter((k) => /\.(safetensors|bin)$/.test(k)).join(', ') || 'weights';
+      const weights =
+        Object.keys(w.inputs)
+          .filter((k) => /\.(safetensors|bin)$/.test(k))
+          .join(', ') || 'weights';
       throw new Error(`${opts.srcDir} (${weights}, config ${w.configFile}): ${(e as Error).message}`);
     }
-    graph.metadata = { source_repo: opts.source.repo, source_revision: opts.source.revision, generated: String(!!opts.source.generated), precision: p };
+    graph.metadata = {
+      source_repo: opts.source.repo,
+      source_revision: opts.source.revision,
+      generated: String(!!opts.source.generated),
+      precision: p,
+    };
     const r = writeOnnxModel(graph, path.join(opts.outDir, file));
     outputs[file] = r.sha256;
     files[p] = file;
@@ -168,7 +195,8 @@ export async function convertModel(opts: ConvertOptions): Promise<Manifest> {
     const dst = path.join(opts.outDir, f);
     if (path.resolve(src) !== path.resolve(dst)) fs.writeFileSync(dst, fs.readFileSync(src));
     outputs[f] = await sha256File(dst);
-    if (!(f in w.inputs) && !(`base/${f}` in w.inputs)) w.inputs[(w.tokenizerDir === opts.srcDir ? '' : 'base/') + f] = outputs[f]!;
+    if (!(f in w.inputs) && !(`base/${f}` in w.inputs))
+      w.inputs[(w.tokenizerDir === opts.srcDir ? '' : 'base/') + f] = outputs[f]!;
   }
   const cfgDst = path.join(opts.outDir, 'config.json');
   if (path.resolve(w.configFile) !== path.resolve(cfgDst)) fs.writeFileSync(cfgDst, fs.readFileSync(w.configFile));
@@ -183,7 +211,14 @@ export async function convertModel(opts: ConvertOptions): Promise<Manifest> {
     inputs: w.inputs,
     outputs,
     sizes,
-    config: { hidden: c.hidden, layers: c.layers, heads: c.heads, ffn: c.ffn, vocab: c.vocab, maxPositions: c.maxPositions },
+    config: {
+      hidden: c.hidden,
+      layers: c.layers,
+      heads: c.heads,
+      ffn: c.ffn,
+      vocab: c.vocab,
+      maxPositions: c.maxPositions,
+    },
     pooling: 'cls',
     dim: c.hidden,
     normalize: true,

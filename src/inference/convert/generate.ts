@@ -40,7 +40,7 @@ export function mulberry32(seed: number): () => number {
 function normal(n: number, std: number, rnd: () => number): Float32Array {
   // Marsaglia's polar method: two N(0,1) values per accepted pair, no trigonometry.
   const out = new Float32Array(n);
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     const u = 2 * rnd() - 1;
     const v = 2 * rnd() - 1;
     const s = u * u + v * v;
@@ -81,8 +81,18 @@ export function randomBertStateDict(shape: GeneratedShape, seed = 42): StateDict
   const H = s.hidden;
   const rnd = mulberry32(seed);
   const sd: StateDict = new Map();
-  const w = (name: string, dims: number[]) => sd.set(name, { dtype: 'float32', shape: dims, data: normal(dims.reduce((a, b) => a * b, 1), 0.02, rnd) });
-  const c = (name: string, dims: number[], v: number) => sd.set(name, { dtype: 'float32', shape: dims, data: new Float32Array(dims[0]!).fill(v) });
+  const w = (name: string, dims: number[]) =>
+    sd.set(name, {
+      dtype: 'float32',
+      shape: dims,
+      data: normal(
+        dims.reduce((a, b) => a * b, 1),
+        0.02,
+        rnd,
+      ),
+    });
+  const c = (name: string, dims: number[], v: number) =>
+    sd.set(name, { dtype: 'float32', shape: dims, data: new Float32Array(dims[0]!).fill(v) });
   w('embeddings.word_embeddings.weight', [30522, H]);
   w('embeddings.position_embeddings.weight', [512, H]);
   w('embeddings.token_type_embeddings.weight', [2, H]);
@@ -124,12 +134,17 @@ export interface GenerateOptions {
 /** Writes random weights of `shape` as a HF-style source folder and converts them. Returns the manifest. */
 export async function generateModel(opts: GenerateOptions): Promise<Manifest> {
   const seed = opts.seed ?? 42;
-  if (!SHAPES[opts.shape]) throw new Error(`generateModel: unknown shape ${JSON.stringify(opts.shape)} (tiny|base|large)`);
+  if (!SHAPES[opts.shape])
+    throw new Error(`generateModel: unknown shape ${JSON.stringify(opts.shape)} (tiny|base|large)`);
   const srcDir = opts.srcDir ?? path.join(opts.outDir, 'source');
   fs.mkdirSync(srcDir, { recursive: true });
   opts.onProgress?.({ stage: 'generate', done: 0, total: 1 });
   const sd = randomBertStateDict(opts.shape, seed);
-  await writeSafetensors(path.join(srcDir, 'model.safetensors'), sd, { format: 'pt', generated: 'true', seed: String(seed) });
+  await writeSafetensors(path.join(srcDir, 'model.safetensors'), sd, {
+    format: 'pt',
+    generated: 'true',
+    seed: String(seed),
+  });
   fs.writeFileSync(path.join(srcDir, 'config.json'), JSON.stringify(bertConfigJson(opts.shape), null, 2) + '\n');
   const tokDir = bundledTokenizerDir();
   for (const f of TOKENIZER_FILES) fs.writeFileSync(path.join(srcDir, f), fs.readFileSync(path.join(tokDir, f)));

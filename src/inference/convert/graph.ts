@@ -14,7 +14,13 @@
 import type { StateDict, Tensor } from './tensor';
 import { numel } from './tensor';
 import {
-  DataType, f32Bytes, i64Bytes, type Initializer, type OnnxDataType, type OnnxModel, type OnnxNode,
+  DataType,
+  f32Bytes,
+  i64Bytes,
+  type Initializer,
+  type OnnxDataType,
+  type OnnxModel,
+  type OnnxNode,
 } from './onnx-proto';
 import { float32ToHalf } from './fp16';
 import { quantizePerColumn } from './quantize';
@@ -37,15 +43,19 @@ export function parseBertConfig(json: unknown, file = 'config.json'): BertConfig
   if (!c || typeof c !== 'object') throw new Error(`${file}: not a JSON object`);
   const int = (k: string, dflt?: number): number => {
     const v = c[k] ?? dflt;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new Error(`${file}: "${k}" must be a positive integer, got ${JSON.stringify(c[k])}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0)
+      throw new Error(`${file}: "${k}" must be a positive integer, got ${JSON.stringify(c[k])}`);
     return v;
   };
   const mt = c.model_type;
-  if (mt !== undefined && mt !== 'bert') throw new Error(`${file}: model_type ${JSON.stringify(mt)} is not supported (only "bert")`);
+  if (mt !== undefined && mt !== 'bert')
+    throw new Error(`${file}: model_type ${JSON.stringify(mt)} is not supported (only "bert")`);
   const act = c.hidden_act ?? 'gelu';
-  if (act !== 'gelu') throw new Error(`${file}: hidden_act ${JSON.stringify(act)} is not supported (only exact "gelu")`);
+  if (act !== 'gelu')
+    throw new Error(`${file}: hidden_act ${JSON.stringify(act)} is not supported (only exact "gelu")`);
   const pet = c.position_embedding_type ?? 'absolute';
-  if (pet !== 'absolute') throw new Error(`${file}: position_embedding_type ${JSON.stringify(pet)} is not supported (only "absolute")`);
+  if (pet !== 'absolute')
+    throw new Error(`${file}: position_embedding_type ${JSON.stringify(pet)} is not supported (only "absolute")`);
   const cfg: BertConfig = {
     hidden: int('hidden_size'),
     layers: int('num_hidden_layers'),
@@ -57,7 +67,8 @@ export function parseBertConfig(json: unknown, file = 'config.json'): BertConfig
     eps: typeof c.layer_norm_eps === 'number' ? c.layer_norm_eps : 1e-12,
     act: 'gelu',
   };
-  if (cfg.hidden % cfg.heads !== 0) throw new Error(`${file}: hidden_size ${cfg.hidden} is not divisible by num_attention_heads ${cfg.heads}`);
+  if (cfg.hidden % cfg.heads !== 0)
+    throw new Error(`${file}: hidden_size ${cfg.hidden} is not divisible by num_attention_heads ${cfg.heads}`);
   return cfg;
 }
 
@@ -96,12 +107,14 @@ export function bertParam(sd: StateDict, name: string, shape: number[]): Float32
   // old TF-converted checkpoints name LayerNorm parameters gamma/beta
   const legacy = name.replace(/LayerNorm\.weight$/, 'LayerNorm.gamma').replace(/LayerNorm\.bias$/, 'LayerNorm.beta');
   let t: Tensor | undefined;
-  for (const n of legacy === name ? [name] : [name, legacy]) t ??= sd.get(n) ?? sd.get(`bert.${n}`) ?? sd.get(`model.${n}`);
+  for (const n of legacy === name ? [name] : [name, legacy])
+    t ??= sd.get(n) ?? sd.get(`bert.${n}`) ?? sd.get(`model.${n}`);
   if (!t) throw new Error(`weights: missing parameter ${name} (also tried bert.${name})`);
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
     throw new Error(`weights: parameter ${name} has shape [${t.shape}], config.json implies [${shape}]`);
   }
-  if (!(t.data instanceof Float32Array)) throw new Error(`weights: parameter ${name} is ${t.dtype}, expected a floating tensor`);
+  if (!(t.data instanceof Float32Array))
+    throw new Error(`weights: parameter ${name} is ${t.dtype}, expected a floating tensor`);
   return t.data;
 }
 
@@ -126,7 +139,9 @@ class Builder {
   float(name: string, dims: number[], data: () => Float32Array): string {
     const ft = this.floatType;
     this.inits.push({
-      name, dims, dataType: ft,
+      name,
+      dims,
+      dataType: ft,
       bytes: () => {
         const a = data();
         if (a.length !== numel(dims)) throw new Error(`internal: ${name} has ${a.length} values for [${dims}]`);
@@ -167,7 +182,10 @@ export function buildBertGraph(sd: StateDict, cfg: BertConfig, opts: GraphOption
   const { hidden: H, heads: N, ffn: F, vocab: V, maxPositions: P, typeVocab: T, eps } = cfg;
   const dh = H / N;
   const p = (name: string, shape: number[]) => bertParam(sd, name, shape); // validated eagerly below
-  const lazy = (name: string, shape: number[]) => { p(name, shape); return () => p(name, shape); };
+  const lazy = (name: string, shape: number[]) => {
+    p(name, shape);
+    return () => p(name, shape);
+  };
   const lazyT = (name: string, out: number, inn: number) => {
     p(name, [out, inn]);
     return () => transpose2d(p(name, [out, inn]), out, inn); // torch Linear [out, in] → MatMul [in, out]
@@ -175,8 +193,16 @@ export function buildBertGraph(sd: StateDict, cfg: BertConfig, opts: GraphOption
 
   // ---- embeddings (standard ops in every variant; they are a small share of the time) ----
   const wordE = b.float('embeddings.word_embeddings.weight', [V, H], lazy('embeddings.word_embeddings.weight', [V, H]));
-  const posE = b.float('embeddings.position_embeddings.weight', [P, H], lazy('embeddings.position_embeddings.weight', [P, H]));
-  const typeE = b.float('embeddings.token_type_embeddings.weight', [T, H], lazy('embeddings.token_type_embeddings.weight', [T, H]));
+  const posE = b.float(
+    'embeddings.position_embeddings.weight',
+    [P, H],
+    lazy('embeddings.position_embeddings.weight', [P, H]),
+  );
+  const typeE = b.float(
+    'embeddings.token_type_embeddings.weight',
+    [T, H],
+    lazy('embeddings.token_type_embeddings.weight', [T, H]),
+  );
   const lnFloat = int8 ? b.f32.bind(b) : b.float.bind(b);
   const embG = lnFloat('embeddings.LayerNorm.weight', [H], lazy('embeddings.LayerNorm.weight', [H]));
   const embB = lnFloat('embeddings.LayerNorm.bias', [H], lazy('embeddings.LayerNorm.bias', [H]));
@@ -229,7 +255,8 @@ export function buildBertGraph(sd: StateDict, cfg: BertConfig, opts: GraphOption
         // [H, 3H]: row r = [Wq^T[r,:], Wk^T[r,:], Wv^T[r,:]]
         const parts = ws.map((f) => f());
         const out = new Float32Array(H * 3 * H);
-        for (let r = 0; r < H; r++) for (let k = 0; k < 3; k++) out.set(parts[k]!.subarray(r * H, (r + 1) * H), r * 3 * H + k * H);
+        for (let r = 0; r < H; r++)
+          for (let k = 0; k < 3; k++) out.set(parts[k]!.subarray(r * H, (r + 1) * H), r * 3 * H + k * H);
         return out;
       };
       const packB = (): Float32Array => {
@@ -240,15 +267,28 @@ export function buildBertGraph(sd: StateDict, cfg: BertConfig, opts: GraphOption
       const qkvB = lnFloat(`${att}.self.qkv.bias`, [3 * H], packB);
       if (int8 && opts.int8Attention !== 'float') {
         const q = quantizedWeight(b, `${att}.self.qkv.weight`, H, 3 * H, packW, reduceRange);
-        const [xq, xs, xzp] = b.op('DynamicQuantizeLinear', [x], undefined, undefined, undefined, 3) as [string, string, string];
-        ctx = b.op1('QAttention', [xq, q.w, qkvB, xs, q.scale, mask32, xzp, q.zp], { num_heads: { int: N } }, undefined, MS_DOMAIN);
+        const [xq, xs, xzp] = b.op('DynamicQuantizeLinear', [x], undefined, undefined, undefined, 3) as [
+          string,
+          string,
+          string,
+        ];
+        ctx = b.op1(
+          'QAttention',
+          [xq, q.w, qkvB, xs, q.scale, mask32, xzp, q.zp],
+          { num_heads: { int: N } },
+          undefined,
+          MS_DOMAIN,
+        );
       } else {
         const qkvW = b.float(`${att}.self.qkv.weight`, [H, 3 * H], packW);
         ctx = b.op1('Attention', [x, qkvW, qkvB, mask32], { num_heads: { int: N } }, undefined, MS_DOMAIN);
       }
     } else {
       const proj = (k: string, perm: number[]): string => {
-        const y = b.op1('Add', [matmul(x, `${att}.self.${k}.weight`, H, H), b.float(`${att}.self.${k}.bias`, [H], lazy(`${att}.self.${k}.bias`, [H]))]);
+        const y = b.op1('Add', [
+          matmul(x, `${att}.self.${k}.weight`, H, H),
+          b.float(`${att}.self.${k}.bias`, [H], lazy(`${att}.self.${k}.bias`, [H])),
+        ]);
         return b.op1('Transpose', [b.op1('Reshape', [y, shapeHeads])], { perm: { ints: perm } });
       };
       const q = proj('query', [0, 2, 1, 3]);
@@ -294,12 +334,23 @@ export function buildBertGraph(sd: StateDict, cfg: BertConfig, opts: GraphOption
     inputs: ['input_ids', 'attention_mask', 'token_type_ids'].map((name) => ({ name, elemType: DataType.INT64, dims })),
     outputs: [{ name: 'last_hidden_state', elemType: DataType.FLOAT, dims: ['batch', 'sequence', H] }],
     initializers: b.inits,
-    opsets: fused || fusedAttn || skipLN ? [{ domain: '', version: OPSET }, { domain: MS_DOMAIN, version: 1 }] : [{ domain: '', version: OPSET }],
+    opsets:
+      fused || fusedAttn || skipLN
+        ? [
+            { domain: '', version: OPSET },
+            { domain: MS_DOMAIN, version: 1 },
+          ]
+        : [{ domain: '', version: OPSET }],
   };
 }
 
 function quantizedWeight(
-  b: Builder, name: string, rows: number, cols: number, data: () => Float32Array, reduceRange: boolean,
+  b: Builder,
+  name: string,
+  rows: number,
+  cols: number,
+  data: () => Float32Array,
+  reduceRange: boolean,
 ): { w: string; scale: string; zp: string } {
   // Quantise once, on first use by any of the three initializers (all are written back to back).
   let cached: ReturnType<typeof quantizePerColumn> | undefined;

@@ -1,7 +1,14 @@
 // Public API of the weights → ONNX converter (no onnxruntime import here: only src/inference/backend.ts has one).
 export { convertModel, MODEL_FILES } from './convert';
 export type { ConvertOptions, ConvertPrecision, ConvertProgress } from './convert';
-export { generateModel, randomBertStateDict, bertConfigJson, bundledTokenizerDir, SHAPES, TOKENIZER_FILES } from './generate';
+export {
+  generateModel,
+  randomBertStateDict,
+  bertConfigJson,
+  bundledTokenizerDir,
+  SHAPES,
+  TOKENIZER_FILES,
+} from './generate';
 export type { GenerateOptions, GeneratedShape } from './generate';
 export { readSafetensors, readSafetensorsWithMetadata, writeSafetensors } from './safetensors';
 export { buildBertGraph, parseBertConfig } from './graph';

@@ -23,20 +23,32 @@ export function parseLoraConfig(json: unknown, file = 'adapter_config.json'): Lo
   if (!json || typeof json !== 'object') throw new Error(`${file}: not a JSON object`);
   const c = json as Record<string, unknown>;
   if (c.peft_type !== undefined && c.peft_type !== 'LORA') {
-    throw new Error(`${file}: peft_type ${JSON.stringify(c.peft_type)} is not supported (only LORA adapters can be merged)`);
+    throw new Error(
+      `${file}: peft_type ${JSON.stringify(c.peft_type)} is not supported (only LORA adapters can be merged)`,
+    );
   }
   if (c.use_dora) throw new Error(`${file}: use_dora is set; DoRA adapters are not supported (only plain LoRA)`);
-  if (typeof c.r !== 'number' || !Number.isInteger(c.r) || c.r <= 0) throw new Error(`${file}: "r" must be a positive integer, got ${JSON.stringify(c.r)}`);
+  if (typeof c.r !== 'number' || !Number.isInteger(c.r) || c.r <= 0)
+    throw new Error(`${file}: "r" must be a positive integer, got ${JSON.stringify(c.r)}`);
   if (typeof c.lora_alpha !== 'number' || !Number.isFinite(c.lora_alpha)) {
     throw new Error(`${file}: "lora_alpha" must be a number, got ${JSON.stringify(c.lora_alpha)}`);
   }
   const tm = c.target_modules;
-  if (tm !== undefined && tm !== null && typeof tm !== 'string' && !(Array.isArray(tm) && tm.every((x) => typeof x === 'string'))) {
+  if (
+    tm !== undefined &&
+    tm !== null &&
+    typeof tm !== 'string' &&
+    !(Array.isArray(tm) && tm.every((x) => typeof x === 'string'))
+  ) {
     throw new Error(`${file}: "target_modules" must be a list of names or a regular expression`);
   }
   for (const k of ['rank_pattern', 'alpha_pattern'] as const) {
     const v = c[k];
-    if (v !== undefined && v !== null && (typeof v !== 'object' || Object.values(v).some((x) => typeof x !== 'number'))) {
+    if (
+      v !== undefined &&
+      v !== null &&
+      (typeof v !== 'object' || Object.values(v).some((x) => typeof x !== 'number'))
+    ) {
       throw new Error(`${file}: "${k}" must map module names to numbers`);
     }
   }
@@ -74,7 +86,8 @@ function findBaseKey(base: StateDict, param: string): string | undefined {
 }
 
 function asF32(t: Tensor, what: string): Float32Array {
-  if (!(t.data instanceof Float32Array)) throw new Error(`LoRA merge: ${what} is ${t.dtype}, expected a floating tensor`);
+  if (!(t.data instanceof Float32Array))
+    throw new Error(`LoRA merge: ${what} is ${t.dtype}, expected a floating tensor`);
   return t.data;
 }
 
@@ -83,7 +96,12 @@ function asF32(t: Tensor, what: string): Float32Array {
  * merged ones are fresh arrays; `base` itself is not modified). Throws, naming the module, when an adapted or
  * targeted module is missing from the base, when lora_A/lora_B do not pair up, or when shapes disagree.
  */
-export function mergeLora(base: StateDict, adapter: StateDict, adapterConfig: unknown, file = 'adapter_config.json'): StateDict {
+export function mergeLora(
+  base: StateDict,
+  adapter: StateDict,
+  adapterConfig: unknown,
+  file = 'adapter_config.json',
+): StateDict {
   const cfg = parseLoraConfig(adapterConfig, file);
   const pairs = new Map<string, { A?: Tensor; B?: Tensor; embedding: boolean }>();
   const replaced = new Map<string, Tensor>();
@@ -96,7 +114,8 @@ export function mergeLora(base: StateDict, adapter: StateDict, adapterConfig: un
     if (m) {
       const [, module, kind] = m;
       const p = pairs.get(module) ?? { embedding: kind.startsWith('lora_embedding'), A: undefined, B: undefined };
-      if (kind.endsWith('A')) p.A = t; else p.B = t;
+      if (kind.endsWith('A')) p.A = t;
+      else p.B = t;
       pairs.set(module, p);
     } else if (/\.lora_[A-Za-z_]+/.test(k) || k.includes('lora_magnitude')) {
       throw new Error(`${file}: adapter tensor '${key}' is not a LoRA A/B weight this merge understands`);
@@ -119,24 +138,30 @@ export function mergeLora(base: StateDict, adapter: StateDict, adapterConfig: un
 
   const out: StateDict = new Map(base);
   for (const [module, { A, B, embedding }] of pairs) {
-    if (!A || !B) throw new Error(`${file}: module '${module}' has ${A ? 'lora_A' : 'lora_B'} but no ${A ? 'lora_B' : 'lora_A'}`);
+    if (!A || !B)
+      throw new Error(`${file}: module '${module}' has ${A ? 'lora_A' : 'lora_B'} but no ${A ? 'lora_B' : 'lora_A'}`);
     if (!isTargeted(module, cfg.target_modules)) {
-      throw new Error(`${file}: the adapter has weights for '${module}', which target_modules ${JSON.stringify(cfg.target_modules)} does not name`);
+      throw new Error(
+        `${file}: the adapter has weights for '${module}', which target_modules ${JSON.stringify(cfg.target_modules)} does not name`,
+      );
     }
     const baseKey = findBaseKey(base, `${module}.weight`);
-    if (!baseKey) throw new Error(`${file}: adapted module '${module}' has no weight '${module}.weight' in the base model`);
+    if (!baseKey)
+      throw new Error(`${file}: adapted module '${module}' has no weight '${module}.weight' in the base model`);
     const W = base.get(baseKey)!;
     if (W.shape.length !== 2) throw new Error(`${file}: base weight '${baseKey}' has shape [${W.shape}], expected 2-D`);
     const r = A.shape[0];
     const r2 = B.shape[1];
     // Shapes: linear A [r, in], B [out, r]; embedding A [r, num], B [dim, r].
     if (embedding) {
-      if (A.shape.length !== 2 || B.shape.length !== 2 || r !== r2) throw new Error(`${file}: '${module}' embedding LoRA shapes A [${A.shape}] B [${B.shape}] do not pair`);
+      if (A.shape.length !== 2 || B.shape.length !== 2 || r !== r2)
+        throw new Error(`${file}: '${module}' embedding LoRA shapes A [${A.shape}] B [${B.shape}] do not pair`);
     } else if (A.shape.length !== 2 || B.shape.length !== 2 || r !== r2) {
       throw new Error(`${file}: '${module}' LoRA shapes A [${A.shape}] B [${B.shape}] do not pair`);
     }
     const expectR = patternValue(cfg.rank_pattern, module) ?? cfg.r;
-    if (r !== expectR) throw new Error(`${file}: '${module}' has rank ${r} in the weights but ${expectR} in the config`);
+    if (r !== expectR)
+      throw new Error(`${file}: '${module}' has rank ${r} in the weights but ${expectR} in the config`);
     const alpha = patternValue(cfg.alpha_pattern, module) ?? cfg.lora_alpha;
     const scale = cfg.use_rslora ? alpha / Math.sqrt(r) : alpha / r;
 

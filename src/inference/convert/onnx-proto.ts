@@ -28,7 +28,11 @@ const SCHEMA = {
           },
         },
         ValueInfoProto: {
-          fields: { name: { type: 'string', id: 1 }, type: { type: 'TypeProto', id: 2 }, docString: { type: 'string', id: 3 } },
+          fields: {
+            name: { type: 'string', id: 1 },
+            type: { type: 'TypeProto', id: 2 },
+            docString: { type: 'string', id: 3 },
+          },
         },
         NodeProto: {
           fields: {
@@ -85,7 +89,11 @@ const SCHEMA = {
           nested: {
             Dimension: {
               oneofs: { value: { oneof: ['dimValue', 'dimParam'] } },
-              fields: { dimValue: { type: 'int64', id: 1 }, dimParam: { type: 'string', id: 2 }, denotation: { type: 'string', id: 3 } },
+              fields: {
+                dimValue: { type: 'int64', id: 1 },
+                dimParam: { type: 'string', id: 2 },
+                denotation: { type: 'string', id: 3 },
+              },
             },
           },
         },
@@ -114,7 +122,11 @@ export type OnnxDataType = (typeof DataType)[keyof typeof DataType];
 export const AttrType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const;
 
 export type AttrValue = number | string | number[] | { int: number } | { ints: number[] } | { tensor: InlineTensor };
-export interface InlineTensor { dataType: OnnxDataType; dims: number[]; raw: Uint8Array }
+export interface InlineTensor {
+  dataType: OnnxDataType;
+  dims: number[];
+  raw: Uint8Array;
+}
 
 export interface OnnxNode {
   op: string;
@@ -126,7 +138,11 @@ export interface OnnxNode {
   attrs?: Record<string, AttrValue>;
 }
 
-export interface ValueInfo { name: string; elemType: OnnxDataType; dims: (number | string)[] }
+export interface ValueInfo {
+  name: string;
+  elemType: OnnxDataType;
+  dims: (number | string)[];
+}
 
 /** An initializer whose bytes are produced only when written (lazy, so big models never hold two copies). */
 export interface Initializer {
@@ -156,7 +172,11 @@ function attrToProto(name: string, v: AttrValue): Record<string, unknown> {
   if (Array.isArray(v)) return { name, type: AttrType.FLOATS, floats: v };
   if ('int' in v) return { name, type: AttrType.INT, i: v.int };
   if ('ints' in v) return { name, type: AttrType.INTS, ints: v.ints };
-  return { name, type: AttrType.TENSOR, t: { dims: v.tensor.dims, dataType: v.tensor.dataType, rawData: v.tensor.raw } };
+  return {
+    name,
+    type: AttrType.TENSOR,
+    t: { dims: v.tensor.dims, dataType: v.tensor.dataType, rawData: v.tensor.raw },
+  };
 }
 
 function valueInfoToProto(v: ValueInfo): Record<string, unknown> {
@@ -194,7 +214,11 @@ function varint(n: number): Buffer {
 }
 const tag = (field: number, wire: number): Buffer => varint(field * 8 + wire);
 
-export interface WriteResult { path: string; bytes: number; sha256: string }
+export interface WriteResult {
+  path: string;
+  bytes: number;
+  sha256: string;
+}
 
 /**
  * Writes `model` as an ONNX file at `file`, streaming the initializers. Returns size and sha256 of what was written.
@@ -212,7 +236,9 @@ export function writeOnnxModel(model: OnnxModel, file: string): WriteResult {
   ).finish();
   // Per-initializer header (everything but raw_data) and raw size, to frame lengths before writing any bytes.
   const heads = model.initializers.map((t) => {
-    const head = TensorProto.encode(TensorProto.fromObject({ name: t.name, dims: t.dims, dataType: t.dataType })).finish();
+    const head = TensorProto.encode(
+      TensorProto.fromObject({ name: t.name, dims: t.dims, dataType: t.dataType }),
+    ).finish();
     const rawLen = t.dims.reduce((a, b) => a * b, 1) * bytesPerElement(t.dataType);
     const tensorLen = head.length + tag(9, 2).length + varint(rawLen).length + rawLen;
     return { head, rawLen, tensorLen };
@@ -271,11 +297,20 @@ export function writeOnnxModel(model: OnnxModel, file: string): WriteResult {
 
 export function bytesPerElement(dt: OnnxDataType): number {
   switch (dt) {
-    case DataType.FLOAT: case DataType.INT32: return 4;
-    case DataType.INT64: case DataType.DOUBLE: return 8;
-    case DataType.FLOAT16: return 2;
-    case DataType.UINT8: case DataType.INT8: case DataType.BOOL: return 1;
-    default: throw new Error(`unsupported ONNX data type ${dt}`);
+    case DataType.FLOAT:
+    case DataType.INT32:
+      return 4;
+    case DataType.INT64:
+    case DataType.DOUBLE:
+      return 8;
+    case DataType.FLOAT16:
+      return 2;
+    case DataType.UINT8:
+    case DataType.INT8:
+    case DataType.BOOL:
+      return 1;
+    default:
+      throw new Error(`unsupported ONNX data type ${dt}`);
   }
 }
 
@@ -284,7 +319,13 @@ export function readOnnxModel(file: string): {
   irVersion: number;
   opsetImport: { domain?: string; version: number }[];
   graph: {
-    node: { opType: string; domain?: string; input: string[]; output: string[]; attribute?: { name: string; i?: number; f?: number; ints?: number[] }[] }[];
+    node: {
+      opType: string;
+      domain?: string;
+      input: string[];
+      output: string[];
+      attribute?: { name: string; i?: number; f?: number; ints?: number[] }[];
+    }[];
     initializer: { name: string; dims: number[]; dataType: number; rawData?: Uint8Array }[];
     input: { name: string }[];
     output: { name: string; type?: { tensorType?: { elemType?: number } } }[];

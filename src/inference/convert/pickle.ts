@@ -24,7 +24,13 @@ export class UnsafePickleError extends Error {
 // may not claim more than deflate can produce from its compressed bytes, and an entry is inflated (by zlib, into one
 // buffer of its declared size) only after the caller has checked that size; inflating past it is refused.
 
-interface ZipEntry { name: string; method: number; compressedSize: number; size: number; localOffset: number }
+interface ZipEntry {
+  name: string;
+  method: number;
+  compressedSize: number;
+  size: number;
+  localOffset: number;
+}
 
 /** Deflate cannot expand better than ~1032:1 (258-byte matches coded in ~2 bits); a claim beyond that is a lie. */
 const DEFLATE_MAX_RATIO = 1032;
@@ -43,11 +49,15 @@ class ZipFile {
       throw e;
     }
   }
-  close(): void { fs.closeSync(this.fd); }
+  close(): void {
+    fs.closeSync(this.fd);
+  }
 
   private read(pos: number, len: number, into?: Buffer): Buffer {
     if (pos < 0 || len < 0 || pos + len > this.size) {
-      throw new ModelBoundsError(`${this.file}: truncated or corrupt zip (wanted ${len} bytes at offset ${pos}; the file has ${this.size})`);
+      throw new ModelBoundsError(
+        `${this.file}: truncated or corrupt zip (wanted ${len} bytes at offset ${pos}; the file has ${this.size})`,
+      );
     }
     const b = into ?? Buffer.alloc(len);
     let off = 0;
@@ -64,7 +74,11 @@ class ZipFile {
     const tailLen = Math.min(size, 22 + 65535 + 20);
     const tail = this.read(size - tailLen, tailLen);
     let eocd = -1;
-    for (let i = tailLen - 22; i >= 0; i--) if (tail.readUInt32LE(i) === 0x06054b50) { eocd = i; break; }
+    for (let i = tailLen - 22; i >= 0; i--)
+      if (tail.readUInt32LE(i) === 0x06054b50) {
+        eocd = i;
+        break;
+      }
     if (eocd < 0) throw new Error(`${this.file}: not a zip archive (no end-of-central-directory record)`);
     let count = tail.readUInt16LE(eocd + 10);
     let cdSize = tail.readUInt32LE(eocd + 12);
@@ -80,12 +94,15 @@ class ZipFile {
       cdOffset = Number(z.readBigUInt64LE(48));
     }
     if (cdOffset + cdSize > size || count * 46 > cdSize) {
-      throw new ModelBoundsError(`${this.file}: corrupt zip: the central directory (${count} entries, ${cdSize} bytes at ${cdOffset}) does not fit in the ${size}-byte file`);
+      throw new ModelBoundsError(
+        `${this.file}: corrupt zip: the central directory (${count} entries, ${cdSize} bytes at ${cdOffset}) does not fit in the ${size}-byte file`,
+      );
     }
     const cd = this.read(cdOffset, cdSize);
     let p = 0;
     for (let i = 0; i < count; i++) {
-      if (p + 46 > cdSize || cd.readUInt32LE(p) !== 0x02014b50) throw new Error(`${this.file}: corrupt zip central directory`);
+      if (p + 46 > cdSize || cd.readUInt32LE(p) !== 0x02014b50)
+        throw new Error(`${this.file}: corrupt zip central directory`);
       const method = cd.readUInt16LE(p + 10);
       let compressedSize = cd.readUInt32LE(p + 20);
       let usize = cd.readUInt32LE(p + 24);
@@ -93,7 +110,8 @@ class ZipFile {
       const extraLen = cd.readUInt16LE(p + 30);
       const commentLen = cd.readUInt16LE(p + 32);
       let localOffset = cd.readUInt32LE(p + 42);
-      if (p + 46 + nameLen + extraLen + commentLen > cdSize) throw new Error(`${this.file}: corrupt zip central directory (entry ${i} runs past it)`);
+      if (p + 46 + nameLen + extraLen + commentLen > cdSize)
+        throw new Error(`${this.file}: corrupt zip central directory (entry ${i} runs past it)`);
       const name = cd.toString('utf8', p + 46, p + 46 + nameLen);
       // zip64 extended information extra field
       let e = p + 46 + nameLen;
@@ -107,7 +125,10 @@ class ZipFile {
             if (q + 8 > e + 4 + len) throw new Error(`${this.file}: corrupt zip64 extra field of '${name}'`);
             const v = cd.readBigUInt64LE(q);
             q += 8;
-            if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new ModelBoundsError(`${this.file}: zip entry '${name}' declares an impossible size or offset (${v})`);
+            if (v > BigInt(Number.MAX_SAFE_INTEGER))
+              throw new ModelBoundsError(
+                `${this.file}: zip entry '${name}' declares an impossible size or offset (${v})`,
+              );
             return Number(v);
           };
           if (usize === 0xffffffff) usize = u64();
@@ -117,14 +138,20 @@ class ZipFile {
         e += 4 + len;
       }
       if (localOffset + 30 + compressedSize > size) {
-        throw new ModelBoundsError(`${this.file}: zip entry '${name}' declares ${compressedSize} compressed bytes at offset ${localOffset}, past the end of the ${size}-byte file`);
+        throw new ModelBoundsError(
+          `${this.file}: zip entry '${name}' declares ${compressedSize} compressed bytes at offset ${localOffset}, past the end of the ${size}-byte file`,
+        );
       }
       if (method === 0 && usize !== compressedSize) {
-        throw new ModelBoundsError(`${this.file}: zip entry '${name}' is stored (not compressed) but declares ${usize} bytes for ${compressedSize} bytes of data`);
+        throw new ModelBoundsError(
+          `${this.file}: zip entry '${name}' is stored (not compressed) but declares ${usize} bytes for ${compressedSize} bytes of data`,
+        );
       }
       if (method === 8 && usize > compressedSize * DEFLATE_MAX_RATIO + 1024) {
-        throw new ModelBoundsError(`${this.file}: zip entry '${name}' declares ${usize} bytes from ${compressedSize} compressed bytes, ` +
-          `more than deflate can produce (a zip bomb?); refusing it`);
+        throw new ModelBoundsError(
+          `${this.file}: zip entry '${name}' declares ${usize} bytes from ${compressedSize} compressed bytes, ` +
+            `more than deflate can produce (a zip bomb?); refusing it`,
+        );
       }
       this.entries.set(name, { name, method, compressedSize, size: usize, localOffset });
       p = eEnd + commentLen;
@@ -140,13 +167,16 @@ class ZipFile {
     const ent = this.entries.get(name);
     if (!ent) throw new Error(`${this.file}: zip entry '${name}' not found`);
     if (ent.size > maxBytes) {
-      throw new ModelBoundsError(`${this.file}: ${what} declares ${ent.size} bytes, more than the ${maxBytes} it may hold; refusing it before reading`);
+      throw new ModelBoundsError(
+        `${this.file}: ${what} declares ${ent.size} bytes, more than the ${maxBytes} it may hold; refusing it before reading`,
+      );
     }
     const lh = this.read(ent.localOffset, 30);
     if (lh.readUInt32LE(0) !== 0x04034b50) throw new Error(`${this.file}: bad local header for '${name}'`);
     const start = ent.localOffset + 30 + lh.readUInt16LE(26) + lh.readUInt16LE(28);
     if (ent.method === 0) return this.read(start, ent.size);
-    if (ent.method !== 8) throw new Error(`${this.file}: zip entry '${name}' uses unsupported compression method ${ent.method}`);
+    if (ent.method !== 8)
+      throw new Error(`${this.file}: zip entry '${name}' uses unsupported compression method ${ent.method}`);
     const raw = this.read(start, ent.compressedSize);
     let out: Buffer;
     try {
@@ -155,12 +185,16 @@ class ZipFile {
       out = zlib.inflateRawSync(raw, { maxOutputLength: Math.max(1, ent.size), chunkSize: Math.max(64, ent.size + 1) });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-        throw new ModelBoundsError(`${this.file}: ${what} inflates past its declared ${ent.size} bytes (a zip bomb?); refused there`);
+        throw new ModelBoundsError(
+          `${this.file}: ${what} inflates past its declared ${ent.size} bytes (a zip bomb?); refused there`,
+        );
       }
       throw new Error(`${this.file}: ${what} is not valid deflate data (${(e as Error).message})`);
     }
     if (out.length !== ent.size) {
-      throw new Error(`${this.file}: ${what} inflates to ${out.length} bytes, but the zip directory declares ${ent.size}`);
+      throw new Error(
+        `${this.file}: ${what} inflates to ${out.length} bytes, but the zip directory declares ${ent.size}`,
+      );
     }
     return out;
   }
@@ -190,30 +224,101 @@ const ALLOWED_GLOBALS = new Set<string>([
   ...Object.keys(STORAGE_TYPES).map((s) => `torch.${s}`),
 ]);
 
-class GlobalRef { constructor(readonly name: string) {} }
+class GlobalRef {
+  constructor(readonly name: string) {}
+}
 class StorageRef {
-  constructor(readonly key: string, readonly dtype: DType | 'int16', readonly elemSize: number, readonly numel: number) {}
+  constructor(
+    readonly key: string,
+    readonly dtype: DType | 'int16',
+    readonly elemSize: number,
+    readonly numel: number,
+  ) {}
 }
 class TensorRef {
-  constructor(readonly storage: StorageRef, readonly offset: number, readonly size: number[], readonly stride: number[]) {}
+  constructor(
+    readonly storage: StorageRef,
+    readonly offset: number,
+    readonly size: number[],
+    readonly stride: number[],
+  ) {}
 }
 /** A pickled dict/OrderedDict: keys → values, insertion-ordered. */
-class PDict { readonly map = new Map<unknown, unknown>(); }
+class PDict {
+  readonly map = new Map<unknown, unknown>();
+}
 class Mark {}
 const MARK = new Mark();
 
 const OPNAMES: Record<number, string> = {
-  0x28: 'MARK', 0x2e: 'STOP', 0x30: 'POP', 0x31: 'POP_MARK', 0x32: 'DUP', 0x46: 'FLOAT', 0x49: 'INT', 0x4a: 'BININT',
-  0x4b: 'BININT1', 0x4c: 'LONG', 0x4d: 'BININT2', 0x4e: 'NONE', 0x50: 'PERSID', 0x51: 'BINPERSID', 0x52: 'REDUCE',
-  0x53: 'STRING', 0x54: 'BINSTRING', 0x55: 'SHORT_BINSTRING', 0x56: 'UNICODE', 0x58: 'BINUNICODE', 0x61: 'APPEND',
-  0x62: 'BUILD', 0x63: 'GLOBAL', 0x64: 'DICT', 0x7d: 'EMPTY_DICT', 0x65: 'APPENDS', 0x67: 'GET', 0x68: 'BINGET',
-  0x69: 'INST', 0x6a: 'LONG_BINGET', 0x6c: 'LIST', 0x5d: 'EMPTY_LIST', 0x6f: 'OBJ', 0x70: 'PUT', 0x71: 'BINPUT',
-  0x72: 'LONG_BINPUT', 0x73: 'SETITEM', 0x74: 'TUPLE', 0x29: 'EMPTY_TUPLE', 0x75: 'SETITEMS', 0x47: 'BINFLOAT',
-  0x80: 'PROTO', 0x81: 'NEWOBJ', 0x82: 'EXT1', 0x83: 'EXT2', 0x84: 'EXT4', 0x85: 'TUPLE1', 0x86: 'TUPLE2',
-  0x87: 'TUPLE3', 0x88: 'NEWTRUE', 0x89: 'NEWFALSE', 0x8a: 'LONG1', 0x8b: 'LONG4', 0x42: 'BINBYTES',
-  0x43: 'SHORT_BINBYTES', 0x8c: 'SHORT_BINUNICODE', 0x8d: 'BINUNICODE8', 0x8e: 'BINBYTES8', 0x8f: 'EMPTY_SET',
-  0x90: 'ADDITEMS', 0x91: 'FROZENSET', 0x92: 'NEWOBJ_EX', 0x93: 'STACK_GLOBAL', 0x94: 'MEMOIZE', 0x95: 'FRAME',
-  0x96: 'BYTEARRAY8', 0x97: 'NEXT_BUFFER', 0x98: 'READONLY_BUFFER',
+  0x28: 'MARK',
+  0x2e: 'STOP',
+  0x30: 'POP',
+  0x31: 'POP_MARK',
+  0x32: 'DUP',
+  0x46: 'FLOAT',
+  0x49: 'INT',
+  0x4a: 'BININT',
+  0x4b: 'BININT1',
+  0x4c: 'LONG',
+  0x4d: 'BININT2',
+  0x4e: 'NONE',
+  0x50: 'PERSID',
+  0x51: 'BINPERSID',
+  0x52: 'REDUCE',
+  0x53: 'STRING',
+  0x54: 'BINSTRING',
+  0x55: 'SHORT_BINSTRING',
+  0x56: 'UNICODE',
+  0x58: 'BINUNICODE',
+  0x61: 'APPEND',
+  0x62: 'BUILD',
+  0x63: 'GLOBAL',
+  0x64: 'DICT',
+  0x7d: 'EMPTY_DICT',
+  0x65: 'APPENDS',
+  0x67: 'GET',
+  0x68: 'BINGET',
+  0x69: 'INST',
+  0x6a: 'LONG_BINGET',
+  0x6c: 'LIST',
+  0x5d: 'EMPTY_LIST',
+  0x6f: 'OBJ',
+  0x70: 'PUT',
+  0x71: 'BINPUT',
+  0x72: 'LONG_BINPUT',
+  0x73: 'SETITEM',
+  0x74: 'TUPLE',
+  0x29: 'EMPTY_TUPLE',
+  0x75: 'SETITEMS',
+  0x47: 'BINFLOAT',
+  0x80: 'PROTO',
+  0x81: 'NEWOBJ',
+  0x82: 'EXT1',
+  0x83: 'EXT2',
+  0x84: 'EXT4',
+  0x85: 'TUPLE1',
+  0x86: 'TUPLE2',
+  0x87: 'TUPLE3',
+  0x88: 'NEWTRUE',
+  0x89: 'NEWFALSE',
+  0x8a: 'LONG1',
+  0x8b: 'LONG4',
+  0x42: 'BINBYTES',
+  0x43: 'SHORT_BINBYTES',
+  0x8c: 'SHORT_BINUNICODE',
+  0x8d: 'BINUNICODE8',
+  0x8e: 'BINBYTES8',
+  0x8f: 'EMPTY_SET',
+  0x90: 'ADDITEMS',
+  0x91: 'FROZENSET',
+  0x92: 'NEWOBJ_EX',
+  0x93: 'STACK_GLOBAL',
+  0x94: 'MEMOIZE',
+  0x95: 'FRAME',
+  0x96: 'BYTEARRAY8',
+  0x97: 'NEXT_BUFFER',
+  0x98: 'READONLY_BUFFER',
 };
 
 function opName(op: number): string {
@@ -232,17 +337,44 @@ export function unpickleRestricted(buf: Uint8Array, where: string, persistentLoa
   const fail = (msg: string): never => {
     throw new UnsafePickleError(`${where}: refusing to load pickle: ${msg} at byte ${pos}`);
   };
-  const need = (n: number): void => { if (pos + n > buf.length) fail('unexpected end of data'); };
-  const u8 = (): number => { need(1); return buf[pos++]; };
-  const u16 = (): number => { need(2); const v = dv.getUint16(pos, true); pos += 2; return v; };
-  const u32 = (): number => { need(4); const v = dv.getUint32(pos, true); pos += 4; return v; };
-  const i32 = (): number => { need(4); const v = dv.getInt32(pos, true); pos += 4; return v; };
+  const need = (n: number): void => {
+    if (pos + n > buf.length) fail('unexpected end of data');
+  };
+  const u8 = (): number => {
+    need(1);
+    return buf[pos++];
+  };
+  const u16 = (): number => {
+    need(2);
+    const v = dv.getUint16(pos, true);
+    pos += 2;
+    return v;
+  };
+  const u32 = (): number => {
+    need(4);
+    const v = dv.getUint32(pos, true);
+    pos += 4;
+    return v;
+  };
+  const i32 = (): number => {
+    need(4);
+    const v = dv.getInt32(pos, true);
+    pos += 4;
+    return v;
+  };
   const u64 = (): number => {
-    need(8); const v = dv.getBigUint64(pos, true); pos += 8;
+    need(8);
+    const v = dv.getBigUint64(pos, true);
+    pos += 8;
     if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail('length too large');
     return Number(v);
   };
-  const bytes = (n: number): Uint8Array => { need(n); const b = buf.subarray(pos, pos + n); pos += n; return b; };
+  const bytes = (n: number): Uint8Array => {
+    need(n);
+    const b = buf.subarray(pos, pos + n);
+    pos += n;
+    return b;
+  };
   const line = (): string => {
     const end = buf.indexOf(0x0a, pos);
     if (end < 0) fail('unterminated text line');
@@ -251,18 +383,30 @@ export function unpickleRestricted(buf: Uint8Array, where: string, persistentLoa
     return s;
   };
   const utf8 = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
-  const pop = (): unknown => { if (!stack.length) fail('stack underflow'); return stack.pop(); };
-  const top = (): unknown => { if (!stack.length) fail('stack underflow'); return stack[stack.length - 1]; };
+  const pop = (): unknown => {
+    if (!stack.length) fail('stack underflow');
+    return stack.pop();
+  };
+  const top = (): unknown => {
+    if (!stack.length) fail('stack underflow');
+    return stack[stack.length - 1];
+  };
   const popMark = (): unknown[] => {
     for (let i = stack.length - 1; i >= 0; i--) {
-      if (stack[i] === MARK) { const items = stack.slice(i + 1); stack.length = i; return items; }
+      if (stack[i] === MARK) {
+        const items = stack.slice(i + 1);
+        stack.length = i;
+        return items;
+      }
     }
     return fail('MARK not found');
   };
   const global = (module: string, name: string): GlobalRef => {
     const full = `${module}.${name}`;
     if (!ALLOWED_GLOBALS.has(full)) {
-      fail(`GLOBAL '${full}' is not allowed (only tensor rebuild globals are accepted: ${[...ALLOWED_GLOBALS].join(', ')})`);
+      fail(
+        `GLOBAL '${full}' is not allowed (only tensor rebuild globals are accepted: ${[...ALLOWED_GLOBALS].join(', ')})`,
+      );
     }
     return new GlobalRef(full);
   };
@@ -297,7 +441,13 @@ export function unpickleRestricted(buf: Uint8Array, where: string, persistentLoa
         const [storage, offset, size, stride] = args as [unknown, unknown, unknown, unknown];
         if (!(storage instanceof StorageRef)) return fail('_rebuild_tensor_v2 without a storage');
         const isInts = (a: unknown): a is number[] => Array.isArray(a) && a.every((x) => Number.isInteger(x) && x >= 0);
-        if (!Number.isInteger(offset) || (offset as number) < 0 || !isInts(size) || !isInts(stride) || size.length !== stride.length) {
+        if (
+          !Number.isInteger(offset) ||
+          (offset as number) < 0 ||
+          !isInts(size) ||
+          !isInts(stride) ||
+          size.length !== stride.length
+        ) {
           return fail('_rebuild_tensor_v2 with malformed offset/size/stride');
         }
         return new TensorRef(storage, offset as number, size as number[], stride as number[]);
@@ -315,85 +465,208 @@ export function unpickleRestricted(buf: Uint8Array, where: string, persistentLoa
     need(1);
     const op = buf[pos++];
     switch (op) {
-      case 0x80: { const proto = u8(); if (proto > 5) fail(`unsupported pickle protocol ${proto}`); break; } // PROTO
-      case 0x95: u64(); break; // FRAME (length only; frames are contiguous in the buffer)
-      case 0x2e: { // STOP
+      case 0x80: {
+        const proto = u8();
+        if (proto > 5) fail(`unsupported pickle protocol ${proto}`);
+        break;
+      } // PROTO
+      case 0x95:
+        u64();
+        break; // FRAME (length only; frames are contiguous in the buffer)
+      case 0x2e: {
+        // STOP
         const v = pop();
         return v;
       }
-      case 0x28: stack.push(MARK); break;
-      case 0x30: pop(); break; // POP
-      case 0x31: popMark(); break; // POP_MARK
-      case 0x32: stack.push(top()); break; // DUP
-      case 0x4e: stack.push(null); break;
-      case 0x88: stack.push(true); break;
-      case 0x89: stack.push(false); break;
-      case 0x4a: stack.push(i32()); break; // BININT
-      case 0x4b: stack.push(u8()); break; // BININT1
-      case 0x4d: stack.push(u16()); break; // BININT2
-      case 0x8a: stack.push(longFromBytes(bytes(u8()))); break; // LONG1
-      case 0x47: { need(8); stack.push(dv.getFloat64(pos, false)); pos += 8; break; } // BINFLOAT (big-endian)
-      case 0x49: { // INT (text; protocol 0)
+      case 0x28:
+        stack.push(MARK);
+        break;
+      case 0x30:
+        pop();
+        break; // POP
+      case 0x31:
+        popMark();
+        break; // POP_MARK
+      case 0x32:
+        stack.push(top());
+        break; // DUP
+      case 0x4e:
+        stack.push(null);
+        break;
+      case 0x88:
+        stack.push(true);
+        break;
+      case 0x89:
+        stack.push(false);
+        break;
+      case 0x4a:
+        stack.push(i32());
+        break; // BININT
+      case 0x4b:
+        stack.push(u8());
+        break; // BININT1
+      case 0x4d:
+        stack.push(u16());
+        break; // BININT2
+      case 0x8a:
+        stack.push(longFromBytes(bytes(u8())));
+        break; // LONG1
+      case 0x47: {
+        need(8);
+        stack.push(dv.getFloat64(pos, false));
+        pos += 8;
+        break;
+      } // BINFLOAT (big-endian)
+      case 0x49: {
+        // INT (text; protocol 0)
         const s = line();
-        if (s === '01') stack.push(true); else if (s === '00') stack.push(false);
-        else { const v = Number(s); if (!Number.isInteger(v)) fail(`bad INT '${s}'`); stack.push(v); }
+        if (s === '01') stack.push(true);
+        else if (s === '00') stack.push(false);
+        else {
+          const v = Number(s);
+          if (!Number.isInteger(v)) fail(`bad INT '${s}'`);
+          stack.push(v);
+        }
         break;
       }
-      case 0x58: stack.push(utf8(bytes(u32()))); break; // BINUNICODE
-      case 0x8c: stack.push(utf8(bytes(u8()))); break; // SHORT_BINUNICODE
-      case 0x8d: stack.push(utf8(bytes(u64()))); break; // BINUNICODE8
-      case 0x54: stack.push(utf8(bytes(u32()))); break; // BINSTRING (py2 str)
-      case 0x55: stack.push(utf8(bytes(u8()))); break; // SHORT_BINSTRING
-      case 0x42: stack.push(bytes(u32()).slice()); break; // BINBYTES
-      case 0x43: stack.push(bytes(u8()).slice()); break; // SHORT_BINBYTES
-      case 0x7d: stack.push(new PDict()); break; // EMPTY_DICT
-      case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x29: stack.push([]); break; // EMPTY_TUPLE (tuples are arrays)
-      case 0x74: stack.push(popMark()); break; // TUPLE
-      case 0x85: { const a = pop(); stack.push([a]); break; }
-      case 0x86: { const b = pop(); const a = pop(); stack.push([a, b]); break; }
-      case 0x87: { const c = pop(); const b = pop(); const a = pop(); stack.push([a, b, c]); break; }
-      case 0x6c: stack.push(popMark()); break; // LIST
-      case 0x64: { const d = new PDict(); setItems(d, popMark()); stack.push(d); break; } // DICT
-      case 0x61: { const v = pop(); const l = top(); if (!Array.isArray(l)) fail('APPEND to a non-list'); (l as unknown[]).push(v); break; }
-      case 0x65: { const items = popMark(); const l = top(); if (!Array.isArray(l)) fail('APPENDS to a non-list'); (l as unknown[]).push(...items); break; }
-      case 0x73: { const v = pop(); const k = pop(); setItems(top(), [k, v]); break; } // SETITEM
-      case 0x75: { const kv = popMark(); setItems(top(), kv); break; } // SETITEMS
-      case 0x71: memo.set(u8(), top()); break; // BINPUT
-      case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
-      case 0x70: { const s = line(); memo.set(Number(s), top()); break; } // PUT
-      case 0x68: case 0x6a: case 0x67: { // BINGET, LONG_BINGET, GET
+      case 0x58:
+        stack.push(utf8(bytes(u32())));
+        break; // BINUNICODE
+      case 0x8c:
+        stack.push(utf8(bytes(u8())));
+        break; // SHORT_BINUNICODE
+      case 0x8d:
+        stack.push(utf8(bytes(u64())));
+        break; // BINUNICODE8
+      case 0x54:
+        stack.push(utf8(bytes(u32())));
+        break; // BINSTRING (py2 str)
+      case 0x55:
+        stack.push(utf8(bytes(u8())));
+        break; // SHORT_BINSTRING
+      case 0x42:
+        stack.push(bytes(u32()).slice());
+        break; // BINBYTES
+      case 0x43:
+        stack.push(bytes(u8()).slice());
+        break; // SHORT_BINBYTES
+      case 0x7d:
+        stack.push(new PDict());
+        break; // EMPTY_DICT
+      case 0x5d:
+        stack.push([]);
+        break; // EMPTY_LIST
+      case 0x29:
+        stack.push([]);
+        break; // EMPTY_TUPLE (tuples are arrays)
+      case 0x74:
+        stack.push(popMark());
+        break; // TUPLE
+      case 0x85: {
+        const a = pop();
+        stack.push([a]);
+        break;
+      }
+      case 0x86: {
+        const b = pop();
+        const a = pop();
+        stack.push([a, b]);
+        break;
+      }
+      case 0x87: {
+        const c = pop();
+        const b = pop();
+        const a = pop();
+        stack.push([a, b, c]);
+        break;
+      }
+      case 0x6c:
+        stack.push(popMark());
+        break; // LIST
+      case 0x64: {
+        const d = new PDict();
+        setItems(d, popMark());
+        stack.push(d);
+        break;
+      } // DICT
+      case 0x61: {
+        const v = pop();
+        const l = top();
+        if (!Array.isArray(l)) fail('APPEND to a non-list');
+        (l as unknown[]).push(v);
+        break;
+      }
+      case 0x65: {
+        const items = popMark();
+        const l = top();
+        if (!Array.isArray(l)) fail('APPENDS to a non-list');
+        (l as unknown[]).push(...items);
+        break;
+      }
+      case 0x73: {
+        const v = pop();
+        const k = pop();
+        setItems(top(), [k, v]);
+        break;
+      } // SETITEM
+      case 0x75: {
+        const kv = popMark();
+        setItems(top(), kv);
+        break;
+      } // SETITEMS
+      case 0x71:
+        memo.set(u8(), top());
+        break; // BINPUT
+      case 0x72:
+        memo.set(u32(), top());
+        break; // LONG_BINPUT
+      case 0x94:
+        memo.set(memo.size, top());
+        break; // MEMOIZE
+      case 0x70: {
+        const s = line();
+        memo.set(Number(s), top());
+        break;
+      } // PUT
+      case 0x68:
+      case 0x6a:
+      case 0x67: {
+        // BINGET, LONG_BINGET, GET
         const idx = op === 0x68 ? u8() : op === 0x6a ? u32() : Number(line());
         if (!memo.has(idx)) fail(`memo key ${idx} missing`);
         stack.push(memo.get(idx));
         break;
       }
-      case 0x63: { // GLOBAL "module\nname\n"
+      case 0x63: {
+        // GLOBAL "module\nname\n"
         const module = line();
         const name = line();
         stack.push(global(module, name));
         break;
       }
-      case 0x93: { // STACK_GLOBAL
+      case 0x93: {
+        // STACK_GLOBAL
         const name = pop();
         const module = pop();
         if (typeof module !== 'string' || typeof name !== 'string') fail('STACK_GLOBAL with non-string names');
         stack.push(global(module as string, name as string));
         break;
       }
-      case 0x51: { // BINPERSID
+      case 0x51: {
+        // BINPERSID
         const pid = pop();
         stack.push(persistentLoad(pid));
         break;
       }
-      case 0x52: { // REDUCE
+      case 0x52: {
+        // REDUCE
         const args = pop();
         const fn = pop();
         stack.push(reduce(fn, args));
         break;
       }
-      case 0x62: { // BUILD: only state on an OrderedDict (torch's `_metadata` attribute) is accepted, and ignored
+      case 0x62: {
+        // BUILD: only state on an OrderedDict (torch's `_metadata` attribute) is accepted, and ignored
         const state = pop();
         const obj = top();
         if (!(obj instanceof PDict)) fail('BUILD on an object that is not a dict');
@@ -429,35 +702,94 @@ function materialise(name: string, t: TensorRef, raw: Buffer, where: string): Te
     throw new Error(`${where}: tensor '${name}' reads past its storage (${maxIndex} ≥ ${storage.numel} elements)`);
   }
   if (raw.length < storage.numel * storage.elemSize) {
-    throw new Error(`${where}: storage '${storage.key}' has ${raw.length} bytes, expected ${storage.numel * storage.elemSize}`);
+    throw new Error(
+      `${where}: storage '${storage.key}' has ${raw.length} bytes, expected ${storage.numel * storage.elemSize}`,
+    );
   }
   const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const rank = size.length;
   const idx = new Array<number>(rank).fill(0);
   const dtype = storage.dtype;
-  if (dtype === 'int16') throw new Error(`${where}: tensor '${name}' has dtype int16, which the converter does not support`);
+  if (dtype === 'int16')
+    throw new Error(`${where}: tensor '${name}' has dtype int16, which the converter does not support`);
   let out: Tensor['data'];
   let put: (i: number, e: number) => void;
   const es = storage.elemSize;
   switch (dtype) {
-    case 'float32': { const a = new Float32Array(n); out = a; put = (i, e) => { a[i] = dv.getFloat32(e * es, true); }; break; }
-    case 'float64': { const a = new Float32Array(n); out = a; put = (i, e) => { a[i] = dv.getFloat64(e * es, true); }; break; }
-    case 'float16': { const a = new Float32Array(n); out = a; put = (i, e) => { a[i] = halfToFloat(dv.getUint16(e * es, true)); }; break; }
-    case 'bfloat16': {
-      const a = new Float32Array(n); out = a;
-      const u = new Uint32Array(a.buffer);
-      put = (i, e) => { u[i] = dv.getUint16(e * es, true) << 16; };
+    case 'float32': {
+      const a = new Float32Array(n);
+      out = a;
+      put = (i, e) => {
+        a[i] = dv.getFloat32(e * es, true);
+      };
       break;
     }
-    case 'int64': { const a = new BigInt64Array(n); out = a; put = (i, e) => { a[i] = dv.getBigInt64(e * es, true); }; break; }
-    case 'int32': { const a = new Int32Array(n); out = a; put = (i, e) => { a[i] = dv.getInt32(e * es, true); }; break; }
-    case 'int8': { const a = new Int8Array(n); out = a; put = (i, e) => { a[i] = dv.getInt8(e); }; break; }
-    case 'uint8': case 'bool': { const a = new Uint8Array(n); out = a; put = (i, e) => { a[i] = dv.getUint8(e); }; break; }
+    case 'float64': {
+      const a = new Float32Array(n);
+      out = a;
+      put = (i, e) => {
+        a[i] = dv.getFloat64(e * es, true);
+      };
+      break;
+    }
+    case 'float16': {
+      const a = new Float32Array(n);
+      out = a;
+      put = (i, e) => {
+        a[i] = halfToFloat(dv.getUint16(e * es, true));
+      };
+      break;
+    }
+    case 'bfloat16': {
+      const a = new Float32Array(n);
+      out = a;
+      const u = new Uint32Array(a.buffer);
+      put = (i, e) => {
+        u[i] = dv.getUint16(e * es, true) << 16;
+      };
+      break;
+    }
+    case 'int64': {
+      const a = new BigInt64Array(n);
+      out = a;
+      put = (i, e) => {
+        a[i] = dv.getBigInt64(e * es, true);
+      };
+      break;
+    }
+    case 'int32': {
+      const a = new Int32Array(n);
+      out = a;
+      put = (i, e) => {
+        a[i] = dv.getInt32(e * es, true);
+      };
+      break;
+    }
+    case 'int8': {
+      const a = new Int8Array(n);
+      out = a;
+      put = (i, e) => {
+        a[i] = dv.getInt8(e);
+      };
+      break;
+    }
+    case 'uint8':
+    case 'bool': {
+      const a = new Uint8Array(n);
+      out = a;
+      put = (i, e) => {
+        a[i] = dv.getUint8(e);
+      };
+      break;
+    }
   }
   // Fast path: contiguous row-major float32.
   let contiguous = true;
   for (let d = rank - 1, expect = 1; d >= 0; d--) {
-    if (size[d] !== 1 && stride[d] !== expect) { contiguous = false; break; }
+    if (size[d] !== 1 && stride[d] !== expect) {
+      contiguous = false;
+      break;
+    }
     expect *= size[d];
   }
   if (contiguous && dtype === 'float32') {
@@ -506,11 +838,17 @@ const MiB = 1 << 20;
 export function readTorchBin(file: string, limits: TorchBinLimits = {}): StateDict {
   const fd = fs.openSync(file, 'r');
   const head = Buffer.alloc(4);
-  try { fs.readSync(fd, head, 0, 4, 0); } finally { fs.closeSync(fd); }
+  try {
+    fs.readSync(fd, head, 0, 4, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
   if (head.readUInt32LE(0) !== 0x04034b50) {
     if (head[0] === 0x80) {
-      throw new Error(`${file}: this is PyTorch's legacy (pre-1.6, non-zip) serialization format, which is not supported. ` +
-        `Re-save it with a current torch.save(), or convert it to model.safetensors.`);
+      throw new Error(
+        `${file}: this is PyTorch's legacy (pre-1.6, non-zip) serialization format, which is not supported. ` +
+          `Re-save it with a current torch.save(), or convert it to model.safetensors.`,
+      );
     }
     throw new Error(`${file}: not a PyTorch zip checkpoint (expected a zip archive holding data.pkl)`);
   }
@@ -519,16 +857,22 @@ export function readTorchBin(file: string, limits: TorchBinLimits = {}): StateDi
   const zip = new ZipFile(file);
   try {
     const pkl = [...zip.entries.keys()].filter((n) => n.endsWith('/data.pkl') && n.split('/').length === 2);
-    if (pkl.length !== 1) throw new Error(`${file}: expected exactly one <archive>/data.pkl in the zip, found ${pkl.length}`);
+    if (pkl.length !== 1)
+      throw new Error(`${file}: expected exactly one <archive>/data.pkl in the zip, found ${pkl.length}`);
     const prefix = pkl[0].slice(0, -'data.pkl'.length);
-    const byteorder = zip.entries.has(`${prefix}byteorder`) ? zip.readEntry(`${prefix}byteorder`, 64).toString('utf8').trim() : 'little';
-    if (byteorder !== 'little') throw new Error(`${file}: storages are ${byteorder}-endian; only little-endian checkpoints are supported`);
+    const byteorder = zip.entries.has(`${prefix}byteorder`)
+      ? zip.readEntry(`${prefix}byteorder`, 64).toString('utf8').trim()
+      : 'little';
+    if (byteorder !== 'little')
+      throw new Error(`${file}: storages are ${byteorder}-endian; only little-endian checkpoints are supported`);
 
     const storages = new Map<string, StorageRef>();
     const persistentLoad = (pid: unknown): StorageRef => {
       // ('storage', <storage class>, key, location, numel)
       if (!Array.isArray(pid) || pid.length !== 5 || pid[0] !== 'storage') {
-        throw new UnsafePickleError(`${file}: refusing to load pickle: persistent id is not a tensor storage reference`);
+        throw new UnsafePickleError(
+          `${file}: refusing to load pickle: persistent id is not a tensor storage reference`,
+        );
       }
       const [, cls, key, , count] = pid as [string, unknown, unknown, unknown, unknown];
       if (!(cls instanceof GlobalRef) || !cls.name.startsWith('torch.') || !STORAGE_TYPES[cls.name.slice(6)]) {
@@ -541,7 +885,9 @@ export function readTorchBin(file: string, limits: TorchBinLimits = {}): StateDi
       const existing = storages.get(key);
       if (existing) {
         if (existing.numel !== count || existing.dtype !== st.dtype) {
-          throw new UnsafePickleError(`${file}: refusing to load pickle: storage '${key}' is declared twice with different types or sizes`);
+          throw new UnsafePickleError(
+            `${file}: refusing to load pickle: storage '${key}' is declared twice with different types or sizes`,
+          );
         }
         return existing;
       }
@@ -574,12 +920,16 @@ export function readTorchBin(file: string, limits: TorchBinLimits = {}): StateDi
       const st = v.storage;
       const n = v.size.reduce((a, b) => a * b, 1);
       if (!Number.isSafeInteger(n) || n * st.elemSize > MAX_BUFFER_BYTES) {
-        throw new ModelBoundsError(`${file}: tensor '${k}' declares shape [${v.size}] (${n} elements), too large to load`);
+        throw new ModelBoundsError(
+          `${file}: tensor '${k}' declares shape [${v.size}] (${n} elements), too large to load`,
+        );
       }
       let maxIndex = v.offset;
       for (let d = 0; d < v.size.length; d++) if (v.size[d]! > 0) maxIndex += (v.size[d]! - 1) * v.stride[d]!;
       if (n > 0 && maxIndex >= st.numel) {
-        throw new ModelBoundsError(`${file}: tensor '${k}' reads past its storage '${st.key}' (${maxIndex} ≥ ${st.numel} elements)`);
+        throw new ModelBoundsError(
+          `${file}: tensor '${k}' reads past its storage '${st.key}' (${maxIndex} ≥ ${st.numel} elements)`,
+        );
       }
       tensorBytes += n * st.elemSize;
       if (needed.has(st.key)) continue;
@@ -588,23 +938,31 @@ export function readTorchBin(file: string, limits: TorchBinLimits = {}): StateDi
       if (!entry) throw new Error(`${file}: zip entry '${name}' (storage of tensor '${k}') not found`);
       const want = st.numel * st.elemSize;
       if (want > MAX_BUFFER_BYTES) {
-        throw new ModelBoundsError(`${file}: storage '${st.key}' of tensor '${k}' declares ${st.numel} elements (${want} bytes), too large to load`);
+        throw new ModelBoundsError(
+          `${file}: storage '${st.key}' of tensor '${k}' declares ${st.numel} elements (${want} bytes), too large to load`,
+        );
       }
       if (entry.size < want || entry.size > want + STORAGE_SLACK) {
-        throw new ModelBoundsError(`${file}: zip entry '${name}' (storage of tensor '${k}') declares ${entry.size} bytes, ` +
-          `but the pickle declares ${st.numel} × ${st.elemSize}-byte elements = ${want} bytes; refusing it before reading`);
+        throw new ModelBoundsError(
+          `${file}: zip entry '${name}' (storage of tensor '${k}') declares ${entry.size} bytes, ` +
+            `but the pickle declares ${st.numel} × ${st.elemSize}-byte elements = ${want} bytes; refusing it before reading`,
+        );
       }
       needed.set(st.key, { ref: st, tensor: k, entry });
       storageBytes += entry.size;
     }
     const allowed = Math.min(maxBytes, zip.size * maxExpansion + 64 * MiB);
     if (storageBytes > allowed) {
-      throw new ModelBoundsError(`${file}: the checkpoint declares ${storageBytes} bytes of tensor data in a ${zip.size}-byte file ` +
-        `(more than the ${allowed} allowed${allowed === maxBytes ? '' : `: at most ${maxExpansion}× the file size + 64 MiB`}); refusing it before inflating anything`);
+      throw new ModelBoundsError(
+        `${file}: the checkpoint declares ${storageBytes} bytes of tensor data in a ${zip.size}-byte file ` +
+          `(more than the ${allowed} allowed${allowed === maxBytes ? '' : `: at most ${maxExpansion}× the file size + 64 MiB`}); refusing it before inflating anything`,
+      );
     }
     // Views may overlap (tied weights share a storage); tensors that together claim far more than their storages are a bomb.
     if (tensorBytes > 4 * storageBytes + 64 * MiB) {
-      throw new ModelBoundsError(`${file}: the state dict's tensors declare ${tensorBytes} bytes over ${storageBytes} bytes of storage; refusing it`);
+      throw new ModelBoundsError(
+        `${file}: the state dict's tensors declare ${tensorBytes} bytes over ${storageBytes} bytes of storage; refusing it`,
+      );
     }
 
     const out: StateDict = new Map();
@@ -617,7 +975,11 @@ export function readTorchBin(file: string, limits: TorchBinLimits = {}): StateDi
       let raw = rawCache.get(key);
       if (!raw) {
         const { entry, ref } = needed.get(key)!;
-        raw = zip.readEntry(entry.name, ref.numel * ref.elemSize + STORAGE_SLACK, `zip entry '${entry.name}' (storage of tensor '${k}')`);
+        raw = zip.readEntry(
+          entry.name,
+          ref.numel * ref.elemSize + STORAGE_SLACK,
+          `zip entry '${entry.name}' (storage of tensor '${k}')`,
+        );
         rawCache.set(key, raw);
       }
       out.set(k, materialise(k, v, raw, file));

@@ -7,7 +7,12 @@
  * scale[c] = max |W[:, c]| / qmax, q = round(W / scale) clamped to [-qmax, qmax].
  * qmax 127 uses the full int8 range; 63 ("reduce range") avoids int16 saturation in AVX2 u8·s8 kernels.
  */
-export function quantizePerColumn(w: Float32Array, rows: number, cols: number, qmax = 127): { q: Int8Array; scale: Float32Array } {
+export function quantizePerColumn(
+  w: Float32Array,
+  rows: number,
+  cols: number,
+  qmax = 127,
+): { q: Int8Array; scale: Float32Array } {
   if (w.length !== rows * cols) throw new Error(`quantize: ${w.length} values for [${rows}, ${cols}]`);
   const absMax = new Float32Array(cols);
   for (let r = 0; r < rows; r++) {

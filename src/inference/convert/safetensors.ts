@@ -19,7 +19,11 @@ const ST_DTYPES: Record<string, { dtype: DType; size: number }> = {
   BOOL: { dtype: 'bool', size: 1 },
 };
 
-interface HeaderEntry { dtype: string; shape: number[]; data_offsets: [number, number] }
+interface HeaderEntry {
+  dtype: string;
+  shape: number[];
+  data_offsets: [number, number];
+}
 
 function readExact(fd: number, buf: Uint8Array, pos: number, file: string): void {
   let off = 0;
@@ -30,7 +34,10 @@ function readExact(fd: number, buf: Uint8Array, pos: number, file: string): void
   }
 }
 
-export interface SafetensorsFile { tensors: StateDict; metadata: Record<string, string> }
+export interface SafetensorsFile {
+  tensors: StateDict;
+  metadata: Record<string, string>;
+}
 
 /** Reads a .safetensors file. Floating tensors are widened to float32 (Tensor.dtype keeps the stored dtype). */
 export async function readSafetensors(file: string): Promise<StateDict> {
@@ -50,8 +57,10 @@ export async function readSafetensorsWithMetadata(file: string): Promise<Safeten
     readExact(fd, lenBuf, 0, file);
     const hlen64 = lenBuf.readBigUInt64LE(0);
     if (hlen64 < 2n || hlen64 > BigInt(MAX_HEADER_BYTES) || 8n + hlen64 > BigInt(size)) {
-      throw new ModelBoundsError(`${file}: bad safetensors header length ${hlen64} (file is ${size} bytes; a header is 2 bytes to ` +
-        `${MAX_HEADER_BYTES} bytes and lies inside the file); refusing it`);
+      throw new ModelBoundsError(
+        `${file}: bad safetensors header length ${hlen64} (file is ${size} bytes; a header is 2 bytes to ` +
+          `${MAX_HEADER_BYTES} bytes and lies inside the file); refusing it`,
+      );
     }
     const hlen = Number(hlen64);
     const hbuf = Buffer.alloc(hlen);
@@ -62,7 +71,8 @@ export async function readSafetensorsWithMetadata(file: string): Promise<Safeten
     } catch (e) {
       throw new Error(`${file}: safetensors header is not valid JSON (${(e as Error).message})`);
     }
-    if (!header || typeof header !== 'object' || Array.isArray(header)) throw new Error(`${file}: safetensors header is not a JSON object`);
+    if (!header || typeof header !== 'object' || Array.isArray(header))
+      throw new Error(`${file}: safetensors header is not a JSON object`);
     const dataStart = 8 + hlen;
     const dataBytes = size - dataStart;
     // Every entry is checked (dtype, shape, offsets inside the file, no two tensors sharing bytes) before any tensor
@@ -82,27 +92,35 @@ export async function readSafetensorsWithMetadata(file: string): Promise<Safeten
       }
       const n = numel(e.shape);
       if (!Number.isSafeInteger(n * info.size) || n * info.size > dataBytes) {
-        throw new ModelBoundsError(`${file}: tensor ${name} has shape [${e.shape}] ${e.dtype} (${n * info.size} bytes), ` +
-          `more than the file's ${dataBytes} bytes of tensor data; refusing it`);
+        throw new ModelBoundsError(
+          `${file}: tensor ${name} has shape [${e.shape}] ${e.dtype} (${n * info.size} bytes), ` +
+            `more than the file's ${dataBytes} bytes of tensor data; refusing it`,
+        );
       }
       const [b, en] = Array.isArray(e.data_offsets) ? e.data_offsets : [];
       if (!Number.isSafeInteger(b) || !Number.isSafeInteger(en) || b! < 0 || en! < b!) {
         throw new Error(`${file}: tensor ${name} has bad data_offsets ${JSON.stringify(e.data_offsets)}`);
       }
       if (en! > dataBytes) {
-        throw new ModelBoundsError(`${file}: tensor ${name} has data_offsets ${JSON.stringify(e.data_offsets)} past the end of the file ` +
-          `(its tensor data is ${dataBytes} bytes); refusing it`);
+        throw new ModelBoundsError(
+          `${file}: tensor ${name} has data_offsets ${JSON.stringify(e.data_offsets)} past the end of the file ` +
+            `(its tensor data is ${dataBytes} bytes); refusing it`,
+        );
       }
       if (en! - b! !== n * info.size) {
-        throw new Error(`${file}: tensor ${name} has bad data_offsets ${JSON.stringify(e.data_offsets)} for shape [${e.shape}] ${e.dtype} ` +
-          `(${en! - b!} bytes for ${n * info.size})`);
+        throw new Error(
+          `${file}: tensor ${name} has bad data_offsets ${JSON.stringify(e.data_offsets)} for shape [${e.shape}] ${e.dtype} ` +
+            `(${en! - b!} bytes for ${n * info.size})`,
+        );
       }
       plan.push({ name, begin: b!, end: en!, n, dtype: info.dtype, shape: e.shape });
     }
     let last: (typeof plan)[number] | undefined; // the non-empty tensor reaching furthest so far
     for (const c of [...plan].filter((t) => t.end > t.begin).sort((x, y) => x.begin - y.begin)) {
       if (last && c.begin < last.end) {
-        throw new ModelBoundsError(`${file}: tensors ${last.name} [${last.begin}, ${last.end}) and ${c.name} [${c.begin}, ${c.end}) overlap; refusing it`);
+        throw new ModelBoundsError(
+          `${file}: tensors ${last.name} [${last.begin}, ${last.end}) and ${c.name} [${c.begin}, ${c.end}) overlap; refusing it`,
+        );
       }
       if (!last || c.end > last.end) last = c;
     }
@@ -121,7 +139,8 @@ function readTensor(fd: number, file: string, pos: number, n: number, dtype: DTy
       readExact(fd, new Uint8Array(a.buffer), pos, file);
       return { dtype, shape, data: a };
     }
-    case 'float16': case 'bfloat16': {
+    case 'float16':
+    case 'bfloat16': {
       const a = new Uint16Array(n);
       readExact(fd, new Uint8Array(a.buffer), pos, file);
       return { dtype, shape, data: dtype === 'float16' ? halfToFloat32(a) : bfloat16ToFloat32(a) };
@@ -164,14 +183,19 @@ function stDtype(t: Tensor): { code: string; bytes: Uint8Array } {
 }
 
 /** Writes tensors (float32 written as F32, whatever their source dtype) as a .safetensors file, atomically. */
-export async function writeSafetensors(file: string, tensors: StateDict, metadata: Record<string, string> = {}): Promise<void> {
+export async function writeSafetensors(
+  file: string,
+  tensors: StateDict,
+  metadata: Record<string, string> = {},
+): Promise<void> {
   if (os.endianness() !== 'LE') throw new Error('safetensors writing needs a little-endian machine');
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length) header.__metadata__ = metadata;
   const parts: Uint8Array[] = [];
   let off = 0;
   for (const [name, t] of tensors) {
-    if (numel(t.shape) !== t.data.length) throw new Error(`tensor ${name}: shape [${t.shape}] does not match ${t.data.length} values`);
+    if (numel(t.shape) !== t.data.length)
+      throw new Error(`tensor ${name}: shape [${t.shape}] does not match ${t.data.length} values`);
     const { code, bytes } = stDtype(t);
     header[name] = { dtype: code, shape: t.shape, data_offsets: [off, off + bytes.byteLength] };
     parts.push(bytes);

@@ -8,7 +8,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createCpuSession, createSession, physicalCores, releaseSession, runBatch, runFeeds, ortVersion } from '../../inference/backend';
+import {
+  createCpuSession,
+  createSession,
+  physicalCores,
+  releaseSession,
+  runBatch,
+  runFeeds,
+  ortVersion,
+} from '../../inference/backend';
 import { createEmbedder, type WorkerEmbedder } from '../../inference/client';
 import { planBatches } from '../../inference/embedder';
 import { WordPieceTokenizer } from '../../inference/tokenizer';
@@ -18,7 +26,12 @@ import { biohiclHome, projectRoot } from '../../inference/paths';
 import { DataType, f32Bytes, writeOnnxModel } from '../../inference/convert/onnx-proto';
 import type { Precision } from '../../inference/types';
 
-interface Args { model?: string; quick: boolean; baseline: boolean; threads?: number }
+interface Args {
+  model?: string;
+  quick: boolean;
+  baseline: boolean;
+  threads?: number;
+}
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { quick: false, baseline: true };
@@ -65,23 +78,36 @@ function bertFlops(cfg: { hidden: number; layers: number; ffn: number }, batch: 
 
 /** Achievable fp32 GFLOP/s of this machine: large MatMuls in onnxruntime (best of a few shapes). */
 async function measurePeak(dir: string, threads: number, quick: boolean): Promise<{ gflops: number; shape: string }> {
-  const shapes: [number, number, number][] = quick ? [[1024, 768, 3072]] : [[1024, 768, 3072], [1024, 1024, 1024], [2048, 3072, 768]];
+  const shapes: [number, number, number][] = quick
+    ? [[1024, 768, 3072]]
+    : [
+        [1024, 768, 3072],
+        [1024, 1024, 1024],
+        [2048, 3072, 768],
+      ];
   let best = { gflops: 0, shape: '' };
   for (const [M, K, N] of shapes) {
     const file = path.join(dir, `matmul-${M}x${K}x${N}.onnx`);
     const w = new Float32Array(K * N);
     for (let i = 0; i < w.length; i++) w[i] = Math.sin(i) * 0.01;
-    writeOnnxModel({
-      graphName: 'peak',
-      nodes: [{ op: 'MatMul', inputs: ['a', 'w'], outputs: ['y'] }],
-      inputs: [{ name: 'a', elemType: DataType.FLOAT, dims: [M, K] }],
-      outputs: [{ name: 'y', elemType: DataType.FLOAT, dims: [M, N] }],
-      initializers: [{ name: 'w', dataType: DataType.FLOAT, dims: [K, N], bytes: () => f32Bytes(w) }],
-      opsets: [{ domain: '', version: 17 }],
-    }, file);
+    writeOnnxModel(
+      {
+        graphName: 'peak',
+        nodes: [{ op: 'MatMul', inputs: ['a', 'w'], outputs: ['y'] }],
+        inputs: [{ name: 'a', elemType: DataType.FLOAT, dims: [M, K] }],
+        outputs: [{ name: 'y', elemType: DataType.FLOAT, dims: [M, N] }],
+        initializers: [{ name: 'w', dataType: DataType.FLOAT, dims: [K, N], bytes: () => f32Bytes(w) }],
+        opsets: [{ domain: '', version: 17 }],
+      },
+      file,
+    );
     const s = await createCpuSession(file, threads);
     const a = new Float32Array(M * K).map((_, i) => Math.cos(i) * 0.01);
-    const ms = await timeIt(() => runFeeds(s, { a: { type: 'float32', data: a, dims: [M, K] } }), 3, quick ? 600 : 1500);
+    const ms = await timeIt(
+      () => runFeeds(s, { a: { type: 'float32', data: a, dims: [M, K] } }),
+      3,
+      quick ? 600 : 1500,
+    );
     await s.release();
     const g = (2 * M * K * N) / (ms / 1000) / 1e9;
     if (g > best.gflops) best = { gflops: g, shape: `${M}x${K}·${K}x${N}` };
@@ -129,7 +155,11 @@ function transformersLayout(modelDir: string, work: string): { root: string; id:
   fs.mkdirSync(path.join(dir, 'onnx'), { recursive: true });
   const link = (src: string, dst: string) => {
     if (!fs.existsSync(dst)) {
-      try { fs.symlinkSync(src, dst); } catch { fs.copyFileSync(src, dst); }
+      try {
+        fs.symlinkSync(src, dst);
+      } catch {
+        fs.copyFileSync(src, dst);
+      }
     }
   };
   for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) {
@@ -141,8 +171,14 @@ function transformersLayout(modelDir: string, work: string): { root: string; id:
 }
 
 const cos = (a: Float32Array, b: Float32Array): number => {
-  let d = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) { d += a[i]! * b[i]!; na += a[i]! * a[i]!; nb += b[i]! * b[i]!; }
+  let d = 0,
+    na = 0,
+    nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
   return d / Math.sqrt(na * nb);
 };
 
@@ -156,9 +192,18 @@ export async function run(argv: string[]): Promise<void> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'biohicl-bench-'));
   const tok = WordPieceTokenizer.load(modelDir);
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-  log(`BioHiCL encoder benchmark — ${manifest.source.repo}${manifest.source.generated ? ' (generated random weights: speed only)' : ''}`);
-  log(`  shape: ${cfg.layers} layers × ${cfg.hidden}, ${cfg.heads} heads, FFN ${cfg.ffn}; onnxruntime-node ${ortVersion()}, ${threads} threads; ${cpu} × ${os.cpus().length}`);
-  log(`  load average now: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (other processes make every figure noisy)`);
+  log(
+    `BioHiCL encoder benchmark — ${manifest.source.repo}${manifest.source.generated ? ' (generated random weights: speed only)' : ''}`,
+  );
+  log(
+    `  shape: ${cfg.layers} layers × ${cfg.hidden}, ${cfg.heads} heads, FFN ${cfg.ffn}; onnxruntime-node ${ortVersion()}, ${threads} threads; ${cpu} × ${os.cpus().length}`,
+  );
+  log(
+    `  load average now: ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} (other processes make every figure noisy)`,
+  );
 
   // 1. Peak
   const peak = await measurePeak(work, threads, a.quick);
@@ -170,23 +215,38 @@ export async function run(argv: string[]): Promise<void> {
   const batches = [1, 8];
   const raw = new Map<string, { tps: number; msq: number; gflops: number }>();
   log('\nraw onnxruntime session (synthetic inputs of exactly N tokens; best run)');
-  log(`  ${pad('prec', 5)} ${lpad('tokens', 6)} ${lpad('batch', 5)} ${lpad('tokens/s', 9)} ${lpad('ms/query', 9)} ${lpad('GFLOP/s', 8)} ${lpad('%peak', 6)}`);
+  log(
+    `  ${pad('prec', 5)} ${lpad('tokens', 6)} ${lpad('batch', 5)} ${lpad('tokens/s', 9)} ${lpad('ms/query', 9)} ${lpad('GFLOP/s', 8)} ${lpad('%peak', 6)}`,
+  );
   for (const precision of ['fp32', 'int8'] as const) {
     const { session } = await createSession(modelDir, { device: 'cpu', precision, threads });
     for (const len of lengths) {
       for (const b of batches) {
         const { batch } = syntheticBatch(tok, b, len);
         const big = b * len >= 2048;
-        const ms = await timeIt(() => runBatch(session, batch), a.quick || big ? 2 : 3, a.quick ? 300 : big ? 1500 : 2500);
+        const ms = await timeIt(
+          () => runBatch(session, batch),
+          a.quick || big ? 2 : 3,
+          a.quick ? 300 : big ? 1500 : 2500,
+        );
         const tps = (b * len) / (ms / 1000);
         const g = bertFlops(cfg, b, len) / (ms / 1000) / 1e9;
         raw.set(`${precision}/${len}/${b}`, { tps, msq: ms / b, gflops: g });
-        log(`  ${pad(precision, 5)} ${lpad(String(len), 6)} ${lpad(String(b), 5)} ${lpad(fmt(tps, 0), 9)} ${lpad(fmt(ms / b), 9)} ${lpad(fmt(g), 8)} ${lpad(fmt((100 * g) / peak.gflops, 0), 5)}%`);
+        log(
+          `  ${pad(precision, 5)} ${lpad(String(len), 6)} ${lpad(String(b), 5)} ${lpad(fmt(tps, 0), 9)} ${lpad(fmt(ms / b), 9)} ${lpad(fmt(g), 8)} ${lpad(fmt((100 * g) / peak.gflops, 0), 5)}%`,
+        );
       }
     }
     await releaseSession(session);
   }
-  log('  int8 speed-up over fp32: ' + lengths.flatMap((l) => batches.map((b) => `${l}×${b} ${fmt(raw.get(`int8/${l}/${b}`)!.tps / raw.get(`fp32/${l}/${b}`)!.tps, 2)}×`)).join(', '));
+  log(
+    '  int8 speed-up over fp32: ' +
+      lengths
+        .flatMap((l) =>
+          batches.map((b) => `${l}×${b} ${fmt(raw.get(`int8/${l}/${b}`)!.tps / raw.get(`fp32/${l}/${b}`)!.tps, 2)}×`),
+        )
+        .join(', '),
+  );
 
   // 3. End-to-end embed() (worker: tokenise, bucket, pad, run, pool, hop) vs the raw session on the same batches
   const { abstracts, sentences, questions } = realTexts();
@@ -200,10 +260,21 @@ export async function run(argv: string[]): Promise<void> {
   for (const precision of ['int8', 'fp32'] as const) {
     const seqs = absTexts.map((t) => tok.encode(t));
     const tokens = seqs.reduce((s, x) => s + x.length, 0);
-    const plan = planBatches(seqs.map((s) => s.length), maxBatchTokens, maxBatchItems);
+    const plan = planBatches(
+      seqs.map((s) => s.length),
+      maxBatchTokens,
+      maxBatchItems,
+    );
     const padded = plan.map((idx) => tok.pad(idx.map((i) => seqs[i]!)));
     const { session } = await createSession(modelDir, { device: 'cpu', precision, threads });
-    const emb = (await createEmbedder({ modelDir, device: 'cpu', precision, threads, maxBatchTokens, maxBatchItems })) as WorkerEmbedder;
+    const emb = (await createEmbedder({
+      modelDir,
+      device: 'cpu',
+      precision,
+      threads,
+      maxBatchTokens,
+      maxBatchItems,
+    })) as WorkerEmbedder;
     await runBatch(session, padded[0]!);
     await emb.embed([absTexts[0]!], 'passage');
     // Alternate raw and end-to-end runs so that both see the same machine load; best of each.
@@ -211,7 +282,11 @@ export async function run(argv: string[]): Promise<void> {
     let e2eMs = Infinity;
     for (let rep = 0; rep < (a.quick ? 1 : 2); rep++) {
       let r = 0;
-      for (const p of padded) { const t = performance.now(); await runBatch(session, p); r += performance.now() - t; }
+      for (const p of padded) {
+        const t = performance.now();
+        await runBatch(session, p);
+        r += performance.now() - t;
+      }
       rawMs = Math.min(rawMs, r);
       const t = performance.now();
       vecs[precision] = await emb.embed(absTexts, 'passage');
@@ -220,11 +295,15 @@ export async function run(argv: string[]): Promise<void> {
     await releaseSession(session);
     await emb.dispose();
     e2e[precision] = { e2eTps: tokens / (e2eMs / 1000), rawTps: tokens / (rawMs / 1000) };
-    log(`  ${pad(precision, 5)} ${tokens} tokens (mean ${fmt(tokens / nAbs, 0)}/abstract, ${plan.length} batches): embed() ${fmt(e2e[precision]!.e2eTps, 0)} tok/s, raw session ${fmt(e2e[precision]!.rawTps, 0)} tok/s → ${fmt((100 * e2e[precision]!.e2eTps) / e2e[precision]!.rawTps, 0)}% of raw`);
+    log(
+      `  ${pad(precision, 5)} ${tokens} tokens (mean ${fmt(tokens / nAbs, 0)}/abstract, ${plan.length} batches): embed() ${fmt(e2e[precision]!.e2eTps, 0)} tok/s, raw session ${fmt(e2e[precision]!.rawTps, 0)} tok/s → ${fmt((100 * e2e[precision]!.e2eTps) / e2e[precision]!.rawTps, 0)}% of raw`,
+    );
   }
   const cosines = vecs['int8']!.map((v, i) => cos(v, vecs['fp32']![i]!));
   const r256 = raw.get('int8/256/8')!.tps / raw.get('fp32/256/8')!.tps;
-  log(`  int8 vs fp32: speed-up ${fmt(e2e['int8']!.e2eTps / e2e['fp32']!.e2eTps, 2)}× end-to-end (${fmt(r256, 2)}× raw at 256×8); CLS cosine mean ${fmt(cosines.reduce((s, x) => s + x, 0) / cosines.length, 4)}, min ${fmt(Math.min(...cosines), 4)}`);
+  log(
+    `  int8 vs fp32: speed-up ${fmt(e2e['int8']!.e2eTps / e2e['fp32']!.e2eTps, 2)}× end-to-end (${fmt(r256, 2)}× raw at 256×8); CLS cosine mean ${fmt(cosines.reduce((s, x) => s + x, 0) / cosines.length, 4)}, min ${fmt(Math.min(...cosines), 4)}`,
+  );
 
   // 4. A 40-token query, int8, through the worker
   const emb = (await createEmbedder({ modelDir, device: 'cpu', precision: 'int8', threads })) as WorkerEmbedder;
@@ -245,7 +324,9 @@ export async function run(argv: string[]): Promise<void> {
   for (let i = 0; i < nSent; i++) mixed.push(sentences[(i * 7) % sentences.length]!);
   for (let i = 0; i < nLong; i++) mixed.splice((i * 3) % mixed.length, 0, abstracts[200 + i]!);
   const mixedTokens = mixed.reduce((s, t) => s + tok.encode(t).length, 0);
-  log(`\nmixed batch: ${mixed.length} texts (${nSent} sentences + ${nLong} abstracts, ${mixedTokens} tokens), one embed() call`);
+  log(
+    `\nmixed batch: ${mixed.length} texts (${nSent} sentences + ${nLong} abstracts, ${mixedTokens} tokens), one embed() call`,
+  );
   // Ours and transformers.js alternate (best of `reps` each) so that both see the same machine load.
   const reps = a.quick ? 1 : 2;
   const vsTf: string[] = [];
@@ -259,7 +340,9 @@ export async function run(argv: string[]): Promise<void> {
   for (const precision of ['fp32', 'int8'] as const satisfies readonly Precision[]) {
     const e = (await createEmbedder({ modelDir, device: 'cpu', precision, threads })) as WorkerEmbedder;
     await e.embed(mixed.slice(0, 2), 'passage');
-    const extractor = tf ? await tf.pipeline('feature-extraction', 'biohicl-bench', { dtype: precision, device: 'cpu' }) : undefined;
+    const extractor = tf
+      ? await tf.pipeline('feature-extraction', 'biohicl-bench', { dtype: precision, device: 'cpu' })
+      : undefined;
     if (extractor) await extractor(mixed.slice(0, 2), { pooling: 'cls', normalize: true });
     let oursMs = Infinity;
     let theirsMs = Infinity;
@@ -281,7 +364,9 @@ export async function run(argv: string[]): Promise<void> {
     if (extractor && theirs) {
       const { data, dim } = theirs;
       const agree = Math.min(...v.map((x, i) => cos(x, data.subarray(i * dim, (i + 1) * dim))));
-      log(`  transformers.js ${pad(precision, 5)} ${fmt(theirsMs, 0)} ms → ours is ${fmt(theirsMs / oursMs, 2)}× faster (same ONNX; min cosine ours vs theirs ${fmt(agree, 4)})`);
+      log(
+        `  transformers.js ${pad(precision, 5)} ${fmt(theirsMs, 0)} ms → ours is ${fmt(theirsMs / oursMs, 2)}× faster (same ONNX; min cosine ours vs theirs ${fmt(agree, 4)})`,
+      );
       vsTf.push(`${precision} ${fmt(theirsMs / oursMs, 2)}×`);
       await extractor.dispose();
     }
@@ -299,8 +384,12 @@ machine fp32 peak re-measured at the end: ${fmt(peak2.gflops)} GFLOP/s (was ${fm
   const p256 = raw.get('fp32/256/8')!.gflops / peak.gflops;
   log('\nsummary');
   log(`  fp32 at 256 tokens (batch 8): ${fmt(100 * p256, 0)}% of measured peak (target ≥ 85%)`);
-  log(`  int8 / fp32 at 256×8: ${fmt(r256, 2)}× (target ≥ 1.5×), cosine min ${fmt(Math.min(...cosines), 4)} (target ≥ 0.99)`);
-  log(`  embed() / raw session on real abstracts: int8 ${fmt((100 * e2e['int8']!.e2eTps) / e2e['int8']!.rawTps, 0)}%, fp32 ${fmt((100 * e2e['fp32']!.e2eTps) / e2e['fp32']!.rawTps, 0)}% (target ≥ 90%)`);
+  log(
+    `  int8 / fp32 at 256×8: ${fmt(r256, 2)}× (target ≥ 1.5×), cosine min ${fmt(Math.min(...cosines), 4)} (target ≥ 0.99)`,
+  );
+  log(
+    `  embed() / raw session on real abstracts: int8 ${fmt((100 * e2e['int8']!.e2eTps) / e2e['int8']!.rawTps, 0)}%, fp32 ${fmt((100 * e2e['fp32']!.e2eTps) / e2e['fp32']!.rawTps, 0)}% (target ≥ 90%)`,
+  );
   log(`  ${qTokens}-token query int8: ${fmt(qms)} ms (target ≤ 40 ms)`);
   if (vsTf.length) log(`  vs transformers.js on the mixed batch: ${vsTf.join(', ')} (target ≥ 1.3×)`);
   log(`  total bench time ${fmt((performance.now() - tStart) / 1000, 0)} s`);

@@ -13,19 +13,52 @@ import { splitSentences } from '../../inference/sentences';
 import { abstractText, type Citation } from '../../index/citation';
 import { readCitations } from '../../index/readers';
 import { abstractSentences, addFiles } from '../../index/build';
-import { ARTICLES, FTS_OPTIONS, IndexStore, annParamsFor, buildVectorIndex, type AnnParams, type ArticleRow } from '../../index/store';
+import {
+  ARTICLES,
+  FTS_OPTIONS,
+  IndexStore,
+  annParamsFor,
+  buildVectorIndex,
+  type AnnParams,
+  type ArticleRow,
+} from '../../index/store';
 import { search } from '../../index/search';
 import { ensureGeneratedModel, openEmbedder } from '../../index/model';
 import { defaultModelsDir, projectRoot } from '../../inference/paths';
 import * as lancedb from '@lancedb/lancedb';
 
-interface Args { rows: number; dim: number; queries: number; ann: 'pq' | 'rq' | 'hnsw'; model?: string; build: number; skipBuild: boolean; skipSynthetic: boolean; keep: boolean; reuse?: string; candidates?: number }
+interface Args {
+  rows: number;
+  dim: number;
+  queries: number;
+  ann: 'pq' | 'rq' | 'hnsw';
+  model?: string;
+  build: number;
+  skipBuild: boolean;
+  skipSynthetic: boolean;
+  keep: boolean;
+  reuse?: string;
+  candidates?: number;
+}
 
 function parse(args: string[]): Args {
-  const a: Args = { rows: 100_000, dim: 768, queries: 100, ann: 'rq', build: 150, skipBuild: false, skipSynthetic: false, keep: false };
+  const a: Args = {
+    rows: 100_000,
+    dim: 768,
+    queries: 100,
+    ann: 'rq',
+    build: 150,
+    skipBuild: false,
+    skipSynthetic: false,
+    keep: false,
+  };
   for (let i = 0; i < args.length; i++) {
     const k = args[i];
-    const num = (): number => { const n = Number(args[++i]); if (!Number.isFinite(n) || n <= 0) throw new Error(`${k} needs a positive number`); return n; };
+    const num = (): number => {
+      const n = Number(args[++i]);
+      if (!Number.isFinite(n) || n <= 0) throw new Error(`${k} needs a positive number`);
+      return n;
+    };
     if (k === '--rows') a.rows = num();
     else if (k === '--dim') a.dim = num();
     else if (k === '--queries') a.queries = num();
@@ -42,83 +75,161 @@ function parse(args: string[]): Args {
   return a;
 }
 
-const pct = (xs: number[], p: number): number => { const s = [...xs].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]; };
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((x, y) => x - y);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
 const fmt = (ms: number): string => `${ms.toFixed(1)} ms`;
 
 // deterministic PRNG
 function rng(seed: number): () => number {
   let s = seed >>> 0;
-  return () => { s = (s + 0x6d2b79f5) >>> 0; let t = s; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
-function gauss(r: () => number): number { return Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r()); }
-function normalise(v: Float32Array): Float32Array { let n = 0; for (const x of v) n += x * x; n = Math.sqrt(n) || 1; for (let i = 0; i < v.length; i++) v[i] /= n; return v; }
+function gauss(r: () => number): number {
+  return Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
+}
+function normalise(v: Float32Array): Float32Array {
+  let n = 0;
+  for (const x of v) n += x * x;
+  n = Math.sqrt(n) || 1;
+  for (let i = 0; i < v.length; i++) v[i] /= n;
+  return v;
+}
 
 async function buildRate(a: Args): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'biohicl-bench-'));
   let modelDir = a.model;
   // Default: the BioHiCL-Base-shaped generated model the demo uses (the build rate is shape-bound; a tiny model would
   // make the database look like the bottleneck when, at the real shape, the encoder is).
-  if (!modelDir) { modelDir = path.join(defaultModelsDir(), 'generated-base'); await ensureGeneratedModel(modelDir, 'base', (m) => console.log(m)); }
+  if (!modelDir) {
+    modelDir = path.join(defaultModelsDir(), 'generated-base');
+    await ensureGeneratedModel(modelDir, 'base', (m) => console.log(m));
+  }
   const embedder = await openEmbedder({ modelDir });
-  console.log(`\n## Build rate vs encoder alone (${a.build} citations of data/demo, model ${embedder.identity.repo}, ${embedder.report.provider} ${embedder.report.precision}, ${embedder.report.threads} threads)`);
+  console.log(
+    `\n## Build rate vs encoder alone (${a.build} citations of data/demo, model ${embedder.identity.repo}, ${embedder.report.provider} ${embedder.report.precision}, ${embedder.report.threads} threads)`,
+  );
   const src = path.join(projectRoot(), 'data', 'demo', 'pubmedqa-pqal-dev.json');
   const cits: Citation[] = [];
-  for await (const ev of readCitations(src)) { if (ev.type === 'citation') cits.push(ev.citation); if (cits.length >= a.build) break; }
+  for await (const ev of readCitations(src)) {
+    if (ev.type === 'citation') cits.push(ev.citation);
+    if (cits.length >= a.build) break;
+  }
   const file = path.join(tmp, 'in.jsonl');
   fs.writeFileSync(file, cits.map((c) => JSON.stringify({ type: 'citation', citation: c })).join('\n'));
   // The exact texts a build embeds (mode 'embed': title + abstract, then each sentence), in batches of 32 citations.
   const batches: string[][] = [];
   for (let i = 0; i < cits.length; i += 32) {
     const t: string[] = [];
-    for (const c of cits.slice(i, i + 32)) { t.push(`${c.title}\n${abstractText(c)}`.trim()); for (const s of abstractSentences(c, splitSentences)) t.push(s.text); }
+    for (const c of cits.slice(i, i + 32)) {
+      t.push(`${c.title}\n${abstractText(c)}`.trim());
+      for (const s of abstractSentences(c, splitSentences)) t.push(s.text);
+    }
     batches.push(t);
   }
   await embedder.embed(batches[0].slice(0, 4), 'passage'); // warm-up
   let tokens = 0;
   const t0 = performance.now();
-  for (const b of batches) { let last = 0; await embedder.embed(b, 'passage', (p: EmbedProgress) => { last = p.tokens; }); tokens += last; }
+  for (const b of batches) {
+    let last = 0;
+    await embedder.embed(b, 'passage', (p: EmbedProgress) => {
+      last = p.tokens;
+    });
+    tokens += last;
+  }
   const encS = (performance.now() - t0) / 1000;
   const nTexts = batches.reduce((x, b) => x + b.length, 0);
   const store = await IndexStore.open(path.join(tmp, 'idx'), embedder.identity, { create: true });
-  const jsonl = { read: async function* (f: string) { for (const l of fs.readFileSync(f, 'utf8').split('\n')) if (l) yield JSON.parse(l); }, split: splitSentences };
+  const jsonl = {
+    read: async function* (f: string) {
+      for (const l of fs.readFileSync(f, 'utf8').split('\n')) if (l) yield JSON.parse(l);
+    },
+    split: splitSentences,
+  };
   const t1 = performance.now();
   const s = await addFiles(store, embedder, [file], jsonl, { batchSize: 32 });
   const buildS = (performance.now() - t1) / 1000;
   const bytes = store.diskBytes();
   store.close();
   await embedder.dispose();
-  console.log(`encoder alone : ${encS.toFixed(1)} s  ${(cits.length / encS).toFixed(1)} citations/s  ${((nTexts - cits.length) / encS).toFixed(1)} sentences/s  ${(tokens / encS).toFixed(0)} tokens/s`);
-  console.log(`full build    : ${buildS.toFixed(1)} s  ${(cits.length / buildS).toFixed(1)} citations/s  ${(s.sentences / buildS).toFixed(1)} sentences/s  (encoder inside: ${s.encoderSeconds.toFixed(1)} s; store + indexes ${(buildS - s.encoderSeconds).toFixed(1)} s)`);
+  console.log(
+    `encoder alone : ${encS.toFixed(1)} s  ${(cits.length / encS).toFixed(1)} citations/s  ${((nTexts - cits.length) / encS).toFixed(1)} sentences/s  ${(tokens / encS).toFixed(0)} tokens/s`,
+  );
+  console.log(
+    `full build    : ${buildS.toFixed(1)} s  ${(cits.length / buildS).toFixed(1)} citations/s  ${(s.sentences / buildS).toFixed(1)} sentences/s  (encoder inside: ${s.encoderSeconds.toFixed(1)} s; store + indexes ${(buildS - s.encoderSeconds).toFixed(1)} s)`,
+  );
   console.log(`build rate / encoder-only rate = ${((encS / buildS) * 100).toFixed(1)} %  (target ≥ 90 %)`);
-  console.log(`on disk: ${(bytes / cits.length / 1024).toFixed(1)} KiB per citation with its sentences (dim ${embedder.identity.dim}, ${(s.sentences / cits.length).toFixed(1)} sentences each)`);
+  console.log(
+    `on disk: ${(bytes / cits.length / 1024).toFixed(1)} KiB per citation with its sentences (dim ${embedder.identity.dim}, ${(s.sentences / cits.length).toFixed(1)} sentences each)`,
+  );
   if (!a.keep) fs.rmSync(tmp, { recursive: true, force: true });
 }
 
 class FixedEmbedder implements Embedder {
-  readonly report = { provider: 'none (precomputed query vectors)', requested: 'cpu' as const, ortVersion: '-', threads: 0, modelFile: '-', precision: 'fp32' as const };
-  constructor(readonly identity: ModelIdentity, private readonly vecs: Map<string, Float32Array>) {}
-  async embed(texts: string[]): Promise<Float32Array[]> { return texts.map((t) => this.vecs.get(t)!); }
-  async dispose(): Promise<void> { /* nothing */ }
+  readonly report = {
+    provider: 'none (precomputed query vectors)',
+    requested: 'cpu' as const,
+    ortVersion: '-',
+    threads: 0,
+    modelFile: '-',
+    precision: 'fp32' as const,
+  };
+  constructor(
+    readonly identity: ModelIdentity,
+    private readonly vecs: Map<string, Float32Array>,
+  ) {}
+  async embed(texts: string[]): Promise<Float32Array[]> {
+    return texts.map((t) => this.vecs.get(t)!);
+  }
+  async dispose(): Promise<void> {
+    /* nothing */
+  }
 }
 
-interface BenchState { rows: number; dim: number; queries: { text: string; vec: number[] }[]; exact: string[][]; ann?: AnnParams }
+interface BenchState {
+  rows: number;
+  dim: number;
+  queries: { text: string; vec: number[] }[];
+  exact: string[][];
+  ann?: AnnParams;
+}
 const STATE_FILE = 'bench-state.json';
 
 async function synthetic(a: Args): Promise<void> {
   if (a.reuse) return queryBench(a, a.reuse);
   const { rows, dim } = a;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'biohicl-bench-syn-'));
-  const identity: ModelIdentity = { repo: 'bench:clustered', revision: '1', manifestHash: 'bench', dim, pooling: 'cls', queryPrefix: false, generated: false };
+  const identity: ModelIdentity = {
+    repo: 'bench:clustered',
+    revision: '1',
+    manifestHash: 'bench',
+    dim,
+    pooling: 'cls',
+    queryPrefix: false,
+    generated: false,
+  };
   const store = await IndexStore.open(tmp, identity, { create: true });
   const r = rng(7);
   const nClusters = Math.max(10, Math.round(Math.sqrt(rows) * 2));
-  const centroids = Array.from({ length: nClusters }, () => normalise(Float32Array.from({ length: dim }, () => gauss(r))));
+  const centroids = Array.from({ length: nClusters }, () =>
+    normalise(Float32Array.from({ length: dim }, () => gauss(r))),
+  );
   const vocab = Array.from({ length: 20000 }, (_, i) => `w${i.toString(36)}`);
-  const topicWords = (c: number): string[] => Array.from({ length: 25 }, (_, j) => vocab[(c * 131 + j * 17) % vocab.length]);
+  const topicWords = (c: number): string[] =>
+    Array.from({ length: 25 }, (_, j) => vocab[(c * 131 + j * 17) % vocab.length]);
   const zipf = (): string => vocab[Math.min(vocab.length - 1, Math.floor(Math.exp(r() * Math.log(vocab.length))))];
   const sigma = 0.75 / Math.sqrt(dim); // noise norm ≈ 0.75: cosine to the centroid ≈ 0.8
   const clusterOf = new Int32Array(rows);
-  console.log(`\n## ${rows.toLocaleString()} generated clustered vectors (dim ${dim}, ${nClusters} clusters) with topic text`);
+  console.log(
+    `\n## ${rows.toLocaleString()} generated clustered vectors (dim ${dim}, ${nClusters} clusters) with topic text`,
+  );
   const tw = performance.now();
   const B = 10_000;
   for (let i = 0; i < rows; i += B) {
@@ -133,9 +244,26 @@ async function synthetic(a: Args): Promise<void> {
       const tws = topicWords(c);
       const words = Array.from({ length: 40 }, () => (r() < 0.5 ? tws[Math.floor(r() * tws.length)] : zipf()));
       const text = words.join(' ');
-      part.push({ pmid: String(j + 1), title: words.slice(0, 8).join(' '), abstract: text, text, sections: '[]', authors: ['Bench A'], journal: 'Bench J',
-        year: 1980 + (j % 45), doi: null, pmcid: null, publication_types: ['Journal Article'], language: 'eng', mesh: '[]', has_abstract: true,
-        source: 'bench', hash: '-', n_sentences: 0, vector: v });
+      part.push({
+        pmid: String(j + 1),
+        title: words.slice(0, 8).join(' '),
+        abstract: text,
+        text,
+        sections: '[]',
+        authors: ['Bench A'],
+        journal: 'Bench J',
+        year: 1980 + (j % 45),
+        doi: null,
+        pmcid: null,
+        publication_types: ['Journal Article'],
+        language: 'eng',
+        mesh: '[]',
+        has_abstract: true,
+        source: 'bench',
+        hash: '-',
+        n_sentences: 0,
+        vector: v,
+      });
     }
     await store.upsert(part, [], { bulk: true }); // distinct generated PMIDs: append, as a cluster array task does
     process.stderr.write(`\r  written ${Math.min(rows, i + B).toLocaleString()} rows`);
@@ -162,13 +290,23 @@ async function synthetic(a: Args): Promise<void> {
     const v = new Float32Array(dim);
     for (let d = 0; d < dim; d++) v[d] = centroids[c][d] + gauss(qr) * sigma;
     const tws = topicWords(c);
-    queries.push({ text: `q${q} ` + Array.from({ length: 8 }, () => tws[Math.floor(qr() * tws.length)]).join(' '), vec: normalise(v) });
+    queries.push({
+      text: `q${q} ` + Array.from({ length: 8 }, () => tws[Math.floor(qr() * tws.length)]).join(' '),
+      vec: normalise(v),
+    });
   }
   const exact: string[][] = [];
   const flatMs: number[] = [];
   for (const q of queries.slice(0, Math.min(queries.length, 30))) {
     const t = performance.now();
-    const res = await store.articles.query().nearestTo(q.vec).distanceType('cosine').bypassVectorIndex().select(['pmid', '_distance']).limit(10).toArray();
+    const res = await store.articles
+      .query()
+      .nearestTo(q.vec)
+      .distanceType('cosine')
+      .bypassVectorIndex()
+      .select(['pmid', '_distance'])
+      .limit(10)
+      .toArray();
     flatMs.push(performance.now() - t);
     exact.push(res.map((x: { pmid: string }) => x.pmid));
   }
@@ -178,31 +316,65 @@ async function synthetic(a: Args): Promise<void> {
   if (rows >= 1000) {
     const base = annParamsFor(rows, dim);
     const ta = performance.now();
-    if (a.ann !== 'hnsw') p = await buildVectorIndex(store.articles, rows, dim, { type: a.ann === 'pq' ? 'IVF_PQ' : 'IVF_RQ' });
+    if (a.ann !== 'hnsw')
+      p = await buildVectorIndex(store.articles, rows, dim, { type: a.ann === 'pq' ? 'IVF_PQ' : 'IVF_RQ' });
     else {
-      await store.articles.createIndex('vector', { config: lancedb.Index.hnswSq({ numPartitions: Math.max(1, Math.round(rows / 100_000)), distanceType: 'cosine' }), replace: true });
-      p = { ...base, type: 'IVF_HNSW_SQ', builtAt: new Date().toISOString(), buildSeconds: (performance.now() - ta) / 1000 };
+      await store.articles.createIndex('vector', {
+        config: lancedb.Index.hnswSq({
+          numPartitions: Math.max(1, Math.round(rows / 100_000)),
+          distanceType: 'cosine',
+        }),
+        replace: true,
+      });
+      p = {
+        ...base,
+        type: 'IVF_HNSW_SQ',
+        builtAt: new Date().toISOString(),
+        buildSeconds: (performance.now() - ta) / 1000,
+      };
     }
     store.meta.ann = { articles: p };
     store.saveMeta();
-    console.log(`ANN index (${p.type} ${p.numPartitions} partitions${p.numSubVectors ? ` × ${p.numSubVectors} sub-vectors` : ''}${p.numBits ? `, ${p.numBits}-bit codes` : ''}) build: ${p.buildSeconds.toFixed(1)} s = ${(p.buildSeconds / (rows / 100_000)).toFixed(1)} s per 100k rows (target ≤ 60)`);
-    for (const [nprobes, refine] of [[p.nprobes, p.refineFactor], [p.nprobes, 1], [p.nprobes, 2], [Math.max(1, Math.round(p.nprobes / 2)), p.refineFactor], [p.nprobes, p.refineFactor * 2]] as const) {
+    console.log(
+      `ANN index (${p.type} ${p.numPartitions} partitions${p.numSubVectors ? ` × ${p.numSubVectors} sub-vectors` : ''}${p.numBits ? `, ${p.numBits}-bit codes` : ''}) build: ${p.buildSeconds.toFixed(1)} s = ${(p.buildSeconds / (rows / 100_000)).toFixed(1)} s per 100k rows (target ≤ 60)`,
+    );
+    for (const [nprobes, refine] of [
+      [p.nprobes, p.refineFactor],
+      [p.nprobes, 1],
+      [p.nprobes, 2],
+      [Math.max(1, Math.round(p.nprobes / 2)), p.refineFactor],
+      [p.nprobes, p.refineFactor * 2],
+    ] as const) {
       let hit = 0;
       const ms: number[] = [];
       for (let i = 0; i < exact.length; i++) {
         const t = performance.now();
-        let q = store.articles.query().nearestTo(queries[i].vec).distanceType('cosine').select(['pmid', '_distance']).limit(10).nprobes(nprobes);
+        let q = store.articles
+          .query()
+          .nearestTo(queries[i].vec)
+          .distanceType('cosine')
+          .select(['pmid', '_distance'])
+          .limit(10)
+          .nprobes(nprobes);
         if (refine > 1) q = q.refineFactor(refine);
         const res = await q.toArray();
         ms.push(performance.now() - t);
         const got = new Set(res.map((x: { pmid: string }) => x.pmid));
         hit += exact[i].filter((id) => got.has(id)).length;
       }
-      console.log(`  nprobes ${nprobes}, refine ${refine}: recall@10 vs exact ${(hit / (exact.length * 10)).toFixed(3)}, p50 ${fmt(pct(ms, 50))}, p95 ${fmt(pct(ms, 95))}${nprobes === p.nprobes && refine === p.refineFactor ? '  ← chosen' : ''}`);
+      console.log(
+        `  nprobes ${nprobes}, refine ${refine}: recall@10 vs exact ${(hit / (exact.length * 10)).toFixed(3)}, p50 ${fmt(pct(ms, 50))}, p95 ${fmt(pct(ms, 95))}${nprobes === p.nprobes && refine === p.refineFactor ? '  ← chosen' : ''}`,
+      );
     }
   }
   store.close();
-  const state: BenchState = { rows, dim, queries: queries.map((q) => ({ text: q.text, vec: Array.from(q.vec) })), exact, ann: p };
+  const state: BenchState = {
+    rows,
+    dim,
+    queries: queries.map((q) => ({ text: q.text, vec: Array.from(q.vec) })),
+    exact,
+    ann: p,
+  };
   fs.writeFileSync(path.join(tmp, STATE_FILE), JSON.stringify(state));
   await queryBench(a, tmp, true);
   if (a.keep) console.log(`kept ${tmp}: rerun the query part with --reuse ${tmp}`);
@@ -217,7 +389,10 @@ async function queryBench(a: Args, dir: string, fresh = false): Promise<void> {
   const store = await IndexStore.open(dir, undefined);
   const identity = store.identity;
   const queries = st.queries.map((q) => ({ text: q.text, vec: Float32Array.from(q.vec) }));
-  if (!fresh) console.log(`\n## ${st.rows.toLocaleString()} generated clustered vectors (dim ${st.dim}) kept in ${dir}; ANN ${st.ann ? `${st.ann.type} ${st.ann.numPartitions} partitions${st.ann.numBits ? `, ${st.ann.numBits}-bit codes` : ''}, nprobes ${store.annParams(ARTICLES)?.nprobes}, refine ${store.annParams(ARTICLES)?.refineFactor}` : 'none'}`);
+  if (!fresh)
+    console.log(
+      `\n## ${st.rows.toLocaleString()} generated clustered vectors (dim ${st.dim}) kept in ${dir}; ANN ${st.ann ? `${st.ann.type} ${st.ann.numPartitions} partitions${st.ann.numBits ? `, ${st.ann.numBits}-bit codes` : ''}, nprobes ${store.annParams(ARTICLES)?.nprobes}, refine ${store.annParams(ARTICLES)?.refineFactor}` : 'none'}`,
+    );
   const emb = new FixedEmbedder(identity, new Map(queries.map((q) => [q.text, q.vec])));
   for (const mode of ['dense', 'fts', 'hybrid'] as const) {
     for (const why of [false, true]) {
@@ -227,10 +402,16 @@ async function queryBench(a: Args, dir: string, fresh = false): Promise<void> {
         const t = performance.now();
         const r = await search(store, emb, q.text, { k: 10, mode, noWhy: !why, candidates: a.candidates });
         ms.push(performance.now() - t);
-        legs.dense.push(r.ms.dense); legs.fts.push(r.ms.fts);
+        legs.dense.push(r.ms.dense);
+        legs.fts.push(r.ms.fts);
       }
-      const legInfo = mode === 'hybrid' ? `  (legs run together: dense p50 ${fmt(pct(legs.dense, 50))}, fts p50 ${fmt(pct(legs.fts, 50))})` : '';
-      console.log(`search ${mode.padEnd(6)}${why ? ' + why' : '      '}: p50 ${fmt(pct(ms, 50))}, p95 ${fmt(pct(ms, 95))} over ${queries.length} queries (encoder excluded)${legInfo}`);
+      const legInfo =
+        mode === 'hybrid'
+          ? `  (legs run together: dense p50 ${fmt(pct(legs.dense, 50))}, fts p50 ${fmt(pct(legs.fts, 50))})`
+          : '';
+      console.log(
+        `search ${mode.padEnd(6)}${why ? ' + why' : '      '}: p50 ${fmt(pct(ms, 50))}, p95 ${fmt(pct(ms, 95))} over ${queries.length} queries (encoder excluded)${legInfo}`,
+      );
     }
   }
   // The target is for short queries (a claim, a phrase: the 9 words above). A writer may select a whole paragraph:
@@ -242,7 +423,13 @@ async function queryBench(a: Args, dir: string, fresh = false): Promise<void> {
   for (const words of [30, 150]) {
     const long = queries.map((q) => {
       const base = q.text.split(' ').slice(1);
-      return { text: [...base, ...Array.from({ length: words - base.length }, (_, i) => (i % 2 ? base[i % base.length] : zipf()))].join(' '), vec: q.vec };
+      return {
+        text: [
+          ...base,
+          ...Array.from({ length: words - base.length }, (_, i) => (i % 2 ? base[i % base.length] : zipf())),
+        ].join(' '),
+        vec: q.vec,
+      };
     });
     const lemb = new FixedEmbedder(identity, new Map(long.map((q) => [q.text, q.vec])));
     const ms: number[] = [];
@@ -253,16 +440,25 @@ async function queryBench(a: Args, dir: string, fresh = false): Promise<void> {
       ms.push(performance.now() - t);
       fts.push(r.ms.fts);
     }
-    console.log(`search hybrid, ${words}-word queries: p50 ${fmt(pct(ms, 50))}, p95 ${fmt(pct(ms, 95))} (full-text leg p50 ${fmt(pct(fts, 50))})`);
+    console.log(
+      `search hybrid, ${words}-word queries: p50 ${fmt(pct(ms, 50))}, p95 ${fmt(pct(ms, 95))} (full-text leg p50 ${fmt(pct(fts, 50))})`,
+    );
   }
   const bytes = store.diskBytes();
-  console.log(`on disk: ${(bytes / 1e6).toFixed(0)} MB = ${(bytes / st.rows).toFixed(0)} bytes per citation (raw vector alone: ${st.dim * 4} bytes)`);
+  console.log(
+    `on disk: ${(bytes / 1e6).toFixed(0)} MB = ${(bytes / st.rows).toFixed(0)} bytes per citation (raw vector alone: ${st.dim * 4} bytes)`,
+  );
   store.close();
 }
 
 export async function run(args: string[]): Promise<void> {
   const a = parse(args);
-  console.log(`index bench: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load avg ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(
+    `index bench: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load avg ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
+  );
   if (!a.skipBuild) await buildRate(a);
   if (!a.skipSynthetic) await synthetic(a);
 }

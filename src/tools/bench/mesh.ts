@@ -47,7 +47,10 @@ function naiveScan(text: string, terms: { ui: string; t: string }[]): Set<string
     for (let i = low.indexOf(t); i >= 0; i = low.indexOf(t, i + 1)) {
       const before = i === 0 ? ' ' : low[i - 1]!;
       const after = low[i + t.length] ?? ' ';
-      if (!/[a-z0-9]/.test(before) && !/[a-z0-9]/.test(after)) { out.add(ui); break; }
+      if (!/[a-z0-9]/.test(before) && !/[a-z0-9]/.test(after)) {
+        out.add(ui);
+        break;
+      }
     }
   }
   return out;
@@ -58,8 +61,14 @@ export async function run(args: string[]): Promise<void> {
   const runs = runsArg >= 0 ? Number(args[runsArg + 1]) : 30;
   const dir = shippedVocabDir();
   const files = fs.readdirSync(dir);
-  const desc = path.join(dir, files.find((f) => f.endsWith('descriptors.tsv.gz'))!);
-  const terms = path.join(dir, files.find((f) => f.endsWith('terms.tsv.gz'))!);
+  const desc = path.join(
+    dir,
+    files.find((f) => f.endsWith('descriptors.tsv.gz'))!,
+  );
+  const terms = path.join(
+    dir,
+    files.find((f) => f.endsWith('terms.tsv.gz'))!,
+  );
 
   // vocabulary and matcher (cold, then the median of a few warm loads)
   const t0 = performance.now();
@@ -76,16 +85,30 @@ export async function run(args: string[]): Promise<void> {
   let neighbours: Neighbour[] = [];
   const qa = sharedQa();
   if (qa) {
-    const recs = Object.entries(JSON.parse(fs.readFileSync(qa, 'utf8')) as Record<string, { QUESTION: string; CONTEXTS: string[]; MESHES: string[] }>);
-    const long = recs.map(([p, r]) => ({ p, r, t: `${r.QUESTION}\n${r.CONTEXTS.join('\n')}` }))
+    const recs = Object.entries(
+      JSON.parse(fs.readFileSync(qa, 'utf8')) as Record<
+        string,
+        { QUESTION: string; CONTEXTS: string[]; MESHES: string[] }
+      >,
+    );
+    const long = recs
+      .map(([p, r]) => ({ p, r, t: `${r.QUESTION}\n${r.CONTEXTS.join('\n')}` }))
       .sort((a, b) => Math.abs(a.t.split(/\s+/).length - 300) - Math.abs(b.t.split(/\s+/).length - 300))[0]!;
     text = long.t;
-    neighbours = recs.filter(([p]) => p !== long.p).slice(0, 20).map(([p, r], i) => ({ pmid: p, rank: i, mesh: r.MESHES.map((name) => ({ name, major: false, qualifiers: [] })) }));
+    neighbours = recs
+      .filter(([p]) => p !== long.p)
+      .slice(0, 20)
+      .map(([p, r], i) => ({
+        pmid: p,
+        rank: i,
+        mesh: r.MESHES.map((name) => ({ name, major: false, qualifiers: [] })),
+      }));
   }
   const words = text.split(/\s+/).filter(Boolean).length;
 
   const allTerms: { ui: string; t: string }[] = [];
-  for (const d of vocab.descriptors) for (const t of [d.name, ...d.terms]) allTerms.push({ ui: d.ui, t: t.toLowerCase() });
+  for (const d of vocab.descriptors)
+    for (const t of [d.name, ...d.terms]) allTerms.push({ ui: d.ui, t: t.toLowerCase() });
 
   suggestMesh(text, neighbours, vocab, { matcher }); // warm-up
   const sug = time(() => suggestMesh(text, neighbours, vocab, { matcher }), runs);

@@ -17,13 +17,23 @@ import { fetchPubmed, verifiedFiles, VERIFIED_SUFFIX } from '../../pubmed/fetch'
 import { gzipPubmedCheck } from '../../pubmed/gzip-check';
 import { hashFile } from '../../util/hash';
 
-interface Args { scale: number; throttle?: number; runs: number; keep: boolean; serve?: string }
+interface Args {
+  scale: number;
+  throttle?: number;
+  runs: number;
+  keep: boolean;
+  serve?: string;
+}
 
 function parse(args: string[]): Args {
   const a: Args = { scale: 60, runs: 3, keep: false };
   for (let i = 0; i < args.length; i++) {
     const k = args[i];
-    const num = (): number => { const n = Number(args[++i]); if (!Number.isFinite(n) || n <= 0) throw new Error(`${k} needs a positive number`); return n; };
+    const num = (): number => {
+      const n = Number(args[++i]);
+      if (!Number.isFinite(n) || n <= 0) throw new Error(`${k} needs a positive number`);
+      return n;
+    };
     if (k === '--scale') a.scale = Math.round(num());
     else if (k === '--throttle') a.throttle = num();
     else if (k === '--runs') a.runs = Math.round(num());
@@ -52,14 +62,28 @@ function scaleFile(src: string, dest: string, scale: number): void {
 
 /** The child: serve the folder's files as an NLM mirror and report the URL. */
 async function serve(dir: string, throttle?: number): Promise<void> {
-  const list = (d: string): string[] => fs.readdirSync(path.join(dir, d)).filter((f) => f.endsWith('.xml.gz')).sort().map((f) => path.join(dir, d, f));
-  const m = await serveNlmMirror({ baseline: list('baseline'), updates: list('updatefiles') }, { bytesPerSecond: throttle ? throttle * MB : undefined });
+  const list = (d: string): string[] =>
+    fs
+      .readdirSync(path.join(dir, d))
+      .filter((f) => f.endsWith('.xml.gz'))
+      .sort()
+      .map((f) => path.join(dir, d, f));
+  const m = await serveNlmMirror(
+    { baseline: list('baseline'), updates: list('updatefiles') },
+    { bytesPerSecond: throttle ? throttle * MB : undefined },
+  );
   process.send?.({ url: m.url });
-  process.on('disconnect', () => { void m.close().then(() => process.exit(0)); });
+  process.on('disconnect', () => {
+    void m.close().then(() => process.exit(0));
+  });
 }
 
 async function startMirror(dir: string, throttle?: number): Promise<{ url: string; child: ChildProcess }> {
-  const child = fork(process.argv[1]!, ['pubmed-fetch', '--serve', dir, ...(throttle ? ['--throttle', String(throttle)] : [])], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(
+    process.argv[1]!,
+    ['pubmed-fetch', '--serve', dir, ...(throttle ? ['--throttle', String(throttle)] : [])],
+    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     child.once('message', (m) => resolve((m as { url: string }).url));
     child.once('exit', (code) => reject(new Error(`mirror process exited with ${code}`)));
@@ -73,12 +97,16 @@ async function bareCopy(urls: string[], outDir: string, conns: number): Promise<
   const agent = new http.Agent({ keepAlive: true, maxSockets: conns });
   const queue = [...urls];
   const t = performance.now();
-  await Promise.all(Array.from({ length: conns }, async () => {
-    for (let u = queue.shift(); u; u = queue.shift()) {
-      const res = await new Promise<http.IncomingMessage>((resolve, reject) => http.get(u!, { agent }, resolve).on('error', reject));
-      await pipeline(res, fs.createWriteStream(path.join(outDir, path.basename(u))));
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: conns }, async () => {
+      for (let u = queue.shift(); u; u = queue.shift()) {
+        const res = await new Promise<http.IncomingMessage>((resolve, reject) =>
+          http.get(u!, { agent }, resolve).on('error', reject),
+        );
+        await pipeline(res, fs.createWriteStream(path.join(outDir, path.basename(u))));
+      }
+    }),
+  );
   agent.destroy();
   return (performance.now() - t) / 1000;
 }
@@ -97,14 +125,21 @@ export async function run(argv: string[]): Promise<void> {
     const t0 = performance.now();
     const src = await makeNlmFiles(path.join(tmp, 'src'));
     const mirrorDir = path.join(tmp, 'mirror');
-    for (const [d, files] of [['baseline', src.baseline], ['updatefiles', src.updates]] as const) {
+    for (const [d, files] of [
+      ['baseline', src.baseline],
+      ['updatefiles', src.updates],
+    ] as const) {
       fs.mkdirSync(path.join(mirrorDir, d), { recursive: true });
       for (const f of files) scaleFile(f, path.join(mirrorDir, d, path.basename(f)), a.scale);
     }
-    const all = ['baseline', 'updatefiles'].flatMap((d) => fs.readdirSync(path.join(mirrorDir, d)).map((f) => path.join(mirrorDir, d, f)));
+    const all = ['baseline', 'updatefiles'].flatMap((d) =>
+      fs.readdirSync(path.join(mirrorDir, d)).map((f) => path.join(mirrorDir, d, f)),
+    );
     const total = all.reduce((s, f) => s + fs.statSync(f).size, 0);
-    console.log(`## pubmed fetch: ${all.length} files, ${(total / MB).toFixed(1)} MB (real MEDLINE records × ${a.scale}), made in ${((performance.now() - t0) / 1000).toFixed(1)} s; ` +
-      `${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}); mirror in a child process${a.throttle ? `, throttled to ${a.throttle} MB/s per response` : ''}`);
+    console.log(
+      `## pubmed fetch: ${all.length} files, ${(total / MB).toFixed(1)} MB (real MEDLINE records × ${a.scale}), made in ${((performance.now() - t0) / 1000).toFixed(1)} s; ` +
+        `${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}); mirror in a child process${a.throttle ? `, throttled to ${a.throttle} MB/s per response` : ''}`,
+    );
     const { url, child } = await startMirror(mirrorDir, a.throttle);
     try {
       const urls = all.map((f) => `${url}${path.basename(path.dirname(f))}/${path.basename(f)}`);
@@ -122,7 +157,8 @@ export async function run(argv: string[]): Promise<void> {
           const t = performance.now();
           const s = await fetchPubmed({ outDir: dest, mirror: url, connections: conns });
           ours.push((performance.now() - t) / 1000);
-          if (s.failures.length || s.downloaded.length !== all.length) throw new Error(`fetch failed: ${JSON.stringify(s.failures)}`);
+          if (s.failures.length || s.downloaded.length !== all.length)
+            throw new Error(`fetch failed: ${JSON.stringify(s.failures)}`);
           if (r < a.runs - 1 || conns !== 3) fs.rmSync(dest, { recursive: true, force: true });
           const dest2 = path.join(tmp, `light-${conns}-${r}`);
           const t2 = performance.now();
@@ -133,7 +169,9 @@ export async function run(argv: string[]): Promise<void> {
         const b = median(bare);
         const o = median(ours);
         const l = median(light);
-        rows.push(`${conns} connection${conns > 1 ? 's' : ' '} | bare http.get → file ${b.toFixed(2)} s (${rate(b)}) | fetchPubmed ${o.toFixed(2)} s (${rate(o)}, ${((b / o) * 100).toFixed(0)} % of bare) | with --no-inflate-check ${l.toFixed(2)} s (${rate(l)}, ${((b / l) * 100).toFixed(0)} % of bare)`);
+        rows.push(
+          `${conns} connection${conns > 1 ? 's' : ' '} | bare http.get → file ${b.toFixed(2)} s (${rate(b)}) | fetchPubmed ${o.toFixed(2)} s (${rate(o)}, ${((b / o) * 100).toFixed(0)} % of bare) | with --no-inflate-check ${l.toFixed(2)} s (${rate(l)}, ${((b / l) * 100).toFixed(0)} % of bare)`,
+        );
       }
       console.log(rows.join('\n'));
 
@@ -152,7 +190,9 @@ export async function run(argv: string[]): Promise<void> {
       const md5 = await time((f) => hashFile(f, 'md5'));
       const sha = await time((f) => hashFile(f, 'sha256'));
       const gz = await time(checkOnly);
-      console.log(`verification alone (${(total / MB).toFixed(1)} MB, one file at a time): md5 ${rate(md5)}, sha256 ${rate(sha)} (for comparison), gzip inflate-to-end check ${rate(gz)} of compressed input`);
+      console.log(
+        `verification alone (${(total / MB).toFixed(1)} MB, one file at a time): md5 ${rate(md5)}, sha256 ${rate(sha)} (for comparison), gzip inflate-to-end check ${rate(gz)} of compressed input`,
+      );
 
       // Reruns.
       const skipT: number[] = [];
@@ -167,8 +207,10 @@ export async function run(argv: string[]): Promise<void> {
       const re = await fetchPubmed({ outDir: dest, mirror: url });
       const rehash = (performance.now() - t) / 1000;
       if (re.downloaded.length) throw new Error('rehash run downloaded something');
-      console.log(`rerun, everything verified: ${(median(skipT) * 1000).toFixed(0)} ms for ${all.length} files (the two listings only, no file request); ` +
-        `rerun without verification records: ${rehash.toFixed(2)} s (${all.length} .md5 requests + md5 of ${(total / MB).toFixed(1)} MB, ${rate(rehash)})`);
+      console.log(
+        `rerun, everything verified: ${(median(skipT) * 1000).toFixed(0)} ms for ${all.length} files (the two listings only, no file request); ` +
+          `rerun without verification records: ${rehash.toFixed(2)} s (${all.length} .md5 requests + md5 of ${(total / MB).toFixed(1)} MB, ${rate(rehash)})`,
+      );
     } finally {
       child.disconnect();
     }

@@ -16,7 +16,12 @@ import type { Citation } from '../../index/citation';
 import { readCitations } from '../../index/readers';
 import { projectRoot } from '../../inference/paths';
 
-interface Args { scale: number; runs: number; only?: Set<string>; angleBase: number }
+interface Args {
+  scale: number;
+  runs: number;
+  only?: Set<string>;
+  angleBase: number;
+}
 
 function parse(args: string[]): Args {
   const a: Args = { scale: 1, runs: 1, angleBase: 50_000 };
@@ -36,7 +41,8 @@ function parse(args: string[]): Args {
 async function templates(): Promise<Citation[]> {
   const out: Citation[] = [];
   const file = path.join(projectRoot(), 'data', 'demo', 'mesh-papers.medline.txt');
-  for await (const ev of readCitations(file)) if (ev.type === 'citation' && ev.citation.abstract.length) out.push(ev.citation);
+  for await (const ev of readCitations(file))
+    if (ev.type === 'citation' && ev.citation.abstract.length) out.push(ev.citation);
   if (!out.length) throw new Error(`no citations with abstracts in ${file}`);
   return out;
 }
@@ -52,7 +58,10 @@ export function cslItem(c: Citation, i: number): Record<string, unknown> {
     abstract: absText(c),
     DOI: c.doi ? `${c.doi}.${i}` : `10.5555/bench.${i}`,
     PMID: String(10_000_000 + i),
-    author: c.authors.map((a) => { const [family, ...g] = a.split(' '); return { family, given: g.join(' ') }; }),
+    author: c.authors.map((a) => {
+      const [family, ...g] = a.split(' ');
+      return { family, given: g.join(' ') };
+    }),
     issued: { 'date-parts': [[c.year ?? 2000, 1 + (i % 12)]] },
     volume: String(1 + (i % 80)),
     issue: String(1 + (i % 12)),
@@ -63,7 +72,12 @@ export function cslItem(c: Citation, i: number): Record<string, unknown> {
 const bibSafe = (s: string) => s.replace(/[{}\\@]/g, ' ');
 
 export function bibEntry(c: Citation, i: number): string {
-  const authors = c.authors.map((a) => { const [family, ...g] = a.split(' '); return g.length ? `${family}, ${g.join(' ')}` : family; }).join(' and ');
+  const authors = c.authors
+    .map((a) => {
+      const [family, ...g] = a.split(' ');
+      return g.length ? `${family}, ${g.join(' ')}` : family;
+    })
+    .join(' and ');
   return `@article{key${i},
   title = {${bibSafe(c.title)}},
   author = {${bibSafe(authors)}},
@@ -82,7 +96,8 @@ export function bibEntry(c: Citation, i: number): string {
 function writeCsl(file: string, ts: Citation[], n: number): void {
   const fd = fs.openSync(file, 'w');
   fs.writeSync(fd, '[\n');
-  for (let i = 0; i < n; i++) fs.writeSync(fd, (i ? ',\n' : '') + JSON.stringify(cslItem(ts[i % ts.length]!, i), null, 2));
+  for (let i = 0; i < n; i++)
+    fs.writeSync(fd, (i ? ',\n' : '') + JSON.stringify(cslItem(ts[i % ts.length]!, i), null, 2));
   fs.writeSync(fd, '\n]\n');
   fs.closeSync(fd);
 }
@@ -92,7 +107,10 @@ function writeBib(file: string, ts: Citation[], n: number): void {
   let batch = '';
   for (let i = 0; i < n; i++) {
     batch += bibEntry(ts[i % ts.length]!, i) + '\n';
-    if (batch.length > 1 << 20) { fs.writeSync(fd, batch); batch = ''; }
+    if (batch.length > 1 << 20) {
+      fs.writeSync(fd, batch);
+      batch = '';
+    }
   }
   fs.writeSync(fd, batch);
   fs.closeSync(fd);
@@ -112,7 +130,10 @@ function writeXml(file: string, ts: Citation[], n: number): void {
   for (let i = 0; i < n; i++) {
     const c = ts[i % ts.length]!;
     batch += `<PubmedArticle><MedlineCitation Status="MEDLINE"><PMID Version="1">${10_000_000 + i}</PMID><Article><Journal><JournalIssue><Volume>${1 + (i % 80)}</Volume><PubDate><Year>${c.year ?? 2000}</Year></PubDate></JournalIssue><Title>${esc(c.journal)}</Title></Journal><ArticleTitle>${esc(c.title)}</ArticleTitle><Abstract><AbstractText>${esc(absText(c))}</AbstractText></Abstract><AuthorList>${c.authors.map((a) => `<Author><LastName>${esc(a.split(' ')[0]!)}</LastName><Initials>${esc(a.split(' ')[1] ?? '')}</Initials></Author>`).join('')}</AuthorList></Article></MedlineCitation></PubmedArticle>\n`;
-    if (batch.length > 1 << 20) { fs.writeSync(fd, batch); batch = ''; }
+    if (batch.length > 1 << 20) {
+      fs.writeSync(fd, batch);
+      batch = '';
+    }
   }
   fs.writeSync(fd, batch + '</PubmedArticleSet>\n');
   fs.closeSync(fd);
@@ -124,7 +145,10 @@ function writeMedline(file: string, ts: Citation[], n: number): void {
   for (let i = 0; i < n; i++) {
     const c = ts[i % ts.length]!;
     batch += `PMID- ${10_000_000 + i}\nTI  - ${c.title}\nAB  - ${absText(c)}\n${c.authors.map((a) => `AU  - ${a}\n`).join('')}JT  - ${c.journal}\nDP  - ${c.year ?? 2000} Jan\nVI  - ${1 + (i % 80)}\n\n`;
-    if (batch.length > 1 << 20) { fs.writeSync(fd, batch); batch = ''; }
+    if (batch.length > 1 << 20) {
+      fs.writeSync(fd, batch);
+      batch = '';
+    }
   }
   fs.writeSync(fd, batch);
   fs.closeSync(fd);
@@ -163,7 +187,10 @@ export function exponent(points: { n: number; s: number }[]): number {
   const my = ys.reduce((a, b) => a + b, 0) / ys.length;
   let num = 0;
   let den = 0;
-  for (let i = 0; i < xs.length; i++) { num += (xs[i]! - mx) * (ys[i]! - my); den += (xs[i]! - mx) ** 2; }
+  for (let i = 0; i < xs.length; i++) {
+    num += (xs[i]! - mx) * (ys[i]! - my);
+    den += (xs[i]! - mx) ** 2;
+  }
   return num / den;
 }
 
@@ -185,16 +212,26 @@ export async function run(argv: string[]): Promise<void> {
   await import('@citation-js/plugin-bibtex');
   const citationJs = {
     name: 'citation-js whole file',
-    run: (f: string) => plugins.input.chain(fs.readFileSync(f, 'utf8'), { generateGraph: false, forceType: '@biblatex/text' }),
+    run: (f: string) =>
+      plugins.input.chain(fs.readFileSync(f, 'utf8'), { generateGraph: false, forceType: '@biblatex/text' }),
   };
   const cases: Case[] = [
     { name: 'csl', unit: 'items', base: 10_000, ext: 'json', write: writeCsl, baseline: jsonParse },
     { name: 'bibtex', unit: 'entries', base: 5_000, ext: 'bib', write: writeBib, baseline: citationJs },
-    { name: 'angle', unit: "'<' in one abstract", base: a.angleBase, ext: 'json', write: writeAngle, baseline: jsonParse },
+    {
+      name: 'angle',
+      unit: "'<' in one abstract",
+      base: a.angleBase,
+      ext: 'json',
+      write: writeAngle,
+      baseline: jsonParse,
+    },
     { name: 'xml', unit: 'records', base: 10_000, ext: 'xml', write: writeXml },
     { name: 'medline', unit: 'records', base: 10_000, ext: 'nbib', write: writeMedline },
   ];
-  console.log(`readers bench: ${ts.length} real MEDLINE records as templates; scale ${a.scale}, best of ${a.runs}; temp ${tmp}`);
+  console.log(
+    `readers bench: ${ts.length} real MEDLINE records as templates; scale ${a.scale}, best of ${a.runs}; temp ${tmp}`,
+  );
   // warm-up: load citation-js and JIT the readers on small inputs
   for (const c of cases) {
     const f = path.join(tmp, `warm.${c.ext}`);

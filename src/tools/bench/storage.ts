@@ -33,15 +33,35 @@ type Part = 'probe' | 'vectors' | 'text' | 'embed' | 'project';
 const ALL_PARTS: Part[] = ['probe', 'vectors', 'text', 'embed', 'project'];
 
 interface Args {
-  rows: number; dim: number; queries: number; parts: Set<Part>; embedQueries: number; model?: string;
-  citations: number; sentences: number; keep: boolean;
+  rows: number;
+  dim: number;
+  queries: number;
+  parts: Set<Part>;
+  embedQueries: number;
+  model?: string;
+  citations: number;
+  sentences: number;
+  keep: boolean;
 }
 
 function parse(args: string[]): Args {
-  const a: Args = { rows: 200_000, dim: 768, queries: 100, parts: new Set(ALL_PARTS), embedQueries: 10, citations: 26_000_000, sentences: 250_000_000, keep: false };
+  const a: Args = {
+    rows: 200_000,
+    dim: 768,
+    queries: 100,
+    parts: new Set(ALL_PARTS),
+    embedQueries: 10,
+    citations: 26_000_000,
+    sentences: 250_000_000,
+    keep: false,
+  };
   for (let i = 0; i < args.length; i++) {
     const k = args[i];
-    const num = (): number => { const n = Number(args[++i]); if (!Number.isFinite(n) || n <= 0) throw new Error(`${k} needs a positive number`); return n; };
+    const num = (): number => {
+      const n = Number(args[++i]);
+      if (!Number.isFinite(n) || n <= 0) throw new Error(`${k} needs a positive number`);
+      return n;
+    };
     if (k === '--rows') a.rows = num();
     else if (k === '--dim') a.dim = num();
     else if (k === '--queries') a.queries = num();
@@ -51,8 +71,11 @@ function parse(args: string[]): Args {
     else if (k === '--sentences') a.sentences = num();
     else if (k === '--keep') a.keep = true;
     else if (k === '--parts') {
-      const ps = String(args[++i] ?? '').split(',').filter(Boolean) as Part[];
-      for (const p of ps) if (!ALL_PARTS.includes(p)) throw new Error(`--parts: unknown part ${p} (${ALL_PARTS.join(', ')})`);
+      const ps = String(args[++i] ?? '')
+        .split(',')
+        .filter(Boolean) as Part[];
+      for (const p of ps)
+        if (!ALL_PARTS.includes(p)) throw new Error(`--parts: unknown part ${p} (${ALL_PARTS.join(', ')})`);
       a.parts = new Set(ps);
     } else throw new Error(`unknown option ${k}`);
   }
@@ -62,16 +85,33 @@ function parse(args: string[]): Args {
 
 // ---- helpers ---------------------------------------------------------------------------------------------------------
 
-const pct = (xs: number[], p: number): number => { const s = [...xs].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]; };
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((x, y) => x - y);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
 const ms1 = (x: number): string => `${x.toFixed(1)} ms`;
 const gb = (bytes: number): string => `${(bytes / 1e9).toFixed(1)} GB`;
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
-  return () => { s = (s + 0x6d2b79f5) >>> 0; let t = s; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
-function gauss(r: () => number): number { return Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r()); }
-function normalise(v: Float32Array): Float32Array { let n = 0; for (const x of v) n += x * x; n = Math.sqrt(n) || 1; for (let i = 0; i < v.length; i++) v[i] /= n; return v; }
+function gauss(r: () => number): number {
+  return Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
+}
+function normalise(v: Float32Array): Float32Array {
+  let n = 0;
+  for (const x of v) n += x * x;
+  n = Math.sqrt(n) || 1;
+  for (let i = 0; i < v.length; i++) v[i] /= n;
+  return v;
+}
 
 /** Bytes of the files under `dir` (optionally only under its sub-folder `sub`). */
 function du(dir: string, sub?: string): number {
@@ -81,7 +121,8 @@ function du(dir: string, sub?: string): number {
   const walk = (d: string): void => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p); else if (e.isFile()) total += fs.statSync(p).size;
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) total += fs.statSync(p).size;
     }
   };
   walk(root);
@@ -89,19 +130,34 @@ function du(dir: string, sub?: string): number {
 }
 
 function freeBytes(dir: string): number {
-  try { const s = fs.statfsSync(dir); return s.bavail * s.bsize; } catch { return Number.POSITIVE_INFINITY; }
+  try {
+    const s = fs.statfsSync(dir);
+    return s.bavail * s.bsize;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
 }
 
 type AField = import('apache-arrow').Field;
 type ADataType = import('apache-arrow').DataType;
 
 /** A record batch from columns given as Arrow Data (no per-row JS objects: 1M × 768 values are written flat). */
-function batchOf(fields: AField[], children: import('apache-arrow').Data[], length: number): import('apache-arrow').Table {
+function batchOf(
+  fields: AField[],
+  children: import('apache-arrow').Data[],
+  length: number,
+): import('apache-arrow').Table {
   const schema = new arrow.Schema(fields);
   const data = arrow.makeData({ type: new arrow.Struct(schema.fields), length, children, nullCount: 0 });
   return new arrow.Table(schema, [new arrow.RecordBatch(schema, data)]);
 }
-function fslData(type: ADataType, elt: ADataType, length: number, listSize: number, values: ArrayLike<number> & ArrayBufferView): import('apache-arrow').Data {
+function fslData(
+  type: ADataType,
+  elt: ADataType,
+  length: number,
+  listSize: number,
+  values: ArrayLike<number> & ArrayBufferView,
+): import('apache-arrow').Data {
   // makeData's overloads are typed per DataType subclass; these are built at run time, so go through one untyped call.
   const make = arrow.makeData as unknown as (p: Record<string, unknown>) => import('apache-arrow').Data;
   const child = make({ type: elt, length: length * listSize, data: values });
@@ -119,26 +175,49 @@ const toHalf = toHalfBits;
 
 async function probe(a: Args, tmp: string): Promise<string[]> {
   const out: string[] = [];
-  const log = (s: string): void => { console.log(s); out.push(s); };
+  const log = (s: string): void => {
+    console.log(s);
+    out.push(s);
+  };
   console.log('\n## Probe: can Lance keep the IVF_RQ index (its codes) and drop the raw vector column?');
   const dir = path.join(tmp, 'probe');
   const db = await lancedb.connect(dir);
   const N = 5000;
   const r = rng(3);
   const v = new Float32Array(N * a.dim);
-  for (let i = 0; i < N; i++) { const row = v.subarray(i * a.dim, (i + 1) * a.dim); for (let d = 0; d < a.dim; d++) row[d] = gauss(r); normalise(row); }
+  for (let i = 0; i < N; i++) {
+    const row = v.subarray(i * a.dim, (i + 1) * a.dim);
+    for (let d = 0; d < a.dim; d++) row[d] = gauss(r);
+    normalise(row);
+  }
   const F = arrow.Field;
   const fields = [new F('pmid', new arrow.Utf8(), false), new F('vector', fsl(a.dim, new arrow.Float32()), false)];
-  const t = await db.createTable('p', batchOf(fields, [utf8Data(Array.from({ length: N }, (_, i) => String(i + 1))), fslData(fields[1].type, new arrow.Float32(), N, a.dim, v)], N) as never);
-  await t.createIndex('vector', { config: lancedb.Index.ivfRq({ numPartitions: 16, numBits: 4, distanceType: 'cosine' }) });
+  const t = await db.createTable(
+    'p',
+    batchOf(
+      fields,
+      [
+        utf8Data(Array.from({ length: N }, (_, i) => String(i + 1))),
+        fslData(fields[1].type, new arrow.Float32(), N, a.dim, v),
+      ],
+      N,
+    ) as never,
+  );
+  await t.createIndex('vector', {
+    config: lancedb.Index.ivfRq({ numPartitions: 16, numBits: 4, distanceType: 'cosine' }),
+  });
   const tdir = path.join(dir, 'p.lance');
   const before = du(tdir);
-  log(`probe: ${N} rows × ${a.dim} fp32 + IVF_RQ 4-bit: ${before} bytes, indices ${JSON.stringify((await t.listIndices()).map((x) => `${x.indexType}(${x.columns})`))}`);
+  log(
+    `probe: ${N} rows × ${a.dim} fp32 + IVF_RQ 4-bit: ${before} bytes, indices ${JSON.stringify((await t.listIndices()).map((x) => `${x.indexType}(${x.columns})`))}`,
+  );
   const q = Array.from(v.subarray(0, a.dim));
   const r0 = await t.query().nearestTo(q).distanceType('cosine').nprobes(4).limit(3).select(['pmid']).toArray();
   log(`probe: ANN query before the drop → ${r0.length} rows`);
   await t.dropColumns(['vector']);
-  log(`probe: dropColumns(['vector']) accepted; indices now ${JSON.stringify((await t.listIndices()).map((x) => x.indexType))} (the index went with the column); columns ${JSON.stringify((await t.schema()).fields.map((f) => f.name))}`);
+  log(
+    `probe: dropColumns(['vector']) accepted; indices now ${JSON.stringify((await t.listIndices()).map((x) => x.indexType))} (the index went with the column); columns ${JSON.stringify((await t.schema()).fields.map((f) => f.name))}`,
+  );
   try {
     await t.query().nearestTo(q).distanceType('cosine').nprobes(4).limit(3).toArray();
     log('probe: ANN query after the drop: answered (unexpected)');
@@ -146,9 +225,14 @@ async function probe(a: Args, tmp: string): Promise<string[]> {
     log(`probe: ANN query after the drop fails: ${(e as Error).message.split('\n')[0].slice(0, 160)}`);
   }
   await t.optimize({ cleanupOlderThan: new Date() });
-  log(`probe: after optimize + cleanup: ${du(tdir)} bytes on disk (the dropped column's data stays in the data files until they are rewritten)`);
-  log('probe: and a vector index needs a float column: IVF_RQ / IVF_PQ / IVF_FLAT refuse Int8 ("cannot be created on … FixedSizeList(768 x Int8)") and UInt8 under cosine ("Normalize only supports float array"); only uint8 codes under hamming take an IVF_FLAT index (choice "sign codes" below).');
-  t.close(); db.close();
+  log(
+    `probe: after optimize + cleanup: ${du(tdir)} bytes on disk (the dropped column's data stays in the data files until they are rewritten)`,
+  );
+  log(
+    'probe: and a vector index needs a float column: IVF_RQ / IVF_PQ / IVF_FLAT refuse Int8 ("cannot be created on … FixedSizeList(768 x Int8)") and UInt8 under cosine ("Normalize only supports float array"); only uint8 codes under hamming take an IVF_FLAT index (choice "sign codes" below).',
+  );
+  t.close();
+  db.close();
   return out;
 }
 
@@ -161,25 +245,47 @@ interface Measured {
   /** The part of it that is index files. */
   indexBytes: number;
   recall: number;
-  p50: number; p95: number;
+  p50: number;
+  p95: number;
   /** The dense leg of hybrid (50 candidates, refineFor). */
-  p50c: number; p95c: number;
+  p50c: number;
+  p95c: number;
   buildS?: number;
   note?: string;
 }
 
-interface VectorResults { rows: number; dim: number; partitions: number; nprobes: number; measured: Measured[]; baseBytes: number; wallS: number; fp32Row: number; fp16Row: number; rq4Index: number; rq2Index: number; rq1Index: number; signRow: number; int8Row: number }
+interface VectorResults {
+  rows: number;
+  dim: number;
+  partitions: number;
+  nprobes: number;
+  measured: Measured[];
+  baseBytes: number;
+  wallS: number;
+  fp32Row: number;
+  fp16Row: number;
+  rq4Index: number;
+  rq2Index: number;
+  rq1Index: number;
+  signRow: number;
+  int8Row: number;
+}
 
 async function vectors(a: Args, tmp: string): Promise<VectorResults> {
   const t00 = performance.now();
   const { rows, dim } = a;
   const need = rows * (dim * 4 + dim * 2 + dim + dim / 8 + 1200) * 1.6;
-  if (freeBytes(os.tmpdir()) < need) throw new Error(`${os.tmpdir()}: about ${gb(need)} free needed for ${rows} rows (have ${gb(freeBytes(os.tmpdir()))})`);
+  if (freeBytes(os.tmpdir()) < need)
+    throw new Error(
+      `${os.tmpdir()}: about ${gb(need)} free needed for ${rows} rows (have ${gb(freeBytes(os.tmpdir()))})`,
+    );
   const dir = path.join(tmp, 'vec');
   const db = await lancedb.connect(dir);
   const r = rng(7);
   const nClusters = Math.max(10, Math.round(Math.sqrt(rows) * 2));
-  const centroids = Array.from({ length: nClusters }, () => normalise(Float32Array.from({ length: dim }, () => gauss(r))));
+  const centroids = Array.from({ length: nClusters }, () =>
+    normalise(Float32Array.from({ length: dim }, () => gauss(r))),
+  );
   const sigma = 0.75 / Math.sqrt(dim);
   // Queries: a perturbed point of a random cluster (as `bench index`: a row's cluster, plus noise).
   const qr = rng(99);
@@ -198,7 +304,10 @@ async function vectors(a: Args, tmp: string): Promise<VectorResults> {
   const minOf = new Float32Array(Q).fill(-Infinity);
   const codeBytes = dim / 8;
   const F = arrow.Field;
-  const f32 = new arrow.Float32(), f16 = new arrow.Float16(), u8 = new arrow.Uint8(), i8 = new arrow.Int8();
+  const f32 = new arrow.Float32(),
+    f16 = new arrow.Float16(),
+    u8 = new arrow.Uint8(),
+    i8 = new arrow.Int8();
   const pmidF = new F('pmid', new arrow.Utf8(), false);
   const schemas = {
     base: [pmidF],
@@ -207,9 +316,17 @@ async function vectors(a: Args, tmp: string): Promise<VectorResults> {
     sign: [pmidF, new F('code', fsl(codeBytes, u8), false)],
     int8: [pmidF, new F('v8', fsl(dim, i8), false)],
   };
-  const tables: Record<keyof typeof schemas, lancedb.Table | undefined> = { base: undefined, f32: undefined, f16: undefined, sign: undefined, int8: undefined };
+  const tables: Record<keyof typeof schemas, lancedb.Table | undefined> = {
+    base: undefined,
+    f32: undefined,
+    f16: undefined,
+    sign: undefined,
+    int8: undefined,
+  };
   const writeMs: Record<string, number> = { gen: 0, exact: 0, base: 0, f32: 0, f16: 0, sign: 0, int8: 0 };
-  console.log(`\n## Storage choices on ${rows.toLocaleString()} generated clustered vectors (dim ${dim}, ${nClusters} clusters), ${Q} queries`);
+  console.log(
+    `\n## Storage choices on ${rows.toLocaleString()} generated clustered vectors (dim ${dim}, ${nClusters} clusters), ${Q} queries`,
+  );
   const B = 20_000;
   for (let i = 0; i < rows; i += B) {
     const n = Math.min(rows, i + B) - i;
@@ -228,7 +345,10 @@ async function vectors(a: Args, tmp: string): Promise<VectorResults> {
     for (let j = 0; j < n; j++) {
       const v = v32.subarray(j * dim, (j + 1) * dim);
       let mx = 0;
-      for (let d = 0; d < dim; d++) { const ab = Math.abs(v[d]); if (ab > mx) mx = ab; }
+      for (let d = 0; d < dim; d++) {
+        const ab = Math.abs(v[d]);
+        if (ab > mx) mx = ab;
+      }
       const s = mx ? 127 / mx : 0;
       for (let d = 0; d < dim; d++) {
         v8[j * dim + d] = Math.round(v[d] * s);
@@ -243,14 +363,28 @@ async function vectors(a: Args, tmp: string): Promise<VectorResults> {
       let lo = minOf[q];
       for (let j = 0; j < n; j++) {
         const o = j * dim;
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        for (let d = 0; d < dim; d += 4) { s0 += qq[d] * v32[o + d]; s1 += qq[d + 1] * v32[o + d + 1]; s2 += qq[d + 2] * v32[o + d + 2]; s3 += qq[d + 3] * v32[o + d + 3]; }
+        let s0 = 0,
+          s1 = 0,
+          s2 = 0,
+          s3 = 0;
+        for (let d = 0; d < dim; d += 4) {
+          s0 += qq[d] * v32[o + d];
+          s1 += qq[d + 1] * v32[o + d + 1];
+          s2 += qq[d + 2] * v32[o + d + 2];
+          s3 += qq[d + 3] * v32[o + d + 3];
+        }
         const s = s0 + s1 + s2 + s3;
         if (s <= lo) continue;
         // replace the minimum of this query's 10
-        let mi = q * 10, mv = topS[mi];
-        for (let k = q * 10 + 1; k < q * 10 + 10; k++) if (topS[k] < mv) { mv = topS[k]; mi = k; }
-        topS[mi] = s; topI[mi] = i + j;
+        let mi = q * 10,
+          mv = topS[mi];
+        for (let k = q * 10 + 1; k < q * 10 + 10; k++)
+          if (topS[k] < mv) {
+            mv = topS[k];
+            mi = k;
+          }
+        topS[mi] = s;
+        topI[mi] = i + j;
         lo = Infinity;
         for (let k = q * 10; k < q * 10 + 10; k++) if (topS[k] < lo) lo = topS[k];
       }
@@ -278,38 +412,61 @@ async function vectors(a: Args, tmp: string): Promise<VectorResults> {
     const idx = Array.from({ length: 10 }, (_, k) => q * 10 + k).sort((x, y) => topS[y] - topS[x]);
     return idx.map((k) => String(topI[k] + 1));
   });
-  console.log(`generate ${(writeMs.gen / 1000).toFixed(1)} s, exact top-10 of ${Q} queries (JS, fp32) ${(writeMs.exact / 1000).toFixed(1)} s; write: ${(['base', 'f32', 'f16', 'sign', 'int8'] as const).map((k) => `${k} ${(writeMs[k] / 1000).toFixed(1)} s`).join(', ')}`);
+  console.log(
+    `generate ${(writeMs.gen / 1000).toFixed(1)} s, exact top-10 of ${Q} queries (JS, fp32) ${(writeMs.exact / 1000).toFixed(1)} s; write: ${(['base', 'f32', 'f16', 'sign', 'int8'] as const).map((k) => `${k} ${(writeMs[k] / 1000).toFixed(1)} s`).join(', ')}`,
+  );
   const tc = performance.now();
-  for (const k of Object.keys(tables) as (keyof typeof schemas)[]) await tables[k]!.optimize({ cleanupOlderThan: new Date() });
+  for (const k of Object.keys(tables) as (keyof typeof schemas)[])
+    await tables[k]!.optimize({ cleanupOlderThan: new Date() });
   console.log(`compaction of the 5 tables: ${((performance.now() - tc) / 1000).toFixed(1)} s`);
   const T = tables as Record<keyof typeof schemas, lancedb.Table>;
   const tdir = (k: string): string => path.join(dir, `${k}.lance`);
-  const size = Object.fromEntries((Object.keys(schemas)).map((k) => [k, du(tdir(k))])) as Record<keyof typeof schemas, number>;
+  const size = Object.fromEntries(Object.keys(schemas).map((k) => [k, du(tdir(k))])) as Record<
+    keyof typeof schemas,
+    number
+  >;
   const perRow = (b: number): number => b / rows;
   const baseRow = perRow(size.base);
-  console.log(`on disk before vector indexes, per row: pmid-only table ${baseRow.toFixed(1)} B; with fp32 vector ${perRow(size.f32).toFixed(0)} B, fp16 ${perRow(size.f16).toFixed(0)} B, ${dim}-bit sign codes ${perRow(size.sign).toFixed(0)} B, int8 ${perRow(size.int8).toFixed(0)} B (raw values: ${dim * 4} / ${dim * 2} / ${codeBytes} / ${dim} B)`);
+  console.log(
+    `on disk before vector indexes, per row: pmid-only table ${baseRow.toFixed(1)} B; with fp32 vector ${perRow(size.f32).toFixed(0)} B, fp16 ${perRow(size.f16).toFixed(0)} B, ${dim}-bit sign codes ${perRow(size.sign).toFixed(0)} B, int8 ${perRow(size.int8).toFixed(0)} B (raw values: ${dim * 4} / ${dim * 2} / ${codeBytes} / ${dim} B)`,
+  );
 
   const p = annParamsFor(rows, dim);
   const { numPartitions, nprobes } = p;
   const measured: Measured[] = [];
   const idxBytes: Record<string, number> = {};
 
-  async function build(name: string, tbl: lancedb.Table, k: string, column: string, config: lancedb.Index): Promise<{ s: number; bytes: number }> {
+  async function build(
+    name: string,
+    tbl: lancedb.Table,
+    k: string,
+    column: string,
+    config: lancedb.Index,
+  ): Promise<{ s: number; bytes: number }> {
     const before = du(tdir(k), '_indices');
     const t = performance.now();
     await tbl.createIndex(column, { config, replace: true });
     const s = (performance.now() - t) / 1000;
     const bytes = du(tdir(k), '_indices') - before;
     idxBytes[name] = bytes;
-    console.log(`${name}: build ${s.toFixed(1)} s (${(s / (rows / 100_000)).toFixed(1)} s per 100k rows), index files ${(bytes / 1e6).toFixed(1)} MB = ${(bytes / rows).toFixed(0)} B per row`);
+    console.log(
+      `${name}: build ${s.toFixed(1)} s (${(s / (rows / 100_000)).toFixed(1)} s per 100k rows), index files ${(bytes / 1e6).toFixed(1)} MB = ${(bytes / rows).toFixed(0)} B per row`,
+    );
     return { s, bytes };
   }
 
   /** Time a query function over all queries (after a short warm-up): recall@10 vs exact and p50/p95. */
-  async function measure(fn10: (q: Float32Array) => Promise<string[]>, fn50: (q: Float32Array) => Promise<unknown>): Promise<{ recall: number; p50: number; p95: number; p50c: number; p95c: number }> {
-    for (let i = 0; i < Math.min(5, Q); i++) { await fn10(queries[i]); await fn50(queries[i]); }
+  async function measure(
+    fn10: (q: Float32Array) => Promise<string[]>,
+    fn50: (q: Float32Array) => Promise<unknown>,
+  ): Promise<{ recall: number; p50: number; p95: number; p50c: number; p95c: number }> {
+    for (let i = 0; i < Math.min(5, Q); i++) {
+      await fn10(queries[i]);
+      await fn50(queries[i]);
+    }
     let hit = 0;
-    const t10: number[] = [], t50: number[] = [];
+    const t10: number[] = [],
+      t50: number[] = [];
     for (let i = 0; i < Q; i++) {
       let t = performance.now();
       const got = new Set(await fn10(queries[i]));
@@ -322,54 +479,126 @@ async function vectors(a: Args, tmp: string): Promise<VectorResults> {
     return { recall: hit / (Q * 10), p50: pct(t10, 50), p95: pct(t10, 95), p50c: pct(t50, 50), p95c: pct(t50, 95) };
   }
 
-  const rqQuery = (tbl: lancedb.Table, limit: number, refine: number) => async (q: Float32Array): Promise<string[]> => {
-    let x = tbl.query().nearestTo(q).distanceType('cosine').select(['pmid', '_distance']).limit(limit).nprobes(nprobes);
-    if (refine > 1) x = x.refineFactor(refine);
-    return (await x.toArray()).map((row: { pmid: string }) => row.pmid);
-  };
+  const rqQuery =
+    (tbl: lancedb.Table, limit: number, refine: number) =>
+    async (q: Float32Array): Promise<string[]> => {
+      let x = tbl
+        .query()
+        .nearestTo(q)
+        .distanceType('cosine')
+        .select(['pmid', '_distance'])
+        .limit(limit)
+        .nprobes(nprobes);
+      if (refine > 1) x = x.refineFactor(refine);
+      return (await x.toArray()).map((row: { pmid: string }) => row.pmid);
+    };
   const report = (m: Measured): void => {
     measured.push(m);
-    console.log(`  ${m.choice.padEnd(44)} ${m.vectorBytes.toFixed(0).padStart(5)} B/row  recall@10 ${m.recall.toFixed(3)}  p50 ${ms1(m.p50)} p95 ${ms1(m.p95)}  (50 candidates: p50 ${ms1(m.p50c)} p95 ${ms1(m.p95c)})${m.note ? `  ${m.note}` : ''}`);
+    console.log(
+      `  ${m.choice.padEnd(44)} ${m.vectorBytes.toFixed(0).padStart(5)} B/row  recall@10 ${m.recall.toFixed(3)}  p50 ${ms1(m.p50)} p95 ${ms1(m.p95)}  (50 candidates: p50 ${ms1(m.p50c)} p95 ${ms1(m.p95c)})${m.note ? `  ${m.note}` : ''}`,
+    );
   };
 
   const rq = async (label: string, k: 'f32' | 'f16', bits: number, refines: number[]): Promise<void> => {
     const name = `${label} IVF_RQ ${bits}-bit`;
-    const b = await build(name, T[k], k, 'vector', lancedb.Index.ivfRq({ numPartitions, numBits: bits, distanceType: 'cosine' }));
+    const b = await build(
+      name,
+      T[k],
+      k,
+      'vector',
+      lancedb.Index.ivfRq({ numPartitions, numBits: bits, distanceType: 'cosine' }),
+    );
     for (const rf of refines) {
       const m = await measure(rqQuery(T[k], 10, rf), rqQuery(T[k], 50, rf > 1 ? refineFor(50, rf) : 1));
-      report({ choice: `${label} + RQ${bits}, refine ${rf}${rf === 1 ? ' (codes only)' : ''}`, vectorBytes: perRow(size[k] - size.base + b.bytes), indexBytes: b.bytes / rows, buildS: b.s, ...m,
-        note: rf === 1 ? `(codes alone would be ${(b.bytes / rows).toFixed(0)} B/row if Lance could drop the raw column)` : undefined });
+      report({
+        choice: `${label} + RQ${bits}, refine ${rf}${rf === 1 ? ' (codes only)' : ''}`,
+        vectorBytes: perRow(size[k] - size.base + b.bytes),
+        indexBytes: b.bytes / rows,
+        buildS: b.s,
+        ...m,
+        note:
+          rf === 1
+            ? `(codes alone would be ${(b.bytes / rows).toFixed(0)} B/row if Lance could drop the raw column)`
+            : undefined,
+      });
     }
   };
-  console.log(`IVF parameters (annParamsFor): ${numPartitions} partitions, nprobes ${nprobes}; recall@10 against exact cosine on the fp32 vectors; latency = one dense query (limit 10), and the dense leg of hybrid (limit 50, refineFor)`);
+  console.log(
+    `IVF parameters (annParamsFor): ${numPartitions} partitions, nprobes ${nprobes}; recall@10 against exact cosine on the fp32 vectors; latency = one dense query (limit 10), and the dense leg of hybrid (limit 50, refineFor)`,
+  );
   await rq('fp32 raw', 'f32', 4, [5, 2, 1]);
   await rq('fp16 raw', 'f16', 4, [5, 2, 1]);
   await rq('fp16 raw', 'f16', 2, [1, 2, 5, 10]);
   await rq('fp16 raw', 'f16', 1, [1, 5, 10, 40]);
   // Sign codes: the only compressed column Lance indexes without a float column next to it (IVF_FLAT, hamming).
-  const sb = await build('sign codes IVF_FLAT hamming', T.sign, 'sign', 'code', lancedb.Index.ivfFlat({ numPartitions, distanceType: 'hamming' }));
-  const packQ = (q: Float32Array): number[] => { const c = new Array<number>(codeBytes).fill(0); for (let d = 0; d < dim; d++) if (q[d] > 0) c[d >> 3] |= 1 << (d & 7); return c; };
-  const signQuery = (limit: number) => async (q: Float32Array): Promise<string[]> =>
-    (await T.sign.query().nearestTo(packQ(q)).column('code').distanceType('hamming' as 'l2') /* hamming: accepted by Lance for uint8, not in the SDK's type */.select(['pmid', '_distance']).limit(limit).nprobes(nprobes).toArray()).map((row: { pmid: string }) => row.pmid);
-  // Re-rank: the candidates' int8 vectors from a second table (same row order: offset = pmid − 1), cosine in JS.
-  const rerank = (limit: number, factor: number) => async (q: Float32Array): Promise<string[]> => {
-    const cand = await signQuery(limit * factor)(q);
-    const got = await T.int8.takeOffsets(cand.map((x) => Number(x) - 1)).select(['pmid', 'v8']).toArray();
-    const scored = got.map((row: { pmid: string; v8: { toArray(): Int8Array } }) => {
-      const v = row.v8.toArray();
-      let s = 0, n = 0;
-      for (let d = 0; d < dim; d++) { s += q[d] * v[d]; n += v[d] * v[d]; }
-      return { pmid: String(row.pmid), s: s / Math.sqrt(n || 1) };
-    }).sort((x: { s: number }, y: { s: number }) => y.s - x.s);
-    return scored.slice(0, limit).map((x: { pmid: string }) => x.pmid);
+  const sb = await build(
+    'sign codes IVF_FLAT hamming',
+    T.sign,
+    'sign',
+    'code',
+    lancedb.Index.ivfFlat({ numPartitions, distanceType: 'hamming' }),
+  );
+  const packQ = (q: Float32Array): number[] => {
+    const c = new Array<number>(codeBytes).fill(0);
+    for (let d = 0; d < dim; d++) if (q[d] > 0) c[d >> 3] |= 1 << (d & 7);
+    return c;
   };
+  const signQuery =
+    (limit: number) =>
+    async (q: Float32Array): Promise<string[]> =>
+      (
+        await T.sign
+          .query()
+          .nearestTo(packQ(q))
+          .column('code')
+          .distanceType('hamming' as 'l2') /* hamming: accepted by Lance for uint8, not in the SDK's type */
+          .select(['pmid', '_distance'])
+          .limit(limit)
+          .nprobes(nprobes)
+          .toArray()
+      ).map((row: { pmid: string }) => row.pmid);
+  // Re-rank: the candidates' int8 vectors from a second table (same row order: offset = pmid − 1), cosine in JS.
+  const rerank =
+    (limit: number, factor: number) =>
+    async (q: Float32Array): Promise<string[]> => {
+      const cand = await signQuery(limit * factor)(q);
+      const got = await T.int8
+        .takeOffsets(cand.map((x) => Number(x) - 1))
+        .select(['pmid', 'v8'])
+        .toArray();
+      const scored = got
+        .map((row: { pmid: string; v8: { toArray(): Int8Array } }) => {
+          const v = row.v8.toArray();
+          let s = 0,
+            n = 0;
+          for (let d = 0; d < dim; d++) {
+            s += q[d] * v[d];
+            n += v[d] * v[d];
+          }
+          return { pmid: String(row.pmid), s: s / Math.sqrt(n || 1) };
+        })
+        .sort((x: { s: number }, y: { s: number }) => y.s - x.s);
+      return scored.slice(0, limit).map((x: { pmid: string }) => x.pmid);
+    };
   {
     const m = await measure(signQuery(10), signQuery(50));
-    report({ choice: `sign codes (${codeBytes} B) + IVF_FLAT hamming, no re-rank`, vectorBytes: perRow(size.sign - size.base + sb.bytes), indexBytes: sb.bytes / rows, buildS: sb.s, ...m });
+    report({
+      choice: `sign codes (${codeBytes} B) + IVF_FLAT hamming, no re-rank`,
+      vectorBytes: perRow(size.sign - size.base + sb.bytes),
+      indexBytes: sb.bytes / rows,
+      buildS: sb.s,
+      ...m,
+    });
     for (const rf of [5, 10, 20]) {
       const m2 = await measure(rerank(10, rf), rerank(50, Math.max(2, Math.ceil((rf * 10) / 50))));
-      report({ choice: `sign codes + int8 re-rank table, factor ${rf}`, vectorBytes: perRow(size.sign - size.base + sb.bytes + size.int8 - size.base), indexBytes: sb.bytes / rows, buildS: sb.s, ...m2,
-        note: `(needs a product change: own re-rank)` });
+      report({
+        choice: `sign codes + int8 re-rank table, factor ${rf}`,
+        vectorBytes: perRow(size.sign - size.base + sb.bytes + size.int8 - size.base),
+        indexBytes: sb.bytes / rows,
+        buildS: sb.s,
+        ...m2,
+        note: `(needs a product change: own re-rank)`,
+      });
     }
   }
   for (const t of Object.values(T)) t.close();
@@ -377,28 +606,56 @@ async function vectors(a: Args, tmp: string): Promise<VectorResults> {
   const wallS = (performance.now() - t00) / 1000;
   console.log(`vectors part: ${wallS.toFixed(0)} s wall`);
   return {
-    rows, dim, partitions: numPartitions, nprobes, measured, baseBytes: baseRow, wallS,
-    fp32Row: perRow(size.f32 - size.base), fp16Row: perRow(size.f16 - size.base), signRow: perRow(size.sign - size.base), int8Row: perRow(size.int8 - size.base),
+    rows,
+    dim,
+    partitions: numPartitions,
+    nprobes,
+    measured,
+    baseBytes: baseRow,
+    wallS,
+    fp32Row: perRow(size.f32 - size.base),
+    fp16Row: perRow(size.f16 - size.base),
+    signRow: perRow(size.sign - size.base),
+    int8Row: perRow(size.int8 - size.base),
     rq4Index: (idxBytes['fp16 raw IVF_RQ 4-bit'] ?? idxBytes['fp32 raw IVF_RQ 4-bit']) / rows,
-    rq2Index: idxBytes['fp16 raw IVF_RQ 2-bit'] / rows, rq1Index: idxBytes['fp16 raw IVF_RQ 1-bit'] / rows,
+    rq2Index: idxBytes['fp16 raw IVF_RQ 2-bit'] / rows,
+    rq1Index: idxBytes['fp16 raw IVF_RQ 1-bit'] / rows,
   };
 }
 
 // ---- text: real citations, bytes per row with and without vectors ------------------------------------------------------
 
 class RandomEmbedder implements Embedder {
-  readonly report = { provider: 'none (random placeholder vectors)', requested: 'cpu' as const, ortVersion: '-', threads: 0, modelFile: '-', precision: 'fp32' as const };
+  readonly report = {
+    provider: 'none (random placeholder vectors)',
+    requested: 'cpu' as const,
+    ortVersion: '-',
+    threads: 0,
+    modelFile: '-',
+    precision: 'fp32' as const,
+  };
   private r = rng(11);
   constructor(readonly identity: ModelIdentity) {}
-  async embed(texts: string[]): Promise<Float32Array[]> { return texts.map(() => normalise(Float32Array.from({ length: this.identity.dim }, () => gauss(this.r)))); }
-  async dispose(): Promise<void> { /* nothing */ }
+  async embed(texts: string[]): Promise<Float32Array[]> {
+    return texts.map(() => normalise(Float32Array.from({ length: this.identity.dim }, () => gauss(this.r))));
+  }
+  async dispose(): Promise<void> {
+    /* nothing */
+  }
 }
 
 interface TextSample {
-  name: string; citations: number; withAbstract: number; sentences: number;
-  articlesFull: number; articlesText: number; sentencesFull: number; sentencesText: number;
+  name: string;
+  citations: number;
+  withAbstract: number;
+  sentences: number;
+  articlesFull: number;
+  articlesText: number;
+  sentencesFull: number;
+  sentencesText: number;
   /** Articles without vectors and without `abstract` (lean1) / without `abstract` and `sections` (lean2). */
-  lean1: number; lean2: number;
+  lean1: number;
+  lean2: number;
 }
 
 async function readAll(file: string): Promise<Citation[]> {
@@ -416,10 +673,14 @@ async function copyWithoutVector(src: lancedb.Table, dir: string, name: string, 
   await t.createIndex('pmid', { config: lancedb.Index.btree(), replace: true });
   await t.createIndex('text', { config: lancedb.Index.fts(FTS_OPTIONS), replace: true });
   await t.optimize({ cleanupOlderThan: new Date() });
-  t.close(); db.close();
+  t.close();
+  db.close();
   const td = path.join(dir, `${name}.lance`);
-  const total = du(td), idx = du(td, '_indices');
-  console.log(`  ${name} without vectors${drop.length ? ` and without ${drop.join(', ')}` : ''}: data files ${du(td, 'data')} B, index files (pmid B-tree + FTS) ${idx} B, other ${total - du(td, 'data') - idx} B`);
+  const total = du(td),
+    idx = du(td, '_indices');
+  console.log(
+    `  ${name} without vectors${drop.length ? ` and without ${drop.join(', ')}` : ''}: data files ${du(td, 'data')} B, index files (pmid B-tree + FTS) ${idx} B, other ${total - du(td, 'data') - idx} B`,
+  );
   return total;
 }
 
@@ -427,8 +688,15 @@ async function copyWithoutVector(src: lancedb.Table, dir: string, name: string, 
 async function columnBytes(t: lancedb.Table, cols: string[]): Promise<string> {
   const rows = await t.query().select(cols).toArray();
   const n = Math.max(1, rows.length);
-  const len = (x: unknown): number => x == null ? 0 : typeof x === 'string' ? Buffer.byteLength(x) : Array.from((x as { toArray?: () => unknown[] }).toArray?.() ?? []).reduce((s: number, y) => s + len(y), 0);
-  return cols.map((c) => `${c} ${(rows.reduce((s: number, r: Record<string, unknown>) => s + len(r[c]), 0) / n).toFixed(0)}`).join(', ');
+  const len = (x: unknown): number =>
+    x == null
+      ? 0
+      : typeof x === 'string'
+        ? Buffer.byteLength(x)
+        : Array.from((x as { toArray?: () => unknown[] }).toArray?.() ?? []).reduce((s: number, y) => s + len(y), 0);
+  return cols
+    .map((c) => `${c} ${(rows.reduce((s: number, r: Record<string, unknown>) => s + len(r[c]), 0) / n).toFixed(0)}`)
+    .join(', ');
 }
 
 async function textPart(a: Args, tmp: string): Promise<TextSample[]> {
@@ -443,24 +711,44 @@ async function textPart(a: Args, tmp: string): Promise<TextSample[]> {
     ['PubMedQA PQA-L dev (all with abstracts)', pqa],
     ['all of data/demo', [...medline, ...pqa, ...nbib]],
   ];
-  console.log('\n## Real citations (data/demo) through `addFiles`, placeholder vectors: bytes per row with and without the vector column (FTS + scalar indexes included, compacted)');
-  const identity: ModelIdentity = { repo: 'bench:random', revision: '1', manifestHash: 'bench', dim: a.dim, pooling: 'cls', queryPrefix: false, generated: false };
+  console.log(
+    '\n## Real citations (data/demo) through `addFiles`, placeholder vectors: bytes per row with and without the vector column (FTS + scalar indexes included, compacted)',
+  );
+  const identity: ModelIdentity = {
+    repo: 'bench:random',
+    revision: '1',
+    manifestHash: 'bench',
+    dim: a.dim,
+    pooling: 'cls',
+    queryPrefix: false,
+    generated: false,
+  };
   const out: TextSample[] = [];
   for (const [name, cits] of samples) {
     const dir = fs.mkdtempSync(path.join(tmp, 'text-'));
     const file = path.join(dir, 'in.jsonl');
     const seen = new Set<string>();
     const uniq = cits.filter((c) => !seen.has(c.pmid) && seen.add(c.pmid));
-    fs.writeFileSync(file, uniq.map((c) => JSON.stringify({ type: 'citation', citation: c } satisfies ReaderEvent)).join('\n'));
+    fs.writeFileSync(
+      file,
+      uniq.map((c) => JSON.stringify({ type: 'citation', citation: c } satisfies ReaderEvent)).join('\n'),
+    );
     const store = await IndexStore.open(path.join(dir, 'idx'), identity, { create: true });
-    const jsonl = { read: async function* (f: string) { for (const l of fs.readFileSync(f, 'utf8').split('\n')) if (l) yield JSON.parse(l) as ReaderEvent; }, split: splitSentences };
+    const jsonl = {
+      read: async function* (f: string) {
+        for (const l of fs.readFileSync(f, 'utf8').split('\n')) if (l) yield JSON.parse(l) as ReaderEvent;
+      },
+      split: splitSentences,
+    };
     const s = await addFiles(store, new RandomEmbedder(identity), [file], jsonl, { batchSize: 256 });
     await store.optimize();
     const nA = await store.articles.countRows();
     const nS = await store.sentences.countRows();
     const articlesFull = du(path.join(dir, 'idx', `${ARTICLES}.lance`));
     const sentencesFull = du(path.join(dir, 'idx', `${SENTENCES}.lance`));
-    console.log(`${name}: mean UTF-8 bytes per citation: ${await columnBytes(store.articles, ['title', 'abstract', 'text', 'sections', 'mesh', 'authors', 'journal', 'publication_types'])}; per sentence: ${await columnBytes(store.sentences, ['text', 'hash'])}`);
+    console.log(
+      `${name}: mean UTF-8 bytes per citation: ${await columnBytes(store.articles, ['title', 'abstract', 'text', 'sections', 'mesh', 'authors', 'journal', 'publication_types'])}; per sentence: ${await columnBytes(store.sentences, ['text', 'hash'])}`,
+    );
     const articlesText = await copyWithoutVector(store.articles, path.join(dir, 'novec'), ARTICLES);
     const sentencesText = await copyWithoutVector(store.sentences, path.join(dir, 'novec'), SENTENCES);
     // The abstract is stored three times (abstract, text = title + abstract for the FTS, sections as JSON): what
@@ -468,13 +756,26 @@ async function textPart(a: Args, tmp: string): Promise<TextSample[]> {
     const lean1 = await copyWithoutVector(store.articles, path.join(dir, 'lean1'), ARTICLES, ['abstract']);
     const lean2 = await copyWithoutVector(store.articles, path.join(dir, 'lean2'), ARTICLES, ['abstract', 'sections']);
     store.close();
-    const r: TextSample = { name, citations: nA, withAbstract: uniq.filter((c) => c.abstract.length).length, sentences: nS, articlesFull, articlesText, sentencesFull, sentencesText, lean1, lean2 };
+    const r: TextSample = {
+      name,
+      citations: nA,
+      withAbstract: uniq.filter((c) => c.abstract.length).length,
+      sentences: nS,
+      articlesFull,
+      articlesText,
+      sentencesFull,
+      sentencesText,
+      lean1,
+      lean2,
+    };
     out.push(r);
     void s;
-    console.log(`${name}: ${nA} citations (${r.withAbstract} with an abstract), ${nS} sentences (${(nS / nA).toFixed(1)} per citation)\n` +
-      `  articles: ${(articlesFull / nA).toFixed(0)} B per citation with its fp32 vector, ${(articlesText / nA).toFixed(0)} B without (vector column ${((articlesFull - articlesText) / nA).toFixed(0)} B)\n` +
-      `  articles without the duplicate abstract copies: ${(lean1 / nA).toFixed(0)} B without \`abstract\`, ${(lean2 / nA).toFixed(0)} B without \`abstract\` and \`sections\` (text + FTS kept)\n` +
-      `  sentences: ${(sentencesFull / Math.max(1, nS)).toFixed(0)} B per sentence with its fp32 vector, ${(sentencesText / Math.max(1, nS)).toFixed(0)} B text + FTS only (vector column ${((sentencesFull - sentencesText) / Math.max(1, nS)).toFixed(0)} B)`);
+    console.log(
+      `${name}: ${nA} citations (${r.withAbstract} with an abstract), ${nS} sentences (${(nS / nA).toFixed(1)} per citation)\n` +
+        `  articles: ${(articlesFull / nA).toFixed(0)} B per citation with its fp32 vector, ${(articlesText / nA).toFixed(0)} B without (vector column ${((articlesFull - articlesText) / nA).toFixed(0)} B)\n` +
+        `  articles without the duplicate abstract copies: ${(lean1 / nA).toFixed(0)} B without \`abstract\`, ${(lean2 / nA).toFixed(0)} B without \`abstract\` and \`sections\` (text + FTS kept)\n` +
+        `  sentences: ${(sentencesFull / Math.max(1, nS)).toFixed(0)} B per sentence with its fp32 vector, ${(sentencesText / Math.max(1, nS)).toFixed(0)} B text + FTS only (vector column ${((sentencesFull - sentencesText) / Math.max(1, nS)).toFixed(0)} B)`,
+    );
     if (!a.keep) fs.rmSync(dir, { recursive: true, force: true });
   }
   console.log(`text part: ${((performance.now() - t0) / 1000).toFixed(0)} s wall`);
@@ -483,21 +784,47 @@ async function textPart(a: Args, tmp: string): Promise<TextSample[]> {
 
 // ---- embed: sentences of the top-k papers embedded at query time ------------------------------------------------------
 
-interface EmbedCost { k: number; cap: number; queries: number; sentences: number; tokens: number; p50: number; p95: number; mean: number; tokPerS: number; provider: string }
+interface EmbedCost {
+  k: number;
+  cap: number;
+  queries: number;
+  sentences: number;
+  tokens: number;
+  p50: number;
+  p95: number;
+  mean: number;
+  tokPerS: number;
+  provider: string;
+}
 
 async function embedPart(a: Args): Promise<EmbedCost[]> {
   const t0 = performance.now();
   let modelDir = a.model;
-  if (!modelDir) { modelDir = path.join(defaultModelsDir(), 'generated-base'); await ensureGeneratedModel(modelDir, 'base', (m) => console.log(m)); }
+  if (!modelDir) {
+    modelDir = path.join(defaultModelsDir(), 'generated-base');
+    await ensureGeneratedModel(modelDir, 'base', (m) => console.log(m));
+  }
   const emb = await openEmbedder({ modelDir, precision: 'int8' });
-  console.log(`\n## "Similar sentences" without stored sentence vectors: the sentences of the top-k papers embedded per query (model ${emb.identity.repo}, ${emb.report.provider} ${emb.report.precision}, ${emb.report.threads} threads; load avg ${os.loadavg().map((x) => x.toFixed(1)).join(' ')})`);
-  const cits = (await readAll(path.join(projectRoot(), 'data', 'demo', 'pubmedqa-pqal-dev.json'))).filter((c) => c.abstract.length);
+  console.log(
+    `\n## "Similar sentences" without stored sentence vectors: the sentences of the top-k papers embedded per query (model ${emb.identity.repo}, ${emb.report.provider} ${emb.report.precision}, ${emb.report.threads} threads; load avg ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')})`,
+  );
+  const cits = (await readAll(path.join(projectRoot(), 'data', 'demo', 'pubmedqa-pqal-dev.json'))).filter(
+    (c) => c.abstract.length,
+  );
   const sents = cits.map((c) => abstractSentences(c, splitSentences).map((s) => s.text));
   await emb.embed(sents[0].slice(0, 4), 'passage'); // warm-up
   const out: EmbedCost[] = [];
   let next = 0;
   const pick = rng(21);
-  const configs = [[3, 0], [5, 0], [10, 0], [10, 20]] as const;
+  const configs = [
+    [3, 0],
+    [5, 0],
+    [10, 0],
+    [10, 20],
+  ] as const;
   const acc = configs.map(() => ({ times: [] as number[], nS: 0, tok: 0 }));
   // Rounds interleave the settings, so that a change in the machine's load (other jobs) hits them all alike.
   for (let q = 0; q < a.embedQueries; q++) {
@@ -507,24 +834,48 @@ async function embedPart(a: Args): Promise<EmbedCost[]> {
       let texts: string[] = [];
       for (let j = 0; j < k; j++) texts.push(...sents[next++ % sents.length]);
       if (cap && texts.length > cap) {
-        for (let i = texts.length - 1; i > 0; i--) { const j = Math.floor(pick() * (i + 1)); [texts[i], texts[j]] = [texts[j], texts[i]]; }
+        for (let i = texts.length - 1; i > 0; i--) {
+          const j = Math.floor(pick() * (i + 1));
+          [texts[i], texts[j]] = [texts[j], texts[i]];
+        }
         texts = texts.slice(0, cap);
       }
       let last = 0;
       const t = performance.now();
-      await emb.embed(texts, 'passage', (p: EmbedProgress) => { last = p.tokens; });
+      await emb.embed(texts, 'passage', (p: EmbedProgress) => {
+        last = p.tokens;
+      });
       acc[ci].times.push(performance.now() - t);
-      acc[ci].nS += texts.length; acc[ci].tok += last;
+      acc[ci].nS += texts.length;
+      acc[ci].tok += last;
     }
   }
   for (const [ci, [k, cap]] of configs.entries()) {
     const { times, nS, tok } = acc[ci];
     const sum = times.reduce((x, y) => x + y, 0);
-    const r: EmbedCost = { k, cap, queries: a.embedQueries, sentences: nS / a.embedQueries, tokens: tok / a.embedQueries, p50: pct(times, 50), p95: pct(times, 95), mean: sum / times.length, tokPerS: tok / (sum / 1000), provider: `${emb.report.provider} ${emb.report.precision} ${emb.report.threads} threads` };
+    const r: EmbedCost = {
+      k,
+      cap,
+      queries: a.embedQueries,
+      sentences: nS / a.embedQueries,
+      tokens: tok / a.embedQueries,
+      p50: pct(times, 50),
+      p95: pct(times, 95),
+      mean: sum / times.length,
+      tokPerS: tok / (sum / 1000),
+      provider: `${emb.report.provider} ${emb.report.precision} ${emb.report.threads} threads`,
+    };
     out.push(r);
-    console.log(`top ${String(k).padStart(2)} papers${cap ? `, ${cap} sentences kept by a lexical pre-filter` : ''}: ${r.sentences.toFixed(0)} sentences, ${r.tokens.toFixed(0)} tokens per query → p50 ${ms1(r.p50)}, p95 ${ms1(r.p95)}, mean ${ms1(r.mean)} (${r.tokPerS.toFixed(0)} tok/s) over ${a.embedQueries} queries`);
+    console.log(
+      `top ${String(k).padStart(2)} papers${cap ? `, ${cap} sentences kept by a lexical pre-filter` : ''}: ${r.sentences.toFixed(0)} sentences, ${r.tokens.toFixed(0)} tokens per query → p50 ${ms1(r.p50)}, p95 ${ms1(r.p95)}, mean ${ms1(r.mean)} (${r.tokPerS.toFixed(0)} tok/s) over ${a.embedQueries} queries`,
+    );
   }
-  console.log(`load avg after: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(
+    `load avg after: ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
+  );
   await emb.dispose();
   console.log(`embed part: ${((performance.now() - t0) / 1000).toFixed(0)} s wall`);
   return out;
@@ -532,45 +883,87 @@ async function embedPart(a: Args): Promise<EmbedCost[]> {
 
 // ---- project: all of PubMed ------------------------------------------------------------------------------------------
 
-function project(a: Args, v: VectorResults | undefined, text: TextSample[] | undefined, emb: EmbedCost[] | undefined): void {
-  console.log(`\n## Projection: ${(a.citations / 1e6).toFixed(0)} M citations, ${(a.sentences / 1e6).toFixed(0)} M sentences (from the measured bytes per row)`);
-  if (!v || !text) { console.log('(needs the vectors and text parts)'); return; }
+function project(
+  a: Args,
+  v: VectorResults | undefined,
+  text: TextSample[] | undefined,
+  emb: EmbedCost[] | undefined,
+): void {
+  console.log(
+    `\n## Projection: ${(a.citations / 1e6).toFixed(0)} M citations, ${(a.sentences / 1e6).toFixed(0)} M sentences (from the measured bytes per row)`,
+  );
+  if (!v || !text) {
+    console.log('(needs the vectors and text parts)');
+    return;
+  }
   // Text per citation: the MEDLINE baseline file's citations with an abstract (the sentence counts are per abstract).
   const ts = text.find((t) => t.name.startsWith('medline16n0902, citations with')) ?? text[0];
   const all = text.find((t) => t.name.startsWith('all of')) ?? ts;
   const artText = ts.articlesText / ts.citations;
   const senText = all.sentencesText / Math.max(1, all.sentences);
-  const C = a.citations, S = a.sentences;
+  const C = a.citations,
+    S = a.sentences;
   const byChoice = (label: string): Measured | undefined => v.measured.find((m) => m.choice.startsWith(label));
-  console.log(`text + metadata + FTS + pmid index: ${artText.toFixed(0)} B per citation (${ts.name}); ${senText.toFixed(0)} B per sentence (${all.name})`);
-  console.log('| articles: storage choice | B/citation (vectors + index) | B/citation whole row | recall@10 | dense p50 / p95 | all of PubMed |');
+  console.log(
+    `text + metadata + FTS + pmid index: ${artText.toFixed(0)} B per citation (${ts.name}); ${senText.toFixed(0)} B per sentence (${all.name})`,
+  );
+  console.log(
+    '| articles: storage choice | B/citation (vectors + index) | B/citation whole row | recall@10 | dense p50 / p95 | all of PubMed |',
+  );
   console.log('|---|---|---|---|---|---|');
   for (const m of v.measured) {
-    console.log(`| ${m.choice} | ${m.vectorBytes.toFixed(0)} | ${(m.vectorBytes + artText).toFixed(0)} | ${m.recall.toFixed(3)} | ${m.p50.toFixed(1)} / ${m.p95.toFixed(1)} ms | ${gb(C * (m.vectorBytes + artText))} |`);
+    console.log(
+      `| ${m.choice} | ${m.vectorBytes.toFixed(0)} | ${(m.vectorBytes + artText).toFixed(0)} | ${m.recall.toFixed(3)} | ${m.p50.toFixed(1)} / ${m.p95.toFixed(1)} ms | ${gb(C * (m.vectorBytes + artText))} |`,
+    );
   }
   console.log(`| no vectors (full-text only) | 0 | ${artText.toFixed(0)} | – | – | ${gb(C * artText)} |`);
-  console.log(`(keeping the abstract once instead of three times — no \`abstract\` and \`sections\` columns, both derivable from \`text\` — would make the text part ${(ts.lean2 / ts.citations).toFixed(0)} B instead of ${artText.toFixed(0)} B per citation: ${gb(C * (artText - ts.lean2 / ts.citations))} less for all of PubMed)`);
+  console.log(
+    `(keeping the abstract once instead of three times — no \`abstract\` and \`sections\` columns, both derivable from \`text\` — would make the text part ${(ts.lean2 / ts.citations).toFixed(0)} B instead of ${artText.toFixed(0)} B per citation: ${gb(C * (artText - ts.lean2 / ts.citations))} less for all of PubMed)`,
+  );
   const today = byChoice('fp32 raw + RQ4, refine 5');
   const half = byChoice('fp16 raw + RQ4, refine 5');
   const sign = byChoice('sign codes (');
   console.log('| sentences: policy | B/sentence | all of PubMed | per query |');
   console.log('|---|---|---|---|');
-  if (today) console.log(`| every sentence, fp32 + RQ4 (today) | ${(senText + today.vectorBytes).toFixed(0)} | ${gb(S * (senText + today.vectorBytes))} | dense ANN (as articles) |`);
-  if (half) console.log(`| every sentence, fp16 + RQ4 | ${(senText + half.vectorBytes).toFixed(0)} | ${gb(S * (senText + half.vectorBytes))} | dense ANN |`);
-  if (sign) console.log(`| every sentence, sign codes only (hamming, recall@10 ${sign.recall.toFixed(2)}) | ${(senText + sign.vectorBytes).toFixed(0)} | ${gb(S * (senText + sign.vectorBytes))} | dense ANN, coarse |`);
-  console.log(`| every sentence, text + FTS only (no vectors) | ${senText.toFixed(0)} | ${gb(S * senText)} | full-text |`);
-  const e10 = emb?.find((e) => e.k === 10 && !e.cap), e5 = emb?.find((e) => e.k === 5), e10c = emb?.find((e) => e.k === 10 && e.cap);
-  console.log(`| no sentence table: split the top papers' abstracts (in articles) at query time and embed them | 0 | 0 | ${e10 ? `top 10: p50 ${e10.p50.toFixed(0)} ms; top 5: p50 ${e5?.p50.toFixed(0)} ms; top 10 pre-filtered to ${e10c?.cap} sentences: p50 ${e10c?.p50.toFixed(0)} ms` : '(embed part not run)'} |`);
-  if (half) for (const scope of [10_000, 1_000_000, 5_000_000]) {
-    const perCit = (S / C) * (senText + half.vectorBytes);
-    console.log(`| vectors (fp16 + RQ4) for a scope of ${scope.toLocaleString()} citations (${(S / C).toFixed(1)} sentences each), nothing stored for the rest | ${(senText + half.vectorBytes).toFixed(0)} | ${gb(scope * perCit)} | dense in scope + on-demand outside |`);
-  }
+  if (today)
+    console.log(
+      `| every sentence, fp32 + RQ4 (today) | ${(senText + today.vectorBytes).toFixed(0)} | ${gb(S * (senText + today.vectorBytes))} | dense ANN (as articles) |`,
+    );
+  if (half)
+    console.log(
+      `| every sentence, fp16 + RQ4 | ${(senText + half.vectorBytes).toFixed(0)} | ${gb(S * (senText + half.vectorBytes))} | dense ANN |`,
+    );
+  if (sign)
+    console.log(
+      `| every sentence, sign codes only (hamming, recall@10 ${sign.recall.toFixed(2)}) | ${(senText + sign.vectorBytes).toFixed(0)} | ${gb(S * (senText + sign.vectorBytes))} | dense ANN, coarse |`,
+    );
+  console.log(
+    `| every sentence, text + FTS only (no vectors) | ${senText.toFixed(0)} | ${gb(S * senText)} | full-text |`,
+  );
+  const e10 = emb?.find((e) => e.k === 10 && !e.cap),
+    e5 = emb?.find((e) => e.k === 5),
+    e10c = emb?.find((e) => e.k === 10 && e.cap);
+  console.log(
+    `| no sentence table: split the top papers' abstracts (in articles) at query time and embed them | 0 | 0 | ${e10 ? `top 10: p50 ${e10.p50.toFixed(0)} ms; top 5: p50 ${e5?.p50.toFixed(0)} ms; top 10 pre-filtered to ${e10c?.cap} sentences: p50 ${e10c?.p50.toFixed(0)} ms` : '(embed part not run)'} |`,
+  );
+  if (half)
+    for (const scope of [10_000, 1_000_000, 5_000_000]) {
+      const perCit = (S / C) * (senText + half.vectorBytes);
+      console.log(
+        `| vectors (fp16 + RQ4) for a scope of ${scope.toLocaleString()} citations (${(S / C).toFixed(1)} sentences each), nothing stored for the rest | ${(senText + half.vectorBytes).toFixed(0)} | ${gb(scope * perCit)} | dense in scope + on-demand outside |`,
+      );
+    }
 }
 
 export async function run(args: string[]): Promise<void> {
   const a = parse(args);
   const t0 = performance.now();
-  console.log(`storage bench: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load avg ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}, parts ${[...a.parts].join(',')}, LanceDB ${lancedbVersion()}`);
+  console.log(
+    `storage bench: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load avg ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}, parts ${[...a.parts].join(',')}, LanceDB ${lancedbVersion()}`,
+  );
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'biohicl-bench-storage-'));
   try {
     if (a.parts.has('probe')) await probe(a, tmp);
@@ -591,8 +984,13 @@ function lancedbVersion(): string {
     let d = path.dirname(main);
     for (let i = 0; i < 4; i++, d = path.dirname(d)) {
       const pj = path.join(d, 'package.json');
-      if (fs.existsSync(pj)) { const j = JSON.parse(fs.readFileSync(pj, 'utf8')) as { name?: string; version?: string }; if (j.name === '@lancedb/lancedb') return j.version ?? '?'; }
+      if (fs.existsSync(pj)) {
+        const j = JSON.parse(fs.readFileSync(pj, 'utf8')) as { name?: string; version?: string };
+        if (j.name === '@lancedb/lancedb') return j.version ?? '?';
+      }
     }
-  } catch { /* unknown */ }
+  } catch {
+    /* unknown */
+  }
   return '?';
 }

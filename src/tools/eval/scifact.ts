@@ -13,7 +13,11 @@ import { evaluateRuns, type Qrels } from '../../index/metrics';
 import { IndexStore, type ArticleRow } from '../../index/store';
 import { search, type SearchMode } from '../../index/search';
 
-interface Doc { id: string; title: string; text: string }
+interface Doc {
+  id: string;
+  title: string;
+  text: string;
+}
 
 async function* jsonLines(file: string): AsyncGenerator<Record<string, unknown>> {
   let input: NodeJS.ReadableStream = fs.createReadStream(file);
@@ -23,22 +27,35 @@ async function* jsonLines(file: string): AsyncGenerator<Record<string, unknown>>
   for await (const line of rl) {
     n++;
     if (!line.trim()) continue;
-    try { yield JSON.parse(line) as Record<string, unknown>; } catch (e) { throw new Error(`${file}:${n}: bad JSON (${(e as Error).message})`); }
+    try {
+      yield JSON.parse(line) as Record<string, unknown>;
+    } catch (e) {
+      throw new Error(`${file}:${n}: bad JSON (${(e as Error).message})`);
+    }
   }
 }
 
-export async function loadBeir(dir: string): Promise<{ docs: Doc[]; queries: Map<string, string>; qrels: Map<string, Qrels> }> {
+export async function loadBeir(
+  dir: string,
+): Promise<{ docs: Doc[]; queries: Map<string, string>; qrels: Map<string, Qrels> }> {
   const files = fs.readdirSync(dir);
   const corpus = files.find((f) => /^corpus\.jsonl(\.gz)?$/.test(f));
-  if (!corpus) throw Object.assign(new Error(`${dir}: no corpus.jsonl[.gz] (not a BEIR data set folder)`), { exitCode: 2 });
+  if (!corpus)
+    throw Object.assign(new Error(`${dir}: no corpus.jsonl[.gz] (not a BEIR data set folder)`), { exitCode: 2 });
   const qfile = files.filter((f) => /^queries.*\.jsonl(\.gz)?$/.test(f)).sort();
   const rfile = files.filter((f) => /^qrels.*\.tsv$/.test(f)).sort();
-  const qrelDir = fs.existsSync(path.join(dir, 'qrels')) ? fs.readdirSync(path.join(dir, 'qrels')).filter((f) => f.endsWith('.tsv')).map((f) => path.join('qrels', f)) : [];
+  const qrelDir = fs.existsSync(path.join(dir, 'qrels'))
+    ? fs
+        .readdirSync(path.join(dir, 'qrels'))
+        .filter((f) => f.endsWith('.tsv'))
+        .map((f) => path.join('qrels', f))
+    : [];
   const qrelFiles = [...rfile, ...qrelDir];
   if (!qfile.length) throw new Error(`${dir}: no queries*.jsonl`);
   if (!qrelFiles.length) throw new Error(`${dir}: no qrels*.tsv`);
   const docs: Doc[] = [];
-  for await (const o of jsonLines(path.join(dir, corpus))) docs.push({ id: String(o._id), title: String(o.title ?? ''), text: String(o.text ?? '') });
+  for await (const o of jsonLines(path.join(dir, corpus)))
+    docs.push({ id: String(o._id), title: String(o.title ?? ''), text: String(o.text ?? '') });
   const queries = new Map<string, string>();
   for (const f of qfile) for await (const o of jsonLines(path.join(dir, f))) queries.set(String(o._id), String(o.text));
   const qrels = new Map<string, Qrels>();
@@ -58,9 +75,23 @@ export async function loadBeir(dir: string): Promise<{ docs: Doc[]; queries: Map
   return { docs, queries, qrels };
 }
 
-const NO_MODEL: ModelIdentity = { repo: 'none:fts-only', revision: '-', manifestHash: '-', dim: 1, pooling: 'cls', queryPrefix: false, generated: true };
+const NO_MODEL: ModelIdentity = {
+  repo: 'none:fts-only',
+  revision: '-',
+  manifestHash: '-',
+  dim: 1,
+  pooling: 'cls',
+  queryPrefix: false,
+  generated: true,
+};
 
-function parseArgs(args: string[]): { dir: string; model?: string; modes: SearchMode[]; index?: string; limit?: number } {
+function parseArgs(args: string[]): {
+  dir: string;
+  model?: string;
+  modes: SearchMode[];
+  index?: string;
+  limit?: number;
+} {
   let dir = path.resolve(projectRoot(), '..', 'shared', 'data', 'beir-scifact-dev');
   let model: string | undefined;
   let modes: SearchMode[] | undefined;
@@ -75,7 +106,9 @@ function parseArgs(args: string[]): { dir: string; model?: string; modes: Search
     else if (!a.startsWith('--')) dir = path.resolve(a);
     else throw Object.assign(new Error(`unknown option ${a}`), { exitCode: 2 });
   }
-  for (const m of modes ?? []) if (!['fts', 'dense', 'hybrid'].includes(m)) throw Object.assign(new Error(`unknown mode ${m} (fts, dense or hybrid)`), { exitCode: 2 });
+  for (const m of modes ?? [])
+    if (!['fts', 'dense', 'hybrid'].includes(m))
+      throw Object.assign(new Error(`unknown mode ${m} (fts, dense or hybrid)`), { exitCode: 2 });
   return { dir, model, modes: modes ?? (model ? ['fts', 'dense', 'hybrid'] : ['fts']), index, limit };
 }
 
@@ -83,12 +116,19 @@ export async function run(args: string[]): Promise<void> {
   const o = parseArgs(args);
   const t0 = Date.now();
   if (!o.model && o.modes.some((m) => m !== 'fts')) {
-    throw Object.assign(new Error('dense and hybrid modes need --model DIR (a converted model folder)'), { exitCode: 2 });
+    throw Object.assign(new Error('dense and hybrid modes need --model DIR (a converted model folder)'), {
+      exitCode: 2,
+    });
   }
   if (!fs.existsSync(o.dir)) {
-    throw Object.assign(new Error(`no BEIR data set at ${o.dir}. SciFact (CC BY-NC 2.0, benchmark use only, never shipped) is not in the ` +
-      `repository: get BEIR's scifact (corpus.jsonl, queries.jsonl, qrels/*.tsv, e.g. from the BEIR benchmark's download page) and pass its folder: ` +
-      `npm run eval -- scifact <folder>`), { exitCode: 2 });
+    throw Object.assign(
+      new Error(
+        `no BEIR data set at ${o.dir}. SciFact (CC BY-NC 2.0, benchmark use only, never shipped) is not in the ` +
+          `repository: get BEIR's scifact (corpus.jsonl, queries.jsonl, qrels/*.tsv, e.g. from the BEIR benchmark's download page) and pass its folder: ` +
+          `npm run eval -- scifact <folder>`,
+      ),
+      { exitCode: 2 },
+    );
   }
   const { docs, queries, qrels } = await loadBeir(o.dir);
   console.log(`BEIR set ${o.dir}: ${docs.length} documents, ${qrels.size} judged queries`);
@@ -96,9 +136,13 @@ export async function run(args: string[]): Promise<void> {
   if (o.model) {
     const { openEmbedder } = await import('../../index/model');
     embedder = await openEmbedder({ modelDir: o.model });
-    console.log(`model ${embedder.identity.repo} (${embedder.report.provider}, ${embedder.report.precision})${embedder.identity.generated ? ' — GENERATED weights: dense/hybrid numbers below are MEANINGLESS' : ''}`);
+    console.log(
+      `model ${embedder.identity.repo} (${embedder.report.provider}, ${embedder.report.precision})${embedder.identity.generated ? ' — GENERATED weights: dense/hybrid numbers below are MEANINGLESS' : ''}`,
+    );
   } else if (o.modes.some((m) => m !== 'fts')) {
-    throw Object.assign(new Error('dense and hybrid modes need --model DIR (a converted model folder)'), { exitCode: 2 });
+    throw Object.assign(new Error('dense and hybrid modes need --model DIR (a converted model folder)'), {
+      exitCode: 2,
+    });
   }
   const identity = embedder?.identity ?? NO_MODEL;
   const indexDir = o.index ?? fs.mkdtempSync(path.join(os.tmpdir(), 'biohicl-beir-'));
@@ -109,14 +153,35 @@ export async function run(args: string[]): Promise<void> {
       const B = 64;
       for (let i = 0; i < docs.length; i += B) {
         const part = docs.slice(i, i + B);
-        const vecs = embedder ? await embedder.embed(part.map((d) => `${d.title}\n${d.text}`), 'passage') : part.map(() => new Float32Array([1]));
+        const vecs = embedder
+          ? await embedder.embed(
+              part.map((d) => `${d.title}\n${d.text}`),
+              'passage',
+            )
+          : part.map(() => new Float32Array([1]));
         const rows: ArticleRow[] = part.map((d, j) => ({
-          pmid: d.id, title: d.title, abstract: d.text, text: `${d.title}\n${d.text}`, sections: '[]', authors: [], journal: '',
-          year: null, doi: null, pmcid: null, publication_types: [], language: null, mesh: '[]', has_abstract: d.text.length > 0,
-          source: 'beir', hash: '-', n_sentences: 0, vector: vecs[j],
+          pmid: d.id,
+          title: d.title,
+          abstract: d.text,
+          text: `${d.title}\n${d.text}`,
+          sections: '[]',
+          authors: [],
+          journal: '',
+          year: null,
+          doi: null,
+          pmcid: null,
+          publication_types: [],
+          language: null,
+          mesh: '[]',
+          has_abstract: d.text.length > 0,
+          source: 'beir',
+          hash: '-',
+          n_sentences: 0,
+          vector: vecs[j],
         }));
         await store.upsert(rows, []);
-        if (embedder && process.stderr.isTTY) process.stderr.write(`\rembedded ${Math.min(i + B, docs.length)}/${docs.length}`);
+        if (embedder && process.stderr.isTTY)
+          process.stderr.write(`\rembedded ${Math.min(i + B, docs.length)}/${docs.length}`);
       }
       if (embedder && process.stderr.isTTY) process.stderr.write('\n');
       await store.ensureIndexes();
@@ -125,17 +190,29 @@ export async function run(args: string[]): Promise<void> {
     let qids = [...qrels.keys()];
     if (o.limit) qids = qids.slice(0, o.limit);
     const sub = new Map(qids.map((q) => [q, qrels.get(q)!]));
-    console.log(`\n${'mode'.padEnd(8)} ${'nDCG@10'.padStart(8)} ${'R@100'.padStart(8)} ${'MRR@10'.padStart(8)}  queries  ms/query`);
+    console.log(
+      `\n${'mode'.padEnd(8)} ${'nDCG@10'.padStart(8)} ${'R@100'.padStart(8)} ${'MRR@10'.padStart(8)}  queries  ms/query`,
+    );
     for (const mode of o.modes) {
       const runs = new Map<string, string[]>();
       const tq = Date.now();
       for (const q of qids) {
         const r = await search(store, embedder, queries.get(q)!, { k: 100, mode, noWhy: true, candidates: 100 });
-        runs.set(q, r.hits.map((h) => h.pmid));
+        runs.set(
+          q,
+          r.hits.map((h) => h.pmid),
+        );
       }
       const m = evaluateRuns(runs, sub);
-      const label = mode === 'dense' && identity.generated ? '  (GENERATED weights: meaningless)' : mode === 'hybrid' && identity.generated ? '  (GENERATED weights: dense leg at weight 0 = full-text)' : '';
-      console.log(`${mode.padEnd(8)} ${m.ndcg10.toFixed(4).padStart(8)} ${m.recall100.toFixed(4).padStart(8)} ${m.mrr10.toFixed(4).padStart(8)}  ${String(m.queries).padStart(7)}  ${((Date.now() - tq) / qids.length).toFixed(1).padStart(8)}${label}`);
+      const label =
+        mode === 'dense' && identity.generated
+          ? '  (GENERATED weights: meaningless)'
+          : mode === 'hybrid' && identity.generated
+            ? '  (GENERATED weights: dense leg at weight 0 = full-text)'
+            : '';
+      console.log(
+        `${mode.padEnd(8)} ${m.ndcg10.toFixed(4).padStart(8)} ${m.recall100.toFixed(4).padStart(8)} ${m.mrr10.toFixed(4).padStart(8)}  ${String(m.queries).padStart(7)}  ${((Date.now() - tq) / qids.length).toFixed(1).padStart(8)}${label}`,
+      );
     }
     console.log(`\ntotal ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   } finally {

@@ -91,7 +91,10 @@ export function cslItemOf(c: Citation, i: number): Record<string, unknown> {
     abstract: absText(c) || undefined,
     DOI: c.doi,
     PMID: c.pmid,
-    author: c.authors.map((a) => { const [family, ...g] = a.split(' '); return g.length ? { family, given: g.join(' ') } : { literal: a }; }),
+    author: c.authors.map((a) => {
+      const [family, ...g] = a.split(' ');
+      return g.length ? { family, given: g.join(' ') } : { literal: a };
+    }),
     issued: c.year ? { 'date-parts': [c.month ? [c.year, c.month] : [c.year]] } : undefined,
     volume: c.volume,
     issue: c.issue,
@@ -105,7 +108,15 @@ const bibSafe = (s: string) => s.replace(/[{}\\@%]/g, ' ');
 export function bibEntryOf(c: Citation, i: number): string {
   const f: [string, string | undefined][] = [
     ['title', c.title],
-    ['author', c.authors.map((a) => { const [family, ...g] = a.split(' '); return g.length ? `${family}, ${g.join(' ')}` : `{${a}}`; }).join(' and ')],
+    [
+      'author',
+      c.authors
+        .map((a) => {
+          const [family, ...g] = a.split(' ');
+          return g.length ? `${family}, ${g.join(' ')}` : `{${a}}`;
+        })
+        .join(' and '),
+    ],
     ['journal', c.journal],
     ['year', c.year ? String(c.year) : undefined],
     ['volume', c.volume],
@@ -115,7 +126,10 @@ export function bibEntryOf(c: Citation, i: number): string {
     ['pmid', c.pmid],
     ['abstract', absText(c) || undefined],
   ];
-  const body = f.filter(([, v]) => v).map(([k, v]) => `  ${k} = {${k === 'author' ? v!.replace(/[\\@%]/g, ' ') : bibSafe(v!)}},`).join('\n');
+  const body = f
+    .filter(([, v]) => v)
+    .map(([k, v]) => `  ${k} = {${k === 'author' ? v!.replace(/[\\@%]/g, ' ') : bibSafe(v!)}},`)
+    .join('\n');
   return `@article{ref${i + 1},\n${body}\n}\n`;
 }
 
@@ -128,8 +142,18 @@ export async function cleanSources(root: string, tmp: string): Promise<CleanSour
     fs.writeFileSync(f, bytes);
     const { cites, rejects } = await readAll(f, format);
     if (rejects.length) throw new Error(`clean ${name} has rejects: ${JSON.stringify(rejects[0])}`);
-    if (cites.length !== starts.length) throw new Error(`clean ${name}: ${cites.length} citations but ${starts.length} record starts`);
-    out.push({ name, format, ext, bytes, starts, ids: cites.map((c) => c.pmid), cites: new Map(cites.map((c) => [c.pmid, c])), ...(gz ? { gz } : {}) });
+    if (cites.length !== starts.length)
+      throw new Error(`clean ${name}: ${cites.length} citations but ${starts.length} record starts`);
+    out.push({
+      name,
+      format,
+      ext,
+      bytes,
+      starts,
+      ids: cites.map((c) => c.pmid),
+      cites: new Map(cites.map((c) => [c.pmid, c])),
+      ...(gz ? { gz } : {}),
+    });
   };
   const gz = fs.readFileSync(path.join(demo, 'medline16n0902.xml.gz'));
   const xml = gunzipSync(gz);
@@ -141,11 +165,19 @@ export async function cleanSources(root: string, tmp: string): Promise<CleanSour
     const t = fs.readFileSync(path.join(bio, f), 'utf8');
     for (const m of t.matchAll(/<(PubmedArticle|PubmedBookArticle)>[\s\S]*?<\/\1>/g)) blocks.push(m[0]);
   }
-  const efetch = Buffer.from(`<?xml version="1.0" ?>\n<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2025//EN" "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd">\n<PubmedArticleSet>\n${blocks.join('\n')}\n</PubmedArticleSet>\n`);
+  const efetch = Buffer.from(
+    `<?xml version="1.0" ?>\n<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2025//EN" "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd">\n<PubmedArticleSet>\n${blocks.join('\n')}\n</PubmedArticleSet>\n`,
+  );
   await add('efetch-xml', 'pubmed-xml', 'xml', efetch, byteStarts(efetch, /<Pubmed(?:Book)?Article>/g));
 
   const nbib = fs.readFileSync(path.join(demo, 'mesh-papers.medline.txt'));
-  await add('medline-text', 'medline', 'nbib', nbib, byteStarts(nbib, /(?:^|\n)PMID- /g, 0).map((p, k) => (k === 0 && nbib[0] === 0x50 ? 0 : p + 1)));
+  await add(
+    'medline-text',
+    'medline',
+    'nbib',
+    nbib,
+    byteStarts(nbib, /(?:^|\n)PMID- /g, 0).map((p, k) => (k === 0 && nbib[0] === 0x50 ? 0 : p + 1)),
+  );
 
   const qa = fs.readFileSync(path.join(demo, 'pubmedqa-pqal-dev.json'));
   await add('pubmedqa', 'pubmedqa', 'json', qa, byteStarts(qa, /\n "\d+": \{/g, 2));
@@ -176,13 +208,34 @@ export function recordAt(src: CleanSource, p: number): number {
 
 const spanEnd = (src: CleanSource, k: number) => (k + 1 < src.starts.length ? src.starts[k + 1]! : src.bytes.length);
 
-function mk(src: CleanSource, cls: string, name: string, bytes: Buffer, touched: number[], extra: Partial<Variant> = {}): Variant {
-  return { source: src.name, cls, name: `${src.name}/${name}`, format: src.format, ext: src.ext, bytes, touched: new Set(touched.filter((k) => k >= 0)), ...(touched.includes(-1) ? { header: true } : {}), ...extra };
+function mk(
+  src: CleanSource,
+  cls: string,
+  name: string,
+  bytes: Buffer,
+  touched: number[],
+  extra: Partial<Variant> = {},
+): Variant {
+  return {
+    source: src.name,
+    cls,
+    name: `${src.name}/${name}`,
+    format: src.format,
+    ext: src.ext,
+    bytes,
+    touched: new Set(touched.filter((k) => k >= 0)),
+    ...(touched.includes(-1) ? { header: true } : {}),
+    ...extra,
+  };
 }
 
 /** Replace bytes [a, b) of the clean file with `ins`; the records those bytes belong to are touched. */
 function splice(src: CleanSource, a: number, b: number, ins: Buffer | string): Buffer {
-  return Buffer.concat([src.bytes.subarray(0, a), Buffer.isBuffer(ins) ? ins : Buffer.from(ins), src.bytes.subarray(b)]);
+  return Buffer.concat([
+    src.bytes.subarray(0, a),
+    Buffer.isBuffer(ins) ? ins : Buffer.from(ins),
+    src.bytes.subarray(b),
+  ]);
 }
 
 /** A byte offset inside the text of record k: just after the first occurrence of `after` in its span. */
@@ -194,20 +247,32 @@ function inside(src: CleanSource, k: number, after: string): number {
 }
 
 const TEXT_AT: Record<string, string> = {
-  'medline-xml': '<ArticleTitle>', 'efetch-xml': '<ArticleTitle>', 'medline-text': 'TI  - ', pubmedqa: '"QUESTION": "', csl: '"title": "', bibtex: 'title = {',
+  'medline-xml': '<ArticleTitle>',
+  'efetch-xml': '<ArticleTitle>',
+  'medline-text': 'TI  - ',
+  pubmedqa: '"QUESTION": "',
+  csl: '"title": "',
+  bibtex: 'title = {',
 };
 
 function pmidSpan(src: CleanSource, k: number): [number, number] {
   const pat: Record<string, [string, string]> = {
-    'medline-xml': ['<PMID Version="1">', '<'], 'efetch-xml': ['<PMID Version="1">', '<'], 'medline-text': ['PMID- ', '\n'],
-    pubmedqa: ['"', '"'], csl: ['"PMID": "', '"'], bibtex: ['pmid = {', '}'],
+    'medline-xml': ['<PMID Version="1">', '<'],
+    'efetch-xml': ['<PMID Version="1">', '<'],
+    'medline-text': ['PMID- ', '\n'],
+    pubmedqa: ['"', '"'],
+    csl: ['"PMID": "', '"'],
+    bibtex: ['pmid = {', '}'],
   };
   const [open, close] = pat[src.name]!;
   const a = inside(src, k, open);
   return [a, src.bytes.indexOf(close, a)];
 }
 
-export interface VariantOptions { seed: number; full: boolean }
+export interface VariantOptions {
+  seed: number;
+  full: boolean;
+}
 
 /** Every variant of one source (the full set), or a sample (`full: false`) for `npm test`. */
 export function variantsOf(src: CleanSource, o: VariantOptions): Variant[] {
@@ -240,20 +305,40 @@ export function variantsOf(src: CleanSource, o: VariantOptions): Variant[] {
     out.push(mk(src, 'flip', `flip${flips}#${out.length}`, b, touched));
   }
   // bad bytes inside a record's text
-  for (const [label, byte] of (o.full ? [['nul', 0x00], ['ff', 0xff], ['soh', 0x01], ['esc', 0x1b]] : [['nul', 0x00]]) as [string, number][]) {
+  for (const [label, byte] of (o.full
+    ? [
+        ['nul', 0x00],
+        ['ff', 0xff],
+        ['soh', 0x01],
+        ['esc', 0x1b],
+      ]
+    : [['nul', 0x00]]) as [string, number][]) {
     const k = pick(r, n);
     const p = inside(src, k, TEXT_AT[src.name]!) + 2;
     out.push(mk(src, 'bad-byte', `bad-byte-${label}@${k}`, splice(src, p, p, Buffer.from([byte])), [k]));
   }
   // bad PMIDs
-  const pmids: [string, string | undefined][] = [['0', undefined], ['00000000001', '1'], ['12345678901234567890', undefined], ['12a45', undefined]];
+  const pmids: [string, string | undefined][] = [
+    ['0', undefined],
+    ['00000000001', '1'],
+    ['12345678901234567890', undefined],
+    ['12a45', undefined],
+  ];
   for (const [pm, becomes] of o.full ? pmids : pmids.slice(0, 2)) {
     const k = pick(r, n);
     const [a, b] = pmidSpan(src, k);
     const lib = src.format === 'csl-json' || src.format === 'bibtex';
     // a library item with an unusable PMID is kept under its DOI or key
-    const alt = lib ? (src.cites.get(src.ids[k]!)?.doi ? `doi:${src.cites.get(src.ids[k]!)!.doi}` : `key:ref${k + 1}`) : undefined;
-    out.push(mk(src, 'bad-pmid', `bad-pmid-${pm.length > 12 ? '20digits' : pm}@${k}`, splice(src, a, b, pm), [k], { renamed: new Map([[k, becomes ?? alt]]) }));
+    const alt = lib
+      ? src.cites.get(src.ids[k]!)?.doi
+        ? `doi:${src.cites.get(src.ids[k]!)!.doi}`
+        : `key:ref${k + 1}`
+      : undefined;
+    out.push(
+      mk(src, 'bad-pmid', `bad-pmid-${pm.length > 12 ? '20digits' : pm}@${k}`, splice(src, a, b, pm), [k], {
+        renamed: new Map([[k, becomes ?? alt]]),
+      }),
+    );
   }
   // deep nesting
   for (const depth of o.full ? [10_000, 100_000] : [10_000]) {
@@ -262,7 +347,8 @@ export function variantsOf(src: CleanSource, o: VariantOptions): Variant[] {
     let ins: string;
     if (xml) ins = '<i>'.repeat(depth) + 'deep' + '</i>'.repeat(depth);
     else if (src.format === 'bibtex') ins = '{'.repeat(depth) + 'deep' + '}'.repeat(depth);
-    else if (src.format === 'medline') ins = '('.repeat(depth) + ')'.repeat(depth); // no nesting in MEDLINE text: a long line
+    else if (src.format === 'medline')
+      ins = '('.repeat(depth) + ')'.repeat(depth); // no nesting in MEDLINE text: a long line
     else {
       // JSON: a nested array as an extra field before the title
       const q = src.bytes.lastIndexOf('"', p - 2);
@@ -283,10 +369,24 @@ export function variantsOf(src: CleanSource, o: VariantOptions): Variant[] {
   }
   // format-specific damage
   if (src.format === 'csl-json' || src.format === 'pubmedqa') {
-    const nulls: [string, string][] = src.format === 'csl-json'
-      ? [['author-null', '"author": [null],'], ['title-object', '"title": {"a": 1},'], ['abstract-number', '"abstract": 42,'], ['issued-string', '"issued": "2019",'],
-         ['doi-null', '"DOI": null,'], ['author-string', '"author": "Smith J",'], ['pmid-object', '"PMID": {"x": 1},'], ['date-parts-junk', '"issued": {"date-parts": [null, "x"]},']]
-      : [['contexts-null', '"CONTEXTS": null,'], ['labels-object', '"LABELS": {"a": 1},'], ['meshes-numbers', '"MESHES": [1, 2, null],'], ['year-string', '"YEAR": "two thousand",']];
+    const nulls: [string, string][] =
+      src.format === 'csl-json'
+        ? [
+            ['author-null', '"author": [null],'],
+            ['title-object', '"title": {"a": 1},'],
+            ['abstract-number', '"abstract": 42,'],
+            ['issued-string', '"issued": "2019",'],
+            ['doi-null', '"DOI": null,'],
+            ['author-string', '"author": "Smith J",'],
+            ['pmid-object', '"PMID": {"x": 1},'],
+            ['date-parts-junk', '"issued": {"date-parts": [null, "x"]},'],
+          ]
+        : [
+            ['contexts-null', '"CONTEXTS": null,'],
+            ['labels-object', '"LABELS": {"a": 1},'],
+            ['meshes-numbers', '"MESHES": [1, 2, null],'],
+            ['year-string', '"YEAR": "two thousand",'],
+          ];
     for (const [label, field] of o.full ? nulls : nulls.slice(0, 3)) {
       const k = pick(r, n);
       // JSON keeps the last of duplicate keys: the hostile field goes last in the record
@@ -297,7 +397,10 @@ export function variantsOf(src: CleanSource, o: VariantOptions): Variant[] {
     for (const v of o.full ? ['null', '42', '"text"', '[]'] : ['null']) {
       const k = pick(r, n);
       const a = src.format === 'csl-json' ? src.starts[k]! : src.bytes.indexOf('{', src.starts[k]!);
-      const end = src.format === 'csl-json' ? src.bytes.lastIndexOf('}', spanEnd(src, k)) + 1 : src.bytes.lastIndexOf('}', spanEnd(src, k) - 1) + 1;
+      const end =
+        src.format === 'csl-json'
+          ? src.bytes.lastIndexOf('}', spanEnd(src, k)) + 1
+          : src.bytes.lastIndexOf('}', spanEnd(src, k) - 1) + 1;
       out.push(mk(src, 'not-object', `not-object-${v}@${k}`, splice(src, a, end, v), [k]));
     }
   }
@@ -331,7 +434,11 @@ export function variantsOf(src: CleanSource, o: VariantOptions): Variant[] {
   if (src.gz) {
     for (let t = 0; t < (o.full ? 4 : 1); t++) {
       const cut = 100 + pick(r, src.gz.length - 100);
-      out.push({ ...mk(src, 'gzip-truncate', `gzip-truncate@${cut}`, src.gz.subarray(0, cut), []), ext: 'xml.gz', prefixOnly: true });
+      out.push({
+        ...mk(src, 'gzip-truncate', `gzip-truncate@${cut}`, src.gz.subarray(0, cut), []),
+        ext: 'xml.gz',
+        prefixOnly: true,
+      });
     }
     for (let t = 0; t < (o.full ? 4 : 1); t++) {
       const b: Buffer = Buffer.from(src.gz);
@@ -343,7 +450,11 @@ export function variantsOf(src: CleanSource, o: VariantOptions): Variant[] {
     // the same damage through gzip: a truncated .gz of the clean file
     const z = gzipSync(src.bytes);
     const cut = Math.floor(z.length * (0.3 + 0.4 * r()));
-    out.push({ ...mk(src, 'gzip-truncate', `gzip-truncate@${cut}`, z.subarray(0, cut), []), ext: `${src.ext}.gz`, prefixOnly: true });
+    out.push({
+      ...mk(src, 'gzip-truncate', `gzip-truncate@${cut}`, z.subarray(0, cut), []),
+      ext: `${src.ext}.gz`,
+      prefixOnly: true,
+    });
   }
   return out;
 }
@@ -376,13 +487,25 @@ function gc(): void {
   }
   gcFn();
 }
-const live = () => { const u = process.memoryUsage(); return u.heapUsed + u.arrayBuffers; };
+const live = () => {
+  const u = process.memoryUsage();
+  return u.heapUsed + u.arrayBuffers;
+};
 
 const same = (a: Citation, b: Citation) =>
-  a.title === b.title && JSON.stringify(a.abstract) === JSON.stringify(b.abstract) && JSON.stringify(a.authors) === JSON.stringify(b.authors) && a.journal === b.journal && a.year === b.year;
+  a.title === b.title &&
+  JSON.stringify(a.abstract) === JSON.stringify(b.abstract) &&
+  JSON.stringify(a.authors) === JSON.stringify(b.authors) &&
+  a.journal === b.journal &&
+  a.year === b.year;
 
 /** Read one variant and check it. `tolerance`: untouched records allowed to be lost next to a touched one. */
-export async function checkVariant(src: CleanSource, v: Variant, dir: string, opts: { measureMemory?: boolean } = {}): Promise<Outcome> {
+export async function checkVariant(
+  src: CleanSource,
+  v: Variant,
+  dir: string,
+  opts: { measureMemory?: boolean } = {},
+): Promise<Outcome> {
   const file = path.join(dir, `${v.name.replace(/[^\w.-]+/g, '_')}.${v.ext}`);
   fs.writeFileSync(file, v.bytes);
   const problems: string[] = [];
@@ -425,15 +548,24 @@ export async function checkVariant(src: CleanSource, v: Variant, dir: string, op
     // (a flipped deflate byte can change the output before zlib notices, at the latest at the CRC check at the end:
     // records from the damage on may differ; a truncation must give exactly a clean prefix)
     const changed = cites.findIndex((c, i) => c.pmid !== src.ids[i] || !same(c, src.cites.get(c.pmid)!));
-    if (v.cls === 'gzip-truncate' && changed >= 0) { lost = cites.length - changed; lostNames.push(cites[changed]!.pmid); }
-    if ((cites.length < src.ids.length || changed >= 0) && !rejects.length) problems.push(`${src.ids.length - cites.length} records missing or changed and no reject`);
+    if (v.cls === 'gzip-truncate' && changed >= 0) {
+      lost = cites.length - changed;
+      lostNames.push(cites[changed]!.pmid);
+    }
+    if ((cites.length < src.ids.length || changed >= 0) && !rejects.length)
+      problems.push(`${src.ids.length - cites.length} records missing or changed and no reject`);
   } else {
     src.ids.forEach((id, k) => {
       if (v.gone?.has(k)) return;
       if (v.renamed?.has(k)) {
         const want = v.renamed.get(k);
-        if (want === undefined) { if (got.has(id)) problems.push(`record ${k} (${id}) with a bad PMID was kept`); else missingTouched++; }
-        else if (!got.has(want)) { missingTouched++; problems.push(`record ${k} should be read as '${want}'`); }
+        if (want === undefined) {
+          if (got.has(id)) problems.push(`record ${k} (${id}) with a bad PMID was kept`);
+          else missingTouched++;
+        } else if (!got.has(want)) {
+          missingTouched++;
+          problems.push(`record ${k} should be read as '${want}'`);
+        }
         return;
       }
       if (v.touched.has(k) || v.header) {
@@ -442,11 +574,28 @@ export async function checkVariant(src: CleanSource, v: Variant, dir: string, op
         return;
       }
       const c = got.get(id);
-      if (!c || !same(c, src.cites.get(id)!)) { lost++; lostNames.push(`${k}:${id}${c ? ' (changed)' : ''}`); }
+      if (!c || !same(c, src.cites.get(id)!)) {
+        lost++;
+        lostNames.push(`${k}:${id}${c ? ' (changed)' : ''}`);
+      }
     });
-    if (missingTouched > rejects.length) problems.push(`${missingTouched} damaged records missing but only ${rejects.length} rejects`);
+    if (missingTouched > rejects.length)
+      problems.push(`${missingTouched} damaged records missing but only ${rejects.length} rejects`);
   }
   if (lost) problems.push(`${lost} undamaged records lost or changed: ${lostNames.slice(0, 5).join(', ')}`);
   const mb = v.bytes.length / 2 ** 20;
-  return { variant: v.name, cls: v.cls, ok: problems.length === 0, problems, kept: cites.length, rejects: rejects.length, notes, lost, missingTouched, ms, mb, peakMiB: peak / 2 ** 20 };
+  return {
+    variant: v.name,
+    cls: v.cls,
+    ok: problems.length === 0,
+    problems,
+    kept: cites.length,
+    rejects: rejects.length,
+    notes,
+    lost,
+    missingTouched,
+    ms,
+    mb,
+    peakMiB: peak / 2 ** 20,
+  };
 }
