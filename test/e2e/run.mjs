@@ -1251,6 +1251,10 @@ scenario(
   },
 );
 
+// Scenarios of one topic each live in test/e2e/scenarios/*.mjs (loaded in main(), run here: before the last three,
+// which toggle settings, take screenshots and remake the model).
+const TAIL_FROM = scenarios.length;
+
 scenario('suggest as I select: a selection alone (no command) updates the sidebar', async ({ page }) => {
   await command(page, 'BioHiCL: Toggle suggest as I select');
   await page.locator('.notifications-toasts', { hasText: 'suggest as I select is on' }).first().waitFor();
@@ -1339,7 +1343,43 @@ scenario(
 
 // ---------------------------------------------------------------- main
 const timing = [];
+/** What a scenario module (test/e2e/scenarios/*.mjs, `export default function (api) { api.scenario(...) }`) gets. */
+const scenarioApi = () => ({
+  scenario,
+  log,
+  assert,
+  ROOT,
+  cleanups,
+  command,
+  openFile,
+  selectLine,
+  saveActive,
+  sidebar,
+  waitForFile,
+  findRelated,
+  toast,
+  patchSettings,
+  settingsFile,
+  restoreIndex,
+  auditEvents,
+});
+
+async function loadScenarioModules() {
+  const dir = path.join(ROOT, 'test', 'e2e', 'scenarios');
+  if (!fs.existsSync(dir)) return;
+  const before = scenarios.length;
+  for (const f of fs
+    .readdirSync(dir)
+    .filter((n) => n.endsWith('.mjs'))
+    .sort()) {
+    const mod = await import(path.join(dir, f));
+    mod.default(scenarioApi());
+  }
+  scenarios.splice(TAIL_FROM, 0, ...scenarios.splice(before));
+}
+
 async function main() {
+  await loadScenarioModules();
   const ctx = await prepare();
   log('starting code-server');
   const server = await startServer(ctx);
