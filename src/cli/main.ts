@@ -7,6 +7,7 @@ import { registerMeshCommands } from './commands/mesh';
 import { registerDemoCommand } from './commands/demo';
 import { registerPubmedCommands } from './commands/pubmed';
 import { registerReleaseCommands } from './commands/release';
+import { RUST_PATH, lanceMessage } from '../index/errors';
 
 const program = new Command();
 program
@@ -27,6 +28,8 @@ registerPubmedCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const e = err as { message?: string; exitCode?: number };
-  process.stderr.write(`biohicl: ${e?.message ?? String(err)}\n`);
+  // A LanceDB error no command explained is still said without Rust source paths.
+  const text = e?.message ?? String(err);
+  process.stderr.write(`biohicl: ${RUST_PATH.test(text) ? lanceMessage(err) : text}\n`);
   process.exit(typeof e?.exitCode === 'number' ? e.exitCode : 1);
 });

@@ -8,6 +8,7 @@ import * as lancedb from '@lancedb/lancedb';
 import { ARTICLES, DELETED, FILES, LIBRARY, META_FILE, SENTENCES, IndexStore, readMeta, toFloat32 } from './store';
 import { describeLocation, parseLocation } from './location';
 import { versionFiles } from './lance-files';
+import { lanceMessage } from './errors';
 
 export interface VerifyProblem {
   table?: string;
@@ -25,10 +26,20 @@ export interface VerifyReport {
 
 const PAGE = 20_000;
 
-function short(e: unknown): string {
-  // Lance's messages carry Rust source paths (/rustc/…, /usr/local/cargo/…): keep the first clause only.
-  const m = (e instanceof Error ? e.message : String(e)).split(/,\s*\/(?:rustc|usr\/local\/cargo)\//)[0]!;
-  return m.replace(/\s+/g, ' ').trim();
+const short = lanceMessage;
+
+/** The version Lance's `_versions/latest_version_hint.json` names, if the file is there and readable. */
+function lanceVersionHint(tableDir: string): number | undefined {
+  try {
+    const v = (
+      JSON.parse(fs.readFileSync(path.join(tableDir, '_versions', 'latest_version_hint.json'), 'utf8')) as {
+        version?: unknown;
+      }
+    ).version;
+    return typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function verifyIndex(
@@ -81,6 +92,18 @@ export async function verifyIndex(
     // Every file the latest version needs (local folders; an object store is checked by reading below).
     if (loc.dir) {
       const dir = path.join(loc.dir, `${name}.lance`);
+      // Lance falls back to the newest manifest it can find: a deleted newest manifest is read as an older version
+      // without a word. Its hint file (written after each commit) still names the newest version.
+      const hint = lanceVersionHint(dir);
+      if (hint !== undefined && hint > info.version)
+        problems.push({
+          table: name,
+          file: path.join(`${name}.lance`, '_versions'),
+          message:
+            `the manifest of the '${name}' table's newest version (${hint}) is missing: the table reads as ` +
+            `version ${info.version}, without what was committed after it`,
+          fix: rebuild,
+        });
       try {
         const v = versionFiles(dir, info.version);
         info.files = v.files.length;

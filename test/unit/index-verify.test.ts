@@ -129,6 +129,68 @@ test('a deleted sentences table: read commands fail with the way out and create 
   assert.match(v.out, /the 'sentences' table is missing/);
 });
 
+/** The articles table's manifests, newest first (Lance's V2 names count down from u64::MAX). */
+function manifests(idx: string): string[] {
+  const d = path.join(idx, 'articles.lance', '_versions');
+  return fs
+    .readdirSync(d)
+    .filter((f) => f.endsWith('.manifest'))
+    .sort((a, b) => (BigInt(a.split('.')[0]!) < BigInt(b.split('.')[0]!) ? -1 : 1))
+    .map((f) => path.join(d, f));
+}
+
+test('search and stats on a truncated data file, a truncated manifest or a lost _versions folder: exit 4, the index named, the repair commands, no Rust paths', () => {
+  const cases: [string, (idx: string) => void, RegExp][] = [
+    [
+      'trunc-data',
+      (idx) => fs.truncateSync(dataFiles(idx, 'articles')[0]!, 100),
+      /is damaged: a data or manifest file is truncated or corrupt/,
+    ],
+    [
+      'trunc-manifest',
+      (idx) => fs.truncateSync(manifests(idx)[0]!, 10),
+      /is damaged: a data or manifest file is truncated or corrupt/,
+    ],
+    [
+      'no-versions',
+      (idx) => fs.rmSync(path.join(idx, 'articles.lance', '_versions'), { recursive: true }),
+      /is damaged: its 'articles' table \(articles\.lance\) is missing or has lost its version folder/,
+    ],
+  ];
+  for (const [name, damage, said] of cases) {
+    const idx = copyIndex(`read-${name}`);
+    damage(idx);
+    const before = tree(idx);
+    for (const args of [
+      ['search', 'tumour growth', '--index', idx, '--model', model],
+      ['index', 'stats', '--index', idx],
+    ]) {
+      const r = run(args);
+      assert.equal(r.code, 4, `${name} ${args[0]}: ${r.out}${r.err}`);
+      assert.match(r.err, said, `${name} ${args[0]}`);
+      assert.ok(r.err.includes(`the index at ${idx}`), r.err);
+      assert.match(r.err, /`biohicl index verify --index .*`biohicl index add --index /);
+      assert.doesNotMatch(r.out + r.err, /\/rustc\/|\/usr\/local\/cargo\//, `${name} ${args[0]}`);
+    }
+    assert.deepEqual(tree(idx), before, `${name}: read commands changed nothing`);
+  }
+});
+
+test('a deleted newest manifest (Lance would silently read the version before): verify names it', () => {
+  const idx = copyIndex('lost-newest-manifest');
+  const ok = run(['index', 'verify', '--index', idx, '--json']);
+  const version = JSON.parse(ok.out).tables.articles.version as number;
+  fs.rmSync(manifests(idx)[0]!);
+  const r = run(['index', 'verify', '--index', idx]);
+  assert.equal(r.code, 4, r.out);
+  assert.match(
+    r.out,
+    new RegExp(
+      `the manifest of the 'articles' table's newest version \\(${version}\\) is missing: the table reads as version ${version - 1}`,
+    ),
+  );
+});
+
 test('rows a finalize would resolve (bulk writes of the same file twice) are reported with the command', () => {
   const idx = path.join(dir, 'unfinalized');
   const f = path.join(BIOPYTHON, 'pubmed_result1.txt');

@@ -460,11 +460,22 @@ export function registerIndexCommands(program: Command): void {
     .option('--json', 'JSON output')
     .action(async (o) => {
       const { indexDir, store } = await openExisting(o.index);
-      const counts = await store.counts();
-      const indices = { articles: await store.articles.listIndices(), sentences: await store.sentences.listIndices() };
-      const withAbstract = await store.articles.countRows('has_abstract = true');
+      // Reads that fail on a damaged table are explained as `search` explains them.
+      const read = async () => {
+        try {
+          return {
+            counts: await store.counts(),
+            indices: { articles: await store.articles.listIndices(), sentences: await store.sentences.listIndices() },
+            withAbstract: await store.articles.countRows('has_abstract = true'),
+            fileRows: [...(await store.fileRecords()).values()],
+          };
+        } catch (e) {
+          store.close();
+          throw explainIndexError(e, indexDir) ?? e;
+        }
+      };
+      const { counts, indices, withAbstract, fileRows } = await read();
       const bytes = store.diskBytes();
-      const fileRows = [...(await store.fileRecords()).values()];
       const complete = fileRows.filter((f) => f.status === 'complete');
       const nlm = complete.filter((f) => f.file_seq > 0).sort((a, b) => a.file_seq - b.file_seq);
       const stats = {
