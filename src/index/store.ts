@@ -380,10 +380,11 @@ export class IndexStore {
       throw Object.assign(
         new Error(
           `${dir} holds index tables but no ${META_FILE}, so which model made their vectors is unknown. ` +
-            `If you know the model, rebuild with \`biohicl index add --rebuild --index ${dir} <files...>\` (the tables are made again), ` +
+            `Restore ${META_FILE} from a backup or pull the release again (\`biohicl index pull …\`); if you know the model, ` +
+            `rebuild with \`biohicl index add --rebuild --index ${dir} <files...>\` (the tables are made again), ` +
             `or delete the folder`,
         ),
-        { exitCode: 3 },
+        { exitCode: 4 },
       );
     }
     // --rebuild drops the tables only when they were made by another (or an unknown) model; with the same model it
