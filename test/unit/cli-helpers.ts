@@ -49,3 +49,29 @@ export function cliRunner(home: () => string): {
     },
   };
 }
+
+/**
+ * A small real index made with the CLI (two Biopython PubMed fixtures, a tiny generated model) in `dir`, for the
+ * tests that damage copies of it.
+ */
+export async function smallRealIndex(dir: string): Promise<{ model: string; index: string }> {
+  const { ensureGeneratedModel } = await import('../../src/index/model');
+  const { BIOPYTHON } = await import('../fixtures/paths');
+  ensureCliBuilt();
+  const model = path.join(dir, 'tiny');
+  await ensureGeneratedModel(model, 'tiny');
+  const index = path.join(dir, 'pristine');
+  const r = cliRunner(() => path.join(dir, 'home')).runSync([
+    'index',
+    'add',
+    path.join(BIOPYTHON, 'pubmed_result1.txt'),
+    path.join(BIOPYTHON, 'pubmed1.xml'),
+    '--index',
+    index,
+    '--model',
+    model,
+    '--quiet',
+  ]);
+  if (r.code !== 0) throw new Error(`index add failed (${r.code}): ${r.err}`);
+  return { model, index };
+}

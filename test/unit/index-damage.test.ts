@@ -5,35 +5,18 @@
 import { test, before } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { ensureGeneratedModel } from '../../src/index/model';
 import { DAMAGE_CLASSES, checkDamage } from '../../src/tools/fuzz/damage';
-import { BIOPYTHON, ROOT } from '../fixtures/paths';
+import { ROOT } from '../fixtures/paths';
 import { tmpDir } from './index-helpers';
-import { cliRunner, ensureCliBuilt } from './cli-helpers';
+import { smallRealIndex } from './cli-helpers';
 
 let dir: string;
 let model: string;
 let pristine: string;
-const { runSync: run } = cliRunner(() => path.join(dir, 'home'));
 
 before(async () => {
-  ensureCliBuilt();
   dir = tmpDir('biohicl-damage-');
-  model = path.join(dir, 'tiny');
-  await ensureGeneratedModel(model, 'tiny');
-  pristine = path.join(dir, 'pristine');
-  const r = run([
-    'index',
-    'add',
-    path.join(BIOPYTHON, 'pubmed_result1.txt'),
-    path.join(BIOPYTHON, 'pubmed1.xml'),
-    '--index',
-    pristine,
-    '--model',
-    model,
-    '--quiet',
-  ]);
-  assert.equal(r.code, 0, r.err);
+  ({ model, index: pristine } = await smallRealIndex(dir));
 });
 
 const SAMPLE = [

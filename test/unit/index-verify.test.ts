@@ -5,10 +5,9 @@ import { test, before } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ensureGeneratedModel } from '../../src/index/model';
 import { BIOPYTHON } from '../fixtures/paths';
 import { tmpDir } from './index-helpers';
-import { cliRunner, ensureCliBuilt } from './cli-helpers';
+import { cliRunner, smallRealIndex } from './cli-helpers';
 
 let dir: string;
 let model: string;
@@ -42,23 +41,8 @@ function tree(p: string): string[] {
 }
 
 before(async () => {
-  ensureCliBuilt();
   dir = tmpDir('biohicl-verify-');
-  model = path.join(dir, 'tiny');
-  await ensureGeneratedModel(model, 'tiny');
-  pristine = path.join(dir, 'pristine');
-  const r = run([
-    'index',
-    'add',
-    path.join(BIOPYTHON, 'pubmed_result1.txt'),
-    path.join(BIOPYTHON, 'pubmed1.xml'),
-    '--index',
-    pristine,
-    '--model',
-    model,
-    '--quiet',
-  ]);
-  assert.equal(r.code, 0, r.err);
+  ({ model, index: pristine } = await smallRealIndex(dir));
 });
 
 test('a sound index verifies ok', () => {
