@@ -17,6 +17,7 @@ import { IndexStore, type ArticleRow, type SentenceRow } from '../../index/store
 import { finalizeIndex } from '../../index/finalize';
 import { ensureGeneratedModel, openEmbedder } from '../../index/model';
 import { defaultModelsDir, projectRoot } from '../../inference/paths';
+import { rng } from './synthetic';
 
 interface Args {
   what: string;
@@ -51,16 +52,6 @@ function parse(args: string[]): Args {
   return a;
 }
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function unit(r: () => number, dim: number): Float32Array {
   const v = Float32Array.from({ length: dim }, () => r() - 0.5);
   let n = 0;

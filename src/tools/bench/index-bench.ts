@@ -26,6 +26,7 @@ import { search } from '../../index/search';
 import { ensureGeneratedModel, openEmbedder } from '../../index/model';
 import { defaultModelsDir, projectRoot } from '../../inference/paths';
 import * as lancedb from '@lancedb/lancedb';
+import { rng, gauss, normalise } from './synthetic';
 
 interface Args {
   rows: number;
@@ -80,28 +81,6 @@ const pct = (xs: number[], p: number): number => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 const fmt = (ms: number): string => `${ms.toFixed(1)} ms`;
-
-// deterministic PRNG
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function gauss(r: () => number): number {
-  return Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
-}
-function normalise(v: Float32Array): Float32Array {
-  let n = 0;
-  for (const x of v) n += x * x;
-  n = Math.sqrt(n) || 1;
-  for (let i = 0; i < v.length; i++) v[i] /= n;
-  return v;
-}
 
 async function buildRate(a: Args): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'biohicl-bench-'));

@@ -18,6 +18,7 @@ import { publishRelease } from '../../release/publish';
 import { pullRelease } from '../../release/pull';
 import { serveFolder } from '../../release/serve';
 import { fmtBytes, type ReleaseManifest } from '../../release/manifest';
+import { rng, gauss, normalise } from './synthetic';
 
 interface Args {
   rows: number;
@@ -44,27 +45,6 @@ function parse(args: string[]): Args {
     else throw new Error(`unknown option ${k}`);
   }
   return a;
-}
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function gauss(r: () => number): number {
-  return Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
-}
-function normalise(v: Float32Array): Float32Array {
-  let n = 0;
-  for (const x of v) n += x * x;
-  n = Math.sqrt(n) || 1;
-  for (let i = 0; i < v.length; i++) v[i] /= n;
-  return v;
 }
 
 /** Rows like `bench -- index` makes: clustered unit vectors and topic text. */

@@ -28,6 +28,7 @@ import { refineFor } from '../../index/search';
 import { ensureGeneratedModel, openEmbedder } from '../../index/model';
 import { defaultModelsDir, projectRoot } from '../../inference/paths';
 import { toHalfBits } from '../../inference/convert/fp16';
+import { rng, gauss, normalise } from './synthetic';
 
 type Part = 'probe' | 'vectors' | 'text' | 'embed' | 'project';
 const ALL_PARTS: Part[] = ['probe', 'vectors', 'text', 'embed', 'project'];
@@ -91,27 +92,6 @@ const pct = (xs: number[], p: number): number => {
 };
 const ms1 = (x: number): string => `${x.toFixed(1)} ms`;
 const gb = (bytes: number): string => `${(bytes / 1e9).toFixed(1)} GB`;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function gauss(r: () => number): number {
-  return Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
-}
-function normalise(v: Float32Array): Float32Array {
-  let n = 0;
-  for (const x of v) n += x * x;
-  n = Math.sqrt(n) || 1;
-  for (let i = 0; i < v.length; i++) v[i] /= n;
-  return v;
-}
 
 /** Bytes of the files under `dir` (optionally only under its sub-folder `sub`). */
 function du(dir: string, sub?: string): number {
