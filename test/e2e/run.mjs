@@ -834,6 +834,8 @@ scenario(
       '---\ntitle: "Notes"\nbibliography: references.bib\n---\n\nQuorum sensing in bacterial biofilms, a handbook.\n',
     );
     await openFile(page, 'markdown/library-note.md');
+    // The previous scenario's "Index updated" toast may still be up: clear it, so the one awaited is this build's.
+    await command(page, 'Notifications: Clear All Notifications');
     await command(page, "BioHiCL: Index this manuscript's bibliography");
     await page
       .locator('.notifications-toasts', { hasText: /Index updated: [1-9]\d* added/ })
