@@ -165,10 +165,10 @@ export function citationSupport(
   return { key, cited, match, rank, k: o.k ?? hits.length, better, weak, summary };
 }
 
-/** "Smith 2020, Title…" for messages. */
-export function shortRef(p: Pick<PaperMeta, 'authors' | 'year' | 'title'>): string {
+/** "Smith et al. 2020, Title…" for messages (the title cut at `max` characters). */
+export function shortRef(p: Pick<PaperMeta, 'authors' | 'year' | 'title'>, max = 60): string {
   const first = (p.authors[0] ?? '').split(/\s+/)[0] ?? '';
-  const title = p.title.length > 60 ? `${p.title.slice(0, 57).trimEnd()}…` : p.title;
+  const title = p.title.length > max ? `${p.title.slice(0, max - 3).trimEnd()}…` : p.title;
   return `${first}${p.authors.length > 1 ? ' et al.' : ''}${p.year ? ` ${p.year}` : ''}${first || p.year ? ', ' : ''}${title}`;
 }
 

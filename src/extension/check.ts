@@ -310,7 +310,7 @@ export class CitationCheck implements vscode.CodeActionProvider, vscode.HoverPro
         for (const b of sup.better) {
           md.appendMarkdown('\n- ');
           md.appendText(
-            `${shortRef(b.paper)} (PMID ${b.paper.pmid}): ${pct(b.match.strength)} of the terms, rank ${b.rank}`,
+            `${shortRef(b.paper, Infinity)} (PMID ${b.paper.pmid}): ${pct(b.match.strength)} of the terms, rank ${b.rank}`,
           );
         }
       }
