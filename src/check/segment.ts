@@ -62,11 +62,12 @@ export function skipRegions(text: string, kind: DocKind): SkipRegion[] {
 export function segment(text: string, kind: DocKind): Segmentation {
   const skipped = skipRegions(text, kind);
   // what is not prose becomes blanks of the same length (line breaks kept), so offsets stay those of the text and a
-  // skipped line is a paragraph break
-  const chars = text.split('');
-  for (const r of skipped) for (let i = r.start; i < r.end; i++) if (chars[i] !== '\n') chars[i] = ' ';
-  const prose = chars.join('');
+  // skipped line is a paragraph break; the sentence splitter sees them as spaces, with the text's offsets at every
+  // point; citations too, so that `claim.\cite{x} Next` splits after the full stop as the reader sees it
   const cites = documentCites(text, kind).filter((c) => !skipped.some((r) => c.start >= r.start && c.start < r.end));
+  const chars = text.split('');
+  for (const r of [...skipped, ...cites]) for (let i = r.start; i < r.end; i++) if (chars[i] !== '\n') chars[i] = ' ';
+  const prose = chars.join('');
   const sentences: CheckSentence[] = splitSentences(prose).map((s) => {
     const t = text.slice(s.start, s.end);
     return { start: s.start, end: s.end, text: t, query: queryText(t, kind), cites: [] };

@@ -263,7 +263,11 @@ export function latexSkipRegions(text: string): SkipRegion[] {
   const out: SkipRegion[] = [];
   const begin = /\\begin\s*\{document\}/.exec(text);
   if (begin) out.push({ start: 0, end: begin.index + begin[0].length, reason: 'front matter' });
+  // nothing after \end{document} is typeset
+  const end = /\\end\s*\{document\}/.exec(text);
+  if (end) out.push({ start: end.index, end: text.length, reason: 'references' });
   for (const [a, b] of latexComments(text)) out.push({ start: a, end: b, reason: 'comment' });
+  out.push(...regionsOf(text, /\\(?:begin|end)\s*\{[^}]*\}/g, 'code'));
   const env = (names: string, reason: SkipReason): void => {
     out.push(
       ...regionsOf(text, new RegExp(String.raw`\\begin\s*\{(${names})\*?\}[\s\S]*?\\end\s*\{\1\*?\}`, 'g'), reason),
