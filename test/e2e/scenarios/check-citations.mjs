@@ -9,7 +9,18 @@ const MESH_NOW = '28412964'; // "MeSH Now: automatic MeSH indexing at PubMed sca
 const PREBIOTICS = '27930574'; // "A MeSH-based text mining method for identifying novel prebiotics." (the wrong citation)
 const SCHOLAR = 'Variation in number of hits for complex searches in Google Scholar';
 
-export default function ({ scenario, assert, openFile, selectLine, command, waitForFile, saveActive, toast, log }) {
+export default function ({
+  scenario,
+  assert,
+  openFile,
+  selectLine,
+  command,
+  waitForFile,
+  saveActive,
+  toast,
+  log,
+  patchSettings,
+}) {
   scenario(
     'check citations: an uncited claim is flagged and its quick fix cites it (key + .bib entry); a weak citation’s hover names a better match',
     async ({ page, ctx }) => {
@@ -112,6 +123,40 @@ export default function ({ scenario, assert, openFile, selectLine, command, wait
       assert.ok(h.includes(SCHOLAR), `the better match is named: ${h}`);
       assert.match(h, /not among the 10 best papers|rank \d+ of \d+/);
       await page.keyboard.press('Escape');
+    },
+  );
+
+  scenario(
+    'check citations on save (biohicl.check.onSave), and the threshold setting tunes what is flagged',
+    async ({ page, ctx }) => {
+      const md = path.join(ctx.ws, 'check', 'onsave.md');
+      fs.mkdirSync(path.dirname(md), { recursive: true });
+      fs.writeFileSync(
+        md,
+        'Manual MeSH indexing by human indexers has been shown to be time-consuming and costly for PubMed.\n',
+      );
+      const typeAndSave = async () => {
+        await page.locator('.editor-instance .view-lines').first().click();
+        await page.keyboard.press('Control+End');
+        await page.keyboard.type(' ');
+        await page.keyboard.press('Control+S');
+        await page.locator('.tab.active.dirty', { hasText: 'onsave.md' }).waitFor({ state: 'detached' });
+      };
+      try {
+        await patchSettings(page, ctx, { 'biohicl.check.onSave': true });
+        await openFile(page, 'check/onsave.md');
+        await typeAndSave();
+        await page.locator('.squiggly-info').first().waitFor({ timeout: 120_000 });
+        // a threshold above every match: the next save flags nothing
+        await patchSettings(page, ctx, { 'biohicl.check.threshold': 0.99 });
+        await openFile(page, 'check/onsave.md');
+        await typeAndSave();
+        await page.waitForFunction(() => document.querySelectorAll('.squiggly-info').length === 0, null, {
+          timeout: 60_000,
+        });
+      } finally {
+        await patchSettings(page, ctx, { 'biohicl.check.onSave': undefined, 'biohicl.check.threshold': undefined });
+      }
     },
   );
 }
