@@ -8,14 +8,20 @@ import { sqlIn, sqlString, toArticleInfo, type IndexStore } from '../index/store
 import type { KeyIdentity } from './keys';
 import type { Candidate, Searcher } from './check';
 
-/** The Engine's own query (what the sidebar shows), papers only. A query a newer one superseded is asked again. */
-export function engineSearcher(engine: Engine): Searcher {
+/**
+ * The Engine's search (the sidebar's: hybrid), papers with abstracts, on a worker channel of `channel`'s own. A query
+ * a newer one on the same channel superseded is asked again.
+ */
+export function engineSearcher(engine: Engine, channel = 'check'): Searcher {
   return async (query, k) => {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const r = await engine.query(query, { papers: k, mesh: 0, sentences: 0 });
-      if (r) return r.papers.map((p) => ({ ...paperMeta(p), abstract: p.abstract ?? '' }));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const papers = await engine.searchPapers(query, k, channel);
+        return papers.map((p) => ({ ...paperMeta(p), abstract: p.abstract ?? '' }));
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'superseded' || attempt >= 2) throw e;
+      }
     }
-    return [];
   };
 }
 

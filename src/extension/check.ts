@@ -293,7 +293,7 @@ export class CitationCheck implements vscode.CodeActionProvider, vscode.HoverPro
     try {
       const cited = await this.paperForKey(doc, key);
       if (!cited) return undefined;
-      const hits = await engineSearcher(this.engine())(s.query, 10);
+      const hits = await engineSearcher(this.engine(), 'check-hover')(s.query, 10);
       const sup = citationSupport(key, s.query, cited, hits);
       md = new vscode.MarkdownString();
       md.appendMarkdown(sup.weak ? '**Is this the right citation?** ' : '**Support for this sentence:** ');

@@ -342,3 +342,38 @@ test('eval uncited: a wrong option or value is a usage error (exit 2), no stack'
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   }
 });
+
+test('the editor’s search (Engine.searchPapers, the worker on its own channel) ranks as the index’s hybrid search, and a sidebar query running at the same time is not superseded', async () => {
+  const { Engine } = await import('../../src/app/engine');
+  const { engineSearcher } = await import('../../src/check/searchers');
+  const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+  const engine = new Engine(
+    {
+      modelDir: path.join(dir, 'model'),
+      indexDir: path.join(dir, 'index'),
+      device: 'cpu',
+      threads: 1,
+      queryPrefix: true,
+    },
+    quiet,
+  );
+  try {
+    const viaEngine = await engineSearcher(engine)(CLAIM, 10);
+    const viaStore = await storeSearcher(store, embedder, 'hybrid')(CLAIM, 10);
+    assert.deepEqual(
+      viaEngine.map((p) => p.pmid),
+      viaStore.map((p) => p.pmid),
+    );
+    assert.equal(viaEngine[0]?.pmid, MESH_NOW);
+    assert.ok(viaEngine[0]!.abstract.length > 100, 'abstracts come with the papers');
+    const [sidebar, check] = await Promise.all([
+      engine.query('automatic MeSH indexing', { papers: 3, mesh: 0, sentences: 0 }),
+      checkDocument(`${CLAIM}\n\n${SCHOLAR_CLAIM}, as has been shown.\n`, 'pandoc', engineSearcher(engine)),
+    ]);
+    assert.ok(sidebar, 'the sidebar query answered');
+    assert.equal(sidebar.papers.length, 3);
+    assert.equal(check.counts.searched, 2);
+  } finally {
+    await engine.dispose();
+  }
+});
