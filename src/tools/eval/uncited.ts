@@ -101,6 +101,9 @@ interface Scored {
   tp: number;
   flagged: number;
   gold: number;
+  /** the gold sentences that cite a paper the index holds (with its abstract), and how many of them were flagged */
+  goldIndexed?: number;
+  tpIndexed?: number;
 }
 const prf = (s: Scored): { p: number; r: number; f: number } => {
   const p = s.flagged ? s.tp / s.flagged : 0;
@@ -109,27 +112,27 @@ const prf = (s: Scored): { p: number; r: number; f: number } => {
 };
 const fmt = (s: Scored): string => {
   const { p, r, f } = prf(s);
-  return `P ${p.toFixed(3)} (${s.tp}/${s.flagged})  R ${r.toFixed(3)} (${s.tp}/${s.gold})  F1 ${f.toFixed(3)}`;
+  const ri =
+    s.goldIndexed !== undefined
+      ? `  R on sentences citing an indexed paper ${((s.tpIndexed ?? 0) / (s.goldIndexed || 1)).toFixed(3)} (${s.tpIndexed}/${s.goldIndexed})`
+      : '';
+  return `P ${p.toFixed(3)} (${s.tp}/${s.flagged})  R ${r.toFixed(3)} (${s.tp}/${s.gold})  F1 ${f.toFixed(3)}${ri}`;
 };
 
-/** For each sentence of the stripped text, whether the original sentence it comes from cited (by overlap). */
-function goldOf(orig: CheckSentence[], edits: { start: number; end: number; text: string }[]) {
-  const mapped = orig.map((s) => ({
-    a: mapOffset(s.start, edits, false),
-    b: mapOffset(s.end, edits, false),
-    cited: s.cites.length > 0,
-  }));
-  return (s: { start: number; end: number }): boolean => {
+/** For each sentence of the stripped text, the original sentence it comes from (most overlap; -1: none). */
+function originOf(orig: CheckSentence[], edits: { start: number; end: number; text: string }[]) {
+  const mapped = orig.map((s) => ({ a: mapOffset(s.start, edits, false), b: mapOffset(s.end, edits, false) }));
+  return (s: { start: number; end: number }): number => {
     let best = 0;
-    let cited = false;
-    for (const m of mapped) {
+    let at = -1;
+    mapped.forEach((m, i) => {
       const ov = Math.min(m.b, s.end) - Math.max(m.a, s.start);
       if (ov > best) {
         best = ov;
-        cited = m.cited;
+        at = i;
       }
-    }
-    return cited;
+    });
+    return at;
   };
 }
 
@@ -148,12 +151,15 @@ export async function run(args: string[]): Promise<void> {
       .map((f) => path.join(bio, f)),
   ];
   const { openEmbedder } = await import('../../index/model');
-  let modelDir = o.model;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'biohicl-eval-uncited-'));
+  // generated weights unless --model: kept beside an --index (a second run reuses both), else in the temp folder
+  let modelDir = o.model;
   if (!modelDir) {
-    const { generateModel } = await import('../../inference/convert');
-    modelDir = path.join(tmp, 'model');
-    await generateModel({ shape: 'tiny', outDir: modelDir, precisions: ['fp32'] });
+    modelDir = o.index ? `${path.resolve(o.index)}.model` : path.join(tmp, 'model');
+    if (!fs.existsSync(path.join(modelDir, 'manifest.json'))) {
+      const { generateModel } = await import('../../inference/convert');
+      await generateModel({ shape: 'tiny', outDir: modelDir, precisions: ['fp32'] });
+    }
   }
   const embedder: Embedder = await openEmbedder({ modelDir, device: 'cpu' });
   const generated = embedder.identity.generated;
@@ -183,13 +189,24 @@ export async function run(args: string[]): Promise<void> {
     // the gold: sentences that cite, in the original manuscripts
     let goldTotal = 0;
     let sentTotal = 0;
+    // per document: the citing sentences (original indices) that cite a paper the index holds with its abstract
+    const indexedGold: Set<number>[] = [];
     for (const d of docs) {
       const seg = segment(d.text, d.kind);
       sentTotal += seg.sentences.length;
       goldTotal += seg.sentences.filter((s) => s.cites.length).length;
+      const set = new Set<number>();
+      for (const [i, s] of seg.sentences.entries())
+        for (const key of s.cites.flatMap((c) => c.keys)) {
+          const id = d.resolve(key);
+          const p = id ? await paperInIndex(store, id) : undefined;
+          if (p?.abstract) set.add(i);
+        }
+      indexedGold.push(set);
     }
+    const indexedTotal = indexedGold.reduce((n, x) => n + x.size, 0);
     console.log(
-      `\nmanuscripts: ${docs.length} files of 2 real manuscripts (test/fixtures/manuscripts-real), ${sentTotal} prose sentences, ${goldTotal} of them cite (the gold)`,
+      `\nmanuscripts: ${docs.length} files of 2 real manuscripts (test/fixtures/manuscripts-real), ${sentTotal} prose sentences, ${goldTotal} of them cite (the gold); ${indexedTotal} of those cite a paper the index holds with its abstract`,
     );
     console.log(
       `check: citations removed, then sentences with ≥ ${CHECK_DEFAULTS.minTerms} content terms searched (k = ${CHECK_DEFAULTS.k}); strength = share of the sentence's content terms in the best paper's title + abstract`,
@@ -198,9 +215,15 @@ export async function run(args: string[]): Promise<void> {
     for (const mode of modes) {
       const searcher: Searcher = storeSearcher(store, embedder, mode);
       const tm = Date.now();
-      const all: { assessed: Assessed[]; isGold: (s: { start: number; end: number }) => boolean; gold: number }[] = [];
+      const all: {
+        assessed: Assessed[];
+        origin: (s: { start: number; end: number }) => number;
+        orig: CheckSentence[];
+        indexed: Set<number>;
+        gold: number;
+      }[] = [];
       let searched = 0;
-      for (const d of docs) {
+      for (const [di, d] of docs.entries()) {
         const orig = segment(d.text, d.kind);
         const stripped = stripCitations(d.text, d.kind);
         const rep = await checkDocument(stripped.text, d.kind, searcher, {
@@ -211,18 +234,23 @@ export async function run(args: string[]): Promise<void> {
         searched += rep.counts.searched;
         all.push({
           assessed: rep.assessed,
-          isGold: goldOf(orig.sentences, stripped.edits),
+          origin: originOf(orig.sentences, stripped.edits),
+          orig: orig.sentences,
+          indexed: indexedGold[di]!,
           gold: orig.sentences.filter((s) => s.cites.length).length,
         });
       }
       const score = (threshold: number, max: number, claimsOnly: boolean): Scored => {
-        const s: Scored = { tp: 0, flagged: 0, gold: 0 };
+        const s: Scored = { tp: 0, flagged: 0, gold: 0, goldIndexed: 0, tpIndexed: 0 };
         for (const a of all) {
           s.gold += a.gold;
+          s.goldIndexed! += a.indexed.size;
           const pool = claimsOnly ? a.assessed.filter((x) => x.verdict.claim) : a.assessed;
           for (const f of selectFlags(pool, threshold, max)) {
             s.flagged++;
-            if (a.isGold(f)) s.tp++;
+            const i = a.origin(f);
+            if (i >= 0 && a.orig[i]!.cites.length) s.tp++;
+            if (a.indexed.has(i)) s.tpIndexed!++;
           }
         }
         return s;
@@ -315,6 +343,6 @@ export async function run(args: string[]): Promise<void> {
   } finally {
     store.close();
     await embedder.dispose();
-    if (!o.index) fs.rmSync(tmp, { recursive: true, force: true });
+    fs.rmSync(tmp, { recursive: true, force: true }); // the generated model (and the index unless --index)
   }
 }
