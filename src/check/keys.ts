@@ -11,23 +11,35 @@ export interface KeyIdentity {
   key?: string;
 }
 
+/** Parsed bibliographies by text (the last few): a document's check resolves every key against the same files. */
+const parsed = new Map<string, Map<string, KeyIdentity>>();
+
+function entries(b: { path: string; text: string }): Map<string, KeyIdentity> {
+  const id = `${/\.json$/i.test(b.path) ? 'csl' : 'bib'}\0${b.text}`;
+  let m = parsed.get(id);
+  if (m) return m;
+  m = new Map();
+  if (/\.json$/i.test(b.path)) {
+    for (const it of parseCslJson(b.text))
+      m.set(String(it.id), {
+        pmid: typeof it.PMID === 'string' ? it.PMID : undefined,
+        doi: typeof it.DOI === 'string' ? it.DOI : undefined,
+        key: String(it.id),
+      });
+  } else
+    for (const e of parseBibtex(b.text)) m.set(e.key, { pmid: entryPmid(e.fields), doi: e.fields['doi'], key: e.key });
+  parsed.set(id, m);
+  while (parsed.size > 4) parsed.delete(parsed.keys().next().value!);
+  return m;
+}
+
 /** The identity of `key` in bibliography files (path decides the format: `.json` is CSL-JSON, else BibTeX). */
 export function keyInBibliographies(key: string, bibs: { path: string; text: string }[]): KeyIdentity | undefined {
   const own = idIdentity(key);
   if (own.pmid || own.doi) return own;
   for (const b of bibs) {
-    if (/\.json$/i.test(b.path)) {
-      const it = parseCslJson(b.text).find((i) => i.id === key);
-      if (it)
-        return {
-          pmid: typeof it.PMID === 'string' ? it.PMID : undefined,
-          doi: typeof it.DOI === 'string' ? it.DOI : undefined,
-          key,
-        };
-    } else {
-      const e = parseBibtex(b.text).find((x) => x.key === key);
-      if (e) return { pmid: entryPmid(e.fields), doi: e.fields['doi'], key };
-    }
+    const hit = entries(b).get(key);
+    if (hit) return hit;
   }
   return undefined;
 }

@@ -10,7 +10,7 @@ import { citeKeyAt } from '../cite/locate';
 import { paperMeta } from '../cite/paper';
 import type { Candidate, CheckReport, UncitedClaim } from '../check/check';
 import { insertCitation } from './citations';
-import { resolveCitationKey } from './hover';
+import { readBibliographies, resolveCitationKey } from './hover';
 
 export const CHECK_SOURCE = 'BioHiCL';
 const UNCITED = 'uncited-claim';
@@ -110,11 +110,12 @@ export class CitationCheck implements vscode.CodeActionProvider, vscode.HoverPro
     const t0 = Date.now();
     const L = await lib();
     const { checkDocument, engineSearcher } = L;
+    const bibs = await readBibliographies(doc, this.config); // read once for every key of the document
     const run = (signal?: AbortSignal, report?: (done: number, total: number) => void): Promise<CheckReport> =>
       checkDocument(text, kind, engineSearcher(engine), {
         threshold: cfg.threshold,
         maxFlags: cfg.maxPerDocument,
-        resolveKey: (key) => this.paperForKey(doc, key),
+        resolveKey: (key) => this.paperForKey(doc, key, bibs),
         signal,
         onProgress: report,
       });
@@ -268,8 +269,12 @@ export class CitationCheck implements vscode.CodeActionProvider, vscode.HoverPro
     }
   }
 
-  private async paperForKey(doc: vscode.TextDocument, key: string): Promise<Candidate | undefined> {
-    const id = await resolveCitationKey(doc, key, this.config);
+  private async paperForKey(
+    doc: vscode.TextDocument,
+    key: string,
+    bibs?: { path: string; text: string }[],
+  ): Promise<Candidate | undefined> {
+    const id = await resolveCitationKey(doc, key, this.config, bibs);
     const p = id?.pmid
       ? await this.engine().paper(id.pmid)
       : id?.doi

@@ -50,21 +50,34 @@ export class CitationHover implements vscode.HoverProvider {
   }
 }
 
-/** What a citation key names: a Manubot id names the paper itself (`doi:…`, a doi.org URL); a key is looked up in the bibliography. */
+/** The text of the bibliography files a document names (missing ones left out). */
+export async function readBibliographies(
+  doc: vscode.TextDocument,
+  config: Config,
+): Promise<{ path: string; text: string }[]> {
+  const kind = docKind(doc.languageId, doc.fileName, doc.getText());
+  const bibs: { path: string; text: string }[] = [];
+  for (const uri of bibliographyUris(doc, config.snapshot(), kind)) {
+    try {
+      bibs.push({ path: uri.path, text: Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8') });
+    } catch {
+      /* a missing file names nothing */
+    }
+  }
+  return bibs;
+}
+
+/**
+ * What a citation key names: a Manubot id names the paper itself (`doi:…`, a doi.org URL); a key is looked up in the
+ * bibliography (`bibs`: already read, e.g. once for a whole check).
+ */
 export async function resolveCitationKey(
   doc: vscode.TextDocument,
   key: string,
   config: Config,
+  bibs?: { path: string; text: string }[],
 ): Promise<KeyIdentity | undefined> {
-  const kind = docKind(doc.languageId, doc.fileName, doc.getText());
-  const bibs: { path: string; text: string }[] = [];
-  if (!idIdentity(key).pmid && !idIdentity(key).doi)
-    for (const uri of bibliographyUris(doc, config.snapshot(), kind)) {
-      try {
-        bibs.push({ path: uri.path, text: Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8') });
-      } catch {
-        /* a missing file names nothing */
-      }
-    }
-  return keyInBibliographies(key, bibs);
+  const own = idIdentity(key);
+  if (own.pmid || own.doi) return own;
+  return keyInBibliographies(key, bibs ?? (await readBibliographies(doc, config)));
 }
