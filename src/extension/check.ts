@@ -8,7 +8,7 @@ import type { Config } from './config';
 import { docKind } from '../cite/detect';
 import { citeKeyAt } from '../cite/locate';
 import { paperMeta } from '../cite/paper';
-import type { Candidate, CheckReport, UncitedClaim } from '../check/check';
+import type { Candidate, CheckReport } from '../check/check';
 import { insertCitation } from './citations';
 import { readBibliographies, resolveCitationKey } from './hover';
 
@@ -30,8 +30,11 @@ function lib(): Promise<CheckLib> {
   return libP;
 }
 
+/** A diagnostic with quick fixes: the text a citation goes after (a claim, or a citation group it joins) and the papers. */
 interface Flagged {
-  claim: UncitedClaim;
+  start: number;
+  text: string;
+  papers: Candidate[];
   diagnostic: vscode.Diagnostic;
   /** the quick fixes' titles, by PMID */
   titles: Map<string, string>;
@@ -168,7 +171,9 @@ export class CitationCheck implements vscode.CodeActionProvider, vscode.HoverPro
       d.source = CHECK_SOURCE;
       d.code = UNCITED;
       flagged.push({
-        claim: f,
+        start: f.start,
+        text: f.text,
+        papers: f.papers.map((p) => p.paper),
         diagnostic: d,
         titles: new Map(f.papers.map((p) => [p.paper.pmid, `Cite ${shortRef(p.paper)}`])),
       });
@@ -182,6 +187,14 @@ export class CitationCheck implements vscode.CodeActionProvider, vscode.HoverPro
       );
       d.source = CHECK_SOURCE;
       d.code = WEAK;
+      // "Also cite <better match>": joins the citation group, through the same insert path
+      flagged.push({
+        start: w.cite.start,
+        text: doc.getText().slice(w.cite.start, w.cite.end),
+        papers: w.support.better.map((b) => b.paper),
+        diagnostic: d,
+        titles: new Map(w.support.better.map((b) => [b.paper.pmid, `Also cite ${shortRef(b.paper)} (matches better)`])),
+      });
       list.push(d);
     }
     this.flagged.set(doc.uri.toString(), flagged);
@@ -213,17 +226,14 @@ export class CitationCheck implements vscode.CodeActionProvider, vscode.HoverPro
     const out: vscode.CodeAction[] = [];
     for (const f of this.flagged.get(doc.uri.toString()) ?? []) {
       if (!f.diagnostic.range.intersection(range)) continue;
-      f.claim.papers.forEach((p, i) => {
-        const a = new vscode.CodeAction(
-          f.titles.get(p.paper.pmid) ?? `Cite PMID ${p.paper.pmid}`,
-          vscode.CodeActionKind.QuickFix,
-        );
+      f.papers.forEach((p, i) => {
+        const a = new vscode.CodeAction(f.titles.get(p.pmid) ?? `Cite PMID ${p.pmid}`, vscode.CodeActionKind.QuickFix);
         a.diagnostics = [f.diagnostic];
         a.isPreferred = i === 0;
         a.command = {
           command: 'biohicl.citeClaim',
           title: a.title,
-          arguments: [doc.uri.toString(), f.claim.start, f.claim.text, p.paper.pmid],
+          arguments: [doc.uri.toString(), f.start, f.text, p.pmid],
         };
         out.push(a);
       });
@@ -231,12 +241,15 @@ export class CitationCheck implements vscode.CodeActionProvider, vscode.HoverPro
     return out;
   }
 
-  /** The quick fix: select the sentence and cite the paper through the one insert path (key + bibliography entry). */
+  /**
+   * The quick fix: select the sentence (or the citation group) and cite the paper through the one insert path (key
+   * + bibliography entry; a group next to the selection is joined).
+   */
   private async citeClaim(uri: string, start: number, text: string, pmid: string): Promise<void> {
     try {
       const flagged = this.flagged.get(uri) ?? [];
-      const f = flagged.find((x) => x.claim.start === start && x.claim.text === text);
-      const paper = f?.claim.papers.find((p) => p.paper.pmid === pmid)?.paper ?? (await this.engine().paper(pmid));
+      const f = flagged.find((x) => x.start === start && x.text === text);
+      const paper = f?.papers.find((p) => p.pmid === pmid) ?? (await this.engine().paper(pmid));
       if (!paper) throw new Error(`PMID ${pmid} is not in the index`);
       const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(uri));
       const editor = await vscode.window.showTextDocument(doc, { preview: false });
@@ -252,7 +265,7 @@ export class CitationCheck implements vscode.CodeActionProvider, vscode.HoverPro
       if (at < 0) throw new Error('the sentence changed since the check: run “BioHiCL: Check citations” again');
       editor.selection = new vscode.Selection(doc.positionAt(at), doc.positionAt(at + text.length));
       const r = await insertCitation(editor, paperMeta(paper), this.config.snapshot());
-      this.log.info(`check citations: cited PMID ${pmid} for a flagged claim → ${r.message}`);
+      this.log.info(`check citations: cited PMID ${pmid} (quick fix) → ${r.message}`);
       if (f) {
         this.flagged.set(
           uri,

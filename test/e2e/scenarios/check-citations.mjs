@@ -123,6 +123,25 @@ export default function ({
       assert.ok(h.includes(SCHOLAR), `the better match is named: ${h}`);
       assert.match(h, /not among the 10 best papers|rank \d+ of \d+/);
       await page.keyboard.press('Escape');
+
+      // its quick fix "Also cite <the better match>" joins the citation group (new key + .bib entry)
+      await selectLine(page, 10);
+      await page.keyboard.press('Control+.');
+      await page
+        .locator('.action-widget .monaco-list-row', { hasText: 'Also cite Bramer 2016' })
+        .first()
+        .waitFor({ timeout: 20_000 });
+      for (let i = 0; i < 10; i++) {
+        const focused = (await page.locator('.action-widget .monaco-list-row.focused').first().textContent()) ?? '';
+        if (focused.includes('Also cite Bramer 2016')) break;
+        await page.keyboard.press('ArrowDown');
+      }
+      await page.keyboard.press('Enter');
+      const bib2 = await waitForFile(bib, (t) => t.includes('pmid = {27076802}'), 'the entry of the better match');
+      const key2 = /@article\{([^,]+),[^@]*pmid = \{27076802\}/.exec(bib2)?.[1];
+      assert.ok(key2);
+      await saveActive(page);
+      await waitForFile(md, (t) => t.includes(`[@prebiotics2016; @${key2}].`), `[@prebiotics2016; @${key2}]`);
     },
   );
 
