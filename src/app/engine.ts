@@ -408,6 +408,38 @@ export class Engine {
     };
   }
 
+  /**
+   * Papers for a passage, for a client other than the sidebar (the citation check, its hover): the sidebar's search
+   * (hybrid; full-text while the weights are generated), with abstracts, on a worker channel of its own so that the
+   * sidebar's queries and these never supersede each other. A request superseded on its own channel rejects with
+   * code 'superseded'.
+   */
+  async searchPapers(text: string, k: number, channel: string): Promise<PaperView[]> {
+    const [embedder, store] = await Promise.all([this.getEmbedder(), this.getStore()]);
+    const inner = embedder.inner as Embedder & {
+      embed(
+        t: string[],
+        kd: TextKind,
+        p?: (p: EmbedProgress) => void,
+        o?: { channel?: string },
+      ): Promise<Float32Array[]>;
+    };
+    const onChannel: Embedder = {
+      identity: inner.identity,
+      report: inner.report,
+      embed: (t, kd, p) => inner.embed(t, kd, p, { channel }),
+      dispose: async () => undefined,
+    };
+    const { search } = await import('../index/search');
+    const r = await search(store, onChannel, text, { k, mode: 'hybrid' });
+    const abstracts = await this.abstracts(
+      store,
+      r.hits.map((h) => h.pmid),
+    );
+    const top = r.hits[0]?.score || 1;
+    return r.hits.map((h) => toPaperView(h, abstracts.get(h.pmid), top));
+  }
+
   private async abstracts(store: IndexStore, pmids: string[]): Promise<Map<string, string>> {
     if (!pmids.length) return new Map();
     const { sqlIn } = await import('../index/store');

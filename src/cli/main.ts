@@ -7,6 +7,7 @@ import { registerMeshCommands } from './commands/mesh';
 import { registerDemoCommand } from './commands/demo';
 import { registerPubmedCommands } from './commands/pubmed';
 import { registerReleaseCommands } from './commands/release';
+import { registerCheckCommand } from './commands/check';
 import { RUST_PATH, lanceMessage } from '../index/errors';
 
 const program = new Command();
@@ -25,6 +26,7 @@ registerReleaseCommands(program);
 registerMeshCommands(program);
 registerDemoCommand(program);
 registerPubmedCommands(program);
+registerCheckCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const e = err as { message?: string; exitCode?: number };

@@ -123,6 +123,15 @@ export class Config {
   get resultsSentences(): number {
     return clampInt(this.c.get('results.sentences'), 0, 50, 6);
   }
+  /** "Check citations": on save too, the least match strength that flags a sentence, and the most flags per document. */
+  get check(): { onSave: boolean; threshold: number; maxPerDocument: number } {
+    const t = this.c.get<number>('check.threshold', 0.5);
+    return {
+      onSave: this.c.get<boolean>('check.onSave', false),
+      threshold: typeof t === 'number' && Number.isFinite(t) ? Math.min(1, Math.max(0, t)) : 0.5,
+      maxPerDocument: clampInt(this.c.get('check.maxPerDocument'), 1, 200, 10),
+    };
+  }
 
   snapshot(): ConfigSnapshot {
     return {

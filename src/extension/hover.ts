@@ -3,8 +3,7 @@
 import * as vscode from 'vscode';
 import type { Engine } from '../app/engine';
 import type { Config } from './config';
-import { parseBibtex, entryPmid } from '../cite/bibtex';
-import { parseCslJson } from '../cite/csljson';
+import { keyInBibliographies, type KeyIdentity } from '../check/keys';
 import { docKind } from '../cite/detect';
 import { bibliographyUris } from './citations';
 import type { PaperMeta } from '../cite/paper';
@@ -26,9 +25,7 @@ export class CitationHover implements vscode.HoverProvider {
       else {
         const key = citeKeyAt(line, pos.character);
         if (!key) return undefined;
-        // a Manubot id names the paper itself (`doi:…`, a doi.org URL); a key is looked up in the bibliography
-        const own = idIdentity(key);
-        const found = own.pmid || own.doi ? own : await this.lookupKey(doc, key);
+        const found = await resolveCitationKey(doc, key, this.config);
         if (found?.pmid) paper = await this.engine().paper(found.pmid);
         else if (found?.doi) paper = await this.engine().paperByDoi(found.doi);
       }
@@ -51,29 +48,36 @@ export class CitationHover implements vscode.HoverProvider {
     }
     return new vscode.Hover(md);
   }
+}
 
-  private async lookupKey(doc: vscode.TextDocument, key: string): Promise<{ pmid?: string; doi?: string } | undefined> {
-    const cfg = this.config.snapshot();
-    const kind = docKind(doc.languageId, doc.fileName, doc.getText());
-    for (const uri of bibliographyUris(doc, cfg, kind)) {
-      let text: string;
-      try {
-        text = Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8');
-      } catch {
-        continue;
-      }
-      if (/\.json$/i.test(uri.path)) {
-        const it = parseCslJson(text).find((i) => i.id === key);
-        if (it)
-          return {
-            pmid: typeof it.PMID === 'string' ? it.PMID : undefined,
-            doi: typeof it.DOI === 'string' ? it.DOI : undefined,
-          };
-      } else {
-        const e = parseBibtex(text).find((x) => x.key === key);
-        if (e) return { pmid: entryPmid(e.fields), doi: e.fields['doi'] };
-      }
+/** The text of the bibliography files a document names (missing ones left out). */
+export async function readBibliographies(
+  doc: vscode.TextDocument,
+  config: Config,
+): Promise<{ path: string; text: string }[]> {
+  const kind = docKind(doc.languageId, doc.fileName, doc.getText());
+  const bibs: { path: string; text: string }[] = [];
+  for (const uri of bibliographyUris(doc, config.snapshot(), kind)) {
+    try {
+      bibs.push({ path: uri.path, text: Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8') });
+    } catch {
+      /* a missing file names nothing */
     }
-    return undefined;
   }
+  return bibs;
+}
+
+/**
+ * What a citation key names: a Manubot id names the paper itself (`doi:…`, a doi.org URL); a key is looked up in the
+ * bibliography (`bibs`: already read, e.g. once for a whole check).
+ */
+export async function resolveCitationKey(
+  doc: vscode.TextDocument,
+  key: string,
+  config: Config,
+  bibs?: { path: string; text: string }[],
+): Promise<KeyIdentity | undefined> {
+  const own = idIdentity(key);
+  if (own.pmid || own.doi) return own;
+  return keyInBibliographies(key, bibs ?? (await readBibliographies(doc, config)));
 }

@@ -363,7 +363,7 @@ export function terms(text: string): string[] {
 }
 
 /** Lexical score of sentences against a query: Σ idf over shared terms (idf from the candidate sentences). */
-function lexicalBest(query: string, sents: { text: string }[]): number[] {
+export function lexicalBest(query: string, sents: { text: string }[]): number[] {
   const q = new Set(terms(query));
   const sets = sents.map((s) => new Set(terms(s.text)));
   const df = new Map<string, number>();

@@ -3,6 +3,7 @@ const suites: Record<string, () => Promise<{ run(args: string[]): Promise<void> 
   scifact: () => import('./eval/scifact'),
   beir: () => import('./eval/scifact'),
   mesh: () => import('./eval/mesh'),
+  uncited: () => import('./eval/uncited'),
 };
 
 async function main(): Promise<void> {

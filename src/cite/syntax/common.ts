@@ -101,3 +101,18 @@ export function joinOrInsert(
 export function masked(ranges: [number, number][], offset: number): boolean {
   return ranges.some(([a, b]) => offset >= a && offset < b);
 }
+
+/** Why a part of a manuscript holds no sentence a writer would cite (the uncited-claims check skips it). */
+export type SkipReason = 'front matter' | 'heading' | 'caption' | 'math' | 'code' | 'comment' | 'table' | 'references';
+
+/** A part of the text that is not prose: [start, end) and why. */
+export interface SkipRegion {
+  start: number;
+  end: number;
+  reason: SkipReason;
+}
+
+/** Regions of `re`'s matches (whole match), all with one reason. */
+export function regionsOf(text: string, re: RegExp, reason: SkipReason): SkipRegion[] {
+  return [...text.matchAll(re)].map((m) => ({ start: m.index ?? 0, end: (m.index ?? 0) + m[0].length, reason }));
+}

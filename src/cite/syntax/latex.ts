@@ -1,6 +1,15 @@
 // LaTeX: `\cite`-family commands (natbib, biblatex), the bibliography files a document names, and the toolchain that
 // will read a new .bib entry (engine and backend). The one `\cite` pattern of the project lives here. Pure.
-import { type CiteGroup, type TextEdit, type JoinResult, joinOrInsert, masked } from './common';
+import {
+  type CiteGroup,
+  type TextEdit,
+  type JoinResult,
+  type SkipReason,
+  type SkipRegion,
+  joinOrInsert,
+  masked,
+  regionsOf,
+} from './common';
 import type { TexEncoding } from '../texencode';
 import type { BibDialect } from '../bibtex';
 
@@ -222,4 +231,71 @@ export function latexToolchain(text: string, latexmkrc?: string): LatexToolchain
     `${engine} + ${backend}: ${encoding === 'utf8' ? 'UTF-8' : encoding === 'latex' ? 'LaTeX-encoded (pdflatex cannot read raw UTF-8 from BibTeX)' : 'UTF-8 Latin letters, LaTeX for the rest (pdflatex)'}`,
   );
   return { engine, backend, dialect, encoding, why };
+}
+
+// ---- what is not prose (the uncited-claims check skips it) ----
+
+/** The end (exclusive) of a balanced `{…}` group opening at `open` (text[open] === '{'); text.length if unbalanced. */
+function braceEnd(text: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (c === '{') depth++;
+    else if (c === '}' && --depth === 0) return i + 1;
+  }
+  return text.length;
+}
+
+const MATH_ENVS = 'equation|align|alignat|gather|multline|eqnarray|displaymath|math|flalign';
+const CODE_ENVS = 'verbatim|Verbatim|lstlisting|minted|comment|filecontents';
+const FLOAT_ENVS = 'figure|table|wrapfigure|sidewaysfigure|sidewaystable|tabular|tabularx|longtable';
+
+/**
+ * Parts of a LaTeX document that hold no citable prose: the preamble (before `\begin{document}`), comments,
+ * sectioning commands, captions and floats, display math (`\[…\]`, `$$…$$`, equation-like environments), verbatim
+ * and listings, the bibliography.
+ */
+export function latexSkipRegions(text: string): SkipRegion[] {
+  const out: SkipRegion[] = [];
+  const begin = /\\begin\s*\{document\}/.exec(text);
+  if (begin) out.push({ start: 0, end: begin.index + begin[0].length, reason: 'front matter' });
+  // nothing after \end{document} is typeset
+  const end = /\\end\s*\{document\}/.exec(text);
+  if (end) out.push({ start: end.index, end: text.length, reason: 'references' });
+  for (const [a, b] of latexComments(text)) out.push({ start: a, end: b, reason: 'comment' });
+  out.push(...regionsOf(text, /\\(?:begin|end)\s*\{[^}]*\}/g, 'code'));
+  const env = (names: string, reason: SkipReason): void => {
+    out.push(
+      ...regionsOf(text, new RegExp(String.raw`\\begin\s*\{(${names})\*?\}[\s\S]*?\\end\s*\{\1\*?\}`, 'g'), reason),
+    );
+  };
+  env(CODE_ENVS, 'code');
+  env(MATH_ENVS, 'math');
+  env(FLOAT_ENVS, 'caption');
+  env('thebibliography', 'references');
+  out.push(...regionsOf(text, /\\\[[\s\S]*?\\\]|\$\$[\s\S]*?\$\$/g, 'math'));
+  out.push(...regionsOf(text, /\\verb\*?(.).*?\1/g, 'code'));
+  // commands whose argument is a heading, a caption or front matter; the argument may hold braces
+  for (const m of text.matchAll(
+    /\\(part|chapter|(?:sub)*section|(?:sub)?paragraph|caption|captionof|title|author|date|maketitle|bibliography|bibliographystyle|printbibliography|addbibresource|keywords|label)\*?(?:\[[^\]]*\])?\s*(\{)?/g,
+  )) {
+    const start = m.index ?? 0;
+    const end = m[2] ? braceEnd(text, start + m[0].length - 1) : start + m[0].length;
+    const cmd = m[1] ?? '';
+    const reason: SkipReason = /caption/.test(cmd)
+      ? 'caption'
+      : /bib/.test(cmd)
+        ? 'references'
+        : /title|author|date|keywords/.test(cmd)
+          ? 'front matter'
+          : cmd === 'label'
+            ? 'comment'
+            : 'heading';
+    out.push({ start, end, reason });
+  }
+  return out;
 }

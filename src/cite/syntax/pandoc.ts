@@ -1,6 +1,14 @@
 // Pandoc Markdown (also Quarto and R Markdown): YAML front matter and its `bibliography:`, citation keys and
 // `[@a; @b]` groups. The one front-matter pattern and the one Pandoc key pattern of the project live here. Pure.
-import { type CiteGroup, type TextEdit, type JoinResult, joinOrInsert, masked } from './common';
+import {
+  type CiteGroup,
+  type TextEdit,
+  type JoinResult,
+  type SkipRegion,
+  joinOrInsert,
+  masked,
+  regionsOf,
+} from './common';
 
 /** Front matter of a Markdown/Quarto/R Markdown document: the text between a leading `---` and the next `---`/`...`. */
 export function frontMatter(text: string): { body: string; bodyStart: number; end: number } | undefined {
@@ -145,4 +153,47 @@ export function pandocQueryText(text: string): string {
     .replace(pandocKeyRe(), '')
     .replace(/\{\s*\}/g, '')
     .replace(/[*_`#>]/g, ' ');
+}
+
+/**
+ * Narrative citations outside brackets (`@smith2020 showed …`, `@doi:10.1/x`), outside code and comments, not
+ * cross-references and not inside a bracketed group: [start, end) and the key.
+ */
+export function pandocNarrativeCites(text: string): { start: number; end: number; key: string }[] {
+  const masks = markdownMasks(text);
+  const groups = pandocGroups(text);
+  const out: { start: number; end: number; key: string }[] = [];
+  for (const m of text.matchAll(pandocKeyRe())) {
+    const start = m.index ?? 0;
+    const key = unbrace(m[2] ?? '');
+    if (isCrossRef(key) || masked(masks, start) || groups.some((g) => start >= g.start && start < g.end)) continue;
+    // `[@tag:x]: doi:…` link definitions (Manubot) are not citations in the text
+    if (text[start - 1] === '[' && /^\]:/.test(text.slice(start + m[0].length, start + m[0].length + 2))) continue;
+    out.push({ start, end: start + m[0].length, key });
+  }
+  return out;
+}
+
+/**
+ * Parts of a Markdown/Quarto/R Markdown document that hold no citable prose: front matter, fenced code (R chunks
+ * included) and HTML comments, headings (ATX and setext), figures and table captions, display math, pipe and grid
+ * tables, link definitions, raw HTML blocks and template variables (Manubot's `{{…}}`).
+ */
+export function markdownSkipRegions(text: string): SkipRegion[] {
+  const out: SkipRegion[] = [];
+  const fm = frontMatter(text);
+  if (fm) out.push({ start: 0, end: fm.end, reason: 'front matter' });
+  out.push(...regionsOf(text, /^(```+|~~~+)[^\n]*\n[\s\S]*?^\1[ \t]*$/gm, 'code'));
+  out.push(...regionsOf(text, /<!--[\s\S]*?-->/g, 'comment'));
+  out.push(...regionsOf(text, /^ {0,3}#{1,6}(?:[ \t][^\n]*)?$/gm, 'heading'));
+  out.push(...regionsOf(text, /^[^\n]+\n(?:=+|-+)[ \t]*$/gm, 'heading'));
+  out.push(...regionsOf(text, /^[ \t]*!\[[\s\S]*?\]\([^)]*\)(?:\{[^}]*\})?[^\n]*$/gm, 'caption'));
+  out.push(...regionsOf(text, /^(?:Table|Figure|Fig\.)?:[^\n]*(?:\n(?!\s*\n)[^\n]*)*/gm, 'caption'));
+  out.push(...regionsOf(text, /^\*{0,2}(?:Table|Figure|Fig\.)\s+S?\d+[.:][^\n]*(?:\n(?!\s*\n)[^\n]*)*/gm, 'caption'));
+  out.push(...regionsOf(text, /\$\$[\s\S]*?\$\$/g, 'math'));
+  out.push(...regionsOf(text, /^[ \t]*[|+][^\n]*$/gm, 'table'));
+  out.push(...regionsOf(text, /^\[[^\]\n]+\]:[^\n]*$/gm, 'references'));
+  out.push(...regionsOf(text, /^[ \t]*<\/?[A-Za-z][^\n]*$/gm, 'code'));
+  out.push(...regionsOf(text, /\{\{[\s\S]*?\}\}/g, 'code'));
+  return out;
 }

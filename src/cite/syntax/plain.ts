@@ -1,7 +1,7 @@
 // Plain text: numbered markers `[1]`, `[1, 2]` and a "References" list at the end, the reference formatted by the
 // CSL processor (csl.ts). A paper already listed (same PMID, or the same text) keeps its number; a marker next to an
 // existing one joins it (`[1, 2]`). Pure.
-import { type CiteGroup, type TextEdit, joinOrInsert } from './common';
+import { type CiteGroup, type TextEdit, type SkipRegion, joinOrInsert, regionsOf } from './common';
 
 const HEADING = /^(References|Bibliography)\s*:?\s*$/im;
 
@@ -100,4 +100,16 @@ export function plainCitation(
     };
   }
   return { marker: j.edit, list, n, cursorAfter: j.cursorAfter };
+}
+
+/**
+ * Parts of a plain-text manuscript that hold no citable prose: the References list and heading-like lines (a short
+ * line with no sentence-ending mark, standing alone between blank lines or at the start).
+ */
+export function plainSkipRegions(text: string): SkipRegion[] {
+  const out: SkipRegion[] = [];
+  const hm = HEADING.exec(text);
+  if (hm) out.push({ start: hm.index, end: text.length, reason: 'references' });
+  out.push(...regionsOf(text, /(?<=^|\n[ \t]*\n)[^\n]{1,80}(?<![.!?:;,])(?=\n[ \t]*\n|\n?$)/g, 'heading'));
+  return out;
 }

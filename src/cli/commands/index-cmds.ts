@@ -177,7 +177,7 @@ function warnFallback(embedder: Embedder): void {
   if (embedder.report.fallbackReason) process.stderr.write(`note: ${embedder.report.fallbackReason}\n`);
 }
 
-async function openForQuery(
+export async function openForQuery(
   opts: { index: string; model?: string; precision?: string; threads?: number; device?: string },
   needModel: boolean,
 ): Promise<{ store: IndexStore; embedder?: Embedder }> {
