@@ -10,7 +10,7 @@ import type * as lancedb from '@lancedb/lancedb';
  * The default number of distinct terms a full-text query keeps (chosen with `npm run eval -- scifact --fts-terms …`
  * and `npm run bench -- index`: see the README's Index and Quality sections).
  */
-export const FTS_MAX_TERMS = 16;
+export const FTS_MAX_TERMS = 40;
 
 /** Rows read for the document-frequency estimate (all of them in a smaller table). */
 export const TERM_SAMPLE_ROWS = 2000;

@@ -1423,7 +1423,6 @@ async function main() {
       for (const re of [
         /activated in (\d+) ms/,
         /view ready (\d+) ms after it was created/,
-        /first answer (\d+) ms after the sidebar was ready \([^)]*\)/,
         /loaded in (\d+) ms; provider (\w+)/,
         /query 2: .* in (\d+) ms/,
       ]) {

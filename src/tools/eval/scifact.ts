@@ -1,9 +1,10 @@
-// `npm run eval -- scifact [beirDir] [--model DIR] [--modes fts,dense,hybrid] [--index DIR] [--limit-queries N] [--fts-terms 4,8,16,all]`
+// `npm run eval -- scifact [beirDir] [--model DIR] [--modes fts,dense,hybrid] [--index DIR] [--limit-queries N] [--fts-terms 4,8,16,all] [--paragraphs N]`
 // Retrieval quality of the index's legs on any BEIR-layout folder (corpus.jsonl[.gz], queries*.jsonl, qrels*.tsv),
 // default ../shared/data/beir-scifact-dev. Prints nDCG@10, Recall@100 and MRR@10 per mode (standard definitions,
 // src/index/metrics.ts). The corpus is indexed with the same code as PubMed citations (title + text).
 // --fts-terms: rerun the full-text and hybrid modes with the full-text query cut to each number of distinct terms
 // (the rarest in the index; `all` = none dropped; default: the shipped FTS_MAX_TERMS), one row each.
+// --paragraphs N: long queries made of N consecutive claims each, judged by the union of their judgements.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -95,6 +96,7 @@ function parseArgs(args: string[]): {
   index?: string;
   limit?: number;
   ftsTerms: number[];
+  paragraphs: number;
 } {
   let dir = path.resolve(projectRoot(), '..', 'shared', 'data', 'beir-scifact-dev');
   let model: string | undefined;
@@ -102,13 +104,18 @@ function parseArgs(args: string[]): {
   let index: string | undefined;
   let limit: number | undefined;
   let ftsTerms = [FTS_MAX_TERMS];
+  let paragraphs = 1;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--model') model = args[++i];
     else if (a === '--modes') modes = args[++i].split(',').map((m) => m.trim()) as SearchMode[];
     else if (a === '--index') index = args[++i];
     else if (a === '--limit-queries') limit = Number(args[++i]);
-    else if (a === '--fts-terms')
+    else if (a === '--paragraphs') {
+      paragraphs = Number(args[++i]);
+      if (!Number.isInteger(paragraphs) || paragraphs < 1)
+        throw Object.assign(new Error('--paragraphs needs a whole number of claims ≥ 1'), { exitCode: 2 });
+    } else if (a === '--fts-terms')
       ftsTerms = (args[++i] ?? '').split(',').map((x) => {
         const n = x.trim() === 'all' ? 0 : Number(x);
         if (!Number.isInteger(n) || n < 0)
@@ -121,7 +128,15 @@ function parseArgs(args: string[]): {
   for (const m of modes ?? [])
     if (!['fts', 'dense', 'hybrid'].includes(m))
       throw Object.assign(new Error(`unknown mode ${m} (fts, dense or hybrid)`), { exitCode: 2 });
-  return { dir, model, modes: modes ?? (model ? ['fts', 'dense', 'hybrid'] : ['fts']), index, limit, ftsTerms };
+  return {
+    dir,
+    model,
+    modes: modes ?? (model ? ['fts', 'dense', 'hybrid'] : ['fts']),
+    index,
+    limit,
+    ftsTerms,
+    paragraphs,
+  };
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -201,8 +216,28 @@ export async function run(args: string[]): Promise<void> {
     }
     let qids = [...qrels.keys()];
     if (o.limit) qids = qids.slice(0, o.limit);
-    const sub = new Map(qids.map((q) => [q, qrels.get(q)!]));
-    const nTerms = qids.map((q) => distinctTerms(ftsQueryText(queries.get(q)!))).sort((a, b) => a - b);
+    let sub = new Map(qids.map((q) => [q, qrels.get(q)!]));
+    let qtext = queries;
+    if (o.paragraphs > 1) {
+      // A selected paragraph that makes several claims: N consecutive claims joined, judged by the union of their
+      // judgements (a document relevant to any of them is relevant to the paragraph).
+      const groups: string[][] = [];
+      for (let i = 0; i + o.paragraphs <= qids.length; i += o.paragraphs) groups.push(qids.slice(i, i + o.paragraphs));
+      qtext = new Map(groups.map((g, i) => [`p${i}`, g.map((q) => queries.get(q)!).join(' ')]));
+      sub = new Map(
+        groups.map((g, i) => {
+          const u = new Map<string, number>();
+          for (const q of g) for (const [d, rel] of qrels.get(q)!) u.set(d, Math.max(rel, u.get(d) ?? 0));
+          return [`p${i}`, u];
+        }),
+      );
+      qids = [...sub.keys()];
+      const words = qids.map((q) => qtext.get(q)!.split(/\s+/).length).sort((a, b) => a - b);
+      console.log(
+        `paragraph queries: ${o.paragraphs} claims each, ${qids.length} of them, median ${words[Math.floor(words.length / 2)]} words`,
+      );
+    }
+    const nTerms = qids.map((q) => distinctTerms(ftsQueryText(qtext.get(q)!))).sort((a, b) => a - b);
     console.log(
       `queries: distinct terms (stop words aside) median ${nTerms[Math.floor(nTerms.length / 2)]}, max ${nTerms[nTerms.length - 1]}`,
     );
@@ -216,7 +251,7 @@ export async function run(args: string[]): Promise<void> {
       const runs = new Map<string, string[]>();
       const tq = Date.now();
       for (const q of qids) {
-        const r = await search(store, embedder, queries.get(q)!, {
+        const r = await search(store, embedder, qtext.get(q)!, {
           k: 100,
           mode,
           noWhy: true,
