@@ -75,10 +75,11 @@ export type PendingPart = 'mesh' | 'ranking';
 
 /** What a promise resolved to, once it has (status() reports what is loaded without waiting for what is loading). */
 const settled = new WeakMap<Promise<unknown>, unknown>();
+const failed = new WeakSet<Promise<unknown>>();
 function track<T>(p: Promise<T>): Promise<T> {
   p.then(
     (v) => settled.set(p, v),
-    () => undefined,
+    () => failed.add(p),
   );
   return p;
 }
@@ -390,10 +391,11 @@ export class Engine {
     const storeP = this.getStore();
     embedderP.catch(() => undefined); // told below, after the store
     const { search, similarSentences, neighbours, GENERATED_NOTE } = await import('../index/search');
-    if (onPartial && !ifSettled(embedderP)) {
+    // (not when the model has already failed: its problem is the answer)
+    if (onPartial && !ifSettled(embedderP) && !failed.has(embedderP)) {
       // The model is still loading (first query): the index answers alone first, in full-text order.
       const store = await storeP.catch(() => undefined);
-      if (store && !ifSettled(embedderP) && !isStale()) {
+      if (store && !ifSettled(embedderP) && !failed.has(embedderP) && !isStale()) {
         const [papers, sentences] = await Promise.all([
           search(store, undefined, text, { k: counts.papers, mode: 'fts' }),
           counts.sentences > 0 ? similarSentences(store, undefined, text, { k: counts.sentences }) : undefined,
