@@ -401,10 +401,9 @@ export class Engine {
           counts.sentences > 0 ? similarSentences(store, undefined, text, { k: counts.sentences }) : undefined,
         ]);
         if (isStale()) return undefined;
+        // (the sidebar says that the ranking with the model follows: `pending`)
         const notes = [
-          store.identity.generated
-            ? GENERATED_NOTE
-            : 'Full-text ranking while the model loads: the semantic ranking follows in a moment.',
+          ...(store.identity.generated ? [GENERATED_NOTE] : []),
           ...(sentences?.note ? [sentences.note] : []),
         ];
         const early = await this.outcome(store, papers.hits, sentences?.hits, [], notes, t0);
