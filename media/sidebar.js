@@ -371,8 +371,22 @@
     const papers = section('Related papers', 'papers', r.papers.length);
     if (!r.papers.length) papers.list.appendChild(h('li', 'empty', 'No related papers in the index.'));
     for (const p of r.papers) papers.list.appendChild(paperItem(p));
+    const pending = r.pending ?? [];
+    if (pending.includes('ranking'))
+      papers.sec.insertBefore(
+        h('p', 'meta pending', 'Full-text order; the ranking with the model follows.', {
+          'data-testid': 'ranking-pending',
+        }),
+        papers.list,
+      );
     const mesh = section('MeSH terms', 'mesh', r.mesh.length);
-    if (!r.mesh.length) mesh.list.appendChild(h('li', 'empty', 'No MeSH suggestions.'));
+    if (pending.includes('mesh')) {
+      app.setAttribute('aria-busy', 'true');
+      const l = h('li', 'empty pending', undefined, { 'data-testid': 'mesh-pending' });
+      l.appendChild(h('span', 'spinner small', undefined, { 'aria-hidden': 'true' }));
+      l.appendChild(h('span', undefined, 'Finding MeSH terms…'));
+      mesh.list.appendChild(l);
+    } else if (!r.mesh.length) mesh.list.appendChild(h('li', 'empty', 'No MeSH suggestions.'));
     for (const m of r.mesh) mesh.list.appendChild(meshItem(m));
     const sents = section('Similar sentences', 'sentences', r.sentences.length);
     if (!r.sentences.length) sents.list.appendChild(h('li', 'empty', 'No similar sentences.'));

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Device, Embedder, EmbedProgress, TextKind } from '../inference/types';
 import type { IndexStore, ArticleInfo } from '../index/store';
-import type { SearchHit } from '../index/search';
+import type { SearchHit, SentenceHit } from '../index/search';
 import type { MeshVocab } from '../mesh/vocab';
 import type { EngineStatusView, MeshView, PaperView, SentenceView } from './views';
 import type { ModelIdentity } from '../inference/types';
@@ -66,6 +66,25 @@ export interface QueryOutcome {
   sentences: SentenceView[];
   status: EngineStatusView;
   ms: number;
+  /** An early answer (given to `onPartial`): what is still to come. */
+  pending?: PendingPart[];
+}
+
+/** Parts of an answer that may follow an early one: the MeSH terms; the ranking with the model (papers in full-text order until then). */
+export type PendingPart = 'mesh' | 'ranking';
+
+/** What a promise resolved to, once it has (status() reports what is loaded without waiting for what is loading). */
+const settled = new WeakMap<Promise<unknown>, unknown>();
+const failed = new WeakSet<Promise<unknown>>();
+function track<T>(p: Promise<T>): Promise<T> {
+  p.then(
+    (v) => settled.set(p, v),
+    () => failed.add(p),
+  );
+  return p;
+}
+function ifSettled<T>(p: Promise<T> | undefined): T | undefined {
+  return p ? (settled.get(p) as T | undefined) : undefined;
 }
 
 export interface Logger {
@@ -141,6 +160,7 @@ export class Engine {
   private vocab: Promise<MeshVocab> | undefined;
   private indexSize: number | undefined;
   private currency: IndexCurrency | undefined;
+  private readonly warmed = new WeakSet<IndexStore>();
 
   constructor(
     private opts: EngineOptions,
@@ -203,6 +223,7 @@ export class Engine {
         );
         return new MemoEmbedder(e);
       })();
+      track(this.embedder);
       this.embedder.catch(() => {
         this.embedder = undefined;
       });
@@ -237,6 +258,7 @@ export class Engine {
         );
         return s;
       })();
+      track(this.store);
       this.store.catch(() => {
         this.store = undefined;
       });
@@ -244,15 +266,20 @@ export class Engine {
     return this.store;
   }
 
+  /** The MeSH vocabulary and its matcher, loaded in slices that leave the event loop free (answers keep flowing). */
   private getVocab(): Promise<MeshVocab> {
     if (!this.vocab) {
       this.vocab = (async () => {
         const { loadVocab } = await import('../mesh/vocab');
+        const { matcherForAsync } = await import('../mesh/lexical');
         const t0 = Date.now();
         const v = await loadVocab(this.opts.meshVocab);
-        this.log.info(`engine: MeSH vocabulary loaded in ${Date.now() - t0} ms`);
+        const t1 = Date.now();
+        await matcherForAsync(v);
+        this.log.info(`engine: MeSH vocabulary loaded in ${t1 - t0} ms, its matcher built in ${Date.now() - t1} ms`);
         return v;
       })();
+      track(this.vocab);
       this.vocab.catch(() => {
         this.vocab = undefined;
       });
@@ -260,23 +287,31 @@ export class Engine {
     return this.vocab;
   }
 
-  /** Start the worker and open the index ahead of the first query (no error surfaces here). */
+  /**
+   * Start the worker and open the index ahead of the first query (no error surfaces here); the MeSH vocabulary
+   * follows once both are there, so that it never delays the first papers.
+   */
   warmUp(): void {
-    this.getEmbedder().catch(() => undefined);
-    this.getStore().catch(() => undefined);
-    this.getVocab()
-      .then(
-        async (v) => (await import('../mesh/lexical')).matcherFor(v),
-        () => undefined,
-      )
-      .catch(() => undefined);
+    const e = this.getEmbedder();
+    const s = this.getStore();
+    const warm = s.then(
+      async (st) => {
+        if (this.warmed.has(st)) return;
+        this.warmed.add(st);
+        const t0 = Date.now();
+        await (await import('../index/search')).warmSearch(st);
+        this.log.info(`engine: index search warmed up in ${Date.now() - t0} ms`);
+      },
+      () => undefined,
+    );
+    void Promise.allSettled([e, warm]).then(() => this.getVocab().catch(() => undefined));
   }
 
   /** What the sidebar shows about the engine, without starting anything that is not started. */
   async status(): Promise<EngineStatusView> {
     const notes: string[] = [];
     const s: EngineStatusView = { generated: false, notes };
-    const e = this.embedder ? await this.embedder.catch(() => undefined) : undefined;
+    const e = ifSettled(this.embedder);
     if (e) {
       s.provider = e.report.provider;
       s.fallbackReason = e.report.fallbackReason;
@@ -292,7 +327,7 @@ export class Engine {
         /* shown once loaded */
       }
     }
-    const st = this.store ? await this.store.catch(() => undefined) : undefined;
+    const st = ifSettled(this.store);
     if (st) {
       s.indexSize = this.indexSize;
       s.indexModel = st.identity.repo;
@@ -314,6 +349,7 @@ export class Engine {
   /** The status with the index opened (read-only) if it can be: after a build, a pull or an update. */
   async statusWithIndex(): Promise<EngineStatusView> {
     await this.getStore().catch(() => undefined);
+    await this.embedder?.catch(() => undefined);
     return this.status();
   }
 
@@ -323,14 +359,20 @@ export class Engine {
     return this.currency!;
   }
 
-  /** Papers, MeSH terms and similar sentences for a passage of the writer's text. Nothing leaves the machine. */
+  /**
+   * Papers, MeSH terms and similar sentences for a passage of the writer's text. Nothing leaves the machine.
+   * `onPartial` gets an early answer when a part is still loading: the papers and sentences while the MeSH vocabulary
+   * loads (`pending: ['mesh']`), and, while the model loads on the first query, the full-text papers and sentences
+   * (`pending: ['ranking', 'mesh']`; with generated weights that already is the final ranking).
+   */
   async query(
     text: string,
     counts: QueryCounts,
     isStale: () => boolean = () => false,
+    onPartial?: (early: QueryOutcome) => void,
   ): Promise<QueryOutcome | undefined> {
     try {
-      return await this.runQuery(text, counts, isStale);
+      return await this.runQuery(text, counts, isStale, onPartial);
     } catch (e) {
       // A newer selection superseded this query in the worker: not an error, the newer query answers.
       if ((e as { code?: string }).code === 'superseded') return undefined;
@@ -338,20 +380,49 @@ export class Engine {
     }
   }
 
-  private async runQuery(text: string, counts: QueryCounts, isStale: () => boolean): Promise<QueryOutcome | undefined> {
+  private async runQuery(
+    text: string,
+    counts: QueryCounts,
+    isStale: () => boolean,
+    onPartial?: (early: QueryOutcome) => void,
+  ): Promise<QueryOutcome | undefined> {
     const t0 = Date.now();
+    const embedderP = this.getEmbedder();
+    const storeP = this.getStore();
+    embedderP.catch(() => undefined); // told below, after the store
+    const { search, similarSentences, neighbours, GENERATED_NOTE } = await import('../index/search');
+    // (not when the model has already failed: its problem is the answer)
+    if (onPartial && !ifSettled(embedderP) && !failed.has(embedderP)) {
+      // The model is still loading (first query): the index answers alone first, in full-text order.
+      const store = await storeP.catch(() => undefined);
+      if (store && !ifSettled(embedderP) && !failed.has(embedderP) && !isStale()) {
+        const [papers, sentences] = await Promise.all([
+          search(store, undefined, text, { k: counts.papers, mode: 'fts' }),
+          counts.sentences > 0 ? similarSentences(store, undefined, text, { k: counts.sentences }) : undefined,
+        ]);
+        if (isStale()) return undefined;
+        // (the sidebar says that the ranking with the model follows: `pending`)
+        const notes = [
+          ...(store.identity.generated ? [GENERATED_NOTE] : []),
+          ...(sentences?.note ? [sentences.note] : []),
+        ];
+        const early = await this.outcome(store, papers.hits, sentences?.hits, [], notes, t0);
+        if (isStale()) return undefined;
+        onPartial({ ...early, pending: counts.mesh > 0 ? ['ranking', 'mesh'] : ['ranking'] });
+      }
+    }
     // Both load at once; a model problem is told first (a new index needs a usable model anyway).
-    const [er, sr] = await Promise.allSettled([this.getEmbedder(), this.getStore()]);
+    const [er, sr] = await Promise.allSettled([embedderP, storeP]);
     if (er.status === 'rejected') throw er.reason;
     if (sr.status === 'rejected') throw sr.reason;
     const embedder = er.value;
     const store = sr.value;
     if (isStale()) return undefined;
-    const { search, similarSentences, neighbours } = await import('../index/search');
     const notes = new Set<string>();
     const papersP = search(store, embedder, text, { k: counts.papers, mode: 'hybrid' });
     const sentencesP =
       counts.sentences > 0 ? similarSentences(store, embedder, text, { k: counts.sentences }) : undefined;
+    let meshDone = counts.mesh <= 0;
     const meshP =
       counts.mesh > 0
         ? (async () => {
@@ -372,29 +443,49 @@ export class Engine {
               url: m.url,
             }));
           })()
+            .catch((e: Error) => {
+              notes.add(`MeSH suggestions unavailable: ${e.message}`);
+              return [] as MeshView[];
+            })
+            .finally(() => {
+              meshDone = true;
+            })
         : Promise.resolve([] as MeshView[]);
-    const [papers, sentences, mesh] = await Promise.all([
-      papersP,
-      sentencesP,
-      meshP.catch((e: Error) => {
-        notes.add(`MeSH suggestions unavailable: ${e.message}`);
-        return [] as MeshView[];
-      }),
-    ]);
+    const [papers, sentences] = await Promise.all([papersP, sentencesP]);
     if (isStale()) return undefined;
     if (papers.note) notes.add(papers.note);
     if (sentences?.note) notes.add(sentences.note);
+    if (onPartial && !meshDone) {
+      // The MeSH vocabulary is still loading (first query): the papers and sentences go first.
+      const early = await this.outcome(store, papers.hits, sentences?.hits, [], [...notes], t0);
+      if (isStale()) return undefined;
+      if (!meshDone) onPartial({ ...early, pending: ['mesh'] });
+    }
+    const mesh = await meshP;
+    if (isStale()) return undefined;
+    return this.outcome(store, papers.hits, sentences?.hits, mesh, [...notes], t0);
+  }
+
+  /** The views of an answer (papers with their abstracts, sentences, MeSH) and the status with its notes. */
+  private async outcome(
+    store: IndexStore,
+    hits: SearchHit[],
+    sentenceHits: SentenceHit[] | undefined,
+    mesh: MeshView[],
+    notes: string[],
+    t0: number,
+  ): Promise<QueryOutcome> {
     const abstracts = await this.abstracts(
       store,
-      papers.hits.map((h) => h.pmid),
+      hits.map((h) => h.pmid),
     );
-    const top = papers.hits[0]?.score || 1;
+    const top = hits[0]?.score || 1;
     const status = await this.status();
-    status.notes.push(...notes);
-    const sTop = sentences?.hits[0]?.score || 1;
+    status.notes.push(...new Set(notes));
+    const sTop = sentenceHits?.[0]?.score || 1;
     return {
-      papers: papers.hits.map((h) => toPaperView(h, abstracts.get(h.pmid), top)),
-      sentences: (sentences?.hits ?? []).map((s): SentenceView => ({
+      papers: hits.map((h) => toPaperView(h, abstracts.get(h.pmid), top)),
+      sentences: (sentenceHits ?? []).map((s): SentenceView => ({
         text: s.text,
         pmid: s.pmid,
         title: s.title ?? '',

@@ -71,4 +71,6 @@ export interface ResultsView {
   sentences: SentenceView[];
   ms: number;
   status: EngineStatusView;
+  /** An early answer: the parts still to come ('mesh': the MeSH terms; 'ranking': papers in full-text order until the model is there). */
+  pending?: ('mesh' | 'ranking')[];
 }

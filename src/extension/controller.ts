@@ -38,6 +38,8 @@ export class Controller {
   private lastQuery: { text: string; target: Target } | undefined;
   private results: ResultsView | undefined;
   private selectTimer: NodeJS.Timeout | undefined;
+  /** When the sidebar first said it was ready, until the first answer is shown (logged: the e2e suite reads it). */
+  private readySince: number | undefined;
 
   constructor(
     private readonly ctx: vscode.ExtensionContext,
@@ -49,7 +51,8 @@ export class Controller {
     this.watchBibliographies();
     const handlers: { [K in keyof WebviewRequests]: (d: WebviewRequests[K]) => Promise<string | void> } = {
       ready: async () => {
-        // the writer opened the sidebar: load the worker, the model, the index and the MeSH matcher in the background
+        // the worker, the model, the index and the MeSH matcher load in the background (started when the view was created)
+        this.readySince ??= Date.now();
         this.engine.warmUp();
         if (this.sidebar.getState().phase === 'idle')
           this.sidebar.setState({ phase: 'idle', status: await this.engine.status() });
@@ -90,7 +93,8 @@ export class Controller {
         this.log.show();
       },
     };
-    this.sidebar = new SidebarProvider(ctx.extensionUri, handlers, log);
+    // the writer opened the sidebar: start loading while its webview loads (not at activation: VS Code's start is not slowed)
+    this.sidebar = new SidebarProvider(ctx.extensionUri, handlers, log, () => this.engine.warmUp());
     const sub = ctx.subscriptions;
     sub.push(
       this.sidebar,
@@ -236,6 +240,13 @@ export class Controller {
     await this.runQuery(text, { uri: doc.uri, selection: editor.selection }, true);
   }
 
+  /** Once: how long after the sidebar was ready the first answer was on screen. */
+  private logFirstAnswer(id: number, what = 'papers, MeSH and sentences'): void {
+    if (this.readySince === undefined || this.readySince < 0) return;
+    this.log.info(`first answer ${Date.now() - this.readySince} ms after the sidebar was ready (query ${id}: ${what})`);
+    this.readySince = -1;
+  }
+
   private async runQuery(text: string, target: Target, reveal = true): Promise<void> {
     const id = ++this.queryId;
     this.lastQuery = { text, target };
@@ -244,11 +255,24 @@ export class Controller {
     this.sidebar.setState({ phase: 'loading', queryId: id, query: text, status: await this.engine.status() });
     const t0 = Date.now();
     try {
+      let early = Promise.resolve();
       const r = await this.engine.query(
         text,
         { papers: c.resultsPapers, mesh: c.resultsMesh, sentences: c.resultsSentences },
         () => id !== this.queryId,
+        // the first query: papers (and sentences) on screen while the model or the MeSH vocabulary still loads
+        (e) => {
+          early = early.then(async () => {
+            const papers = await this.markPapers(e.papers, target);
+            if (id !== this.queryId) return;
+            const { pending, ...rest } = e;
+            this.results = { ...rest, papers, queryId: id, query: text, pending };
+            this.sidebar.setState({ phase: 'results', results: this.results });
+            this.logFirstAnswer(id, `papers and sentences; ${pending?.join(' and ')} to follow`);
+          });
+        },
       );
+      await early;
       if (!r || id !== this.queryId) return;
       const papers = await this.markPapers(r.papers, target);
       if (id !== this.queryId) return;
@@ -262,6 +286,7 @@ export class Controller {
         status: r.status,
       };
       this.sidebar.setState({ phase: 'results', results: this.results });
+      this.logFirstAnswer(id);
       this.log.info(
         `query ${id}: ${text.length} chars → ${r.papers.length} papers, ${r.mesh.length} MeSH, ${r.sentences.length} sentences in ${Date.now() - t0} ms (provider ${r.status.provider ?? '?'})`,
       );

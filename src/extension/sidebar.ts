@@ -20,12 +20,15 @@ export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Dispo
     private readonly extensionUri: vscode.Uri,
     private readonly handlers: Handlers,
     private readonly log: vscode.LogOutputChannel,
+    /** Called when the view is created (the writer opened the sidebar), before its script has loaded. */
+    private readonly onResolve?: () => void,
   ) {}
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
     this.resolvedAt = Date.now();
     this.ready = false;
+    this.onResolve?.();
     const media = vscode.Uri.joinPath(this.extensionUri, 'media');
     view.webview.options = { enableScripts: true, localResourceRoots: [media] };
     view.webview.html = this.html(view.webview, media);

@@ -14,6 +14,7 @@ import {
   type ArticleInfo,
   type IndexStore,
 } from './store';
+import { FTS_MAX_TERMS, distinctTerms, pickTerms, termSample } from './query-terms';
 
 export type SearchMode = 'dense' | 'fts' | 'hybrid';
 
@@ -37,6 +38,8 @@ export interface SearchOptions {
   candidates?: number;
   /** Skip the best-sentence lookup (benchmarks, MeSH voting). */
   noWhy?: boolean;
+  /** Distinct terms the full-text leg keeps, the rarest in the index (default FTS_MAX_TERMS; 0: all of them). */
+  ftsMaxTerms?: number;
 }
 
 export interface BestSentence {
@@ -89,6 +92,17 @@ function buildWhere(filters: SearchFilters | undefined, excludePmids: string[] |
 /** LanceDB's FTS parser treats some characters as syntax; a writer's paragraph must be plain terms. */
 export function ftsQueryText(text: string): string {
   return text.replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+}
+
+/**
+ * The full-text query for a writer's text: its plain terms, and for a long text (a selected paragraph) only its
+ * `maxTerms` rarest distinct terms in the index (src/index/query-terms.ts; 0 keeps them all).
+ */
+export async function ftsQuery(store: IndexStore, text: string, maxTerms = FTS_MAX_TERMS): Promise<string> {
+  const qt = ftsQueryText(text);
+  if (!qt || !(maxTerms > 0) || distinctTerms(qt) <= maxTerms) return qt;
+  const sample = await termSample(store.articles);
+  return pickTerms(qt, maxTerms, (k) => sample.df.get(k) ?? 0)?.join(' ') ?? qt;
 }
 
 /** What a hit shows (the abstract itself is not needed: the best sentence comes from the sentences table). */
@@ -155,8 +169,9 @@ export async function ftsLeg(
   where: string | undefined,
   cols: string[],
   withRowId = false,
+  maxTerms = FTS_MAX_TERMS,
 ): Promise<LegHit[]> {
-  const qt = ftsQueryText(text);
+  const qt = await ftsQuery(store, text, maxTerms);
   if (!qt) return [];
   const t = table === ARTICLES ? store.articles : store.sentences;
   let q = t
@@ -176,6 +191,23 @@ export async function ftsLeg(
       rowId: r._rowid as bigint | undefined,
     }))
     .sort((a: LegHit, b: LegHit) => b.score - a.score || (a.pmid < b.pmid ? -1 : a.pmid > b.pmid ? 1 : 0));
+}
+
+/**
+ * Load what a first query reads (the full-text indexes of both tables, the vector index's first pages, the term sample
+ * long queries are cut with), so that the first query after opening the index does not pay for it.
+ */
+export async function warmSearch(store: IndexStore): Promise<void> {
+  const unit = new Float32Array(store.identity.dim);
+  unit[0] = 1;
+  // a table without its index yet (a build in progress) is simply not warmed
+  const quiet = (p: Promise<unknown>): Promise<unknown> => p.catch(() => undefined);
+  await Promise.all([
+    quiet(ftsLeg(store, ARTICLES, 'study', 1, undefined, ['pmid'])),
+    quiet(ftsLeg(store, SENTENCES, 'study', 1, undefined, ['pmid'])),
+    quiet(denseLeg(store, ARTICLES, unit, 1, undefined, ['pmid'])),
+  ]);
+  await termSample(store.articles);
 }
 
 /** Reciprocal-rank fusion: Σ w / (k + rank). Ties keep the order of first appearance. */
@@ -240,7 +272,7 @@ export async function search(
     mode !== 'dense'
       ? (async () => {
           const t = performance.now();
-          const r = await ftsLeg(store, ARTICLES, text, cand, where, cols, true);
+          const r = await ftsLeg(store, ARTICLES, text, cand, where, cols, true, opts.ftsMaxTerms);
           ms.fts = performance.now() - t;
           return r;
         })()
@@ -438,7 +470,7 @@ export async function similarSentences(
   store: IndexStore,
   embedder: Embedder | undefined,
   text: string,
-  opts: { k?: number; excludePmids?: string[]; mode?: 'dense' | 'fts' } = {},
+  opts: { k?: number; excludePmids?: string[]; mode?: 'dense' | 'fts'; ftsMaxTerms?: number } = {},
 ): Promise<SentencesResult> {
   const t0 = performance.now();
   const k = Math.max(1, opts.k ?? 10);
@@ -456,7 +488,7 @@ export async function similarSentences(
     const [v] = await embedder!.embed([text], 'query');
     legs = await denseLeg(store, SENTENCES, v, k, where, cols);
   } else {
-    legs = await ftsLeg(store, SENTENCES, text, k, where, cols);
+    legs = await ftsLeg(store, SENTENCES, text, k, where, cols, false, opts.ftsMaxTerms);
     mode = 'fts';
   }
   const hits: SentenceHit[] = legs.map((h, i) => ({

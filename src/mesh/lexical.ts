@@ -316,30 +316,58 @@ export class LexicalMatcher {
   private readonly kids: (number[] | Map<number, number> | undefined)[] = [undefined];
   private readonly entries: (TermEntry[] | undefined)[] = [undefined]; // per node; node 0 is the root
   private maxTokens = 1;
-  readonly termCount: number;
+  private n = 0;
 
   constructor(
     readonly vocab: MeshVocab,
-    opts: MatcherOptions = {},
+    private readonly opts: MatcherOptions = {},
+    /** internal (LexicalMatcher.build): leave the trie empty, to be filled in slices */
+    empty = false,
   ) {
-    const minLen = opts.minSingleTokenLength ?? 3;
-    let n = 0;
-    for (const d of vocab.descriptors) {
-      n += this.addDescriptor(d, minLen, opts.entryTerms ?? true);
+    if (!empty) {
+      this.addDescriptors(0, vocab.descriptors.length);
+      this.addCues();
     }
-    if (opts.cues !== false) {
-      for (const [phrase, name] of CUES) {
-        const d = vocab.findByName(name);
-        if (!d) continue;
-        const toks = termTokens(phrase);
-        const caseSensitive = isAcronym(phrase);
-        // a cue never displaces a real name or entry term with the same words
-        if (this.lookup(toks)?.some((e) => !e.caseSensitive || caseSensitive)) continue;
-        this.add(toks, { ui: d.ui, term: phrase, preferred: false, caseSensitive, cue: true });
-        n++;
-      }
+  }
+
+  /** Names, entry terms and cues in the trie. */
+  get termCount(): number {
+    return this.n;
+  }
+
+  /**
+   * The same matcher as the constructor makes, built in slices of `slice` descriptors with the event loop let run in
+   * between (an editor's extension host stays responsive while the ~160k names and entry terms go in).
+   */
+  static async build(vocab: MeshVocab, opts: MatcherOptions = {}, slice = 1500): Promise<LexicalMatcher> {
+    const m = new LexicalMatcher(vocab, opts, true);
+    const all = vocab.descriptors.length;
+    for (let i = 0; i < all; i += slice) {
+      m.addDescriptors(i, Math.min(all, i + slice));
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    this.termCount = n;
+    m.addCues();
+    return m;
+  }
+
+  private addDescriptors(from: number, to: number): void {
+    const minLen = this.opts.minSingleTokenLength ?? 3;
+    const ds = this.vocab.descriptors;
+    for (let i = from; i < to; i++) this.n += this.addDescriptor(ds[i]!, minLen, this.opts.entryTerms ?? true);
+  }
+
+  private addCues(): void {
+    if (this.opts.cues === false) return;
+    for (const [phrase, name] of CUES) {
+      const d = this.vocab.findByName(name);
+      if (!d) continue;
+      const toks = termTokens(phrase);
+      const caseSensitive = isAcronym(phrase);
+      // a cue never displaces a real name or entry term with the same words
+      if (this.lookup(toks)?.some((e) => !e.caseSensitive || caseSensitive)) continue;
+      this.add(toks, { ui: d.ui, term: phrase, preferred: false, caseSensitive, cue: true });
+      this.n++;
+    }
   }
 
   private addDescriptor(d: Descriptor, minLen: number, entryTerms: boolean): number {
@@ -475,10 +503,28 @@ function caseOk(term: string, tokens: Token[], i: number, j: number): boolean {
 }
 
 const matcherCache = new WeakMap<MeshVocab, LexicalMatcher>();
+const building = new WeakMap<MeshVocab, Promise<LexicalMatcher>>();
 
 /** The default matcher of a vocabulary (built once, ~1 s for MeSH's ~160k names and entry terms). */
 export function matcherFor(vocab: MeshVocab): LexicalMatcher {
   let m = matcherCache.get(vocab);
   if (!m) matcherCache.set(vocab, (m = new LexicalMatcher(vocab)));
   return m;
+}
+
+/** matcherFor, built in slices that let the event loop run (LexicalMatcher.build); the same cached matcher. */
+export function matcherForAsync(vocab: MeshVocab): Promise<LexicalMatcher> {
+  const have = matcherCache.get(vocab);
+  if (have) return Promise.resolve(have);
+  let p = building.get(vocab);
+  if (!p) {
+    p = LexicalMatcher.build(vocab).then((m) => {
+      const won = matcherCache.get(vocab) ?? m; // a synchronous matcherFor in between made one: keep that one
+      matcherCache.set(vocab, won);
+      building.delete(vocab);
+      return won;
+    });
+    building.set(vocab, p);
+  }
+  return p;
 }

@@ -337,14 +337,65 @@ function readMaybeGz(file: string): string {
   return buf.toString('utf8');
 }
 
+/** readMaybeGz off the main thread (file read and inflate in libuv's pool). */
+async function readMaybeGzAsync(file: string): Promise<string> {
+  let buf: Buffer;
+  try {
+    buf = await fs.promises.readFile(file);
+  } catch (e) {
+    throw new Error(`cannot read MeSH file ${file}: ${(e as Error).message}`);
+  }
+  if (buf[0] === 0x1f && buf[1] === 0x8b) {
+    try {
+      buf = await new Promise<Buffer>((resolve, reject) => zlib.gunzip(buf, (e, b) => (e ? reject(e) : resolve(b))));
+    } catch (e) {
+      throw new Error(`${file}: not a valid gzip file (${(e as Error).message})`);
+    }
+  }
+  return buf.toString('utf8');
+}
+
 /** Read the TSV pair (descriptor_ui, name, tree_numbers) + (descriptor_ui, term, preferred). */
 export function loadTsvVocab(descriptorsFile: string, termsFile: string, version?: string): MeshVocab {
+  const parse = parseTsvVocab(
+    descriptorsFile,
+    readMaybeGz(descriptorsFile),
+    termsFile,
+    readMaybeGz(termsFile),
+    version,
+  );
+  for (let r = parse.next(); ; r = parse.next()) if (r.done) return r.value;
+}
+
+/** loadTsvVocab in slices of lines, letting the event loop run in between (the same vocabulary). */
+export async function loadTsvVocabAsync(
+  descriptorsFile: string,
+  termsFile: string,
+  version?: string,
+): Promise<MeshVocab> {
+  const [dText, tText] = await Promise.all([readMaybeGzAsync(descriptorsFile), readMaybeGzAsync(termsFile)]);
+  const parse = parseTsvVocab(descriptorsFile, dText, termsFile, tText, version);
+  for (let r = parse.next(); ; r = parse.next()) {
+    if (r.done) return r.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** The TSV pair's parser: yields every `slice` lines (a caller may let other work run there). */
+function* parseTsvVocab(
+  descriptorsFile: string,
+  dText: string,
+  termsFile: string,
+  tText: string,
+  version?: string,
+  slice = 15_000,
+): Generator<void, MeshVocab> {
   const descriptors: Descriptor[] = [];
   const byUi = new Map<string, Descriptor>();
-  const dText = readMaybeGz(descriptorsFile);
   let lineNo = 0;
   for (const line of dText.split('\n')) {
     lineNo++;
+    if (lineNo % slice === 0) yield;
     if (lineNo === 1 || line === '') continue;
     const f = line.replace(/\r$/, '').split('\t');
     if (f.length < 2 || !/^[A-Z]\d+$/.test(f[0]!)) {
@@ -361,7 +412,6 @@ export function loadTsvVocab(descriptorsFile: string, termsFile: string, version
     descriptors.push(d);
     byUi.set(d.ui, d);
   }
-  const tText = readMaybeGz(termsFile);
   lineNo = 0;
   let last: Descriptor | undefined;
   // ~130k lines: tabs found with indexOf, and the previous line's descriptor reused (terms come grouped)
@@ -369,6 +419,7 @@ export function loadTsvVocab(descriptorsFile: string, termsFile: string, version
     let nl = tText.indexOf('\n', pos);
     if (nl < 0) nl = tText.length;
     lineNo++;
+    if (lineNo % slice === 0) yield;
     const end = nl > pos && tText.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
     if (lineNo > 1 && end > pos) {
       const t1 = tText.indexOf('\t', pos);
@@ -389,6 +440,7 @@ export function loadTsvVocab(descriptorsFile: string, termsFile: string, version
     pos = nl + 1;
   }
   const m = /mesh(\d{4})/i.exec(path.basename(descriptorsFile));
+  yield;
   return new MeshVocab({ version: version ?? (m ? `MeSH ${m[1]}` : 'MeSH'), source: descriptorsFile, descriptors });
 }
 
@@ -546,7 +598,7 @@ async function loadVocabUncached(src: string): Promise<MeshVocab> {
     const desc = files.find((f) => /descriptors\.tsv(\.gz)?$/i.test(f));
     const terms = files.find((f) => /terms\.tsv(\.gz)?$/i.test(f));
     if (!desc || !terms) throw new Error(`${src}: expected *descriptors.tsv[.gz] and *terms.tsv[.gz]`);
-    return loadTsvVocab(path.join(src, desc), path.join(src, terms));
+    return loadTsvVocabAsync(path.join(src, desc), path.join(src, terms));
   }
   if (/\.xml(\.gz)?$/i.test(src)) return loadDescriptorXml(src);
   return loadVocabCache(src);

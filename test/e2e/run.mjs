@@ -1345,6 +1345,7 @@ scenario(
 
 // ---------------------------------------------------------------- main
 const timing = [];
+let firstAnswer;
 /** What a scenario module (test/e2e/scenarios/*.mjs, `export default function (api) { api.scenario(...) }`) gets. */
 const scenarioApi = () => ({
   scenario,
@@ -1430,12 +1431,15 @@ async function main() {
         const m = re.exec(text);
         if (m) timing.push(m[0]);
       }
+      const fa = /first answer (\d+) ms after the sidebar was ready \(([^)]*)\)/.exec(text);
+      if (fa) firstAnswer = `first answer after the sidebar was ready: ${fa[1]} ms (${fa[2]}; target ≤ 1500 ms)`;
     }
     if (failed && extLog) log(`extension log: ${extLog}\n${fs.readFileSync(extLog, 'utf8').slice(-4000)}`);
     if (!KEEP && !failed) fs.rmSync(ctx.dir, { recursive: true, force: true });
     else log(`kept ${ctx.dir}`);
   }
   if (timing.length) log(`extension timings: ${timing.join('; ')}`);
+  if (firstAnswer) log(firstAnswer);
   log(`${failed ? `${failed} FAILED` : 'all passed'} in ${((Date.now() - T0) / 1000).toFixed(1)} s`);
   console.log(`e2e: ${passed} passed, ${failed} failed`);
   process.exit(failed || !passed ? 1 : 0);

@@ -132,6 +132,55 @@ test('a stale query (superseded by a newer one) returns nothing', async () => {
   assert.equal(r, undefined);
 });
 
+test('the first query answers early: full-text papers while the model loads, then everything; status never waits for a load', async () => {
+  // a MeSH vocabulary no other test has loaded (the TSV pair copied), so this engine loads it itself
+  const vocabDir = path.join(dir, 'mesh-copy');
+  fs.cpSync(path.join(__dirname, '..', '..', 'data', 'mesh'), vocabDir, { recursive: true });
+  const fresh = new Engine({ ...opts, meshVocab: vocabDir }, logger);
+  try {
+    await fresh.indexCurrency(); // the index is open, the model is not loaded
+    fresh.warmUp(); // the worker starts
+    const s0 = await fresh.status();
+    assert.equal(s0.provider, undefined, 'status() answers at once: the model is still loading');
+    assert.equal(s0.indexSize, 40);
+    const text = 'We characterized the mechanism of drug-drug interactions from PubMed using MeSH terms.';
+    const early: { pending?: string[]; papers: string[]; mesh: number; provider?: string }[] = [];
+    const r = await fresh.query(text, { papers: 5, mesh: 5, sentences: 4 }, undefined, (e) =>
+      early.push({
+        pending: e.pending,
+        papers: e.papers.map((p) => p.pmid),
+        mesh: e.mesh.length,
+        provider: e.status.provider,
+      }),
+    );
+    assert.ok(r);
+    assert.ok(early.length >= 1, 'an early answer came');
+    assert.deepEqual(early[0]!.pending, ['ranking', 'mesh'], 'first: full-text papers, ranking and MeSH to follow');
+    assert.equal(early[0]!.provider, undefined, 'it came before the model was loaded');
+    const papers = r.papers.map((p) => p.pmid);
+    // generated weights: the hybrid ranking is the full-text ranking, so the early papers are the final ones
+    assert.deepEqual(early[0]!.papers, papers);
+    assert.equal(papers[0], '28422961');
+    for (const e of early) {
+      assert.ok(e.pending?.includes('mesh'));
+      assert.equal(e.mesh, 0);
+    }
+    assert.equal(r.pending, undefined, 'the final answer has everything');
+    assert.ok(r.mesh.length > 0);
+    assert.equal(r.status.provider, 'cpu');
+    assert.ok(r.sentences.length > 0);
+    // a later query: nothing is loading, so no early answer
+    const later: unknown[] = [];
+    const r2 = await fresh.query('drug interactions and MeSH', { papers: 3, mesh: 3, sentences: 2 }, undefined, (e) =>
+      later.push(e),
+    );
+    assert.equal(later.length, 0);
+    assert.ok(r2 && r2.mesh.length > 0);
+  } finally {
+    await fresh.dispose();
+  }
+});
+
 test('reconfigure restarts the worker only when model/device settings change', async () => {
   const before = logs.length;
   await engine.reconfigure({ ...opts });

@@ -1,4 +1,4 @@
-// `npm run bench -- index [--rows 100000] [--dim 768] [--queries 100] [--ann pq|rq|hnsw] [--model DIR] [--build N] [--skip-build] [--skip-synthetic] [--keep] [--reuse DIR] [--candidates N]`
+// `npm run bench -- index [--rows 100000] [--dim 768] [--queries 100] [--ann pq|rq|hnsw] [--model DIR] [--build N] [--skip-build] [--skip-synthetic] [--keep] [--reuse DIR] [--candidates N] [--fts-terms all,8,12,16,24]`
 // --keep leaves the generated index (and its queries) in a temp folder; --reuse DIR reruns only the query part on it.
 // 1. Build rate: the index build (readers → encoder → LanceDB upserts → FTS/scalar indexes) vs the encoder alone on
 //    exactly the same texts, measured in the same run (target ≥ 90 %: the database must not be the bottleneck).
@@ -23,6 +23,7 @@ import {
   type ArticleRow,
 } from '../../index/store';
 import { search } from '../../index/search';
+import { FTS_MAX_TERMS, termSample } from '../../index/query-terms';
 import { ensureGeneratedModel, openEmbedder } from '../../index/model';
 import { defaultModelsDir, projectRoot } from '../../inference/paths';
 import * as lancedb from '@lancedb/lancedb';
@@ -40,6 +41,8 @@ interface Args {
   keep: boolean;
   reuse?: string;
   candidates?: number;
+  /** --fts-terms: the full-text term limits the long-query part compares (0 = all terms, the baseline) */
+  ftsTerms: number[];
 }
 
 function parse(args: string[]): Args {
@@ -52,6 +55,7 @@ function parse(args: string[]): Args {
     skipBuild: false,
     skipSynthetic: false,
     keep: false,
+    ftsTerms: [0, 16, 32, FTS_MAX_TERMS, 48],
   };
   for (let i = 0; i < args.length; i++) {
     const k = args[i];
@@ -71,6 +75,8 @@ function parse(args: string[]): Args {
     else if (k === '--keep') a.keep = true;
     else if (k === '--reuse') a.reuse = args[++i];
     else if (k === '--candidates') a.candidates = num();
+    else if (k === '--fts-terms')
+      a.ftsTerms = (args[++i] ?? '').split(',').map((x) => (x.trim() === 'all' ? 0 : Number(x)));
     else throw new Error(`unknown option ${k}`);
   }
   return a;
@@ -399,6 +405,12 @@ async function queryBench(a: Args, dir: string, fresh = false): Promise<void> {
   const vocab = Array.from({ length: 20000 }, (_, i) => `w${i.toString(36)}`);
   const lr = rng(5);
   const zipf = (): string => vocab[Math.min(vocab.length - 1, Math.floor(Math.exp(lr() * Math.log(vocab.length))))];
+  // The document-frequency sample long queries are cut with (read once per open table; the first long query, or the
+  // sidebar's warm-up, pays for it).
+  const sample = await termSample(store.articles);
+  console.log(
+    `term sample for long queries: ${sample.docs.toLocaleString()} of ${sample.rows.toLocaleString()} rows, ${sample.df.size.toLocaleString()} distinct terms, read and counted in ${fmt(sample.ms)}`,
+  );
   for (const words of [30, 150]) {
     const long = queries.map((q) => {
       const base = q.text.split(' ').slice(1);
@@ -411,17 +423,43 @@ async function queryBench(a: Args, dir: string, fresh = false): Promise<void> {
       };
     });
     const lemb = new FixedEmbedder(identity, new Map(long.map((q) => [q.text, q.vec])));
-    const ms: number[] = [];
-    const fts: number[] = [];
-    for (const q of long) {
-      const t = performance.now();
-      const r = await search(store, lemb, q.text, { k: 10, mode: 'hybrid', noWhy: true, candidates: a.candidates });
-      ms.push(performance.now() - t);
-      fts.push(r.ms.fts);
+    // Each term limit in turn over the same queries, the whole list twice (the first round warms the caches of the
+    // terms each limit asks for); the second round is reported. Limit 'all' is the baseline, in the same run.
+    const res = new Map<number, { ms: number[]; fts: number[]; top: string[][] }>();
+    for (let round = 0; round < 2; round++)
+      for (const terms of a.ftsTerms) {
+        const ms: number[] = [];
+        const fts: number[] = [];
+        const top: string[][] = [];
+        for (const q of long) {
+          const t = performance.now();
+          const r = await search(store, lemb, q.text, {
+            k: 10,
+            mode: 'hybrid',
+            noWhy: true,
+            candidates: a.candidates,
+            ftsMaxTerms: terms,
+          });
+          ms.push(performance.now() - t);
+          fts.push(r.ms.fts);
+          top.push(r.hits.map((h) => h.pmid));
+        }
+        res.set(terms, { ms, fts, top });
+      }
+    const base = res.get(0);
+    for (const terms of a.ftsTerms) {
+      const r = res.get(terms)!;
+      // agreement with the all-terms top 10 (the dense leg is the same; only the full-text query differs)
+      const overlap = base
+        ? r.top.reduce((n, t, i) => n + t.filter((id) => base.top[i]!.includes(id)).length, 0) / (10 * r.top.length)
+        : NaN;
+      console.log(
+        `search hybrid, ${words}-word queries, full-text ${terms ? `${terms} rarest terms` : 'all terms (baseline)'}${terms === FTS_MAX_TERMS ? ' ← default' : ''}: p50 ${fmt(pct(r.ms, 50))}, p95 ${fmt(pct(r.ms, 95))} (full-text leg p50 ${fmt(pct(r.fts, 50))})` +
+          (base && terms
+            ? `; ${(pct(base.ms, 50) / pct(r.ms, 50)).toFixed(1)}× faster than all terms, top-10 overlap with it ${overlap.toFixed(2)}`
+            : ''),
+      );
     }
-    console.log(
-      `search hybrid, ${words}-word queries: p50 ${fmt(pct(ms, 50))}, p95 ${fmt(pct(ms, 95))} (full-text leg p50 ${fmt(pct(fts, 50))})`,
-    );
   }
   const bytes = store.diskBytes();
   console.log(

@@ -1,7 +1,10 @@
-// `npm run eval -- scifact [beirDir] [--model DIR] [--modes fts,dense,hybrid] [--index DIR] [--limit-queries N]`
+// `npm run eval -- scifact [beirDir] [--model DIR] [--modes fts,dense,hybrid] [--index DIR] [--limit-queries N] [--fts-terms 4,8,16,all] [--paragraphs N]`
 // Retrieval quality of the index's legs on any BEIR-layout folder (corpus.jsonl[.gz], queries*.jsonl, qrels*.tsv),
 // default ../shared/data/beir-scifact-dev. Prints nDCG@10, Recall@100 and MRR@10 per mode (standard definitions,
 // src/index/metrics.ts). The corpus is indexed with the same code as PubMed citations (title + text).
+// --fts-terms: rerun the full-text and hybrid modes with the full-text query cut to each number of distinct terms
+// (the rarest in the index; `all` = none dropped; default: the shipped FTS_MAX_TERMS), one row each.
+// --paragraphs N: long queries made of N consecutive claims each, judged by the union of their judgements.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -11,7 +14,8 @@ import { projectRoot } from '../../inference/paths';
 import type { Embedder, ModelIdentity } from '../../inference/types';
 import { evaluateRuns, type Qrels } from '../../index/metrics';
 import { IndexStore, type ArticleRow } from '../../index/store';
-import { search, type SearchMode } from '../../index/search';
+import { ftsQueryText, search, type SearchMode } from '../../index/search';
+import { FTS_MAX_TERMS, distinctTerms } from '../../index/query-terms';
 
 interface Doc {
   id: string;
@@ -91,25 +95,48 @@ function parseArgs(args: string[]): {
   modes: SearchMode[];
   index?: string;
   limit?: number;
+  ftsTerms: number[];
+  paragraphs: number;
 } {
   let dir = path.resolve(projectRoot(), '..', 'shared', 'data', 'beir-scifact-dev');
   let model: string | undefined;
   let modes: SearchMode[] | undefined;
   let index: string | undefined;
   let limit: number | undefined;
+  let ftsTerms = [FTS_MAX_TERMS];
+  let paragraphs = 1;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--model') model = args[++i];
     else if (a === '--modes') modes = args[++i].split(',').map((m) => m.trim()) as SearchMode[];
     else if (a === '--index') index = args[++i];
     else if (a === '--limit-queries') limit = Number(args[++i]);
+    else if (a === '--paragraphs') {
+      paragraphs = Number(args[++i]);
+      if (!Number.isInteger(paragraphs) || paragraphs < 1)
+        throw Object.assign(new Error('--paragraphs needs a whole number of claims ≥ 1'), { exitCode: 2 });
+    } else if (a === '--fts-terms')
+      ftsTerms = (args[++i] ?? '').split(',').map((x) => {
+        const n = x.trim() === 'all' ? 0 : Number(x);
+        if (!Number.isInteger(n) || n < 0)
+          throw Object.assign(new Error(`--fts-terms: ${x} is not a number of terms or 'all'`), { exitCode: 2 });
+        return n;
+      });
     else if (!a.startsWith('--')) dir = path.resolve(a);
     else throw Object.assign(new Error(`unknown option ${a}`), { exitCode: 2 });
   }
   for (const m of modes ?? [])
     if (!['fts', 'dense', 'hybrid'].includes(m))
       throw Object.assign(new Error(`unknown mode ${m} (fts, dense or hybrid)`), { exitCode: 2 });
-  return { dir, model, modes: modes ?? (model ? ['fts', 'dense', 'hybrid'] : ['fts']), index, limit };
+  return {
+    dir,
+    model,
+    modes: modes ?? (model ? ['fts', 'dense', 'hybrid'] : ['fts']),
+    index,
+    limit,
+    ftsTerms,
+    paragraphs,
+  };
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -189,15 +216,48 @@ export async function run(args: string[]): Promise<void> {
     }
     let qids = [...qrels.keys()];
     if (o.limit) qids = qids.slice(0, o.limit);
-    const sub = new Map(qids.map((q) => [q, qrels.get(q)!]));
+    let sub = new Map(qids.map((q) => [q, qrels.get(q)!]));
+    let qtext = queries;
+    if (o.paragraphs > 1) {
+      // A selected paragraph that makes several claims: N consecutive claims joined, judged by the union of their
+      // judgements (a document relevant to any of them is relevant to the paragraph).
+      const groups: string[][] = [];
+      for (let i = 0; i + o.paragraphs <= qids.length; i += o.paragraphs) groups.push(qids.slice(i, i + o.paragraphs));
+      qtext = new Map(groups.map((g, i) => [`p${i}`, g.map((q) => queries.get(q)!).join(' ')]));
+      sub = new Map(
+        groups.map((g, i) => {
+          const u = new Map<string, number>();
+          for (const q of g) for (const [d, rel] of qrels.get(q)!) u.set(d, Math.max(rel, u.get(d) ?? 0));
+          return [`p${i}`, u];
+        }),
+      );
+      qids = [...sub.keys()];
+      const words = qids.map((q) => qtext.get(q)!.split(/\s+/).length).sort((a, b) => a - b);
+      console.log(
+        `paragraph queries: ${o.paragraphs} claims each, ${qids.length} of them, median ${words[Math.floor(words.length / 2)]} words`,
+      );
+    }
+    const nTerms = qids.map((q) => distinctTerms(ftsQueryText(qtext.get(q)!))).sort((a, b) => a - b);
     console.log(
-      `\n${'mode'.padEnd(8)} ${'nDCG@10'.padStart(8)} ${'R@100'.padStart(8)} ${'MRR@10'.padStart(8)}  queries  ms/query`,
+      `queries: distinct terms (stop words aside) median ${nTerms[Math.floor(nTerms.length / 2)]}, max ${nTerms[nTerms.length - 1]}`,
     );
-    for (const mode of o.modes) {
+    console.log(
+      `\n${'mode'.padEnd(14)} ${'nDCG@10'.padStart(8)} ${'R@100'.padStart(8)} ${'MRR@10'.padStart(8)}  queries  ms/query  queries cut`,
+    );
+    const runsOf = o.modes.flatMap((mode): { mode: SearchMode; terms: number }[] =>
+      mode === 'dense' ? [{ mode, terms: 0 }] : o.ftsTerms.map((terms) => ({ mode, terms })),
+    );
+    for (const { mode, terms } of runsOf) {
       const runs = new Map<string, string[]>();
       const tq = Date.now();
       for (const q of qids) {
-        const r = await search(store, embedder, queries.get(q)!, { k: 100, mode, noWhy: true, candidates: 100 });
+        const r = await search(store, embedder, qtext.get(q)!, {
+          k: 100,
+          mode,
+          noWhy: true,
+          candidates: 100,
+          ftsMaxTerms: terms,
+        });
         runs.set(
           q,
           r.hits.map((h) => h.pmid),
@@ -210,8 +270,10 @@ export async function run(args: string[]): Promise<void> {
           : mode === 'hybrid' && identity.generated
             ? '  (GENERATED weights: dense leg at weight 0 = full-text)'
             : '';
+      const name = mode === 'dense' ? mode : `${mode} ${terms ? `K=${terms}` : 'all'}`;
+      const cut = terms ? nTerms.filter((n) => n > terms).length : 0;
       console.log(
-        `${mode.padEnd(8)} ${m.ndcg10.toFixed(4).padStart(8)} ${m.recall100.toFixed(4).padStart(8)} ${m.mrr10.toFixed(4).padStart(8)}  ${String(m.queries).padStart(7)}  ${((Date.now() - tq) / qids.length).toFixed(1).padStart(8)}${label}`,
+        `${name.padEnd(14)} ${m.ndcg10.toFixed(4).padStart(8)} ${m.recall100.toFixed(4).padStart(8)} ${m.mrr10.toFixed(4).padStart(8)}  ${String(m.queries).padStart(7)}  ${((Date.now() - tq) / qids.length).toFixed(1).padStart(8)}  ${String(mode === 'dense' ? '-' : cut).padStart(11)}${label}`,
       );
     }
     console.log(`\ntotal ${((Date.now() - t0) / 1000).toFixed(1)} s`);
