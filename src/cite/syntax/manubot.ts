@@ -10,7 +10,8 @@ import type { PaperMeta } from '../paper';
 import { normDoi, normTitle } from '../paper';
 import { parseCslJson, cslPmid, cslYear, type CslItem } from '../csljson';
 import { findRecords, type BibRecord, type Match } from '../match';
-import { yamlBibliography, pandocGroups, pandocKeyRe } from './pandoc';
+import { pandocGroups, pandocKeyRe } from './pandoc';
+import { yamlBibliography } from './frontmatter';
 
 const PREFIXED = /\[@(?:doi|pubmed|pmid|pmc|pmcid|arxiv|url|isbn|wikidata|tag|raw|clinicaltrials|https?):/i;
 
