@@ -347,32 +347,12 @@ export class Engine {
     const embedder = er.value;
     const store = sr.value;
     if (isStale()) return undefined;
-    const { search, similarSentences, neighbours } = await import('../index/search');
+    const { search, similarSentences } = await import('../index/search');
     const notes = new Set<string>();
     const papersP = search(store, embedder, text, { k: counts.papers, mode: 'hybrid' });
     const sentencesP =
       counts.sentences > 0 ? similarSentences(store, embedder, text, { k: counts.sentences }) : undefined;
-    const meshP =
-      counts.mesh > 0
-        ? (async () => {
-            const [vocab, nb] = await Promise.all([this.getVocab(), neighbours(store, embedder, text, { k: 20 })]);
-            const { suggestMesh } = await import('../mesh/suggest');
-            const list = suggestMesh(
-              text,
-              nb.neighbours.map((n, i) => ({ pmid: n.pmid, rank: i, score: n.score, mesh: n.mesh })),
-              vocab,
-              { max: counts.mesh },
-            );
-            return list.map((m): MeshView => ({
-              ui: m.ui,
-              name: m.name,
-              score: m.score,
-              breadcrumbs: m.breadcrumbs,
-              entryTerms: m.entryTerms.filter((t) => t !== m.name).slice(0, 12),
-              url: m.url,
-            }));
-          })()
-        : Promise.resolve([] as MeshView[]);
+    const meshP = counts.mesh > 0 ? this.meshViews(store, embedder, text, { max: counts.mesh }) : Promise.resolve([]);
     const [papers, sentences, mesh] = await Promise.all([
       papersP,
       sentencesP,
@@ -406,6 +386,64 @@ export class Engine {
       status,
       ms: Date.now() - t0,
     };
+  }
+
+  /** MeSH headings for a text: the lexical matcher and check-tag cues, voted by the text's nearest indexed citations. */
+  private async meshViews(
+    store: IndexStore | undefined,
+    embedder: Embedder | undefined,
+    text: string,
+    opts: { max: number; cutoff?: number },
+  ): Promise<MeshView[]> {
+    const { neighbours } = await import('../index/search');
+    const [vocab, nb] = await Promise.all([
+      this.getVocab(),
+      store ? neighbours(store, embedder, text, { k: 20 }) : Promise.resolve({ neighbours: [] }),
+    ]);
+    const { suggestMesh } = await import('../mesh/suggest');
+    const list = suggestMesh(
+      text,
+      nb.neighbours.map((n, i) => ({ pmid: n.pmid, rank: i, score: n.score, mesh: n.mesh })),
+      vocab,
+      { max: opts.max, ...(opts.cutoff !== undefined ? { cutoff: opts.cutoff } : {}) },
+    );
+    return list.map((m): MeshView => ({
+      ui: m.ui,
+      name: m.name,
+      score: m.score,
+      breadcrumbs: m.breadcrumbs,
+      entryTerms: m.entryTerms.filter((t) => t !== m.name).slice(0, 12),
+      url: m.url,
+    }));
+  }
+
+  /**
+   * MeSH headings for a whole manuscript's title and abstract (the keyword picker): as for a query, with the index's
+   * neighbours when there is an index (and the model when it loads), else from the text alone; `note` says which.
+   */
+  async meshForText(
+    text: string,
+    opts: { max: number; cutoff?: number },
+  ): Promise<{ mesh: MeshView[]; note?: string }> {
+    const [er, sr] = await Promise.allSettled([this.getEmbedder(), this.getStore()]);
+    const store = sr.status === 'fulfilled' ? sr.value : undefined;
+    const embedder = er.status === 'fulfilled' ? er.value : undefined;
+    const note = !store
+      ? `no index (${sr.status === 'rejected' ? (sr.reason as Error).message : ''}): suggestions come from the text alone`
+      : !embedder
+        ? 'no model loaded: neighbours found by full text only'
+        : undefined;
+    try {
+      return { mesh: await this.meshViews(store, embedder, text, opts), note };
+    } catch (e) {
+      if (!embedder || !store) throw e;
+      // e.g. an index built by another model: its full-text leg still finds neighbours
+      const why = e instanceof Error ? e.message : String(e);
+      return {
+        mesh: await this.meshViews(store, undefined, text, opts),
+        note: `neighbours by full text only (${why})`,
+      };
+    }
   }
 
   private async abstracts(store: IndexStore, pmids: string[]): Promise<Map<string, string>> {
