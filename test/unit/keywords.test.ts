@@ -4,6 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as os from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { parse as parseYaml } from 'yaml';
 import { applyEdits } from '../../src/cite/syntax/common';
 import {
@@ -197,6 +199,11 @@ test('LaTeX keyword fields in the journal styles: \\keywords{} (comma, \\and, ;)
     addTex('\\begin{keyword}\n\\end{keyword}', [HCC, 'Liver']),
     '\\begin{keyword}\nCarcinoma, Hepatocellular \\sep Liver\n\\end{keyword}',
   );
+  // comment lines at the end of the field stay after the new item
+  assert.equal(
+    addTex('\\begin{keyword}\nstatins \\sep cohort\n% MeSH headings below\n\\end{keyword}', [HCC]),
+    '\\begin{keyword}\nstatins \\sep cohort \\sep Carcinoma, Hepatocellular\n% MeSH headings below\n\\end{keyword}',
+  );
   // BMC / imsart: \kwd{} items
   const bmc = '\\begin{keyword}\n\\kwd{statins}\n\\kwd{liver}\n\\end{keyword}';
   assert.equal(
@@ -228,4 +235,44 @@ test('keywordEdits: where each kind of document gets them', () => {
   assert.equal(applyEdits('title: T\nkeywords:\n- a\n', m.metadataEdits!), 'title: T\nkeywords:\n- a\n- x\n');
   assert.equal(keywordEdits('## Intro\n', 'manubot', 0, ['x']).where, 'the cursor');
   assert.equal(keywordEdits('---\nkeywords: [a]\n---\n', 'pandoc', 0, ['b']).where, 'the YAML keywords:');
+});
+
+const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).status === 0;
+
+test('real clients read the inserted keywords: pandoc sees two YAML keywords, amsart typesets \\keywords{} as two', (t) => {
+  if (!has('pandoc')) return t.skip('pandoc is not installed (apt-get install pandoc)');
+  const md = '---\ntitle: Statins # working title\nkeywords: [statins] # MeSH\n---\n\nBody.\n';
+  const out = addYaml(md, [HCC]);
+  const ast = spawnSync('pandoc', ['-f', 'markdown', '-t', 'json'], { input: out, encoding: 'utf8' });
+  assert.equal(ast.status, 0, ast.stderr);
+  const kw = JSON.parse(ast.stdout).meta.keywords as { t: string; c: unknown[] };
+  assert.equal(kw.t, 'MetaList');
+  assert.equal(kw.c.length, 2, 'pandoc reads two keywords');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'biohicl-kw-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(dir, 'kw.template'), '$for(keywords)$[$keywords$]$endfor$\n');
+  const listed = spawnSync('pandoc', ['-f', 'markdown', '-t', 'plain', '--template', path.join(dir, 'kw.template')], {
+    input: out,
+    encoding: 'utf8',
+  });
+  assert.equal(listed.stdout.trim(), '[statins][Carcinoma, Hepatocellular]');
+});
+
+test('real clients: pdflatex typesets the edited amsart \\keywords{} (text checked with pdftotext when present)', (t) => {
+  if (!has('pdflatex') || spawnSync('kpsewhich', ['amsart.cls']).status !== 0)
+    return t.skip('pdflatex with amsart.cls is not installed (apt-get install texlive-latex-base)');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'biohicl-kw-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const tex =
+    '\\documentclass{amsart}\n\\title{Statins}\n\\keywords{statins}\n\\begin{document}\n\\maketitle\nText.\n\\end{document}\n';
+  fs.writeFileSync(path.join(dir, 'paper.tex'), addTex(tex, [HCC, 'R&D']));
+  const r = spawnSync('pdflatex', ['-interaction=nonstopmode', '-halt-on-error', 'paper.tex'], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stdout.slice(-2000));
+  assert.ok(fs.statSync(path.join(dir, 'paper.pdf')).size > 1000);
+  if (!has('pdftotext')) return t.diagnostic('pdftotext not installed: the PDF text was not read');
+  const txt = spawnSync('pdftotext', ['paper.pdf', '-'], { cwd: dir, encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
+  assert.match(txt, /Key words and phrases\. statins, Carcinoma, Hepatocellular, R&D\./);
 });

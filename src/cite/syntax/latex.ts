@@ -392,8 +392,11 @@ export function latexKeywordEdit(
   }
   if (!added.length) return { added, present, where: f.where };
   const body = text.slice(f.start, f.end);
-  const trail = body.length - body.trimEnd().length;
-  const at = f.end - trail; // after the last item, before the closing whitespace
+  // after the last item: before the closing whitespace and any comment lines that end the field
+  const comments = latexComments(body);
+  let end = body.length;
+  while (end > 0 && (/\s/.test(body[end - 1] ?? '') || masked(comments, end - 1))) end--;
+  const at = f.start + end;
   let insert: string;
   if (f.style === 'kwd') {
     const gap = /\}(\s*)\\kwd/.exec(body)?.[1] ?? (/\n/.test(body) ? '\n' : ' ');
