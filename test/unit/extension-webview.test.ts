@@ -113,8 +113,9 @@ test('package.json follows VS Code conventions: localized strings, setting scope
       assert.equal(d?.length, p.enum.length, `${k}: one description per enum value`);
     }
   }
-  // paths and devices belong to a machine; citation style to the manuscript's folder
-  assert.equal(c.configuration.properties['biohicl.modelDir'].scope, 'machine-overridable');
+  // citation conventions belong to the manuscript's folder; model, index and device paths are window settings: a
+  // machine scope would drop them from the user settings of a remote window (code-server, measured in the e2e suite)
+  assert.equal(c.configuration.properties['biohicl.modelDir'].scope, 'window');
   assert.equal(c.configuration.properties['biohicl.citeCommand'].scope, 'resource');
   // walkthrough: four steps with their media, command links to declared commands, completion events
   const declared = new Set<string>(c.commands.map((x: { command: string }) => x.command));
