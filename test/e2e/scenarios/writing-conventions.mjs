@@ -35,6 +35,20 @@ Body text about liver cancer in adults.
 \\end{document}
 `;
 
+/** A note of this topic's own (other scenarios edit the shared fixtures, so their line numbers move). */
+const NOTE = `# Notes
+
+Link prediction on a network of co-occurring MeSH terms can generate new hypotheses for literature-based discovery.
+
+We computed semantic similarity between biomedical concepts from the MeSH hierarchy.
+`;
+
+function writeNote(ctx) {
+  const dir = path.join(ctx.ws, 'keywords');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'note.md'), NOTE);
+}
+
 const AMS = `\\documentclass{amsart}
 \\title{Notes}
 \\keywords{statins}
@@ -148,8 +162,9 @@ export default function ({
       const item = page.locator('.part.statusbar .statusbar-item', { hasText: 'BioHiCL' }).first();
       await item.waitFor();
       const view = sidebar(page);
-      await openFile(page, 'markdown/paper.md');
-      await selectLine(page, 12);
+      writeNote(ctx);
+      await openFile(page, 'keywords/note.md');
+      await selectLine(page, 3);
       await findRelated(page, view, 'Link prediction');
       await page
         .locator('.part.statusbar .statusbar-item', { hasText: /BioHiCL · cpu · \d+ papers/ })
@@ -173,8 +188,8 @@ export default function ({
       const gone = path.join(ctx.dir, 'no-such-index');
       await patchSettings(page, ctx, { 'biohicl.indexDir': gone });
       try {
-        await openFile(page, 'markdown/paper.md');
-        await selectLine(page, 12);
+        await openFile(page, 'keywords/note.md');
+        await selectLine(page, 3);
         await command(page, 'BioHiCL: Find related literature');
         await view.locator('[data-testid="error"]').waitFor({ timeout: 60_000 });
         await page.keyboard.press('Escape');
@@ -185,61 +200,65 @@ export default function ({
       } finally {
         await patchSettings(page, ctx, { 'biohicl.indexDir': ctx.index });
       }
-      await openFile(page, 'markdown/paper.md');
-      await selectLine(page, 12);
+      await openFile(page, 'keywords/note.md');
+      await selectLine(page, 3);
       await findRelated(page, view, 'Link prediction');
     },
   );
 
-  scenario('webview accessibility: only the result counts are announced; Home/End; Cmd on macOS', async ({ page }) => {
-    const view = sidebar(page);
-    await openFile(page, 'markdown/paper.md');
-    await selectLine(page, 16);
-    await findRelated(page, view, 'semantic similarity');
-    const counts = [
-      await view.locator('li.paper').count(),
-      await view.locator('li.mesh').count(),
-      await view.locator('li.sentence').count(),
-    ];
-    const live = await view
-      .locator('body')
-      .evaluate(() => [...document.querySelectorAll('[aria-live]')].map((e) => ({ id: e.id, text: e.textContent })));
-    assert.deepEqual(
-      live.map((l) => l.id),
-      ['announce', 'toast'],
-      'the result lists are not live regions',
-    );
-    const announced = live[0].text;
-    assert.match(
-      announced,
-      new RegExp(`^${counts[0]} related papers?, ${counts[1]} MeSH terms?, ${counts[2]} similar sentences?\\.$`),
-    );
-    // Home/End move between the first and the last paper
-    const papers = view.locator('li.paper');
-    const n = await papers.count();
-    assert.ok(n >= 3);
-    await papers.nth(1).locator('button').first().focus();
-    const focusedPmid = () =>
-      view.locator('body').evaluate(() => document.activeElement?.closest('li.paper')?.getAttribute('data-pmid'));
-    const order = await papers.evaluateAll((els) => els.map((e) => e.getAttribute('data-pmid')));
-    await page.keyboard.press('End');
-    assert.equal(await focusedPmid(), order[n - 1], 'End: the last paper');
-    await page.keyboard.press('Home');
-    assert.equal(await focusedPmid(), order[0], 'Home: the first paper');
-    // shortcut labels: Ctrl here (Linux), Cmd where the UI runs on macOS
-    const idle = (platform) =>
-      view.locator('body').evaluate((_body, p) => {
-        Object.defineProperty(navigator, 'platform', { value: p, configurable: true });
-        window.postMessage({ id: 0, type: 'state', state: { phase: 'idle' } }, '*');
-        return new Promise((r) =>
-          setTimeout(
-            () => r(`${navigator.platform}: ${document.querySelector('[data-testid="empty"]')?.textContent ?? ''}`),
-            300,
-          ),
-        );
-      }, platform);
-    assert.match(await idle('Linux x86_64'), /\(Ctrl\+Alt\+R,/);
-    assert.match(await idle('MacIntel'), /\(Cmd\+Option\+R,/);
-    await idle('Linux x86_64');
-  });
+  scenario(
+    'webview accessibility: only the result counts are announced; Home/End; Cmd on macOS',
+    async ({ page, ctx }) => {
+      const view = sidebar(page);
+      writeNote(ctx);
+      await openFile(page, 'keywords/note.md');
+      await selectLine(page, 5);
+      await findRelated(page, view, 'semantic similarity');
+      const counts = [
+        await view.locator('li.paper').count(),
+        await view.locator('li.mesh').count(),
+        await view.locator('li.sentence').count(),
+      ];
+      const live = await view
+        .locator('body')
+        .evaluate(() => [...document.querySelectorAll('[aria-live]')].map((e) => ({ id: e.id, text: e.textContent })));
+      assert.deepEqual(
+        live.map((l) => l.id),
+        ['announce', 'toast'],
+        'the result lists are not live regions',
+      );
+      const announced = live[0].text;
+      assert.match(
+        announced,
+        new RegExp(`^${counts[0]} related papers?, ${counts[1]} MeSH terms?, ${counts[2]} similar sentences?\\.$`),
+      );
+      // Home/End move between the first and the last paper
+      const papers = view.locator('li.paper');
+      const n = await papers.count();
+      assert.ok(n >= 3);
+      await papers.nth(1).locator('button').first().focus();
+      const focusedPmid = () =>
+        view.locator('body').evaluate(() => document.activeElement?.closest('li.paper')?.getAttribute('data-pmid'));
+      const order = await papers.evaluateAll((els) => els.map((e) => e.getAttribute('data-pmid')));
+      await page.keyboard.press('End');
+      assert.equal(await focusedPmid(), order[n - 1], 'End: the last paper');
+      await page.keyboard.press('Home');
+      assert.equal(await focusedPmid(), order[0], 'Home: the first paper');
+      // shortcut labels: Ctrl here (Linux), Cmd where the UI runs on macOS
+      const idle = (platform) =>
+        view.locator('body').evaluate((_body, p) => {
+          Object.defineProperty(navigator, 'platform', { value: p, configurable: true });
+          window.postMessage({ id: 0, type: 'state', state: { phase: 'idle' } }, '*');
+          return new Promise((r) =>
+            setTimeout(
+              () => r(`${navigator.platform}: ${document.querySelector('[data-testid="empty"]')?.textContent ?? ''}`),
+              300,
+            ),
+          );
+        }, platform);
+      assert.match(await idle('Linux x86_64'), /\(Ctrl\+Alt\+R,/);
+      assert.match(await idle('MacIntel'), /\(Cmd\+Option\+R,/);
+      await idle('Linux x86_64');
+    },
+  );
 }
