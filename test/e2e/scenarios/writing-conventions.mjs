@@ -93,11 +93,18 @@ export default function ({
     }
     await input.fill('');
     const labels = all;
-    log(`  keyword picker offered ${labels.length}: ${labels.slice(0, 8).join(' | ')}`);
+    log(
+      `  keyword picker offered ${labels.length}: ${labels
+        .slice(0, 8)
+        .map((l) => l.replace(/, \d+% ·.*/, ''))
+        .join(' | ')}`,
+    );
     await page.keyboard.press('Enter');
     await qp.waitFor({ state: 'hidden' });
     return labels;
   }
+
+  walkthrough({ scenario, assert, command });
 
   scenario(
     'keywords for the manuscript: YAML keywords: [statins] + "Carcinoma, Hepatocellular" → two keywords, comments kept',
@@ -261,4 +268,35 @@ export default function ({
       await idle('Linux x86_64');
     },
   );
+}
+
+export function walkthrough({ scenario, assert, command }) {
+  scenario('walkthrough "Write with BioHiCL": four steps with their command buttons', async ({ page }) => {
+    await command(page, 'Welcome: Open Walkthrough...');
+    const input = page.locator('.quick-input-widget input');
+    await input.fill('Write with BioHiCL');
+    await page
+      .locator('.quick-input-list .monaco-list-row.focused', { hasText: 'Write with BioHiCL' })
+      .first()
+      .waitFor();
+    await page.keyboard.press('Enter');
+    const gs = page.locator('.gettingStartedContainer');
+    await gs.locator('.getting-started-step', { hasText: 'Get a model' }).first().waitFor();
+    for (const t of ['Get an index', 'Select text and find papers', 'Insert a citation'])
+      assert.equal(await gs.locator('.getting-started-step', { hasText: t }).count(), 1, t);
+    // the expanded first step offers its commands as buttons
+    await gs.locator('.getting-started-step', { hasText: 'Get a model' }).first().click();
+    await gs
+      .locator('.getting-started-step.expanded .button-link, .getting-started-step.expanded a', {
+        hasText: 'Use generated weights',
+      })
+      .first()
+      .waitFor();
+    await page
+      .locator('.tab.active', { hasText: 'Walkthrough' })
+      .locator('.codicon-close, .action-label')
+      .first()
+      .click();
+    await page.locator('.tab', { hasText: 'Walkthrough' }).waitFor({ state: 'detached' });
+  });
 }
