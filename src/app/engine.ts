@@ -428,8 +428,9 @@ export class Engine {
     const [er, sr] = await Promise.allSettled([this.getEmbedder(), this.getStore()]);
     const store = sr.status === 'fulfilled' ? sr.value : undefined;
     const embedder = er.status === 'fulfilled' ? er.value : undefined;
+    if (sr.status === 'rejected') this.log.info(`engine: MeSH for a text without the index: ${String(sr.reason)}`);
     const note = !store
-      ? `no index (${sr.status === 'rejected' ? (sr.reason as Error).message : ''}): suggestions come from the text alone`
+      ? `no index at ${this.opts.indexDir}: headings from the text alone`
       : !embedder
         ? 'no model loaded: neighbours found by full text only'
         : undefined;

@@ -276,3 +276,34 @@ test('real clients: pdflatex typesets the edited amsart \\keywords{} (text check
   const txt = spawnSync('pdftotext', ['paper.pdf', '-'], { cwd: dir, encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
   assert.match(txt, /Key words and phrases\. statins, Carcinoma, Hepatocellular, R&D\./);
 });
+
+test('the keyword picker MeSH for a title and abstract: ranked headings with breadcrumbs, from the text alone without an index', async () => {
+  const { Engine } = await import('../../src/app/engine');
+  const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+  const none = fs.mkdtempSync(path.join(os.tmpdir(), 'biohicl-kw-engine-'));
+  const engine = new Engine(
+    { modelDir: '', indexDir: path.join(none, 'index'), device: 'cpu', threads: 1, queryPrefix: true },
+    quiet,
+  );
+  try {
+    const t = manuscriptText(
+      '---\ntitle: Statin use and the risk of hepatocellular carcinoma\nabstract: |\n  Statins may lower the risk of hepatocellular carcinoma in adults with chronic liver disease.\n---\n',
+      'pandoc',
+    )!;
+    const r = await engine.meshForText(t.text, { max: 25, cutoff: 0.12 });
+    assert.match(r.note ?? '', /no index/);
+    const hcc = r.mesh.find((m) => m.name === HCC);
+    assert.ok(hcc, r.mesh.map((m) => m.name).join(', '));
+    assert.match(hcc.breadcrumbs[0] ?? '', /^Diseases › Neoplasms › .* › Carcinoma, Hepatocellular$/);
+    const scores = r.mesh.map((m) => m.score);
+    assert.deepEqual(
+      scores,
+      [...scores].sort((a, b) => b - a),
+      'ranked',
+    );
+    assert.ok(scores.every((s) => s >= 0.12));
+  } finally {
+    await engine.dispose();
+    fs.rmSync(none, { recursive: true, force: true });
+  }
+});
