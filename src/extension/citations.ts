@@ -297,10 +297,17 @@ export async function insertKeywords(
   if (edit.size && !(await vscode.workspace.applyEdit(edit)))
     throw new Error('VS Code refused the edit (is the document read-only?)');
   if (metaDoc && !wasDirty) await metaDoc.save();
-  const where = r.where === 'the cursor' ? 'at the cursor (no keyword field found)' : `into ${r.where}`;
   const list = (xs: string[]): string => xs.map((x) => `“${x}”`).join(', ');
+  const where =
+    r.where === 'the cursor'
+      ? vscode.l10n.t('at the cursor (no keyword field found)')
+      : vscode.l10n.t('into {0}', r.where);
+  const inserted =
+    r.added.length === 1
+      ? vscode.l10n.t('Inserted keyword {0} {1}', list(r.added), where)
+      : vscode.l10n.t('Inserted keywords {0} {1}', list(r.added), where);
   const message = r.added.length
-    ? `Inserted keyword${r.added.length > 1 ? 's' : ''} ${list(r.added)} ${where}${r.present.length ? `; already there: ${list(r.present)}` : ''}`
-    : `Already a keyword: ${list(r.present)}`;
+    ? inserted + (r.present.length ? vscode.l10n.t('; already there: {0}', list(r.present)) : '')
+    : vscode.l10n.t('Already a keyword: {0}', list(r.present));
   return { message, added: r.added, present: r.present };
 }
