@@ -59,6 +59,7 @@ Hepatocellular carcinoma risk in adults with cirrhosis who take statins.
 
 export default function ({
   scenario,
+  ROOT,
   assert,
   log,
   command,
@@ -71,7 +72,7 @@ export default function ({
   patchSettings,
   toast,
 }) {
-  /** Run the keyword command, check the QuickPick, pick `names`, accept. */
+  /** Run the keyword command, check the QuickPick, pick `names` (or `names(labels, rows)`), accept; the picked names. */
   async function pickKeywords(page, names, expectFrom) {
     await command(page, 'BioHiCL: Suggest MeSH keywords for this manuscript');
     const qp = page.locator('.quick-input-widget');
@@ -82,9 +83,16 @@ export default function ({
     await rows.first().waitFor();
     const all = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
     const input = qp.locator('input.input, .quick-input-box input').first();
-    for (const name of names) {
+    // names, or a choice made from the offered headings (their labels, best first)
+    const offered = all.map((l) => l.replace(/, \d+% ·.*/, ''));
+    const chosen = typeof names === 'function' ? names(offered, all) : names;
+    for (const name of chosen) {
       await input.fill(name); // the list is virtualised: filter so that the row is rendered
-      const row = rows.filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${name}$`) }) }).first();
+      const row = rows
+        .filter({
+          has: page.locator('.label-name', { hasText: new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }),
+        })
+        .first();
       await row.waitFor();
       // the breadcrumb of its tree position is the row's detail
       const text = (await row.textContent()) ?? '';
@@ -101,7 +109,7 @@ export default function ({
     );
     await page.keyboard.press('Enter');
     await qp.waitFor({ state: 'hidden' });
-    return labels;
+    return chosen;
   }
 
   walkthrough({ scenario, assert, command });
@@ -160,6 +168,38 @@ export default function ({
       await saveActive(page);
       const out = await waitForFile(ams, (t) => t.includes(HCC), 'the keyword in \\keywords{}');
       assert.ok(out.includes(`\\keywords{statins, {${HCC}}}\n`), out);
+    },
+  );
+
+  scenario(
+    'keywords for the manuscript: Manubot (real OpenPBTA content) — into content/metadata.yaml, saved, nothing else changed',
+    async ({ page, ctx }) => {
+      const real = path.join(ctx.ws, 'real', 'manubot-openpbta');
+      fs.cpSync(path.join(ROOT, 'test', 'fixtures', 'manuscripts-real', 'manubot-openpbta'), real, { recursive: true });
+      const metaFile = path.join(real, 'content', 'metadata.yaml');
+      const meta = fs.readFileSync(metaFile, 'utf8');
+      const summary = fs.readFileSync(path.join(real, 'content', '01.summary.md'), 'utf8');
+      await openFile(page, 'real/manubot-openpbta/content/01.summary.md');
+      await selectLine(page, 3); // "Pediatric brain and spinal cancers are … the leading disease-related cause of death in children, …"
+      const [picked] = await pickKeywords(
+        page,
+        (labels, rows) => [labels.find((l, i) => !/already a keyword/.test(rows[i]))],
+        'the selection',
+      );
+      assert.ok(picked, 'a heading to pick');
+      await toast(page, `Inserted keyword “${picked}” into metadata.yaml keywords:`).waitFor();
+      const out = await waitForFile(metaFile, (t) => t.includes(`- ${picked}\n`), 'the keyword saved in metadata.yaml');
+      assert.equal(
+        out,
+        meta.replace('- somatic variation\n', `- somatic variation\n- ${picked}\n`),
+        'nothing else changed',
+      );
+      assert.equal(
+        fs.readFileSync(path.join(real, 'content', '01.summary.md'), 'utf8'),
+        summary,
+        'the content file untouched',
+      );
+      assert.equal(await page.locator('.tab.dirty', { hasText: '01.summary.md' }).count(), 0, 'and not edited unsaved');
     },
   );
 
