@@ -17,6 +17,9 @@
   const vscode = acquireVsCodeApi();
   const app = /** @type {HTMLElement} */ (document.getElementById('app'));
   const toast = /** @type {HTMLElement} */ (document.getElementById('toast'));
+  // The only live region for results: it announces their counts, not the lists (a screen reader would re-read them all)
+  const announce = /** @type {HTMLElement} */ (document.getElementById('announce'));
+  let announcedQuery = -1;
   let nextId = 1;
   /** @type {Map<number, HTMLButtonElement>} */
   const pending = new Map();
@@ -70,6 +73,15 @@
     toast.classList.toggle('error', isError);
     toast.classList.add('shown');
     setTimeout(() => toast.classList.remove('shown'), 4000);
+  }
+
+  /** Keyboard shortcuts as the writer's platform names them (the webview runs on the machine of the UI). */
+  function isMac() {
+    return /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent);
+  }
+  /** @param {string} keys e.g. 'Ctrl+Alt+R' (as package.json's "key"), shown as 'Cmd+Alt+R' on macOS */
+  function shortcut(keys) {
+    return isMac() ? keys.replace(/\bCtrl\b/g, 'Cmd').replace(/\bAlt\b/g, 'Option') : keys;
   }
 
   /** @param {string[]} authors */
@@ -308,6 +320,11 @@
     return li;
   }
 
+  /** @param {number} n @param {string} what */
+  function count(n, what) {
+    return `${n} ${what}${n === 1 ? '' : 's'}`;
+  }
+
   /** @param {ViewState} state */
   function render(state) {
     vscode.setState(state);
@@ -325,7 +342,7 @@
         h(
           'p',
           undefined,
-          'Select a sentence or paragraph in your manuscript, then run “BioHiCL: Find related literature” (Ctrl+Alt+R, or the editor context menu).',
+          `Select a sentence or paragraph in your manuscript, then run “BioHiCL: Find related literature” (${shortcut('Ctrl+Alt+R')}, or the editor context menu).`,
         ),
       );
       empty.appendChild(h('p', 'meta', 'Everything runs on this computer: your text never leaves it.'));
@@ -361,6 +378,10 @@
       return;
     }
     const r = state.results;
+    if (r.queryId !== announcedQuery) {
+      announcedQuery = r.queryId;
+      announce.textContent = `${count(r.papers.length, 'related paper')}, ${count(r.mesh.length, 'MeSH term')}, ${count(r.sentences.length, 'similar sentence')}.`;
+    }
     app.appendChild(
       h(
         'div',
@@ -398,9 +419,16 @@
   app.addEventListener('keydown', (ev) => {
     const t = /** @type {HTMLElement} */ (ev.target);
     const item = t.closest('li.item');
-    if (!item || !['ArrowDown', 'ArrowUp'].includes(ev.key)) return;
+    if (!item || !['ArrowDown', 'ArrowUp', 'Home', 'End'].includes(ev.key)) return;
+    const list = item.parentElement;
     const sib = /** @type {HTMLElement | null} */ (
-      ev.key === 'ArrowDown' ? item.nextElementSibling : item.previousElementSibling
+      ev.key === 'ArrowDown'
+        ? item.nextElementSibling
+        : ev.key === 'ArrowUp'
+          ? item.previousElementSibling
+          : ev.key === 'Home'
+            ? (list?.querySelector(':scope > li.item') ?? null)
+            : (list?.querySelector(':scope > li.item:last-of-type') ?? null)
     );
     const target = sib && /** @type {HTMLElement | null} */ (sib.querySelector('button'));
     if (target) {

@@ -29,6 +29,7 @@ const DEV_BUNDLES = new Set(['bench.js', 'eval.js']);
 /** Product files besides dist/ and node_modules/: [path relative to the root, required?]. */
 const CONTENT = [
   ['package.json', true],
+  ['package.nls.json', true],
   ['README.md', false],
   ['LICENSE', false],
   ['LICENSE.md', false],

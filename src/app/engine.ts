@@ -390,7 +390,7 @@ export class Engine {
     const embedderP = this.getEmbedder();
     const storeP = this.getStore();
     embedderP.catch(() => undefined); // told below, after the store
-    const { search, similarSentences, neighbours, GENERATED_NOTE } = await import('../index/search');
+    const { search, similarSentences, GENERATED_NOTE } = await import('../index/search');
     // (not when the model has already failed: its problem is the answer)
     if (onPartial && !ifSettled(embedderP) && !failed.has(embedderP)) {
       // The model is still loading (first query): the index answers alone first, in full-text order.
@@ -425,24 +425,7 @@ export class Engine {
     let meshDone = counts.mesh <= 0;
     const meshP =
       counts.mesh > 0
-        ? (async () => {
-            const [vocab, nb] = await Promise.all([this.getVocab(), neighbours(store, embedder, text, { k: 20 })]);
-            const { suggestMesh } = await import('../mesh/suggest');
-            const list = suggestMesh(
-              text,
-              nb.neighbours.map((n, i) => ({ pmid: n.pmid, rank: i, score: n.score, mesh: n.mesh })),
-              vocab,
-              { max: counts.mesh },
-            );
-            return list.map((m): MeshView => ({
-              ui: m.ui,
-              name: m.name,
-              score: m.score,
-              breadcrumbs: m.breadcrumbs,
-              entryTerms: m.entryTerms.filter((t) => t !== m.name).slice(0, 12),
-              url: m.url,
-            }));
-          })()
+        ? this.meshViews(store, embedder, text, { max: counts.mesh })
             .catch((e: Error) => {
               notes.add(`MeSH suggestions unavailable: ${e.message}`);
               return [] as MeshView[];
@@ -529,6 +512,65 @@ export class Engine {
     );
     const top = r.hits[0]?.score || 1;
     return r.hits.map((h) => toPaperView(h, abstracts.get(h.pmid), top));
+  }
+
+  /** MeSH headings for a text: the lexical matcher and check-tag cues, voted by the text's nearest indexed citations. */
+  private async meshViews(
+    store: IndexStore | undefined,
+    embedder: Embedder | undefined,
+    text: string,
+    opts: { max: number; cutoff?: number },
+  ): Promise<MeshView[]> {
+    const { neighbours } = await import('../index/search');
+    const [vocab, nb] = await Promise.all([
+      this.getVocab(),
+      store ? neighbours(store, embedder, text, { k: 20 }) : Promise.resolve({ neighbours: [] }),
+    ]);
+    const { suggestMesh } = await import('../mesh/suggest');
+    const list = suggestMesh(
+      text,
+      nb.neighbours.map((n, i) => ({ pmid: n.pmid, rank: i, score: n.score, mesh: n.mesh })),
+      vocab,
+      { max: opts.max, ...(opts.cutoff !== undefined ? { cutoff: opts.cutoff } : {}) },
+    );
+    return list.map((m): MeshView => ({
+      ui: m.ui,
+      name: m.name,
+      score: m.score,
+      breadcrumbs: m.breadcrumbs,
+      entryTerms: m.entryTerms.filter((t) => t !== m.name).slice(0, 12),
+      url: m.url,
+    }));
+  }
+
+  /**
+   * MeSH headings for a whole manuscript's title and abstract (the keyword picker): as for a query, with the index's
+   * neighbours when there is an index (and the model when it loads), else from the text alone; `note` says which.
+   */
+  async meshForText(
+    text: string,
+    opts: { max: number; cutoff?: number },
+  ): Promise<{ mesh: MeshView[]; note?: string }> {
+    const [er, sr] = await Promise.allSettled([this.getEmbedder(), this.getStore()]);
+    const store = sr.status === 'fulfilled' ? sr.value : undefined;
+    const embedder = er.status === 'fulfilled' ? er.value : undefined;
+    if (sr.status === 'rejected') this.log.info(`engine: MeSH for a text without the index: ${String(sr.reason)}`);
+    const note = !store
+      ? `no index at ${this.opts.indexDir}: headings from the text alone`
+      : !embedder
+        ? 'no model loaded: neighbours found by full text only'
+        : undefined;
+    try {
+      return { mesh: await this.meshViews(store, embedder, text, opts), note };
+    } catch (e) {
+      if (!embedder || !store) throw e;
+      // e.g. an index built by another model: its full-text leg still finds neighbours
+      const why = e instanceof Error ? e.message : String(e);
+      return {
+        mesh: await this.meshViews(store, undefined, text, opts),
+        note: `neighbours by full text only (${why})`,
+      };
+    }
   }
 
   private async abstracts(store: IndexStore, pmids: string[]): Promise<Map<string, string>> {

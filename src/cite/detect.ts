@@ -1,7 +1,8 @@
 // What kind of manuscript a document is and where its bibliography lives. Pure: text in, paths (relative) out. The
 // syntax-specific parts are in ./syntax/{latex,pandoc,manubot,plain}.ts.
 import { latexBibliography, latexQueryText } from './syntax/latex';
-import { frontMatter, yamlBibliography, pandocQueryText } from './syntax/pandoc';
+import { pandocQueryText } from './syntax/pandoc';
+import { frontMatter, yamlBibliography } from './syntax/frontmatter';
 import { looksManubot } from './syntax/manubot';
 
 export { latexBibliography, frontMatter, yamlBibliography, looksManubot };

@@ -13,7 +13,8 @@ import { loadTexEncoder, type TexEncoding } from './texencode';
 import type { DocKind } from './detect';
 import { type TextEdit, mapOffset, applyEdits } from './syntax/common';
 import { latexCitation, latexCites, documentCiteCommand, type LatexToolchain } from './syntax/latex';
-import { frontMatter, pandocCitation, pandocGroups } from './syntax/pandoc';
+import { pandocCitation, pandocGroups } from './syntax/pandoc';
+import { frontMatterSetIfAbsent } from './syntax/frontmatter';
 import { manubotIdFor, type ManubotCatalog } from './syntax/manubot';
 import { plainCitation } from './syntax/plain';
 
@@ -266,14 +267,8 @@ export async function planCitation(paper: PaperMeta, ctx: CiteContext): Promise<
     }
   }
   if (ctx.createHeader && ctx.kind === 'pandoc') {
-    const fm = frontMatter(text);
-    if (fm)
-      docEdits.push({
-        start: fm.bodyStart + fm.body.length,
-        end: fm.bodyStart + fm.body.length,
-        text: `${fm.body.length ? '\n' : ''}bibliography: ${ctx.createHeader}`,
-      });
-    else docEdits.push({ start: 0, end: 0, text: `---\nbibliography: ${ctx.createHeader}\n---\n\n` });
+    const header = frontMatterSetIfAbsent(text, 'bibliography', ctx.createHeader);
+    if (header) docEdits.push(header);
   }
   const key = d.key;
   cite((t, a, b) => join(t, a, b, key));

@@ -9,7 +9,8 @@ import type { ConfigSnapshot } from './config';
 import type { PaperMeta } from '../cite/paper';
 import { toBibtex } from '../cite/bibtex';
 import { docKind, latexBibliography, yamlBibliography, bibFormat, type DocKind } from '../cite/detect';
-import { keywordEdit, type TextEdit } from '../cite/insert';
+import { type TextEdit } from '../cite/insert';
+import { keywordEdits } from '../cite/keywords';
 import { formatReference } from '../cite/csl';
 import { planCitation, decideKey, bibRecords, type BibSource, type CitePlan, type CiteContext } from '../cite/plan';
 import { findRecords } from '../cite/match';
@@ -257,14 +258,56 @@ export async function papersInBibliography(
   return out;
 }
 
-export async function insertKeyword(editor: vscode.TextEditor, term: string): Promise<string> {
+/** Manubot keeps title and keywords in content/metadata.yaml beside the document's content/ files. */
+export async function manubotMetadata(
+  doc: vscode.TextDocument,
+): Promise<{ uri: vscode.Uri; text: string } | undefined> {
+  if (docKind(doc.languageId, doc.fileName, doc.getText()) !== 'manubot') return undefined;
+  for (const dir of [vscode.Uri.joinPath(doc.uri, '..'), vscode.Uri.joinPath(doc.uri, '..', '..', 'content')]) {
+    for (const name of ['metadata.yaml', 'metadata.yml']) {
+      const uri = vscode.Uri.joinPath(dir, name);
+      const text = await readText(uri);
+      if (text !== undefined) return { uri, text };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Put MeSH headings into the manuscript's keyword field (src/cite/keywords.ts decides where and how), as one
+ * undoable edit; Manubot's metadata.yaml is saved like a bibliography (unless it held unsaved edits).
+ */
+export async function insertKeywords(
+  editor: vscode.TextEditor,
+  terms: string[],
+): Promise<{ message: string; added: string[]; present: string[] }> {
   const doc = editor.document;
   const text = doc.getText();
   const kind = docKind(doc.languageId, doc.fileName, text);
-  const e = keywordEdit(text, kind, doc.offsetAt(editor.selection.active), term);
+  const meta = await manubotMetadata(doc);
+  const r = keywordEdits(text, kind, doc.offsetAt(editor.selection.active), terms, { metadataYaml: meta?.text });
   const edit = new vscode.WorkspaceEdit();
-  edit.replace(doc.uri, range(doc, e), e.text);
-  if (!(await vscode.workspace.applyEdit(edit)))
+  for (const e of r.edits) edit.replace(doc.uri, range(doc, e), e.text);
+  let metaDoc: vscode.TextDocument | undefined;
+  if (meta && r.metadataEdits?.length) {
+    metaDoc = await vscode.workspace.openTextDocument(meta.uri);
+    for (const e of r.metadataEdits) edit.replace(meta.uri, range(metaDoc, e), e.text);
+  }
+  const wasDirty = metaDoc?.isDirty;
+  if (edit.size && !(await vscode.workspace.applyEdit(edit)))
     throw new Error('VS Code refused the edit (is the document read-only?)');
-  return `Inserted keyword “${term}”`;
+  if (metaDoc && !wasDirty) await metaDoc.save();
+  const list = (xs: string[]): string => xs.map((x) => `“${x}”`).join(', ');
+  const where =
+    r.where === 'the cursor'
+      ? vscode.l10n.t('at the cursor (no keyword field found)')
+      : vscode.l10n.t('into {0}', r.where);
+  const inserted =
+    r.added.length === 1
+      ? vscode.l10n.t('Inserted keyword {0} {1}', list(r.added), where)
+      : vscode.l10n.t('Inserted keywords {0} {1}', list(r.added), where);
+  const message = r.added.length
+    ? inserted + (r.present.length ? vscode.l10n.t('; already there: {0}', list(r.present)) : '')
+    : vscode.l10n.t('Already a keyword: {0}', list(r.present));
+  return { message, added: r.added, present: r.present };
 }

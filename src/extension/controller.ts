@@ -7,7 +7,9 @@ import { Engine, EngineProblem, type EngineOptions } from '../app/engine';
 import { SidebarProvider } from './sidebar';
 import { CitationHover } from './hover';
 import { CitationCheck } from './check';
-import { insertCitation, bibtexFor, insertKeyword, papersInBibliography } from './citations';
+import { registerKeywordCommand } from './keywords';
+import { StatusBar } from './statusbar';
+import { insertCitation, bibtexFor, insertKeywords, papersInBibliography } from './citations';
 import { readIndexMeta, indexFiles, isModelMismatch, findModelDir, modelLabel, sameWeights } from '../app/index-model';
 import { explainIndexError } from '../index/errors';
 import { docKind, queryText } from '../cite/detect';
@@ -71,7 +73,7 @@ export class Controller {
         const abs = p?.abstract ?? (await this.engine.paper(d.pmid))?.abstract ?? '';
         this.sidebar.postAbstract(d.pmid, abs);
       },
-      insertKeyword: async (d) => insertKeyword(await this.targetEditor(), d.name),
+      insertKeyword: async (d) => (await insertKeywords(await this.targetEditor(), [d.name])).message,
       insertSentence: async (d) => this.onInsertCitation(d.pmid, d.text),
       copyText: async (d) => {
         await vscode.env.clipboard.writeText(d.text);
@@ -95,8 +97,11 @@ export class Controller {
     };
     // the writer opened the sidebar: start loading while its webview loads (not at activation: VS Code's start is not slowed)
     this.sidebar = new SidebarProvider(ctx.extensionUri, handlers, log, () => this.engine.warmUp());
+    const statusBar = new StatusBar(log);
     const sub = ctx.subscriptions;
     sub.push(
+      statusBar,
+      this.sidebar.onDidSetState((s) => statusBar.update(s)),
       this.sidebar,
       vscode.window.registerWebviewViewProvider(SidebarProvider.viewType, this.sidebar, {
         webviewOptions: { retainContextWhenHidden: true },
@@ -121,6 +126,7 @@ export class Controller {
         );
       }),
       vscode.commands.registerCommand('biohicl.showLogs', () => this.log.show()),
+      registerKeywordCommand(() => this.engine, log),
       vscode.languages.registerHoverProvider(DOC_SELECTOR, new CitationHover(() => this.engine, this.config)),
       ...new CitationCheck(() => this.engine, this.config, log).register(
         (DOC_SELECTOR as vscode.DocumentFilter[]).filter((f) => f.language !== 'bibtex'),
@@ -128,6 +134,14 @@ export class Controller {
       vscode.window.onDidChangeTextEditorSelection((e) => this.onSelection(e)),
       vscode.workspace.onDidChangeConfiguration((e) => void this.onConfig(e)),
     );
+    // the status bar says what the model and the index are soon after activation (the index opened read-only)
+    const initial = setTimeout(() => void this.showInitialStatus(), 1500);
+    sub.push({ dispose: () => clearTimeout(initial) });
+  }
+
+  private async showInitialStatus(): Promise<void> {
+    const status = await this.engine.statusWithIndex();
+    if (this.sidebar.getState().phase === 'idle') this.sidebar.setState({ phase: 'idle', status });
   }
 
   /** CUDA libraries fetched earlier live in global storage; an updated extension gets them re-installed from there. */
@@ -355,6 +369,7 @@ export class Controller {
     const editor = await this.targetEditor();
     const r = await insertCitation(editor, await this.paperMeta(pmid), this.config.snapshot(), sentence);
     this.log.info(`citation: PMID ${pmid} → ${r.message}`);
+    void vscode.commands.executeCommand('setContext', 'biohicl.citationInserted', true); // the walkthrough's last step
     // the next insert goes where this one left the cursor (right after the citation), not over the old selection
     if (this.lastQuery && this.lastQuery.target.uri.toString() === editor.document.uri.toString())
       this.lastQuery.target.selection = editor.selection;

@@ -17,15 +17,17 @@ export async function activate(ctx: vscode.ExtensionContext): Promise<{ activati
   } catch (e) {
     const msg = e instanceof Error ? (e.stack ?? e.message) : String(e);
     log.error(`activation failed: ${msg}`);
+    const showLogs = vscode.l10n.t('Show Logs');
+    const retry = vscode.l10n.t('Retry');
     void vscode.window
       .showErrorMessage(
-        `BioHiCL Writer failed to start: ${e instanceof Error ? e.message : String(e)}`,
-        'Show Logs',
-        'Retry',
+        vscode.l10n.t('BioHiCL Writer failed to start: {0}', e instanceof Error ? e.message : String(e)),
+        showLogs,
+        retry,
       )
       .then((c) => {
-        if (c === 'Show Logs') log.show();
-        if (c === 'Retry') void vscode.commands.executeCommand('workbench.action.restartExtensionHost');
+        if (c === showLogs) log.show();
+        if (c === retry) void vscode.commands.executeCommand('workbench.action.restartExtensionHost');
       });
     throw e;
   }

@@ -15,6 +15,9 @@ export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Dispo
   private readyWaiters: (() => void)[] = [];
   private ready = false;
   private resolvedAt = 0;
+  private readonly stateChanged = new vscode.EventEmitter<ViewState>();
+  /** Every state the view is given (the status bar item follows it). */
+  readonly onDidSetState = this.stateChanged.event;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -71,6 +74,7 @@ export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Dispo
   setState(state: ViewState): void {
     this.state = state;
     this.post({ id: this.nextId++, type: 'state', state });
+    this.stateChanged.fire(state);
   }
   getState(): ViewState {
     return this.state;
@@ -137,7 +141,8 @@ export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Dispo
 <title>BioHiCL</title>
 </head>
 <body>
-<div id="app" aria-live="polite"></div>
+<div id="app"></div>
+<div id="announce" class="sr-only" role="status" aria-live="polite" aria-atomic="true" data-testid="announce"></div>
 <div id="toast" role="status" aria-live="polite" class="toast"></div>
 <script nonce="${nonce}" src="${script.toString()}"></script>
 </body>
@@ -145,6 +150,7 @@ export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Dispo
   }
 
   dispose(): void {
+    this.stateChanged.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
   }
 }

@@ -1277,10 +1277,20 @@ scenario('screenshots of the sidebar in light and dark themes', async ({ page, c
       ? path.join(ROOT, 'media', 'screenshots')
       : path.join(ctx.dir, 'screenshots');
   fs.mkdirSync(out, { recursive: true });
-  await openFile(page, 'tex/paper.tex');
-  await selectLine(page, 9);
+  // a real query on a real manuscript: the abstract of the R Markdown paper in test/fixtures/manuscripts-real
+  const real = path.join(ctx.ws, 'real', 'rmd-topcuoglu-ml-crc');
+  fs.cpSync(path.join(ROOT, 'test', 'fixtures', 'manuscripts-real', 'rmd-topcuoglu-ml-crc'), real, { recursive: true });
+  const lines = fs.readFileSync(path.join(real, 'manuscript.Rmd'), 'utf8').split('\n');
+  const abstractLine =
+    lines.findIndex((l) => l.startsWith('Machine learning (ML) modeling of the human microbiome')) + 1;
+  assert.ok(abstractLine > 0, 'the abstract paragraph of the real manuscript');
+  await openFile(page, 'real/rmd-topcuoglu-ml-crc/manuscript.Rmd');
+  await selectLine(page, abstractLine);
   const view = sidebar(page);
-  await findRelated(page, view, 'co-occurrence heatmaps');
+  await findRelated(page, view, 'Machine learning (ML) modeling of the human microbiome');
+  await view.locator('li.mesh').first().waitFor();
+  await command(page, 'View: Toggle Word Wrap'); // the workbench shot shows the selected paragraph, not its line end
+  await command(page, 'Notifications: Clear All Notifications');
   const part = page.locator('.part.sidebar');
   // a wider sidebar reads better in the README: drag the sash to its right (cosmetic; ignored when it fails)
   const sb = await part.boundingBox();

@@ -154,11 +154,13 @@ test('src/cite is plain Node: no module there imports vscode (only src/extension
   assert.ok(files.length >= 10);
   for (const f of files)
     assert.doesNotMatch(fs.readFileSync(path.join(dir, f), 'utf8'), /from ['"]vscode['"]|require\(['"]vscode['"]\)/, f);
-  // one \cite pattern and one front-matter pattern: in the LaTeX and Pandoc modules only
+  // one \cite pattern, one front-matter pattern, one YAML reader/editor and one LaTeX keyword-field reader
   const all = files.map((f) => [f, fs.readFileSync(path.join(dir, f), 'utf8')] as const);
   const grep = (needle: string): string[] => all.filter(([, t]) => t.includes(needle)).map(([f]) => f);
   assert.deepEqual(grep('ite[A-Za-z]*'), [path.join('syntax', 'latex.ts')]);
-  assert.deepEqual(grep('?---'), [path.join('syntax', 'pandoc.ts')]);
+  assert.deepEqual(grep('?---'), [path.join('syntax', 'frontmatter.ts')]);
+  assert.deepEqual(grep("from 'yaml'"), [path.join('syntax', 'frontmatter.ts')]);
+  assert.deepEqual(grep('kwd'), [path.join('syntax', 'latex.ts')]);
 });
 
 test('plan: "Insert with citation" after the sentence at the cursor; the cursor ends right after the citation', async () => {

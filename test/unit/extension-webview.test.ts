@@ -82,3 +82,66 @@ test('package.json contributions match the code: commands, menus, keybinding, vi
   );
   assert.equal(pkg.main, './dist/extension.js');
 });
+
+test('package.json follows VS Code conventions: localized strings, setting scopes and descriptions, walkthrough, activation', () => {
+  const raw = read('package.json');
+  const pkg = JSON.parse(raw);
+  const nls = JSON.parse(read('package.nls.json')) as Record<string, string>;
+  // every %key% resolves, every key is used, and no command title or setting description is left untranslatable
+  const refs = [...raw.matchAll(/"%([^%"]+)%"/g)].map((m) => m[1]!);
+  for (const r of refs) assert.ok(typeof nls[r] === 'string' && nls[r].length > 0, `package.nls.json lacks ${r}`);
+  for (const k of Object.keys(nls)) assert.ok(refs.includes(k), `package.nls.json has unused ${k}`);
+  const c = pkg.contributes;
+  for (const cmd of c.commands) assert.match(cmd.title, /^%.+%$/, `${cmd.command}: title not in package.nls.json`);
+  assert.equal(nls['command.findRelated'], 'Find related literature', 'the English titles stay as they were');
+  const scopes = new Set([
+    'application',
+    'machine',
+    'machine-overridable',
+    'window',
+    'resource',
+    'language-overridable',
+  ]);
+  for (const [k, p] of Object.entries(c.configuration.properties) as [string, Record<string, unknown>][]) {
+    assert.match(String(p.markdownDescription), /^%.+%$/, `${k}: markdownDescription from package.nls.json`);
+    assert.equal(p.description, undefined, `${k}: markdownDescription only`);
+    assert.ok(scopes.has(String(p.scope)), `${k}: scope ${String(p.scope)}`);
+    if (Array.isArray(p.enum)) {
+      const d = (p.markdownEnumDescriptions ?? p.enumDescriptions) as unknown[] | undefined;
+      assert.equal(d?.length, p.enum.length, `${k}: one description per enum value`);
+    }
+  }
+  // citation conventions belong to the manuscript's folder; model, index and device paths are window settings: a
+  // machine scope would drop them from the user settings of a remote window (code-server, measured in the e2e suite)
+  assert.equal(c.configuration.properties['biohicl.modelDir'].scope, 'window');
+  assert.equal(c.configuration.properties['biohicl.citeCommand'].scope, 'resource');
+  // walkthrough: four steps with their media, command links to declared commands, completion events
+  const declared = new Set<string>(c.commands.map((x: { command: string }) => x.command));
+  const [w] = c.walkthroughs;
+  assert.deepEqual(
+    w.steps.map((s: { id: string }) => s.id),
+    ['model', 'index', 'find', 'cite'],
+  );
+  for (const s of w.steps) {
+    assert.ok(fs.existsSync(path.join(ROOT, s.media.markdown)), s.media.markdown);
+    assert.ok(s.completionEvents.length >= 1);
+    const desc = nls[s.description.slice(1, -1)]!;
+    for (const m of desc.matchAll(/\(command:([^)]+)\)/g))
+      assert.ok(declared.has(m[1]!) || m[1] === 'biohicl.sidebar.focus', `walkthrough links ${m[1]}`);
+  }
+  // activation: the languages it serves and manuscript workspaces, not every Markdown file (commands and the view
+  // activate it by themselves since VS Code 1.74)
+  assert.ok(!pkg.activationEvents.includes('onLanguage:markdown'));
+  assert.ok(!pkg.activationEvents.includes('*'));
+  assert.ok(pkg.activationEvents.includes('onLanguage:latex'));
+});
+
+test('the webview: one live region that announces result counts only; Home/End; per-platform shortcut labels', () => {
+  const ts = read('src/extension/sidebar.ts');
+  assert.match(ts, /<div id="app"><\/div>/, 'the result list is not a live region');
+  assert.match(ts, /id="announce"[^>]*aria-live="polite"/);
+  const js = read('media/sidebar.js');
+  assert.match(js, /announce\.textContent = `\$\{count\(r\.papers\.length/);
+  assert.match(js, /\['ArrowDown', 'ArrowUp', 'Home', 'End'\]/);
+  assert.ok(!/\(Ctrl\+Alt\+R,/.test(js), 'the shortcut label is not hard-coded');
+});

@@ -76,6 +76,7 @@ function checkListing(target: string, names: string[]): void {
   const set = new Set(names);
   const expected = [
     'extension/package.json',
+    'extension/package.nls.json',
     'extension/dist/extension.js',
     'extension/dist/worker.js',
     'extension/dist/cli.js',

@@ -233,10 +233,10 @@ export function latexToolchain(text: string, latexmkrc?: string): LatexToolchain
   return { engine, backend, dialect, encoding, why };
 }
 
-// ---- what is not prose (the uncited-claims check skips it) ----
+// ---- title, abstract and the keyword field ----
 
-/** The end (exclusive) of a balanced `{…}` group opening at `open` (text[open] === '{'); text.length if unbalanced. */
-function braceEnd(text: string, open: number): number {
+/** The offset of the `}` closing the `{` at `open` (escaped braces skipped), or -1. */
+function closingBrace(text: string, open: number): number {
   let depth = 0;
   for (let i = open; i < text.length; i++) {
     const c = text[i];
@@ -245,9 +245,195 @@ function braceEnd(text: string, open: number): number {
       continue;
     }
     if (c === '{') depth++;
-    else if (c === '}' && --depth === 0) return i + 1;
+    else if (c === '}' && --depth === 0) return i;
   }
-  return text.length;
+  return -1;
+}
+
+/** The braced argument of the first `\name[opt]{…}` outside comments: its content range. */
+function commandArg(text: string, names: string): { start: number; end: number } | undefined {
+  const comments = latexComments(text);
+  for (const m of text.matchAll(new RegExp(String.raw`\\(?:${names})\*?\s*(?:\[[^\]]*\]\s*)?\{`, 'g'))) {
+    const at = m.index ?? 0;
+    if (masked(comments, at)) continue;
+    const open = at + m[0].length - 1;
+    const close = closingBrace(text, open);
+    if (close > 0) return { start: open + 1, end: close };
+  }
+  return undefined;
+}
+
+/** The body of the first `\begin{name}…\end{name}` outside comments. */
+function environmentBody(text: string, names: string): { start: number; end: number; name: string } | undefined {
+  const comments = latexComments(text);
+  for (const m of text.matchAll(new RegExp(String.raw`\\begin\s*\{(${names})\}`, 'g'))) {
+    const at = m.index ?? 0;
+    if (masked(comments, at)) continue;
+    const name = m[1] ?? '';
+    const endRe = new RegExp(String.raw`\\end\s*\{${name.replace(/[*]/g, '\\*')}\}`, 'g');
+    endRe.lastIndex = at + m[0].length;
+    const e = endRe.exec(text);
+    if (e) return { start: at + m[0].length, end: e.index, name };
+  }
+  return undefined;
+}
+
+/** LaTeX as plain text for a query (comments and commands removed, whitespace collapsed). */
+function plain(tex: string): string {
+  return latexQueryText(tex.replace(/\\\\(?:\[[^\]]*\])?/g, ' '))
+    .replace(/\s+/g, ' ')
+    .replace(/\s+([.,;:!?])/g, '$1')
+    .trim();
+}
+
+/** `\title[short]{…}` as text. */
+export function latexTitle(text: string): string | undefined {
+  const r = commandArg(text, 'title');
+  const t = r && plain(text.slice(r.start, r.end));
+  return t || undefined;
+}
+
+/** The `abstract` environment (or an `\abstract{…}` command) as text. */
+export function latexAbstract(text: string): string | undefined {
+  const r = environmentBody(text, 'abstract') ?? commandArg(text, 'abstract');
+  const t = r && plain(text.slice(r.start, r.end));
+  return t || undefined;
+}
+
+/**
+ * The keyword field of a LaTeX manuscript: the `\keywords{…}`/`\keyword{…}` command (amsart, Springer, ACM, OUP,
+ * MDPI), or the `keyword(s)` environment (elsarticle `\sep`, BMC/imsart `\kwd{}`, T&F) or `IEEEkeywords`.
+ */
+export interface LatexKeywordField {
+  /** content range (inside the braces or the environment) */
+  start: number;
+  end: number;
+  /** how items are written: `\kwd{x}` each, or separated by `\sep`, `\and`, `;` or `,` */
+  style: 'kwd' | 'sep' | 'and' | 'semicolon' | 'comma';
+  items: string[];
+  where: string;
+}
+
+/** Split at top-level (brace depth 0) occurrences of a separator. */
+function splitTop(s: string, sep: RegExp): string[] {
+  const re = new RegExp(sep.source, 'y');
+  const out: string[] = [];
+  let depth = 0;
+  let from = 0;
+  for (let i = 0; i < s.length; i++) {
+    re.lastIndex = i;
+    const m = depth === 0 ? re.exec(s) : null;
+    if (m) {
+      out.push(s.slice(from, i));
+      i += m[0].length - 1;
+      from = i + 1;
+      continue;
+    }
+    const c = s[i];
+    if (c === '\\') i++;
+    else if (c === '{') depth++;
+    else if (c === '}') depth--;
+  }
+  out.push(s.slice(from));
+  return out;
+}
+
+function unbraceItem(s: string): string {
+  const t = s.replace(/%.*$/gm, '').trim();
+  return (t.startsWith('{') && t.endsWith('}') && closingBrace(t, 0) === t.length - 1 ? t.slice(1, -1) : t).trim();
+}
+
+export function latexKeywordField(text: string): LatexKeywordField | undefined {
+  const cmd = commandArg(text, 'keywords|keyword');
+  const env = environmentBody(text, 'keywords|keyword|IEEEkeywords');
+  const f = cmd && (!env || cmd.start < env.start) ? { ...cmd, name: '\\keywords{}' } : env;
+  if (!f) return undefined;
+  const body = text.slice(f.start, f.end);
+  const where = 'name' in f && f.name.startsWith('\\') ? f.name : `\\begin{${(f as { name: string }).name}}`;
+  if (/\\kwd\b/.test(body)) {
+    const items = [...body.matchAll(/\\kwd\s*(?:\[[^\]]*\])?\s*\{/g)].map((m) => {
+      const open = (m.index ?? 0) + m[0].length - 1;
+      return body.slice(open + 1, closingBrace(body, open)).trim();
+    });
+    return { start: f.start, end: f.end, style: 'kwd', items, where };
+  }
+  const style: LatexKeywordField['style'] = /\\sep\b/.test(body)
+    ? 'sep'
+    : /\\and\b/.test(body)
+      ? 'and'
+      : /;/.test(body)
+        ? 'semicolon'
+        : /,/.test(body) || !/^(?:keyword)$/.test((f as { name: string }).name)
+          ? 'comma'
+          : 'sep'; // an empty elsarticle keyword environment: `\sep`
+  const sep = { sep: /\\sep\b/, and: /\\and\b/, semicolon: /;/, comma: /,/, kwd: /$^/ }[style];
+  const items = splitTop(body, sep).map(unbraceItem).filter(Boolean);
+  return { start: f.start, end: f.end, style, items, where };
+}
+
+/** A MeSH term as LaTeX text: its special characters escaped. */
+function texEscape(s: string): string {
+  return s.replace(/[\\{}]/g, (c) => (c === '\\' ? '\\textbackslash{}' : `\\${c}`)).replace(/[&%$#_]/g, '\\$&');
+}
+
+/**
+ * Add terms to the keyword field, in its own style: `\kwd{…}` items on their own lines, `\sep`, `\and`, `;` or `,`
+ * between items; a term holding a comma in a comma-separated list is braced (`{Carcinoma, Hepatocellular}`), so it
+ * stays one keyword. Terms already there (compared without case) are not added. Undefined: no keyword field.
+ */
+export function latexKeywordEdit(
+  text: string,
+  terms: string[],
+): { edit?: TextEdit; added: string[]; present: string[]; where: string } | undefined {
+  const f = latexKeywordField(text);
+  if (!f) return undefined;
+  const seen = new Set(f.items.map((s) => s.toLowerCase()));
+  const added: string[] = [];
+  const present: string[] = [];
+  for (const raw of terms) {
+    const s = raw.trim();
+    if (!s) continue;
+    if (seen.has(s.toLowerCase())) present.push(s);
+    else {
+      seen.add(s.toLowerCase());
+      added.push(s);
+    }
+  }
+  if (!added.length) return { added, present, where: f.where };
+  const body = text.slice(f.start, f.end);
+  // after the last item: before the closing whitespace and any comment lines that end the field
+  const comments = latexComments(body);
+  let end = body.length;
+  while (end > 0 && (/\s/.test(body[end - 1] ?? '') || masked(comments, end - 1))) end--;
+  const at = f.start + end;
+  let insert: string;
+  if (f.style === 'kwd') {
+    const gap = /\}(\s*)\\kwd/.exec(body)?.[1] ?? (/\n/.test(body) ? '\n' : ' ');
+    insert = added.map((s) => `${gap}\\kwd{${texEscape(s)}}`).join('');
+  } else {
+    const sep = f.style === 'sep' ? ' \\sep ' : f.style === 'and' ? ' \\and ' : f.style === 'semicolon' ? '; ' : ', ';
+    const item = (s: string): string => (f.style === 'comma' && s.includes(',') ? `{${texEscape(s)}}` : texEscape(s));
+    insert = (f.items.length ? sep : '') + added.map(item).join(sep);
+  }
+  // an empty environment on its own lines: the first item goes on a line of its own
+  if (!f.items.length && /\n/.test(body) && !/\S/.test(body)) {
+    const indent = /\n([ \t]*)$/.exec(body)?.[1] ?? '';
+    return {
+      edit: { start: f.start, end: f.end, text: `\n${indent}${insert}\n${indent}` },
+      added,
+      present,
+      where: f.where,
+    };
+  }
+  return { edit: { start: at, end: at, text: insert }, added, present, where: f.where };
+}
+
+// ---- what is not prose (the uncited-claims check skips it) ----
+
+/** The end (exclusive) of a balanced `{…}` group opening at `open`; text.length if unbalanced. */
+function braceEnd(text: string, open: number): number {
+  const close = closingBrace(text, open);
+  return close < 0 ? text.length : close + 1;
 }
 
 const MATH_ENVS = 'equation|align|alignat|gather|multline|eqnarray|displaymath|math|flalign';

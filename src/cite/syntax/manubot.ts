@@ -10,7 +10,8 @@ import type { PaperMeta } from '../paper';
 import { normDoi, normTitle } from '../paper';
 import { parseCslJson, cslPmid, cslYear, type CslItem } from '../csljson';
 import { findRecords, type BibRecord, type Match } from '../match';
-import { yamlBibliography, pandocGroups, pandocKeyRe } from './pandoc';
+import { pandocGroups, pandocKeyRe } from './pandoc';
+import { yamlBibliography, yamlValue } from './frontmatter';
 
 const PREFIXED = /\[@(?:doi|pubmed|pmid|pmc|pmcid|arxiv|url|isbn|wikidata|tag|raw|clinicaltrials|https?):/i;
 
@@ -61,20 +62,13 @@ export interface ManubotCatalog {
   aliases: Map<string, string>;
 }
 
-/** `citekey-aliases:` of a metadata.yaml: an indented block of `alias: target` lines. */
+/** `citekey-aliases:` of a metadata.yaml (a mapping `alias: target`), read by the YAML parser of ./frontmatter. */
 export function citekeyAliases(yaml: string): Map<string, string> {
   const out = new Map<string, string>();
-  const lines = yaml.split(/\r?\n/);
-  const i = lines.findIndex((l) => /^citekey-aliases:\s*$/.test(l));
-  if (i < 0) return out;
-  for (const l of lines.slice(i + 1)) {
-    if (!/^\s+\S/.test(l)) {
-      if (l.trim()) break;
-      continue;
-    }
-    const m = /^\s+("[^"]+"|'[^']+'|[^:\s][^\s]*?):\s+(.+?)\s*$/.exec(l);
-    if (m?.[1] && m[2]) out.set(m[1].replace(/^["']|["']$/g, ''), m[2].replace(/^["']|["']$/g, ''));
-  }
+  const v = yamlValue(yaml, 'citekey-aliases');
+  if (v && typeof v === 'object' && !Array.isArray(v))
+    for (const [alias, target] of Object.entries(v as Record<string, unknown>))
+      if (typeof target === 'string' && target.trim()) out.set(alias, target.trim());
   return out;
 }
 

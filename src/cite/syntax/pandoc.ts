@@ -1,5 +1,5 @@
-// Pandoc Markdown (also Quarto and R Markdown): YAML front matter and its `bibliography:`, citation keys and
-// `[@a; @b]` groups. The one front-matter pattern and the one Pandoc key pattern of the project live here. Pure.
+// Pandoc Markdown (also Quarto and R Markdown): citation keys and `[@a; @b]` groups (the one Pandoc key pattern of
+// the project lives here); the YAML front matter is read and edited by ./frontmatter. Pure.
 import {
   type CiteGroup,
   type TextEdit,
@@ -9,51 +9,7 @@ import {
   masked,
   regionsOf,
 } from './common';
-
-/** Front matter of a Markdown/Quarto/R Markdown document: the text between a leading `---` and the next `---`/`...`. */
-export function frontMatter(text: string): { body: string; bodyStart: number; end: number } | undefined {
-  const m = /^(\uFEFF?---[ \t]*\r?\n)(?:([\s\S]*?)\r?\n)??(?:---|\.\.\.)[ \t]*(?:\r?\n|$)/.exec(text);
-  return m ? { body: m[2] ?? '', bodyStart: (m[1] ?? '').length, end: m[0].length } : undefined;
-}
-
-function unquote(s: string): string {
-  const t = s.trim();
-  if ((t.startsWith('"') && t.endsWith('"')) || (t.startsWith("'") && t.endsWith("'"))) return t.slice(1, -1);
-  return t;
-}
-
-/** A top-level YAML list or scalar of the front matter: `key: x`, `key: [a, b]`, or a block list under `key:`. */
-export function yamlList(text: string, key: string): string[] {
-  const fm = frontMatter(text);
-  if (!fm) return [];
-  const lines = fm.body.split(/\r?\n/);
-  const re = new RegExp(`^${key}:\\s*(.*?)\\s*(?:#.*)?$`);
-  for (let i = 0; i < lines.length; i++) {
-    const m = re.exec(lines[i] ?? '');
-    if (!m) continue;
-    const v = m[1] ?? '';
-    if (v.startsWith('['))
-      return v
-        .replace(/^\[|\]$/g, '')
-        .split(',')
-        .map(unquote)
-        .filter(Boolean);
-    if (v) return [unquote(v)];
-    const out: string[] = [];
-    for (let j = i + 1; j < lines.length; j++) {
-      const item = /^\s*-\s*(.+?)\s*$/.exec(lines[j] ?? ''); // `- refs.bib`, indented or not (both are valid YAML)
-      if (!item) break;
-      out.push(unquote(item[1] ?? ''));
-    }
-    return out;
-  }
-  return [];
-}
-
-/** `bibliography:` from YAML front matter: a scalar, a flow list `[a.bib, b.json]` or a block list. */
-export function yamlBibliography(text: string): string[] {
-  return yamlList(text, 'bibliography');
-}
+import { frontMatter } from './frontmatter';
 
 /**
  * A Pandoc citation key after `@`: letters, digits or `_` first, then those and internal punctuation
@@ -196,4 +152,20 @@ export function markdownSkipRegions(text: string): SkipRegion[] {
   out.push(...regionsOf(text, /^[ \t]*<\/?[A-Za-z][^\n]*$/gm, 'code'));
   out.push(...regionsOf(text, /\{\{[\s\S]*?\}\}/g, 'code'));
   return out;
+}
+
+/** The text of a Markdown section by its heading (`## Abstract`, `# Abstract {.unnumbered}`), up to the next heading of its level or above. */
+export function markdownSection(text: string, heading: RegExp): string | undefined {
+  const masks = markdownMasks(text);
+  const lines = [...text.matchAll(/^(#{1,6})[ \t]+(.+?)[ \t]*(?:\{[^}]*\})?[ \t]*#*[ \t]*$/gm)].filter(
+    (m) => !masked(masks, m.index ?? 0),
+  );
+  const i = lines.findIndex((m) => heading.test(m[2] ?? ''));
+  const h = lines[i];
+  if (!h) return undefined;
+  const level = (h[1] ?? '').length;
+  const start = (h.index ?? 0) + h[0].length;
+  const next = lines.slice(i + 1).find((m) => (m[1] ?? '').length <= level);
+  const body = text.slice(start, next?.index ?? text.length).trim();
+  return body || undefined;
 }
