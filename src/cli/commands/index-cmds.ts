@@ -10,7 +10,14 @@ import type { Embedder } from '../../inference/types';
 import { splitSentences } from '../../inference/sentences';
 import { countRecords, expandInputs, readCitations } from '../../index/readers';
 import { addFiles, type AddOptions, type BuildSummary } from '../../index/build';
-import { IndexStore, describeIdentity, readMeta } from '../../index/store';
+import {
+  IndexStore,
+  describeIdentity,
+  readMeta,
+  sentenceScopeOf,
+  vectorTypeOf,
+  type SentenceScope,
+} from '../../index/store';
 import { checkConcurrentWrites, describeLocation, parseLocation } from '../../index/location';
 import { finalizeIndex } from '../../index/finalize';
 import { explainIndexError } from '../../index/errors';
@@ -251,6 +258,12 @@ export function printSentences(
   }
 }
 
+const SCOPE_WORDS: Record<SentenceScope, string> = {
+  all: 'every citation',
+  library: 'your bibliography items only; the rest embedded at query time',
+  none: 'none stored; embedded at query time from the best-matching papers',
+};
+
 export function registerIndexCommands(program: Command): void {
   const indexOpt = () =>
     new Option(
@@ -272,6 +285,16 @@ export function registerIndexCommands(program: Command): void {
       .choices(['auto', 'cuda', 'dml', 'cpu'])
       .default('auto');
 
+  const vectorTypeOpt = () =>
+    new Option(
+      '--vector-type <type>',
+      "how the index stores vectors: float32, or float16 (half the bytes, same top-k: see README 'What fits on a laptop'); recorded when the index is created, another type is refused later (default: the index's own, float32 for a new one)",
+    ).choices(['float32', 'float16']);
+  const scopeOpt = () =>
+    new Option(
+      '--sentence-scope <scope>',
+      "which citations get sentence rows with vectors: all, library (the items of your own bibliography files) or none; outside the scope 'similar sentences' embeds the best-matching papers' sentences at query time. Recorded when the index is created (default: the index's own, all for a new one)",
+    ).choices(['all', 'library', 'none']);
   const index = program.command('index').description('build and maintain the local PubMed index');
 
   index
@@ -297,7 +320,13 @@ export function registerIndexCommands(program: Command): void {
       '--single-writer',
       'write to an object store that failed the conditional-PUT check (only if no other process writes)',
     )
-    .addOption(new Option('--sentences <how>', 'sentence vectors').choices(['embed', 'none']).default('embed'))
+    .addOption(
+      new Option('--sentences <how>', "sentence vectors in this run ('none': none, whatever the index's scope)")
+        .choices(['embed', 'none'])
+        .default('embed'),
+    )
+    .addOption(vectorTypeOpt())
+    .addOption(scopeOpt())
     .addOption(
       new Option(
         '--article-vector <how>',
@@ -318,7 +347,12 @@ export function registerIndexCommands(program: Command): void {
       try {
         let store: IndexStore;
         try {
-          store = await IndexStore.open(indexDir, embedder.identity, { create: true, rebuild: !!o.rebuild });
+          store = await IndexStore.open(indexDir, embedder.identity, {
+            create: true,
+            rebuild: !!o.rebuild,
+            vectorType: o.vectorType,
+            sentenceScope: o.sentenceScope,
+          });
         } catch (e) {
           throw explainIndexError(e, indexDir) ?? e;
         }
@@ -371,6 +405,8 @@ export function registerIndexCommands(program: Command): void {
     )
     .addOption(indexOpt())
     .addOption(modelOpt())
+    .addOption(vectorTypeOpt())
+    .addOption(scopeOpt())
     .option('--single-writer', 'allow an object store that failed the conditional-PUT check')
     .option('--json', 'JSON output')
     .action(async (o) => {
@@ -379,7 +415,11 @@ export function registerIndexCommands(program: Command): void {
       const modelDir = await resolveModelDir(o.model, indexDir);
       const embedder = await openEmbedder({ modelDir, precision: 'auto', device: 'cpu' });
       try {
-        const store = await IndexStore.open(indexDir, embedder.identity, { create: true }).catch((e) => {
+        const store = await IndexStore.open(indexDir, embedder.identity, {
+          create: true,
+          vectorType: o.vectorType,
+          sentenceScope: o.sentenceScope,
+        }).catch((e) => {
           throw explainIndexError(e, indexDir) ?? e;
         });
         if (store.meta.modelDir !== modelDir) {
@@ -388,11 +428,17 @@ export function registerIndexCommands(program: Command): void {
         }
         const counts = await store.counts();
         store.close();
-        const r = { index: indexDir, model: embedder.identity, ...counts };
+        const r = {
+          index: indexDir,
+          model: embedder.identity,
+          vectorType: vectorTypeOf(store.meta),
+          sentenceScope: sentenceScopeOf(store.meta),
+          ...counts,
+        };
         if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
         else
           process.stdout.write(
-            `index ${indexDir} ready for model ${describeIdentity(embedder.identity)} (${counts.articles} citations so far)\n`,
+            `index ${indexDir} ready for model ${describeIdentity(embedder.identity)}, ${r.vectorType} vectors, sentences: ${SCOPE_WORDS[r.sentenceScope]} (${counts.articles} citations so far)\n`,
           );
       } finally {
         await embedder.dispose();
@@ -483,6 +529,8 @@ export function registerIndexCommands(program: Command): void {
           Object.entries(indices).map(([k, v]) => [k, v.map((i) => `${i.indexType}(${i.columns.join(',')})`)]),
         ),
         ann: store.meta.ann ?? {},
+        vectorType: vectorTypeOf(store.meta),
+        sentenceScope: sentenceScopeOf(store.meta),
         updatedAt: store.meta.updatedAt,
       };
       store.close();
@@ -495,11 +543,11 @@ export function registerIndexCommands(program: Command): void {
           `index      ${indexDir}`,
           `model      ${describeIdentity(stats.model)}`,
           `citations  ${counts.articles} (${withAbstract} with an abstract)`,
-          `sentences  ${counts.sentences}`,
+          `sentences  ${counts.sentences} (scope: ${SCOPE_WORDS[stats.sentenceScope]})`,
           `files      ${stats.files} completed${stats.filesIncomplete ? `, ${stats.filesIncomplete} started or with rejects` : ''}${stats.lastPubmedFile ? ` (last PubMed file ${stats.lastPubmedFile})` : ''}`,
           `on disk    ${(bytes / 1e6).toFixed(1)} MB (${stats.bytesPerCitation} bytes per citation)`,
           `indexes    articles: ${stats.indexes.articles.join(', ') || 'none'}; sentences: ${stats.indexes.sentences.join(', ') || 'none'}`,
-          `vector     ${
+          `vector     ${stats.vectorType}; ${
             Object.keys(stats.ann).length
               ? Object.entries(stats.ann)
                   .map(
