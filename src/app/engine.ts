@@ -64,6 +64,8 @@ export interface QueryOutcome {
   papers: PaperView[];
   mesh: MeshView[];
   sentences: SentenceView[];
+  /** Where the sentences came from (the sentence index, or the best papers' abstracts embedded now). */
+  sentenceScope?: string;
   status: EngineStatusView;
   ms: number;
 }
@@ -347,11 +349,29 @@ export class Engine {
     const embedder = er.value;
     const store = sr.value;
     if (isStale()) return undefined;
-    const { search, similarSentences, neighbours } = await import('../index/search');
+    const { search, neighbours } = await import('../index/search');
+    const { scopedSimilarSentences, fillBestSentences, ON_DEMAND_PAPERS } = await import('../index/on-demand');
+    const { sentenceScopeOf } = await import('../index/store');
     const notes = new Set<string>();
-    const papersP = search(store, embedder, text, { k: counts.papers, mode: 'hybrid' });
+    const scoped = sentenceScopeOf(store.meta) !== 'all';
+    const papersP = search(store, embedder, text, { k: counts.papers, mode: 'hybrid' }).then(async (r) => {
+      // Papers outside the sentence scope have no sentence rows: their best sentence comes from the abstract.
+      if (scoped) await fillBestSentences(store, r.hits, text);
+      return r;
+    });
+    // Outside the sentence scope the sentences come from the best-matching papers: the papers panel's own when it
+    // shows enough of them, else a search of their own.
     const sentencesP =
-      counts.sentences > 0 ? similarSentences(store, embedder, text, { k: counts.sentences }) : undefined;
+      counts.sentences > 0
+        ? scoped && counts.papers >= ON_DEMAND_PAPERS
+          ? papersP.then((p) =>
+              scopedSimilarSentences(store, embedder, text, {
+                k: counts.sentences,
+                papers: p.hits.map((h) => h.pmid),
+              }),
+            )
+          : scopedSimilarSentences(store, embedder, text, { k: counts.sentences })
+        : undefined;
     const meshP =
       counts.mesh > 0
         ? (async () => {
@@ -401,7 +421,9 @@ export class Engine {
         authors: [],
         year: s.year,
         score: sTop > 0 ? Math.max(0, s.score) / sTop : 0,
+        from: s.from,
       })),
+      sentenceScope: sentences?.scope.label,
       mesh,
       status,
       ms: Date.now() - t0,

@@ -21,7 +21,8 @@ import {
 import { checkConcurrentWrites, describeLocation, parseLocation } from '../../index/location';
 import { finalizeIndex } from '../../index/finalize';
 import { explainIndexError } from '../../index/errors';
-import { search, similarSentences, type SearchMode, type SearchResult, type SentencesResult } from '../../index/search';
+import { search, type SearchMode, type SearchResult, type SentencesResult } from '../../index/search';
+import { fillBestSentences, scopedSimilarSentences, type SentenceScopeView } from '../../index/on-demand';
 import { openEmbedder } from '../../index/model';
 
 import { EXIT, positiveInt as int, usageError as usage } from '../exit';
@@ -246,10 +247,11 @@ export function printSearch(
 }
 
 export function printSentences(
-  r: SentencesResult,
+  r: SentencesResult & { scope?: SentenceScopeView },
   out: (l: string) => void = (l) => process.stdout.write(l + '\n'),
 ): void {
   if (r.note) out(`note: ${r.note}`);
+  if (r.scope && r.scope.kind !== 'index') out(`${r.scope.label}.`);
   for (const h of r.hits) {
     out(`${String(h.rank).padStart(3)}. “${h.text}”`);
     out(
@@ -622,6 +624,8 @@ export function registerIndexCommands(program: Command): void {
             hasAbstract: o.hasAbstract ? true : undefined,
           },
         });
+        // Citations outside the index's sentence scope: their best sentence from the abstract, split now.
+        if (sentenceScopeOf(store.meta) !== 'all') await fillBestSentences(store, r.hits, text);
         if (o.json)
           process.stdout.write(
             JSON.stringify({ ...r, provider: embedder?.report.provider, model: store.identity }, null, 2) + '\n',
@@ -670,7 +674,11 @@ export function registerIndexCommands(program: Command): void {
       const needModel = o.mode === 'dense' || (!o.mode && !generated);
       const { store, embedder } = await openForQuery(o, needModel);
       try {
-        const r = await similarSentences(store, embedder, text, { k: o.k, excludePmids: o.exclude, mode: o.mode });
+        const r = await scopedSimilarSentences(store, embedder, text, {
+          k: o.k,
+          excludePmids: o.exclude,
+          mode: o.mode,
+        });
         if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
         else printSentences(r);
       } catch (e) {
