@@ -432,9 +432,13 @@ export class Engine {
 
   private async abstracts(store: IndexStore, pmids: string[]): Promise<Map<string, string>> {
     if (!pmids.length) return new Map();
-    const { sqlIn } = await import('../index/store');
-    const rows = await store.articles.query().where(sqlIn('pmid', pmids)).select(['pmid', 'abstract']).toArray();
-    return new Map(rows.map((r: Record<string, unknown>) => [String(r.pmid), String(r.abstract ?? '')]));
+    const { sqlIn, abstractColumns, rowAbstract } = await import('../index/store');
+    const rows = await store.articles
+      .query()
+      .where(sqlIn('pmid', pmids))
+      .select(['pmid', ...(await abstractColumns(store))])
+      .toArray();
+    return new Map(rows.map((r: Record<string, unknown>) => [String(r.pmid), rowAbstract(r)]));
   }
 
   /** One paper by PMID from the index (hover, citations); undefined when the index does not hold it. */

@@ -8,7 +8,7 @@ import { splitSentences } from '../inference/sentences';
 import type { AbstractSection } from './citation';
 import { abstractSentences } from './build';
 import { checkModel, search, similarSentences, terms, type SentenceHit, type SentencesResult } from './search';
-import { sentenceScopeOf, sqlIn, type IndexStore, type SentenceScope } from './store';
+import { rowSections, sectionColumns, sentenceScopeOf, sqlIn, type IndexStore, type SentenceScope } from './store';
 
 /** Papers whose abstracts are split per query (the README's measured choice). */
 export const ON_DEMAND_PAPERS = 10;
@@ -232,19 +232,14 @@ export async function abstractCandidates(store: IndexStore, pmids: string[]): Pr
   const rows = await store.articles
     .query()
     .where(sqlIn('pmid', pmids))
-    .select(['pmid', 'sections', 'title', 'year', 'journal'])
+    .select([...new Set(['pmid', 'title', 'year', 'journal', ...(await sectionColumns(store))])])
     .toArray();
   const by = new Map(rows.map((r: Record<string, unknown>) => [String(r.pmid), r]));
   const out: Candidate[] = [];
   pmids.forEach((pmid, rank) => {
     const r = by.get(pmid);
     if (!r) return;
-    let sections: AbstractSection[] = [];
-    try {
-      sections = JSON.parse(String(r.sections ?? '[]')) as AbstractSection[];
-    } catch {
-      return;
-    }
+    const sections: AbstractSection[] = rowSections(r);
     abstractSentences({ abstract: sections } as Parameters<typeof abstractSentences>[0], splitSentences).forEach(
       (s, idx) =>
         out.push({

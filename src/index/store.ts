@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import { createRequire } from 'node:module';
 import * as lancedb from '@lancedb/lancedb';
 import type { ModelIdentity } from '../inference/types';
-import type { MeshHeading } from './citation';
+import type { AbstractSection, MeshHeading } from './citation';
 import { nlmFileOrder } from '../pubmed/nlm';
 import {
   createExclusive,
@@ -33,8 +33,14 @@ export const DELETED = 'deleted';
 /** The writer's own bibliography items (CSL-JSON, BibTeX): which papers are "in your library", under which key. */
 export const LIBRARY = 'library';
 export const META_FILE = 'meta.json';
-/** 2: file_seq/bibliographic columns, sentences carry their article's hash, files/deleted tables. */
-export const INDEX_FORMAT = 2;
+/**
+ * 2: file_seq/bibliographic columns, sentences carry their article's hash, files/deleted tables.
+ * 3: the abstract stored once: `text` (title + '\n' + abstract, the full-text field) holds it, `section_labels` says
+ * how to cut it back into its labelled sections; no `abstract` and `sections` columns (measured: 4,371 → 2,604 B per
+ * real MEDLINE citation, README "What fits on a laptop"). Tables of format ≤ 2 keep their columns and are read and
+ * written as they are (the layout is the table's: `hasColumn('articles', 'abstract')`).
+ */
+export const INDEX_FORMAT = 3;
 
 /** Rows below which a table is searched flat (exact); from this size up a vector index is built. */
 export const ANN_MIN_ROWS = 50_000;
@@ -215,14 +221,20 @@ function vectorField(dim: number, type: VectorType): import('apache-arrow').Fiel
   return new arrow.Field('vector', new arrow.FixedSizeList(dim, new arrow.Field('item', item, true)), false);
 }
 
-export function articlesSchema(dim: number, vectorType: VectorType = 'float32'): import('apache-arrow').Schema {
+/** The articles table of a new index (format 3), or of an older format (`format` ≤ 2: abstract stored three times). */
+export function articlesSchema(
+  dim: number,
+  vectorType: VectorType = 'float32',
+  format: number = INDEX_FORMAT,
+): import('apache-arrow').Schema {
   const F = arrow.Field;
+  const once = format >= 3;
   return new arrow.Schema([
     new F('pmid', new arrow.Utf8(), false),
     new F('title', new arrow.Utf8(), false),
-    new F('abstract', new arrow.Utf8(), false),
+    ...(once ? [] : [new F('abstract', new arrow.Utf8(), false)]),
     new F('text', new arrow.Utf8(), false),
-    new F('sections', new arrow.Utf8(), false),
+    once ? new F('section_labels', new arrow.Utf8(), false) : new F('sections', new arrow.Utf8(), false),
     new F('authors', new arrow.List(utf8(true)), false),
     new F('journal', new arrow.Utf8(), false),
     new F('year', new arrow.Int32(), true),
@@ -411,6 +423,13 @@ export class IndexStore {
     const dir = describeLocation(loc);
     const writable = !!(opts.create || opts.rebuild);
     let meta = await readMeta(loc);
+    if (meta && typeof meta.format === 'number' && meta.format > INDEX_FORMAT)
+      throw Object.assign(
+        new Error(
+          `the index at ${dir} is of format ${meta.format}, newer than this version of biohicl reads (up to ${INDEX_FORMAT}): update biohicl (or the extension) to use it`,
+        ),
+        { exitCode: 4 },
+      );
     const mismatch = !!(meta && model && !sameModel(meta.model, model));
     if (mismatch && !opts.rebuild) throw new ModelMismatchError(dir, meta!.model, model!);
     // Storage options: the index's own unless this writer asks for another (refused; --rebuild makes it again).
@@ -587,9 +606,12 @@ export class IndexStore {
         })),
       );
     }
-    if (this.meta.files || this.meta.format < INDEX_FORMAT) {
+    // A table that stores the abstract three times stays so (format 2: read and written as it is); only a new
+    // index is made in format 3.
+    const format = acols.has('abstract') ? 2 : INDEX_FORMAT;
+    if (this.meta.files || this.meta.format < format) {
       delete this.meta.files;
-      this.meta.format = INDEX_FORMAT;
+      this.meta.format = format;
       await this.saveMeta();
     }
   }
@@ -852,6 +874,10 @@ export class IndexStore {
       ...a,
     }));
     const byPmid = new Map(articles.map((a) => [a.pmid, a]));
+    // Format 3: the abstract is kept once, in `text`; the rows written carry how to cut it into sections.
+    const rows: Record<string, unknown>[] = (await this.hasColumn('articles', 'abstract'))
+      ? (articles as unknown as Record<string, unknown>[])
+      : articles.map(abstractOnce);
     sentences = sentences.map((x) => ({
       ...x,
       hash: x.hash ?? byPmid.get(x.pmid)?.hash ?? '',
@@ -876,9 +902,7 @@ export class IndexStore {
         await withConflictRetry('add sentences', () =>
           this.sentences.add(sentences as unknown as Record<string, unknown>[]),
         );
-      await withConflictRetry('add articles', () =>
-        this.articles.add(articles as unknown as Record<string, unknown>[]),
-      );
+      await withConflictRetry('add articles', () => this.articles.add(rows));
       return;
     }
     await addSentences();
@@ -887,7 +911,7 @@ export class IndexStore {
         .mergeInsert('pmid')
         .whenMatchedUpdateAll({ where: 'target.file_seq <= source.file_seq' })
         .whenNotMatchedInsertAll()
-        .execute(articles as unknown as Record<string, unknown>[]),
+        .execute(rows),
     );
     await this.resolve(articles.map((a) => a.pmid));
   }
@@ -1337,7 +1361,7 @@ export function toArticleInfo(r: Record<string, unknown>): ArticleInfo {
   return {
     pmid: String(r.pmid),
     title: String(r.title ?? ''),
-    abstract: String(r.abstract ?? ''),
+    abstract: rowAbstract(r),
     authors: list(r.authors),
     journal: String(r.journal ?? ''),
     year: r.year == null ? undefined : Number(r.year),
@@ -1352,6 +1376,83 @@ export function toArticleInfo(r: Record<string, unknown>): ArticleInfo {
     mesh,
     hasAbstract: Boolean(r.has_abstract),
   };
+}
+
+/** How a format-3 row cuts its abstract (in `text`) back into sections: label, category, length of the text. */
+interface SectionLabel {
+  label?: string;
+  category?: string;
+  n: number;
+}
+
+/** An articles row as a format-3 table stores it: no `abstract`/`sections`, their labels and lengths instead. */
+function abstractOnce(a: ArticleRow): Record<string, unknown> {
+  const { abstract, sections, ...rest } = a;
+  const secs = JSON.parse(sections || '[]') as AbstractSection[];
+  const labels: SectionLabel[] = secs.map((x) => ({
+    ...(x.label !== undefined ? { label: x.label } : {}),
+    ...(x.category !== undefined ? { category: x.category } : {}),
+    n: x.text.length,
+  }));
+  const row = { ...rest, section_labels: JSON.stringify(labels) };
+  // Kept once only if it can be read back exactly (the build writes text = title + '\n' + abstract).
+  const back = rowSections(row);
+  if (
+    (abstract && (rest.text !== `${rest.title}\n${abstract}` || rowAbstract(row) !== abstract)) ||
+    back.some((x, i) => x.text !== secs[i]!.text)
+  )
+    throw new Error(
+      `PMID ${a.pmid}: the articles row's text is not its title and abstract, so the abstract cannot be stored once`,
+    );
+  return row;
+}
+
+/** The columns a row's abstract is read from: `abstract` (format ≤ 2), or title and text (format 3). */
+export async function abstractColumns(store: IndexStore): Promise<string[]> {
+  return (await store.hasColumn('articles', 'abstract')) ? ['abstract'] : ['title', 'text'];
+}
+/** The columns a row's sections are read from: `sections` (format ≤ 2), or title, text and section_labels. */
+export async function sectionColumns(store: IndexStore): Promise<string[]> {
+  return (await store.hasColumn('articles', 'sections')) ? ['sections'] : ['title', 'text', 'section_labels'];
+}
+
+/** A row's abstract (labelled `LABEL: text` paragraphs): its `abstract` column, or (format 3) `text` less the title. */
+export function rowAbstract(r: Record<string, unknown>): string {
+  if (r.abstract != null) return String(r.abstract);
+  const text = String(r.text ?? '');
+  const title = String(r.title ?? '');
+  return text.startsWith(`${title}\n`) ? text.slice(title.length + 1) : '';
+}
+
+/** A row's abstract sections: its `sections` column, or (format 3) its abstract cut by `section_labels`. */
+export function rowSections(r: Record<string, unknown>): AbstractSection[] {
+  if (r.sections != null) {
+    try {
+      return JSON.parse(String(r.sections)) as AbstractSection[];
+    } catch {
+      return [];
+    }
+  }
+  let labels: SectionLabel[];
+  try {
+    labels = JSON.parse(String(r.section_labels ?? '[]')) as SectionLabel[];
+  } catch {
+    return [];
+  }
+  const abs = rowAbstract(r);
+  const out: AbstractSection[] = [];
+  let at = 0;
+  labels.forEach((l, i) => {
+    if (i > 0) at += 1; // '\n'
+    if (l.label) at += l.label.length + 2; // 'LABEL: '
+    out.push({
+      ...(l.label !== undefined ? { label: l.label } : {}),
+      text: abs.slice(at, at + l.n),
+      ...(l.category !== undefined ? { category: l.category } : {}),
+    });
+    at += l.n;
+  });
+  return out;
 }
 
 export function toFloat32(v: unknown): Float32Array {

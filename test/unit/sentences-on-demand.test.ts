@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { addFiles } from '../../src/index/build';
-import { IndexOptionMismatchError, IndexStore, META_FILE } from '../../src/index/store';
+import { IndexOptionMismatchError, IndexStore, META_FILE, abstractColumns, rowAbstract } from '../../src/index/store';
 import { search, similarSentences } from '../../src/index/search';
 import {
   ON_DEMAND_SENTENCES,
@@ -20,7 +20,8 @@ import { ensureGeneratedModel, openEmbedder } from '../../src/index/model';
 import { Engine } from '../../src/app/engine';
 import type { Citation } from '../../src/index/citation';
 import { BowEmbedder, deps, makeCitation, testIdentity, tmpDir, writeJsonl } from './index-helpers';
-import { DEMO_PUBMED } from '../fixtures/paths';
+import { BIOPYTHON, DEMO_PUBMED } from '../fixtures/paths';
+import { cliRunner, ensureCliBuilt } from './cli-helpers';
 
 const cits: Citation[] = Array.from({ length: 40 }, (_, i) => makeCitation(i));
 cits.push(
@@ -114,9 +115,12 @@ test('scope none: the best papers’ sentences are embedded now and ranked; the 
     ),
   );
   // offsets into the stored abstract, as the sentence index gives them
-  const a = await none.articles.query().where(`pmid = '777'`).select(['abstract']).toArray();
-  for (const h of r.hits.filter((x) => x.pmid === '777'))
-    assert.equal(String(a[0].abstract).slice(h.start, h.end), h.text);
+  const a = await none.articles
+    .query()
+    .where(`pmid = '777'`)
+    .select(await abstractColumns(none))
+    .toArray();
+  for (const h of r.hits.filter((x) => x.pmid === '777')) assert.equal(rowAbstract(a[0]).slice(h.start, h.end), h.text);
   // ranks and scores: descending cosine
   for (let i = 1; i < r.hits.length; i++) assert.ok(r.hits[i - 1].score >= r.hits[i].score);
   assert.deepEqual(
@@ -198,9 +202,13 @@ test('search on a scoped index: best sentences filled from the abstracts', async
   assert.equal(r.hits[0].why.bestSentence, undefined, 'no sentence rows to take it from');
   const n = await fillBestSentences(none, r.hits, 'zebrafish fin regeneration blastema');
   assert.equal(n, r.hits.length);
-  const a = await none.articles.query().where(`pmid = '777'`).select(['abstract']).toArray();
+  const a = await none.articles
+    .query()
+    .where(`pmid = '777'`)
+    .select(await abstractColumns(none))
+    .toArray();
   const b = r.hits[0].why.bestSentence!;
-  assert.equal(String(a[0].abstract).slice(b.start, b.end), b.text);
+  assert.equal(rowAbstract(a[0]).slice(b.start, b.end), b.text);
   assert.match(b.text, /Blastema|Zebrafish/);
   // candidates are split as the build splits (same texts and offsets as the full index's rows)
   const c = await abstractCandidates(none, ['10005']);
@@ -288,5 +296,65 @@ test(
       await onnx.dispose();
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  },
+);
+
+test(
+  'CLI: index setup --sentence-scope none; biohicl sentences answers from the best papers and says so; another scope exits 2',
+  { timeout: 180_000 },
+  async () => {
+    ensureCliBuilt();
+    const dir = tmpDir('biohicl-od-cli-');
+    const { run } = cliRunner(() => path.join(dir, 'home'));
+    const model = path.join(dir, 'tiny');
+    await ensureGeneratedModel(model, 'tiny');
+    const idx = path.join(dir, 'idx');
+    const setup = await run([
+      'index',
+      'setup',
+      '--index',
+      idx,
+      '--model',
+      model,
+      '--sentence-scope',
+      'none',
+      '--vector-type',
+      'float16',
+    ]);
+    assert.equal(setup.code, 0, setup.err);
+    assert.match(setup.out, /float16 vectors, sentences: none stored; embedded at query time/);
+    const input = path.join(BIOPYTHON, 'pubmed1.xml');
+    const add = await run(['index', 'add', input, '--index', idx, '--model', model, '--json']);
+    assert.equal(add.code, 0, add.err);
+    assert.equal(JSON.parse(add.out).sentences, 0, 'no sentence rows');
+    const bad = await run([
+      'index',
+      'add',
+      input,
+      '--index',
+      idx,
+      '--model',
+      model,
+      '--quiet',
+      '--sentence-scope',
+      'all',
+    ]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /stores sentence scope none .*but all was asked for/);
+    const js = await run(['sentences', 'protein structure and function', '--index', idx, '--model', model, '--json']);
+    assert.equal(js.code, 0, js.err);
+    const r = JSON.parse(js.out);
+    assert.equal(r.scope.kind, 'papers');
+    assert.ok(r.hits.length > 0 && r.hits.every((h: { from: string }) => h.from === 'abstract'));
+    const txt = await run(['sentences', 'protein structure and function', '--index', idx, '--model', model]);
+    assert.equal(txt.code, 0, txt.err);
+    assert.match(
+      txt.out,
+      /^From the \d+ best-matching (papers’ abstracts|paper’s abstract) \(ranked by shared words; nothing embedded\): this index stores no sentence vectors\.$/m,
+    );
+    const st = await run(['index', 'stats', '--index', idx]);
+    assert.match(st.out, /sentences {2}0 \(scope: none stored; embedded at query time from the best-matching papers\)/);
+    assert.match(st.out, /vector {5}float16;/);
+    fs.rmSync(dir, { recursive: true, force: true });
   },
 );
