@@ -25,6 +25,8 @@ import { readCitations } from '../../src/index/readers';
 import { splitSentences } from '../../src/inference/sentences';
 import { BowEmbedder, deps, makeCitation, tmpDir, writeJsonl } from './index-helpers';
 import { DEMO_PUBMED, ROOT } from '../fixtures/paths';
+import { publishRelease } from '../../src/release/publish';
+import { pullRelease } from '../../src/release/pull';
 
 const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'index-format2');
 const emb = new BowEmbedder();
@@ -185,4 +187,21 @@ test('an index of a newer format is refused with what to do', async () => {
       e.exitCode === 4 &&
       /is of format 4, newer than this version of biohicl reads \(up to 3\): update biohicl/.test(e.message),
   );
+});
+
+test('a release records index format 3; a release of a newer format is refused before anything is downloaded', async () => {
+  const pub = path.join(tmpDir(), 'rel');
+  await publishRelease({ index: store.dir, out: pub, tag: 'r3' });
+  const rel = JSON.parse(fs.readFileSync(path.join(pub, 'release.json'), 'utf8'));
+  assert.equal(rel.indexFormat, 3);
+  fs.writeFileSync(path.join(pub, 'release.json'), JSON.stringify({ ...rel, indexFormat: INDEX_FORMAT + 1 }));
+  const target = path.join(tmpDir(), 'pulled');
+  await assert.rejects(
+    pullRelease({ source: pub, index: target, modelDir: path.join(tmpDir(), 'no-model') }),
+    (e: Error & { exitCode?: number }) =>
+      /holds an index of format 4, newer than this version of biohicl reads \(up to 3\); nothing was downloaded/.test(
+        e.message,
+      ),
+  );
+  assert.equal(fs.existsSync(target), false, 'nothing written');
 });
