@@ -247,10 +247,11 @@ export async function run(args: string[]): Promise<void> {
         ),
       );
 
-    type Leg = { name: string; fn: (q: { text: string; pmid: string }) => Promise<{ n?: number; e?: number }> };
+    type Cost = { n?: number; e?: number; split?: number; embed?: number };
+    type Leg = { name: string; fn: (q: { text: string; pmid: string }) => Promise<Cost> };
     const od =
       (o: ScopedSentencesOptions, given: boolean) =>
-      async (q: { text: string; pmid: string }): Promise<{ n?: number; e?: number }> => {
+      async (q: { text: string; pmid: string }): Promise<Cost> => {
         const r = await scopedSimilarSentences(lean, emb, q.text, {
           k: a.k,
           mode: 'dense',
@@ -258,7 +259,7 @@ export async function run(args: string[]): Promise<void> {
           papers: given ? papers.get(q.text) : undefined,
           ...o,
         });
-        return { n: r.scope.candidates, e: r.scope.embedded };
+        return { n: r.scope.candidates, e: r.scope.embedded, split: r.scope.ms?.split, embed: r.scope.ms?.embed };
       };
     const legs: Leg[] = [
       {
@@ -275,7 +276,7 @@ export async function run(args: string[]): Promise<void> {
     ];
     // warm-up
     for (const l of legs) await l.fn(queries[0]!);
-    const acc = legs.map(() => ({ ms: [] as number[], n: 0, e: 0 }));
+    const acc = legs.map(() => ({ ms: [] as number[], n: 0, e: 0, split: [] as number[], embed: [] as number[] }));
     // Rounds interleave the legs, so that a change in the machine's load hits them all alike.
     for (const [qi, q] of queries.entries())
       for (const [i, l] of legs.entries()) {
@@ -285,18 +286,20 @@ export async function run(args: string[]): Promise<void> {
         acc[i]!.ms.push(performance.now() - t);
         acc[i]!.n += r.n ?? 0;
         acc[i]!.e += r.e ?? 0;
+        if (r.split !== undefined) acc[i]!.split.push(r.split);
+        if (r.embed !== undefined) acc[i]!.embed.push(r.embed);
       }
     process.stderr.write('\n');
     console.log(
-      `\n| similar sentences, per query (k = ${a.k}, ${queries.length} queries, query vector excluded) | p50 | p95 | sentences split / embedded per query | vs baseline (p50) |`,
+      `\n| similar sentences, per query (k = ${a.k}, ${queries.length} queries, query vector excluded) | p50 | p95 | sentences split / embedded per query | p50 of: read + split + pre-filter / embed | vs baseline (p50) |`,
     );
-    console.log('|---|---|---|---|---|');
+    console.log('|---|---|---|---|---|---|');
     const base = pct(acc[0]!.ms, 50);
     for (const [i, l] of legs.entries()) {
       const x = acc[i]!;
       const p50 = pct(x.ms, 50);
       console.log(
-        `| ${l.name} | ${p50.toFixed(1)} ms | ${pct(x.ms, 95).toFixed(1)} ms | ${i === 0 ? '– (stored)' : `${(x.n / queries.length).toFixed(0)} / ${(x.e / queries.length).toFixed(0)}`} | ${i === 0 ? '1.0×' : `${(p50 / base).toFixed(1)}×, +${(p50 - base).toFixed(0)} ms`} |`,
+        `| ${l.name} | ${p50.toFixed(1)} ms | ${pct(x.ms, 95).toFixed(1)} ms | ${i === 0 ? '– (stored)' : `${(x.n / queries.length).toFixed(0)} / ${(x.e / queries.length).toFixed(0)}`} | ${x.split.length ? `${pct(x.split, 50).toFixed(1)} / ${pct(x.embed, 50).toFixed(0)} ms` : '–'} | ${i === 0 ? '1.0×' : `${(p50 / base).toFixed(1)}×, +${(p50 - base).toFixed(0)} ms`} |`,
       );
     }
     console.log(`load avg after: ${load()}`);
