@@ -7,6 +7,25 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 export default function ({ scenario, assert, ROOT, log, openFile, selectLine, sidebar, findRelated, patchSettings }) {
+  /** Put the scenarios' own index back, and wait until a query answers from it. */
+  async function restore(page, ctx, view) {
+    await page.keyboard.press('Escape');
+    await patchSettings(page, ctx, { 'biohicl.indexDir': ctx.index });
+    for (let i = 0; ; i++) {
+      await openFile(page, 'markdown/paper.md');
+      await selectLine(page, 16);
+      await findRelated(page, view, 'semantic similarity');
+      const scope =
+        (await view
+          .locator('[data-testid="sentence-scope"]')
+          .textContent()
+          .catch(() => '')) ?? '';
+      if (/sentence index/.test(scope)) return;
+      if (i >= 10) throw new Error(`the sidebar did not switch back to ${ctx.index}: "${scope}"`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+
   scenario(
     'sentence scope: an index without sentence vectors still shows similar sentences, and the panel names where they come from',
     async ({ page, ctx }) => {
@@ -80,21 +99,7 @@ export default function ({ scenario, assert, ROOT, log, openFile, selectLine, si
         // Papers still show a best sentence (from their abstracts).
         assert.ok((await view.locator('li.paper blockquote').count()) >= 1, 'papers keep a best sentence');
       } finally {
-        await page.keyboard.press('Escape');
-        await patchSettings(page, ctx, { 'biohicl.indexDir': ctx.index });
-        for (let i = 0; ; i++) {
-          await openFile(page, 'markdown/paper.md');
-          await selectLine(page, 16);
-          await findRelated(page, view, 'semantic similarity');
-          const scope =
-            (await view
-              .locator('[data-testid="sentence-scope"]')
-              .textContent()
-              .catch(() => '')) ?? '';
-          if (/sentence index/.test(scope)) break;
-          if (i >= 10) throw new Error(`the sidebar did not switch back to ${ctx.index}: "${scope}"`);
-          await new Promise((r) => setTimeout(r, 1000));
-        }
+        await restore(page, ctx, view);
       }
     },
   );
