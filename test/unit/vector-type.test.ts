@@ -19,6 +19,7 @@ import {
 } from '../../src/index/store';
 import { denseLeg, search, similarSentences } from '../../src/index/search';
 import { ensureGeneratedModel } from '../../src/index/model';
+import { verifyIndex } from '../../src/index/verify';
 import type { Citation } from '../../src/index/citation';
 import { BowEmbedder, deps, makeCitation, tmpDir, writeJsonl, DIM } from './index-helpers';
 import { cliRunner, ensureCliBuilt } from './cli-helpers';
@@ -251,6 +252,8 @@ test(
     const search = await run(['search', 'protein', '--index', idx, '--model', model, '--json', '--mode', 'dense']);
     assert.equal(search.code, 0, search.err);
     assert.ok(JSON.parse(search.out).hits.length > 0);
+    const ver = await verifyIndex(idx);
+    assert.equal(ver.ok, true, JSON.stringify(ver.problems));
     const s = await IndexStore.open(idx, undefined);
     assert.equal(tableVectorType(await s.sentences.schema()), 'float16');
     assert.equal(tableVectorType(await s.articles.schema()), 'float16');
