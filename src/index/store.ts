@@ -63,7 +63,7 @@ export interface IndexMeta {
   vectorType?: VectorType;
   /** Which citations get sentence rows (text + vector): all (absent: every index made before the option), those
    * of the writer's own bibliography files only, or none. Outside the scope, "similar sentences" come from the
-   * best-matching papers' abstracts, embedded at query time (search.ts similarSentences). */
+   * best-matching papers' abstracts, embedded at query time (on-demand.ts scopedSimilarSentences). */
   sentenceScope?: SentenceScope;
 }
 
