@@ -410,6 +410,9 @@
     } else if (!r.mesh.length) mesh.list.appendChild(h('li', 'empty', 'No MeSH suggestions.'));
     for (const m of r.mesh) mesh.list.appendChild(meshItem(m));
     const sents = section('Similar sentences', 'sentences', r.sentences.length);
+    // Where they came from (the sentence index, or the best papers' abstracts embedded now): text, never markup.
+    if (r.sentenceScope)
+      sents.sec.insertBefore(h('p', 'meta scope', r.sentenceScope, { 'data-testid': 'sentence-scope' }), sents.list);
     if (!r.sentences.length) sents.list.appendChild(h('li', 'empty', 'No similar sentences.'));
     for (const s of r.sentences) sents.list.appendChild(sentenceItem(s));
     app.append(papers.sec, mesh.sec, sents.sec);

@@ -64,6 +64,8 @@ export interface QueryOutcome {
   papers: PaperView[];
   mesh: MeshView[];
   sentences: SentenceView[];
+  /** Where the sentences came from (the sentence index, or the best papers' abstracts embedded now). */
+  sentenceScope?: string;
   status: EngineStatusView;
   ms: number;
   /** An early answer (given to `onPartial`): what is still to come. */
@@ -406,7 +408,7 @@ export class Engine {
           ...(store.identity.generated ? [GENERATED_NOTE] : []),
           ...(sentences?.note ? [sentences.note] : []),
         ];
-        const early = await this.outcome(store, papers.hits, sentences?.hits, [], notes, t0);
+        const early = await this.outcome(store, papers.hits, sentences, [], notes, t0);
         if (isStale()) return undefined;
         onPartial({ ...early, pending: counts.mesh > 0 ? ['ranking', 'mesh'] : ['ranking'] });
       }
@@ -418,10 +420,28 @@ export class Engine {
     const embedder = er.value;
     const store = sr.value;
     if (isStale()) return undefined;
+    const { scopedSimilarSentences, fillBestSentences, ON_DEMAND_PAPERS } = await import('../index/on-demand');
+    const { sentenceScopeOf } = await import('../index/store');
     const notes = new Set<string>();
-    const papersP = search(store, embedder, text, { k: counts.papers, mode: 'hybrid' });
+    const scoped = sentenceScopeOf(store.meta) !== 'all';
+    const papersP = search(store, embedder, text, { k: counts.papers, mode: 'hybrid' }).then(async (r) => {
+      // Papers outside the sentence scope have no sentence rows: their best sentence comes from the abstract.
+      if (scoped) await fillBestSentences(store, r.hits, text);
+      return r;
+    });
+    // Outside the sentence scope the sentences come from the best-matching papers: the papers panel's own when it
+    // shows enough of them, else a search of their own.
     const sentencesP =
-      counts.sentences > 0 ? similarSentences(store, embedder, text, { k: counts.sentences }) : undefined;
+      counts.sentences > 0
+        ? scoped && counts.papers >= ON_DEMAND_PAPERS
+          ? papersP.then((p) =>
+              scopedSimilarSentences(store, embedder, text, {
+                k: counts.sentences,
+                papers: p.hits.map((h) => h.pmid),
+              }),
+            )
+          : scopedSimilarSentences(store, embedder, text, { k: counts.sentences })
+        : undefined;
     let meshDone = counts.mesh <= 0;
     const meshP =
       counts.mesh > 0
@@ -440,24 +460,25 @@ export class Engine {
     if (sentences?.note) notes.add(sentences.note);
     if (onPartial && !meshDone) {
       // The MeSH vocabulary is still loading (first query): the papers and sentences go first.
-      const early = await this.outcome(store, papers.hits, sentences?.hits, [], [...notes], t0);
+      const early = await this.outcome(store, papers.hits, sentences, [], [...notes], t0);
       if (isStale()) return undefined;
       if (!meshDone) onPartial({ ...early, pending: ['mesh'] });
     }
     const mesh = await meshP;
     if (isStale()) return undefined;
-    return this.outcome(store, papers.hits, sentences?.hits, mesh, [...notes], t0);
+    return this.outcome(store, papers.hits, sentences, mesh, [...notes], t0);
   }
 
   /** The views of an answer (papers with their abstracts, sentences, MeSH) and the status with its notes. */
   private async outcome(
     store: IndexStore,
     hits: SearchHit[],
-    sentenceHits: SentenceHit[] | undefined,
+    sentences: { hits: (SentenceHit & { from?: 'index' | 'abstract' })[]; scope?: { label: string } } | undefined,
     mesh: MeshView[],
     notes: string[],
     t0: number,
   ): Promise<QueryOutcome> {
+    const sentenceHits = sentences?.hits;
     const abstracts = await this.abstracts(
       store,
       hits.map((h) => h.pmid),
@@ -475,7 +496,9 @@ export class Engine {
         authors: [],
         year: s.year,
         score: sTop > 0 ? Math.max(0, s.score) / sTop : 0,
+        from: s.from,
       })),
+      sentenceScope: sentences?.scope?.label,
       mesh,
       status,
       ms: Date.now() - t0,
@@ -575,9 +598,13 @@ export class Engine {
 
   private async abstracts(store: IndexStore, pmids: string[]): Promise<Map<string, string>> {
     if (!pmids.length) return new Map();
-    const { sqlIn } = await import('../index/store');
-    const rows = await store.articles.query().where(sqlIn('pmid', pmids)).select(['pmid', 'abstract']).toArray();
-    return new Map(rows.map((r: Record<string, unknown>) => [String(r.pmid), String(r.abstract ?? '')]));
+    const { sqlIn, abstractColumns, rowAbstract } = await import('../index/store');
+    const rows = await store.articles
+      .query()
+      .where(sqlIn('pmid', pmids))
+      .select(['pmid', ...(await abstractColumns(store))])
+      .toArray();
+    return new Map(rows.map((r: Record<string, unknown>) => [String(r.pmid), rowAbstract(r)]));
   }
 
   /** One paper by PMID from the index (hover, citations); undefined when the index does not hold it. */

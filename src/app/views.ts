@@ -38,6 +38,8 @@ export interface SentenceView {
   authors: string[];
   year?: number;
   score: number;
+  /** index: a row of the sentence index; abstract: split from the paper's abstract and embedded for this query */
+  from?: 'index' | 'abstract';
 }
 
 export interface EngineStatusView {
@@ -69,6 +71,9 @@ export interface ResultsView {
   papers: PaperView[];
   mesh: MeshView[];
   sentences: SentenceView[];
+  /** Where the similar sentences came from, one line the panel shows ("From the sentence index", "From the 10
+   * best-matching papers' abstracts (20 sentences embedded now)…") */
+  sentenceScope?: string;
   ms: number;
   status: EngineStatusView;
   /** An early answer: the parts still to come ('mesh': the MeSH terms; 'ranking': papers in full-text order until the model is there). */

@@ -296,6 +296,7 @@ export class Controller {
         papers,
         mesh: r.mesh,
         sentences: r.sentences,
+        sentenceScope: r.sentenceScope,
         ms: r.ms,
         status: r.status,
       };

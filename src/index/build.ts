@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Embedder, EmbedProgress } from '../inference/types';
 import { abstractText, type Citation, type ReaderEvent } from './citation';
-import { fileSeq, type ArticleRow, type FileRow, type IndexStore, type SentenceRow } from './store';
+import { fileSeq, sentenceScopeOf, type ArticleRow, type FileRow, type IndexStore, type SentenceRow } from './store';
 
 export interface SentenceSpan {
   text: string;
@@ -44,7 +44,8 @@ export interface BuildProgress {
 
 export interface AddOptions {
   batchSize?: number; // citations per committed batch (default 32)
-  sentences?: SentenceMode; // default 'embed'
+  /** 'none': no sentence rows in this run; default: the index's sentence scope (meta.json; all when unset). */
+  sentences?: SentenceMode;
   articleVector?: ArticleVectorMode; // default 'embed'
   onProgress?: (p: BuildProgress) => void;
   signal?: AbortSignal;
@@ -158,9 +159,14 @@ export async function addFiles(
 ): Promise<BuildSummary> {
   const t0 = Date.now();
   const batchSize = Math.max(1, opts.batchSize ?? (opts.bulk ? 1024 : 32));
-  const sentenceMode = opts.sentences ?? 'embed';
-  const articleMode: ArticleVectorMode = sentenceMode === 'none' ? 'embed' : (opts.articleVector ?? 'embed');
-  const modes = `s=${sentenceMode};a=${articleMode}`;
+  // Which citations get sentence rows: the index's recorded scope (all, the writer's bibliography items, none);
+  // `sentences: 'none'` leaves them out for this run whatever the scope.
+  const scope = sentenceScopeOf(store.meta);
+  const withSentences = (c: Citation): boolean =>
+    opts.sentences !== 'none' && (scope === 'all' || (scope === 'library' && !!c.library));
+  const articleModeFor = (c: Citation): ArticleVectorMode =>
+    withSentences(c) ? (opts.articleVector ?? 'embed') : 'embed';
+  const modesFor = (c: Citation): string => `s=${withSentences(c) ? 'embed' : 'none'};a=${articleModeFor(c)}`;
   const dim = store.identity.dim;
   const summary: BuildSummary = {
     files: files.length,
@@ -250,7 +256,7 @@ export async function addFiles(
         return;
       }
     }
-    const hashes = new Map(cits.map((c) => [c.pmid, citationHash(c, modes)]));
+    const hashes = new Map(cits.map((c) => [c.pmid, citationHash(c, modesFor(c))]));
     let existing: Map<string, { hash: string; seq: number; n: number }>;
     let tomb = new Map<string, number>();
     if (opts.bulk) existing = new Map([...committed].map(([k, h]) => [k, { hash: h, seq, n: 0 }]));
@@ -296,12 +302,12 @@ export async function addFiles(
     report('embed');
 
     // Texts to embed: per citation its sentences, and (mode 'embed') title + abstract; for 'mean' the title alone.
-    const sents = todo.map((c) => (sentenceMode === 'embed' ? abstractSentences(c, deps.split) : []));
+    const sents = todo.map((c) => (withSentences(c) ? abstractSentences(c, deps.split) : []));
     const texts: string[] = [];
     const articleIdx: number[] = [];
     todo.forEach((c, i) => {
       articleIdx.push(texts.length);
-      texts.push(articleMode === 'embed' ? `${c.title}\n${abstractText(c)}`.trim() : c.title || abstractText(c));
+      texts.push(articleModeFor(c) === 'embed' ? `${c.title}\n${abstractText(c)}`.trim() : c.title || abstractText(c));
       for (const s of sents[i]) texts.push(s.text);
     });
     const te = Date.now();
@@ -324,7 +330,7 @@ export async function addFiles(
       const base = articleIdx[i];
       let av = vecs[base];
       if (av.length !== dim) throw new Error(`embedder returned dim ${av.length}, index expects ${dim}`);
-      if (articleMode === 'mean' && sents[i].length) {
+      if (articleModeFor(c) === 'mean' && sents[i].length) {
         const m = new Float32Array(dim);
         for (let j = 0; j <= sents[i].length; j++) {
           const v = vecs[base + j];

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import { createRequire } from 'node:module';
 import * as lancedb from '@lancedb/lancedb';
 import type { ModelIdentity } from '../inference/types';
-import type { MeshHeading } from './citation';
+import type { AbstractSection, MeshHeading } from './citation';
 import { nlmFileOrder } from '../pubmed/nlm';
 import {
   createExclusive,
@@ -33,8 +33,14 @@ export const DELETED = 'deleted';
 /** The writer's own bibliography items (CSL-JSON, BibTeX): which papers are "in your library", under which key. */
 export const LIBRARY = 'library';
 export const META_FILE = 'meta.json';
-/** 2: file_seq/bibliographic columns, sentences carry their article's hash, files/deleted tables. */
-export const INDEX_FORMAT = 2;
+/**
+ * 2: file_seq/bibliographic columns, sentences carry their article's hash, files/deleted tables.
+ * 3: the abstract stored once: `text` (title + '\n' + abstract, the full-text field) holds it, `section_labels` says
+ * how to cut it back into its labelled sections; no `abstract` and `sections` columns (measured: 4,371 → 2,604 B per
+ * real MEDLINE citation, README "What fits on a laptop"). Tables of format ≤ 2 keep their columns and are read and
+ * written as they are (the layout is the table's: `hasColumn('articles', 'abstract')`).
+ */
+export const INDEX_FORMAT = 3;
 
 /** Rows below which a table is searched flat (exact); from this size up a vector index is built. */
 export const ANN_MIN_ROWS = 50_000;
@@ -52,6 +58,41 @@ export interface IndexMeta {
   release?: { tag: string; version: number; at: string };
   /** Vector index parameters in use (absent while tables are searched flat). */
   ann?: Record<string, AnnParams>;
+  /** How the vectors of both tables are stored (absent: float32, every index made before the option). Chosen by
+   * the writer that creates the index; every later writer uses it (asking for another is refused). */
+  vectorType?: VectorType;
+  /** Which citations get sentence rows (text + vector): all (absent: every index made before the option), those
+   * of the writer's own bibliography files only, or none. Outside the scope, "similar sentences" come from the
+   * best-matching papers' abstracts, embedded at query time (on-demand.ts scopedSimilarSentences). */
+  sentenceScope?: SentenceScope;
+}
+
+/** Element type of the vector columns: float16 halves the vectors (measured: `npm run bench -- storage`). */
+export type VectorType = 'float32' | 'float16';
+export const VECTOR_TYPES: readonly VectorType[] = ['float32', 'float16'];
+/** Which citations have sentence rows: every one, the writer's bibliography items, or none. */
+export type SentenceScope = 'all' | 'library' | 'none';
+export const SENTENCE_SCOPES: readonly SentenceScope[] = ['all', 'library', 'none'];
+
+/** The index's vector type (float32 when meta.json does not say: indexes made before the option). */
+export function vectorTypeOf(meta: Pick<IndexMeta, 'vectorType'>): VectorType {
+  return meta.vectorType ?? 'float32';
+}
+/** The index's sentence scope ('all' when meta.json does not say). */
+export function sentenceScopeOf(meta: Pick<IndexMeta, 'sentenceScope'>): SentenceScope {
+  return meta.sentenceScope ?? 'all';
+}
+
+/** A writer asked for a storage option (vector type, sentence scope) other than the one the index records. */
+export class IndexOptionMismatchError extends Error {
+  readonly exitCode = 2;
+  constructor(dir: string, option: string, have: string, want: string) {
+    super(
+      `the index at ${dir} stores ${option} ${have} (recorded in its ${META_FILE} when it was created), but ${want} was asked for. ` +
+        `Every writer of an index uses the same ${option}: leave the option out (the index's own is used), ` +
+        `build a new index in another folder with it, or pass --rebuild to drop this one and build it again with ${want}.`,
+    );
+  }
 }
 
 export interface AnnParams {
@@ -175,14 +216,25 @@ function utf8(nullable = false): import('apache-arrow').Field {
   return new arrow.Field('item', new arrow.Utf8(), nullable);
 }
 
-export function articlesSchema(dim: number): import('apache-arrow').Schema {
+function vectorField(dim: number, type: VectorType): import('apache-arrow').Field {
+  const item = type === 'float16' ? new arrow.Float16() : new arrow.Float32();
+  return new arrow.Field('vector', new arrow.FixedSizeList(dim, new arrow.Field('item', item, true)), false);
+}
+
+/** The articles table of a new index (format 3), or of an older format (`format` ≤ 2: abstract stored three times). */
+export function articlesSchema(
+  dim: number,
+  vectorType: VectorType = 'float32',
+  format: number = INDEX_FORMAT,
+): import('apache-arrow').Schema {
   const F = arrow.Field;
+  const once = format >= 3;
   return new arrow.Schema([
     new F('pmid', new arrow.Utf8(), false),
     new F('title', new arrow.Utf8(), false),
-    new F('abstract', new arrow.Utf8(), false),
+    ...(once ? [] : [new F('abstract', new arrow.Utf8(), false)]),
     new F('text', new arrow.Utf8(), false),
-    new F('sections', new arrow.Utf8(), false),
+    once ? new F('section_labels', new arrow.Utf8(), false) : new F('sections', new arrow.Utf8(), false),
     new F('authors', new arrow.List(utf8(true)), false),
     new F('journal', new arrow.Utf8(), false),
     new F('year', new arrow.Int32(), true),
@@ -195,7 +247,7 @@ export function articlesSchema(dim: number): import('apache-arrow').Schema {
     new F('source', new arrow.Utf8(), false),
     new F('hash', new arrow.Utf8(), false),
     new F('n_sentences', new arrow.Int32(), false),
-    new F('vector', new arrow.FixedSizeList(dim, new F('item', new arrow.Float32(), true)), false),
+    vectorField(dim, vectorType),
     ...ARTICLE_V2_COLUMNS.map(
       ([name, type]) => new F(name, type === 'int' ? new arrow.Int32() : new arrow.Utf8(), true),
     ),
@@ -212,7 +264,7 @@ const ARTICLE_V2_COLUMNS: [string, 'int' | 'str'][] = [
   ['issn', 'str'],
 ];
 
-export function sentencesSchema(dim: number): import('apache-arrow').Schema {
+export function sentencesSchema(dim: number, vectorType: VectorType = 'float32'): import('apache-arrow').Schema {
   const F = arrow.Field;
   return new arrow.Schema([
     new F('pmid', new arrow.Utf8(), false),
@@ -220,7 +272,7 @@ export function sentencesSchema(dim: number): import('apache-arrow').Schema {
     new F('start', new arrow.Int32(), false),
     new F('end', new arrow.Int32(), false),
     new F('text', new arrow.Utf8(), false),
-    new F('vector', new arrow.FixedSizeList(dim, new F('item', new arrow.Float32(), true)), false),
+    vectorField(dim, vectorType),
     new F('hash', new arrow.Utf8(), false),
     new F('source', new arrow.Utf8(), false),
     new F('file_seq', new arrow.Int32(), false),
@@ -298,6 +350,10 @@ export interface OpenOptions {
   rebuild?: boolean;
   /** LanceDB storage options for an object-store location (else the AWS_* environment variables). */
   storageOptions?: Record<string, string>;
+  /** The vector type this writer asks for: recorded when it creates the index; another than the index's is refused. */
+  vectorType?: VectorType;
+  /** The sentence scope this writer asks for: recorded when it creates the index; another is refused. */
+  sentenceScope?: SentenceScope;
 }
 
 /** Lance's optimistic-commit conflicts that are safe to retry (the operation is re-run on the newer version). */
@@ -367,8 +423,18 @@ export class IndexStore {
     const dir = describeLocation(loc);
     const writable = !!(opts.create || opts.rebuild);
     let meta = await readMeta(loc);
+    if (meta && typeof meta.format === 'number' && meta.format > INDEX_FORMAT)
+      throw Object.assign(
+        new Error(
+          `the index at ${dir} is of format ${meta.format}, newer than this version of biohicl reads (up to ${INDEX_FORMAT}): update biohicl (or the extension) to use it`,
+        ),
+        { exitCode: 4 },
+      );
     const mismatch = !!(meta && model && !sameModel(meta.model, model));
     if (mismatch && !opts.rebuild) throw new ModelMismatchError(dir, meta!.model, model!);
+    // Storage options: the index's own unless this writer asks for another (refused; --rebuild makes it again).
+    const optionMismatch = meta ? storageOptionMismatch(dir, meta, opts) : undefined;
+    if (optionMismatch && !opts.rebuild) throw optionMismatch;
     const connect = (): Promise<lancedb.Connection> =>
       lancedb.connect(loc.uri, { storageOptions: loc.storageOptions, readConsistencyInterval: 0 });
     // Tables without meta.json: nobody knows which model made their vectors, so they are never mixed with new ones.
@@ -389,10 +455,16 @@ export class IndexStore {
     }
     // --rebuild drops the tables only when they were made by another (or an unknown) model; with the same model it
     // is a no-op, so nothing already indexed is lost.
-    if (opts.rebuild && (mismatch || orphanTables)) {
+    if (opts.rebuild && (mismatch || orphanTables || optionMismatch)) {
       const db0 = await connect();
       for (const name of await db0.tableNames()) await db0.dropTable(name);
       await removeFile(loc, META_FILE);
+      // The rebuilt index keeps the storage options it had unless this writer asked for others.
+      opts = {
+        ...opts,
+        vectorType: opts.vectorType ?? meta?.vectorType,
+        sentenceScope: opts.sentenceScope ?? meta?.sentenceScope,
+      };
       meta = undefined;
     }
     if (!meta) {
@@ -406,17 +478,29 @@ export class IndexStore {
       }
       if (!model) throw new Error('a model is needed to create an index');
       const now = new Date().toISOString();
-      const mine: IndexMeta = { format: INDEX_FORMAT, model, createdAt: now, updatedAt: now };
-      // Exactly one of several racing writers creates meta.json; the others read what it wrote and check the model.
+      const mine: IndexMeta = {
+        format: INDEX_FORMAT,
+        model,
+        createdAt: now,
+        updatedAt: now,
+        // Recorded only when not the default, so an index made without the options reads as before.
+        ...(opts.vectorType && opts.vectorType !== 'float32' ? { vectorType: opts.vectorType } : {}),
+        ...(opts.sentenceScope && opts.sentenceScope !== 'all' ? { sentenceScope: opts.sentenceScope } : {}),
+      };
+      // Exactly one of several racing writers creates meta.json; the others read what it wrote and check the model
+      // and the storage options.
       if (!(await createExclusive(loc, META_FILE, JSON.stringify(mine, null, 2)))) {
         meta = await readMeta(loc);
         if (!meta) throw new Error(`${dir}: ${META_FILE} was created by another writer but cannot be read`);
         if (!sameModel(meta.model, model)) throw new ModelMismatchError(dir, meta.model, model);
+        const om = storageOptionMismatch(dir, meta, opts);
+        if (om) throw om;
       } else meta = mine;
     }
     const db = await connect();
     const names = new Set(await db.tableNames());
     const dim = meta.model.dim;
+    const vtype = vectorTypeOf(meta);
     const table = async (
       name: string,
       schema: () => import('apache-arrow').Schema,
@@ -436,13 +520,31 @@ export class IndexStore {
       // existOk: a racing writer may create it first; both then use the same table.
       return withConflictRetry(`create ${name}`, () => db.createEmptyTable(name, schema(), { existOk: true }));
     };
-    const articles = (await table(ARTICLES, () => articlesSchema(dim), true))!;
-    const sentences = (await table(SENTENCES, () => sentencesSchema(dim), true))!;
+    const articles = (await table(ARTICLES, () => articlesSchema(dim, vtype), true))!;
+    const sentences = (await table(SENTENCES, () => sentencesSchema(dim, vtype), true))!;
     const files = await table(FILES, filesSchema, false);
     const deleted = await table(DELETED, deletedSchema, false);
     const library = await table(LIBRARY, librarySchema, false);
     const store = new IndexStore(loc, db, articles, sentences, files, deleted, library, meta);
     if (writable) {
+      // A writer writes vectors of the type meta.json records: tables of another type (a meta.json replaced by
+      // hand, or restored from another index) are refused before anything is written.
+      for (const [name, t] of [
+        [ARTICLES, articles],
+        [SENTENCES, sentences],
+      ] as const) {
+        const have = tableVectorType(await t.schema());
+        if (have && have !== vtype) {
+          store.close();
+          throw Object.assign(
+            new Error(
+              `${dir}: the ${name} table stores ${have} vectors but ${META_FILE} records ${vtype}; ` +
+                `restore the index's own ${META_FILE}, or rebuild it with \`biohicl index add --rebuild --index ${dir} <files...>\``,
+            ),
+            { exitCode: 4 },
+          );
+        }
+      }
       await store.migrate();
       store.columns.clear();
     }
@@ -505,9 +607,12 @@ export class IndexStore {
         })),
       );
     }
-    if (this.meta.files || this.meta.format < INDEX_FORMAT) {
+    // A table that stores the abstract three times stays so (format 2: read and written as it is); only a new
+    // index is made in format 3.
+    const format = acols.has('abstract') ? 2 : INDEX_FORMAT;
+    if (this.meta.files || this.meta.format < format) {
       delete this.meta.files;
-      this.meta.format = INDEX_FORMAT;
+      this.meta.format = format;
       await this.saveMeta();
     }
   }
@@ -770,6 +875,10 @@ export class IndexStore {
       ...a,
     }));
     const byPmid = new Map(articles.map((a) => [a.pmid, a]));
+    // Format 3: the abstract is kept once, in `text`; the rows written carry how to cut it into sections.
+    const rows: Record<string, unknown>[] = (await this.hasColumn('articles', 'abstract'))
+      ? (articles as unknown as Record<string, unknown>[])
+      : articles.map(abstractOnce);
     sentences = sentences.map((x) => ({
       ...x,
       hash: x.hash ?? byPmid.get(x.pmid)?.hash ?? '',
@@ -794,9 +903,7 @@ export class IndexStore {
         await withConflictRetry('add sentences', () =>
           this.sentences.add(sentences as unknown as Record<string, unknown>[]),
         );
-      await withConflictRetry('add articles', () =>
-        this.articles.add(articles as unknown as Record<string, unknown>[]),
-      );
+      await withConflictRetry('add articles', () => this.articles.add(rows));
       return;
     }
     await addSentences();
@@ -805,7 +912,7 @@ export class IndexStore {
         .mergeInsert('pmid')
         .whenMatchedUpdateAll({ where: 'target.file_seq <= source.file_seq' })
         .whenNotMatchedInsertAll()
-        .execute(articles as unknown as Record<string, unknown>[]),
+        .execute(rows),
     );
     await this.resolve(articles.map((a) => a.pmid));
   }
@@ -1118,6 +1225,25 @@ export class IndexStore {
   }
 }
 
+/** The element type of a table's `vector` column (undefined when it has none or another type). */
+export function tableVectorType(schema: import('apache-arrow').Schema): VectorType | undefined {
+  const f = schema.fields.find((x) => x.name === 'vector');
+  const child = (f?.type as { children?: import('apache-arrow').Field[] } | undefined)?.children?.[0]?.type;
+  if (!child) return undefined;
+  if (child instanceof arrow.Float16 || String(child) === 'Float16') return 'float16';
+  if (child instanceof arrow.Float32 || String(child) === 'Float32') return 'float32';
+  return undefined;
+}
+
+/** The refusal for a writer whose asked-for storage options differ from those `meta` records (else undefined). */
+function storageOptionMismatch(dir: string, meta: IndexMeta, opts: OpenOptions): IndexOptionMismatchError | undefined {
+  if (opts.vectorType && opts.vectorType !== vectorTypeOf(meta))
+    return new IndexOptionMismatchError(dir, 'vector type', vectorTypeOf(meta), opts.vectorType);
+  if (opts.sentenceScope && opts.sentenceScope !== sentenceScopeOf(meta))
+    return new IndexOptionMismatchError(dir, 'sentence scope', sentenceScopeOf(meta), opts.sentenceScope);
+  return undefined;
+}
+
 /** meta.json of a location, or undefined when there is none; a damaged one is named with how to recover. */
 export async function readMeta(loc: IndexLocation): Promise<IndexMeta | undefined> {
   const text = await readText(loc, META_FILE);
@@ -1126,6 +1252,10 @@ export async function readMeta(loc: IndexLocation): Promise<IndexMeta | undefine
     const m = JSON.parse(text) as IndexMeta;
     if (!m || typeof m !== 'object' || !m.model || typeof m.model.dim !== 'number')
       throw new Error('no model identity');
+    if (m.vectorType !== undefined && !VECTOR_TYPES.includes(m.vectorType))
+      throw new Error(`vectorType ${JSON.stringify(m.vectorType)} is none of ${VECTOR_TYPES.join(', ')}`);
+    if (m.sentenceScope !== undefined && !SENTENCE_SCOPES.includes(m.sentenceScope))
+      throw new Error(`sentenceScope ${JSON.stringify(m.sentenceScope)} is none of ${SENTENCE_SCOPES.join(', ')}`);
     return m;
   } catch (e) {
     throw Object.assign(
@@ -1232,7 +1362,7 @@ export function toArticleInfo(r: Record<string, unknown>): ArticleInfo {
   return {
     pmid: String(r.pmid),
     title: String(r.title ?? ''),
-    abstract: String(r.abstract ?? ''),
+    abstract: rowAbstract(r),
     authors: list(r.authors),
     journal: String(r.journal ?? ''),
     year: r.year == null ? undefined : Number(r.year),
@@ -1247,6 +1377,83 @@ export function toArticleInfo(r: Record<string, unknown>): ArticleInfo {
     mesh,
     hasAbstract: Boolean(r.has_abstract),
   };
+}
+
+/** How a format-3 row cuts its abstract (in `text`) back into sections: label, category, length of the text. */
+interface SectionLabel {
+  label?: string;
+  category?: string;
+  n: number;
+}
+
+/** An articles row as a format-3 table stores it: no `abstract`/`sections`, their labels and lengths instead. */
+function abstractOnce(a: ArticleRow): Record<string, unknown> {
+  const { abstract, sections, ...rest } = a;
+  const secs = JSON.parse(sections || '[]') as AbstractSection[];
+  const labels: SectionLabel[] = secs.map((x) => ({
+    ...(x.label !== undefined ? { label: x.label } : {}),
+    ...(x.category !== undefined ? { category: x.category } : {}),
+    n: x.text.length,
+  }));
+  const row = { ...rest, section_labels: JSON.stringify(labels) };
+  // Kept once only if it can be read back exactly (the build writes text = title + '\n' + abstract).
+  const back = rowSections(row);
+  if (
+    (abstract && (rest.text !== `${rest.title}\n${abstract}` || rowAbstract(row) !== abstract)) ||
+    back.some((x, i) => x.text !== secs[i]!.text)
+  )
+    throw new Error(
+      `PMID ${a.pmid}: the articles row's text is not its title and abstract, so the abstract cannot be stored once`,
+    );
+  return row;
+}
+
+/** The columns a row's abstract is read from: `abstract` (format ≤ 2), or title and text (format 3). */
+export async function abstractColumns(store: IndexStore): Promise<string[]> {
+  return (await store.hasColumn('articles', 'abstract')) ? ['abstract'] : ['title', 'text'];
+}
+/** The columns a row's sections are read from: `sections` (format ≤ 2), or title, text and section_labels. */
+export async function sectionColumns(store: IndexStore): Promise<string[]> {
+  return (await store.hasColumn('articles', 'sections')) ? ['sections'] : ['title', 'text', 'section_labels'];
+}
+
+/** A row's abstract (labelled `LABEL: text` paragraphs): its `abstract` column, or (format 3) `text` less the title. */
+export function rowAbstract(r: Record<string, unknown>): string {
+  if (r.abstract != null) return String(r.abstract);
+  const text = String(r.text ?? '');
+  const title = String(r.title ?? '');
+  return text.startsWith(`${title}\n`) ? text.slice(title.length + 1) : '';
+}
+
+/** A row's abstract sections: its `sections` column, or (format 3) its abstract cut by `section_labels`. */
+export function rowSections(r: Record<string, unknown>): AbstractSection[] {
+  if (r.sections != null) {
+    try {
+      return JSON.parse(String(r.sections)) as AbstractSection[];
+    } catch {
+      return [];
+    }
+  }
+  let labels: SectionLabel[];
+  try {
+    labels = JSON.parse(String(r.section_labels ?? '[]')) as SectionLabel[];
+  } catch {
+    return [];
+  }
+  const abs = rowAbstract(r);
+  const out: AbstractSection[] = [];
+  let at = 0;
+  labels.forEach((l, i) => {
+    if (i > 0) at += 1; // '\n'
+    if (l.label) at += l.label.length + 2; // 'LABEL: '
+    out.push({
+      ...(l.label !== undefined ? { label: l.label } : {}),
+      text: abs.slice(at, at + l.n),
+      ...(l.category !== undefined ? { category: l.category } : {}),
+    });
+    at += l.n;
+  });
+  return out;
 }
 
 export function toFloat32(v: unknown): Float32Array {

@@ -26,7 +26,7 @@ import { MANIFEST_FILE } from '../inference/manifest';
 import { modelIdentity } from '../inference/identity';
 import { defaultRegistry } from '../inference/hub';
 import type { ModelIdentity } from '../inference/types';
-import { META_FILE, describeIdentity, sameModel, type IndexMeta } from '../index/store';
+import { INDEX_FORMAT, META_FILE, describeIdentity, sameModel, type IndexMeta } from '../index/store';
 import { checkOpens } from './publish';
 import { openSource, type ReleaseSource } from './sources';
 import { freeBytes, fsyncDir, isNoSpace, linkOrCopy, under, walkFiles } from './fsutil';
@@ -340,6 +340,12 @@ export async function pullRelease(o: PullOptions): Promise<PullResult> {
     const sha = hashBytes(text);
     const id = `${rel.tag}-${sha.slice(0, 12)}`;
 
+    // An index format this version cannot read: refused before anything is downloaded.
+    if (typeof rel.indexFormat === 'number' && rel.indexFormat > INDEX_FORMAT)
+      throw new ReleaseError(
+        `the release ${rel.tag} holds an index of format ${rel.indexFormat}, newer than this version of biohicl reads (up to ${INDEX_FORMAT}); nothing was downloaded. Update biohicl (or the extension) and pull again. ${unchanged(l)}.`,
+        4,
+      );
     // The model first: nothing is written for a release that could not be searched with the local model.
     if (!fs.existsSync(path.join(o.modelDir, MANIFEST_FILE))) {
       throw new ReleaseError(

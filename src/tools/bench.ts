@@ -7,6 +7,7 @@ const suites: Record<string, () => Promise<{ run(args: string[]): Promise<void> 
   release: () => import('./bench/release'),
   cluster: () => import('./bench/cluster'),
   storage: () => import('./bench/storage'),
+  'sentences-on-demand': () => import('./bench/sentences-on-demand'),
   readers: () => import('./bench/readers'),
 };
 

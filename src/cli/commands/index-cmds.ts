@@ -10,11 +10,19 @@ import type { Embedder } from '../../inference/types';
 import { splitSentences } from '../../inference/sentences';
 import { countRecords, expandInputs, readCitations } from '../../index/readers';
 import { addFiles, type AddOptions, type BuildSummary } from '../../index/build';
-import { IndexStore, describeIdentity, readMeta } from '../../index/store';
+import {
+  IndexStore,
+  describeIdentity,
+  readMeta,
+  sentenceScopeOf,
+  vectorTypeOf,
+  type SentenceScope,
+} from '../../index/store';
 import { checkConcurrentWrites, describeLocation, parseLocation } from '../../index/location';
 import { finalizeIndex } from '../../index/finalize';
 import { explainIndexError } from '../../index/errors';
-import { search, similarSentences, type SearchMode, type SearchResult, type SentencesResult } from '../../index/search';
+import { search, type SearchMode, type SearchResult, type SentencesResult } from '../../index/search';
+import { fillBestSentences, scopedSimilarSentences, type SentenceScopeView } from '../../index/on-demand';
 import { openEmbedder } from '../../index/model';
 
 import { EXIT, positiveInt as int, usageError as usage } from '../exit';
@@ -239,10 +247,11 @@ export function printSearch(
 }
 
 export function printSentences(
-  r: SentencesResult,
+  r: SentencesResult & { scope?: SentenceScopeView },
   out: (l: string) => void = (l) => process.stdout.write(l + '\n'),
 ): void {
   if (r.note) out(`note: ${r.note}`);
+  if (r.scope && r.scope.kind !== 'index') out(`${r.scope.label}.`);
   for (const h of r.hits) {
     out(`${String(h.rank).padStart(3)}. “${h.text}”`);
     out(
@@ -250,6 +259,12 @@ export function printSentences(
     );
   }
 }
+
+const SCOPE_WORDS: Record<SentenceScope, string> = {
+  all: 'every citation',
+  library: 'your bibliography items only; the rest embedded at query time',
+  none: 'none stored; embedded at query time from the best-matching papers',
+};
 
 export function registerIndexCommands(program: Command): void {
   const indexOpt = () =>
@@ -272,6 +287,16 @@ export function registerIndexCommands(program: Command): void {
       .choices(['auto', 'cuda', 'dml', 'cpu'])
       .default('auto');
 
+  const vectorTypeOpt = () =>
+    new Option(
+      '--vector-type <type>',
+      "how the index stores vectors: float32, or float16 (half the bytes, same top-k: see README 'What fits on a laptop'); recorded when the index is created, another type is refused later (default: the index's own, float32 for a new one)",
+    ).choices(['float32', 'float16']);
+  const scopeOpt = () =>
+    new Option(
+      '--sentence-scope <scope>',
+      "which citations get sentence rows with vectors: all, library (the items of your own bibliography files) or none; outside the scope 'similar sentences' embeds the best-matching papers' sentences at query time. Recorded when the index is created (default: the index's own, all for a new one)",
+    ).choices(['all', 'library', 'none']);
   const index = program.command('index').description('build and maintain the local PubMed index');
 
   index
@@ -297,7 +322,13 @@ export function registerIndexCommands(program: Command): void {
       '--single-writer',
       'write to an object store that failed the conditional-PUT check (only if no other process writes)',
     )
-    .addOption(new Option('--sentences <how>', 'sentence vectors').choices(['embed', 'none']).default('embed'))
+    .addOption(
+      new Option('--sentences <how>', "sentence vectors in this run ('none': none, whatever the index's scope)")
+        .choices(['embed', 'none'])
+        .default('embed'),
+    )
+    .addOption(vectorTypeOpt())
+    .addOption(scopeOpt())
     .addOption(
       new Option(
         '--article-vector <how>',
@@ -318,7 +349,12 @@ export function registerIndexCommands(program: Command): void {
       try {
         let store: IndexStore;
         try {
-          store = await IndexStore.open(indexDir, embedder.identity, { create: true, rebuild: !!o.rebuild });
+          store = await IndexStore.open(indexDir, embedder.identity, {
+            create: true,
+            rebuild: !!o.rebuild,
+            vectorType: o.vectorType,
+            sentenceScope: o.sentenceScope,
+          });
         } catch (e) {
           throw explainIndexError(e, indexDir) ?? e;
         }
@@ -371,6 +407,8 @@ export function registerIndexCommands(program: Command): void {
     )
     .addOption(indexOpt())
     .addOption(modelOpt())
+    .addOption(vectorTypeOpt())
+    .addOption(scopeOpt())
     .option('--single-writer', 'allow an object store that failed the conditional-PUT check')
     .option('--json', 'JSON output')
     .action(async (o) => {
@@ -379,7 +417,11 @@ export function registerIndexCommands(program: Command): void {
       const modelDir = await resolveModelDir(o.model, indexDir);
       const embedder = await openEmbedder({ modelDir, precision: 'auto', device: 'cpu' });
       try {
-        const store = await IndexStore.open(indexDir, embedder.identity, { create: true }).catch((e) => {
+        const store = await IndexStore.open(indexDir, embedder.identity, {
+          create: true,
+          vectorType: o.vectorType,
+          sentenceScope: o.sentenceScope,
+        }).catch((e) => {
           throw explainIndexError(e, indexDir) ?? e;
         });
         if (store.meta.modelDir !== modelDir) {
@@ -388,11 +430,17 @@ export function registerIndexCommands(program: Command): void {
         }
         const counts = await store.counts();
         store.close();
-        const r = { index: indexDir, model: embedder.identity, ...counts };
+        const r = {
+          index: indexDir,
+          model: embedder.identity,
+          vectorType: vectorTypeOf(store.meta),
+          sentenceScope: sentenceScopeOf(store.meta),
+          ...counts,
+        };
         if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
         else
           process.stdout.write(
-            `index ${indexDir} ready for model ${describeIdentity(embedder.identity)} (${counts.articles} citations so far)\n`,
+            `index ${indexDir} ready for model ${describeIdentity(embedder.identity)}, ${r.vectorType} vectors, sentences: ${SCOPE_WORDS[r.sentenceScope]} (${counts.articles} citations so far)\n`,
           );
       } finally {
         await embedder.dispose();
@@ -494,6 +542,8 @@ export function registerIndexCommands(program: Command): void {
           Object.entries(indices).map(([k, v]) => [k, v.map((i) => `${i.indexType}(${i.columns.join(',')})`)]),
         ),
         ann: store.meta.ann ?? {},
+        vectorType: vectorTypeOf(store.meta),
+        sentenceScope: sentenceScopeOf(store.meta),
         updatedAt: store.meta.updatedAt,
       };
       store.close();
@@ -506,11 +556,11 @@ export function registerIndexCommands(program: Command): void {
           `index      ${indexDir}`,
           `model      ${describeIdentity(stats.model)}`,
           `citations  ${counts.articles} (${withAbstract} with an abstract)`,
-          `sentences  ${counts.sentences}`,
+          `sentences  ${counts.sentences} (scope: ${SCOPE_WORDS[stats.sentenceScope]})`,
           `files      ${stats.files} completed${stats.filesIncomplete ? `, ${stats.filesIncomplete} started or with rejects` : ''}${stats.lastPubmedFile ? ` (last PubMed file ${stats.lastPubmedFile})` : ''}`,
           `on disk    ${(bytes / 1e6).toFixed(1)} MB (${stats.bytesPerCitation} bytes per citation)`,
           `indexes    articles: ${stats.indexes.articles.join(', ') || 'none'}; sentences: ${stats.indexes.sentences.join(', ') || 'none'}`,
-          `vector     ${
+          `vector     ${stats.vectorType}; ${
             Object.keys(stats.ann).length
               ? Object.entries(stats.ann)
                   .map(
@@ -585,6 +635,8 @@ export function registerIndexCommands(program: Command): void {
             hasAbstract: o.hasAbstract ? true : undefined,
           },
         });
+        // Citations outside the index's sentence scope: their best sentence from the abstract, split now.
+        if (sentenceScopeOf(store.meta) !== 'all') await fillBestSentences(store, r.hits, text);
         if (o.json)
           process.stdout.write(
             JSON.stringify({ ...r, provider: embedder?.report.provider, model: store.identity }, null, 2) + '\n',
@@ -633,7 +685,11 @@ export function registerIndexCommands(program: Command): void {
       const needModel = o.mode === 'dense' || (!o.mode && !generated);
       const { store, embedder } = await openForQuery(o, needModel);
       try {
-        const r = await similarSentences(store, embedder, text, { k: o.k, excludePmids: o.exclude, mode: o.mode });
+        const r = await scopedSimilarSentences(store, embedder, text, {
+          k: o.k,
+          excludePmids: o.exclude,
+          mode: o.mode,
+        });
         if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
         else printSentences(r);
       } catch (e) {
