@@ -6,6 +6,7 @@ import { Config, SECTION } from './config';
 import { Engine, EngineProblem, type EngineOptions } from '../app/engine';
 import { SidebarProvider } from './sidebar';
 import { CitationHover } from './hover';
+import { registerCiteCompletion } from './completion';
 import { insertCitation, bibtexFor, insertKeyword, papersInBibliography } from './citations';
 import { readIndexMeta, indexFiles, isModelMismatch, findModelDir, modelLabel, sameWeights } from '../app/index-model';
 import { explainIndexError } from '../index/errors';
@@ -117,6 +118,7 @@ export class Controller {
       }),
       vscode.commands.registerCommand('biohicl.showLogs', () => this.log.show()),
       vscode.languages.registerHoverProvider(DOC_SELECTOR, new CitationHover(() => this.engine, this.config)),
+      ...registerCiteCompletion(() => this.engine, this.config, log),
       vscode.window.onDidChangeTextEditorSelection((e) => this.onSelection(e)),
       vscode.workspace.onDidChangeConfiguration((e) => void this.onConfig(e)),
     );

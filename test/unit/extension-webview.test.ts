@@ -53,7 +53,11 @@ test('package.json contributions match the code: commands, menus, keybinding, vi
   const pkg = JSON.parse(read('package.json'));
   const c = pkg.contributes;
   const declared = new Set<string>(c.commands.map((x: { command: string }) => x.command));
-  const registered = [...read('src/extension/controller.ts').matchAll(/registerCommand\('([^']+)'/g)].map((m) => m[1]);
+  const registered = [
+    ...(read('src/extension/controller.ts') + read('src/extension/completion.ts')).matchAll(
+      /registerCommand\('([^']+)'/g,
+    ),
+  ].map((m) => m[1]);
   assert.deepEqual([...declared].sort(), [...registered].sort(), 'every declared command is registered and vice versa');
   const used = [...c.keybindings, ...Object.values(c.menus).flat()].map((x) => (x as { command: string }).command);
   for (const u of used) assert.ok(declared.has(u), `menu/keybinding uses undeclared ${u}`);

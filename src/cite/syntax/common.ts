@@ -101,3 +101,19 @@ export function joinOrInsert(
 export function masked(ranges: [number, number][], offset: number): boolean {
   return ranges.some(([a, b]) => offset >= a && offset < b);
 }
+
+/**
+ * A citation key being typed (completion): `\cite{a,sm|}`, `[@a; @sm|]`, `[@pubmed:2|]`. `start`..`end` is the key
+ * under the cursor (what a chosen key replaces), `typed` the part of it before the cursor.
+ */
+export interface CiteSlot {
+  start: number;
+  end: number;
+  typed: string;
+  /** the other keys of the group (not offered again) */
+  keys: string[];
+  /** where the citation group starts: the sentence it cites ends before it */
+  groupStart: number;
+  /** Manubot: the id prefix typed (`pubmed`, `doi`, …), lower case */
+  prefix?: string;
+}

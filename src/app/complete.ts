@@ -1,0 +1,120 @@
+// Citation completion as a service both clients can use (the editor's completion list and "Cite…" picker, the
+// benchmark): where the key is typed, the sentence it cites, the bibliography from the cache (parsed once per
+// version), the index's relevance for the sentence (asked once per sentence and bibliography: typing more of a key
+// only filters again), and the ranked list (src/cite/complete.ts). Without an index or a model the bibliography is
+// still offered, ranked by its words alone, and the note says why. No vscode.
+import type { DocKind } from '../cite/detect';
+import { BibCache, type BibFileSource } from '../cite/bibcache';
+import { BibIndex, citeSlot, citedSentence, rankCandidates, type CiteCandidate, type CiteSlot } from '../cite/complete';
+import type { BibRecord } from '../cite/match';
+import type { BibIds, CiteRelevance } from './cite-relevance';
+
+export type RelevanceFn = (text: string, o: { k: number; bib?: BibIds }) => Promise<CiteRelevance>;
+
+export interface CompleteRequest {
+  kind: DocKind;
+  text: string;
+  /** the cursor */
+  offset: number;
+  /** LaTeX and Pandoc: the bibliography files the document names */
+  bibs?: BibFileSource[];
+  /** Manubot: the ids the manuscript knows (its catalog's records) */
+  manubot?: BibRecord[];
+  /** "Cite…" outside a citation group: rank for the sentence at the cursor with nothing typed */
+  anywhere?: boolean;
+}
+
+export interface CompleteAnswer {
+  /** the key being typed (undefined: "Cite…" outside a citation) */
+  slot?: CiteSlot;
+  sentence: string;
+  items: CiteCandidate[];
+  bibSize: number;
+  /** why the index's ranking is missing or limited (no index yet, generated weights) */
+  note?: string;
+  errors: string[];
+  ms: { bib: number; relevance: number; rank: number; total: number };
+}
+
+export class CiteCompleter {
+  private memo: { key: string; at: number; value: Promise<{ r?: CiteRelevance; note?: string }> }[] = [];
+
+  constructor(
+    private readonly relevance: RelevanceFn | undefined,
+    readonly cache = new BibCache(),
+    private readonly o: { k?: number; limit?: number } = {},
+  ) {}
+
+  /** Forget the relevance answers (the index or the model changed). */
+  reset(): void {
+    this.memo = [];
+  }
+
+  private ask(sentence: string, bib: BibIds): Promise<{ r?: CiteRelevance; note?: string }> {
+    const key = `${bib.signature}\n${sentence}`;
+    // kept a minute: an index built or pulled meanwhile is seen on the next sentence or soon after
+    const now = Date.now();
+    const hit = this.memo.find((m) => m.key === key && now - m.at < 60_000);
+    if (hit) return hit.value;
+    const value = this.relevance
+      ? this.relevance(sentence, { k: this.o.k ?? 10, bib }).then(
+          (r) => ({ r, note: r.note }),
+          (e: unknown) => ({
+            note: `Papers from the index unavailable: ${e instanceof Error ? e.message : String(e)}`,
+          }),
+        )
+      : Promise.resolve({});
+    this.memo = [{ key, at: now, value }, ...this.memo.filter((m) => m.key !== key)].slice(0, 8);
+    return value;
+  }
+
+  async complete(req: CompleteRequest): Promise<CompleteAnswer | undefined> {
+    const t0 = performance.now();
+    const slot = citeSlot(req.kind, req.text, req.offset);
+    if (!slot && !req.anywhere) return undefined;
+    const at = slot ? slot.groupStart : req.offset;
+    const sentence = citedSentence(req.text, at, req.kind);
+    let index: BibIndex;
+    let signature: string;
+    let errors: string[] = [];
+    if (req.kind === 'manubot') {
+      index = new BibIndex(req.manubot ?? []);
+      signature = `manubot:${index.records.map((r) => r.key).join(' ')}`;
+    } else {
+      const c = this.cache.get(req.bibs ?? []);
+      index = c.index;
+      signature = c.signature;
+      errors = c.errors;
+    }
+    const t1 = performance.now();
+    const typed = slot?.typed ?? '';
+    const allowed = index.filter(typed);
+    const { r, note } = sentence.trim()
+      ? await this.ask(sentence, {
+          signature,
+          ids: index.records.map((x) => ({ pmid: x.pmid, doi: x.doi })),
+        })
+      : { r: undefined, note: undefined };
+    const t2 = performance.now();
+    const items = rankCandidates({
+      bib: index,
+      allowed,
+      typed,
+      exclude: slot?.keys ?? [],
+      hits: r?.hits ?? [],
+      dense: r?.dense,
+      lexical: sentence.trim() ? index.lexical(sentence) : new Map(),
+      limit: this.o.limit,
+    });
+    const t3 = performance.now();
+    return {
+      slot,
+      sentence,
+      items,
+      bibSize: index.size,
+      note,
+      errors,
+      ms: { bib: t1 - t0, relevance: t2 - t1, rank: t3 - t2, total: t3 - t0 },
+    };
+  }
+}

@@ -1,0 +1,277 @@
+// Citation completion, the parts that need no index: where a key is being typed (by syntax: ./syntax/*), the sentence
+// it cites, the bibliography prepared for filtering and lexical ranking (built once per version of the file: see
+// bibcache.ts), and the one order of the list: reciprocal-rank fusion of the index's hybrid ranking of the sentence,
+// the dense similarity of the bibliography's own entries (when the index holds their vectors and the weights are
+// real) and their lexical similarity to the sentence. Pure.
+import type { DocKind } from './detect';
+import { queryText } from './detect';
+import type { CiteSlot } from './syntax/common';
+import { latexCiteSlot } from './syntax/latex';
+import { pandocCiteSlot } from './syntax/pandoc';
+import { manubotCiteSlot } from './syntax/manubot';
+import { findRecords, type BibRecord } from './match';
+import { deTex, normDoi, normTitle, type PaperMeta } from './paper';
+import { terms } from '../index/terms';
+
+export type { CiteSlot };
+
+/** The citation key being typed at `offset`, by the document's syntax (plain text has none). */
+export function citeSlot(kind: DocKind, text: string, offset: number): CiteSlot | undefined {
+  if (kind === 'latex') return latexCiteSlot(text, offset);
+  if (kind === 'pandoc') return pandocCiteSlot(text, offset);
+  if (kind === 'manubot') return manubotCiteSlot(text, offset);
+  return undefined;
+}
+
+/**
+ * The sentence a citation at `at` cites, as query text: the one ending at the citation (`… heatmaps \cite{`), or, when
+ * the citation opens a sentence or follows its full stop, the one before it. Markup and citations are removed.
+ */
+export function citedSentence(text: string, at: number, kind: DocKind): string {
+  const para = Math.max(text.lastIndexOf('\n\n', at - 1), 0);
+  const before = text.slice(para, at);
+  const clean = (s: string): string => queryText(s, kind);
+  // sentence ends: a full stop, question or exclamation mark followed by a space (not "e.g.", "Fig.", "et al.")
+  const ends = [...before.matchAll(/[.!?](?=\s+\S)/g)]
+    .map((m) => m.index ?? 0)
+    .filter((i) => !/(?:\b(?:e\.g|i\.e|al|Fig|fig|Eq|eq|vs|cf|approx|resp|ca))$/.test(before.slice(0, i)));
+  let from = 0;
+  for (let i = ends.length - 1; i >= 0; i--) {
+    const s = clean(before.slice(ends[i]! + 1));
+    if (s.split(/\s+/).filter((w) => /\p{L}/u.test(w)).length >= 3) {
+      from = ends[i]! + 1;
+      break;
+    }
+  }
+  return clean(before.slice(from)).slice(-600);
+}
+
+function fold(s: string): string {
+  return deTex(s)
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase();
+}
+
+/** A bibliography entry prepared for completion. */
+export interface BibItem {
+  record: BibRecord;
+  /** lower-cased key, author family names and title words (what typing filters on) */
+  words: string[];
+  /** lexical terms of the title (and keywords) */
+  terms: Set<string>;
+  firstAuthor?: string;
+  title: string;
+}
+
+/**
+ * A bibliography prepared once per version of its files: items for filtering, postings for the lexical score, and
+ * PMID/DOI/title maps that find an index paper's entry without a scan.
+ */
+export class BibIndex {
+  readonly items: BibItem[];
+  private readonly postings = new Map<string, number[]>();
+  private readonly byPmid = new Map<string, number[]>();
+  private readonly byDoi = new Map<string, number[]>();
+  private readonly byTitle = new Map<string, number[]>();
+
+  constructor(readonly records: BibRecord[]) {
+    const push = (m: Map<string, number[]>, k: string | undefined, i: number): void => {
+      if (!k) return;
+      const l = m.get(k);
+      if (l) l.push(i);
+      else m.set(k, [i]);
+    };
+    this.items = records.map((r, i) => {
+      const title = r.rawTitle ? deTex(r.rawTitle) : '';
+      const extra = [r.fields?.['keywords'] ?? '', r.fields?.['journal'] ?? r.fields?.['journaltitle'] ?? ''].join(' ');
+      const t = new Set(terms(`${title} ${deTex(extra)}`));
+      for (const w of t) push(this.postings, w, i);
+      push(this.byPmid, r.pmid, i);
+      push(this.byDoi, r.doi, i);
+      push(this.byTitle, r.title, i);
+      const words = [
+        r.key.toLowerCase(),
+        ...r.families.flatMap((f) => fold(f).split(/[\s-]+/)),
+        ...fold(title).split(/[^\p{L}\p{N}]+/u),
+      ].filter(Boolean);
+      return { record: r, words, terms: t, firstAuthor: r.families[0], title };
+    });
+  }
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  /** Items whose key, an author's family name or a title word starts with `typed` (all when nothing is typed). */
+  filter(typed: string): number[] {
+    const q = fold(typed.trim());
+    const out: number[] = [];
+    for (let i = 0; i < this.items.length; i++) {
+      if (!q) {
+        out.push(i);
+        continue;
+      }
+      const it = this.items[i]!;
+      if (it.words.some((w) => w.startsWith(q))) out.push(i);
+    }
+    return out;
+  }
+
+  /** Lexical similarity of every entry to a sentence: Σ idf of the shared terms, damped by the entry's length. */
+  lexical(sentence: string): Map<number, number> {
+    const out = new Map<number, number>();
+    const n = this.items.length;
+    for (const t of new Set(terms(sentence))) {
+      const post = this.postings.get(t);
+      if (!post) continue;
+      const idf = Math.log(1 + n / post.length);
+      for (const i of post) out.set(i, (out.get(i) ?? 0) + idf);
+    }
+    for (const [i, s] of out) out.set(i, s / Math.sqrt(1 + this.items[i]!.terms.size / 20));
+    return out;
+  }
+
+  /** The entry of the bibliography that holds this paper (the rules of match.ts: PMID, DOI, title + year). */
+  entryOf(paper: Pick<PaperMeta, 'pmid' | 'doi' | 'title' | 'year'>): number | undefined {
+    const cand = new Set<number>([
+      ...(this.byPmid.get(paper.pmid) ?? []),
+      ...(this.byDoi.get(normDoi(paper.doi) ?? '') ?? []),
+      ...(this.byTitle.get(normTitle(paper.title)) ?? []),
+    ]);
+    if (!cand.size) return undefined;
+    const list = [...cand].sort((a, b) => a - b);
+    const recs = list.map((i) => this.records[i]!);
+    const m = findRecords(recs, paper)[0];
+    return m ? list[recs.indexOf(m.record)] : undefined;
+  }
+}
+
+/** A paper of the index found for the sentence (hybrid search order). */
+export interface IndexPaper extends PaperMeta {
+  rank: number;
+}
+
+export interface CiteCandidate {
+  source: 'bibliography' | 'index';
+  /** bibliography: the entry's key (Manubot: the id) */
+  key?: string;
+  /** the bibliography file (bibliography items) */
+  file?: string;
+  /** index papers (and bibliography entries the index also holds) */
+  paper?: PaperMeta;
+  title: string;
+  firstAuthor?: string;
+  year?: number;
+  /** fused relevance to the sentence (0: none known) */
+  score: number;
+  /** what the rank rests on, for the list: "index #2", "semantic #1", "words #3" */
+  why: string[];
+}
+
+export interface RankInput {
+  bib: BibIndex;
+  /** bibliography entries that pass the typed filter */
+  allowed: number[];
+  /** the typed text (filters index papers too) */
+  typed: string;
+  /** keys already in the group */
+  exclude: string[];
+  /** index papers for the sentence, best first */
+  hits: IndexPaper[];
+  /** dense similarity of bibliography entries to the sentence (entry → cosine), when known */
+  dense?: Map<number, number>;
+  lexical: Map<number, number>;
+  limit?: number;
+  /** RRF constant (the index's hybrid search uses 60 too) */
+  k?: number;
+}
+
+/** Does an index paper match what is typed (an author's family name, a title word, `pubmed:`/PMID, `doi:`)? */
+export function paperMatches(p: PaperMeta, typed: string): boolean {
+  const q = fold(typed.trim());
+  if (!q) return true;
+  if (`pubmed:${p.pmid}`.startsWith(q) || p.pmid.startsWith(q)) return true;
+  if (p.doi && `doi:${normDoi(p.doi)}`.startsWith(q)) return true;
+  const words = [
+    ...p.authors.flatMap((a) => fold(a).split(/\s+/).slice(0, 1)),
+    ...fold(p.title).split(/[^\p{L}\p{N}]+/u),
+  ];
+  return words.some((w) => w && w.startsWith(q));
+}
+
+/**
+ * The completion list in its one order: reciprocal-rank fusion (Σ 1/(k + rank)) of three rankings — the index's hybrid
+ * search of the sentence, the dense similarity of the bibliography's entries, their lexical similarity — with an
+ * index paper that is in the bibliography shown once, as the entry. Then, with no evidence for the sentence, the rest
+ * of the bibliography by key. Ties: in the bibliography first, then the newer, then the key.
+ */
+export function rankCandidates(inp: RankInput): CiteCandidate[] {
+  const k = inp.k ?? 60;
+  const allowed = new Set(inp.allowed);
+  const excluded = new Set(inp.exclude.map((x) => x.toLowerCase()));
+  const bibScore = new Map<number, { s: number; why: string[]; paper?: PaperMeta }>();
+  const add = (i: number, s: number, why: string, paper?: PaperMeta): void => {
+    const cur = bibScore.get(i) ?? { s: 0, why: [] };
+    cur.s += s;
+    cur.why.push(why);
+    if (paper) cur.paper = paper;
+    bibScore.set(i, cur);
+  };
+  const index: CiteCandidate[] = [];
+  for (const h of inp.hits) {
+    const e = inp.bib.entryOf(h);
+    const { rank, ...paper } = h;
+    if (e !== undefined) {
+      if (allowed.has(e)) add(e, 1 / (k + rank), `index #${rank}`, paper);
+      continue;
+    }
+    if (!paperMatches(paper, inp.typed)) continue;
+    index.push({
+      source: 'index',
+      paper,
+      title: paper.title,
+      firstAuthor: paper.authors[0]?.replace(/\s+[A-Z]{1,4}$/, ''),
+      year: paper.year,
+      score: 1 / (k + rank),
+      why: [`index #${rank}`],
+    });
+  }
+  const legs: [Map<number, number> | undefined, string][] = [
+    [inp.dense, 'semantic'],
+    [inp.lexical, 'words'],
+  ];
+  for (const [m, name] of legs) {
+    if (!m) continue;
+    const ranked = [...m.entries()]
+      .filter(([i, s]) => s > 0 && allowed.has(i))
+      .sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    ranked.forEach(([i], r) => add(i, 1 / (k + r + 1), `${name} #${r + 1}`));
+  }
+  const bib: CiteCandidate[] = [];
+  for (const i of inp.allowed) {
+    const it = inp.bib.items[i]!;
+    if (excluded.has(it.record.key.toLowerCase())) continue;
+    const sc = bibScore.get(i);
+    bib.push({
+      source: 'bibliography',
+      key: it.record.key,
+      file: it.record.file,
+      paper: sc?.paper,
+      title: it.title,
+      firstAuthor: it.firstAuthor,
+      year: it.record.year,
+      score: sc?.s ?? 0,
+      why: sc?.why ?? [],
+    });
+  }
+  const all = [...bib, ...index];
+  all.sort(
+    (a, b) =>
+      b.score - a.score ||
+      (a.source === b.source ? 0 : a.source === 'bibliography' ? -1 : 1) ||
+      (a.score > 0 ? (b.year ?? 0) - (a.year ?? 0) : 0) ||
+      (a.key ?? a.title).localeCompare(b.key ?? b.title),
+  );
+  return all.slice(0, inp.limit ?? 100);
+}
