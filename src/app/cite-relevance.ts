@@ -100,11 +100,15 @@ export async function citeRelevance(
   const { search } = await import('../index/search');
   const t0 = performance.now();
   const res = await search(store, embedder, text, { k: o.k, mode: 'hybrid', noWhy: true });
-  const hits: IndexPaper[] = res.hits.map((h) => ({ ...paperMeta(h), rank: h.rank }));
-  const ms = { search: performance.now() - t0, vectors: 0, dense: 0 };
   const generated = store.identity.generated;
-  if (!o.bib || !o.bib.ids.length || (generated && o.dense !== 'always'))
-    return { hits, generated, note: res.note, ms };
+  const meaningful = !generated || o.dense === 'always';
+  const hits: IndexPaper[] = res.hits.map((h) => ({
+    ...paperMeta(h),
+    rank: h.rank,
+    ...(meaningful && h.why.denseScore !== undefined ? { dense: h.why.denseScore } : {}),
+  }));
+  const ms = { search: performance.now() - t0, vectors: 0, dense: 0 };
+  if (!o.bib || !o.bib.ids.length || !meaningful) return { hits, generated, note: res.note, ms };
   const t1 = performance.now();
   const bv = await bibVectors(store, o.bib);
   ms.vectors = performance.now() - t1;

@@ -100,6 +100,7 @@ export class CiteCompleter {
       bib: index,
       allowed,
       typed,
+      sentence,
       exclude: slot?.keys ?? [],
       hits: r?.hits ?? [],
       dense: r?.dense,

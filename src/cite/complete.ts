@@ -118,18 +118,30 @@ export class BibIndex {
     return out;
   }
 
+  /** idf of a term over the bibliography (plus one document: a paper of the index scored alongside) */
+  private idf(t: string): number {
+    return Math.log(1 + (this.items.length + 1) / ((this.postings.get(t)?.length ?? 0) + 1));
+  }
+
   /** Lexical similarity of every entry to a sentence: Σ idf of the shared terms, damped by the entry's length. */
   lexical(sentence: string): Map<number, number> {
     const out = new Map<number, number>();
-    const n = this.items.length;
     for (const t of new Set(terms(sentence))) {
       const post = this.postings.get(t);
       if (!post) continue;
-      const idf = Math.log(1 + n / post.length);
+      const idf = this.idf(t);
       for (const i of post) out.set(i, (out.get(i) ?? 0) + idf);
     }
     for (const [i, s] of out) out.set(i, s / Math.sqrt(1 + this.items[i]!.terms.size / 20));
     return out;
+  }
+
+  /** The same similarity for a text outside the bibliography (a paper of the index: its title). */
+  lexicalOf(sentence: string, text: string): number {
+    const own = new Set(terms(text));
+    let s = 0;
+    for (const t of new Set(terms(sentence))) if (own.has(t)) s += this.idf(t);
+    return s / Math.sqrt(1 + own.size / 20);
   }
 
   /** The entry of the bibliography that holds this paper (the rules of match.ts: PMID, DOI, title + year). */
@@ -150,6 +162,8 @@ export class BibIndex {
 /** A paper of the index found for the sentence (hybrid search order). */
 export interface IndexPaper extends PaperMeta {
   rank: number;
+  /** cosine with the sentence (the dense leg's score), when meaningful */
+  dense?: number;
 }
 
 export interface CiteCandidate {
@@ -175,12 +189,15 @@ export interface RankInput {
   allowed: number[];
   /** the typed text (filters index papers too) */
   typed: string;
+  /** the sentence (index papers' titles are scored against it like the entries) */
+  sentence: string;
   /** keys already in the group */
   exclude: string[];
   /** index papers for the sentence, best first */
   hits: IndexPaper[];
   /** dense similarity of bibliography entries to the sentence (entry → cosine), when known */
   dense?: Map<number, number>;
+  /** lexical similarity of bibliography entries to the sentence (BibIndex.lexical) */
   lexical: Map<number, number>;
   limit?: number;
   /** RRF constant (the index's hybrid search uses 60 too) */
@@ -200,78 +217,95 @@ export function paperMatches(p: PaperMeta, typed: string): boolean {
   return words.some((w) => w && w.startsWith(q));
 }
 
+interface Scored {
+  c: CiteCandidate;
+  index?: number;
+  dense?: number;
+  lex?: number;
+}
+
 /**
- * The completion list in its one order: reciprocal-rank fusion (Σ 1/(k + rank)) of three rankings — the index's hybrid
- * search of the sentence, the dense similarity of the bibliography's entries, their lexical similarity — with an
- * index paper that is in the bibliography shown once, as the entry. Then, with no evidence for the sentence, the rest
- * of the bibliography by key. Ties: in the bibliography first, then the newer, then the key.
+ * The completion list in its one order. Candidates are the bibliography's entries (those passing the typed filter)
+ * and the index's papers for the sentence (an index paper in the bibliography is one candidate: the entry). Three
+ * rankings of all candidates are fused by reciprocal rank (Σ 1/(k + rank)): the index's hybrid search rank, the dense
+ * similarity to the sentence (entries the index holds, and the index's papers; only with real weights), and the
+ * lexical similarity of titles to the sentence (idf over the bibliography). Candidates with no evidence follow, by
+ * key. Ties: the bibliography's entry first, then the newer, then the key.
  */
 export function rankCandidates(inp: RankInput): CiteCandidate[] {
   const k = inp.k ?? 60;
-  const allowed = new Set(inp.allowed);
   const excluded = new Set(inp.exclude.map((x) => x.toLowerCase()));
-  const bibScore = new Map<number, { s: number; why: string[]; paper?: PaperMeta }>();
-  const add = (i: number, s: number, why: string, paper?: PaperMeta): void => {
-    const cur = bibScore.get(i) ?? { s: 0, why: [] };
-    cur.s += s;
-    cur.why.push(why);
-    if (paper) cur.paper = paper;
-    bibScore.set(i, cur);
-  };
-  const index: CiteCandidate[] = [];
-  for (const h of inp.hits) {
-    const e = inp.bib.entryOf(h);
-    const { rank, ...paper } = h;
-    if (e !== undefined) {
-      if (allowed.has(e)) add(e, 1 / (k + rank), `index #${rank}`, paper);
-      continue;
-    }
-    if (!paperMatches(paper, inp.typed)) continue;
-    index.push({
-      source: 'index',
-      paper,
-      title: paper.title,
-      firstAuthor: paper.authors[0]?.replace(/\s+[A-Z]{1,4}$/, ''),
-      year: paper.year,
-      score: 1 / (k + rank),
-      why: [`index #${rank}`],
-    });
-  }
-  const legs: [Map<number, number> | undefined, string][] = [
-    [inp.dense, 'semantic'],
-    [inp.lexical, 'words'],
-  ];
-  for (const [m, name] of legs) {
-    if (!m) continue;
-    const ranked = [...m.entries()]
-      .filter(([i, s]) => s > 0 && allowed.has(i))
-      .sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-    ranked.forEach(([i], r) => add(i, 1 / (k + r + 1), `${name} #${r + 1}`));
-  }
-  const bib: CiteCandidate[] = [];
+  const byEntry = new Map<number, Scored>();
+  const all: Scored[] = [];
   for (const i of inp.allowed) {
     const it = inp.bib.items[i]!;
     if (excluded.has(it.record.key.toLowerCase())) continue;
-    const sc = bibScore.get(i);
-    bib.push({
-      source: 'bibliography',
-      key: it.record.key,
-      file: it.record.file,
-      paper: sc?.paper,
-      title: it.title,
-      firstAuthor: it.firstAuthor,
-      year: it.record.year,
-      score: sc?.s ?? 0,
-      why: sc?.why ?? [],
+    const s: Scored = {
+      c: {
+        source: 'bibliography',
+        key: it.record.key,
+        file: it.record.file,
+        title: it.title,
+        firstAuthor: it.firstAuthor,
+        year: it.record.year,
+        score: 0,
+        why: [],
+      },
+      dense: inp.dense?.get(i),
+      lex: inp.lexical.get(i),
+    };
+    byEntry.set(i, s);
+    all.push(s);
+  }
+  for (const h of inp.hits) {
+    const { rank, dense, ...paper } = h;
+    const e = inp.bib.entryOf(paper);
+    if (e !== undefined) {
+      const s = byEntry.get(e);
+      if (s) {
+        s.index = rank;
+        s.c.paper = paper;
+        s.dense ??= dense;
+      }
+      continue;
+    }
+    if (!paperMatches(paper, inp.typed)) continue;
+    all.push({
+      c: {
+        source: 'index',
+        paper,
+        title: paper.title,
+        firstAuthor: paper.authors[0]?.replace(/\s+[A-Z]{1,4}$/, ''),
+        year: paper.year,
+        score: 0,
+        why: [],
+      },
+      index: rank,
+      dense,
+      lex: inp.bib.lexicalOf(inp.sentence, paper.title),
     });
   }
-  const all = [...bib, ...index];
-  all.sort(
+  const legs: [string, (s: Scored) => number | undefined, 'asc' | 'desc'][] = [
+    ['index', (s) => s.index, 'asc'],
+    ['semantic', (s) => s.dense, 'desc'],
+    ['words', (s) => (s.lex && s.lex > 0 ? s.lex : undefined), 'desc'],
+  ];
+  for (const [name, get, dir] of legs) {
+    const ranked = all
+      .filter((s) => get(s) !== undefined)
+      .sort((a, b) => (dir === 'asc' ? get(a)! - get(b)! : get(b)! - get(a)!));
+    ranked.forEach((s, r) => {
+      s.c.score += 1 / (k + r + 1);
+      s.c.why.push(`${name} #${r + 1}`);
+    });
+  }
+  const out = all.map((s) => s.c);
+  out.sort(
     (a, b) =>
       b.score - a.score ||
       (a.source === b.source ? 0 : a.source === 'bibliography' ? -1 : 1) ||
       (a.score > 0 ? (b.year ?? 0) - (a.year ?? 0) : 0) ||
       (a.key ?? a.title).localeCompare(b.key ?? b.title),
   );
-  return all.slice(0, inp.limit ?? 100);
+  return out.slice(0, inp.limit ?? 100);
 }

@@ -171,30 +171,39 @@ test('rankCandidates: one fused order; an index paper in the bibliography shown 
     bib: b,
     allowed: b.filter(''),
     typed: '',
+    sentence,
     exclude: [],
     hits,
     dense,
     lexical: b.lexical(sentence),
   });
   const ids = ranked.map((c) => c.key ?? c.paper!.pmid);
-  // smith2019statin: index #2 + semantic #2 + words #1 → first; then zhang (semantic #1) and 40000001 (index #1) tie:
-  // the bibliography's entry first; the others by key
-  assert.deepEqual(ids.slice(0, 3), ['smith2019statin', 'zhang2021zebrafish', '40000001']);
+  // smith2019statin: index #2 + semantic #2 + words #2; 40000001: index #1 + words #1; 40000002: index #3 + words #3;
+  // zhang2021zebrafish: semantic #1 only; the two entries with no evidence follow, by key
+  assert.deepEqual(ids, [
+    'smith2019statin',
+    '40000001',
+    '40000002',
+    'zhang2021zebrafish',
+    'existing2016',
+    'luCharacterizationMechanismDrugdrug2017',
+  ]);
   assert.equal(
     ids.filter((x) => x === '31000001').length,
     0,
     'the index paper in the bibliography is shown as its entry',
   );
   assert.equal(ranked[0]!.source, 'bibliography');
-  assert.deepEqual(ranked[0]!.why, ['index #2', 'semantic #2', 'words #1']);
+  assert.deepEqual(ranked[0]!.why, ['index #2', 'semantic #2', 'words #2']);
   assert.equal(ranked[0]!.paper?.pmid, '31000001');
-  assert.ok(ids.indexOf('zhang2021zebrafish') < ids.indexOf('existing2016'), 'evidence before none');
-  assert.deepEqual(ids.slice(-2), ['existing2016', 'luCharacterizationMechanismDrugdrug2017'], 'no evidence: by key');
+  assert.deepEqual(ranked[1]!.why, ['index #1', 'words #1']);
+  assert.deepEqual(ranked[4]!.why, []);
   // typed "smi": the entry by key, and the index paper by its author's name; the group's own keys are left out
   const typed = rankCandidates({
     bib: b,
     allowed: b.filter('smi'),
     typed: 'smi',
+    sentence,
     exclude: [],
     hits,
     lexical: b.lexical(sentence),
@@ -207,6 +216,7 @@ test('rankCandidates: one fused order; an index paper in the bibliography shown 
     bib: b,
     allowed: b.filter(''),
     typed: '',
+    sentence,
     exclude: ['smith2019statin'],
     hits,
     lexical: new Map(),
