@@ -91,7 +91,13 @@ export class CiteCompletion implements vscode.CompletionItemProvider {
     doc: vscode.TextDocument,
     pos: vscode.Position,
   ): Promise<vscode.CompletionList | undefined> {
-    const a = await this.answer(doc, doc.offsetAt(pos));
+    let a: CompleteAnswer | undefined;
+    try {
+      a = await this.answer(doc, doc.offsetAt(pos));
+    } catch (e) {
+      this.log.error(`completion failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      throw e;
+    }
     if (!a?.slot) return undefined;
     const slot = a.slot;
     const range = new vscode.Range(doc.positionAt(slot.start), doc.positionAt(slot.end));
