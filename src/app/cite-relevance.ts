@@ -22,7 +22,8 @@ export interface CiteRelevance {
   dense?: Map<number, number>;
   generated: boolean;
   note?: string;
-  ms: { search: number; vectors: number; dense: number };
+  /** search: the hybrid search in all (embed, its dense and full-text legs); vectors: reading the bibliography's; bibDense: their scores */
+  ms: { search: number; embed: number; denseLeg: number; fts: number; vectors: number; bibDense: number };
 }
 
 interface BibVectors {
@@ -107,7 +108,14 @@ export async function citeRelevance(
     rank: h.rank,
     ...(meaningful && h.why.denseScore !== undefined ? { dense: h.why.denseScore } : {}),
   }));
-  const ms = { search: performance.now() - t0, vectors: 0, dense: 0 };
+  const ms = {
+    search: performance.now() - t0,
+    embed: res.ms.embed,
+    denseLeg: res.ms.dense,
+    fts: res.ms.fts,
+    vectors: 0,
+    bibDense: 0,
+  };
   if (!o.bib || !o.bib.ids.length || !meaningful) return { hits, generated, note: res.note, ms };
   const t1 = performance.now();
   const bv = await bibVectors(store, o.bib);
@@ -129,6 +137,6 @@ export async function citeRelevance(
       if (!dense.has(e) || s > dense.get(e)!) dense.set(e, s);
     }
   }
-  ms.dense = performance.now() - t2;
+  ms.bibDense = performance.now() - t2;
   return { hits, dense, generated, note: res.note, ms };
 }

@@ -5,7 +5,7 @@
 // still offered, ranked by its words alone, and the note says why. No vscode.
 import type { DocKind } from '../cite/detect';
 import { BibCache, type BibFileSource } from '../cite/bibcache';
-import { BibIndex, citeSlot, citedSentence, rankCandidates, type CiteCandidate, type CiteSlot } from '../cite/complete';
+import { BibIndex, citationAhead, citeSlot, citedSentence, rankCandidates, type CiteCandidate, type CiteSlot } from '../cite/complete';
 import type { BibRecord } from '../cite/match';
 import type { BibIds, CiteRelevance } from './cite-relevance';
 
@@ -34,9 +34,13 @@ export interface CompleteAnswer {
   note?: string;
   errors: string[];
   ms: { bib: number; relevance: number; rank: number; total: number };
+  /** the relevance query's own parts (absent when it was kept from an earlier request) */
+  relevanceMs?: CiteRelevance['ms'];
 }
 
 export class CiteCompleter {
+  private ids: { signature: string; ids: BibIds['ids'] } | undefined;
+  private lex: { key: string; value: Map<number, number> } | undefined;
   private memo: { key: string; at: number; value: Promise<{ r?: CiteRelevance; note?: string }> }[] = [];
 
   constructor(
@@ -48,6 +52,12 @@ export class CiteCompleter {
   /** Forget the relevance answers (the index or the model changed). */
   reset(): void {
     this.memo = [];
+  }
+
+  /** Was the relevance of this sentence asked already (and still kept)? */
+  private asked(sentence: string, signature: string): boolean {
+    const now = Date.now();
+    return this.memo.some((m) => m.key === `${signature}\n${sentence}` && now - m.at < 60_000);
   }
 
   private ask(sentence: string, bib: BibIds): Promise<{ r?: CiteRelevance; note?: string }> {
@@ -66,6 +76,42 @@ export class CiteCompleter {
       : Promise.resolve({});
     this.memo = [{ key, at: now, value }, ...this.memo.filter((m) => m.key !== key)].slice(0, 8);
     return value;
+  }
+
+  private idsOf(signature: string, index: BibIndex): BibIds['ids'] {
+    if (this.ids?.signature !== signature)
+      this.ids = { signature, ids: index.records.map((x) => ({ pmid: x.pmid, doi: x.doi })) };
+    return this.ids.ids;
+  }
+
+  /** The entries' lexical similarity to the sentence (kept while the writer types the key). */
+  private lexical(sentence: string, signature: string, index: BibIndex): Map<number, number> {
+    const key = `${signature}\n${sentence}`;
+    if (this.lex?.key !== key) this.lex = { key, value: sentence.trim() ? index.lexical(sentence) : new Map() };
+    return this.lex.value;
+  }
+
+  /**
+   * The writer is typing a citation command (`\\cite` before its brace, `[` in Markdown): ask the index about the
+   * sentence now, so that the list is ready when the key is typed. Nothing happens elsewhere.
+   */
+  prefetch(req: Omit<CompleteRequest, 'anywhere'>): boolean {
+    const at = citationAhead(req.kind, req.text, req.offset);
+    if (at === undefined) return false;
+    const sentence = citedSentence(req.text, at, req.kind);
+    if (!sentence.trim()) return false;
+    let index: BibIndex;
+    let signature: string;
+    if (req.kind === 'manubot') {
+      index = new BibIndex(req.manubot ?? []);
+      signature = `manubot:${index.records.map((r) => r.key).join(' ')}`;
+    } else {
+      const c = this.cache.get(req.bibs ?? []);
+      index = c.index;
+      signature = c.signature;
+    }
+    void this.ask(sentence, { signature, ids: this.idsOf(signature, index) });
+    return true;
   }
 
   async complete(req: CompleteRequest): Promise<CompleteAnswer | undefined> {
@@ -89,11 +135,9 @@ export class CiteCompleter {
     const t1 = performance.now();
     const typed = slot?.typed ?? '';
     const allowed = index.filter(typed);
+    const asked = sentence.trim() ? this.asked(sentence, signature) : true;
     const { r, note } = sentence.trim()
-      ? await this.ask(sentence, {
-          signature,
-          ids: index.records.map((x) => ({ pmid: x.pmid, doi: x.doi })),
-        })
+      ? await this.ask(sentence, { signature, ids: this.idsOf(signature, index) })
       : { r: undefined, note: undefined };
     const t2 = performance.now();
     const items = rankCandidates({
@@ -104,7 +148,7 @@ export class CiteCompleter {
       exclude: slot?.keys ?? [],
       hits: r?.hits ?? [],
       dense: r?.dense,
-      lexical: sentence.trim() ? index.lexical(sentence) : new Map(),
+      lexical: this.lexical(sentence, signature, index),
       limit: this.o.limit,
     });
     const t3 = performance.now();
@@ -116,6 +160,7 @@ export class CiteCompleter {
       note,
       errors,
       ms: { bib: t1 - t0, relevance: t2 - t1, rank: t3 - t2, total: t3 - t0 },
+      relevanceMs: asked ? undefined : r?.ms,
     };
   }
 }

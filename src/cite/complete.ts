@@ -24,6 +24,23 @@ export function citeSlot(kind: DocKind, text: string, offset: number): CiteSlot 
 }
 
 /**
+ * Where a citation is about to be typed (`\\cite`, `\\citep`… before its brace; `[` in Markdown): the offset the
+ * citation group will start at, so that the sentence's relevance can be asked before the key is typed.
+ */
+export function citationAhead(kind: DocKind, text: string, offset: number): number | undefined {
+  const before = text.slice(Math.max(0, offset - 40), offset);
+  if (kind === 'latex') {
+    const m = /\\[A-Za-z]*[Cc]it[A-Za-z]*\*?$/.exec(before);
+    return m ? offset - m[0].length : undefined;
+  }
+  if (kind === 'pandoc' || kind === 'manubot') {
+    const m = /\[@?$/.exec(before);
+    return m ? offset - m[0].length : undefined;
+  }
+  return undefined;
+}
+
+/**
  * The sentence a citation at `at` cites, as query text: the one ending at the citation (`… heatmaps \cite{`), or, when
  * the citation opens a sentence or follows its full stop, the one before it. Markup and citations are removed.
  */
@@ -46,20 +63,28 @@ export function citedSentence(text: string, at: number, kind: DocKind): string {
   return clean(before.slice(from)).slice(-600);
 }
 
+/** Lower case, diacritics folded (text already free of LaTeX). */
+function foldPlain(s: string): string {
+  const l = s.toLowerCase();
+  return /[^\x00-\x7f]/.test(l) ? l.normalize('NFKD').replace(/[\u0300-\u036f]/g, '') : l;
+}
+
+/** Text of a BibTeX value without LaTeX (deTex only where there is markup: most titles have none). */
+function plain(s: string): string {
+  return /[\\{}$~]/.test(s) ? deTex(s) : s;
+}
+
 function fold(s: string): string {
-  return deTex(s)
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase();
+  return foldPlain(plain(s));
 }
 
 /** A bibliography entry prepared for completion. */
 export interface BibItem {
   record: BibRecord;
-  /** lower-cased key, author family names and title words (what typing filters on) */
-  words: string[];
-  /** lexical terms of the title (and keywords) */
-  terms: Set<string>;
+  /** "\n"-separated lower-cased key, author family names and title words (what typing filters on) */
+  words: string;
+  /** how many distinct lexical terms the title (and keywords) have */
+  termCount: number;
   firstAuthor?: string;
   title: string;
 }
@@ -74,6 +99,8 @@ export class BibIndex {
   private readonly byPmid = new Map<string, number[]>();
   private readonly byDoi = new Map<string, number[]>();
   private readonly byTitle = new Map<string, number[]>();
+  /** entry positions in key order (the list's order where the sentence gives no evidence) */
+  readonly byKey: Int32Array;
 
   constructor(readonly records: BibRecord[]) {
     const push = (m: Map<string, number[]>, k: string | undefined, i: number): void => {
@@ -83,20 +110,22 @@ export class BibIndex {
       else m.set(k, [i]);
     };
     this.items = records.map((r, i) => {
-      const title = r.rawTitle ? deTex(r.rawTitle) : '';
-      const extra = [r.fields?.['keywords'] ?? '', r.fields?.['journal'] ?? r.fields?.['journaltitle'] ?? ''].join(' ');
-      const t = new Set(terms(`${title} ${deTex(extra)}`));
+      const title = r.rawTitle ? plain(r.rawTitle) : '';
+      const t = new Set(terms(r.fields?.['keywords'] ? `${title} ${plain(r.fields['keywords'])}` : title));
       for (const w of t) push(this.postings, w, i);
       push(this.byPmid, r.pmid, i);
       push(this.byDoi, r.doi, i);
       push(this.byTitle, r.title, i);
-      const words = [
-        r.key.toLowerCase(),
-        ...r.families.flatMap((f) => fold(f).split(/[\s-]+/)),
-        ...fold(title).split(/[^\p{L}\p{N}]+/u),
-      ].filter(Boolean);
-      return { record: r, words, terms: t, firstAuthor: r.families[0], title };
+      const words = `\n${r.key.toLowerCase()}\n${[...r.families, title]
+        .map(foldPlain)
+        .join('\n')
+        .replace(/[^\p{L}\p{N}\n]+/gu, '\n')}`;
+      return { record: r, words, termCount: t.size, firstAuthor: r.families[0], title };
     });
+    const lower = this.items.map((it) => it.record.key.toLowerCase());
+    this.byKey = Int32Array.from(this.items.keys()).sort((a, b) =>
+      lower[a]! < lower[b]! ? -1 : lower[a]! > lower[b]! ? 1 : a - b,
+    );
   }
 
   get size(): number {
@@ -112,8 +141,7 @@ export class BibIndex {
         out.push(i);
         continue;
       }
-      const it = this.items[i]!;
-      if (it.words.some((w) => w.startsWith(q))) out.push(i);
+      if (this.items[i]!.words.includes(`\n${q}`)) out.push(i);
     }
     return out;
   }
@@ -132,7 +160,7 @@ export class BibIndex {
       const idf = this.idf(t);
       for (const i of post) out.set(i, (out.get(i) ?? 0) + idf);
     }
-    for (const [i, s] of out) out.set(i, s / Math.sqrt(1 + this.items[i]!.terms.size / 20));
+    for (const [i, s] of out) out.set(i, s / Math.sqrt(1 + this.items[i]!.termCount / 20));
     return out;
   }
 
@@ -224,53 +252,82 @@ interface Scored {
   lex?: number;
 }
 
+/** How deep each ranking is fused: an entry below this rank in every ranking counts as no evidence. */
+export const LEG_DEPTH = 200;
+
+/** The `n` best of `items` by `score` (descending; ties by position), without sorting them all. */
+function best<T>(items: Iterable<T>, score: (t: T) => number | undefined, n: number): T[] {
+  const top: { t: T; s: number; o: number }[] = [];
+  let o = 0;
+  for (const t of items) {
+    const s = score(t);
+    o++;
+    if (s === undefined || (top.length >= n && s <= top[top.length - 1]!.s)) continue;
+    let lo = 0;
+    let hi = top.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (top[mid]!.s >= s) lo = mid + 1;
+      else hi = mid;
+    }
+    top.splice(lo, 0, { t, s, o });
+    if (top.length > n) top.pop();
+  }
+  return top.map((x) => x.t);
+}
+
 /**
  * The completion list in its one order. Candidates are the bibliography's entries (those passing the typed filter)
  * and the index's papers for the sentence (an index paper in the bibliography is one candidate: the entry). Three
- * rankings of all candidates are fused by reciprocal rank (Σ 1/(k + rank)): the index's hybrid search rank, the dense
- * similarity to the sentence (entries the index holds, and the index's papers; only with real weights), and the
- * lexical similarity of titles to the sentence (idf over the bibliography). Candidates with no evidence follow, by
- * key. Ties: the bibliography's entry first, then the newer, then the key.
+ * rankings of the candidates are fused by reciprocal rank (Σ 1/(k + rank), each ranking's best LEG_DEPTH): the index's
+ * hybrid search rank, the dense similarity to the sentence (entries the index holds, and the index's papers; only with
+ * real weights), and the lexical similarity of titles to the sentence (idf over the bibliography). Candidates with no
+ * evidence follow, by key. Ties: the bibliography's entry first, then the newer, then the key.
  */
 export function rankCandidates(inp: RankInput): CiteCandidate[] {
   const k = inp.k ?? 60;
+  const limit = inp.limit ?? 100;
+  const bib = inp.bib;
   const excluded = new Set(inp.exclude.map((x) => x.toLowerCase()));
-  const byEntry = new Map<number, Scored>();
-  const all: Scored[] = [];
-  for (const i of inp.allowed) {
-    const it = inp.bib.items[i]!;
-    if (excluded.has(it.record.key.toLowerCase())) continue;
-    const s: Scored = {
-      c: {
-        source: 'bibliography',
-        key: it.record.key,
-        file: it.record.file,
-        title: it.title,
-        firstAuthor: it.firstAuthor,
-        year: it.record.year,
-        score: 0,
-        why: [],
-      },
-      dense: inp.dense?.get(i),
-      lex: inp.lexical.get(i),
-    };
-    byEntry.set(i, s);
-    all.push(s);
-  }
+  const allowed = new Uint8Array(bib.size);
+  for (const i of inp.allowed) if (!excluded.has(bib.items[i]!.record.key.toLowerCase())) allowed[i] = 1;
+  const entries = new Map<number, Scored>();
+  const entry = (i: number): Scored => {
+    let s = entries.get(i);
+    if (!s) {
+      const it = bib.items[i]!;
+      s = {
+        c: {
+          source: 'bibliography',
+          key: it.record.key,
+          file: it.record.file,
+          title: it.title,
+          firstAuthor: it.firstAuthor,
+          year: it.record.year,
+          score: 0,
+          why: [],
+        },
+        dense: inp.dense?.get(i),
+        lex: inp.lexical.get(i),
+      };
+      entries.set(i, s);
+    }
+    return s;
+  };
+  const papers: Scored[] = [];
   for (const h of inp.hits) {
     const { rank, dense, ...paper } = h;
-    const e = inp.bib.entryOf(paper);
+    const e = bib.entryOf(paper);
     if (e !== undefined) {
-      const s = byEntry.get(e);
-      if (s) {
-        s.index = rank;
-        s.c.paper = paper;
-        s.dense ??= dense;
-      }
+      if (!allowed[e]) continue;
+      const s = entry(e);
+      s.index = rank;
+      s.c.paper = paper;
+      s.dense ??= dense;
       continue;
     }
     if (!paperMatches(paper, inp.typed)) continue;
-    all.push({
+    papers.push({
       c: {
         source: 'index',
         paper,
@@ -282,30 +339,40 @@ export function rankCandidates(inp: RankInput): CiteCandidate[] {
       },
       index: rank,
       dense,
-      lex: inp.bib.lexicalOf(inp.sentence, paper.title),
+      lex: bib.lexicalOf(inp.sentence, paper.title),
     });
   }
-  const legs: [string, (s: Scored) => number | undefined, 'asc' | 'desc'][] = [
-    ['index', (s) => s.index, 'asc'],
-    ['semantic', (s) => s.dense, 'desc'],
-    ['words', (s) => (s.lex && s.lex > 0 ? s.lex : undefined), 'desc'],
+  // each ranking over the entries (allowed) and the index's papers, best LEG_DEPTH
+  function* fromMap(m: Map<number, number> | undefined, positive = false): Iterable<[number, number]> {
+    if (m) for (const e of m) if (allowed[e[0]] && (!positive || e[1] > 0)) yield e;
+  }
+  const legs: [string, Iterable<[number, number]>, (s: Scored) => number | undefined][] = [
+    ['index', [], (s) => (s.index === undefined ? undefined : -s.index)],
+    ['semantic', fromMap(inp.dense), (s) => s.dense],
+    ['words', fromMap(inp.lexical, true), (s) => (s.lex && s.lex > 0 ? s.lex : undefined)],
   ];
-  for (const [name, get, dir] of legs) {
-    const ranked = all
-      .filter((s) => get(s) !== undefined)
-      .sort((a, b) => (dir === 'asc' ? get(a)! - get(b)! : get(b)! - get(a)!));
-    ranked.forEach((s, r) => {
+  for (const [name, ofEntries, score] of legs) {
+    const topEntries = best(ofEntries, ([, v]) => v, LEG_DEPTH).map(([i]) => entry(i));
+    const pool = new Set<Scored>([...topEntries, ...entries.values(), ...papers]);
+    best(pool, score, LEG_DEPTH).forEach((s, r) => {
       s.c.score += 1 / (k + r + 1);
       s.c.why.push(`${name} #${r + 1}`);
     });
   }
-  const out = all.map((s) => s.c);
-  out.sort(
+  const withEvidence = [...entries.values(), ...papers].map((s) => s.c).filter((c) => c.score > 0);
+  withEvidence.sort(
     (a, b) =>
       b.score - a.score ||
       (a.source === b.source ? 0 : a.source === 'bibliography' ? -1 : 1) ||
-      (a.score > 0 ? (b.year ?? 0) - (a.year ?? 0) : 0) ||
+      (b.year ?? 0) - (a.year ?? 0) ||
       (a.key ?? a.title).localeCompare(b.key ?? b.title),
   );
-  return out.slice(0, inp.limit ?? 100);
+  const out = withEvidence.slice(0, limit);
+  for (let j = 0; j < bib.byKey.length && out.length < limit; j++) {
+    const i = bib.byKey[j]!;
+    if (!allowed[i]) continue;
+    const s = entry(i);
+    if (s.c.score === 0) out.push(s.c);
+  }
+  return out;
 }

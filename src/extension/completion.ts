@@ -87,6 +87,24 @@ export class CiteCompletion implements vscode.CompletionItemProvider {
     });
   }
 
+  /** The writer is typing `\\cite` (or `[` in Markdown): ask about the sentence now, so the list is ready at the key. */
+  prefetch(doc: vscode.TextDocument, offset: number): void {
+    const text = doc.getText();
+    const kind = docKind(doc.languageId, doc.fileName, text);
+    if (kind === 'plain') return;
+    try {
+      this.completer.prefetch({
+        kind,
+        text,
+        offset,
+        bibs: kind === 'manubot' ? undefined : this.sources(doc, kind),
+        manubot: kind === 'manubot' ? this.manubotRecords(doc) : undefined,
+      });
+    } catch (e) {
+      this.log.warn(`completion prefetch: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
   async provideCompletionItems(
     doc: vscode.TextDocument,
     pos: vscode.Position,
@@ -240,6 +258,14 @@ export function registerCiteCompletion(
     // an edited .bib is parsed again once the writer pauses (never per keystroke in the manuscript)
     vscode.workspace.onDidChangeTextDocument((e) => {
       const d = e.document;
+      // typing a citation command in a manuscript: the sentence's relevance is asked before the key is typed
+      const one = e.contentChanges.length === 1 ? e.contentChanges[0]! : undefined;
+      if (one && one.text.length === 1 && vscode.languages.match(SELECTOR, d)) {
+        const pos = one.range.start.translate(0, 1);
+        const line = d.lineAt(pos.line).text.slice(0, pos.character);
+        if (/\\[A-Za-z]*[Cc]it[A-Za-z]*\*?$|\[@?$/.test(line)) p.prefetch(d, d.offsetAt(pos));
+        return;
+      }
       const format = bibFormat(d.uri.path);
       if (format === 'unsupported' || d.uri.scheme !== 'file' || !e.contentChanges.length) return;
       clearTimeout(timers.get(d.uri.fsPath));

@@ -8,6 +8,7 @@ const suites: Record<string, () => Promise<{ run(args: string[]): Promise<void> 
   cluster: () => import('./bench/cluster'),
   storage: () => import('./bench/storage'),
   readers: () => import('./bench/readers'),
+  completion: () => import('./bench/completion'),
 };
 
 async function main(): Promise<void> {

@@ -118,6 +118,15 @@ test('a paper of the index that is in the bibliography is offered once, as its e
     );
   }
   assert.equal(asked, 1, 'one relevance query for the sentence');
+  // typing the command of the next citation asks about its sentence ahead; the key then asks nothing new
+  const next = tex('Text mining of MeSH annotations identifies novel prebiotics');
+  const ahead = next.text.slice(0, next.offset - 6) + '\\cit';
+  assert.ok(completer.prefetch({ kind: 'latex', text: ahead, offset: ahead.length, bibs }));
+  assert.equal(asked, 2);
+  const c = (await completer.complete({ kind: 'latex', ...next, bibs }))!;
+  assert.equal(asked, 2, 'the list used the relevance asked ahead');
+  assert.equal(c.items[0]!.paper?.pmid, PREBIOTICS);
+  assert.equal(c.relevanceMs, undefined);
   assert.equal(completer.cache.parses, parses, 'no parse while typing');
 });
 

@@ -9,7 +9,14 @@ import * as path from 'node:path';
 import { latexCiteSlot } from '../../src/cite/syntax/latex';
 import { pandocCiteSlot } from '../../src/cite/syntax/pandoc';
 import { manubotCiteSlot, manubotCatalog } from '../../src/cite/syntax/manubot';
-import { BibIndex, citeSlot, citedSentence, rankCandidates, paperMatches } from '../../src/cite/complete';
+import {
+  BibIndex,
+  citationAhead,
+  citeSlot,
+  citedSentence,
+  rankCandidates,
+  paperMatches,
+} from '../../src/cite/complete';
 import { BibCache } from '../../src/cite/bibcache';
 import { bibRecords, planCitation, planKeyCitation } from '../../src/cite/plan';
 import { applyEdits } from '../../src/cite/syntax/common';
@@ -84,6 +91,19 @@ test('Pandoc: [@…] and ; @… slots; cross-references, code, e-mail addresses 
   assert.deepEqual([s.typed, s.prefix], ['pubmed:256', 'pubmed']);
   assert.equal(manubotCiteSlot(...at('[@doi:10.1|'))?.prefix, 'doi');
   assert.equal(citeSlot('plain', ...at('[@|]')), undefined);
+});
+
+test('a citation about to be typed (\\cit…, [): where its group will start, so the sentence is the same', () => {
+  const tex = 'Statins cause myopathy \\citep';
+  assert.equal(citationAhead('latex', tex, tex.length), tex.indexOf('\\'));
+  assert.equal(
+    citedSentence(tex, citationAhead('latex', tex, tex.length)!, 'latex'),
+    citedSentence(`${tex}{}`, latexCiteSlot(`${tex}{}`, tex.length + 1)!.groupStart, 'latex'),
+  );
+  assert.equal(citationAhead('latex', 'Statins \\emph', 14), undefined);
+  assert.equal(citationAhead('pandoc', 'Statins [', 9), 8);
+  assert.equal(citationAhead('pandoc', 'Statins [@', 10), 8);
+  assert.equal(citationAhead('plain', 'Statins [', 9), undefined);
 });
 
 test('the cited sentence: the one ending at the citation, markup removed; the one before when the citation opens one', () => {
