@@ -5,7 +5,15 @@
 // still offered, ranked by its words alone, and the note says why. No vscode.
 import type { DocKind } from '../cite/detect';
 import { BibCache, type BibFileSource } from '../cite/bibcache';
-import { BibIndex, citationAhead, citeSlot, citedSentence, rankCandidates, type CiteCandidate, type CiteSlot } from '../cite/complete';
+import {
+  BibIndex,
+  citationAhead,
+  citeSlot,
+  citedSentence,
+  rankCandidates,
+  type CiteCandidate,
+  type CiteSlot,
+} from '../cite/complete';
 import type { BibRecord } from '../cite/match';
 import type { BibIds, CiteRelevance } from './cite-relevance';
 
