@@ -100,7 +100,9 @@ export async function run(args: string[]): Promise<void> {
   try {
     if (!fs.existsSync(path.join(indexDir, 'meta.json'))) {
       const t = performance.now();
-      process.stderr.write(`building the index (${recs.length} real records + the ${entries}-entry .bib) …\n`);
+      process.stderr.write(
+        `building the index (${withPubmed ? `${recs.length} real records + ` : ''}the ${entries}-entry .bib) …\n`,
+      );
       await engine.buildIndex(
         [...(withPubmed ? realFiles() : []), bibFile],
         () => undefined,

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 
 const PREBIOTICS = '27930574'; // "A MeSH-based text mining method for identifying novel prebiotics." (mesh-papers)
 const LIVESTOCK = '26036323'; // "An application of MeSH enrichment analysis in livestock."
+const MESH_NOW = '28412964'; // "MeSH Now: automatic MeSH indexing at PubMed scale via learning to rank."
 
 export default function ({ scenario, log, assert, openFile, saveActive, waitForFile, command }) {
   const rows = (page) => page.locator('.suggest-widget.visible .monaco-list-row');
@@ -132,6 +133,40 @@ export default function ({ scenario, log, assert, openFile, saveActive, waitForF
       );
       assert.equal(fs.readFileSync(bibFile, 'utf8'), bib);
       assert.ok(tex.length > 0);
+    },
+  );
+
+  scenario(
+    'completion: [@ in Markdown after a sentence offers the index paper; accepting writes [@key] and the entry',
+    async ({ page, ctx }) => {
+      const dir = path.join(ctx.ws, 'complete-md');
+      fs.mkdirSync(dir, { recursive: true });
+      const mdFile = path.join(dir, 'draft.md');
+      const bibFile = path.join(dir, 'refs.bib');
+      fs.writeFileSync(
+        mdFile,
+        '---\ntitle: Draft\nbibliography: refs.bib\n---\n\nAutomatic MeSH indexing works at PubMed scale by learning to rank.\n',
+      );
+      fs.writeFileSync(
+        bibFile,
+        `@article{jeong2015mesh,\n  title = {An application of {MeSH} enrichment analysis in livestock},\n  author = {Jeong, Jaehoon},\n  year = {2015},\n  pmid = {${LIVESTOCK}}\n}\n`,
+      );
+      await openFile(page, 'complete-md/draft.md');
+      await activated(ctx);
+      await goToEndOfLine(page, 6);
+      await page.keyboard.press('ArrowLeft');
+      await page.keyboard.type(' [@');
+      const list = await suggestions(page, 'MeSH Now');
+      const at = list.findIndex((r) => /MeSH Now/.test(r));
+      assert.ok(at >= 0 && at < 3, `MeSH Now near the top: ${list.slice(0, 5).join(' | ')}`);
+      for (let i = 0; i < at; i++) await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('Enter');
+      const bib = await waitForFile(bibFile, (t) => t.includes(`pmid = {${MESH_NOW}}`), 'the new entry');
+      const key = new RegExp(`@article\\{([^,]+),[^@]*pmid = \\{${MESH_NOW}\\}`).exec(bib)?.[1];
+      assert.ok(key);
+      assert.equal((bib.match(/^@article/gm) ?? []).length, 2, 'written once');
+      await saveActive(page);
+      await waitForFile(mdFile, (t) => t.includes(`learning to rank [@${key}].`), `[@${key}]`);
     },
   );
 }
