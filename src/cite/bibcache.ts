@@ -3,7 +3,10 @@
 // combined BibIndex of a document's files is rebuilt only when one of them changed. No vscode: the extension passes
 // versions and text getters, the CLI and the benchmark paths.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { bibRecords } from './plan';
+import { parseBibtex } from './bibtex';
+import { recordsFromBibtex } from './match';
 import { BibIndex } from './complete';
 import type { BibRecord } from './match';
 
@@ -19,6 +22,8 @@ interface Parsed {
   stamp: string;
   records: BibRecord[];
   error?: string;
+  /** BibTeX: each entry's text → its record (an edit re-reads only the entries it changed) */
+  byText?: Map<string, BibRecord>;
 }
 
 export interface CachedBibliography {
@@ -56,7 +61,18 @@ export class BibCache {
       text =
         s.version !== undefined && s.text ? s.text() : stamp === 'none' ? undefined : fs.readFileSync(s.path, 'utf8');
       this.parses++;
-      p = { stamp, records: bibRecords([{ path: s.path, format: s.format, text }]) };
+      if (s.format === 'bibtex' && text !== undefined) {
+        // the scanner runs over the whole file; entries whose text is unchanged keep their record (and preparation)
+        const byText = new Map<string, BibRecord>();
+        const name = path.basename(s.path);
+        const records = parseBibtex(text).map((e) => {
+          const raw = text!.slice(e.start, e.end);
+          const r = cur?.byText?.get(raw) ?? byText.get(raw) ?? recordsFromBibtex([e], name)[0]!;
+          byText.set(raw, r);
+          return r;
+        });
+        p = { stamp, records, byText };
+      } else p = { stamp, records: bibRecords([{ path: s.path, format: s.format, text }]) };
     } catch (e) {
       p = { stamp, records: cur?.records ?? [], error: `${s.path}: ${e instanceof Error ? e.message : String(e)}` };
     }

@@ -83,10 +83,27 @@ export interface BibItem {
   record: BibRecord;
   /** "\n"-separated lower-cased key, author family names and title words (what typing filters on) */
   words: string;
-  /** how many distinct lexical terms the title (and keywords) have */
-  termCount: number;
+  /** the distinct lexical terms of the title (and keywords) */
+  terms: string[];
   firstAuthor?: string;
   title: string;
+}
+
+/** Prepared entries by record: an entry that did not change keeps its preparation (BibCache reuses its record). */
+const PREPARED = new WeakMap<BibRecord, BibItem>();
+
+function prepare(r: BibRecord): BibItem {
+  const done = PREPARED.get(r);
+  if (done) return done;
+  const title = r.rawTitle ? plain(r.rawTitle) : '';
+  const t = [...new Set(terms(r.fields?.['keywords'] ? `${title} ${plain(r.fields['keywords'])}` : title))];
+  const words = `\n${r.key.toLowerCase()}\n${[...r.families, title]
+    .map(foldPlain)
+    .join('\n')
+    .replace(/[^\p{L}\p{N}\n]+/gu, '\n')}`;
+  const it: BibItem = { record: r, words, terms: t, firstAuthor: r.families[0], title };
+  PREPARED.set(r, it);
+  return it;
 }
 
 /**
@@ -110,17 +127,12 @@ export class BibIndex {
       else m.set(k, [i]);
     };
     this.items = records.map((r, i) => {
-      const title = r.rawTitle ? plain(r.rawTitle) : '';
-      const t = new Set(terms(r.fields?.['keywords'] ? `${title} ${plain(r.fields['keywords'])}` : title));
-      for (const w of t) push(this.postings, w, i);
+      const it = prepare(r);
+      for (const w of it.terms) push(this.postings, w, i);
       push(this.byPmid, r.pmid, i);
       push(this.byDoi, r.doi, i);
       push(this.byTitle, r.title, i);
-      const words = `\n${r.key.toLowerCase()}\n${[...r.families, title]
-        .map(foldPlain)
-        .join('\n')
-        .replace(/[^\p{L}\p{N}\n]+/gu, '\n')}`;
-      return { record: r, words, termCount: t.size, firstAuthor: r.families[0], title };
+      return it;
     });
     const lower = this.items.map((it) => it.record.key.toLowerCase());
     this.byKey = Int32Array.from(this.items.keys()).sort((a, b) =>
@@ -160,7 +172,7 @@ export class BibIndex {
       const idf = this.idf(t);
       for (const i of post) out.set(i, (out.get(i) ?? 0) + idf);
     }
-    for (const [i, s] of out) out.set(i, s / Math.sqrt(1 + this.items[i]!.termCount / 20));
+    for (const [i, s] of out) out.set(i, s / Math.sqrt(1 + this.items[i]!.terms.length / 20));
     return out;
   }
 

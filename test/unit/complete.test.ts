@@ -277,6 +277,13 @@ test('BibCache: a file is parsed once per mtime (or editor version), however oft
     assert.equal(reads, 2);
     assert.ok(c.index.records.some((r) => r.key === 'smith2019'));
     assert.notEqual(c.signature, b.signature);
+    // only the edited entry is read again: the others keep their records (and their preparation for completion)
+    text = BIB;
+    const prev = new Set(cache.get([open(3)]).index.records);
+    text = BIB.replace('Hair cell regeneration', 'Hair-cell regeneration');
+    const v4 = cache.get([open(4)]).index.records;
+    assert.equal(v4.filter((r) => prev.has(r)).length, 3, 'three entries unchanged, reused');
+    assert.equal(v4.find((r) => !prev.has(r))?.key, 'zhang2021zebrafish');
     // a broken CSL-JSON file is reported, not thrown
     const j = path.join(dir, 'refs.json');
     fs.writeFileSync(j, '[{"id": "x"');
