@@ -78,10 +78,29 @@ async function writeBib(file: string, recs: Citation[], n: number): Promise<void
   fs.writeFileSync(file, parts.join('\n'));
 }
 
+const USAGE =
+  'usage: npm run bench -- completion [--entries N] [--runs N] [--shape tiny|base] [--model DIR] [--no-pubmed] [--keystroke-ms N]';
+
+function usage(msg: string): Error {
+  return Object.assign(new Error(`${msg}\n${USAGE}`), { exitCode: 2 });
+}
+
 export async function run(args: string[]): Promise<void> {
+  const valued = ['--entries', '--runs', '--shape', '--model', '--keystroke-ms'];
+  for (let i = 0; i < args.length; i++) {
+    if (valued.includes(args[i]!)) i++;
+    else if (args[i] !== '--no-pubmed') throw usage(`unknown option ${args[i]}`);
+  }
   const entries = Number(opt(args, '--entries', '10000'));
   const runs = Number(opt(args, '--runs', '40'));
   const shape = opt(args, '--shape', 'tiny') as 'tiny' | 'base';
+  for (const [k, v] of [
+    ['--entries', entries],
+    ['--runs', runs],
+    ['--keystroke-ms', Number(opt(args, '--keystroke-ms', '120'))],
+  ] as const)
+    if (!Number.isInteger(v) || v < 1) throw usage(`${k} needs a positive whole number`);
+  if (shape !== 'tiny' && shape !== 'base') throw usage('--shape is tiny or base');
   const home = path.join(biohiclHome(), 'bench', 'completion');
   fs.mkdirSync(home, { recursive: true });
   const modelDir = opt(args, '--model', path.join(home, `model-${shape}`));
