@@ -77,9 +77,11 @@ export class CiteCompleter {
     const value = this.relevance
       ? this.relevance(sentence, { k: this.o.k ?? 10, bib }).then(
           (r) => ({ r, note: r.note }),
-          (e: unknown) => ({
-            note: `Papers from the index unavailable: ${e instanceof Error ? e.message : String(e)}`,
-          }),
+          (e: unknown) => {
+            // not kept: the next request asks again (an index built meanwhile, a query superseded by the sidebar's)
+            this.memo = this.memo.filter((m) => m.value !== value);
+            return { note: `Papers from the index unavailable: ${e instanceof Error ? e.message : String(e)}` };
+          },
         )
       : Promise.resolve({});
     this.memo = [{ key, at: now, value }, ...this.memo.filter((m) => m.key !== key)].slice(0, 8);

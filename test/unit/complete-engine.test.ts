@@ -175,7 +175,8 @@ test('without an index the bibliography is still offered, ranked by its words, a
     logger,
   );
   try {
-    const completer = new CiteCompleter((t, o) => none.citeRelevance(t, o));
+    let asked = 0;
+    const completer = new CiteCompleter((t, o) => (asked++, none.citeRelevance(t, o)));
     const { text, offset } = tex('Probiotic yoghurt changes the gut flora');
     const a = (await completer.complete({ kind: 'latex', text, offset, bibs: [{ path: bibFile, format: 'bibtex' }] }))!;
     assert.match(a.note ?? '', /No PubMed index/);
@@ -183,6 +184,9 @@ test('without an index the bibliography is still offered, ranked by its words, a
       a.items.map((c) => c.key),
       ['doe2020probiotic', 'jeong2015mesh'],
     );
+    // a failure is not kept: the next request asks again (the index may have been built meanwhile)
+    await completer.complete({ kind: 'latex', text, offset, bibs: [{ path: bibFile, format: 'bibtex' }] });
+    assert.equal(asked, 2);
   } finally {
     await none.dispose();
   }
