@@ -596,6 +596,16 @@ export class Engine {
     }
   }
 
+  /** For citation completion: the index's papers for a sentence and the dense similarity of the bibliography's entries. */
+  async citeRelevance(
+    text: string,
+    o: { k: number; bib?: import('./cite-relevance').BibIds; dense?: 'auto' | 'always' },
+  ): Promise<import('./cite-relevance').CiteRelevance> {
+    const [embedder, store] = await Promise.all([this.getEmbedder(), this.getStore()]);
+    const { citeRelevance } = await import('./cite-relevance');
+    return citeRelevance(store, embedder, text, o);
+  }
+
   private async abstracts(store: IndexStore, pmids: string[]): Promise<Map<string, string>> {
     if (!pmids.length) return new Map();
     const { sqlIn, abstractColumns, rowAbstract } = await import('../index/store');

@@ -32,6 +32,8 @@ export interface CiteContext {
   selEnd: number;
   /** "Insert with citation": this sentence goes after the selection, cited at its end */
   sentence?: string;
+  /** completion inside a citation group: the key replaces exactly this range (the key being typed) */
+  at?: { start: number; end: number };
   /** bibliography files, in the document's order; new entries go into the first */
   bibs?: BibSource[];
   /** a bibliography is being created for this document: add `bibliography:` to its front matter */
@@ -159,7 +161,15 @@ export async function planCitation(paper: PaperMeta, ctx: CiteContext): Promise<
   let alreadyCited = false;
 
   // the citation itself: in the text at the selection, or at the end of an inserted sentence
-  const cite = (join: (t: string, a: number, b: number) => { edit?: TextEdit; cursorAfter: number }): void => {
+  const cite = (
+    join: (t: string, a: number, b: number) => { edit?: TextEdit; cursorAfter: number },
+    key: string,
+  ): void => {
+    if (ctx.at) {
+      docEdits.push({ start: ctx.at.start, end: ctx.at.end, text: key });
+      cursorAt = ctx.at.end;
+      return;
+    }
     if (sentence) {
       const at = sentenceAt(text, selStart, selEnd);
       const lead = at === 0 || /\s$/.test(text.slice(0, at)) ? '' : ' ';
@@ -187,7 +197,7 @@ export async function planCitation(paper: PaperMeta, ctx: CiteContext): Promise<
       ctx.manubotCiteAs,
       sentence ? undefined : (k) => !pandocCitation(text, selStart, selEnd, k).edit,
     );
-    cite((t, a, b) => pandocCitation(t, a, b, id));
+    cite((t, a, b) => pandocCitation(t, a, b, id), id);
     const how = match
       ? ` (as the manuscript cites it${match.by === 'pmid' ? '' : `, matched by ${match.by === 'doi' ? 'DOI' : 'title and year'}`})`
       : '';
@@ -271,7 +281,7 @@ export async function planCitation(paper: PaperMeta, ctx: CiteContext): Promise<
     if (header) docEdits.push(header);
   }
   const key = d.key;
-  cite((t, a, b) => join(t, a, b, key));
+  cite((t, a, b) => join(t, a, b, key), key);
   const shown = ctx.kind === 'latex' ? `${command}{${key}}` : `[@${key}]`;
   // an entry that is there already but lacks what this toolchain reads (a biblatex export used with BibTeX): said
   const lacks =
@@ -293,6 +303,28 @@ export async function planCitation(paper: PaperMeta, ctx: CiteContext): Promise<
     encoding,
     message: `${alreadyCited ? 'Already cited here' : 'Cited'} ${shown} (${where})${joinNote(d.existing ? [] : missing, unencodable)}${lacks.length ? ` — the entry has no ${lacks.join(', ')} that ${ctx.latex?.backend === 'bibtex' ? 'BibTeX' : 'biber'} reads` : ''}`,
   });
+}
+
+/**
+ * The citation of a key the writer picked from their own bibliography (or a Manubot id the manuscript uses): exactly at
+ * `ctx.at`, else joined to the group at or next to the selection, else a new citation there — as planCitation cites.
+ * Nothing is written to the bibliography.
+ */
+export function planKeyCitation(
+  key: string,
+  ctx: Pick<CiteContext, 'kind' | 'text' | 'selStart' | 'selEnd' | 'at' | 'citeCommand'>,
+): { docEdits: TextEdit[]; cursor: number; alreadyCited: boolean } {
+  if (ctx.at) {
+    const e = { start: ctx.at.start, end: ctx.at.end, text: key };
+    return { docEdits: [e], cursor: mapOffset(ctx.at.end, [e]), alreadyCited: false };
+  }
+  const command = ctx.citeCommand ?? documentCiteCommand(ctx.text) ?? '\\cite';
+  const j =
+    ctx.kind === 'latex'
+      ? latexCitation(ctx.text, ctx.selStart, ctx.selEnd, key, command)
+      : pandocCitation(ctx.text, ctx.selStart, ctx.selEnd, key);
+  const docEdits = j.edit ? [j.edit] : [];
+  return { docEdits, cursor: mapOffset(j.cursorAfter, docEdits), alreadyCited: !j.edit };
 }
 
 /** What a .bib entry lacks for its reader: classic BibTeX reads author/editor, title, journal, year; biber also journaltitle, date. */

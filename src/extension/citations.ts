@@ -12,7 +12,15 @@ import { docKind, latexBibliography, yamlBibliography, bibFormat, type DocKind }
 import { type TextEdit } from '../cite/insert';
 import { keywordEdits } from '../cite/keywords';
 import { formatReference } from '../cite/csl';
-import { planCitation, decideKey, bibRecords, type BibSource, type CitePlan, type CiteContext } from '../cite/plan';
+import {
+  planCitation,
+  planKeyCitation,
+  decideKey,
+  bibRecords,
+  type BibSource,
+  type CitePlan,
+  type CiteContext,
+} from '../cite/plan';
 import { findRecords } from '../cite/match';
 import { latexToolchain, latexCites, type LatexToolchain } from '../cite/syntax/latex';
 import { pandocGroups } from '../cite/syntax/pandoc';
@@ -114,6 +122,7 @@ export async function insertCitation(
   paper: PaperMeta,
   cfg: ConfigSnapshot,
   sentence?: string,
+  opts: { at?: { start: number; end: number }; manubotCiteAs?: 'pubmed' | 'doi' } = {},
 ): Promise<CiteResult> {
   const doc = editor.document;
   const text = doc.getText();
@@ -124,9 +133,10 @@ export async function insertCitation(
     selStart: doc.offsetAt(editor.selection.start),
     selEnd: doc.offsetAt(editor.selection.end),
     sentence,
+    at: opts.at,
     citeCommand: cfg.citeCommandSet ? cfg.citeCommand : undefined,
     keyPattern: cfg.keyPatternSet ? cfg.keyPattern : undefined,
-    manubotCiteAs: cfg.manubotCiteAs,
+    manubotCiteAs: opts.manubotCiteAs ?? cfg.manubotCiteAs,
   };
   let uris: vscode.Uri[] = [];
   if (kind === 'manubot') ctx.manubot = manubotOf(doc);
@@ -191,6 +201,33 @@ export async function insertCitation(
   const file =
     kind === 'plain' ? 'References' : (plan.existing?.file ?? (bibUri ? path.basename(bibUri.fsPath) : undefined));
   return { message, key: plan.key, label, file, plan };
+}
+
+/** Cite a key of the writer's own bibliography (picked from "Cite…"): at `at`, or joined at the selection. */
+export async function insertKey(
+  editor: vscode.TextEditor,
+  key: string,
+  cfg: ConfigSnapshot,
+  at?: { start: number; end: number },
+): Promise<string> {
+  const doc = editor.document;
+  const text = doc.getText();
+  const kind = docKind(doc.languageId, doc.fileName, text);
+  const p = planKeyCitation(key, {
+    kind,
+    text,
+    selStart: doc.offsetAt(editor.selection.start),
+    selEnd: doc.offsetAt(editor.selection.end),
+    at,
+    citeCommand: cfg.citeCommandSet ? cfg.citeCommand : undefined,
+  });
+  const edit = new vscode.WorkspaceEdit();
+  for (const e of p.docEdits) edit.replace(doc.uri, range(doc, e), e.text);
+  if (edit.size && !(await vscode.workspace.applyEdit(edit)))
+    throw new Error('VS Code refused the edit (is the document read-only?)');
+  const pos = doc.positionAt(p.cursor);
+  editor.selection = new vscode.Selection(pos, pos);
+  return p.alreadyCited ? `Already cited here: ${key}` : `Cited ${key}`;
 }
 
 /** BibTeX for the clipboard: the key the document's bibliography already uses, or a new one in its style. */

@@ -7,6 +7,7 @@ import { Engine, EngineProblem, type EngineOptions } from '../app/engine';
 import { SidebarProvider } from './sidebar';
 import { CitationHover } from './hover';
 import { CitationCheck } from './check';
+import { registerCiteCompletion } from './completion';
 import { registerKeywordCommand } from './keywords';
 import { StatusBar } from './statusbar';
 import { insertCitation, bibtexFor, insertKeywords, papersInBibliography } from './citations';
@@ -131,6 +132,7 @@ export class Controller {
       ...new CitationCheck(() => this.engine, this.config, log).register(
         (DOC_SELECTOR as vscode.DocumentFilter[]).filter((f) => f.language !== 'bibtex'),
       ),
+      ...registerCiteCompletion(() => this.engine, this.config, log),
       vscode.window.onDidChangeTextEditorSelection((e) => this.onSelection(e)),
       vscode.workspace.onDidChangeConfiguration((e) => void this.onConfig(e)),
     );

@@ -15,6 +15,7 @@ import {
   type IndexStore,
 } from './store';
 import { FTS_MAX_TERMS, distinctTerms, pickTerms, termSample } from './query-terms';
+import { terms } from './terms';
 
 export type SearchMode = 'dense' | 'fts' | 'hybrid';
 
@@ -380,19 +381,7 @@ export function checkModel(store: IndexStore, embedder: Embedder): void {
 
 // ---- why: the best-matching sentence of each hit -------------------------------------------------------------------
 
-const STOP = new Set(
-  (
-    'a an and are as at be by for from has have in is it its of on or that the this to was were with we our ' +
-    'these those than then there their which who whom what when where while not no can may might also been being into ' +
-    'between both each more most other some such only over under after before during about against'
-  ).split(' '),
-);
-
-export function terms(text: string): string[] {
-  return (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [])
-    .filter((t) => t.length > 1 && !STOP.has(t))
-    .map((t) => (t.length > 4 ? t.replace(/(ies|es|s)$/, (m) => (m === 'ies' ? 'y' : '')) : t));
-}
+export { terms };
 
 /** Lexical score of sentences against a query: Σ idf over shared terms (idf from the candidate sentences). */
 export function lexicalBest(query: string, sents: { text: string }[]): number[] {

@@ -9,6 +9,7 @@ const suites: Record<string, () => Promise<{ run(args: string[]): Promise<void> 
   storage: () => import('./bench/storage'),
   'sentences-on-demand': () => import('./bench/sentences-on-demand'),
   readers: () => import('./bench/readers'),
+  completion: () => import('./bench/completion'),
 };
 
 async function main(): Promise<void> {

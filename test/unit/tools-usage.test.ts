@@ -29,4 +29,14 @@ test('eval scifact without its data set, with a bad option or mode: exit 2, a me
   const bench = tool('bench', ['cluster', '--bogus']);
   assert.equal(bench.status, 2);
   assert.doesNotMatch(bench.stderr, /\n\s+at /);
+  for (const args of [
+    ['completion', '--bogus'],
+    ['completion', '--shape', 'huge'],
+    ['completion', '--entries', '0'],
+  ]) {
+    const r = tool('bench', args);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /usage: npm run bench -- completion/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  }
 });

@@ -116,3 +116,19 @@ export interface SkipRegion {
 export function regionsOf(text: string, re: RegExp, reason: SkipReason): SkipRegion[] {
   return [...text.matchAll(re)].map((m) => ({ start: m.index ?? 0, end: (m.index ?? 0) + m[0].length, reason }));
 }
+
+/**
+ * A citation key being typed (completion): `\cite{a,sm|}`, `[@a; @sm|]`, `[@pubmed:2|]`. `start`..`end` is the key
+ * under the cursor (what a chosen key replaces), `typed` the part of it before the cursor.
+ */
+export interface CiteSlot {
+  start: number;
+  end: number;
+  typed: string;
+  /** the other keys of the group (not offered again) */
+  keys: string[];
+  /** where the citation group starts: the sentence it cites ends before it */
+  groupStart: number;
+  /** Manubot: the id prefix typed (`pubmed`, `doi`, …), lower case */
+  prefix?: string;
+}

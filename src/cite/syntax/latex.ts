@@ -2,6 +2,7 @@
 // will read a new .bib entry (engine and backend). The one `\cite` pattern of the project lives here. Pure.
 import {
   type CiteGroup,
+  type CiteSlot,
   type TextEdit,
   type JoinResult,
   type SkipReason,
@@ -14,7 +15,10 @@ import type { TexEncoding } from '../texencode';
 import type { BibDialect } from '../bibtex';
 
 /** `\cite`, `\citep`, `\citet`, `\autocite`, `\parencite`, `\textcite`, `\footcite`, `\Cite`, … with `*` and up to two [notes]. */
-const LATEX_CITE_SRC = String.raw`\\([A-Za-z]*[Cc]ite[A-Za-z]*)\*?((?:\s*\[[^\]]*\]){0,2})\s*\{([^}]*)\}`;
+const LATEX_CITE_HEAD = String.raw`\\([A-Za-z]*[Cc]ite[A-Za-z]*)\*?((?:\s*\[[^\]]*\]){0,2})\s*`;
+const LATEX_CITE_SRC = String.raw`${LATEX_CITE_HEAD}\{([^}]*)\}`;
+/** A citation command whose braces are open at the end of the text (the key being typed). */
+const LATEX_CITE_OPEN = new RegExp(String.raw`${LATEX_CITE_HEAD}\{([^{}]*)$`);
 export function latexCiteRe(): RegExp {
   return new RegExp(LATEX_CITE_SRC, 'g');
 }
@@ -70,6 +74,32 @@ export function latexCites(text: string): LatexCite[] {
 export function latexCiteAt(text: string, offset: number): { keys: string[]; closeBrace: number } | undefined {
   const c = latexCites(text).find((g) => offset >= g.start && offset <= g.end);
   return c ? { keys: c.keys, closeBrace: c.end - 1 } : undefined;
+}
+
+/**
+ * The key being typed inside an unclosed or closed `\cite…{…}` at `offset` (completion): `\cite{a, sm|}` → typed
+ * `sm`, other keys `[a]`. Undefined outside the braces of a citation command, or in a `%` comment.
+ */
+export function latexCiteSlot(text: string, offset: number): CiteSlot | undefined {
+  const from = Math.max(0, offset - 600);
+  const before = text.slice(from, offset);
+  const m = LATEX_CITE_OPEN.exec(before);
+  if (!m) return undefined;
+  const groupStart = from + m.index;
+  const lineStart = text.lastIndexOf('\n', groupStart - 1) + 1;
+  if (masked(latexComments(text.slice(lineStart, offset)), groupStart - lineStart)) return undefined;
+  const inner = m[3] ?? '';
+  const comma = inner.lastIndexOf(',');
+  const raw = inner.slice(comma + 1);
+  const typed = raw.trimStart();
+  const start = offset - typed.length;
+  const rest = /^[^,}\s]*/.exec(text.slice(offset, offset + 400))?.[0] ?? '';
+  const close = text.slice(offset, offset + 600).search(/[{}]/);
+  const after = close >= 0 && text[offset + close] === '}' ? text.slice(offset + rest.length, offset + close) : '';
+  const keys = [...inner.slice(0, Math.max(0, comma)).split(','), ...after.split(',')]
+    .map((k) => k.trim())
+    .filter(Boolean);
+  return { start, end: offset + rest.length, typed, keys, groupStart };
 }
 
 /** The citation command the document uses most (parenthetical ones only), e.g. `\autocite`; undefined if none. */

@@ -10,8 +10,9 @@ import type { PaperMeta } from '../paper';
 import { normDoi, normTitle } from '../paper';
 import { parseCslJson, cslPmid, cslYear, type CslItem } from '../csljson';
 import { findRecords, type BibRecord, type Match } from '../match';
-import { pandocGroups, pandocKeyRe } from './pandoc';
+import { pandocGroups, pandocKeyRe, pandocCiteSlot } from './pandoc';
 import { yamlBibliography, yamlValue } from './frontmatter';
+import type { CiteSlot } from './common';
 
 const PREFIXED = /\[@(?:doi|pubmed|pmid|pmc|pmcid|arxiv|url|isbn|wikidata|tag|raw|clinicaltrials|https?):/i;
 
@@ -197,4 +198,12 @@ export function manubotIdFor(
   const match = all.find((m) => prefer?.(m.record.key)) ?? all[0];
   if (match) return { id: match.record.key, match };
   return { id: citeAs === 'doi' && paper.doi ? `doi:${normDoi(paper.doi)}` : `pubmed:${paper.pmid}` };
+}
+
+/** The id being typed in a Manubot citation (`[@pubmed:2|]`, `[@doi:10.1|]`): Pandoc's slot plus the id's prefix. */
+export function manubotCiteSlot(text: string, offset: number): CiteSlot | undefined {
+  const slot = pandocCiteSlot(text, offset);
+  if (!slot) return undefined;
+  const prefix = /^([a-z]+):/i.exec(slot.typed)?.[1]?.toLowerCase();
+  return prefix ? { ...slot, prefix } : slot;
 }

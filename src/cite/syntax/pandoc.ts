@@ -2,6 +2,7 @@
 // the project lives here); the YAML front matter is read and edited by ./frontmatter. Pure.
 import {
   type CiteGroup,
+  type CiteSlot,
   type TextEdit,
   type JoinResult,
   type SkipRegion,
@@ -74,6 +75,30 @@ export function pandocGroups(text: string): CiteGroup[] {
 export function pandocCiteAt(text: string, offset: number): { keys: string[]; close: number } | undefined {
   const g = pandocGroups(text).find((x) => offset > x.start && offset < x.end);
   return g ? { keys: g.keys, close: g.end - 1 } : undefined;
+}
+
+/**
+ * The key being typed in a bracketed citation at `offset` (completion): `[@sm|]`, `[@a; @sm|]`, `[see @sm|, p. 3]`.
+ * Undefined outside brackets, before any `@`, in code or comments, and for cross-references (`[@fig:…]`).
+ */
+export function pandocCiteSlot(text: string, offset: number): CiteSlot | undefined {
+  const from = Math.max(0, offset - 400);
+  const open = /\[([^[\]]*)$/.exec(text.slice(from, offset));
+  if (!open) return undefined;
+  const groupStart = from + open.index;
+  if (text[groupStart - 1] === '!') return undefined;
+  const m = /(?:^|[\s;])-?@(\{?[^\s;,[\]{}@]*)$/u.exec(open[1] ?? '');
+  if (!m) return undefined;
+  const typed = (m[1] ?? '').replace(/^\{/, '');
+  if (isCrossRef(typed)) return undefined;
+  if (masked(markdownMasks(text), groupStart)) return undefined;
+  const rest = /^[^\s;,[\]{}@]*/u.exec(text.slice(offset, offset + 400))?.[0] ?? '';
+  const closeAt = text.slice(offset, offset + 400).search(/[[\]]/);
+  const inner =
+    (open[1] ?? '').slice(0, (open[1] ?? '').length - m[0].length) +
+    (closeAt >= 0 && text[offset + closeAt] === ']' ? ' ' + text.slice(offset + rest.length, offset + closeAt) : '');
+  const keys = [...inner.matchAll(pandocKeyRe())].map((k) => unbrace(k[2] ?? ''));
+  return { start: offset - typed.length, end: offset + rest.length, typed, keys, groupStart };
 }
 
 /** ` [@key]` for the selection, or `key` joined to the `[@a; @b]` it is in or right next to. */
