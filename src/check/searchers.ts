@@ -4,7 +4,7 @@ import type { Engine } from '../app/engine';
 import type { Embedder } from '../inference/types';
 import { paperMeta } from '../cite/paper';
 import { search, type SearchMode } from '../index/search';
-import { sqlIn, sqlString, toArticleInfo, type IndexStore } from '../index/store';
+import { abstractColumns, rowAbstract, sqlIn, sqlString, toArticleInfo, type IndexStore } from '../index/store';
 import type { KeyIdentity } from './keys';
 import type { Candidate, Searcher } from './check';
 
@@ -38,9 +38,9 @@ export function storeSearcher(store: IndexStore, embedder: Embedder | undefined,
           r.hits.map((h) => h.pmid),
         ),
       )
-      .select(['pmid', 'abstract'])
+      .select(['pmid', ...(await abstractColumns(store))])
       .toArray();
-    const abs = new Map(rows.map((x: Record<string, unknown>) => [String(x.pmid), String(x.abstract ?? '')]));
+    const abs = new Map(rows.map((x: Record<string, unknown>) => [String(x.pmid), rowAbstract(x)]));
     return r.hits.map((h): Candidate => ({ ...paperMeta(h), abstract: abs.get(h.pmid) ?? '' }));
   };
 }
