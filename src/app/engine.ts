@@ -14,7 +14,7 @@ import type { PullProgress, PullResult } from '../release/pull';
 import type { FetchPubmedProgress, FetchSummary } from '../pubmed/fetch';
 import type { IndexCurrency } from '../index/currency';
 import { paperMeta, type PaperMeta } from '../cite/paper';
-import { isModelDamaged } from './index-model';
+import { isModelDamaged, readIndexMeta } from './index-model';
 
 export interface EngineOptions {
   modelDir: string;
@@ -460,14 +460,8 @@ export class Engine {
     for (const f of files) total += await countRecords(f, { signal }).catch(() => 0);
     // the query prefix only changes query vectors, never passages: an index made with the other setting is the same
     let identity = embedder.identity;
-    try {
-      const meta = JSON.parse(fs.readFileSync(path.join(this.opts.indexDir, 'meta.json'), 'utf8')) as {
-        model?: { queryPrefix?: boolean };
-      };
-      if (typeof meta.model?.queryPrefix === 'boolean') identity = { ...identity, queryPrefix: meta.model.queryPrefix };
-    } catch {
-      /* a new index */
-    }
+    const built = readIndexMeta(this.opts.indexDir)?.model;
+    if (built) identity = { ...identity, queryPrefix: built.queryPrefix };
     const store = await IndexStore.open(this.opts.indexDir, identity, { create: true, rebuild: opts.rebuild });
     try {
       const s = await addFiles(

@@ -2,7 +2,9 @@
 // and a typed message protocol (./protocol). All PubMed text is rendered by media/sidebar.js with textContent.
 import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
-import type { HostMessage, ViewState, WebviewMessage, WebviewRequests } from './protocol';
+import { errorText } from '../util/errors';
+import type { HostMessage, ViewState, WebviewRequests } from './protocol';
+import { checkWebviewMessage } from './messages';
 
 type Handlers = { [K in keyof WebviewRequests]: (data: WebviewRequests[K]) => Promise<string | void> };
 
@@ -29,7 +31,7 @@ export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Dispo
     const media = vscode.Uri.joinPath(this.extensionUri, 'media');
     view.webview.options = { enableScripts: true, localResourceRoots: [media] };
     view.webview.html = this.html(view.webview, media);
-    view.webview.onDidReceiveMessage((m: WebviewMessage) => void this.onMessage(m), undefined, this.disposables);
+    view.webview.onDidReceiveMessage((m: unknown) => void this.onMessage(m), undefined, this.disposables);
     view.onDidDispose(
       () => {
         this.view = undefined;
@@ -81,17 +83,14 @@ export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Dispo
     if (this.view && this.ready) void this.view.webview.postMessage(m);
   }
 
-  private async onMessage(m: WebviewMessage): Promise<void> {
-    if (
-      !m ||
-      typeof m !== 'object' ||
-      typeof m.id !== 'number' ||
-      typeof m.type !== 'string' ||
-      !Object.hasOwn(this.handlers, m.type)
-    ) {
-      this.log.warn(`sidebar: ignored malformed message ${JSON.stringify(m).slice(0, 200)}`);
+  private async onMessage(raw: unknown): Promise<void> {
+    const checked = checkWebviewMessage(raw);
+    if (!checked.ok) {
+      this.log.warn(`sidebar: refused ${checked.error}`);
+      if (checked.id !== undefined) this.post({ id: checked.id, type: 'reply', ok: false, error: checked.error });
       return;
     }
+    const m = checked.message;
     if (m.type === 'ready') {
       if (!this.ready) this.log.info(`sidebar: view ready ${Date.now() - this.resolvedAt} ms after it was created`);
       this.ready = true;
@@ -103,7 +102,7 @@ export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Dispo
       const message = await handler(m.data);
       if (m.type !== 'ready') this.post({ id: m.id, type: 'reply', ok: true, ...(message ? { message } : {}) });
     } catch (e) {
-      const error = e instanceof Error ? e.message : String(e);
+      const error = errorText(e);
       this.log.error(`sidebar: ${m.type} failed: ${error}`);
       this.post({ id: m.id, type: 'reply', ok: false, error });
     }

@@ -9,6 +9,9 @@ import * as lancedb from '@lancedb/lancedb';
 import type { ModelIdentity } from '../inference/types';
 import type { MeshHeading } from './citation';
 import { nlmFileOrder } from '../pubmed/nlm';
+import { errorText } from '../util/errors';
+import { parseLockHolder, pidAlive } from '../util/lock';
+import { META_FILE, parseIndexMeta, type AnnParams, type IndexMeta } from './meta';
 import {
   createExclusive,
   describeLocation,
@@ -24,6 +27,8 @@ import {
 // are not recognised and a table silently gets 0 rows. So load it through LanceDB's own resolution.
 export const arrow: typeof import('apache-arrow') = createRequire(require.resolve('@lancedb/lancedb'))('apache-arrow');
 
+export { META_FILE, type AnnParams, type IndexMeta } from './meta';
+
 export const ARTICLES = 'articles';
 export const SENTENCES = 'sentences';
 /** Which input files are in the index (one row per file; concurrent writers upsert their own rows). */
@@ -32,40 +37,11 @@ export const FILES = 'files';
 export const DELETED = 'deleted';
 /** The writer's own bibliography items (CSL-JSON, BibTeX): which papers are "in your library", under which key. */
 export const LIBRARY = 'library';
-export const META_FILE = 'meta.json';
 /** 2: file_seq/bibliographic columns, sentences carry their article's hash, files/deleted tables. */
 export const INDEX_FORMAT = 2;
 
 /** Rows below which a table is searched flat (exact); from this size up a vector index is built. */
 export const ANN_MIN_ROWS = 50_000;
-
-export interface IndexMeta {
-  format: number;
-  model: ModelIdentity;
-  /** The model folder last used to build it (a hint for the CLI's default --model). */
-  modelDir?: string;
-  createdAt: string;
-  updatedAt: string;
-  /** Format 1 only: per input file, the last completed build (now the `files` table; migrated on first write). */
-  files?: Record<string, { size: number; mtimeMs: number; completedAt: string }>;
-  /** Set by `biohicl index finalize`: the release tag and when. */
-  release?: { tag: string; version: number; at: string };
-  /** Vector index parameters in use (absent while tables are searched flat). */
-  ann?: Record<string, AnnParams>;
-}
-
-export interface AnnParams {
-  type: 'IVF_RQ' | 'IVF_PQ' | 'IVF_HNSW_SQ';
-  rows: number;
-  numPartitions: number;
-  numSubVectors?: number;
-  /** IVF_RQ code bits per dimension (absent: 1, the LanceDB default, as indexes built before 4-bit codes). */
-  numBits?: number;
-  nprobes: number;
-  refineFactor: number;
-  builtAt: string;
-  buildSeconds: number;
-}
 
 /** One row of `articles` as written. */
 export interface ArticleRow {
@@ -992,15 +968,11 @@ export class IndexStore {
     for (;;) {
       if (await createExclusive(this.loc, MAINT_LOCK, me)) break;
       const held = await readText(this.loc, MAINT_LOCK);
-      let stale = false;
-      try {
-        const h = JSON.parse(held ?? '{}') as { host?: string; pid?: number; at?: string };
-        stale =
-          Date.now() - Date.parse(h.at ?? '') > MAINT_LOCK_STALE_MS ||
-          (h.host === os.hostname() && !!h.pid && !pidAlive(h.pid));
-      } catch {
-        stale = true;
-      }
+      const h = parseLockHolder(held ?? '{}', `${describeLocation(this.loc)}/${MAINT_LOCK}`);
+      const stale =
+        !h ||
+        Date.now() - Date.parse(h.at ?? '') > MAINT_LOCK_STALE_MS ||
+        (h.host === os.hostname() && !!h.pid && !pidAlive(h.pid));
       if (stale) {
         await removeFile(this.loc, MAINT_LOCK);
         continue;
@@ -1122,15 +1094,12 @@ export async function readMeta(loc: IndexLocation): Promise<IndexMeta | undefine
   const text = await readText(loc, META_FILE);
   if (text === undefined) return undefined;
   try {
-    const m = JSON.parse(text) as IndexMeta;
-    if (!m || typeof m !== 'object' || !m.model || typeof m.model.dim !== 'number')
-      throw new Error('no model identity');
-    return m;
+    return parseIndexMeta(text, `${describeLocation(loc)}/${META_FILE}`);
   } catch (e) {
     throw Object.assign(
       new Error(
-        `${describeLocation(loc)}/${META_FILE}: not a valid index record (${(e as Error).message}). ` +
-          `It records which model made the vectors; restore it from a backup, or rebuild with \`biohicl index add --rebuild --index ${describeLocation(loc)} <files...>\``,
+        `${errorText(e)}. This file records which model made the index's vectors; restore it from a backup, ` +
+          `or rebuild with \`biohicl index add --rebuild --index ${describeLocation(loc)} <files...>\``,
       ),
       { exitCode: 4 },
     );
@@ -1150,15 +1119,6 @@ export async function safeCleanupDate(table: lancedb.Table, wanted: Date): Promi
   if (!v) return wanted;
   const ts = new Date(Number(v.timestamp) > 1e12 ? Number(v.timestamp) : Number(v.timestamp) * 1000);
   return ts < wanted ? ts : wanted;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
