@@ -128,3 +128,6 @@ export const md5Hex = v.pipe(
   v.string('expected an md5 (32 hex digits)'),
   v.regex(/^[0-9a-f]{32}$/, 'expected an md5 (32 hex digits)'),
 );
+
+/** Any JSON object (its fields are read by a library or checked field by field where they are used). */
+export const jsonObject = v.record(v.string(), v.unknown(), 'expected a JSON object');
