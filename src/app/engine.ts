@@ -15,6 +15,7 @@ import type { FetchPubmedProgress, FetchSummary } from '../pubmed/fetch';
 import type { IndexCurrency } from '../index/currency';
 import { paperMeta, type PaperMeta } from '../cite/paper';
 import { isModelDamaged, readIndexMeta } from './index-model';
+import { errorText } from '../util/errors';
 
 export interface EngineOptions {
   modelDir: string;
@@ -189,7 +190,7 @@ export class Engine {
         }).catch((err: unknown) => {
           // A model file that differs from its manifest (exit code 4 in the CLI): say it in the editor's terms.
           if (!isModelDamaged(err)) throw err;
-          const raw = err instanceof Error ? err.message : String(err);
+          const raw = errorText(err);
           throw new EngineProblem(
             `The model in ${o.modelDir} is damaged: a file differs from its manifest (${damageIn(raw)}). ` +
               'Nothing was loaded from it. Make the model again (it is rebuilt from where it came from), or choose another model.',
@@ -228,9 +229,7 @@ export class Engine {
           this.currency = await indexCurrency(s);
         } catch (e) {
           this.currency = undefined;
-          this.log.warn(
-            `engine: could not tell how current the index is: ${e instanceof Error ? e.message : String(e)}`,
-          );
+          this.log.warn(`engine: could not tell how current the index is: ${errorText(e)}`);
         }
         this.log.info(
           `engine: index ${dir}: ${this.indexSize} papers, model ${s.identity.repo}${s.identity.generated ? ' (generated)' : ''}${this.currency ? `; ${this.currency.label}` : ''}`,

@@ -2,6 +2,7 @@
 // output/references.json): reading, a new item for a PubMed paper, appending that keeps the file's indentation.
 import type { PaperMeta } from './paper';
 import { normDoi, splitAuthor } from './paper';
+import { errorText } from '../util/errors';
 
 export interface CslItem {
   id: string;
@@ -60,7 +61,7 @@ export function parseCslJson(text: string, file = 'CSL-JSON'): CslItem[] {
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+    throw new Error(`${file}: not valid JSON (${errorText(e)})`);
   }
   const items = Array.isArray(data) ? data : (data as { items?: unknown }).items;
   if (!Array.isArray(items)) throw new Error(`${file}: expected a JSON array of CSL items`);

@@ -7,6 +7,7 @@ import { registerMeshCommands } from './commands/mesh';
 import { registerDemoCommand } from './commands/demo';
 import { registerPubmedCommands } from './commands/pubmed';
 import { registerReleaseCommands } from './commands/release';
+import { errorText } from '../util/errors';
 
 const program = new Command();
 program
@@ -26,7 +27,7 @@ registerDemoCommand(program);
 registerPubmedCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  const e = err as { message?: string; exitCode?: number };
-  process.stderr.write(`biohicl: ${e?.message ?? String(err)}\n`);
+  const e = err as { exitCode?: number } | undefined;
+  process.stderr.write(`biohicl: ${errorText(err)}\n`);
   process.exit(typeof e?.exitCode === 'number' ? e.exitCode : 1);
 });

@@ -1,6 +1,7 @@
 // Entry point: kept tiny so activation is cheap. The controller (and through it the engine) loads on activation, the
 // inference worker and the model only on the first query. A failed activation offers "Show Logs" / "Retry".
 import * as vscode from 'vscode';
+import { errorText } from '../util/errors';
 
 let controller: { dispose(): Promise<void> } | undefined;
 
@@ -18,11 +19,7 @@ export async function activate(ctx: vscode.ExtensionContext): Promise<{ activati
     const msg = e instanceof Error ? (e.stack ?? e.message) : String(e);
     log.error(`activation failed: ${msg}`);
     void vscode.window
-      .showErrorMessage(
-        `BioHiCL Writer failed to start: ${e instanceof Error ? e.message : String(e)}`,
-        'Show Logs',
-        'Retry',
-      )
+      .showErrorMessage(`BioHiCL Writer failed to start: ${errorText(e)}`, 'Show Logs', 'Retry')
       .then((c) => {
         if (c === 'Show Logs') log.show();
         if (c === 'Retry') void vscode.commands.executeCommand('workbench.action.restartExtensionHost');

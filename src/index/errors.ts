@@ -1,5 +1,6 @@
 // Index errors in words. No LanceDB import here (the extension host loads this before any index is opened).
 import * as path from 'node:path';
+import { errorText } from '../util/errors';
 
 /**
  * A LanceDB read that failed because a file of the index is gone (the folder was moved, deleted or only partly
@@ -16,7 +17,7 @@ export function explainIndexError(err: unknown, dir: string): Error | undefined 
       { exitCode: 1, noSpace: true },
     );
   }
-  const m = /lance error: Not found: ([^,\s]+)/.exec(err instanceof Error ? err.message : String(err));
+  const m = /lance error: Not found: ([^,\s]+)/.exec(errorText(err));
   if (!m) return undefined;
   const file = !path.isAbsolute(m[1]) && path.isAbsolute(dir) ? `/${m[1]}` : m[1];
   return Object.assign(

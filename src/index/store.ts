@@ -278,7 +278,7 @@ export interface OpenOptions {
 
 /** Lance's optimistic-commit conflicts that are safe to retry (the operation is re-run on the newer version). */
 export function isRetryableConflict(e: unknown): boolean {
-  const m = (e as Error)?.message ?? '';
+  const m = errorText(e);
   return /Retryable commit conflict|commit conflict|preempted by concurrent transaction|TooMuchWriteContention/i.test(
     m,
   );
@@ -293,7 +293,7 @@ export async function withConflictRetry<T>(what: string, fn: () => Promise<T>, a
       if (!isRetryableConflict(e)) throw e;
       if (i >= attempts - 1)
         throw Object.assign(
-          new Error(`${what}: still conflicting with other writers after ${attempts} tries: ${(e as Error).message}`),
+          new Error(`${what}: still conflicting with other writers after ${attempts} tries: ${errorText(e)}`),
           { cause: e },
         );
       await new Promise((r) => setTimeout(r, Math.min(2000, 20 * 2 ** i) * (0.5 + Math.random())));

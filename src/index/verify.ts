@@ -8,6 +8,7 @@ import * as lancedb from '@lancedb/lancedb';
 import { ARTICLES, DELETED, FILES, LIBRARY, META_FILE, SENTENCES, IndexStore, readMeta, toFloat32 } from './store';
 import { describeLocation, parseLocation } from './location';
 import { versionFiles } from './lance-files';
+import { errorText } from '../util/errors';
 
 export interface VerifyProblem {
   table?: string;
@@ -27,7 +28,7 @@ const PAGE = 20_000;
 
 function short(e: unknown): string {
   // Lance's messages carry Rust source paths (/rustc/…, /usr/local/cargo/…): keep the first clause only.
-  const m = (e instanceof Error ? e.message : String(e)).split(/,\s*\/(?:rustc|usr\/local\/cargo)\//)[0]!;
+  const m = errorText(e).split(/,\s*\/(?:rustc|usr\/local\/cargo)\//)[0]!;
   return m.replace(/\s+/g, ' ').trim();
 }
 

@@ -9,6 +9,7 @@ import type { BackendReport, Device, Precision } from './types';
 import { CUDA_PROVIDER_FILES, CUDA_SETUP_HINT, cudaProviderStatus } from './gpu';
 import { ortNativeDir } from './gpu';
 import { MANIFEST_FILE, readManifest } from './manifest';
+import { errorText } from '../util/errors';
 
 export type Provider = 'cuda' | 'dml' | 'cpu';
 export type ConcretePrecision = Exclude<Precision, 'auto'>;
@@ -179,7 +180,7 @@ function sessionOptions(provider: Provider, threads: number): ort.InferenceSessi
 }
 
 function firstLine(e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
+  const msg = errorText(e);
   return msg
     .split('\n')[0]!
     .replace(/\x1b\[[0-9;]*m/g, '')

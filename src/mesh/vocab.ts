@@ -328,13 +328,13 @@ function readMaybeGz(file: string): string {
   try {
     buf = fs.readFileSync(file);
   } catch (e) {
-    throw new Error(`cannot read MeSH file ${file}: ${(e as Error).message}`);
+    throw new Error(`cannot read MeSH file ${file}: ${errorText(e)}`);
   }
   if (buf[0] === 0x1f && buf[1] === 0x8b) {
     try {
       buf = zlib.gunzipSync(buf);
     } catch (e) {
-      throw new Error(`${file}: not a valid gzip file (${(e as Error).message})`);
+      throw new Error(`${file}: not a valid gzip file (${errorText(e)})`);
     }
   }
   return buf.toString('utf8');
@@ -477,7 +477,7 @@ export async function loadDescriptorXml(file: string): Promise<MeshVocab> {
     }
     if (!error) parser.close();
   } catch (e) {
-    error ??= new Error(`${file}: ${(e as Error).message}`);
+    error ??= new Error(`${file}: ${errorText(e)}`);
   } finally {
     input.destroy();
   }

@@ -32,6 +32,7 @@ import {
   type NlmKind,
   type NlmListedFile,
 } from './nlm';
+import { errorText } from '../util/errors';
 
 export const MAX_CONNECTIONS = 3;
 export const VERIFIED_SUFFIX = '.verified.json';
@@ -567,9 +568,7 @@ export async function fetchPubmed(opts: FetchPubmedOptions): Promise<FetchSummar
       try {
         end = await readListings(mirror, kinds, pool, opts);
       } catch (e) {
-        notes.push(
-          `could not read the listing again to check that it did not change during the run: ${(e as Error).message}`,
-        );
+        notes.push(`could not read the listing again to check that it did not change during the run: ${errorText(e)}`);
       }
       if (end) {
         const now = new Map(end.map((f) => [f.name, f]));
@@ -593,7 +592,7 @@ export async function fetchPubmed(opts: FetchPubmedOptions): Promise<FetchSummar
               f.name,
             );
           } catch (err) {
-            notes.push(`${what}; its .md5 could not be read again (${(err as Error).message})`);
+            notes.push(`${what}; its .md5 could not be read again (${errorText(err)})`);
           }
           if (r.status === 'failed' || r.status === 'cancelled') {
             r.message = `${r.message} — ${what}; run again`;

@@ -656,7 +656,7 @@ async function stage(
     try {
       await checkOpens(staging, meta, rel.tables);
     } catch (e) {
-      throw new ReleaseError(`the staged release does not open as an index: ${(e as Error).message}. ${unchanged(l)}.`);
+      throw new ReleaseError(`the staged release does not open as an index: ${errorText(e)}. ${unchanged(l)}.`);
     }
     fs.rmSync(path.join(staging, '__manifest'), { recursive: true, force: true });
     // Local annotations: the model folder that matches (so search finds it without --model), and release.json.

@@ -10,6 +10,7 @@ import { IndexStore, describeIdentity } from '../../index/store';
 import { search, similarSentences } from '../../index/search';
 import { ensureGeneratedModel, openEmbedder } from '../../index/model';
 import { buildWithProgress, printSearch, printSentences, printSummary } from './index-cmds';
+import { errorText } from '../../util/errors';
 
 export const DEMO_FILES = ['pubmedqa-pqal-dev.json', 'medline16n0902.xml.gz', 'mesh-papers.medline.txt'];
 
@@ -105,7 +106,7 @@ export async function runDemo(
       try {
         await meshSection(ctx);
       } catch (e) {
-        out(`\n(MeSH suggestions unavailable: ${(e as Error).message})`);
+        out(`\n(MeSH suggestions unavailable: ${errorText(e)})`);
       }
       out(
         `\nDone in ${((Date.now() - t0) / 1000).toFixed(1)} s. Try: biohicl search "<your text>" --index ${indexDir}`,

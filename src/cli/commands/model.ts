@@ -16,6 +16,7 @@ import {
 } from '../../inference/manifest';
 import { defaultModelsDir } from '../../inference/paths';
 import { EXIT } from '../exit';
+import { errorText } from '../../util/errors';
 
 export class UsageError extends Error {
   readonly exitCode = EXIT.usage;
@@ -152,7 +153,7 @@ function registerFetch(model: Command): void {
         try {
           entry = registryEntry(id);
         } catch (e) {
-          throw new UsageError((e as Error).message);
+          throw new UsageError(errorText(e));
         }
         const precisions = parsePrecisions(o.precisions);
         const outDir = path.resolve(o.dir ?? path.join(defaultModelsDir(), id));

@@ -181,7 +181,7 @@ export async function convertModel(opts: ConvertOptions): Promise<Manifest> {
         Object.keys(w.inputs)
           .filter((k) => /\.(safetensors|bin)$/.test(k))
           .join(', ') || 'weights';
-      throw new Error(`${opts.srcDir} (${weights}, config ${w.configFile}): ${(e as Error).message}`);
+      throw new Error(`${opts.srcDir} (${weights}, config ${w.configFile}): ${errorText(e)}`);
     }
     graph.metadata = {
       source_repo: opts.source.repo,

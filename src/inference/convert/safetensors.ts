@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { ModelBoundsError, numel, type DType, type StateDict, type Tensor } from './tensor';
 import { bfloat16ToFloat32, halfToFloat32 } from './fp16';
+import { errorText } from '../../util/errors';
 
 const ST_DTYPES: Record<string, { dtype: DType; size: number }> = {
   F32: { dtype: 'float32', size: 4 },
@@ -69,7 +70,7 @@ export async function readSafetensorsWithMetadata(file: string): Promise<Safeten
     try {
       header = JSON.parse(hbuf.toString('utf8'));
     } catch (e) {
-      throw new Error(`${file}: safetensors header is not valid JSON (${(e as Error).message})`);
+      throw new Error(`${file}: safetensors header is not valid JSON (${errorText(e)})`);
     }
     if (!header || typeof header !== 'object' || Array.isArray(header))
       throw new Error(`${file}: safetensors header is not a JSON object`);

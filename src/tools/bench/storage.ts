@@ -28,6 +28,7 @@ import { refineFor } from '../../index/search';
 import { ensureGeneratedModel, openEmbedder } from '../../index/model';
 import { defaultModelsDir, projectRoot } from '../../inference/paths';
 import { toHalfBits } from '../../inference/convert/fp16';
+import { errorText } from '../../util/errors';
 
 type Part = 'probe' | 'vectors' | 'text' | 'embed' | 'project';
 const ALL_PARTS: Part[] = ['probe', 'vectors', 'text', 'embed', 'project'];
@@ -222,7 +223,7 @@ async function probe(a: Args, tmp: string): Promise<string[]> {
     await t.query().nearestTo(q).distanceType('cosine').nprobes(4).limit(3).toArray();
     log('probe: ANN query after the drop: answered (unexpected)');
   } catch (e) {
-    log(`probe: ANN query after the drop fails: ${(e as Error).message.split('\n')[0].slice(0, 160)}`);
+    log(`probe: ANN query after the drop fails: ${errorText(e).split('\n')[0].slice(0, 160)}`);
   }
   await t.optimize({ cleanupOlderThan: new Date() });
   log(

@@ -12,6 +12,7 @@ import type { Embedder, ModelIdentity } from '../../inference/types';
 import { evaluateRuns, type Qrels } from '../../index/metrics';
 import { IndexStore, type ArticleRow } from '../../index/store';
 import { search, type SearchMode } from '../../index/search';
+import { errorText } from '../../util/errors';
 
 interface Doc {
   id: string;
@@ -30,7 +31,7 @@ async function* jsonLines(file: string): AsyncGenerator<Record<string, unknown>>
     try {
       yield JSON.parse(line) as Record<string, unknown>;
     } catch (e) {
-      throw new Error(`${file}:${n}: bad JSON (${(e as Error).message})`);
+      throw new Error(`${file}:${n}: bad JSON (${errorText(e)})`);
     }
   }
 }
