@@ -346,7 +346,7 @@ export class Engine {
     const embedder = er.value;
     const store = sr.value;
     if (isStale()) return undefined;
-    const { search, similarSentences, neighbours } = await import('../index/search');
+    const { search, similarSentences } = await import('../index/search');
     const notes = new Set<string>();
     const papersP = search(store, embedder, text, { k: counts.papers, mode: 'hybrid' });
     const sentencesP =
@@ -354,15 +354,15 @@ export class Engine {
     const meshP =
       counts.mesh > 0
         ? (async () => {
-            const [vocab, nb] = await Promise.all([this.getVocab(), neighbours(store, embedder, text, { k: 20 })]);
-            const { suggestMesh } = await import('../mesh/suggest');
-            const list = suggestMesh(
-              text,
-              nb.neighbours.map((n, i) => ({ pmid: n.pmid, rank: i, score: n.score, mesh: n.mesh })),
-              vocab,
-              { max: counts.mesh },
-            );
-            return list.map((m): MeshView => ({
+            const { meshForText } = await import('../mesh');
+            const r = await meshForText(text, {
+              store,
+              embedder,
+              vocab: await this.getVocab(),
+              k: MESH_NEIGHBOURS,
+              max: counts.mesh,
+            });
+            return r.suggestions.map((m): MeshView => ({
               ui: m.ui,
               name: m.name,
               score: m.score,
@@ -383,10 +383,7 @@ export class Engine {
     if (isStale()) return undefined;
     if (papers.note) notes.add(papers.note);
     if (sentences?.note) notes.add(sentences.note);
-    const abstracts = await this.abstracts(
-      store,
-      papers.hits.map((h) => h.pmid),
-    );
+    const abstracts = await store.abstracts(papers.hits.map((h) => h.pmid));
     const top = papers.hits[0]?.score || 1;
     const status = await this.status();
     status.notes.push(...notes);
@@ -407,39 +404,15 @@ export class Engine {
     };
   }
 
-  private async abstracts(store: IndexStore, pmids: string[]): Promise<Map<string, string>> {
-    if (!pmids.length) return new Map();
-    const { sqlIn } = await import('../index/store');
-    const rows = await store.articles.query().where(sqlIn('pmid', pmids)).select(['pmid', 'abstract']).toArray();
-    return new Map(rows.map((r: Record<string, unknown>) => [String(r.pmid), String(r.abstract ?? '')]));
-  }
-
   /** One paper by PMID from the index (hover, citations); undefined when the index does not hold it. */
   async paper(pmid: string): Promise<(PaperMeta & { abstract: string }) | undefined> {
     if (!/^\d+$/.test(pmid)) return undefined;
-    const store = await this.getStore();
-    const { sqlString, toArticleInfo } = await import('../index/store');
-    const rows = await store.articles
-      .query()
-      .where(`pmid = ${sqlString(pmid)}`)
-      .limit(1)
-      .toArray();
-    if (!rows[0]) return undefined;
-    const a: ArticleInfo = toArticleInfo(rows[0] as Record<string, unknown>);
-    return { ...paperMeta(a), abstract: a.abstract };
+    return withAbstract(await (await this.getStore()).article(pmid));
   }
 
   /** A paper by DOI (hover on a key whose entry has only a DOI). */
   async paperByDoi(doi: string): Promise<(PaperMeta & { abstract: string }) | undefined> {
-    const store = await this.getStore();
-    const { sqlString } = await import('../index/store');
-    const rows = await store.articles
-      .query()
-      .where(`lower(doi) = ${sqlString(doi.toLowerCase())}`)
-      .select(['pmid'])
-      .limit(1)
-      .toArray();
-    return rows[0] ? this.paper(String((rows[0] as Record<string, unknown>).pmid)) : undefined;
+    return withAbstract(await (await this.getStore()).articleByDoi(doi));
   }
 
   /** Add citation files to the index (created with the current model when absent; `rebuild`: made again with it when another model built it). */
@@ -704,6 +677,13 @@ export class Engine {
     this.closeStore();
     await this.disposeEmbedder();
   }
+}
+
+/** Neighbours whose MeSH headings vote for the suggestions of a query. */
+const MESH_NEIGHBOURS = 20;
+
+function withAbstract(a: ArticleInfo | undefined): (PaperMeta & { abstract: string }) | undefined {
+  return a && { ...paperMeta(a), abstract: a.abstract };
 }
 
 /** What the integrity check found, in a few words: "model.onnx does not match it", "vocab.txt is missing". */

@@ -941,6 +941,38 @@ export class IndexStore {
     return { articles: await this.articles.countRows(), sentences: await this.sentences.countRows() };
   }
 
+  /** Citations that have an abstract. */
+  async countWithAbstract(): Promise<number> {
+    return this.articles.countRows('has_abstract = true');
+  }
+
+  /** The paper with this id (a PMID, or the `doi:`/`key:` id of a library item without one); undefined when absent. */
+  async article(id: string): Promise<ArticleInfo | undefined> {
+    const rows = await this.articles
+      .query()
+      .where(`pmid = ${sqlString(id)}`)
+      .limit(1)
+      .toArray();
+    return rows[0] ? toArticleInfo(rows[0] as Record<string, unknown>) : undefined;
+  }
+
+  /** The paper with this DOI (compared case-insensitively, as DOIs are); undefined when absent. */
+  async articleByDoi(doi: string): Promise<ArticleInfo | undefined> {
+    const rows = await this.articles
+      .query()
+      .where(`lower(doi) = ${sqlString(doi.trim().toLowerCase())}`)
+      .limit(1)
+      .toArray();
+    return rows[0] ? toArticleInfo(rows[0] as Record<string, unknown>) : undefined;
+  }
+
+  /** The abstracts of these papers (id → labelled abstract text); ids the index does not hold are absent. */
+  async abstracts(ids: string[]): Promise<Map<string, string>> {
+    if (!ids.length) return new Map();
+    const rows = await this.articles.query().where(sqlIn('pmid', ids)).select(['pmid', 'abstract']).toArray();
+    return new Map(rows.map((r: Record<string, unknown>) => [String(r.pmid), String(r.abstract ?? '')]));
+  }
+
   /** Bytes on disk under the index folder (undefined for an object store). */
   diskBytes(): number {
     let total = 0;

@@ -462,7 +462,7 @@ export function registerIndexCommands(program: Command): void {
       const { indexDir, store } = await openExisting(o.index);
       const counts = await store.counts();
       const indices = { articles: await store.articles.listIndices(), sentences: await store.sentences.listIndices() };
-      const withAbstract = await store.articles.countRows('has_abstract = true');
+      const withAbstract = await store.countWithAbstract();
       const bytes = store.diskBytes();
       const fileRows = [...(await store.fileRecords()).values()];
       const complete = fileRows.filter((f) => f.status === 'complete');
