@@ -179,9 +179,9 @@ export class Engine {
             'chooseModel',
           );
         }
-        const { createEmbedder } = await import('../inference/client');
+        const { openEmbedder } = await import('../inference/client');
         const t0 = Date.now();
-        const e = await createEmbedder({
+        const e = await openEmbedder({
           modelDir: o.modelDir,
           device: o.device,
           threads: o.threads || undefined,

@@ -36,6 +36,31 @@ export const ModelIdentitySchema = v.object({
 });
 export type ModelIdentity = v.InferOutput<typeof ModelIdentitySchema>;
 
+/** How to open a model folder as an Embedder: the one options type of openEmbedder (./client). */
+export interface EmbedderOptions {
+  /** A converted model folder (manifest.json, tokenizer, ONNX files). */
+  modelDir: string;
+  device?: Device;
+  precision?: Precision;
+  threads?: number;
+  /** Prefix queries (kind 'query') with the bge instruction. Default false. */
+  queryPrefix?: boolean;
+  /** Upper bound on padded tokens (batch × longest) per session run. Default 4096. */
+  maxBatchTokens?: number;
+  /** Upper bound on texts per session run. Default 32. */
+  maxBatchItems?: number;
+  /** Run onnxruntime in this thread (the CLI, tools) instead of a worker thread (the extension). Default false. */
+  inProcess?: boolean;
+  /** Worker: do not start it now (it starts on the first embed). Default false: load now so errors surface here. */
+  lazy?: boolean;
+  /** Worker: the worker script; default `worker.js` beside this bundle (a `.ts` path runs under tsx). */
+  workerPath?: string;
+  /** Worker: timeout for loading the model (ms, default 120 000). */
+  initTimeoutMs?: number;
+  /** Worker: default timeout of an embed request (ms, default 300 000); each progress message restarts it. */
+  embedTimeoutMs?: number;
+}
+
 export interface EmbedProgress {
   done: number;
   total: number;

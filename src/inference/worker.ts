@@ -66,7 +66,7 @@ async function init(p: InitParams): Promise<LocalEmbedder> {
   initializing = (async () => {
     if (old) await old.dispose();
     try {
-      return await LocalEmbedder.load(p.modelDir, p);
+      return await LocalEmbedder.load(p);
     } catch (e) {
       throw new CodedError('load', errorText(e));
     }

@@ -15,9 +15,9 @@ import { checkConcurrentWrites, describeLocation, parseLocation } from '../../in
 import { finalizeIndex } from '../../index/finalize';
 import { explainIndexError } from '../../index/errors';
 import { search, similarSentences, type SearchMode, type SearchResult, type SentencesResult } from '../../index/search';
-import { openEmbedder } from '../../index/model';
 
 import { EXIT, positiveInt as int, usageError as usage } from '../exit';
+import { openEmbedder } from '../../inference/client';
 export { EXIT };
 
 const year = (v: string): number => {
@@ -190,6 +190,7 @@ async function openForQuery(
   let embedder: Embedder | undefined;
   if (needModel) {
     embedder = await openEmbedder({
+      inProcess: true,
       modelDir: await resolveModelDir(opts.model, indexDir),
       precision: (opts.precision ?? 'auto') as never,
       threads: opts.threads,
@@ -313,7 +314,13 @@ export function registerIndexCommands(program: Command): void {
       const indexDir = indexLocation(o.index);
       await checkWritable(indexDir, !!o.singleWriter, !!o.json || !!o.quiet);
       const modelDir = await resolveModelDir(o.model, indexDir);
-      const embedder = await openEmbedder({ modelDir, precision: o.precision, threads: o.threads, device: o.device });
+      const embedder = await openEmbedder({
+        inProcess: true,
+        modelDir,
+        precision: o.precision,
+        threads: o.threads,
+        device: o.device,
+      });
       warnFallback(embedder);
       try {
         let store: IndexStore;
@@ -377,7 +384,7 @@ export function registerIndexCommands(program: Command): void {
       const indexDir = indexLocation(o.index);
       await checkWritable(indexDir, !!o.singleWriter, !!o.json);
       const modelDir = await resolveModelDir(o.model, indexDir);
-      const embedder = await openEmbedder({ modelDir, precision: 'auto', device: 'cpu' });
+      const embedder = await openEmbedder({ inProcess: true, modelDir, precision: 'auto', device: 'cpu' });
       try {
         const store = await IndexStore.open(indexDir, embedder.identity, { create: true }).catch((e) => {
           throw explainIndexError(e, indexDir) ?? e;

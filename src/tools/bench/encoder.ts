@@ -17,7 +17,7 @@ import {
   runFeeds,
   ortVersion,
 } from '../../inference/backend';
-import { createEmbedder, type WorkerEmbedder } from '../../inference/client';
+import { openEmbedder, type WorkerEmbedder } from '../../inference/client';
 import { planBatches } from '../../inference/embedder';
 import { WordPieceTokenizer } from '../../inference/tokenizer';
 import { splitSentences } from '../../inference/sentences';
@@ -267,7 +267,7 @@ export async function run(argv: string[]): Promise<void> {
     );
     const padded = plan.map((idx) => tok.pad(idx.map((i) => seqs[i]!)));
     const { session } = await createSession(modelDir, { device: 'cpu', precision, threads });
-    const emb = (await createEmbedder({
+    const emb = (await openEmbedder({
       modelDir,
       device: 'cpu',
       precision,
@@ -306,7 +306,7 @@ export async function run(argv: string[]): Promise<void> {
   );
 
   // 4. A 40-token query, int8, through the worker
-  const emb = (await createEmbedder({ modelDir, device: 'cpu', precision: 'int8', threads })) as WorkerEmbedder;
+  const emb = (await openEmbedder({ modelDir, device: 'cpu', precision: 'int8', threads })) as WorkerEmbedder;
   const q40 = questions.map((q) => q).find((q) => tok.encode(q).length >= 20) ?? questions[0]!;
   let query = q40;
   const filler = abstracts[0]!.split(/\s+/);
@@ -338,7 +338,7 @@ export async function run(argv: string[]): Promise<void> {
     tf.env.localModelPath = layout.root + path.sep;
   }
   for (const precision of ['fp32', 'int8'] as const satisfies readonly Precision[]) {
-    const e = (await createEmbedder({ modelDir, device: 'cpu', precision, threads })) as WorkerEmbedder;
+    const e = (await openEmbedder({ modelDir, device: 'cpu', precision, threads })) as WorkerEmbedder;
     await e.embed(mixed.slice(0, 2), 'passage');
     const extractor = tf
       ? await tf.pipeline('feature-extraction', 'biohicl-bench', { dtype: precision, device: 'cpu' })

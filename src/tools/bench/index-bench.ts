@@ -23,9 +23,10 @@ import {
   type ArticleRow,
 } from '../../index/store';
 import { search } from '../../index/search';
-import { ensureGeneratedModel, openEmbedder } from '../../index/model';
+import { ensureGeneratedModel } from '../../index/model';
 import { defaultModelsDir, projectRoot } from '../../inference/paths';
 import * as lancedb from '@lancedb/lancedb';
+import { openEmbedder } from '../../inference/client';
 
 interface Args {
   rows: number;
@@ -112,7 +113,7 @@ async function buildRate(a: Args): Promise<void> {
     modelDir = path.join(defaultModelsDir(), 'generated-base');
     await ensureGeneratedModel(modelDir, 'base', (m) => console.log(m));
   }
-  const embedder = await openEmbedder({ modelDir });
+  const embedder = await openEmbedder({ inProcess: true, modelDir });
   console.log(
     `\n## Build rate vs encoder alone (${a.build} citations of data/demo, model ${embedder.identity.repo}, ${embedder.report.provider} ${embedder.report.precision}, ${embedder.report.threads} threads)`,
   );

@@ -25,10 +25,11 @@ import { readCitations } from '../../index/readers';
 import { abstractSentences, addFiles } from '../../index/build';
 import { ARTICLES, FTS_OPTIONS, IndexStore, SENTENCES, annParamsFor, arrow } from '../../index/store';
 import { refineFor } from '../../index/search';
-import { ensureGeneratedModel, openEmbedder } from '../../index/model';
+import { ensureGeneratedModel } from '../../index/model';
 import { defaultModelsDir, projectRoot } from '../../inference/paths';
 import { toHalfBits } from '../../inference/convert/fp16';
 import { errorText } from '../../util/errors';
+import { openEmbedder } from '../../inference/client';
 
 type Part = 'probe' | 'vectors' | 'text' | 'embed' | 'project';
 const ALL_PARTS: Part[] = ['probe', 'vectors', 'text', 'embed', 'project'];
@@ -805,7 +806,7 @@ async function embedPart(a: Args): Promise<EmbedCost[]> {
     modelDir = path.join(defaultModelsDir(), 'generated-base');
     await ensureGeneratedModel(modelDir, 'base', (m) => console.log(m));
   }
-  const emb = await openEmbedder({ modelDir, precision: 'int8' });
+  const emb = await openEmbedder({ inProcess: true, modelDir, precision: 'int8' });
   console.log(
     `\n## "Similar sentences" without stored sentence vectors: the sentences of the top-k papers embedded per query (model ${emb.identity.repo}, ${emb.report.provider} ${emb.report.precision}, ${emb.report.threads} threads; load avg ${os
       .loadavg()

@@ -135,8 +135,8 @@ export async function run(args: string[]): Promise<void> {
   console.log(`BEIR set ${o.dir}: ${docs.length} documents, ${qrels.size} judged queries`);
   let embedder: Embedder | undefined;
   if (o.model) {
-    const { openEmbedder } = await import('../../index/model');
-    embedder = await openEmbedder({ modelDir: o.model });
+    const { openEmbedder } = await import('../../inference/client');
+    embedder = await openEmbedder({ inProcess: true, modelDir: o.model });
     console.log(
       `model ${embedder.identity.repo} (${embedder.report.provider}, ${embedder.report.precision})${embedder.identity.generated ? ' — GENERATED weights: dense/hybrid numbers below are MEANINGLESS' : ''}`,
     );
