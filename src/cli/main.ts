@@ -7,6 +7,7 @@ import { registerMeshCommands } from './commands/mesh';
 import { registerDemoCommand } from './commands/demo';
 import { registerPubmedCommands } from './commands/pubmed';
 import { registerReleaseCommands } from './commands/release';
+import { registerCiteCommand } from './commands/cite';
 import { errorText } from '../util/errors';
 
 const program = new Command();
@@ -25,6 +26,7 @@ registerReleaseCommands(program);
 registerMeshCommands(program);
 registerDemoCommand(program);
 registerPubmedCommands(program);
+registerCiteCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const e = err as { exitCode?: number } | undefined;
