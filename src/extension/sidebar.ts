@@ -1,10 +1,11 @@
-// The sidebar: a webview view with a strict CSP (nonce from crypto), scripts and styles only from media/,
-// and a typed message protocol (./protocol). All PubMed text is rendered by media/sidebar.js with textContent.
-import * as crypto from 'node:crypto';
+// The sidebar: a webview view with a strict CSP (./sidebar-html: nonce from crypto), scripts and styles only from
+// media/, and a typed message protocol (./protocol, checked by ./messages). All PubMed text is rendered by
+// media/sidebar.js with textContent.
 import * as vscode from 'vscode';
 import { errorText } from '../util/errors';
 import type { HostMessage, ViewState, WebviewRequests } from './protocol';
 import { checkWebviewMessage } from './messages';
+import { sidebarHtml } from './sidebar-html';
 
 type Handlers = { [K in keyof WebviewRequests]: (data: WebviewRequests[K]) => Promise<string | void> };
 
@@ -109,35 +110,11 @@ export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Dispo
   }
 
   private html(webview: vscode.Webview, media: vscode.Uri): string {
-    // A fresh nonce per render, from a CSPRNG; no inline script or style anywhere.
-    const nonce = crypto.randomBytes(18).toString('base64');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(media, 'sidebar.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(media, 'sidebar.css'));
-    const csp = [
-      "default-src 'none'",
-      `style-src ${webview.cspSource}`,
-      `img-src ${webview.cspSource}`,
-      `font-src ${webview.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-      "connect-src 'none'",
-      "form-action 'none'",
-      "base-uri 'none'",
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style.toString()}">
-<title>BioHiCL</title>
-</head>
-<body>
-<div id="app" aria-live="polite"></div>
-<div id="toast" role="status" aria-live="polite" class="toast"></div>
-<script nonce="${nonce}" src="${script.toString()}"></script>
-</body>
-</html>`;
+    return sidebarHtml({
+      cspSource: webview.cspSource,
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'sidebar.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'sidebar.css')).toString(),
+    });
   }
 
   dispose(): void {
