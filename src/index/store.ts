@@ -7,7 +7,9 @@ import * as os from 'node:os';
 import { createRequire } from 'node:module';
 import * as lancedb from '@lancedb/lancedb';
 import type { ModelIdentity } from '../inference/types';
-import type { MeshHeading } from './citation';
+import { MeshHeadingSchema, type MeshHeading } from './citation';
+import * as v from 'valibot';
+import { parseJson } from '../util/json';
 import { nlmFileOrder } from '../pubmed/nlm';
 import { errorText } from '../util/errors';
 import { parseLockHolder, pidAlive } from '../util/lock';
@@ -1210,15 +1212,17 @@ export async function buildVectorIndex(
   return { ...p, builtAt: new Date().toISOString(), buildSeconds: (Date.now() - t0) / 1000 };
 }
 
+const MESH_COLUMN = v.array(MeshHeadingSchema);
+
 /** Row → ArticleInfo (LanceDB returns Arrow list vectors for list columns). */
 export function toArticleInfo(r: Record<string, unknown>): ArticleInfo {
   const list = (v: unknown): string[] =>
     v == null ? [] : Array.from((v as { toArray?: () => unknown[] }).toArray?.() ?? (v as unknown[])).map(String);
   let mesh: MeshHeading[] = [];
   try {
-    mesh = JSON.parse(String(r.mesh ?? '[]')) as MeshHeading[];
+    mesh = parseJson(String(r.mesh ?? '[]'), MESH_COLUMN, `articles row ${String(r.pmid)}: mesh`);
   } catch {
-    mesh = [];
+    mesh = []; // a damaged column loses only the MeSH votes of this row
   }
   return {
     pmid: String(r.pmid),

@@ -130,4 +130,7 @@ export const md5Hex = v.pipe(
 );
 
 /** Any JSON object (its fields are read by a library or checked field by field where they are used). */
-export const jsonObject = v.record(v.string(), v.unknown(), 'expected a JSON object');
+export const jsonObject = v.custom<Record<string, unknown>>(
+  (x) => !!x && typeof x === 'object' && !Array.isArray(x),
+  'expected a JSON object',
+);

@@ -8,7 +8,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as v from 'valibot';
-import { JsonError, checkJson, parseJson, readJson, readJsonIfExists, positiveInt } from '../../src/util/json';
+import {
+  JsonError,
+  checkJson,
+  jsonObject,
+  parseJson,
+  readJson,
+  readJsonIfExists,
+  positiveInt,
+} from '../../src/util/json';
 import { generateModel } from '../../src/inference/convert/generate';
 import { readManifest, verifyModelFiles, supportFiles, VERIFY_CACHE_FILE } from '../../src/inference/manifest';
 import { modelIdentity } from '../../src/inference/identity';
@@ -225,4 +233,14 @@ test('a pubmed file whose .verified record is damaged counts as not verified', (
   assert.equal(readVerified(f)?.md5, rec.md5);
   fs.writeFileSync(`${f}${VERIFIED_SUFFIX}`, JSON.stringify({ ...rec, md5: 'not-an-md5' }));
   assert.equal(readVerified(f), undefined);
+});
+
+test('a JSON object where one is expected: arrays and scalars are refused', () => {
+  assert.deepEqual(parseJson('{"a":1}', jsonObject, 'h'), { a: 1 });
+  assert.throws(() => parseJson('[1,2]', jsonObject, 'tokenizer.json'), {
+    message: 'tokenizer.json: (top level): expected a JSON object, got [1,2]',
+  });
+  assert.throws(() => parseJson('7', jsonObject, 'config.json'), {
+    message: 'config.json: (top level): expected a JSON object, got 7',
+  });
 });
