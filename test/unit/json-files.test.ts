@@ -28,6 +28,8 @@ import { readIndexMeta } from '../../src/app/index-model';
 import { parseRelease } from '../../src/release/manifest';
 import { readVerified, VERIFIED_SUFFIX } from '../../src/pubmed/fetch';
 import { hashBytes } from '../../src/util/hash';
+import { readPubmedQaFile } from '../../src/tools/bench/pubmedqa-file';
+import { DEMO_PUBMED } from '../fixtures/paths';
 
 let dir = '';
 let model = '';
@@ -242,5 +244,16 @@ test('a JSON object where one is expected: arrays and scalars are refused', () =
   });
   assert.throws(() => parseJson('7', jsonObject, 'config.json'), {
     message: 'config.json: (top level): expected a JSON object, got 7',
+  });
+});
+
+test("the benchmarks' PubMedQA file: the shipped one loads, a damaged entry is named", () => {
+  const qa = readPubmedQaFile(path.join(DEMO_PUBMED, 'pubmedqa-pqal-dev.json'));
+  assert.ok(Object.keys(qa).length > 10);
+  for (const e of Object.values(qa)) assert.ok(e.QUESTION && e.CONTEXTS.length);
+  const bad = path.join(dir, 'qa.json');
+  fs.writeFileSync(bad, JSON.stringify({ '123': { QUESTION: 'q?', CONTEXTS: 'not a list' } }));
+  assert.throws(() => readPubmedQaFile(bad), {
+    message: `${bad}: ["123"].CONTEXTS: expected Array, got "not a list"`,
   });
 });

@@ -25,6 +25,7 @@ import { readManifest } from '../../inference/manifest';
 import { biohiclHome, projectRoot } from '../../inference/paths';
 import { DataType, f32Bytes, writeOnnxModel } from '../../inference/convert/onnx-proto';
 import type { Precision } from '../../inference/types';
+import { readPubmedQaFile } from './pubmedqa-file';
 
 interface Args {
   model?: string;
@@ -127,7 +128,7 @@ function realTexts(): { abstracts: string[]; sentences: string[]; questions: str
   const candidates = [path.join(projectRoot(), 'data', 'demo', 'pubmedqa-pqal-dev.json')];
   const file = candidates.find((f) => fs.existsSync(f));
   if (!file) throw new Error(`bench encoder: PubMedQA file not found (looked in ${candidates.join(', ')})`);
-  const qa = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, { QUESTION: string; CONTEXTS: string[] }>;
+  const qa = readPubmedQaFile(file);
   const vals = Object.values(qa);
   const abstracts = vals.map((v) => v.CONTEXTS.join(' '));
   const sentences = abstracts.slice(100, 160).flatMap((a) => splitSentences(a).map((s) => s.text));
