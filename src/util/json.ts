@@ -92,7 +92,7 @@ export function shownValue(x: unknown): string {
  * defaults ("Invalid type: …") are replaced by "expected X, got Y". */
 function describeIssue(issue: v.BaseIssue<unknown>): string {
   const got = shownValue(issue.input);
-  if (issue.kind === 'schema' && issue.type === 'object' && issue.input === undefined && issue.path?.length)
+  if (issue.kind === 'schema' && /object$/.test(issue.type) && issue.input === undefined && issue.path?.length)
     return 'missing';
   if (!/^Invalid \w+:/.test(issue.message)) return `${issue.message}, got ${got}`;
   if (issue.type === 'integer') return `expected an integer, got ${got}`;

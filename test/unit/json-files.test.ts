@@ -257,3 +257,11 @@ test("the benchmarks' PubMedQA file: the shipped one loads, a damaged entry is n
     message: `${bad}: ["123"].CONTEXTS: expected Array, got "not a list"`,
   });
 });
+
+test('a missing field of a loose object (fields kept) is named too', () => {
+  const S = v.looseObject({ r: positiveInt });
+  assert.deepEqual(parseJson('{"r":2,"extra":true}', S, 'adapter_config.json'), { r: 2, extra: true });
+  assert.throws(() => parseJson('{"lora_alpha":8}', S, 'adapter_config.json'), {
+    message: 'adapter_config.json: r: missing',
+  });
+});
