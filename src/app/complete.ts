@@ -3,6 +3,7 @@
 // version), the index's relevance for the sentence (asked once per sentence and bibliography: typing more of a key
 // only filters again), and the ranked list (src/cite/complete.ts). Without an index or a model the bibliography is
 // still offered, ranked by its words alone, and the note says why. No vscode.
+import { errorText } from '../util/errors';
 import type { DocKind } from '../cite/detect';
 import { BibCache, type BibFileSource } from '../cite/bibcache';
 import {
@@ -80,7 +81,7 @@ export class CiteCompleter {
           (e: unknown) => {
             // not kept: the next request asks again (an index built meanwhile, a query superseded by the sidebar's)
             this.memo = this.memo.filter((m) => m.value !== value);
-            return { note: `Papers from the index unavailable: ${e instanceof Error ? e.message : String(e)}` };
+            return { note: `Papers from the index unavailable: ${errorText(e)}` };
           },
         )
       : Promise.resolve({});

@@ -14,7 +14,8 @@ import type { PullProgress, PullResult } from '../release/pull';
 import type { FetchPubmedProgress, FetchSummary } from '../pubmed/fetch';
 import type { IndexCurrency } from '../index/currency';
 import { paperMeta, type PaperMeta } from '../cite/paper';
-import { isModelDamaged } from './index-model';
+import { isModelDamaged, readIndexMeta } from './index-model';
+import { errorText } from '../util/errors';
 
 export interface EngineOptions {
   modelDir: string;
@@ -200,9 +201,9 @@ export class Engine {
             'chooseModel',
           );
         }
-        const { createEmbedder } = await import('../inference/client');
+        const { openEmbedder } = await import('../inference/client');
         const t0 = Date.now();
-        const e = await createEmbedder({
+        const e = await openEmbedder({
           modelDir: o.modelDir,
           device: o.device,
           threads: o.threads || undefined,
@@ -211,7 +212,7 @@ export class Engine {
         }).catch((err: unknown) => {
           // A model file that differs from its manifest (exit code 4 in the CLI): say it in the editor's terms.
           if (!isModelDamaged(err)) throw err;
-          const raw = err instanceof Error ? err.message : String(err);
+          const raw = errorText(err);
           throw new EngineProblem(
             `The model in ${o.modelDir} is damaged: a file differs from its manifest (${damageIn(raw)}). ` +
               'Nothing was loaded from it. Make the model again (it is rebuilt from where it came from), or choose another model.',
@@ -251,9 +252,7 @@ export class Engine {
           this.currency = await indexCurrency(s);
         } catch (e) {
           this.currency = undefined;
-          this.log.warn(
-            `engine: could not tell how current the index is: ${e instanceof Error ? e.message : String(e)}`,
-          );
+          this.log.warn(`engine: could not tell how current the index is: ${errorText(e)}`);
         }
         this.log.info(
           `engine: index ${dir}: ${this.indexSize} papers, model ${s.identity.repo}${s.identity.generated ? ' (generated)' : ''}${this.currency ? `; ${this.currency.label}` : ''}`,
@@ -479,10 +478,7 @@ export class Engine {
     t0: number,
   ): Promise<QueryOutcome> {
     const sentenceHits = sentences?.hits;
-    const abstracts = await this.abstracts(
-      store,
-      hits.map((h) => h.pmid),
-    );
+    const abstracts = await store.abstracts(hits.map((h) => h.pmid));
     const top = hits[0]?.score || 1;
     const status = await this.status();
     status.notes.push(...new Set(notes));
@@ -529,33 +525,27 @@ export class Engine {
     };
     const { search } = await import('../index/search');
     const r = await search(store, onChannel, text, { k, mode: 'hybrid' });
-    const abstracts = await this.abstracts(
-      store,
-      r.hits.map((h) => h.pmid),
-    );
+    const abstracts = await store.abstracts(r.hits.map((h) => h.pmid));
     const top = r.hits[0]?.score || 1;
     return r.hits.map((h) => toPaperView(h, abstracts.get(h.pmid), top));
   }
 
-  /** MeSH headings for a text: the lexical matcher and check-tag cues, voted by the text's nearest indexed citations. */
+  /**
+   * MeSH headings for a text: the MeSH engine's one call (lexical matches and check-tag cues, voted by the text's
+   * nearest indexed citations); from the text alone when there is no index.
+   */
   private async meshViews(
     store: IndexStore | undefined,
     embedder: Embedder | undefined,
     text: string,
     opts: { max: number; cutoff?: number },
   ): Promise<MeshView[]> {
-    const { neighbours } = await import('../index/search');
-    const [vocab, nb] = await Promise.all([
-      this.getVocab(),
-      store ? neighbours(store, embedder, text, { k: 20 }) : Promise.resolve({ neighbours: [] }),
-    ]);
-    const { suggestMesh } = await import('../mesh/suggest');
-    const list = suggestMesh(
-      text,
-      nb.neighbours.map((n, i) => ({ pmid: n.pmid, rank: i, score: n.score, mesh: n.mesh })),
-      vocab,
-      { max: opts.max, ...(opts.cutoff !== undefined ? { cutoff: opts.cutoff } : {}) },
-    );
+    const vocab = await this.getVocab();
+    const cut = opts.cutoff !== undefined ? { cutoff: opts.cutoff } : {};
+    const { meshForText, suggestMesh } = await import('../mesh');
+    const list = store
+      ? (await meshForText(text, { store, embedder, vocab, k: MESH_NEIGHBOURS, max: opts.max, ...cut })).suggestions
+      : suggestMesh(text, [], vocab, { max: opts.max, ...cut });
     return list.map((m): MeshView => ({
       ui: m.ui,
       name: m.name,
@@ -588,7 +578,7 @@ export class Engine {
     } catch (e) {
       if (!embedder || !store) throw e;
       // e.g. an index built by another model: its full-text leg still finds neighbours
-      const why = e instanceof Error ? e.message : String(e);
+      const why = errorText(e);
       return {
         mesh: await this.meshViews(store, undefined, text, opts),
         note: `neighbours by full text only (${why})`,
@@ -605,44 +595,15 @@ export class Engine {
     const { citeRelevance } = await import('./cite-relevance');
     return citeRelevance(store, embedder, text, o);
   }
-
-  private async abstracts(store: IndexStore, pmids: string[]): Promise<Map<string, string>> {
-    if (!pmids.length) return new Map();
-    const { sqlIn, abstractColumns, rowAbstract } = await import('../index/store');
-    const rows = await store.articles
-      .query()
-      .where(sqlIn('pmid', pmids))
-      .select(['pmid', ...(await abstractColumns(store))])
-      .toArray();
-    return new Map(rows.map((r: Record<string, unknown>) => [String(r.pmid), rowAbstract(r)]));
-  }
-
   /** One paper by PMID from the index (hover, citations); undefined when the index does not hold it. */
   async paper(pmid: string): Promise<(PaperMeta & { abstract: string }) | undefined> {
     if (!/^\d+$/.test(pmid)) return undefined;
-    const store = await this.getStore();
-    const { sqlString, toArticleInfo } = await import('../index/store');
-    const rows = await store.articles
-      .query()
-      .where(`pmid = ${sqlString(pmid)}`)
-      .limit(1)
-      .toArray();
-    if (!rows[0]) return undefined;
-    const a: ArticleInfo = toArticleInfo(rows[0] as Record<string, unknown>);
-    return { ...paperMeta(a), abstract: a.abstract };
+    return withAbstract(await (await this.getStore()).article(pmid));
   }
 
   /** A paper by DOI (hover on a key whose entry has only a DOI). */
   async paperByDoi(doi: string): Promise<(PaperMeta & { abstract: string }) | undefined> {
-    const store = await this.getStore();
-    const { sqlString } = await import('../index/store');
-    const rows = await store.articles
-      .query()
-      .where(`lower(doi) = ${sqlString(doi.toLowerCase())}`)
-      .select(['pmid'])
-      .limit(1)
-      .toArray();
-    return rows[0] ? this.paper(String((rows[0] as Record<string, unknown>).pmid)) : undefined;
+    return withAbstract(await (await this.getStore()).articleByDoi(doi));
   }
 
   /** Add citation files to the index (created with the current model when absent; `rebuild`: made again with it when another model built it). */
@@ -662,14 +623,8 @@ export class Engine {
     for (const f of files) total += await countRecords(f, { signal }).catch(() => 0);
     // the query prefix only changes query vectors, never passages: an index made with the other setting is the same
     let identity = embedder.identity;
-    try {
-      const meta = JSON.parse(fs.readFileSync(path.join(this.opts.indexDir, 'meta.json'), 'utf8')) as {
-        model?: { queryPrefix?: boolean };
-      };
-      if (typeof meta.model?.queryPrefix === 'boolean') identity = { ...identity, queryPrefix: meta.model.queryPrefix };
-    } catch {
-      /* a new index */
-    }
+    const built = readIndexMeta(this.opts.indexDir)?.model;
+    if (built) identity = { ...identity, queryPrefix: built.queryPrefix };
     const store = await IndexStore.open(this.opts.indexDir, identity, { create: true, rebuild: opts.rebuild });
     try {
       const s = await addFiles(
@@ -913,6 +868,13 @@ export class Engine {
     this.closeStore();
     await this.disposeEmbedder();
   }
+}
+
+/** Neighbours whose MeSH headings vote for the suggestions of a query. */
+const MESH_NEIGHBOURS = 20;
+
+function withAbstract(a: ArticleInfo | undefined): (PaperMeta & { abstract: string }) | undefined {
+  return a && { ...paperMeta(a), abstract: a.abstract };
 }
 
 /** What the integrity check found, in a few words: "model.onnx does not match it", "vocab.txt is missing". */

@@ -1,9 +1,8 @@
 // Which model built an index, and which model folder on this machine is that model: for the in-editor ways out of a
 // model mismatch ("rebuild the index with this model" or "switch back to the model that built it"). Reads meta.json
 // and manifests only (no LanceDB, no onnxruntime).
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { ModelIdentity } from '../inference/types';
+import { readIndexMetaFile } from '../index/meta';
 
 export interface IndexModelInfo {
   model?: ModelIdentity;
@@ -13,14 +12,14 @@ export interface IndexModelInfo {
   files: string[];
 }
 
+/**
+ * Which model built the index at `indexDir` (its meta.json), or undefined when there is none or it cannot be used
+ * (opening the index names a damaged meta.json and how to recover).
+ */
 export function readIndexMeta(indexDir: string): IndexModelInfo | undefined {
   try {
-    const meta = JSON.parse(fs.readFileSync(path.join(indexDir, 'meta.json'), 'utf8')) as {
-      model?: ModelIdentity;
-      modelDir?: string;
-      files?: Record<string, unknown>;
-    };
-    return { model: meta.model, modelDir: meta.modelDir, files: Object.keys(meta.files ?? {}) };
+    const meta = readIndexMetaFile(indexDir);
+    return meta && { model: meta.model, modelDir: meta.modelDir, files: Object.keys(meta.files ?? {}) };
   } catch {
     return undefined;
   }

@@ -4,7 +4,7 @@ import type { Engine } from '../app/engine';
 import type { Embedder } from '../inference/types';
 import { paperMeta } from '../cite/paper';
 import { search, type SearchMode } from '../index/search';
-import { abstractColumns, rowAbstract, sqlIn, sqlString, toArticleInfo, type IndexStore } from '../index/store';
+import { sqlString, toArticleInfo, type IndexStore } from '../index/store';
 import type { KeyIdentity } from './keys';
 import type { Candidate, Searcher } from './check';
 
@@ -30,17 +30,7 @@ export function storeSearcher(store: IndexStore, embedder: Embedder | undefined,
   return async (query, k) => {
     const r = await search(store, embedder, query, { k, mode, noWhy: true });
     if (!r.hits.length) return [];
-    const rows = await store.articles
-      .query()
-      .where(
-        sqlIn(
-          'pmid',
-          r.hits.map((h) => h.pmid),
-        ),
-      )
-      .select(['pmid', ...(await abstractColumns(store))])
-      .toArray();
-    const abs = new Map(rows.map((x: Record<string, unknown>) => [String(x.pmid), rowAbstract(x)]));
+    const abs = await store.abstracts(r.hits.map((h) => h.pmid));
     return r.hits.map((h): Candidate => ({ ...paperMeta(h), abstract: abs.get(h.pmid) ?? '' }));
   };
 }

@@ -2,6 +2,7 @@
 // keyed by its document version (its text is read only when that changed), a file on disk by mtime and size. The
 // combined BibIndex of a document's files is rebuilt only when one of them changed. No vscode: the extension passes
 // versions and text getters, the CLI and the benchmark paths.
+import { errorText } from '../util/errors';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { bibRecords } from './plan';
@@ -74,7 +75,7 @@ export class BibCache {
         p = { stamp, records, byText };
       } else p = { stamp, records: bibRecords([{ path: s.path, format: s.format, text }]) };
     } catch (e) {
-      p = { stamp, records: cur?.records ?? [], error: `${s.path}: ${e instanceof Error ? e.message : String(e)}` };
+      p = { stamp, records: cur?.records ?? [], error: `${s.path}: ${errorText(e)}` };
     }
     this.files.set(s.path, p);
     return p;

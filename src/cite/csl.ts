@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PaperMeta } from './paper';
 import { toCslItem } from './csljson';
+import { errorText } from '../util/errors';
 
 type Any = any;
 let core: Any;
@@ -31,7 +32,7 @@ export function resolveStyle(style: string, baseDir?: string): string {
     try {
       xml = fs.readFileSync(file, 'utf8');
     } catch (e) {
-      throw new Error(`CSL style file ${file} cannot be read: ${(e as Error).message}`);
+      throw new Error(`CSL style file ${file} cannot be read: ${errorText(e)}`);
     }
     if (!/<style[\s>]/.test(xml)) throw new Error(`CSL style file ${file} is not a CSL style (no <style> element)`);
     const name = `file:${file}`;

@@ -2,6 +2,8 @@
 // output/references.json): reading, a new item for a PubMed paper, appending that keeps the file's indentation.
 import type { PaperMeta } from './paper';
 import { normDoi, splitAuthor } from './paper';
+import * as v from 'valibot';
+import { parseJson } from '../util/json';
 
 export interface CslItem {
   id: string;
@@ -53,17 +55,17 @@ export function toCslItem(paper: PaperMeta, key: string): CslItem {
   return item;
 }
 
-/** Parse a CSL-JSON file (an array of items, or {items:[…]}). A clear error names the problem. */
+/** A CSL-JSON file: an array of items, or an object with `items` (Zotero's, Better BibTeX's exports). */
+const CslFileSchema = v.union(
+  [v.array(v.unknown()), v.looseObject({ items: v.array(v.unknown()) })],
+  'expected a JSON array of CSL items (or an object with "items")',
+);
+
+/** Parse a CSL-JSON file (an array of items, or {items:[…]}). A clear error names the file and the problem. */
 export function parseCslJson(text: string, file = 'CSL-JSON'): CslItem[] {
   if (!text.trim()) return [];
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
-  }
-  const items = Array.isArray(data) ? data : (data as { items?: unknown }).items;
-  if (!Array.isArray(items)) throw new Error(`${file}: expected a JSON array of CSL items`);
+  const data = parseJson(text, CslFileSchema, file);
+  const items = Array.isArray(data) ? data : data.items;
   return items.filter((x): x is CslItem => !!x && typeof x === 'object' && typeof (x as CslItem).id === 'string');
 }
 
@@ -86,9 +88,8 @@ export function cslYear(it: CslItem): number | undefined {
  */
 export function appendCslItem(text: string, item: CslItem): string {
   if (!text.trim()) return JSON.stringify([item], null, 2) + '\n';
-  const data = JSON.parse(text) as unknown;
+  const data = parseJson(text, CslFileSchema, 'the CSL-JSON file');
   const indent = /\n([ \t]+)\S/.exec(text)?.[1] ?? '  ';
   if (Array.isArray(data)) return JSON.stringify([...data, item], null, indent) + '\n';
-  const obj = data as { items: unknown[] };
-  return JSON.stringify({ ...obj, items: [...obj.items, item] }, null, indent) + '\n';
+  return JSON.stringify({ ...data, items: [...data.items, item] }, null, indent) + '\n';
 }

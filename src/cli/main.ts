@@ -8,7 +8,9 @@ import { registerDemoCommand } from './commands/demo';
 import { registerPubmedCommands } from './commands/pubmed';
 import { registerReleaseCommands } from './commands/release';
 import { registerCheckCommand } from './commands/check';
+import { registerCiteCommand } from './commands/cite';
 import { RUST_PATH, lanceMessage } from '../index/errors';
+import { errorText } from '../util/errors';
 
 const program = new Command();
 program
@@ -27,11 +29,12 @@ registerMeshCommands(program);
 registerDemoCommand(program);
 registerPubmedCommands(program);
 registerCheckCommand(program);
+registerCiteCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  const e = err as { message?: string; exitCode?: number };
+  const e = err as { exitCode?: number } | undefined;
   // A LanceDB error no command explained is still said without Rust source paths.
-  const text = e?.message ?? String(err);
+  const text = errorText(err);
   process.stderr.write(`biohicl: ${RUST_PATH.test(text) ? lanceMessage(err) : text}\n`);
   process.exit(typeof e?.exitCode === 'number' ? e.exitCode : 1);
 });

@@ -2,6 +2,7 @@
 // into Information diagnostics (uncited claims, capped per document; weak citations), offers "Cite <paper>" quick
 // fixes that go through the one citation insert path (citations.ts insertCitation: key + bibliography entry), runs
 // on save when `biohicl.check.onSave` is on, and adds "is this the right citation?" to the hover of a citation key.
+import { errorText } from '../util/errors';
 import * as vscode from 'vscode';
 import type { Engine } from '../app/engine';
 import type { Config } from './config';
@@ -88,7 +89,7 @@ export class CitationCheck implements vscode.CodeActionProvider, vscode.HoverPro
         `BioHiCL: ${r.flags.length} uncited claim${r.flags.length === 1 ? '' : 's'}${capped}, ${r.weak.length} weak citation${r.weak.length === 1 ? '' : 's'} of ${c.citationsChecked} checked; ${c.sentences} sentences, ${c.citing} already cite.`,
       );
     } catch (e) {
-      const m = e instanceof Error ? e.message : String(e);
+      const m = errorText(e);
       this.log.error(`check citations: ${m}`);
       void vscode.window.showErrorMessage(`BioHiCL: Check citations failed: ${m}`);
     }
@@ -278,7 +279,7 @@ export class CitationCheck implements vscode.CodeActionProvider, vscode.HoverPro
       }
       void vscode.window.showInformationMessage(`BioHiCL: ${r.message}`);
     } catch (e) {
-      void vscode.window.showErrorMessage(`BioHiCL: ${e instanceof Error ? e.message : String(e)}`);
+      void vscode.window.showErrorMessage(`BioHiCL: ${errorText(e)}`);
     }
   }
 

@@ -4,6 +4,7 @@
 // kept in step with edits of the .bib; the index's relevance is asked once per sentence). An entry of the
 // bibliography inserts its key; a paper of the index goes through the sidebar's insert path (insertCitation), which
 // chooses the key by the file's rules and writes the entry once.
+import { errorText } from '../util/errors';
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { Engine } from '../app/engine';
@@ -101,7 +102,7 @@ export class CiteCompletion implements vscode.CompletionItemProvider {
         manubot: kind === 'manubot' ? this.manubotRecords(doc) : undefined,
       });
     } catch (e) {
-      this.log.warn(`completion prefetch: ${e instanceof Error ? e.message : String(e)}`);
+      this.log.warn(`completion prefetch: ${errorText(e)}`);
     }
   }
 
@@ -174,7 +175,7 @@ export class CiteCompletion implements vscode.CompletionItemProvider {
       this.log.info(`completion: PMID ${a.paper.pmid} → ${r.message}`);
       vscode.window.setStatusBarMessage(`BioHiCL: ${r.message}`, 8000);
     } catch (e) {
-      void vscode.window.showErrorMessage(`BioHiCL: ${e instanceof Error ? e.message : String(e)}`);
+      void vscode.window.showErrorMessage(`BioHiCL: ${errorText(e)}`);
     }
   }
 
@@ -238,7 +239,7 @@ export class CiteCompletion implements vscode.CompletionItemProvider {
       this.log.info(`cite: ${msg}`);
       vscode.window.setStatusBarMessage(`BioHiCL: ${msg}`, 8000);
     } catch (e) {
-      void vscode.window.showErrorMessage(`BioHiCL: ${e instanceof Error ? e.message : String(e)}`);
+      void vscode.window.showErrorMessage(`BioHiCL: ${errorText(e)}`);
     }
   }
 }

@@ -17,6 +17,7 @@ import { docKind, queryText } from '../cite/detect';
 import { linkFor } from '../cite/locate';
 import type { ErrorAction, PaperView, ResultsView, WebviewRequests } from './protocol';
 import { paperMeta, missingFields, type PaperMeta } from '../cite/paper';
+import { errorText } from '../util/errors';
 
 const DOC_SELECTOR: vscode.DocumentSelector = [
   { language: 'latex' },
@@ -155,7 +156,7 @@ export class Controller {
       const written = gpu.reinstallFromStoreIfNeeded(storeDir);
       if (written.length) this.log.info(`CUDA: re-installed ${written.length} provider libraries from ${storeDir}`);
     } catch (e) {
-      this.log.warn(`CUDA: could not re-install the provider libraries: ${e instanceof Error ? e.message : String(e)}`);
+      this.log.warn(`CUDA: could not re-install the provider libraries: ${errorText(e)}`);
     }
   }
 
@@ -309,7 +310,7 @@ export class Controller {
       );
     } catch (e) {
       if (id !== this.queryId) return;
-      const msg = e instanceof Error ? e.message : String(e);
+      const msg = errorText(e);
       this.log.error(`query ${id} failed: ${e instanceof Error ? (e.stack ?? msg) : msg}`);
       if (isModelMismatch(e)) {
         await this.onModelMismatch(id, msg);
@@ -398,9 +399,7 @@ export class Controller {
         (await vscode.workspace.openTextDocument(target.uri));
       inBib = await papersInBibliography(doc, this.config.snapshot(), papers);
     } catch (e) {
-      this.log.warn(
-        `could not read the bibliography to mark cited papers: ${e instanceof Error ? e.message : String(e)}`,
-      );
+      this.log.warn(`could not read the bibliography to mark cited papers: ${errorText(e)}`);
     }
     return papers.map((p) => {
       const missing = missingFields(p);
@@ -498,7 +497,7 @@ export class Controller {
           await this.engine.reconfigure({ ...opts });
           void vscode.window.showInformationMessage(`BioHiCL: ${msg} (${opts.indexDir})`);
         } catch (e) {
-          const msg = e instanceof Error ? e.message : String(e);
+          const msg = errorText(e);
           this.log.error(`index build failed: ${msg}`);
           if (ac.signal.aborted)
             void vscode.window.showWarningMessage(
@@ -564,7 +563,7 @@ export class Controller {
           });
           return true;
         } catch (e) {
-          const msg = e instanceof Error ? e.message : String(e);
+          const msg = errorText(e);
           this.log.error(`fetch failed: ${msg}`);
           void vscode.window
             .showErrorMessage(
@@ -746,7 +745,7 @@ export class Controller {
                   : '');
           void vscode.window.showInformationMessage(`BioHiCL: ${msg}`);
         } catch (e) {
-          const m = e instanceof Error ? e.message : String(e);
+          const m = errorText(e);
           this.log.error(`pull failed: ${m}`);
           if (e instanceof EngineProblem) problem = e;
           else if (ac.signal.aborted) cancelled = true;
@@ -844,7 +843,7 @@ export class Controller {
             });
           else void vscode.window.showInformationMessage(`BioHiCL: ${r.message}`);
         } catch (e) {
-          const m = e instanceof Error ? e.message : String(e);
+          const m = errorText(e);
           this.log.error(`update failed: ${m}`);
           if (e instanceof EngineProblem) problem = e;
           else if (isModelMismatch(e)) mismatch = m;
@@ -1078,7 +1077,7 @@ export class Controller {
               gpu.installCudaProviders(storeDir);
               return true;
             } catch (e) {
-              const msg = e instanceof Error ? e.message : String(e);
+              const msg = errorText(e);
               this.log.error(`CUDA fetch failed: ${msg}`);
               void vscode.window.showErrorMessage(
                 `BioHiCL: the CUDA provider could not be fetched: ${msg}. The CPU is used meanwhile; re-running resumes the download.`,

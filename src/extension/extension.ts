@@ -1,6 +1,7 @@
 // Entry point: kept tiny so activation is cheap. The controller (and through it the engine) loads on activation, the
 // inference worker and the model only on the first query. A failed activation offers "Show Logs" / "Retry".
 import * as vscode from 'vscode';
+import { errorText } from '../util/errors';
 
 let controller: { dispose(): Promise<void> } | undefined;
 
@@ -20,11 +21,7 @@ export async function activate(ctx: vscode.ExtensionContext): Promise<{ activati
     const showLogs = vscode.l10n.t('Show Logs');
     const retry = vscode.l10n.t('Retry');
     void vscode.window
-      .showErrorMessage(
-        vscode.l10n.t('BioHiCL Writer failed to start: {0}', e instanceof Error ? e.message : String(e)),
-        showLogs,
-        retry,
-      )
+      .showErrorMessage(vscode.l10n.t('BioHiCL Writer failed to start: {0}', errorText(e)), showLogs, retry)
       .then((c) => {
         if (c === showLogs) log.show();
         if (c === retry) void vscode.commands.executeCommand('workbench.action.restartExtensionHost');

@@ -1,6 +1,7 @@
 // "BioHiCL: Suggest MeSH keywords for this manuscript": the manuscript's title and abstract (or the selection) →
 // ranked MeSH headings with their tree breadcrumbs in a multi-select QuickPick → the chosen ones into the document's
 // keyword field. What is read and where it goes is decided by src/cite/keywords.ts; MeSH comes from the engine.
+import { errorText } from '../util/errors';
 import * as vscode from 'vscode';
 import type { Engine } from '../app/engine';
 import type { MeshView } from '../app/views';
@@ -100,7 +101,7 @@ export function registerKeywordCommand(engine: () => Engine, log: vscode.LogOutp
       log.info(`keywords: ${done.message}`);
       void vscode.window.showInformationMessage(`BioHiCL: ${done.message}`);
     } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
+      const msg = errorText(e);
       log.error(`keywords: ${msg}`);
       void vscode.window.showErrorMessage(vscode.l10n.t('BioHiCL: the keywords were not inserted: {0}', msg));
     }

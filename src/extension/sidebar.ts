@@ -1,8 +1,11 @@
-// The sidebar: a webview view with a strict CSP (nonce from crypto), scripts and styles only from media/,
-// and a typed message protocol (./protocol). All PubMed text is rendered by media/sidebar.js with textContent.
-import * as crypto from 'node:crypto';
+// The sidebar: a webview view with a strict CSP (./sidebar-html: nonce from crypto), scripts and styles only from
+// media/, and a typed message protocol (./protocol, checked by ./messages). All PubMed text is rendered by
+// media/sidebar.js with textContent.
 import * as vscode from 'vscode';
-import type { HostMessage, ViewState, WebviewMessage, WebviewRequests } from './protocol';
+import { errorText } from '../util/errors';
+import type { HostMessage, ViewState, WebviewRequests } from './protocol';
+import { checkWebviewMessage } from './messages';
+import { sidebarHtml } from './sidebar-html';
 
 type Handlers = { [K in keyof WebviewRequests]: (data: WebviewRequests[K]) => Promise<string | void> };
 
@@ -35,7 +38,7 @@ export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Dispo
     const media = vscode.Uri.joinPath(this.extensionUri, 'media');
     view.webview.options = { enableScripts: true, localResourceRoots: [media] };
     view.webview.html = this.html(view.webview, media);
-    view.webview.onDidReceiveMessage((m: WebviewMessage) => void this.onMessage(m), undefined, this.disposables);
+    view.webview.onDidReceiveMessage((m: unknown) => void this.onMessage(m), undefined, this.disposables);
     view.onDidDispose(
       () => {
         this.view = undefined;
@@ -88,17 +91,14 @@ export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Dispo
     if (this.view && this.ready) void this.view.webview.postMessage(m);
   }
 
-  private async onMessage(m: WebviewMessage): Promise<void> {
-    if (
-      !m ||
-      typeof m !== 'object' ||
-      typeof m.id !== 'number' ||
-      typeof m.type !== 'string' ||
-      !Object.hasOwn(this.handlers, m.type)
-    ) {
-      this.log.warn(`sidebar: ignored malformed message ${JSON.stringify(m).slice(0, 200)}`);
+  private async onMessage(raw: unknown): Promise<void> {
+    const checked = checkWebviewMessage(raw);
+    if (!checked.ok) {
+      this.log.warn(`sidebar: refused ${checked.error}`);
+      if (checked.id !== undefined) this.post({ id: checked.id, type: 'reply', ok: false, error: checked.error });
       return;
     }
+    const m = checked.message;
     if (m.type === 'ready') {
       if (!this.ready) this.log.info(`sidebar: view ready ${Date.now() - this.resolvedAt} ms after it was created`);
       this.ready = true;
@@ -110,43 +110,18 @@ export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Dispo
       const message = await handler(m.data);
       if (m.type !== 'ready') this.post({ id: m.id, type: 'reply', ok: true, ...(message ? { message } : {}) });
     } catch (e) {
-      const error = e instanceof Error ? e.message : String(e);
+      const error = errorText(e);
       this.log.error(`sidebar: ${m.type} failed: ${error}`);
       this.post({ id: m.id, type: 'reply', ok: false, error });
     }
   }
 
   private html(webview: vscode.Webview, media: vscode.Uri): string {
-    // A fresh nonce per render, from a CSPRNG; no inline script or style anywhere.
-    const nonce = crypto.randomBytes(18).toString('base64');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(media, 'sidebar.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(media, 'sidebar.css'));
-    const csp = [
-      "default-src 'none'",
-      `style-src ${webview.cspSource}`,
-      `img-src ${webview.cspSource}`,
-      `font-src ${webview.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-      "connect-src 'none'",
-      "form-action 'none'",
-      "base-uri 'none'",
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style.toString()}">
-<title>BioHiCL</title>
-</head>
-<body>
-<div id="app"></div>
-<div id="announce" class="sr-only" role="status" aria-live="polite" aria-atomic="true" data-testid="announce"></div>
-<div id="toast" role="status" aria-live="polite" class="toast"></div>
-<script nonce="${nonce}" src="${script.toString()}"></script>
-</body>
-</html>`;
+    return sidebarHtml({
+      cspSource: webview.cspSource,
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'sidebar.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'sidebar.css')).toString(),
+    });
   }
 
   dispose(): void {

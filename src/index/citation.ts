@@ -1,11 +1,16 @@
 // The normalised citation record every reader produces and the index stores.
+import * as v from 'valibot';
 
-export interface MeshHeading {
-  ui?: string; // descriptor UI (e.g. 'D003920') where the source gives it
-  name: string; // descriptor name
-  major: boolean; // major-topic flag (descriptor or any of its qualifiers)
-  qualifiers: { ui?: string; name: string; major: boolean }[];
-}
+export const MeshHeadingSchema = v.object({
+  /** descriptor UI (e.g. 'D003920') where the source gives it */
+  ui: v.optional(v.string()),
+  /** descriptor name */
+  name: v.string(),
+  /** major-topic flag (descriptor or any of its qualifiers) */
+  major: v.boolean(),
+  qualifiers: v.array(v.object({ ui: v.optional(v.string()), name: v.string(), major: v.boolean() })),
+});
+export type MeshHeading = v.InferOutput<typeof MeshHeadingSchema>;
 
 export interface AbstractSection {
   label?: string; // e.g. 'BACKGROUND', 'METHODS' (NlmCategory or Label)

@@ -2,11 +2,13 @@
 // update, by NLM order) and when it was applied, the release it was pulled as (meta.json's `release`, release.json's
 // list of PubMed files), update files applied since, files of the writer's own, and files whose build was interrupted.
 // Reads the files table (IndexStore.fileRecords) and meta.json only; no vscode, no model.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FileRow, IndexMeta, IndexStore } from './store';
 import { fileSeq } from './store';
 import { compareNlmFiles, nlmFileOrder } from '../pubmed/nlm';
+import * as v from 'valibot';
+import { readJsonIfExists } from '../util/json';
+import { RELEASE_FILE } from '../release/manifest';
 
 export interface IndexCurrency {
   /** pubmed: holds NLM files; release: a pulled release with no file record; own: only the writer's files; empty: nothing. */
@@ -142,23 +144,23 @@ export function describeCurrency(input: CurrencyInput): IndexCurrency {
   };
 }
 
+/** The part of a pulled release's release.json (see ../release/manifest) that says how current it is. */
+const ReleaseStampSchema = v.object({
+  tag: v.string(),
+  created: v.optional(v.string()),
+  pubmed: v.optional(v.object({ last: v.optional(v.string()) })),
+});
+
 /** How current the index `store` is (its files table, meta.json, and release.json beside them for a local index). */
 export async function indexCurrency(store: IndexStore): Promise<IndexCurrency> {
   const files = [...(await store.fileRecords()).values()];
   let releaseFile: CurrencyInput['releaseFile'];
   if (store.isLocal) {
     try {
-      const r = JSON.parse(
-        fs.readFileSync(path.join(store.dir, 'release.json'), 'utf8'),
-      ) as CurrencyInput['releaseFile'] & { tag?: unknown };
-      if (r && typeof r.tag === 'string')
-        releaseFile = {
-          tag: r.tag,
-          created: typeof r.created === 'string' ? r.created : undefined,
-          pubmed: { last: typeof r.pubmed?.last === 'string' ? r.pubmed.last : undefined },
-        };
+      const r = readJsonIfExists(path.join(store.dir, RELEASE_FILE), ReleaseStampSchema);
+      if (r) releaseFile = { tag: r.tag, created: r.created, pubmed: { last: r.pubmed?.last } };
     } catch {
-      /* not a pulled release */
+      /* damaged: not trusted; meta.json's release record is used */
     }
   }
   // release.json belongs to the release meta.json records; a different tag means it is left over: trust meta.json.

@@ -1,10 +1,11 @@
 // Index errors in words. No LanceDB import here (the extension host loads this before any index is opened).
 import * as path from 'node:path';
+import { errorText } from '../util/errors';
 
 /** Lance's messages carry Rust source paths (`/rustc/…`, `/usr/local/cargo/…`) and a "Caused by" chain: the first
  * clause, in one line, is what a person can read. The one place that shortens them (verify, the CLI, the extension). */
 export function lanceMessage(e: unknown): string {
-  const m = (e instanceof Error ? e.message : String(e))
+  const m = errorText(e)
     .split(/,\s*\/(?:rustc|usr\/local\/cargo)\//)[0]!
     .split(/\s+Caused by:/)[0]!;
   return m
@@ -36,7 +37,7 @@ export function explainIndexError(err: unknown, dir: string): Error | undefined 
       { exitCode: 1, noSpace: true },
     );
   }
-  const text = err instanceof Error ? err.message : String(err);
+  const text = errorText(err);
   const repair =
     `\`biohicl index verify --index ${dir}\` names every damaged file; to repair, build the index again with ` +
     `\`biohicl index add --index ${dir} <files...>\` (unchanged citations are kept) or pull its release again ` +

@@ -45,4 +45,4 @@ export {
   type Neighbour,
 } from './search';
 export { ndcgAt, recallAt, mrrAt, evaluateRuns, type Qrels, type MeanMetrics } from './metrics';
-export { openEmbedder, ensureGeneratedModel, type OpenEmbedderOptions } from './model';
+export { ensureGeneratedModel } from './model';

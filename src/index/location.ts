@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
 import { randomUUID } from 'node:crypto';
+import { errorText } from '../util/errors';
 
 export type LocationKind = 'local' | 's3' | 'gs' | 'az';
 
@@ -243,7 +244,7 @@ export async function checkConcurrentWrites(loc: IndexLocation): Promise<Concurr
     } else result = { ok: true, reason: 'conditional PUT (If-None-Match: *) honoured: a second create answered 412' };
     await removeFile(loc, name).catch(() => undefined);
   } catch (e) {
-    result = { ok: false, reason: `the conditional-PUT check failed: ${(e as Error).message}` };
+    result = { ok: false, reason: `the conditional-PUT check failed: ${errorText(e)}` };
   }
   checked.set(loc.uri, result);
   return result;

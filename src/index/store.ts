@@ -7,8 +7,13 @@ import * as os from 'node:os';
 import { createRequire } from 'node:module';
 import * as lancedb from '@lancedb/lancedb';
 import type { ModelIdentity } from '../inference/types';
-import type { AbstractSection, MeshHeading } from './citation';
+import { MeshHeadingSchema, type AbstractSection, type MeshHeading } from './citation';
+import * as v from 'valibot';
+import { parseJson } from '../util/json';
 import { nlmFileOrder } from '../pubmed/nlm';
+import { errorText } from '../util/errors';
+import { parseLockHolder, pidAlive } from '../util/lock';
+import { META_FILE, parseIndexMeta, type AnnParams, type IndexMeta, type SentenceScope, type VectorType } from './meta';
 import {
   createExclusive,
   describeLocation,
@@ -24,6 +29,8 @@ import {
 // are not recognised and a table silently gets 0 rows. So load it through LanceDB's own resolution.
 export const arrow: typeof import('apache-arrow') = createRequire(require.resolve('@lancedb/lancedb'))('apache-arrow');
 
+export { META_FILE, type AnnParams, type IndexMeta } from './meta';
+
 export const ARTICLES = 'articles';
 export const SENTENCES = 'sentences';
 /** Which input files are in the index (one row per file; concurrent writers upsert their own rows). */
@@ -32,7 +39,6 @@ export const FILES = 'files';
 export const DELETED = 'deleted';
 /** The writer's own bibliography items (CSL-JSON, BibTeX): which papers are "in your library", under which key. */
 export const LIBRARY = 'library';
-export const META_FILE = 'meta.json';
 /**
  * 2: file_seq/bibliographic columns, sentences carry their article's hash, files/deleted tables.
  * 3: the abstract stored once: `text` (title + '\n' + abstract, the full-text field) holds it, `section_labels` says
@@ -45,34 +51,7 @@ export const INDEX_FORMAT = 3;
 /** Rows below which a table is searched flat (exact); from this size up a vector index is built. */
 export const ANN_MIN_ROWS = 50_000;
 
-export interface IndexMeta {
-  format: number;
-  model: ModelIdentity;
-  /** The model folder last used to build it (a hint for the CLI's default --model). */
-  modelDir?: string;
-  createdAt: string;
-  updatedAt: string;
-  /** Format 1 only: per input file, the last completed build (now the `files` table; migrated on first write). */
-  files?: Record<string, { size: number; mtimeMs: number; completedAt: string }>;
-  /** Set by `biohicl index finalize`: the release tag and when. */
-  release?: { tag: string; version: number; at: string };
-  /** Vector index parameters in use (absent while tables are searched flat). */
-  ann?: Record<string, AnnParams>;
-  /** How the vectors of both tables are stored (absent: float32, every index made before the option). Chosen by
-   * the writer that creates the index; every later writer uses it (asking for another is refused). */
-  vectorType?: VectorType;
-  /** Which citations get sentence rows (text + vector): all (absent: every index made before the option), those
-   * of the writer's own bibliography files only, or none. Outside the scope, "similar sentences" come from the
-   * best-matching papers' abstracts, embedded at query time (on-demand.ts scopedSimilarSentences). */
-  sentenceScope?: SentenceScope;
-}
-
-/** Element type of the vector columns: float16 halves the vectors (measured: `npm run bench -- storage`). */
-export type VectorType = 'float32' | 'float16';
-export const VECTOR_TYPES: readonly VectorType[] = ['float32', 'float16'];
-/** Which citations have sentence rows: every one, the writer's bibliography items, or none. */
-export type SentenceScope = 'all' | 'library' | 'none';
-export const SENTENCE_SCOPES: readonly SentenceScope[] = ['all', 'library', 'none'];
+export { VECTOR_TYPES, SENTENCE_SCOPES, type VectorType, type SentenceScope } from './meta';
 
 /** The index's vector type (float32 when meta.json does not say: indexes made before the option). */
 export function vectorTypeOf(meta: Pick<IndexMeta, 'vectorType'>): VectorType {
@@ -93,19 +72,6 @@ export class IndexOptionMismatchError extends Error {
         `build a new index in another folder with it, or pass --rebuild to drop this one and build it again with ${want}.`,
     );
   }
-}
-
-export interface AnnParams {
-  type: 'IVF_RQ' | 'IVF_PQ' | 'IVF_HNSW_SQ';
-  rows: number;
-  numPartitions: number;
-  numSubVectors?: number;
-  /** IVF_RQ code bits per dimension (absent: 1, the LanceDB default, as indexes built before 4-bit codes). */
-  numBits?: number;
-  nprobes: number;
-  refineFactor: number;
-  builtAt: string;
-  buildSeconds: number;
 }
 
 /** One row of `articles` as written. */
@@ -358,7 +324,7 @@ export interface OpenOptions {
 
 /** Lance's optimistic-commit conflicts that are safe to retry (the operation is re-run on the newer version). */
 export function isRetryableConflict(e: unknown): boolean {
-  const m = (e as Error)?.message ?? '';
+  const m = errorText(e);
   return /Retryable commit conflict|commit conflict|preempted by concurrent transaction|TooMuchWriteContention/i.test(
     m,
   );
@@ -373,7 +339,7 @@ export async function withConflictRetry<T>(what: string, fn: () => Promise<T>, a
       if (!isRetryableConflict(e)) throw e;
       if (i >= attempts - 1)
         throw Object.assign(
-          new Error(`${what}: still conflicting with other writers after ${attempts} tries: ${(e as Error).message}`),
+          new Error(`${what}: still conflicting with other writers after ${attempts} tries: ${errorText(e)}`),
           { cause: e },
         );
       await new Promise((r) => setTimeout(r, Math.min(2000, 20 * 2 ** i) * (0.5 + Math.random())));
@@ -1073,6 +1039,42 @@ export class IndexStore {
     return { articles: await this.articles.countRows(), sentences: await this.sentences.countRows() };
   }
 
+  /** Citations that have an abstract. */
+  async countWithAbstract(): Promise<number> {
+    return this.articles.countRows('has_abstract = true');
+  }
+
+  /** The paper with this id (a PMID, or the `doi:`/`key:` id of a library item without one); undefined when absent. */
+  async article(id: string): Promise<ArticleInfo | undefined> {
+    const rows = await this.articles
+      .query()
+      .where(`pmid = ${sqlString(id)}`)
+      .limit(1)
+      .toArray();
+    return rows[0] ? toArticleInfo(rows[0] as Record<string, unknown>) : undefined;
+  }
+
+  /** The paper with this DOI (compared case-insensitively, as DOIs are); undefined when absent. */
+  async articleByDoi(doi: string): Promise<ArticleInfo | undefined> {
+    const rows = await this.articles
+      .query()
+      .where(`lower(doi) = ${sqlString(doi.trim().toLowerCase())}`)
+      .limit(1)
+      .toArray();
+    return rows[0] ? toArticleInfo(rows[0] as Record<string, unknown>) : undefined;
+  }
+
+  /** The abstracts of these papers (id → labelled abstract text); ids the index does not hold are absent. */
+  async abstracts(ids: string[]): Promise<Map<string, string>> {
+    if (!ids.length) return new Map();
+    const rows = await this.articles
+      .query()
+      .where(sqlIn('pmid', ids))
+      .select(['pmid', ...(await abstractColumns(this))])
+      .toArray();
+    return new Map(rows.map((r: Record<string, unknown>) => [String(r.pmid), rowAbstract(r)]));
+  }
+
   /** Bytes on disk under the index folder (undefined for an object store). */
   diskBytes(): number {
     let total = 0;
@@ -1100,15 +1102,11 @@ export class IndexStore {
     for (;;) {
       if (await createExclusive(this.loc, MAINT_LOCK, me)) break;
       const held = await readText(this.loc, MAINT_LOCK);
-      let stale = false;
-      try {
-        const h = JSON.parse(held ?? '{}') as { host?: string; pid?: number; at?: string };
-        stale =
-          Date.now() - Date.parse(h.at ?? '') > MAINT_LOCK_STALE_MS ||
-          (h.host === os.hostname() && !!h.pid && !pidAlive(h.pid));
-      } catch {
-        stale = true;
-      }
+      const h = parseLockHolder(held ?? '{}', `${describeLocation(this.loc)}/${MAINT_LOCK}`);
+      const stale =
+        !h ||
+        Date.now() - Date.parse(h.at ?? '') > MAINT_LOCK_STALE_MS ||
+        (h.host === os.hostname() && !!h.pid && !pidAlive(h.pid));
       if (stale) {
         await removeFile(this.loc, MAINT_LOCK);
         continue;
@@ -1249,19 +1247,12 @@ export async function readMeta(loc: IndexLocation): Promise<IndexMeta | undefine
   const text = await readText(loc, META_FILE);
   if (text === undefined) return undefined;
   try {
-    const m = JSON.parse(text) as IndexMeta;
-    if (!m || typeof m !== 'object' || !m.model || typeof m.model.dim !== 'number')
-      throw new Error('no model identity');
-    if (m.vectorType !== undefined && !VECTOR_TYPES.includes(m.vectorType))
-      throw new Error(`vectorType ${JSON.stringify(m.vectorType)} is none of ${VECTOR_TYPES.join(', ')}`);
-    if (m.sentenceScope !== undefined && !SENTENCE_SCOPES.includes(m.sentenceScope))
-      throw new Error(`sentenceScope ${JSON.stringify(m.sentenceScope)} is none of ${SENTENCE_SCOPES.join(', ')}`);
-    return m;
+    return parseIndexMeta(text, `${describeLocation(loc)}/${META_FILE}`);
   } catch (e) {
     throw Object.assign(
       new Error(
-        `${describeLocation(loc)}/${META_FILE}: not a valid index record (${(e as Error).message}). ` +
-          `It records which model made the vectors; restore it from a backup, or rebuild with \`biohicl index add --rebuild --index ${describeLocation(loc)} <files...>\``,
+        `${errorText(e)}. This file records which model made the index's vectors; restore it from a backup, ` +
+          `or rebuild with \`biohicl index add --rebuild --index ${describeLocation(loc)} <files...>\``,
       ),
       { exitCode: 4 },
     );
@@ -1281,15 +1272,6 @@ export async function safeCleanupDate(table: lancedb.Table, wanted: Date): Promi
   if (!v) return wanted;
   const ts = new Date(Number(v.timestamp) > 1e12 ? Number(v.timestamp) : Number(v.timestamp) * 1000);
   return ts < wanted ? ts : wanted;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
@@ -1349,15 +1331,17 @@ export async function buildVectorIndex(
   return { ...p, builtAt: new Date().toISOString(), buildSeconds: (Date.now() - t0) / 1000 };
 }
 
+const MESH_COLUMN = v.array(MeshHeadingSchema);
+
 /** Row → ArticleInfo (LanceDB returns Arrow list vectors for list columns). */
 export function toArticleInfo(r: Record<string, unknown>): ArticleInfo {
   const list = (v: unknown): string[] =>
     v == null ? [] : Array.from((v as { toArray?: () => unknown[] }).toArray?.() ?? (v as unknown[])).map(String);
   let mesh: MeshHeading[] = [];
   try {
-    mesh = JSON.parse(String(r.mesh ?? '[]')) as MeshHeading[];
+    mesh = parseJson(String(r.mesh ?? '[]'), MESH_COLUMN, `articles row ${String(r.pmid)}: mesh`);
   } catch {
-    mesh = [];
+    mesh = []; // a damaged column loses only the MeSH votes of this row
   }
   return {
     pmid: String(r.pmid),

@@ -9,6 +9,8 @@ import { ARTICLES, DELETED, FILES, LIBRARY, META_FILE, SENTENCES, IndexStore, re
 import { describeLocation, parseLocation } from './location';
 import { versionFiles } from './lance-files';
 import { lanceMessage } from './errors';
+import * as v from 'valibot';
+import { positiveInt, readJsonIfExists } from '../util/json';
 
 export interface VerifyProblem {
   table?: string;
@@ -31,16 +33,12 @@ const short = lanceMessage;
 /** The version Lance's `_versions/latest_version_hint.json` names, if the file is there and readable. */
 function lanceVersionHint(tableDir: string): number | undefined {
   try {
-    const v = (
-      JSON.parse(fs.readFileSync(path.join(tableDir, '_versions', 'latest_version_hint.json'), 'utf8')) as {
-        version?: unknown;
-      }
-    ).version;
-    return typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : undefined;
+    return readJsonIfExists(path.join(tableDir, '_versions', 'latest_version_hint.json'), VersionHintSchema)?.version;
   } catch {
-    return undefined;
+    return undefined; // a damaged hint is Lance's business; the manifests are checked below
   }
 }
+const VersionHintSchema = v.object({ version: positiveInt });
 
 export async function verifyIndex(
   where: string,

@@ -8,6 +8,8 @@ import * as ort from 'onnxruntime-node';
 import type { BackendReport, Device, Precision } from './types';
 import { CUDA_PROVIDER_FILES, CUDA_SETUP_HINT, cudaProviderStatus } from './gpu';
 import { ortNativeDir } from './gpu';
+import { MANIFEST_FILE, readManifest } from './manifest';
+import { errorText } from '../util/errors';
 
 export type Provider = 'cuda' | 'dml' | 'cpu';
 export type ConcretePrecision = Exclude<Precision, 'auto'>;
@@ -155,13 +157,11 @@ export function precisionFor(provider: Provider, precision: Precision): Concrete
 /** The ONNX file of a precision in a model folder (manifest.json's `files`, else the default names). */
 export function modelFile(modelDir: string, precision: ConcretePrecision): string {
   let rel = DEFAULT_FILES[precision];
-  const mf = path.join(modelDir, 'manifest.json');
-  if (fs.existsSync(mf)) {
+  if (fs.existsSync(path.join(modelDir, MANIFEST_FILE))) {
     try {
-      const files = (JSON.parse(fs.readFileSync(mf, 'utf8')) as { files?: Record<string, string> }).files;
-      if (files && typeof files[precision] === 'string') rel = files[precision]!;
+      rel = readManifest(modelDir).files[precision] ?? rel;
     } catch {
-      // an unreadable manifest is reported by whoever reads the manifest; fall back to the default name here
+      // a damaged manifest is reported by whoever loads the model (it checks every file against it); default name here
     }
   }
   return path.resolve(modelDir, rel);
@@ -180,7 +180,7 @@ function sessionOptions(provider: Provider, threads: number): ort.InferenceSessi
 }
 
 function firstLine(e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
+  const msg = errorText(e);
   return msg
     .split('\n')[0]!
     .replace(/\x1b\[[0-9;]*m/g, '')

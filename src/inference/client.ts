@@ -4,10 +4,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { BackendReport, EmbedProgress, Embedder, ModelIdentity, TextKind } from './types';
+import type { BackendReport, EmbedProgress, Embedder, EmbedderOptions, ModelIdentity, TextKind } from './types';
 import type { ErrorCode, InitParams, Method, Params, RequestMessage, Result, WorkerMessage } from './protocol';
 import { modelIdentity } from './identity';
-import type { LocalEmbedderOptions } from './embedder';
+import type { LocalEmbedder } from './embedder';
+import { MANIFEST_FILE } from './manifest';
 
 export class EmbedderError extends Error {
   constructor(
@@ -17,17 +18,6 @@ export class EmbedderError extends Error {
     super(message);
     this.name = 'EmbedderError';
   }
-}
-
-/** The in-process embedder's options (device, precision, threads, query prefix, batch limits), plus the worker's own. */
-export interface WorkerEmbedderOptions extends LocalEmbedderOptions {
-  modelDir: string;
-  /** The worker script; default `worker.js` beside this bundle (a `.ts` path runs under tsx). */
-  workerPath?: string;
-  /** Timeout for loading the model in the worker (ms, default 120 000). */
-  initTimeoutMs?: number;
-  /** Default timeout of an embed request (ms, default 300 000); each progress message restarts it. */
-  embedTimeoutMs?: number;
 }
 
 export interface EmbedRequestOptions {
@@ -67,7 +57,8 @@ export class WorkerEmbedder implements Embedder {
   private _report: BackendReport | null = null;
   private disposed = false;
 
-  constructor(private readonly opts: WorkerEmbedderOptions) {}
+  /** @internal use openEmbedder */
+  constructor(private readonly opts: EmbedderOptions) {}
 
   /** From the manifest (read in this thread; no worker needed). */
   get identity(): ModelIdentity {
@@ -257,20 +248,25 @@ export class WorkerEmbedder implements Embedder {
   }
 }
 
-export interface CreateEmbedderOptions extends WorkerEmbedderOptions {
-  /** Run onnxruntime in this thread instead of a worker (tools, benchmarks). */
-  inProcess?: boolean;
-  /** Do not start the worker now (it starts on the first embed). Default false: load now so errors surface here. */
-  lazy?: boolean;
-}
-
-/** The convenience everyone calls: a worker-backed embedder (loaded unless `lazy`), or an in-process one. */
-export async function createEmbedder(
-  opts: CreateEmbedderOptions,
-): Promise<Embedder & { start?: () => Promise<unknown> }> {
+/**
+ * The one way to open a model folder as an Embedder: in a worker thread (default; started now unless `lazy`), or in
+ * this thread with `inProcess`. A folder without manifest.json is refused with how to make a model (exit code 4).
+ */
+export async function openEmbedder(opts: EmbedderOptions & { inProcess: true }): Promise<LocalEmbedder>;
+export async function openEmbedder(opts: EmbedderOptions & { inProcess?: false }): Promise<WorkerEmbedder>;
+export async function openEmbedder(opts: EmbedderOptions): Promise<LocalEmbedder | WorkerEmbedder>;
+export async function openEmbedder(opts: EmbedderOptions): Promise<LocalEmbedder | WorkerEmbedder> {
+  if (!fs.existsSync(path.join(opts.modelDir, MANIFEST_FILE))) {
+    throw Object.assign(
+      new Error(
+        `${opts.modelDir}: no model there (no ${MANIFEST_FILE}); make one with \`biohicl model fetch\` or \`biohicl model generate\``,
+      ),
+      { exitCode: 4 },
+    );
+  }
   if (opts.inProcess) {
     const { LocalEmbedder } = await import('./embedder');
-    return LocalEmbedder.load(opts.modelDir, opts);
+    return LocalEmbedder.load(opts);
   }
   const e = new WorkerEmbedder(opts);
   if (!opts.lazy) {

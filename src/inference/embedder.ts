@@ -1,6 +1,6 @@
 // In-process embedder (runs inside the inference worker, or in-process for tools): tokenise, bucket by length,
 // run onnxruntime, CLS-pool, L2-normalise. The bge query prefix is added to queries when the setting is on.
-import type { BackendReport, Device, EmbedProgress, Embedder, ModelIdentity, Precision, TextKind } from './types';
+import type { BackendReport, EmbedProgress, Embedder, EmbedderOptions, ModelIdentity, TextKind } from './types';
 import * as path from 'node:path';
 import { createSession, runBatch, releaseSession, type Backend } from './backend';
 import { readManifest, supportFiles, verifyModelFiles, type VerifyResult } from './manifest';
@@ -9,18 +9,6 @@ import { modelIdentity } from './identity';
 
 import { BGE_QUERY_PREFIX } from './identity';
 export { BGE_QUERY_PREFIX };
-
-export interface LocalEmbedderOptions {
-  device?: Device;
-  precision?: Precision;
-  threads?: number;
-  /** Prefix queries (kind 'query') with the bge instruction. Default false. */
-  queryPrefix?: boolean;
-  /** Upper bound on padded tokens (batch × longest) per session run. Default 4096. */
-  maxBatchTokens?: number;
-  /** Upper bound on texts per session run. Default 32. */
-  maxBatchItems?: number;
-}
 
 export { modelIdentity };
 
@@ -51,7 +39,7 @@ export class LocalEmbedder implements Embedder {
     private readonly backend: Backend,
     readonly tokenizer: WordPieceTokenizer,
     readonly identity: ModelIdentity,
-    private readonly opts: Required<Pick<LocalEmbedderOptions, 'queryPrefix' | 'maxBatchTokens' | 'maxBatchItems'>>,
+    private readonly opts: Required<Pick<EmbedderOptions, 'queryPrefix' | 'maxBatchTokens' | 'maxBatchItems'>>,
     /** Which model files this load hashed in full and which it accepted from the verification cache. */
     readonly integrity: VerifyResult,
   ) {}
@@ -61,12 +49,14 @@ export class LocalEmbedder implements Embedder {
   }
 
   /**
-   * Opens a model folder: the one place the CLI, the tools and the worker load a model. Every file it reads (config
-   * and tokenizer files first, then the ONNX file the backend picks) is checked against manifest.json's hashes
-   * (./manifest.ts verifyModelFiles: a full hash the first time, a stat afterwards); a file that differs is refused
-   * with a ModelIntegrityError naming it (exit code 4 in the CLI).
+   * Loads a model folder in this thread: what openEmbedder (./client, the public entry point) does with `inProcess`,
+   * and what the worker does. Every file it reads (config and tokenizer files first, then the ONNX file the backend
+   * picks) is checked against manifest.json's hashes (./manifest.ts verifyModelFiles: a full hash the first time, a
+   * stat afterwards); a file that differs is refused with a ModelIntegrityError naming it (exit code 4 in the CLI).
+   * @internal use openEmbedder
    */
-  static async load(modelDir: string, opts: LocalEmbedderOptions = {}): Promise<LocalEmbedder> {
+  static async load(opts: EmbedderOptions): Promise<LocalEmbedder> {
+    const { modelDir } = opts;
     const queryPrefix = opts.queryPrefix ?? false;
     const manifest = readManifest(modelDir);
     const identity = modelIdentity(modelDir, queryPrefix);

@@ -20,6 +20,9 @@ import * as path from 'node:path';
 import { Unzip, UnzipInflate } from 'fflate';
 import { download, DownloadError, fetchText, HashMismatchError } from '../net/download';
 import { hashFile, hashFileSync, newHash } from '../util/hash';
+import * as v from 'valibot';
+import { errorText } from '../util/errors';
+import { jsonObject, parseJson, readJson, sha256Hex } from '../util/json';
 
 export const CUDA_PROVIDER_FILES = ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'] as const;
 export const NUGET_PACKAGE = 'Microsoft.ML.OnnxRuntime.Gpu.Linux';
@@ -50,22 +53,26 @@ export const CUDA12_RUNTIME_LIBRARIES = [
 export const CUDA_DRIVER_LIBRARY = 'libcuda.so.1';
 const MANIFEST = 'cuda-providers.json';
 
-export interface CudaStoreManifest {
-  ortVersion: string;
-  package: string;
-  source: string;
-  nupkgSha512: string; // base64, as NuGet publishes it
-  nupkgSha256: string; // hex
-  files: Record<string, { sha256: string; size: number }>;
-  fetchedAt: string;
-}
+export const CudaStoreManifestSchema = v.object({
+  ortVersion: v.string(),
+  package: v.string(),
+  source: v.string(),
+  /** base64, as NuGet publishes it */
+  nupkgSha512: v.string(),
+  /** hex */
+  nupkgSha256: sha256Hex,
+  files: v.record(v.string(), v.object({ sha256: sha256Hex, size: v.number() })),
+  fetchedAt: v.string(),
+});
+export type CudaStoreManifest = v.InferOutput<typeof CudaStoreManifestSchema>;
 
-export interface LibraryCheck {
-  name: string;
-  found: boolean;
+const LibraryCheckSchema = v.object({
+  name: v.string(),
+  found: v.boolean(),
   /** Loader's error when not found. */
-  error?: string;
-}
+  error: v.optional(v.string()),
+});
+export type LibraryCheck = v.InferOutput<typeof LibraryCheckSchema>;
 
 export interface CudaProviderStatus {
   /** CUDA is only offered on linux-x64 (onnxruntime publishes no other CUDA build for Node). */
@@ -118,8 +125,7 @@ export interface FetchOptions {
 
 /** onnxruntime-node's installed version (read from its package.json, without loading the native binding). */
 export function installedOrtVersion(): string {
-  return (JSON.parse(fs.readFileSync(require.resolve('onnxruntime-node/package.json'), 'utf8')) as { version: string })
-    .version;
+  return readJson(require.resolve('onnxruntime-node/package.json'), v.object({ version: v.string() })).version;
 }
 
 /** onnxruntime-node's N-API folder for its natives (the one place that names it). */
@@ -135,10 +141,10 @@ export function cudaStoreDir(baseDir: string, ortVersion: string = installedOrtV
   return path.join(baseDir, 'onnxruntime-cuda', ortVersion);
 }
 
-/** Reads the store manifest; undefined when absent or unreadable. */
+/** Reads the store manifest; undefined when absent or damaged (then the provider is set up again). */
 export function readStoreManifest(storeDir: string): CudaStoreManifest | undefined {
   try {
-    return JSON.parse(fs.readFileSync(path.join(storeDir, MANIFEST), 'utf8')) as CudaStoreManifest;
+    return readJson(path.join(storeDir, MANIFEST), CudaStoreManifestSchema);
   } catch {
     return undefined;
   }
@@ -238,7 +244,7 @@ export function probeLibraries(names: string[]): LibraryCheck[] {
     env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', NODE_OPTIONS: '' },
   });
   try {
-    return JSON.parse(r.stdout) as LibraryCheck[];
+    return parseJson(r.stdout, v.array(LibraryCheckSchema), 'the dynamic loader probe');
   } catch {
     const why = `could not probe the dynamic loader (${r.error?.message ?? r.stderr?.split('\n')[0] ?? `exit ${r.status}`})`;
     return names.map((name) => ({ name, found: false, error: why }));
@@ -372,9 +378,9 @@ async function getJson(url: string, signal?: AbortSignal): Promise<unknown> {
     throw new FetchError(`GET ${url}: HTTP ${e.status}`);
   }
   try {
-    return JSON.parse(text);
-  } catch {
-    throw new FetchError(`GET ${url}: not JSON (starts with ${JSON.stringify(text.slice(0, 40))})`);
+    return parseJson(text, jsonObject, `GET ${url}`);
+  } catch (e) {
+    throw new FetchError(`${errorText(e)} (starts with ${JSON.stringify(text.slice(0, 40))})`);
   }
 }
 

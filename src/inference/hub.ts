@@ -7,27 +7,32 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import registryJson from '../../models/registry.json';
 import { assertAllowedUrl, download, DownloadError, HashMismatchError } from '../net/download';
+import * as v from 'valibot';
 import { hashFile } from '../util/hash';
+import { checkJson, readJsonIfExists, sha256Hex, type AnySchema } from '../util/json';
 
 export { HashMismatchError };
 
-export type ModelKind = 'merged' | 'merged-or-adapter';
+const ModelKindSchema = v.picklist(['merged', 'merged-or-adapter']);
+export type ModelKind = v.InferOutput<typeof ModelKindSchema>;
 
-export interface RegistryEntry {
-  name?: string;
-  repo: string;
+export const RegistryEntrySchema = v.object({
+  name: v.optional(v.string()),
+  repo: v.string(),
   /** Pinned commit (40 hex), or null when no pin is known yet. */
-  revision: string | null;
-  kind: ModelKind;
+  revision: v.nullable(v.string()),
+  kind: ModelKindSchema,
   /** Registry id of the base model an adapter is merged into. */
-  base?: string;
+  base: v.optional(v.string()),
   /** The files at the pinned revision → sha256 (null: downloaded and recorded, not verified; weights never null when pinned). */
-  files: Record<string, string | null>;
-}
-export interface Registry {
-  comment?: unknown;
-  models: Record<string, RegistryEntry>;
-}
+  files: v.record(v.string(), v.nullable(sha256Hex)),
+});
+export type RegistryEntry = v.InferOutput<typeof RegistryEntrySchema>;
+export const RegistrySchema = v.object({
+  comment: v.optional(v.unknown()),
+  models: v.record(v.string(), RegistryEntrySchema),
+});
+export type Registry = v.InferOutput<typeof RegistrySchema>;
 
 export interface FetchProgress {
   /** Model id and file name, e.g. `bge-base/model.safetensors`. */
@@ -59,11 +64,8 @@ export interface FetchOptions {
   registry?: Registry;
 }
 
-export interface FetchedFile {
-  sha256: string;
-  bytes: number;
-  verified: boolean;
-}
+export const FetchedFileSchema = v.object({ sha256: sha256Hex, bytes: v.number(), verified: v.boolean() });
+export type FetchedFile = v.InferOutput<typeof FetchedFileSchema>;
 export interface FetchResult {
   id: string;
   repo: string;
@@ -92,8 +94,10 @@ const WEIGHT_FILE = /\.(safetensors|bin)$/;
 const COMMIT = /^[0-9a-f]{40}$/;
 export const PINS_FILE = 'pins.json';
 
+let shipped: Registry | undefined;
+/** models/registry.json (bundled), checked on first use. */
 export function defaultRegistry(): Registry {
-  return registryJson as unknown as Registry;
+  return (shipped ??= checkJson(registryJson, RegistrySchema, 'models/registry.json'));
 }
 
 export function registryEntry(id: string, registry: Registry = defaultRegistry()): RegistryEntry {
@@ -138,23 +142,35 @@ async function downloadOne(
   }
 }
 
-function readJsonOr(file: string): Record<string, unknown> | null {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch {
-    return null;
-  }
+/** `<model dir>/pins.json`: what `fetchModel` downloaded (repo, revision, commit, every file's sha256). */
+export const PinsFileSchema = v.object({
+  id: v.string(),
+  repo: v.string(),
+  revision: v.string(),
+  commit: v.nullable(v.string()),
+  pinned: v.boolean(),
+  fetchedAt: v.string(),
+  kind: v.picklist(['merged', 'adapter']),
+  files: v.record(v.string(), FetchedFileSchema),
+});
+export type PinsFile = v.InferOutput<typeof PinsFileSchema>;
+
+/** `${dir}/pins.json`, or undefined when there is none; a damaged one throws, naming the field. */
+export function readPins(dir: string): PinsFile | undefined {
+  return readJsonIfExists(path.join(dir, PINS_FILE), PinsFileSchema);
 }
 
-interface PinsFile {
-  id: string;
-  repo: string;
-  revision: string;
-  commit: string | null;
-  pinned: boolean;
-  fetchedAt: string;
-  kind: 'merged' | 'adapter';
-  files: Record<string, FetchedFile>;
+/** Which repo and revision a fetch into a folder was for (files and partials of another are not reused). */
+const FetchStateSchema = v.object({ repo: v.string(), revision: v.string() });
+const FETCH_STATE_FILE = '.fetch-state.json';
+
+/** A record left by an earlier fetch; undefined when absent or damaged (then nothing in the folder is reused). */
+function readRecord<S extends AnySchema>(file: string, schema: S): v.InferOutput<S> | undefined {
+  try {
+    return readJsonIfExists(file, schema);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -180,12 +196,12 @@ export async function fetchModel(opts: FetchOptions): Promise<FetchResult> {
   fs.mkdirSync(opts.destDir, { recursive: true });
   // Files and partials left by a fetch of another repo/revision into this folder are not reused.
   const state = { repo: entry.repo, revision };
-  const stateFile = path.join(opts.destDir, '.fetch-state.json');
-  const prevState = readJsonOr(stateFile);
-  const prevPins = readJsonOr(path.join(opts.destDir, PINS_FILE)) as Partial<PinsFile> | null;
-  const sameSource = (o: { repo?: unknown; revision?: unknown } | null): boolean =>
+  const stateFile = path.join(opts.destDir, FETCH_STATE_FILE);
+  const prevState = readRecord(stateFile, FetchStateSchema);
+  const prevPins = readRecord(path.join(opts.destDir, PINS_FILE), PinsFileSchema);
+  const sameSource = (o: { repo: string; revision: string } | undefined): boolean =>
     !!o && o.repo === state.repo && o.revision === state.revision;
-  if (prevState && !sameSource(prevState as typeof state)) {
+  if (fs.existsSync(stateFile) && !sameSource(prevState)) {
     for (const f of fs.readdirSync(opts.destDir))
       if (f.endsWith('.partial')) fs.rmSync(path.join(opts.destDir, f), { force: true });
   }

@@ -8,46 +8,58 @@
 // an error naming it, both hashes and the command that makes the folder again.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as v from 'valibot';
+import { errorText } from '../util/errors';
 import { hashBytes, hashFile } from '../util/hash';
+import { parseJson, positiveInt, readJsonIfExists } from '../util/json';
 
-export interface Manifest {
-  format: 1;
-  source: { repo: string; revision: string; generated: boolean };
+const sizeOf = v.pipe(
+  v.number('expected a size in bytes'),
+  v.integer('expected a size in bytes'),
+  v.minValue(0, 'expected a size in bytes'),
+);
+
+export const ManifestSchema = v.object({
+  format: v.literal(1, 'expected manifest format 1'),
+  source: v.object({ repo: v.string(), revision: v.string(), generated: v.boolean() }),
   /** Input files (relative to the source folder(s)) → sha256. Base-model files of a LoRA merge are prefixed `base/`. */
-  inputs: Record<string, string>;
-  /** Files written to the model folder (except manifest.json) → sha256. */
-  outputs: Record<string, string>;
+  inputs: v.record(v.string(), v.string()),
+  /** Files written to the model folder (except manifest.json) → sha256 (checked where a file is opened). */
+  outputs: v.record(v.string(), v.string()),
   /** Sizes in bytes of `outputs` (absent in manifests written before it was recorded). */
-  sizes?: Record<string, number>;
-  config: { hidden: number; layers: number; heads: number; ffn: number; vocab: number; maxPositions: number };
-  pooling: 'cls';
-  dim: number;
-  normalize: true;
+  sizes: v.optional(v.record(v.string(), sizeOf)),
+  config: v.object({
+    hidden: positiveInt,
+    layers: positiveInt,
+    heads: positiveInt,
+    ffn: positiveInt,
+    vocab: positiveInt,
+    maxPositions: positiveInt,
+  }),
+  pooling: v.literal('cls'),
+  dim: positiveInt,
+  normalize: v.literal(true),
   /** ONNX files per precision, relative to the model folder; a precision that was not converted is absent. */
-  files: { fp32?: string; int8?: string; fp16?: string };
-  tokenizer: 'tokenizer.json';
-  createdAt: string;
-}
+  files: v.object({ fp32: v.optional(v.string()), int8: v.optional(v.string()), fp16: v.optional(v.string()) }),
+  tokenizer: v.literal('tokenizer.json'),
+  createdAt: v.string(),
+});
+export type Manifest = v.InferOutput<typeof ManifestSchema>;
 
 export const MANIFEST_FILE = 'manifest.json';
 /** Sidecar in the model folder remembering which files were hashed and found intact (see verifyModelFiles). */
 export const VERIFY_CACHE_FILE = '.verified.json';
 
-/** Reads and checks `${dir}/manifest.json`. */
+/** Reads and checks `${dir}/manifest.json` (a missing or damaged one names the file, the field and the value). */
 export function readManifest(dir: string): Manifest {
   const file = path.join(dir, MANIFEST_FILE);
-  let m: Manifest;
+  let text: string;
   try {
-    m = JSON.parse(fs.readFileSync(file, 'utf8')) as Manifest;
+    text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new Error(`${file}: cannot read the model manifest (${(e as Error).message})`);
+    throw new Error(`${file}: cannot read the model manifest (${errorText(e)})`);
   }
-  if (m?.format !== 1) throw new Error(`${file}: unsupported manifest format ${JSON.stringify(m?.format)}`);
-  const need: (keyof Manifest)[] = ['source', 'outputs', 'config', 'dim', 'files', 'tokenizer'];
-  for (const k of need) if (m[k] === undefined) throw new Error(`${file}: missing field "${k}"`);
-  if (!Number.isInteger(m.dim) || m.dim <= 0) throw new Error(`${file}: bad dim ${JSON.stringify(m.dim)}`);
-  if (!m.outputs || typeof m.outputs !== 'object') throw new Error(`${file}: "outputs" is not an object`);
-  return m;
+  return parseJson(text, ManifestSchema, file);
 }
 
 /** sha256 (hex) of `${dir}/manifest.json`. */
@@ -101,19 +113,18 @@ export function remakeHint(dir: string, m: Pick<Manifest, 'source'>): string {
   );
 }
 
-interface CacheEntry {
-  size: string;
-  mtimeNs: string;
-  ctimeNs: string;
-  ino: string;
-  dev: string;
-  sha256: string;
-  checkedNs: string;
-}
-interface CacheFile {
-  format: 1;
-  files: Record<string, CacheEntry>;
-}
+const CacheEntrySchema = v.object({
+  size: v.string(),
+  mtimeNs: v.string(),
+  ctimeNs: v.string(),
+  ino: v.string(),
+  dev: v.string(),
+  sha256: v.string(),
+  checkedNs: v.pipe(v.string(), v.regex(/^\d+$/)),
+});
+type CacheEntry = v.InferOutput<typeof CacheEntrySchema>;
+const CacheFileSchema = v.object({ format: v.literal(1), files: v.record(v.string(), CacheEntrySchema) });
+type CacheFile = v.InferOutput<typeof CacheFileSchema>;
 
 /**
  * A file last changed this shortly before it was hashed could change again within the same timestamp tick (1–2 s
@@ -156,10 +167,10 @@ function trusted(e: CacheEntry | undefined, k: Omit<CacheEntry, 'sha256' | 'chec
 
 function readCache(dir: string): CacheFile {
   try {
-    const c = JSON.parse(fs.readFileSync(path.join(dir, VERIFY_CACHE_FILE), 'utf8')) as CacheFile;
-    if (c?.format === 1 && c.files && typeof c.files === 'object') return c;
+    const c = readJsonIfExists(path.join(dir, VERIFY_CACHE_FILE), CacheFileSchema);
+    if (c) return c;
   } catch {
-    // absent or unreadable: start afresh
+    // unreadable or damaged: a cache, so every file is hashed afresh
   }
   return { format: 1, files: {} };
 }

@@ -1,17 +1,11 @@
 // The message protocol between the inference client (main thread / extension host) and the inference worker.
 // Type-only: no runtime code. Every request carries an id; the worker sends exactly one `response` per request id
 // (possibly preceded by `progress` messages). Errors travel as data and are rethrown as Error by the client.
-import type { BackendReport, Device, EmbedProgress, ModelIdentity, Precision, TextKind } from './types';
+import type { BackendReport, EmbedProgress, EmbedderOptions, ModelIdentity, TextKind } from './types';
 
-export interface InitParams {
-  modelDir: string;
-  device: Device;
-  precision: Precision;
-  threads?: number;
-  queryPrefix: boolean;
-  maxBatchTokens?: number;
-  maxBatchItems?: number;
-}
+/** What the worker loads: the model-side part of EmbedderOptions (the worker's own options stay in the client). */
+export type InitParams = Required<Pick<EmbedderOptions, 'modelDir' | 'device' | 'precision' | 'queryPrefix'>> &
+  Pick<EmbedderOptions, 'threads' | 'maxBatchTokens' | 'maxBatchItems'>;
 
 export interface EmbedParams {
   texts: string[];

@@ -4,6 +4,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { errorText } from '../util/errors';
+import { JsonError, jsonObject, readJson } from '../util/json';
 
 export interface Encoded {
   /** Token ids including [CLS] and [SEP], truncated to maxLength. */
@@ -21,17 +23,13 @@ export interface Batch {
   tokens: number;
 }
 
-function readJson(file: string): Record<string, unknown> {
-  let text: string;
+/** A tokenizer/config JSON file as an object (the tokenizers library reads the rest); errors name the file. */
+function readObject(file: string): Record<string, unknown> {
   try {
-    text = fs.readFileSync(file, 'utf8');
+    return readJson(file, jsonObject);
   } catch (e) {
-    throw new Error(`cannot read tokenizer file ${file}: ${(e as Error).message}`);
-  }
-  try {
-    return JSON.parse(text) as Record<string, unknown>;
-  } catch (e) {
-    throw new Error(`tokenizer file ${file} is not valid JSON: ${(e as Error).message}`);
+    if (e instanceof JsonError) throw e;
+    throw new Error(`cannot read tokenizer file ${file}: ${errorText(e)}`);
   }
 }
 
@@ -58,15 +56,15 @@ export class WordPieceTokenizer {
    */
   static load(modelDir: string, opts: { maxLength?: number } = {}): WordPieceTokenizer {
     const tokFile = path.join(modelDir, 'tokenizer.json');
-    const json = readJson(tokFile);
+    const json = readObject(tokFile);
     const cfgFile = path.join(modelDir, 'tokenizer_config.json');
-    const cfg = fs.existsSync(cfgFile) ? readJson(cfgFile) : {};
+    const cfg = fs.existsSync(cfgFile) ? readObject(cfgFile) : {};
     let max = 512;
     const mml = cfg['model_max_length'];
     if (typeof mml === 'number' && mml > 0 && mml < 1e9) max = mml;
     const modelCfg = path.join(modelDir, 'config.json');
     if (fs.existsSync(modelCfg)) {
-      const mpe = readJson(modelCfg)['max_position_embeddings'];
+      const mpe = readObject(modelCfg)['max_position_embeddings'];
       if (typeof mpe === 'number' && mpe > 0) max = Math.min(max, mpe);
     }
     if (opts.maxLength) max = Math.min(max, opts.maxLength);

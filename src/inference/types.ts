@@ -1,5 +1,8 @@
 // Types shared by the inference engine, the index, the MeSH engine, the CLI and the extension.
-// No runtime code here, and no `vscode` import anywhere under src/inference or src/index.
+// The only runtime code here is the schema of ModelIdentity (it is read back from index and release files), and
+// there is no `vscode` import anywhere under src/inference or src/index.
+import * as v from 'valibot';
+import { positiveInt } from '../util/json';
 
 export type Device = 'auto' | 'cuda' | 'dml' | 'cpu';
 export type Precision = 'auto' | 'fp32' | 'int8' | 'fp16';
@@ -18,14 +21,44 @@ export interface BackendReport {
 }
 
 /** The identity of the model that made a set of vectors (recorded in an index, checked on open). */
-export interface ModelIdentity {
-  repo: string; // source repo, e.g. 'LunaLan07/BioHiCL-Base' or 'generated:base'
-  revision: string;
-  manifestHash: string; // sha256 of manifest.json
-  dim: number;
-  pooling: 'cls';
-  queryPrefix: boolean; // whether the bge query prefix is applied to queries
-  generated: boolean; // true when the weights are random (no ranking meaning)
+export const ModelIdentitySchema = v.object({
+  /** source repo, e.g. 'LunaLan07/BioHiCL-Base' or 'generated:base' */
+  repo: v.string(),
+  revision: v.string(),
+  /** sha256 of manifest.json */
+  manifestHash: v.string(),
+  dim: positiveInt,
+  pooling: v.literal('cls'),
+  /** whether the bge query prefix is applied to queries */
+  queryPrefix: v.boolean(),
+  /** true when the weights are random (no ranking meaning) */
+  generated: v.boolean(),
+});
+export type ModelIdentity = v.InferOutput<typeof ModelIdentitySchema>;
+
+/** How to open a model folder as an Embedder: the one options type of openEmbedder (./client). */
+export interface EmbedderOptions {
+  /** A converted model folder (manifest.json, tokenizer, ONNX files). */
+  modelDir: string;
+  device?: Device;
+  precision?: Precision;
+  threads?: number;
+  /** Prefix queries (kind 'query') with the bge instruction. Default false. */
+  queryPrefix?: boolean;
+  /** Upper bound on padded tokens (batch × longest) per session run. Default 4096. */
+  maxBatchTokens?: number;
+  /** Upper bound on texts per session run. Default 32. */
+  maxBatchItems?: number;
+  /** Run onnxruntime in this thread (the CLI, tools) instead of a worker thread (the extension). Default false. */
+  inProcess?: boolean;
+  /** Worker: do not start it now (it starts on the first embed). Default false: load now so errors surface here. */
+  lazy?: boolean;
+  /** Worker: the worker script; default `worker.js` beside this bundle (a `.ts` path runs under tsx). */
+  workerPath?: string;
+  /** Worker: timeout for loading the model (ms, default 120 000). */
+  initTimeoutMs?: number;
+  /** Worker: default timeout of an embed request (ms, default 300 000); each progress message restarts it. */
+  embedTimeoutMs?: number;
 }
 
 export interface EmbedProgress {

@@ -14,6 +14,7 @@ import type {
   WireError,
   WorkerMessage,
 } from './protocol';
+import { errorText } from '../util/errors';
 
 interface Queued {
   id: number;
@@ -49,7 +50,7 @@ function fail(id: number, e: unknown, code: ErrorCode = 'internal'): void {
   const err: WireError =
     e instanceof CodedError
       ? { code: e.code, message: e.message }
-      : { code, message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined };
+      : { code, message: errorText(e), stack: e instanceof Error ? e.stack : undefined };
   post({ type: 'response', id, ok: false, error: err });
 }
 
@@ -65,9 +66,9 @@ async function init(p: InitParams): Promise<LocalEmbedder> {
   initializing = (async () => {
     if (old) await old.dispose();
     try {
-      return await LocalEmbedder.load(p.modelDir, p);
+      return await LocalEmbedder.load(p);
     } catch (e) {
-      throw new CodedError('load', (e as Error).message);
+      throw new CodedError('load', errorText(e));
     }
   })();
   try {

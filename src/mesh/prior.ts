@@ -5,14 +5,20 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LexicalMatcher } from './lexical';
 import { shippedVocabDir, type MeshVocab } from './vocab';
+import * as v from 'valibot';
+import { nonNegativeInt, readJson } from '../util/json';
 
-export interface PriorFile {
-  format: 'biohicl-mesh-prior/1';
-  source: string;
-  docs: number;
-  counts: Record<string, [number, number]>; // ui → [documents where matched, of those where indexed]
-  backoff: Record<string, [number, number]>; // match kind → [matched, indexed] over rarely seen descriptors (≤ 2 documents)
-}
+const matchedIndexed = v.tuple([nonNegativeInt, nonNegativeInt]);
+export const PriorFileSchema = v.object({
+  format: v.literal('biohicl-mesh-prior/1'),
+  source: v.string(),
+  docs: nonNegativeInt,
+  /** ui → [documents where matched, of those where indexed] */
+  counts: v.record(v.string(), matchedIndexed),
+  /** match kind → [matched, indexed] over rarely seen descriptors (≤ 2 documents) */
+  backoff: v.record(v.string(), matchedIndexed),
+});
+export type PriorFile = v.InferOutput<typeof PriorFileSchema>;
 
 /** Kind of a match for back-off: a cue phrase, or a name/entry term of one or more tokens, shallow (depth ≤ 2) or
  *  deep in the tree. */
@@ -83,7 +89,7 @@ let shipped: LexicalPrior | null | undefined;
 export function shippedPrior(): LexicalPrior | undefined {
   if (shipped === undefined) {
     const f = path.join(shippedVocabDir(), 'lexical-prior.json');
-    shipped = fs.existsSync(f) ? new LexicalPrior(JSON.parse(fs.readFileSync(f, 'utf8')) as PriorFile) : null;
+    shipped = fs.existsSync(f) ? new LexicalPrior(readJson(f, PriorFileSchema)) : null;
   }
   return shipped ?? undefined;
 }

@@ -6,6 +6,9 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { SaxesParser } from 'saxes';
 import { biohiclHome, projectRoot } from '../inference/paths';
+import * as v from 'valibot';
+import { errorText } from '../util/errors';
+import { parseJson } from '../util/json';
 
 export interface Descriptor {
   ui: string; // e.g. 'D003920'
@@ -325,13 +328,13 @@ function readMaybeGz(file: string): string {
   try {
     buf = fs.readFileSync(file);
   } catch (e) {
-    throw new Error(`cannot read MeSH file ${file}: ${(e as Error).message}`);
+    throw new Error(`cannot read MeSH file ${file}: ${errorText(e)}`);
   }
   if (buf[0] === 0x1f && buf[1] === 0x8b) {
     try {
       buf = zlib.gunzipSync(buf);
     } catch (e) {
-      throw new Error(`${file}: not a valid gzip file (${(e as Error).message})`);
+      throw new Error(`${file}: not a valid gzip file (${errorText(e)})`);
     }
   }
   return buf.toString('utf8');
@@ -526,7 +529,7 @@ export async function loadDescriptorXml(file: string): Promise<MeshVocab> {
     }
     if (!error) parser.close();
   } catch (e) {
-    error ??= new Error(`${file}: ${(e as Error).message}`);
+    error ??= new Error(`${file}: ${errorText(e)}`);
   } finally {
     input.destroy();
   }
@@ -550,17 +553,26 @@ export function saveVocabCache(vocab: MeshVocab, file: string): void {
   fs.renameSync(tmp, file);
 }
 
+/** A cache written by saveVocabCache: one row per descriptor, [ui, name, tree numbers joined by |, terms, scope note]. */
+const VocabCacheSchema = v.object({
+  format: v.literal(
+    'biohicl-mesh-vocab/1',
+    'expected "biohicl-mesh-vocab/1" (a cache written by `biohicl mesh import`)',
+  ),
+  version: v.optional(v.string()),
+  source: v.optional(v.string()),
+  rows: v.array(v.tuple([v.string(), v.string(), v.string(), v.array(v.string()), v.optional(v.string())])),
+});
+
 export function loadVocabCache(file: string): MeshVocab {
-  let j: { format?: string; version?: string; source?: string; rows?: unknown[] };
+  let text: string;
   try {
-    j = JSON.parse(readMaybeGz(file));
+    text = readMaybeGz(file);
   } catch (e) {
-    throw new Error(`${file}: not a MeSH vocabulary cache (${(e as Error).message})`);
+    throw new Error(`${file}: not a MeSH vocabulary cache (${errorText(e)})`);
   }
-  if (j.format !== 'biohicl-mesh-vocab/1' || !Array.isArray(j.rows))
-    throw new Error(`${file}: not a MeSH vocabulary cache (format ${j.format})`);
-  const descriptors = j.rows.map((r) => {
-    const [ui, name, trees, terms, scopeNote] = r as [string, string, string, string[], string?];
+  const j = parseJson(text, VocabCacheSchema, file);
+  const descriptors = j.rows.map(([ui, name, trees, terms, scopeNote]) => {
     const d: Descriptor = { ui, name, treeNumbers: trees ? trees.split('|') : [], terms };
     if (scopeNote) d.scopeNote = scopeNote;
     return d;

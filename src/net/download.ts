@@ -13,6 +13,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';
 import { newHash, type HashAlgorithm } from '../util/hash';
+import { errorText } from '../util/errors';
 
 export interface DownloadProgress {
   /** The name used in messages (DownloadOptions.label). */
@@ -294,7 +295,7 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
     } catch (e) {
       if (e instanceof DownloadError) throw e;
       if (opts.signal?.aborted) throw cancelled(have);
-      const why = (e as Error).message;
+      const why = errorText(e);
       await retryOr(
         attempt,
         new DownloadError(
@@ -372,7 +373,7 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
     const resumedFrom = have;
     const rejectContent = async (e: unknown): Promise<never> => {
       fs.rmSync(partial, { force: true });
-      throw new ContentError(label, (e as Error).message);
+      throw new ContentError(label, errorText(e));
     };
     /** A partial from an earlier call may belong to an older version of the file: one fresh start before giving up. */
     const restartAfterResume = (why: string): boolean => {
@@ -383,7 +384,7 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
       return true;
     };
     const rejectOrRestart = async (e: unknown): Promise<void> => {
-      if (restartAfterResume((e as Error).message)) return;
+      if (restartAfterResume(errorText(e))) return;
       await rejectContent(e);
     };
     // Bytes already on disk go through the hash and the check first.
@@ -435,13 +436,13 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
         }
       } catch (e) {
         failure = new DownloadError(
-          `${label}: connection lost at ${bytes} bytes (${(e as Error).message}); run again to resume`,
+          `${label}: connection lost at ${bytes} bytes (${errorText(e)}); run again to resume`,
           'network',
           finalUrl,
           label,
           undefined,
           bytes,
-          (e as Error).message,
+          errorText(e),
         );
       }
       if (contentFailure !== undefined) {
@@ -561,13 +562,13 @@ export async function fetchText(
       if (e instanceof DownloadError) throw e;
       if (opts.signal?.aborted) throw new DownloadError(`${label}: cancelled`, 'cancelled', url, label);
       err = new DownloadError(
-        `${label}: GET ${url} failed (${(e as Error).message})`,
+        `${label}: GET ${url} failed (${errorText(e)})`,
         'network',
         url,
         label,
         undefined,
         undefined,
-        (e as Error).message,
+        errorText(e),
       );
     }
     if (attempt >= retries) throw err;

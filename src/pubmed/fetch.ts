@@ -16,7 +16,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConnectionPool, ContentError, download, DownloadError, fetchText, HashMismatchError } from '../net/download';
+import * as v from 'valibot';
 import { hashFile } from '../util/hash';
+import { md5Hex, readJson } from '../util/json';
+import { parseLockHolder, pidAlive, type LockHolder } from '../util/lock';
 import { gzipPubmedCheck } from './gzip-check';
 import {
   compareNlmFiles,
@@ -29,6 +32,7 @@ import {
   type NlmKind,
   type NlmListedFile,
 } from './nlm';
+import { errorText } from '../util/errors';
 
 export const MAX_CONNECTIONS = 3;
 export const VERIFIED_SUFFIX = '.verified.json';
@@ -122,18 +126,19 @@ export class PubmedFetchError extends Error {
   }
 }
 
-export interface VerifiedRecord {
-  name: string;
-  kind: NlmKind;
-  md5: string;
-  size: number;
-  mtimeMs: number;
+export const VerifiedRecordSchema = v.object({
+  name: v.string(),
+  kind: v.picklist(['baseline', 'update']),
+  md5: md5Hex,
+  size: v.number(),
+  mtimeMs: v.number(),
   /** The URL it was fetched from (or verified against). */
-  source: string;
+  source: v.string(),
   /** The listing's date and size columns when it was verified. */
-  listed?: { modified?: string; size?: string };
-  verifiedAt: string;
-}
+  listed: v.optional(v.object({ modified: v.optional(v.string()), size: v.optional(v.string()) })),
+  verifiedAt: v.string(),
+});
+export type VerifiedRecord = v.InferOutput<typeof VerifiedRecordSchema>;
 
 export function localPath(outDir: string, kind: NlmKind, name: string): string {
   return path.join(outDir, NLM_DIRS[kind], name);
@@ -142,9 +147,9 @@ export function localPath(outDir: string, kind: NlmKind, name: string): string {
 /** The verification record of a local file when it still describes the file (same size and mtime), else undefined. */
 export function readVerified(file: string): VerifiedRecord | undefined {
   try {
-    const rec = JSON.parse(fs.readFileSync(file + VERIFIED_SUFFIX, 'utf8')) as VerifiedRecord;
+    const rec = readJson(file + VERIFIED_SUFFIX, VerifiedRecordSchema);
     const st = fs.statSync(file);
-    if (rec.size === st.size && Math.abs(rec.mtimeMs - st.mtimeMs) < 1 && /^[0-9a-f]{32}$/.test(rec.md5)) return rec;
+    if (rec.size === st.size && Math.abs(rec.mtimeMs - st.mtimeMs) < 1) return rec;
   } catch {
     /* no record, no file, or unreadable: not verified */
   }
@@ -213,7 +218,7 @@ export function lockOutDir(outDir: string): () => void {
       fs.writeFileSync(file, JSON.stringify(me) + '\n', { flag: 'wx' });
       return () => {
         try {
-          if ((JSON.parse(fs.readFileSync(file, 'utf8')) as { pid?: number }).pid === process.pid)
+          if (parseLockHolder(fs.readFileSync(file, 'utf8'), file)?.pid === process.pid)
             fs.rmSync(file, { force: true });
         } catch {
           /* already gone */
@@ -222,21 +227,13 @@ export function lockOutDir(outDir: string): () => void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || tries > 0) throw e;
     }
-    let held: { pid?: number; host?: string; startedAt?: string } = {};
+    let held: LockHolder = {};
     try {
-      held = JSON.parse(fs.readFileSync(file, 'utf8'));
+      held = parseLockHolder(fs.readFileSync(file, 'utf8'), file) ?? {}; // not a lock record: treated as stale
     } catch {
-      /* unreadable: treated as stale */
+      /* gone meanwhile */
     }
-    const alive = (pid: number): boolean => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch (e) {
-        return (e as NodeJS.ErrnoException).code === 'EPERM';
-      }
-    };
-    if (held.pid && held.host && (held.host !== me.host || alive(held.pid))) {
+    if (held.pid && held.host && (held.host !== me.host || pidAlive(held.pid))) {
       throw new PubmedFetchError(
         `another fetch is writing to ${outDir} (pid ${held.pid} on ${held.host}, since ${held.startedAt}); ` +
           `wait for it, or delete ${file} if that run is gone`,
@@ -571,9 +568,7 @@ export async function fetchPubmed(opts: FetchPubmedOptions): Promise<FetchSummar
       try {
         end = await readListings(mirror, kinds, pool, opts);
       } catch (e) {
-        notes.push(
-          `could not read the listing again to check that it did not change during the run: ${(e as Error).message}`,
-        );
+        notes.push(`could not read the listing again to check that it did not change during the run: ${errorText(e)}`);
       }
       if (end) {
         const now = new Map(end.map((f) => [f.name, f]));
@@ -597,7 +592,7 @@ export async function fetchPubmed(opts: FetchPubmedOptions): Promise<FetchSummar
               f.name,
             );
           } catch (err) {
-            notes.push(`${what}; its .md5 could not be read again (${(err as Error).message})`);
+            notes.push(`${what}; its .md5 could not be read again (${errorText(err)})`);
           }
           if (r.status === 'failed' || r.status === 'cancelled') {
             r.message = `${r.message} — ${what}; run again`;

@@ -14,11 +14,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
+import * as v from 'valibot';
 import { IndexStore, INDEX_FORMAT, META_FILE, type FileRow, type IndexMeta } from '../index/store';
 import { parseLocation } from '../index/location';
 import { search } from '../index/search';
 import { readVerified } from '../pubmed/fetch';
 import { hashFile } from '../util/hash';
+import { readJson } from '../util/json';
 import { versionFiles } from '../index/lance-files';
 import { fsyncDir, linkOrCopy, walkFiles } from './fsutil';
 import {
@@ -78,12 +80,12 @@ function defaultTag(files: FileRow[]): string {
   return `release-${new Date().toISOString().slice(0, 10)}${last ? `-${last}` : ''}`;
 }
 
+/** The part of a LanceDB tag file (`<table>.lance/_refs/tags/<tag>.json`) read here. */
+const LanceTagFileSchema = v.object({ createdAt: v.optional(v.string()), updatedAt: v.optional(v.string()) });
+
 async function tagTime(tableDir: string, table: lancedb.Table, tag: string, version: number): Promise<number> {
   try {
-    const j = JSON.parse(fs.readFileSync(path.join(tableDir, '_refs', 'tags', `${tag}.json`), 'utf8')) as {
-      createdAt?: string;
-      updatedAt?: string;
-    };
+    const j = readJson(path.join(tableDir, '_refs', 'tags', `${tag}.json`), LanceTagFileSchema);
     const t = Date.parse(j.updatedAt ?? j.createdAt ?? '');
     if (Number.isFinite(t)) return t;
   } catch {
@@ -277,7 +279,7 @@ export async function publishRelease(o: PublishOptions): Promise<PublishResult> 
       created,
       indexFormat: meta.format ?? INDEX_FORMAT,
       model: meta.model,
-      tables: info as Record<ReleaseTable, ReleaseTableInfo>,
+      tables: info as ReleaseManifest['tables'],
       counts,
       pubmed: { count: pubmed.length, last: pubmed.filter((p) => p.file_seq > 0).at(-1)?.name, files: pubmed },
       files,
@@ -325,7 +327,7 @@ export async function publishRelease(o: PublishOptions): Promise<PublishResult> 
 export async function checkOpens(
   dir: string,
   meta: IndexMeta,
-  tables: Record<ReleaseTable, ReleaseTableInfo>,
+  tables: ReleaseManifest['tables'],
 ): Promise<{ articles: number; sentences: number }> {
   const store = await IndexStore.open(dir, meta.model, {});
   try {

@@ -20,6 +20,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as v from 'valibot';
 import { HashMismatchError, DownloadError } from '../net/download';
 import { hashBytes, hashFile } from '../util/hash';
 import { MANIFEST_FILE } from '../inference/manifest';
@@ -27,6 +28,10 @@ import { modelIdentity } from '../inference/identity';
 import { defaultRegistry } from '../inference/hub';
 import type { ModelIdentity } from '../inference/types';
 import { INDEX_FORMAT, META_FILE, describeIdentity, sameModel, type IndexMeta } from '../index/store';
+import { IndexMetaSchema } from '../index/meta';
+import { errorText } from '../util/errors';
+import { readJson, readJsonIfExists, sha256Hex } from '../util/json';
+import { parseLockHolder, pidAlive, type LockHolder } from '../util/lock';
 import { checkOpens } from './publish';
 import { openSource, type ReleaseSource } from './sources';
 import { freeBytes, fsyncDir, isNoSpace, linkOrCopy, under, walkFiles } from './fsutil';
@@ -55,13 +60,14 @@ export function layoutFor(index: string): ReleaseLayout {
   };
 }
 
-export interface PullState {
-  current?: string;
-  previous?: string;
+export const PullStateSchema = v.object({
+  current: v.optional(v.string()),
+  previous: v.optional(v.string()),
   /** Set while a plain index folder is being moved under releases/ (recovered at the next pull). */
-  converting?: { to: string };
-  pulledAt?: string;
-}
+  converting: v.optional(v.object({ to: v.string() })),
+  pulledAt: v.optional(v.string()),
+});
+export type PullState = v.InferOutput<typeof PullStateSchema>;
 
 export interface PullProgress {
   phase: 'plan' | 'link' | 'download' | 'verify' | 'open' | 'switch';
@@ -114,11 +120,15 @@ export interface PullResult {
 // ---------------------------------------------------------------------------------------------------------------
 // Local state
 
+/** The pull state (`{}` before the first pull); a damaged file is refused, naming the field. */
 function readState(l: ReleaseLayout): PullState {
   try {
-    return JSON.parse(fs.readFileSync(l.state, 'utf8')) as PullState;
-  } catch {
-    return {};
+    return readJsonIfExists(l.state, PullStateSchema) ?? {};
+  } catch (e) {
+    throw new ReleaseError(
+      `${errorText(e)}. It records which release is current; fix it or remove it (the next pull starts afresh)`,
+      1,
+    );
   }
 }
 
@@ -128,11 +138,10 @@ function writeJsonAtomic(file: string, value: unknown): void {
   fs.renameSync(tmp, file);
 }
 
-interface HashEntry {
-  size: number;
-  mtimeMs: number;
-  sha256: string;
-}
+const HashCacheSchema = v.object({
+  entries: v.record(v.string(), v.object({ size: v.number(), mtimeMs: v.number(), sha256: sha256Hex })),
+});
+type HashEntry = v.InferOutput<typeof HashCacheSchema>['entries'][string];
 
 /** sha256 of local files, keyed by device:inode (hard links share it; Lance never rewrites a file in place). */
 class HashCache {
@@ -143,10 +152,9 @@ class HashCache {
     private readonly rehash: boolean,
   ) {
     try {
-      this.entries =
-        (JSON.parse(fs.readFileSync(file, 'utf8')) as { entries: Record<string, HashEntry> }).entries ?? {};
+      this.entries = readJsonIfExists(file, HashCacheSchema)?.entries ?? {};
     } catch {
-      /* none yet */
+      /* damaged: a cache, so every file is hashed again */
     }
   }
   private key(st: fs.Stats): string {
@@ -193,15 +201,6 @@ class HashCache {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function takeLock(l: ReleaseLayout): () => void {
   fs.mkdirSync(l.root, { recursive: true });
   const me = JSON.stringify({ pid: process.pid, host: os.hostname(), at: new Date().toISOString() });
@@ -217,11 +216,11 @@ function takeLock(l: ReleaseLayout): () => void {
       };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      let holder: { pid?: number; host?: string } = {};
+      let holder: LockHolder = {};
       try {
-        holder = JSON.parse(fs.readFileSync(l.lock, 'utf8'));
+        holder = parseLockHolder(fs.readFileSync(l.lock, 'utf8'), l.lock) ?? {}; // not a lock record: stale
       } catch {
-        /* unreadable: stale */
+        /* gone meanwhile */
       }
       if (holder.pid && holder.host === os.hostname() && pidAlive(holder.pid)) {
         throw new ReleaseError(`another pull (pid ${holder.pid}) is working on ${l.link}; wait for it to finish`, 1);
@@ -650,20 +649,20 @@ async function stage(
     // meta.json must name the model release.json names, and the staged index must open and read whole.
     let meta: IndexMeta;
     try {
-      meta = JSON.parse(fs.readFileSync(path.join(staging, META_FILE), 'utf8')) as IndexMeta;
+      meta = readJson(path.join(staging, META_FILE), IndexMetaSchema);
     } catch (e) {
-      throw new ReleaseError(`the release's meta.json is not readable (${(e as Error).message}). ${unchanged(l)}.`);
+      throw new ReleaseError(`the release's meta.json is not usable: ${errorText(e)}. ${unchanged(l)}.`);
     }
-    if (!meta.model || !sameModel(meta.model, rel.model)) {
+    if (!sameModel(meta.model, rel.model)) {
       throw new ReleaseError(
-        `the release's meta.json names model ${meta.model ? describeIdentity(meta.model) : '(none)'}, release.json ${describeIdentity(rel.model)}: the release is inconsistent. ${unchanged(l)}.`,
+        `the release's meta.json names model ${describeIdentity(meta.model)}, release.json ${describeIdentity(rel.model)}: the release is inconsistent. ${unchanged(l)}.`,
       );
     }
     progress({ phase: 'open', bytes: received, total: need });
     try {
       await checkOpens(staging, meta, rel.tables);
     } catch (e) {
-      throw new ReleaseError(`the staged release does not open as an index: ${(e as Error).message}. ${unchanged(l)}.`);
+      throw new ReleaseError(`the staged release does not open as an index: ${errorText(e)}. ${unchanged(l)}.`);
     }
     fs.rmSync(path.join(staging, '__manifest'), { recursive: true, force: true });
     // Local annotations: the model folder that matches (so search finds it without --model), and release.json.

@@ -15,6 +15,7 @@ import { newHash } from '../util/hash';
 import { parseLocation, s3 } from '../index/location';
 import { RELEASE_FILE, ReleaseError, type ReleaseFile } from './manifest';
 import { under } from './fsutil';
+import { errorText } from '../util/errors';
 
 export interface FetchOptions {
   signal?: AbortSignal;
@@ -192,7 +193,7 @@ async function resumableCopy(
         throw e;
       if (attempt >= retries || o.signal?.aborted) throw e;
       o.onLog?.(
-        `${f.path}: ${(e as Error).message}; retrying from ${fs.existsSync(partial) ? fs.statSync(partial).size : 0} bytes`,
+        `${f.path}: ${errorText(e)}; retrying from ${fs.existsSync(partial) ? fs.statSync(partial).size : 0} bytes`,
       );
       await sleep(o.retryDelayMs ?? 1000, o.signal).catch(() => undefined);
     }

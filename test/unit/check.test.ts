@@ -14,7 +14,7 @@ import { checkDocument, citationSupport, selectFlags, type Assessed } from '../.
 import { keyInBibliographies } from '../../src/check/keys';
 import { storeSearcher, paperInIndex } from '../../src/check/searchers';
 import { generateModel } from '../../src/inference/convert';
-import { openEmbedder } from '../../src/index/model';
+import { openEmbedder } from '../../src/inference/client';
 import { IndexStore } from '../../src/index/store';
 import { addFiles } from '../../src/index/build';
 import { readCitations } from '../../src/index/readers';
@@ -226,7 +226,7 @@ let embedder: Embedder;
 before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'biohicl-check-'));
   await generateModel({ shape: 'tiny', outDir: path.join(dir, 'model'), precisions: ['fp32'] });
-  embedder = await openEmbedder({ modelDir: path.join(dir, 'model'), device: 'cpu', threads: 1 });
+  embedder = await openEmbedder({ modelDir: path.join(dir, 'model'), device: 'cpu', threads: 1, inProcess: true });
   store = await IndexStore.open(path.join(dir, 'index'), embedder.identity, { create: true });
   await addFiles(store, embedder, [path.join(DEMO_PUBMED, 'mesh-papers.medline.txt')], {
     read: (f) => readCitations(f),

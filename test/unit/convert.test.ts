@@ -296,12 +296,12 @@ test('config.json and weight shapes are checked with clear errors', async () => 
   fs.writeFileSync(path.join(src, 'config.json'), JSON.stringify({ ...cfg, num_hidden_layers: 'two' }));
   await assert.rejects(
     convertModel({ srcDir: src, outDir: tmpDir(), source: { repo: 'x', revision: 'y' } }),
-    /config\.json: "num_hidden_layers" must be a positive integer, got "two"/,
+    /config\.json: num_hidden_layers: expected a positive integer, got "two"/,
   );
   fs.writeFileSync(path.join(src, 'config.json'), JSON.stringify({ ...cfg, hidden_act: 'relu' }));
   await assert.rejects(
     convertModel({ srcDir: src, outDir: tmpDir(), source: { repo: 'x', revision: 'y' } }),
-    /hidden_act "relu" is not supported/,
+    /config\.json: hidden_act: expected "gelu" \(the only activation supported: exact gelu\), got "relu"/,
   );
   fs.rmSync(path.join(src, 'model.safetensors'));
   fs.writeFileSync(path.join(src, 'config.json'), JSON.stringify(cfg));

@@ -3,7 +3,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BGE_QUERY_PREFIX, LocalEmbedder, planBatches } from '../../src/inference/embedder';
+import { BGE_QUERY_PREFIX, planBatches } from '../../src/inference/embedder';
+import { openEmbedder } from '../../src/inference/client';
 import { convertModel } from '../../src/inference/convert/convert';
 import { manifestHash } from '../../src/inference/manifest';
 import type { EmbedProgress } from '../../src/inference/types';
@@ -52,7 +53,7 @@ test('planBatches: sorted by length, bounded by items and padded tokens, every i
 });
 
 test('fp32 CLS embeddings equal the torch reference (L2-normalised), in input order', async () => {
-  const e = await LocalEmbedder.load(modelDir, { device: 'cpu', precision: 'fp32', maxBatchItems: 2 });
+  const e = await openEmbedder({ inProcess: true, modelDir, device: 'cpu', precision: 'fp32', maxBatchItems: 2 });
   const progress: EmbedProgress[] = [];
   const v = await e.embed(ref.sentences, 'passage', (p) => progress.push(p));
   assert.equal(v.length, ref.sentences.length);
@@ -78,7 +79,7 @@ test('fp32 CLS embeddings equal the torch reference (L2-normalised), in input or
 
 test('int8 and fp16 stay within cosine 0.999 of the reference', async () => {
   for (const precision of ['int8', 'fp16'] as const) {
-    const e = await LocalEmbedder.load(modelDir, { device: 'cpu', precision });
+    const e = await openEmbedder({ inProcess: true, modelDir, device: 'cpu', precision });
     assert.equal(e.report.precision, precision);
     const v = await e.embed(ref.sentences, 'passage');
     for (let i = 0; i < v.length; i++)
@@ -88,7 +89,9 @@ test('int8 and fp16 stay within cosine 0.999 of the reference', async () => {
 });
 
 test('length bucketing does not change results: batched == one at a time, order restored', async () => {
-  const e = await LocalEmbedder.load(modelDir, {
+  const e = await openEmbedder({
+    inProcess: true,
+    modelDir,
     device: 'cpu',
     precision: 'fp32',
     maxBatchTokens: 200,
@@ -108,8 +111,8 @@ test('length bucketing does not change results: batched == one at a time, order 
 
 test('bge query prefix: applied to queries only, and only when on', async () => {
   const q = 'Does IL-6 predict sepsis mortality?';
-  const on = await LocalEmbedder.load(modelDir, { device: 'cpu', precision: 'fp32', queryPrefix: true });
-  const off = await LocalEmbedder.load(modelDir, { device: 'cpu', precision: 'fp32', queryPrefix: false });
+  const on = await openEmbedder({ inProcess: true, modelDir, device: 'cpu', precision: 'fp32', queryPrefix: true });
+  const off = await openEmbedder({ inProcess: true, modelDir, device: 'cpu', precision: 'fp32', queryPrefix: false });
   assert.equal(on.identity.queryPrefix, true);
   const [qOn] = await on.embed([q], 'query');
   const [pOn] = await on.embed([q], 'passage');
@@ -120,4 +123,16 @@ test('bge query prefix: applied to queries only, and only when on', async () => 
   assert.ok(dot(qOn!, pOn!) < 0.9999, 'the prefix changes the query vector');
   await on.dispose();
   await off.dispose();
+});
+
+test('openEmbedder: a folder without manifest.json is refused with how to make a model (exit code 4), both ways', async () => {
+  const empty = path.join(dir, 'no-model');
+  fs.mkdirSync(empty, { recursive: true });
+  for (const inProcess of [true, false]) {
+    await assert.rejects(openEmbedder({ modelDir: empty, inProcess }), (e: Error & { exitCode?: number }) => {
+      assert.equal(e.exitCode, 4);
+      assert.match(e.message, /no-model: no model there \(no manifest\.json\); make one with `biohicl model fetch`/);
+      return true;
+    });
+  }
 });

@@ -30,7 +30,12 @@ test('the model that built an index is found among the candidate folders; a mism
       format: 1,
       model: a,
       modelDir: path.join(dir, 'gone'),
-      files: { '/data/x.xml': {}, '/data/y.nbib': {} },
+      createdAt: '2026-01-01T00:00:00.000Z',
+      updatedAt: '2026-01-01T00:00:00.000Z',
+      files: {
+        '/data/x.xml': { size: 10, mtimeMs: 1, completedAt: '2026-01-01T00:00:00.000Z' },
+        '/data/y.nbib': { size: 20, mtimeMs: 2, completedAt: '2026-01-01T00:00:00.000Z' },
+      },
     }),
   );
   const meta = readIndexMeta(path.join(dir, 'index'));

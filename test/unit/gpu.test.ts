@@ -103,12 +103,16 @@ describe('CUDA provider delivery (gpu.ts)', () => {
     assert.throws(() => elfNeeded(notElf), /not an ELF file/);
   });
 
-  it('asks the dynamic loader: libc is found, a made-up library is not', { skip: process.platform !== 'linux' }, () => {
-    const [libc, none] = probeLibraries(['libc.so.6', 'libbiohicl-does-not-exist.so.9']);
-    assert.equal(libc!.found, true);
-    assert.equal(none!.found, false);
-    assert.match(none!.error ?? '', /libbiohicl-does-not-exist/);
-  });
+  it(
+    'asks the dynamic loader: libc is found, a made-up library is not',
+    { skip: process.platform === 'linux' ? false : 'the dynamic loader probe is for Linux' },
+    () => {
+      const [libc, none] = probeLibraries(['libc.so.6', 'libbiohicl-does-not-exist.so.9']);
+      assert.equal(libc!.found, true);
+      assert.equal(none!.found, false);
+      assert.match(none!.error ?? '', /libbiohicl-does-not-exist/);
+    },
+  );
 
   it("resumes an interrupted download, checks NuGet's SHA-512, extracts and records the two libraries", async () => {
     const storeDir = path.join(tmp, 'store');
@@ -163,7 +167,12 @@ describe('CUDA provider delivery (gpu.ts)', () => {
     assert.equal(m.nupkgSha512, sha512b64(nupkg));
   });
 
-  it('installs next to libonnxruntime after re-checking hashes, refuses an altered store', () => {
+  const linuxX64 = process.platform === 'linux' && process.arch === 'x64';
+  const onlyLinuxX64 = linuxX64
+    ? false
+    : `CUDA is offered only on linux-x64 (this is ${process.platform}-${process.arch})`;
+
+  it('installs next to libonnxruntime after re-checking hashes', () => {
     const storeDir = path.join(tmp, 'store');
     const binDir = path.join(tmp, 'bin');
     fs.mkdirSync(binDir);
@@ -171,41 +180,52 @@ describe('CUDA provider delivery (gpu.ts)', () => {
     assert.equal(written.length, 2);
     for (const f of CUDA_PROVIDER_FILES) assert.equal(sha256(fs.readFileSync(path.join(binDir, f))), sha256(libs[f]!));
     assert.deepEqual(installCudaProviders(storeDir, binDir), [], 'identical files are left alone');
-
     const s = cudaProviderStatus({ storeDir, binDir, probe: (names) => names.map((name) => ({ name, found: true })) });
-    assert.equal(s.providersInstalled, process.platform === 'linux' && process.arch === 'x64');
-    if (s.supported) {
-      assert.equal(s.ready, true, s.problems.join('\n'));
-      const noCudnn = cudaProviderStatus({
-        storeDir,
-        binDir,
-        probe: (names) => names.map((name) => ({ name, found: !name.startsWith('libcudnn'), error: 'not found' })),
-      });
-      assert.equal(noCudnn.ready, false);
-      assert.match(noCudnn.problems.join('\n'), /cuDNN 9 \(libcudnn\.so\.9\)/);
-      assert.doesNotMatch(noCudnn.problems.join('\n'), /CUDA 12 runtime libraries/);
-      // what the H200 test machine showed: driver and cuDNN 9 present, CUDA 13 instead of CUDA 12
-      const cuda13 = cudaProviderStatus({
-        storeDir,
-        binDir,
-        probe: (names) =>
-          names.map((name) => ({
-            name,
-            found: !/\.so\.12$|libcufft\.so\.11|libcudart\.so\.11/.test(name),
-            error: 'not found',
-          })),
-      });
-      assert.equal(cuda13.ready, false);
-      assert.match(cuda13.problems.join('\n'), /libcudart\.so\.13 is installed, but .* built for CUDA 12/);
-      assert.doesNotMatch(cuda13.problems.join('\n'), /cuDNN/);
-    }
+    assert.equal(s.supported, linuxX64);
+    assert.equal(s.providersInstalled, linuxX64);
+  });
 
-    // after an extension update the bin folder is new and empty: the store re-installs without fetching
-    const fresh = path.join(tmp, 'bin-after-update');
-    fs.mkdirSync(fresh);
-    if (process.platform === 'linux' && process.arch === 'x64')
-      assert.equal(reinstallFromStoreIfNeeded(storeDir, fresh).length, 2);
+  it('says what the loader lacks: cuDNN 9, or CUDA 13 where CUDA 12 is needed', { skip: onlyLinuxX64 }, () => {
+    const storeDir = path.join(tmp, 'store');
+    const binDir = path.join(tmp, 'bin');
+    const s = cudaProviderStatus({ storeDir, binDir, probe: (names) => names.map((name) => ({ name, found: true })) });
+    assert.equal(s.ready, true, s.problems.join('\n'));
+    const noCudnn = cudaProviderStatus({
+      storeDir,
+      binDir,
+      probe: (names) => names.map((name) => ({ name, found: !name.startsWith('libcudnn'), error: 'not found' })),
+    });
+    assert.equal(noCudnn.ready, false);
+    assert.match(noCudnn.problems.join('\n'), /cuDNN 9 \(libcudnn\.so\.9\)/);
+    assert.doesNotMatch(noCudnn.problems.join('\n'), /CUDA 12 runtime libraries/);
+    // what the H200 test machine showed: driver and cuDNN 9 present, CUDA 13 instead of CUDA 12
+    const cuda13 = cudaProviderStatus({
+      storeDir,
+      binDir,
+      probe: (names) =>
+        names.map((name) => ({
+          name,
+          found: !/\.so\.12$|libcufft\.so\.11|libcudart\.so\.11/.test(name),
+          error: 'not found',
+        })),
+    });
+    assert.equal(cuda13.ready, false);
+    assert.match(cuda13.problems.join('\n'), /libcudart\.so\.13 is installed, but .* built for CUDA 12/);
+    assert.doesNotMatch(cuda13.problems.join('\n'), /cuDNN/);
+  });
 
+  it(
+    'after an extension update (a new, empty bin folder) the store re-installs without fetching',
+    { skip: onlyLinuxX64 },
+    () => {
+      const fresh = path.join(tmp, 'bin-after-update');
+      fs.mkdirSync(fresh);
+      assert.equal(reinstallFromStoreIfNeeded(path.join(tmp, 'store'), fresh).length, 2);
+    },
+  );
+
+  it('refuses to install from an altered store', () => {
+    const storeDir = path.join(tmp, 'store');
     const cuda = path.join(storeDir, 'libonnxruntime_providers_cuda.so');
     const bytes = fs.readFileSync(cuda);
     bytes[1000] ^= 0xff;
@@ -253,11 +273,16 @@ describe('CUDA provider delivery (gpu.ts)', () => {
     );
   });
 
-  it("reports this machine honestly (provider libraries in onnxruntime-node's own folder or not)", () => {
+  it("reports this machine honestly (provider libraries in onnxruntime-node's own folder or not)", (t) => {
     const s = cudaProviderStatus();
-    const bin = path.join(ROOT, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', process.platform, process.arch);
+    // node_modules may be a link (a git worktree sharing the main checkout's): compared as the real folder
+    const ort = fs.realpathSync(path.join(ROOT, 'node_modules', 'onnxruntime-node'));
+    const bin = path.join(ort, 'bin', 'napi-v6', process.platform, process.arch);
     assert.equal(s.binDir, bin);
-    if (!s.supported) return;
+    if (!s.supported) {
+      t.skip(`CUDA is offered only on linux-x64 (this is ${process.platform}-${process.arch})`);
+      return;
+    }
     const installed = CUDA_PROVIDER_FILES.every((f) => fs.existsSync(path.join(bin, f)));
     assert.equal(s.providersInstalled, installed);
     assert.equal(s.ready, s.problems.length === 0);

@@ -184,10 +184,10 @@ test('mergeLora errors name what is wrong', async () => {
   );
   assert.throws(
     () => mergeLora(base, adapter, { ...adapterConfig, peft_type: 'IA3' }),
-    /peft_type "IA3" is not supported/,
+    /adapter_config\.json: peft_type: expected "LORA" \(only LoRA adapters can be merged\), got "IA3"/,
   );
   assert.throws(
     () => mergeLora(base, adapter, { ...adapterConfig, lora_alpha: 'x' }, 'x/adapter_config.json'),
-    /x\/adapter_config\.json: "lora_alpha" must be a number/,
+    /x\/adapter_config\.json: lora_alpha: expected a number, got "x"/,
   );
 });

@@ -10,8 +10,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { spawn, spawnSync } from 'node:child_process';
 import { convertModel } from '../../src/inference/convert/convert';
-import { LocalEmbedder } from '../../src/inference/embedder';
-import { WorkerEmbedder, EmbedderError } from '../../src/inference/client';
+import { openEmbedder, EmbedderError } from '../../src/inference/client';
 import {
   ModelIntegrityError,
   RACY_NS,
@@ -86,7 +85,7 @@ test('an untouched model loads; the first load hashes what it reads, the next on
     String(support),
   );
 
-  const a = await LocalEmbedder.load(d, { device: 'cpu', precision: 'int8' });
+  const a = await openEmbedder({ inProcess: true, modelDir: d, device: 'cpu', precision: 'int8' });
   assert.deepEqual(a.integrity.cached, []);
   assert.deepEqual([...a.integrity.hashed].sort(), [...support, 'model.int8.onnx'].sort());
   const [v] = await a.embed(['IL-6 in sepsis'], 'query');
@@ -103,12 +102,12 @@ test('an untouched model loads; the first load hashes what it reads, the next on
   }
   assert.equal(cache.files['model.onnx'], undefined, 'a file that was not opened is not hashed');
 
-  const b = await LocalEmbedder.load(d, { device: 'cpu', precision: 'int8' });
+  const b = await openEmbedder({ inProcess: true, modelDir: d, device: 'cpu', precision: 'int8' });
   assert.deepEqual(b.integrity.hashed, [], 'the second load re-hashes nothing');
   assert.deepEqual([...b.integrity.cached].sort(), [...a.integrity.hashed].sort());
   await b.dispose();
 
-  const c = await LocalEmbedder.load(d, { device: 'cpu', precision: 'fp32' });
+  const c = await openEmbedder({ inProcess: true, modelDir: d, device: 'cpu', precision: 'fp32' });
   assert.deepEqual(c.integrity.hashed, ['model.onnx'], 'only the newly opened file is hashed');
   await c.dispose();
 
@@ -117,7 +116,7 @@ test('an untouched model loads; the first load hashes what it reads, the next on
   const before = fs.statSync(int8);
   flipByte(int8);
   fs.utimesSync(int8, before.atime, before.mtime);
-  await assert.rejects(LocalEmbedder.load(d, { device: 'cpu', precision: 'int8' }), (e) =>
+  await assert.rejects(openEmbedder({ inProcess: true, modelDir: d, device: 'cpu', precision: 'int8' }), (e) =>
     assertRefused(e, d, 'model.int8.onnx'),
   );
 });
@@ -134,13 +133,15 @@ for (const [rel, precision] of [
     test(`${rel} changed by ${how} after conversion: the load is refused, naming the file and both hashes`, async () => {
       const d = copyModel();
       // Verified once (so a cached result exists), then tampered.
-      await (await LocalEmbedder.load(d, { device: 'cpu', precision })).dispose();
+      await (await openEmbedder({ inProcess: true, modelDir: d, device: 'cpu', precision })).dispose();
       tamper(path.join(d, rel));
-      await assert.rejects(LocalEmbedder.load(d, { device: 'cpu', precision }), (e) => assertRefused(e, d, rel));
+      await assert.rejects(openEmbedder({ inProcess: true, modelDir: d, device: 'cpu', precision }), (e) =>
+        assertRefused(e, d, rel),
+      );
       await assert.rejects(verifyModelFiles(d, [rel]), (e) => assertRefused(e, d, rel));
       if (rel === 'model.onnx') {
         // Only the files a load opens are checked: the int8 model is intact and still loads.
-        await (await LocalEmbedder.load(d, { device: 'cpu', precision: 'int8' })).dispose();
+        await (await openEmbedder({ inProcess: true, modelDir: d, device: 'cpu', precision: 'int8' })).dispose();
       }
     });
   }
@@ -162,7 +163,7 @@ test('a missing or unlisted model file is refused, naming it', async () => {
 test("the worker (the extension's path) refuses a tampered model with the same message", async () => {
   const d = copyModel();
   flipByte(path.join(d, 'tokenizer.json'));
-  const w = new WorkerEmbedder({ modelDir: d, device: 'cpu', precision: 'int8' });
+  const w = await openEmbedder({ lazy: true, modelDir: d, device: 'cpu', precision: 'int8' });
   try {
     await assert.rejects(w.embed(['x'], 'query'), (e: Error) => {
       assert.ok(e instanceof EmbedderError && e.code === 'load', String(e));

@@ -366,7 +366,10 @@ test(
     fs.writeFileSync(path.join(pub, 'r2-evil', 'release.json'), JSON.stringify(evil));
     r = await run(['index', 'pull', `${server.url}r2-evil/`, '--index', local, '--model', model]);
     assert.equal(r.code, 1, r.err);
-    assert.match(r.err, /not a valid release: file path/);
+    assert.match(
+      r.err,
+      /release\.json: files\[0\]\.path: expected meta\.json or a file inside a table folder, got "\.\.\/\.\.\/escape\.txt"/,
+    );
     await sameAs(local, snapA);
   },
 );

@@ -2,12 +2,18 @@
 // onnxruntime session). It prints one line per progress event so the parent can kill it mid-way.
 import { addFiles } from '../../src/index/build';
 import { IndexStore } from '../../src/index/store';
-import { openEmbedder } from '../../src/index/model';
 import { deps } from './index-helpers';
+import { openEmbedder } from '../../src/inference/client';
 
 async function main(): Promise<void> {
   const [index, file, modelDir] = process.argv.slice(2);
-  const emb = await openEmbedder({ modelDir: modelDir!, device: 'cpu', precision: 'fp32', threads: 1 });
+  const emb = await openEmbedder({
+    inProcess: true,
+    modelDir: modelDir!,
+    device: 'cpu',
+    precision: 'fp32',
+    threads: 1,
+  });
   const store = await IndexStore.open(index!, emb.identity, { create: true });
   const s = await addFiles(store, emb, [file!], deps, {
     batchSize: 5,

@@ -16,7 +16,8 @@ import {
   fillBestSentences,
   scopedSimilarSentences,
 } from '../../src/index/on-demand';
-import { ensureGeneratedModel, openEmbedder } from '../../src/index/model';
+import { ensureGeneratedModel } from '../../src/index/model';
+import { openEmbedder } from '../../src/inference/client';
 import { Engine } from '../../src/app/engine';
 import type { Citation } from '../../src/index/citation';
 import { BowEmbedder, deps, makeCitation, testIdentity, tmpDir, writeJsonl } from './index-helpers';
@@ -242,7 +243,7 @@ test(
     const dir = tmpDir('biohicl-od-');
     const modelDir = path.join(dir, 'tiny');
     await ensureGeneratedModel(modelDir, 'tiny');
-    const onnx = await openEmbedder({ modelDir, device: 'cpu', threads: 1 });
+    const onnx = await openEmbedder({ modelDir, device: 'cpu', threads: 1, inProcess: true });
     const records = fs
       .readFileSync(path.join(DEMO_PUBMED, 'mesh-papers.medline.txt'), 'utf8')
       .split(/\n\s*\n(?=PMID- )/)

@@ -234,3 +234,34 @@ test(
     s.close();
   },
 );
+
+test('the lookups the application uses: by id, by DOI (any case), abstracts, citations with an abstract', async () => {
+  const s = await IndexStore.open(tmpDir(), identity(), { create: true });
+  await s.upsert(
+    [
+      art('11', 'statin myopathy', { doi: '10.1000/Statin.X' }),
+      art('12', 'no abstract here', { abstract: '', has_abstract: false }),
+      art("doi:10.1/o'brien", "O'Brien's library item", { doi: "10.1/O'Brien" }),
+    ],
+    [],
+  );
+  const a = await s.article('11');
+  assert.equal(a?.title, 'statin myopathy');
+  assert.equal(a?.abstract, 'statin myopathy abstract');
+  assert.equal(await s.article('13'), undefined);
+  assert.equal((await s.articleByDoi('10.1000/statin.x'))?.pmid, '11', 'DOIs compare case-insensitively');
+  assert.equal((await s.articleByDoi(' 10.1000/STATIN.X '))?.pmid, '11');
+  assert.equal(await s.articleByDoi('10.1000/other'), undefined);
+  assert.equal((await s.articleByDoi("10.1/o'brien"))?.pmid, "doi:10.1/o'brien", 'a quote in the value is escaped');
+  assert.equal((await s.article("doi:10.1/o'brien"))?.title, "O'Brien's library item");
+  assert.deepEqual(
+    await s.abstracts(['11', '12', '99']),
+    new Map([
+      ['11', 'statin myopathy abstract'],
+      ['12', ''],
+    ]),
+  );
+  assert.deepEqual(await s.abstracts([]), new Map());
+  assert.equal(await s.countWithAbstract(), 2);
+  s.close();
+});

@@ -3,8 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createEmbedder, EmbedderError, WorkerEmbedder } from '../../src/inference/client';
-import { LocalEmbedder } from '../../src/inference/embedder';
+import { openEmbedder, EmbedderError } from '../../src/inference/client';
 import { generateModel } from '../../src/inference/convert/generate';
 import type { EmbedProgress } from '../../src/inference/types';
 
@@ -27,7 +26,7 @@ const code = (c: string) => (e: unknown) => e instanceof EmbedderError && e.code
 const dot = (a: Float32Array, b: Float32Array): number => a.reduce((s, x, i) => s + x * b[i]!, 0);
 
 test('starts lazily, streams progress, returns the same vectors as in-process', async () => {
-  const w = new WorkerEmbedder({ modelDir, device: 'cpu', precision: 'fp32', maxBatchItems: 8 });
+  const w = await openEmbedder({ lazy: true, modelDir, device: 'cpu', precision: 'fp32', maxBatchItems: 8 });
   assert.equal(w.running, false);
   assert.equal(w.report.provider, 'not started');
   assert.equal(w.identity.dim, 32); // from the manifest, without the worker
@@ -40,7 +39,7 @@ test('starts lazily, streams progress, returns the same vectors as in-process', 
   assert.ok(progress.length >= 5, `${progress.length} progress messages`);
   assert.equal(progress.at(-1)!.done, texts.length);
   assert.ok(progress.every((p, i) => i === 0 || p.done > progress[i - 1]!.done));
-  const local = await LocalEmbedder.load(modelDir, { device: 'cpu', precision: 'fp32' });
+  const local = await openEmbedder({ inProcess: true, modelDir, device: 'cpu', precision: 'fp32' });
   const ref = await local.embed(texts, 'passage');
   await local.dispose();
   assert.equal(v.length, texts.length);
@@ -50,7 +49,7 @@ test('starts lazily, streams progress, returns the same vectors as in-process', 
 });
 
 test('timeout: the request rejects once, the late reply is ignored, the worker keeps serving', async () => {
-  const w = new WorkerEmbedder({ modelDir, device: 'cpu' });
+  const w = await openEmbedder({ lazy: true, modelDir, device: 'cpu' });
   await assert.rejects(w.ping(1500, 50), code('timeout'));
   const t0 = Date.now();
   const pong = await w.ping(0, 5000);
@@ -70,11 +69,11 @@ test('errors come back as data: missing model file, bad request', async () => {
   fs.rmSync(path.join(broken, 'model.int8.onnx'));
   fs.rmSync(path.join(broken, 'model.onnx'));
   await assert.rejects(
-    createEmbedder({ modelDir: broken, device: 'cpu', precision: 'int8' }),
+    openEmbedder({ modelDir: broken, device: 'cpu', precision: 'int8' }),
     (e: unknown) => code('load')(e) && (e as Error).message.includes(path.join(broken, 'model.int8.onnx')),
   );
   // a lazy embedder surfaces the same error on first use, and retries the load next time
-  const lazy = await createEmbedder({ modelDir: broken, device: 'cpu', precision: 'int8', lazy: true });
+  const lazy = await openEmbedder({ modelDir: broken, device: 'cpu', precision: 'int8', lazy: true });
   await assert.rejects(lazy.embed(['x'], 'passage'), code('load'));
   fs.copyFileSync(path.join(modelDir, 'model.int8.onnx'), path.join(broken, 'model.int8.onnx'));
   assert.equal((await lazy.embed(['x'], 'passage')).length, 1);
@@ -84,7 +83,7 @@ test('errors come back as data: missing model file, bad request', async () => {
 });
 
 test('a newer request on a channel supersedes a stale queued one; the running one completes', async () => {
-  const w = new WorkerEmbedder({ modelDir, device: 'cpu' });
+  const w = await openEmbedder({ lazy: true, modelDir, device: 'cpu' });
   await w.start();
   const busy = w.embed(texts, 'passage'); // occupies the worker
   const q1 = w.embed(['first query'], 'query', undefined, { channel: 'sidebar' });
@@ -104,7 +103,7 @@ test('a newer request on a channel supersedes a stale queued one; the running on
 });
 
 test('dispose terminates the worker and rejects pending and later requests', async () => {
-  const w = new WorkerEmbedder({ modelDir, device: 'cpu' });
+  const w = await openEmbedder({ lazy: true, modelDir, device: 'cpu' });
   await w.start();
   assert.equal(w.running, true);
   const pending = w.ping(5000, 10_000).then(
@@ -134,7 +133,7 @@ test('the bundled worker (esbuild, as scripts/build.mjs makes dist/worker.js) se
     logLevel: 'warning',
   });
   try {
-    const e = await createEmbedder({ modelDir, device: 'cuda', workerPath });
+    const e = await openEmbedder({ modelDir, device: 'cuda', workerPath });
     assert.equal(e.report.requested, 'cuda');
     assert.ok(e.report.provider === 'cuda' || (e.report.provider === 'cpu' && !!e.report.fallbackReason));
     const v = await e.embed(['TNF-α and IL-1β were measured.'], 'query');

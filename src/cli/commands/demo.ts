@@ -8,8 +8,10 @@ import { biohiclHome, defaultModelsDir, projectRoot } from '../../inference/path
 import type { Embedder } from '../../inference/types';
 import { IndexStore, describeIdentity } from '../../index/store';
 import { search, similarSentences } from '../../index/search';
-import { ensureGeneratedModel, openEmbedder } from '../../index/model';
+import { ensureGeneratedModel } from '../../index/model';
 import { buildWithProgress, printSearch, printSentences, printSummary } from './index-cmds';
+import { errorText } from '../../util/errors';
+import { openEmbedder } from '../../inference/client';
 
 export const DEMO_FILES = ['pubmedqa-pqal-dev.json', 'medline16n0902.xml.gz', 'mesh-papers.medline.txt'];
 
@@ -60,7 +62,13 @@ export async function runDemo(
     const made = await ensureGeneratedModel(modelDir, 'base', (m) => process.stderr.write(m + '\n'));
     if (made) process.stderr.write(`model ready in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
   }
-  const embedder = await openEmbedder({ modelDir, precision: 'auto', maxBatchItems: 64, maxBatchTokens: 8192 });
+  const embedder = await openEmbedder({
+    inProcess: true,
+    modelDir,
+    precision: 'auto',
+    maxBatchItems: 64,
+    maxBatchTokens: 8192,
+  });
   try {
     const store = await IndexStore.open(indexDir, embedder.identity, { create: true, rebuild: !!opts.rebuild });
     try {
@@ -105,7 +113,7 @@ export async function runDemo(
       try {
         await meshSection(ctx);
       } catch (e) {
-        out(`\n(MeSH suggestions unavailable: ${(e as Error).message})`);
+        out(`\n(MeSH suggestions unavailable: ${errorText(e)})`);
       }
       out(
         `\nDone in ${((Date.now() - t0) / 1000).toFixed(1)} s. Try: biohicl search "<your text>" --index ${indexDir}`,

@@ -23,9 +23,9 @@ import { finalizeIndex } from '../../index/finalize';
 import { explainIndexError } from '../../index/errors';
 import { search, type SearchMode, type SearchResult, type SentencesResult } from '../../index/search';
 import { fillBestSentences, scopedSimilarSentences, type SentenceScopeView } from '../../index/on-demand';
-import { openEmbedder } from '../../index/model';
 
 import { EXIT, positiveInt as int, usageError as usage } from '../exit';
+import { openEmbedder } from '../../inference/client';
 export { EXIT };
 
 const year = (v: string): number => {
@@ -198,6 +198,7 @@ export async function openForQuery(
   let embedder: Embedder | undefined;
   if (needModel) {
     embedder = await openEmbedder({
+      inProcess: true,
       modelDir: await resolveModelDir(opts.model, indexDir),
       precision: (opts.precision ?? 'auto') as never,
       threads: opts.threads,
@@ -344,7 +345,13 @@ export function registerIndexCommands(program: Command): void {
       const indexDir = indexLocation(o.index);
       await checkWritable(indexDir, !!o.singleWriter, !!o.json || !!o.quiet);
       const modelDir = await resolveModelDir(o.model, indexDir);
-      const embedder = await openEmbedder({ modelDir, precision: o.precision, threads: o.threads, device: o.device });
+      const embedder = await openEmbedder({
+        inProcess: true,
+        modelDir,
+        precision: o.precision,
+        threads: o.threads,
+        device: o.device,
+      });
       warnFallback(embedder);
       try {
         let store: IndexStore;
@@ -415,7 +422,7 @@ export function registerIndexCommands(program: Command): void {
       const indexDir = indexLocation(o.index);
       await checkWritable(indexDir, !!o.singleWriter, !!o.json);
       const modelDir = await resolveModelDir(o.model, indexDir);
-      const embedder = await openEmbedder({ modelDir, precision: 'auto', device: 'cpu' });
+      const embedder = await openEmbedder({ inProcess: true, modelDir, precision: 'auto', device: 'cpu' });
       try {
         const store = await IndexStore.open(indexDir, embedder.identity, {
           create: true,
@@ -514,7 +521,7 @@ export function registerIndexCommands(program: Command): void {
           return {
             counts: await store.counts(),
             indices: { articles: await store.articles.listIndices(), sentences: await store.sentences.listIndices() },
-            withAbstract: await store.articles.countRows('has_abstract = true'),
+            withAbstract: await store.countWithAbstract(),
             fileRows: [...(await store.fileRecords()).values()],
           };
         } catch (e) {

@@ -15,13 +15,14 @@ import {
   saveVocabCache,
 } from '../../mesh/index';
 import { EXIT } from '../exit';
+import { errorText } from '../../util/errors';
 
 function readText(parts: string[], file: string | undefined): string {
   if (file) {
     try {
       return fs.readFileSync(file, 'utf8');
     } catch (e) {
-      throw Object.assign(new Error(`cannot read ${file}: ${(e as Error).message}`), { exitCode: EXIT.usage });
+      throw Object.assign(new Error(`cannot read ${file}: ${errorText(e)}`), { exitCode: EXIT.usage });
     }
   }
   if (parts.length === 1 && parts[0] === '-') return fs.readFileSync(0, 'utf8');

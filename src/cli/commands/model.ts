@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import * as cliProgress from 'cli-progress';
 import { convertModel, generateModel, type ConvertPrecision, type ConvertProgress } from '../../inference/convert';
-import { fetchModel, registryEntry, PINS_FILE, type FetchProgress } from '../../inference/hub';
+import { fetchModel, readPins, registryEntry, PINS_FILE, type FetchProgress } from '../../inference/hub';
 import {
   readManifest,
   remakeHint,
@@ -16,6 +16,7 @@ import {
 } from '../../inference/manifest';
 import { defaultModelsDir } from '../../inference/paths';
 import { EXIT } from '../exit';
+import { errorText } from '../../util/errors';
 
 export class UsageError extends Error {
   readonly exitCode = EXIT.usage;
@@ -152,7 +153,7 @@ function registerFetch(model: Command): void {
         try {
           entry = registryEntry(id);
         } catch (e) {
-          throw new UsageError((e as Error).message);
+          throw new UsageError(errorText(e));
         }
         const precisions = parsePrecisions(o.precisions);
         const outDir = path.resolve(o.dir ?? path.join(defaultModelsDir(), id));
@@ -225,7 +226,7 @@ function registerFetch(model: Command): void {
 
 function readPinsRevision(dir: string): string | undefined {
   try {
-    return (JSON.parse(fs.readFileSync(path.join(dir, PINS_FILE), 'utf8')) as { revision?: string }).revision;
+    return readPins(dir)?.revision;
   } catch {
     return undefined;
   }
@@ -249,15 +250,8 @@ function registerConvert(model: Command): void {
       if (o.base && !fs.existsSync(o.base)) throw new UsageError(`model convert: --base ${o.base} does not exist`);
       const precisions = parsePrecisions(o.precisions);
       let source = { repo: `local:${src}`, revision: 'local' };
-      const pins = path.join(src, PINS_FILE);
-      if (fs.existsSync(pins)) {
-        const p = JSON.parse(fs.readFileSync(pins, 'utf8')) as {
-          repo: string;
-          revision: string;
-          commit?: string | null;
-        };
-        source = { repo: p.repo, revision: p.commit ?? p.revision };
-      }
+      const p = readPins(src);
+      if (p) source = { repo: p.repo, revision: p.commit ?? p.revision };
       const outDir = path.resolve(o.out);
       err(`converting ${src}${o.base ? ` (adapter over ${o.base})` : ''} → ${outDir}`);
       const m = await convertModel({

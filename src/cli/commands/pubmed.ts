@@ -16,7 +16,6 @@ import { NLM_MIRROR, type NlmKind } from '../../pubmed/nlm';
 import { lastPubmedFile, planUpdate, type UpdatePlan } from '../../pubmed/update';
 import { defaultIndexDir } from '../../inference/paths';
 import { IndexStore } from '../../index/store';
-import { openEmbedder } from '../../index/model';
 import { explainIndexError } from '../../index/errors';
 import { describeLocation, parseLocation } from '../../index/location';
 import { buildWithProgress, printSummary, resolveModelDir } from './index-cmds';
@@ -29,6 +28,7 @@ export const defaultPubmedDir = (): string => path.join(biohiclHome(), 'pubmed')
 export const defaultMirror = (): string => process.env.BIOHICL_PUBMED_MIRROR || NLM_MIRROR;
 
 import { positiveInt as positive, usageError as usage } from '../exit';
+import { openEmbedder } from '../../inference/client';
 const connectionsArg = (v: string): number => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > MAX_CONNECTIONS)
@@ -297,6 +297,7 @@ function registerUpdate(pubmed: Command): void {
           }
           const modelDir = await resolveModelDir(o.model, where);
           const embedder = await openEmbedder({
+            inProcess: true,
             modelDir,
             precision: o.precision as never,
             threads: o.threads,

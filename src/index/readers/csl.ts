@@ -35,6 +35,7 @@ import {
   normalizePmcid,
   normalizePmid,
 } from '../ids';
+import { errorText } from '../../util/errors';
 
 type CslItem = Record<string, unknown>;
 
@@ -429,7 +430,7 @@ export async function* readBibtex(file: string, opts: ReadOpts = {}): AsyncGener
         forceType: '@biblatex/text',
       });
     } catch (err) {
-      const msg = clean((err as Error).message.split('\n')[0] ?? '').replace(/\s*at line \d+ col \d+:?$/, '');
+      const msg = clean(errorText(err).split('\n')[0] ?? '').replace(/\s*at line \d+ col \d+:?$/, '');
       yield { type: 'reject', file, record: rec, where, message: `${label} does not parse: ${msg}` };
       return;
     }

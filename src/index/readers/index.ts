@@ -15,6 +15,7 @@ import { readPubmedXml } from './xml';
 import { readMedlineText } from './medline';
 import { readPubmedQa } from './pubmedqa';
 import { countRecordsFast } from './count';
+import { errorText } from '../../util/errors';
 
 export type InputFormat = 'pubmed-xml' | 'medline' | 'csl-json' | 'bibtex' | 'pubmedqa';
 
@@ -61,7 +62,7 @@ export async function* readCitations(file: string, opts: ReadOptions = {}): Asyn
   try {
     format = opts.format ?? (await detectFormat(file));
   } catch (e) {
-    yield { type: 'reject', file, record: '#0', where: 'byte 0', message: (e as Error).message };
+    yield { type: 'reject', file, record: '#0', where: 'byte 0', message: errorText(e) };
     return;
   }
   const o = { signal: opts.signal, onProgress: opts.onProgress };

@@ -11,6 +11,7 @@
 // starts the way the container's items start (same indentation, same first byte), or, in JSON without line breaks,
 // after the next `},`.
 import { readBytes, GzipError, countNewlines, decodeText, MAX_RECORD_BYTES } from './source';
+import { errorText } from '../../util/errors';
 
 export type JsonEvent =
   | { kind: 'item'; index: number; key?: string; start: number; line: number; value: unknown }
@@ -212,7 +213,7 @@ export class JsonSplitter {
       const ct = this.top();
       if (ct.items && ct.splitOk === undefined) ct.splitOk = !this.innerStart;
     } catch (e) {
-      const msg = (e as Error).message;
+      const msg = errorText(e);
       const p = /position (\d+)/.exec(msg);
       const off = p ? Buffer.byteLength(d.text.slice(0, Number(p[1]))) : 0;
       const at = this.itemStart + off;

@@ -17,6 +17,7 @@ import {
   type TextLine,
 } from './source';
 import { normalizeDoi, normalizePmcid, normalizePmid, normalizeIssn } from '../ids';
+import { errorText } from '../../util/errors';
 
 const TAG = /^([A-Z][A-Z0-9]{0,3}) *- ?(.*)$/;
 const LABEL = /(?:^|(?<=[.?!]) )([A-Z][A-Z0-9 ,&/()'-]{2,60}): /g;
@@ -174,7 +175,7 @@ export async function* readMedlineText(
         file,
         record: id,
         where: `line ${r.line}`,
-        message: `record at line ${r.line} could not be read: ${(e as Error).message}`,
+        message: `record at line ${r.line} could not be read: ${errorText(e)}`,
       };
       return;
     }

@@ -25,6 +25,7 @@ import {
   stripControlChars,
 } from './source';
 import { normalizeDoi, normalizeIssn, normalizePmcid, normalizePmid } from '../ids';
+import { errorText } from '../../util/errors';
 
 export { MAX_RECORD_BYTES } from './source';
 
@@ -470,7 +471,7 @@ export async function* readPubmedXml(file: string, opts: XmlReadOptions = {}): A
         file,
         record: id(),
         where: `line ${line}`,
-        message: `<${el.name}> at line ${line} could not be read: ${(e as Error).message}`,
+        message: `<${el.name}> at line ${line} could not be read: ${errorText(e)}`,
       };
       return;
     }

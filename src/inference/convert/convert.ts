@@ -3,6 +3,9 @@
 // model.fp16.onnx, the tokenizer, config.json and manifest.json (written last).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as v from 'valibot';
+import { errorText } from '../../util/errors';
+import { JsonError, readJson } from '../../util/json';
 import type { StateDict } from './tensor';
 import { readSafetensors } from './safetensors';
 import { readTorchBin } from './pickle';
@@ -51,17 +54,24 @@ interface LoadedWeights {
   tokenizerDir: string;
 }
 
-function readJson(file: string): unknown {
-  let text: string;
+/** `<weights>.index.json` of a sharded checkpoint: parameter → shard file (in the same folder). */
+const ShardIndexSchema = v.object({
+  weight_map: v.record(
+    v.string(),
+    v.pipe(
+      v.string(),
+      v.check((f) => !/[/\\]/.test(f) && !f.startsWith('.'), 'expected a shard file name in the same folder'),
+    ),
+  ),
+});
+
+/** A JSON file the converter reads, unchecked here (its parser names what is wrong); a missing one named. */
+function readAny(file: string): unknown {
   try {
-    text = fs.readFileSync(file, 'utf8');
+    return readJson(file, v.unknown());
   } catch (e) {
-    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+    if (e instanceof JsonError) throw e;
+    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? errorText(e)})`);
   }
 }
 
@@ -79,15 +89,10 @@ async function loadFull(dir: string, inputs: Record<string, string>, prefix: str
     }
     const indexFile = `${file}.index.json`;
     if (!fs.existsSync(indexFile)) continue;
-    const index = readJson(indexFile) as { weight_map?: Record<string, string> };
-    const map = index?.weight_map;
-    if (!map || typeof map !== 'object') throw new Error(`${indexFile}: no "weight_map" object`);
+    const map = readJson(indexFile, ShardIndexSchema).weight_map;
     inputs[prefix + path.basename(indexFile)] = await sha256File(indexFile);
     const sd: StateDict = new Map();
     for (const shard of [...new Set(Object.values(map))].sort()) {
-      if (typeof shard !== 'string' || shard.includes('/') || shard.includes('\\') || shard.startsWith('.')) {
-        throw new Error(`${indexFile}: bad shard file name ${JSON.stringify(shard)}`);
-      }
       const shardFile = path.join(dir, shard);
       if (!fs.existsSync(shardFile)) throw new Error(`${indexFile}: shard ${shard} is missing`);
       inputs[prefix + shard] = await sha256File(shardFile);
@@ -107,7 +112,7 @@ async function loadWeights(opts: ConvertOptions): Promise<LoadedWeights> {
       throw new Error(
         `${adapterCfgFile}: this is a LoRA adapter; the base model folder (baseDir) is needed to merge it`,
       );
-    const adapterConfig = readJson(adapterCfgFile);
+    const adapterConfig = readAny(adapterCfgFile);
     inputs['adapter_config.json'] = await sha256File(adapterCfgFile);
     const ast = path.join(srcDir, 'adapter_model.safetensors');
     const abin = path.join(srcDir, 'adapter_model.bin');
@@ -122,15 +127,15 @@ async function loadWeights(opts: ConvertOptions): Promise<LoadedWeights> {
       throw new Error(`${srcDir}: adapter_config.json without adapter_model.safetensors or adapter_model.bin`);
     }
     const configFile = path.join(opts.baseDir, 'config.json');
-    const cfg = parseBertConfig(readJson(configFile), configFile);
+    const cfg = parseBertConfig(readAny(configFile), configFile);
     inputs['base/config.json'] = await sha256File(configFile);
     const base = await loadFull(opts.baseDir, inputs, 'base/');
-    const sd = mergeLora(base, adapter, adapterConfig);
+    const sd = mergeLora(base, adapter, adapterConfig, adapterCfgFile);
     const tokenizerDir = fs.existsSync(path.join(srcDir, 'tokenizer.json')) ? srcDir : opts.baseDir;
     return { sd, cfg, configFile, inputs, tokenizerDir };
   }
   const configFile = path.join(srcDir, 'config.json');
-  const cfg = parseBertConfig(readJson(configFile), configFile);
+  const cfg = parseBertConfig(readAny(configFile), configFile);
   inputs['config.json'] = await sha256File(configFile);
   let sd: StateDict;
   if (opts.preloaded) {
@@ -176,7 +181,7 @@ export async function convertModel(opts: ConvertOptions): Promise<Manifest> {
         Object.keys(w.inputs)
           .filter((k) => /\.(safetensors|bin)$/.test(k))
           .join(', ') || 'weights';
-      throw new Error(`${opts.srcDir} (${weights}, config ${w.configFile}): ${(e as Error).message}`);
+      throw new Error(`${opts.srcDir} (${weights}, config ${w.configFile}): ${errorText(e)}`);
     }
     graph.metadata = {
       source_repo: opts.source.repo,

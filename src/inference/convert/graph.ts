@@ -24,6 +24,8 @@ import {
 } from './onnx-proto';
 import { float32ToHalf } from './fp16';
 import { quantizePerColumn } from './quantize';
+import * as v from 'valibot';
+import { checkJson, positiveInt } from '../../util/json';
 
 export interface BertConfig {
   hidden: number;
@@ -37,35 +39,37 @@ export interface BertConfig {
   act: 'gelu';
 }
 
+/** The fields of a Hugging Face BERT config.json the converter reads (other fields are ignored). */
+export const HfBertConfigSchema = v.object({
+  model_type: v.optional(v.literal('bert', 'expected "bert" (the only model type supported)')),
+  hidden_size: positiveInt,
+  num_hidden_layers: positiveInt,
+  num_attention_heads: positiveInt,
+  intermediate_size: positiveInt,
+  vocab_size: positiveInt,
+  max_position_embeddings: v.optional(positiveInt, 512),
+  type_vocab_size: v.optional(positiveInt, 2),
+  layer_norm_eps: v.optional(v.number(), 1e-12),
+  hidden_act: v.optional(v.literal('gelu', 'expected "gelu" (the only activation supported: exact gelu)'), 'gelu'),
+  position_embedding_type: v.optional(
+    v.literal('absolute', 'expected "absolute" (the only position embedding supported)'),
+    'absolute',
+  ),
+});
+
 /** Reads the fields the converter needs from a Hugging Face BERT config.json object; `file` names it in errors. */
 export function parseBertConfig(json: unknown, file = 'config.json'): BertConfig {
-  const c = json as Record<string, unknown>;
-  if (!c || typeof c !== 'object') throw new Error(`${file}: not a JSON object`);
-  const int = (k: string, dflt?: number): number => {
-    const v = c[k] ?? dflt;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0)
-      throw new Error(`${file}: "${k}" must be a positive integer, got ${JSON.stringify(c[k])}`);
-    return v;
-  };
-  const mt = c.model_type;
-  if (mt !== undefined && mt !== 'bert')
-    throw new Error(`${file}: model_type ${JSON.stringify(mt)} is not supported (only "bert")`);
-  const act = c.hidden_act ?? 'gelu';
-  if (act !== 'gelu')
-    throw new Error(`${file}: hidden_act ${JSON.stringify(act)} is not supported (only exact "gelu")`);
-  const pet = c.position_embedding_type ?? 'absolute';
-  if (pet !== 'absolute')
-    throw new Error(`${file}: position_embedding_type ${JSON.stringify(pet)} is not supported (only "absolute")`);
+  const c = checkJson(json, HfBertConfigSchema, file);
   const cfg: BertConfig = {
-    hidden: int('hidden_size'),
-    layers: int('num_hidden_layers'),
-    heads: int('num_attention_heads'),
-    ffn: int('intermediate_size'),
-    vocab: int('vocab_size'),
-    maxPositions: int('max_position_embeddings', 512),
-    typeVocab: int('type_vocab_size', 2),
-    eps: typeof c.layer_norm_eps === 'number' ? c.layer_norm_eps : 1e-12,
-    act: 'gelu',
+    hidden: c.hidden_size,
+    layers: c.num_hidden_layers,
+    heads: c.num_attention_heads,
+    ffn: c.intermediate_size,
+    vocab: c.vocab_size,
+    maxPositions: c.max_position_embeddings,
+    typeVocab: c.type_vocab_size,
+    eps: c.layer_norm_eps,
+    act: c.hidden_act,
   };
   if (cfg.hidden % cfg.heads !== 0)
     throw new Error(`${file}: hidden_size ${cfg.hidden} is not divisible by num_attention_heads ${cfg.heads}`);

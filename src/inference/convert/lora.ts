@@ -3,56 +3,32 @@
 // fan_in_fan_out (weights stored [in, out]) and embedding adapters (lora_embedding_A/B).
 // PEFT key forms accepted: `base_model.model.<module>.lora_A.weight`, `.lora_A.<adapter>.weight`, and the same for
 // lora_B; other adapter tensors (modules_to_save, trained biases) replace the base tensor of the same name.
+import * as v from 'valibot';
 import type { StateDict, Tensor } from './tensor';
+import { checkJson, positiveInt } from '../../util/json';
 
-export interface LoraConfig {
-  peft_type?: string;
-  r: number;
-  lora_alpha: number;
-  target_modules?: string[] | string | null;
-  fan_in_fan_out?: boolean;
-  use_rslora?: boolean;
-  rank_pattern?: Record<string, number>;
-  alpha_pattern?: Record<string, number>;
-  base_model_name_or_path?: string | null;
-  use_dora?: boolean;
-}
+const numberMap = v.nullish(v.record(v.string(), v.number('expected a map of module names to numbers')));
 
-/** Validates an adapter_config.json object; errors name the file and the field. */
+/** adapter_config.json (PEFT), the fields the merge reads (other fields are kept as they are). */
+export const LoraConfigSchema = v.looseObject({
+  peft_type: v.optional(v.literal('LORA', 'expected "LORA" (only LoRA adapters can be merged)')),
+  r: positiveInt,
+  lora_alpha: v.pipe(v.number('expected a number'), v.finite('expected a number')),
+  target_modules: v.nullish(
+    v.union([v.array(v.string()), v.string()], 'expected a list of module names or a regular expression'),
+  ),
+  fan_in_fan_out: v.optional(v.boolean()),
+  use_rslora: v.optional(v.boolean()),
+  rank_pattern: numberMap,
+  alpha_pattern: numberMap,
+  base_model_name_or_path: v.nullish(v.string()),
+  use_dora: v.nullish(v.literal(false, 'DoRA adapters are not supported (only plain LoRA): expected false')),
+});
+export type LoraConfig = v.InferOutput<typeof LoraConfigSchema>;
+
+/** Validates an adapter_config.json object; errors name the file, the field and the value. */
 export function parseLoraConfig(json: unknown, file = 'adapter_config.json'): LoraConfig {
-  if (!json || typeof json !== 'object') throw new Error(`${file}: not a JSON object`);
-  const c = json as Record<string, unknown>;
-  if (c.peft_type !== undefined && c.peft_type !== 'LORA') {
-    throw new Error(
-      `${file}: peft_type ${JSON.stringify(c.peft_type)} is not supported (only LORA adapters can be merged)`,
-    );
-  }
-  if (c.use_dora) throw new Error(`${file}: use_dora is set; DoRA adapters are not supported (only plain LoRA)`);
-  if (typeof c.r !== 'number' || !Number.isInteger(c.r) || c.r <= 0)
-    throw new Error(`${file}: "r" must be a positive integer, got ${JSON.stringify(c.r)}`);
-  if (typeof c.lora_alpha !== 'number' || !Number.isFinite(c.lora_alpha)) {
-    throw new Error(`${file}: "lora_alpha" must be a number, got ${JSON.stringify(c.lora_alpha)}`);
-  }
-  const tm = c.target_modules;
-  if (
-    tm !== undefined &&
-    tm !== null &&
-    typeof tm !== 'string' &&
-    !(Array.isArray(tm) && tm.every((x) => typeof x === 'string'))
-  ) {
-    throw new Error(`${file}: "target_modules" must be a list of names or a regular expression`);
-  }
-  for (const k of ['rank_pattern', 'alpha_pattern'] as const) {
-    const v = c[k];
-    if (
-      v !== undefined &&
-      v !== null &&
-      (typeof v !== 'object' || Object.values(v).some((x) => typeof x !== 'number'))
-    ) {
-      throw new Error(`${file}: "${k}" must map module names to numbers`);
-    }
-  }
-  return c as unknown as LoraConfig;
+  return checkJson(json, LoraConfigSchema, file);
 }
 
 /** PEFT's rule for whether module `name` is targeted: regex full-match, or exact / suffix `.target` match. */
@@ -63,7 +39,7 @@ function isTargeted(name: string, tm: LoraConfig['target_modules']): boolean {
 }
 
 /** rank_pattern / alpha_pattern lookup as PEFT does it: the first key whose `.*\.key$` matches the module name. */
-function patternValue(pattern: Record<string, number> | undefined, name: string): number | undefined {
+function patternValue(pattern: Record<string, number> | null | undefined, name: string): number | undefined {
   if (!pattern) return undefined;
   for (const [k, v] of Object.entries(pattern)) {
     if (name === k || new RegExp(`(^|\\.)${k}$`).test(name)) return v;

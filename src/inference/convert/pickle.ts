@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
 import type { DType, StateDict, Tensor } from './tensor';
 import { MAX_BUFFER_BYTES, ModelBoundsError, numel } from './tensor';
+import { errorText } from '../../util/errors';
 
 export class UnsafePickleError extends Error {
   constructor(message: string) {
@@ -189,7 +190,7 @@ class ZipFile {
           `${this.file}: ${what} inflates past its declared ${ent.size} bytes (a zip bomb?); refused there`,
         );
       }
-      throw new Error(`${this.file}: ${what} is not valid deflate data (${(e as Error).message})`);
+      throw new Error(`${this.file}: ${what} is not valid deflate data (${errorText(e)})`);
     }
     if (out.length !== ent.size) {
       throw new Error(

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { ModelBoundsError, numel, type DType, type StateDict, type Tensor } from './tensor';
 import { bfloat16ToFloat32, halfToFloat32 } from './fp16';
+import { jsonObject, parseJson } from '../../util/json';
 
 const ST_DTYPES: Record<string, { dtype: DType; size: number }> = {
   F32: { dtype: 'float32', size: 4 },
@@ -65,21 +66,15 @@ export async function readSafetensorsWithMetadata(file: string): Promise<Safeten
     const hlen = Number(hlen64);
     const hbuf = Buffer.alloc(hlen);
     readExact(fd, hbuf, 8, file);
-    let header: unknown;
-    try {
-      header = JSON.parse(hbuf.toString('utf8'));
-    } catch (e) {
-      throw new Error(`${file}: safetensors header is not valid JSON (${(e as Error).message})`);
-    }
-    if (!header || typeof header !== 'object' || Array.isArray(header))
-      throw new Error(`${file}: safetensors header is not a JSON object`);
+    // a JSON object (its entries are checked one by one below, naming the tensor)
+    const header = parseJson(hbuf.toString('utf8'), jsonObject, `${file}: safetensors header`);
     const dataStart = 8 + hlen;
     const dataBytes = size - dataStart;
     // Every entry is checked (dtype, shape, offsets inside the file, no two tensors sharing bytes) before any tensor
     // is read, so a header that promises more than the file holds allocates nothing.
     let metadata: Record<string, string> = {};
     const plan: { name: string; begin: number; end: number; n: number; dtype: DType; shape: number[] }[] = [];
-    for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
+    for (const [name, raw] of Object.entries(header)) {
       if (name === '__metadata__') {
         metadata = (raw ?? {}) as Record<string, string>;
         continue;

@@ -15,9 +15,10 @@ import { spawnSync } from 'node:child_process';
 import type { ModelIdentity } from '../../inference/types';
 import { IndexStore, type ArticleRow, type SentenceRow } from '../../index/store';
 import { finalizeIndex } from '../../index/finalize';
-import { ensureGeneratedModel, openEmbedder } from '../../index/model';
+import { ensureGeneratedModel } from '../../index/model';
 import { defaultModelsDir, projectRoot } from '../../inference/paths';
 import { rng } from './synthetic';
+import { openEmbedder } from '../../inference/client';
 
 interface Args {
   what: string;
@@ -156,7 +157,7 @@ async function commitBench(a: Args): Promise<void> {
   // The encoder time of the same batch, measured here (base-shaped int8 on these cores), and at the GPU target.
   const modelDir = a.model ?? path.join(defaultModelsDir(), 'generated-base');
   if (!a.model) await ensureGeneratedModel(modelDir, 'base', (m) => console.log(m));
-  const emb = await openEmbedder({ modelDir });
+  const emb = await openEmbedder({ inProcess: true, modelDir });
   const texts = Array.from({ length: 16 }, (_, i) =>
     `A randomized trial of statin therapy in ${i} patients with type 2 diabetes and chronic kidney disease showed reduced cardiovascular events. `.repeat(
       3,

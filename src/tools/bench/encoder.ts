@@ -17,7 +17,7 @@ import {
   runFeeds,
   ortVersion,
 } from '../../inference/backend';
-import { createEmbedder, type WorkerEmbedder } from '../../inference/client';
+import { openEmbedder, type WorkerEmbedder } from '../../inference/client';
 import { planBatches } from '../../inference/embedder';
 import { WordPieceTokenizer } from '../../inference/tokenizer';
 import { splitSentences } from '../../inference/sentences';
@@ -25,6 +25,7 @@ import { readManifest } from '../../inference/manifest';
 import { biohiclHome, projectRoot } from '../../inference/paths';
 import { DataType, f32Bytes, writeOnnxModel } from '../../inference/convert/onnx-proto';
 import type { Precision } from '../../inference/types';
+import { readPubmedQaFile } from './pubmedqa-file';
 
 interface Args {
   model?: string;
@@ -127,7 +128,7 @@ function realTexts(): { abstracts: string[]; sentences: string[]; questions: str
   const candidates = [path.join(projectRoot(), 'data', 'demo', 'pubmedqa-pqal-dev.json')];
   const file = candidates.find((f) => fs.existsSync(f));
   if (!file) throw new Error(`bench encoder: PubMedQA file not found (looked in ${candidates.join(', ')})`);
-  const qa = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, { QUESTION: string; CONTEXTS: string[] }>;
+  const qa = readPubmedQaFile(file);
   const vals = Object.values(qa);
   const abstracts = vals.map((v) => v.CONTEXTS.join(' '));
   const sentences = abstracts.slice(100, 160).flatMap((a) => splitSentences(a).map((s) => s.text));
@@ -267,7 +268,7 @@ export async function run(argv: string[]): Promise<void> {
     );
     const padded = plan.map((idx) => tok.pad(idx.map((i) => seqs[i]!)));
     const { session } = await createSession(modelDir, { device: 'cpu', precision, threads });
-    const emb = (await createEmbedder({
+    const emb = (await openEmbedder({
       modelDir,
       device: 'cpu',
       precision,
@@ -306,7 +307,7 @@ export async function run(argv: string[]): Promise<void> {
   );
 
   // 4. A 40-token query, int8, through the worker
-  const emb = (await createEmbedder({ modelDir, device: 'cpu', precision: 'int8', threads })) as WorkerEmbedder;
+  const emb = (await openEmbedder({ modelDir, device: 'cpu', precision: 'int8', threads })) as WorkerEmbedder;
   const q40 = questions.map((q) => q).find((q) => tok.encode(q).length >= 20) ?? questions[0]!;
   let query = q40;
   const filler = abstracts[0]!.split(/\s+/);
@@ -338,7 +339,7 @@ export async function run(argv: string[]): Promise<void> {
     tf.env.localModelPath = layout.root + path.sep;
   }
   for (const precision of ['fp32', 'int8'] as const satisfies readonly Precision[]) {
-    const e = (await createEmbedder({ modelDir, device: 'cpu', precision, threads })) as WorkerEmbedder;
+    const e = (await openEmbedder({ modelDir, device: 'cpu', precision, threads })) as WorkerEmbedder;
     await e.embed(mixed.slice(0, 2), 'passage');
     const extractor = tf
       ? await tf.pipeline('feature-extraction', 'biohicl-bench', { dtype: precision, device: 'cpu' })

@@ -24,7 +24,8 @@ import {
 } from '../../index/store';
 import { search } from '../../index/search';
 import { FTS_MAX_TERMS, termSample } from '../../index/query-terms';
-import { ensureGeneratedModel, openEmbedder } from '../../index/model';
+import { ensureGeneratedModel } from '../../index/model';
+import { openEmbedder } from '../../inference/client';
 import { defaultModelsDir, projectRoot } from '../../inference/paths';
 import * as lancedb from '@lancedb/lancedb';
 import { rng, gauss, normalise } from './synthetic';
@@ -97,7 +98,7 @@ async function buildRate(a: Args): Promise<void> {
     modelDir = path.join(defaultModelsDir(), 'generated-base');
     await ensureGeneratedModel(modelDir, 'base', (m) => console.log(m));
   }
-  const embedder = await openEmbedder({ modelDir });
+  const embedder = await openEmbedder({ inProcess: true, modelDir });
   console.log(
     `\n## Build rate vs encoder alone (${a.build} citations of data/demo, model ${embedder.identity.repo}, ${embedder.report.provider} ${embedder.report.precision}, ${embedder.report.threads} threads)`,
   );

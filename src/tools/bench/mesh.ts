@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { loadTsvVocab, shippedVocabDir, type MeshVocab } from '../../mesh/vocab';
 import { LexicalMatcher } from '../../mesh/lexical';
 import { suggestMesh, type Neighbour } from '../../mesh/suggest';
+import { readPubmedQaFile } from './pubmedqa-file';
 
 function sharedQa(): string | undefined {
   const p = path.join(projectRoot(), 'data', 'demo', 'pubmedqa-pqal-dev.json');
@@ -85,12 +86,7 @@ export async function run(args: string[]): Promise<void> {
   let neighbours: Neighbour[] = [];
   const qa = sharedQa();
   if (qa) {
-    const recs = Object.entries(
-      JSON.parse(fs.readFileSync(qa, 'utf8')) as Record<
-        string,
-        { QUESTION: string; CONTEXTS: string[]; MESHES: string[] }
-      >,
-    );
+    const recs = Object.entries(readPubmedQaFile(qa));
     const long = recs
       .map(([p, r]) => ({ p, r, t: `${r.QUESTION}\n${r.CONTEXTS.join('\n')}` }))
       .sort((a, b) => Math.abs(a.t.split(/\s+/).length - 300) - Math.abs(b.t.split(/\s+/).length - 300))[0]!;
@@ -101,7 +97,7 @@ export async function run(args: string[]): Promise<void> {
       .map(([p, r], i) => ({
         pmid: p,
         rank: i,
-        mesh: r.MESHES.map((name) => ({ name, major: false, qualifiers: [] })),
+        mesh: (r.MESHES ?? []).map((name) => ({ name, major: false, qualifiers: [] })),
       }));
   }
   const words = text.split(/\s+/).filter(Boolean).length;

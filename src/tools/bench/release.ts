@@ -17,7 +17,7 @@ import { defaultModelsDir } from '../../inference/paths';
 import { publishRelease } from '../../release/publish';
 import { pullRelease } from '../../release/pull';
 import { serveFolder } from '../../release/serve';
-import { fmtBytes, type ReleaseManifest } from '../../release/manifest';
+import { fmtBytes, parseRelease, type ReleaseManifest } from '../../release/manifest';
 import { rng, gauss, normalise } from './synthetic';
 
 interface Args {
@@ -164,7 +164,10 @@ export async function run(args: string[]): Promise<void> {
     console.log(
       `publish r1: ${p1.seconds.toFixed(1)} s, ${p1.files} files, ${fmtBytes(p1.totalBytes)} (${p1.totalBytes.toLocaleString()} bytes)`,
     );
-    const rel1 = JSON.parse(fs.readFileSync(path.join(pubDir, 'r1', 'release.json'), 'utf8')) as ReleaseManifest;
+    const rel1 = parseRelease(
+      fs.readFileSync(path.join(pubDir, 'r1', 'release.json'), 'utf8'),
+      path.join(pubDir, 'r1'),
+    );
     let mark = server.log.length;
     const q1 = await pullRelease({ source: `${server.url}r1/`, index: local, modelDir, concurrency: a.concurrency });
     const served1 = server.log.slice(mark).reduce((s, r) => s + r.bytes, 0);
@@ -187,7 +190,10 @@ export async function run(args: string[]): Promise<void> {
     );
     store.close();
     const p2 = await publishRelease({ index: srcDir, out: path.join(pubDir, 'r2'), tag: 'r2' });
-    const rel2 = JSON.parse(fs.readFileSync(path.join(pubDir, 'r2', 'release.json'), 'utf8')) as ReleaseManifest;
+    const rel2 = parseRelease(
+      fs.readFileSync(path.join(pubDir, 'r2', 'release.json'), 'utf8'),
+      path.join(pubDir, 'r2'),
+    );
     const d = deltaByKind(rel1, rel2);
     console.log(
       `publish r2: ${p2.seconds.toFixed(1)} s, ${p2.files} files, ${fmtBytes(p2.totalBytes)}; new or changed against r1: ${d.files} files, ${fmtBytes(d.bytes)} ` +

@@ -35,7 +35,8 @@ import {
 } from '../../index/store';
 import { search, similarSentences } from '../../index/search';
 import { scopedSimilarSentences, type ScopedSentencesOptions } from '../../index/on-demand';
-import { ensureGeneratedModel, openEmbedder } from '../../index/model';
+import { ensureGeneratedModel } from '../../index/model';
+import { openEmbedder } from '../../inference/client';
 import { defaultModelsDir, projectRoot } from '../../inference/paths';
 
 interface Args {
@@ -152,7 +153,7 @@ export async function run(args: string[]): Promise<void> {
     modelDir = path.join(defaultModelsDir(), 'generated-base');
     await ensureGeneratedModel(modelDir, 'base', (m) => console.log(m));
   }
-  const real = await openEmbedder({ modelDir, precision: 'int8' });
+  const real = await openEmbedder({ modelDir, precision: 'int8', inProcess: true });
   const emb = new CachedQueries(real);
   console.log(
     `sentences-on-demand bench: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load avg ${load()}; model ${real.identity.repo} (dim ${real.identity.dim}), ${real.report.provider} ${real.report.precision}, ${real.report.threads} threads`,

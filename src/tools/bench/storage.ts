@@ -25,10 +25,12 @@ import { readCitations } from '../../index/readers';
 import { abstractSentences, addFiles } from '../../index/build';
 import { ARTICLES, FTS_OPTIONS, IndexStore, SENTENCES, annParamsFor, arrow } from '../../index/store';
 import { refineFor } from '../../index/search';
-import { ensureGeneratedModel, openEmbedder } from '../../index/model';
+import { ensureGeneratedModel } from '../../index/model';
 import { defaultModelsDir, projectRoot } from '../../inference/paths';
 import { toHalfBits } from '../../inference/convert/fp16';
 import { rng, gauss, normalise } from './synthetic';
+import { errorText } from '../../util/errors';
+import { openEmbedder } from '../../inference/client';
 
 type Part = 'probe' | 'vectors' | 'text' | 'embed' | 'project';
 const ALL_PARTS: Part[] = ['probe', 'vectors', 'text', 'embed', 'project'];
@@ -202,7 +204,7 @@ async function probe(a: Args, tmp: string): Promise<string[]> {
     await t.query().nearestTo(q).distanceType('cosine').nprobes(4).limit(3).toArray();
     log('probe: ANN query after the drop: answered (unexpected)');
   } catch (e) {
-    log(`probe: ANN query after the drop fails: ${(e as Error).message.split('\n')[0].slice(0, 160)}`);
+    log(`probe: ANN query after the drop fails: ${errorText(e).split('\n')[0].slice(0, 160)}`);
   }
   await t.optimize({ cleanupOlderThan: new Date() });
   log(
@@ -784,7 +786,7 @@ async function embedPart(a: Args): Promise<EmbedCost[]> {
     modelDir = path.join(defaultModelsDir(), 'generated-base');
     await ensureGeneratedModel(modelDir, 'base', (m) => console.log(m));
   }
-  const emb = await openEmbedder({ modelDir, precision: 'int8' });
+  const emb = await openEmbedder({ inProcess: true, modelDir, precision: 'int8' });
   console.log(
     `\n## "Similar sentences" without stored sentence vectors: the sentences of the top-k papers embedded per query (model ${emb.identity.repo}, ${emb.report.provider} ${emb.report.precision}, ${emb.report.threads} threads; load avg ${os
       .loadavg()

@@ -16,6 +16,7 @@ import { evaluateRuns, type Qrels } from '../../index/metrics';
 import { IndexStore, type ArticleRow } from '../../index/store';
 import { ftsQueryText, search, type SearchMode } from '../../index/search';
 import { FTS_MAX_TERMS, distinctTerms } from '../../index/query-terms';
+import { errorText } from '../../util/errors';
 
 interface Doc {
   id: string;
@@ -34,7 +35,7 @@ async function* jsonLines(file: string): AsyncGenerator<Record<string, unknown>>
     try {
       yield JSON.parse(line) as Record<string, unknown>;
     } catch (e) {
-      throw new Error(`${file}:${n}: bad JSON (${(e as Error).message})`);
+      throw new Error(`${file}:${n}: bad JSON (${errorText(e)})`);
     }
   }
 }
@@ -161,8 +162,8 @@ export async function run(args: string[]): Promise<void> {
   console.log(`BEIR set ${o.dir}: ${docs.length} documents, ${qrels.size} judged queries`);
   let embedder: Embedder | undefined;
   if (o.model) {
-    const { openEmbedder } = await import('../../index/model');
-    embedder = await openEmbedder({ modelDir: o.model });
+    const { openEmbedder } = await import('../../inference/client');
+    embedder = await openEmbedder({ inProcess: true, modelDir: o.model });
     console.log(
       `model ${embedder.identity.repo} (${embedder.report.provider}, ${embedder.report.precision})${embedder.identity.generated ? ' — GENERATED weights: dense/hybrid numbers below are MEANINGLESS' : ''}`,
     );

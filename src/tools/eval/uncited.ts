@@ -150,7 +150,7 @@ export async function run(args: string[]): Promise<void> {
       .filter((f) => /\.(xml|txt)$/.test(f))
       .map((f) => path.join(bio, f)),
   ];
-  const { openEmbedder } = await import('../../index/model');
+  const { openEmbedder } = await import('../../inference/client');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'biohicl-eval-uncited-'));
   // the temp folder (generated model, index unless --index) goes whatever happens
   try {
@@ -164,7 +164,7 @@ export async function run(args: string[]): Promise<void> {
           await generateModel({ shape: 'tiny', outDir: modelDir, precisions: ['fp32'] });
         }
       }
-      const embedder: Embedder = await openEmbedder({ modelDir, device: 'cpu' });
+      const embedder: Embedder = await openEmbedder({ modelDir, device: 'cpu', inProcess: true });
       const generated = embedder.identity.generated;
       console.log(
         `model ${embedder.identity.repo}${generated ? ' — GENERATED weights: the dense leg carries no meaning (hybrid search gives it weight 0, so hybrid = full-text); ranking quality of a real model is NOT measured here' : ''}`,

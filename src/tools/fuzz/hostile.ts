@@ -17,6 +17,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Citation, ReaderEvent } from '../../index/citation';
 import { readCitations, type InputFormat } from '../../index/readers';
+import { errorText } from '../../util/errors';
 
 export function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -525,7 +526,7 @@ export async function checkVariant(
       if (opts.measureMemory && ++n % 50 === 0) peak = Math.max(peak, live() - base - cites.length * 0);
     }
   } catch (e) {
-    problems.push(`reader threw: ${(e as Error).message}`);
+    problems.push(`reader threw: ${errorText(e)}`);
   }
   const ms = performance.now() - t0;
   if (opts.measureMemory) peak = Math.max(peak, live() - base);
