@@ -280,9 +280,15 @@ test('package.json follows VS Code conventions: localized strings, setting scope
 });
 
 test('the webview: one live region that announces result counts only; Home/End; per-platform shortcut labels', () => {
-  const ts = read('src/extension/sidebar.ts');
-  assert.match(ts, /<div id="app"><\/div>/, 'the result list is not a live region');
-  assert.match(ts, /id="announce"[^>]*aria-live="polite"/);
+  const doc = parseDocument(
+    sidebarHtml({ cspSource: 'https://c.test', scriptUri: 'https://r.test/s.js', styleUri: 'https://r.test/s.css' }),
+  );
+  const byId = (id: string): Element | undefined =>
+    DomUtils.findOne((e) => e.attribs.id === id, doc.children, true) ?? undefined;
+  assert.equal(byId('app')?.attribs['aria-live'], undefined, 'the result list is not a live region');
+  const live = DomUtils.findAll((e) => e.attribs['aria-live'] !== undefined, doc.children).map((e) => e.attribs.id);
+  assert.deepEqual(live.sort(), ['announce', 'toast'], 'live regions: the counts and the toast only');
+  assert.equal(byId('announce')?.attribs['aria-live'], 'polite');
   const js = read('media/sidebar.js');
   assert.match(js, /announce\.textContent = `\$\{count\(r\.papers\.length/);
   assert.match(js, /\['ArrowDown', 'ArrowUp', 'Home', 'End'\]/);
