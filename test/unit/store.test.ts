@@ -240,7 +240,7 @@ test('the lookups the application uses: by id, by DOI (any case), abstracts, cit
   await s.upsert(
     [
       art('11', 'statin myopathy', { doi: '10.1000/Statin.X' }),
-      art('12', 'no abstract here', { abstract: '', has_abstract: false }),
+      art('12', 'no abstract here', { abstract: '', text: 'no abstract here', has_abstract: false }),
       art("doi:10.1/o'brien", "O'Brien's library item", { doi: "10.1/O'Brien" }),
     ],
     [],

@@ -195,7 +195,10 @@ test('every writer uses the index type: one asking for another is refused with t
   );
   // … and an unknown type in meta.json is named.
   fs.writeFileSync(path.join(copy, META_FILE), JSON.stringify({ ...m, vectorType: 'bfloat16' }));
-  await assert.rejects(IndexStore.open(copy, undefined), /vectorType "bfloat16" is none of float32, float16/);
+  await assert.rejects(
+    IndexStore.open(copy, undefined),
+    /meta\.json: vectorType: expected \("float32" \| "float16"\), got "bfloat16"/,
+  );
 });
 
 test('--rebuild with another vector type makes the index again with it', async () => {
