@@ -76,7 +76,7 @@ export class CitationCheck implements vscode.CodeActionProvider, vscode.HoverPro
   private async checkActive(): Promise<void> {
     const ed = vscode.window.activeTextEditor;
     if (!ed) {
-      void vscode.window.showWarningMessage('BioHiCL: open a manuscript to check its citations');
+      void vscode.window.showWarningMessage(vscode.l10n.t('BioHiCL: open a manuscript to check its citations'));
       return;
     }
     try {
@@ -84,14 +84,32 @@ export class CitationCheck implements vscode.CodeActionProvider, vscode.HoverPro
       if (!r) return;
       const c = r.counts;
       const capped =
-        c.capped > 0 ? ` (${c.capped} more above the threshold left out: biohicl.check.maxPerDocument)` : '';
+        c.capped > 0
+          ? vscode.l10n.t(' ({0} more above the threshold left out: biohicl.check.maxPerDocument)', c.capped)
+          : '';
+      const claims =
+        r.flags.length === 1
+          ? vscode.l10n.t('{0} uncited claim', r.flags.length)
+          : vscode.l10n.t('{0} uncited claims', r.flags.length);
+      const weak =
+        r.weak.length === 1
+          ? vscode.l10n.t('{0} weak citation', r.weak.length)
+          : vscode.l10n.t('{0} weak citations', r.weak.length);
       void vscode.window.showInformationMessage(
-        `BioHiCL: ${r.flags.length} uncited claim${r.flags.length === 1 ? '' : 's'}${capped}, ${r.weak.length} weak citation${r.weak.length === 1 ? '' : 's'} of ${c.citationsChecked} checked; ${c.sentences} sentences, ${c.citing} already cite.`,
+        vscode.l10n.t(
+          'BioHiCL: {0}{1}, {2} of {3} checked; {4} sentences, {5} already cite.',
+          claims,
+          capped,
+          weak,
+          c.citationsChecked,
+          c.sentences,
+          c.citing,
+        ),
       );
     } catch (e) {
       const m = errorText(e);
       this.log.error(`check citations: ${m}`);
-      void vscode.window.showErrorMessage(`BioHiCL: Check citations failed: ${m}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('BioHiCL: Check citations failed: {0}', m));
     }
   }
 
@@ -126,7 +144,11 @@ export class CitationCheck implements vscode.CodeActionProvider, vscode.HoverPro
     let r: CheckReport;
     if (interactive) {
       const out = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: 'BioHiCL: checking citations', cancellable: true },
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: vscode.l10n.t('BioHiCL: checking citations'),
+          cancellable: true,
+        },
         async (progress, token) => {
           const ac = new AbortController();
           token.onCancellationRequested(() => ac.abort());
@@ -134,7 +156,7 @@ export class CitationCheck implements vscode.CodeActionProvider, vscode.HoverPro
           try {
             return await run(ac.signal, (done, total) => {
               const f = (100 * done) / Math.max(1, total);
-              progress.report({ message: `${done}/${total} sentences`, increment: f - last });
+              progress.report({ message: vscode.l10n.t('{0}/{1} sentences', done, total), increment: f - last });
               last = f;
             });
           } catch (e) {
@@ -166,7 +188,13 @@ export class CitationCheck implements vscode.CodeActionProvider, vscode.HoverPro
       const best = f.papers[0];
       const d = new vscode.Diagnostic(
         range(f.start, f.end),
-        `Uncited claim? It matches papers in your index${best ? ` (best: ${shortRef(best.paper)}, ${pct(best.match.strength)} of its terms)` : ''}.`,
+        best
+          ? vscode.l10n.t(
+              'Uncited claim? It matches papers in your index (best: {0}, {1} of its terms).',
+              shortRef(best.paper),
+              pct(best.match.strength),
+            )
+          : vscode.l10n.t('Uncited claim? It matches papers in your index.'),
         vscode.DiagnosticSeverity.Information,
       );
       d.source = CHECK_SOURCE;
@@ -176,14 +204,14 @@ export class CitationCheck implements vscode.CodeActionProvider, vscode.HoverPro
         text: f.text,
         papers: f.papers.map((p) => p.paper),
         diagnostic: d,
-        titles: new Map(f.papers.map((p) => [p.paper.pmid, `Cite ${shortRef(p.paper)}`])),
+        titles: new Map(f.papers.map((p) => [p.paper.pmid, vscode.l10n.t('Cite {0}', shortRef(p.paper))])),
       });
       list.push(d);
     }
     for (const w of r.weak) {
       const d = new vscode.Diagnostic(
         range(w.cite.start, w.cite.end),
-        `Is this the right citation? ${w.support.summary}`,
+        vscode.l10n.t('Is this the right citation? {0}', w.support.summary),
         vscode.DiagnosticSeverity.Information,
       );
       d.source = CHECK_SOURCE;
@@ -194,7 +222,12 @@ export class CitationCheck implements vscode.CodeActionProvider, vscode.HoverPro
         text: doc.getText().slice(w.cite.start, w.cite.end),
         papers: w.support.better.map((b) => b.paper),
         diagnostic: d,
-        titles: new Map(w.support.better.map((b) => [b.paper.pmid, `Also cite ${shortRef(b.paper)} (matches better)`])),
+        titles: new Map(
+          w.support.better.map((b) => [
+            b.paper.pmid,
+            vscode.l10n.t('Also cite {0} (matches better)', shortRef(b.paper)),
+          ]),
+        ),
       });
       list.push(d);
     }
@@ -228,7 +261,10 @@ export class CitationCheck implements vscode.CodeActionProvider, vscode.HoverPro
     for (const f of this.flagged.get(doc.uri.toString()) ?? []) {
       if (!f.diagnostic.range.intersection(range)) continue;
       f.papers.forEach((p, i) => {
-        const a = new vscode.CodeAction(f.titles.get(p.pmid) ?? `Cite PMID ${p.pmid}`, vscode.CodeActionKind.QuickFix);
+        const a = new vscode.CodeAction(
+          f.titles.get(p.pmid) ?? vscode.l10n.t('Cite PMID {0}', p.pmid),
+          vscode.CodeActionKind.QuickFix,
+        );
         a.diagnostics = [f.diagnostic];
         a.isPreferred = i === 0;
         a.command = {
@@ -251,7 +287,7 @@ export class CitationCheck implements vscode.CodeActionProvider, vscode.HoverPro
       const flagged = this.flagged.get(uri) ?? [];
       const f = flagged.find((x) => x.start === start && x.text === text);
       const paper = f?.papers.find((p) => p.pmid === pmid) ?? (await this.engine().paper(pmid));
-      if (!paper) throw new Error(`PMID ${pmid} is not in the index`);
+      if (!paper) throw new Error(vscode.l10n.t('PMID {0} is not in the index', pmid));
       const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(uri));
       const editor = await vscode.window.showTextDocument(doc, { preview: false });
       // the sentence where it is now (edits elsewhere may have moved it)
@@ -263,7 +299,8 @@ export class CitationCheck implements vscode.CodeActionProvider, vscode.HoverPro
           if (best < 0 || Math.abs(i - start) < Math.abs(best - start)) best = i;
         at = best;
       }
-      if (at < 0) throw new Error('the sentence changed since the check: run “BioHiCL: Check citations” again');
+      if (at < 0)
+        throw new Error(vscode.l10n.t('the sentence changed since the check: run “BioHiCL: Check citations” again'));
       editor.selection = new vscode.Selection(doc.positionAt(at), doc.positionAt(at + text.length));
       const r = await insertCitation(editor, paperMeta(paper), this.config.snapshot());
       this.log.info(`check citations: cited PMID ${pmid} (quick fix) → ${r.message}`);
@@ -277,9 +314,9 @@ export class CitationCheck implements vscode.CodeActionProvider, vscode.HoverPro
           (this.diagnostics.get(doc.uri) ?? []).filter((d) => d !== f.diagnostic),
         );
       }
-      void vscode.window.showInformationMessage(`BioHiCL: ${r.message}`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('BioHiCL: {0}', r.message));
     } catch (e) {
-      void vscode.window.showErrorMessage(`BioHiCL: ${errorText(e)}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('BioHiCL: {0}', errorText(e)));
     }
   }
 
@@ -315,26 +352,40 @@ export class CitationCheck implements vscode.CodeActionProvider, vscode.HoverPro
       const hits = await engineSearcher(this.engine(), 'check-hover')(s.query, 10);
       const sup = citationSupport(key, s.query, cited, hits);
       md = new vscode.MarkdownString();
-      md.appendMarkdown(sup.weak ? '**Is this the right citation?** ' : '**Support for this sentence:** ');
+      md.appendMarkdown(
+        sup.weak ? vscode.l10n.t('**Is this the right citation?** ') : vscode.l10n.t('**Support for this sentence:** '),
+      );
       md.appendText(
-        `the abstract has ${pct(sup.match.strength)} of the sentence's terms; ${sup.rank ? `rank ${sup.rank} of ${hits.length}` : `not among the ${hits.length} best papers`} in your index for this sentence.`,
+        vscode.l10n.t(
+          "the abstract has {0} of the sentence's terms; {1} in your index for this sentence.",
+          pct(sup.match.strength),
+          sup.rank
+            ? vscode.l10n.t('rank {0} of {1}', sup.rank, hits.length)
+            : vscode.l10n.t('not among the {0} best papers', hits.length),
+        ),
       );
       if (sup.match.best) {
-        md.appendMarkdown('\n\nBest-matching sentence of its abstract: *');
+        md.appendMarkdown(vscode.l10n.t('\n\nBest-matching sentence of its abstract: *'));
         md.appendText(sup.match.best.text);
         md.appendMarkdown('*');
       }
       if (sup.better.length) {
-        md.appendMarkdown('\n\n**Better-matching papers:**');
+        md.appendMarkdown(vscode.l10n.t('\n\n**Better-matching papers:**'));
         for (const b of sup.better) {
           md.appendMarkdown('\n- ');
           md.appendText(
-            `${shortRef(b.paper, Infinity)} (PMID ${b.paper.pmid}): ${pct(b.match.strength)} of the terms, rank ${b.rank}`,
+            vscode.l10n.t(
+              '{0} (PMID {1}): {2} of the terms, rank {3}',
+              shortRef(b.paper, Infinity),
+              b.paper.pmid,
+              pct(b.match.strength),
+              b.rank,
+            ),
           );
         }
       }
       md.appendMarkdown('\n\n');
-      md.appendText('Matched on this computer: no text left it.');
+      md.appendText(vscode.l10n.t('Matched on this computer: no text left it.'));
     } catch {
       return undefined; // no index or model yet: the citation hover says what it can
     }

@@ -85,7 +85,9 @@ async function readBibs(uris: vscode.Uri[]): Promise<BibSource[]> {
   for (const uri of uris) {
     const format = bibFormat(uri.path);
     if (format === 'unsupported')
-      throw new Error(`${uri.fsPath}: only BibTeX (.bib) and CSL-JSON (.json) bibliographies can be edited`);
+      throw new Error(
+        vscode.l10n.t('{0}: only BibTeX (.bib) and CSL-JSON (.json) bibliographies can be edited', uri.fsPath),
+      );
     out.push({
       path: uri.fsPath,
       format,
@@ -147,13 +149,20 @@ export async function insertCitation(
     if (!uris.length) {
       const target = vscode.Uri.joinPath(doc.uri, '..', 'references.bib');
       const where =
-        kind === 'latex' ? 'no \\bibliography{} or \\addbibresource{}' : 'no bibliography: in the YAML front matter';
+        kind === 'latex'
+          ? vscode.l10n.t('no \\bibliography{} or \\addbibresource{}')
+          : vscode.l10n.t('no bibliography: in the YAML front matter');
+      const create = vscode.l10n.t('Create references.bib');
       const choice = await vscode.window.showWarningMessage(
-        `This document names no bibliography (${where}). Create ${vscode.workspace.asRelativePath(target)} and add the reference there?`,
+        vscode.l10n.t(
+          'This document names no bibliography ({0}). Create {1} and add the reference there?',
+          where,
+          vscode.workspace.asRelativePath(target),
+        ),
         { modal: true },
-        'Create references.bib',
+        create,
       );
-      if (choice !== 'Create references.bib') throw new Error('Citation not inserted: no bibliography file');
+      if (choice !== create) throw new Error(vscode.l10n.t('Citation not inserted: no bibliography file'));
       uris = [target];
       ctx.createHeader = 'references.bib';
     }
@@ -162,12 +171,13 @@ export async function insertCitation(
   const plan = await planCitation(paper, ctx);
   const bibUri = plan.bibEdit ? uris[plan.bibEdit.index] : undefined;
   if (plan.bibEdit?.created && !ctx.createHeader && bibUri) {
+    const create = vscode.l10n.t('Create');
     const choice = await vscode.window.showWarningMessage(
-      `The bibliography ${vscode.workspace.asRelativePath(bibUri)} does not exist. Create it?`,
+      vscode.l10n.t('The bibliography {0} does not exist. Create it?', vscode.workspace.asRelativePath(bibUri)),
       { modal: true },
-      'Create',
+      create,
     );
-    if (choice !== 'Create') throw new Error('Citation not inserted: bibliography file missing');
+    if (choice !== create) throw new Error(vscode.l10n.t('Citation not inserted: bibliography file missing'));
   }
   const edit = new vscode.WorkspaceEdit();
   for (const e of plan.docEdits) edit.replace(doc.uri, range(doc, e), e.text);
@@ -181,14 +191,14 @@ export async function insertCitation(
       edit.replace(bibUri, range(bibDoc, plan.bibEdit.edit), plan.bibEdit.edit.text);
       // The bibliography is saved so that LaTeX/Pandoc see the entry, unless the writer has unsaved edits in it:
       // those are theirs to save (or not), so the entry stays unsaved with them and the message says so.
-      if (bibDoc.isDirty) unsavedNote = ' — not saved: the file had unsaved changes of yours';
+      if (bibDoc.isDirty) unsavedNote = vscode.l10n.t(' — not saved: the file had unsaved changes of yours');
       else save = bibUri;
     } else {
       edit.createFile(bibUri, { ignoreIfExists: true, contents: Buffer.from(plan.bibEdit.edit.text, 'utf8') });
     }
   }
   if (edit.size && !(await vscode.workspace.applyEdit(edit)))
-    throw new Error('VS Code refused the edit (is the document read-only?)');
+    throw new Error(vscode.l10n.t('VS Code refused the edit (is the document read-only?)'));
   // the writer's selection does not grow over the citation: the cursor goes right after it
   const at = doc.positionAt(plan.cursor);
   editor.selection = new vscode.Selection(at, at);
@@ -224,10 +234,10 @@ export async function insertKey(
   const edit = new vscode.WorkspaceEdit();
   for (const e of p.docEdits) edit.replace(doc.uri, range(doc, e), e.text);
   if (edit.size && !(await vscode.workspace.applyEdit(edit)))
-    throw new Error('VS Code refused the edit (is the document read-only?)');
+    throw new Error(vscode.l10n.t('VS Code refused the edit (is the document read-only?)'));
   const pos = doc.positionAt(p.cursor);
   editor.selection = new vscode.Selection(pos, pos);
-  return p.alreadyCited ? `Already cited here: ${key}` : `Cited ${key}`;
+  return p.alreadyCited ? vscode.l10n.t('Already cited here: {0}', key) : vscode.l10n.t('Cited {0}', key);
 }
 
 /** BibTeX for the clipboard: the key the document's bibliography already uses, or a new one in its style. */
@@ -332,7 +342,7 @@ export async function insertKeywords(
   }
   const wasDirty = metaDoc?.isDirty;
   if (edit.size && !(await vscode.workspace.applyEdit(edit)))
-    throw new Error('VS Code refused the edit (is the document read-only?)');
+    throw new Error(vscode.l10n.t('VS Code refused the edit (is the document read-only?)'));
   if (metaDoc && !wasDirty) await metaDoc.save();
   const list = (xs: string[]): string => xs.map((x) => `“${x}”`).join(', ');
   const where =

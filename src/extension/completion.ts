@@ -126,14 +126,18 @@ export class CiteCompletion implements vscode.CompletionItemProvider {
       const item =
         c.source === 'bibliography'
           ? new vscode.CompletionItem(
-              { label: c.key!, detail: w ? `  ${w}` : undefined, description: 'in your bibliography' },
+              { label: c.key!, detail: w ? `  ${w}` : undefined, description: vscode.l10n.t('in your bibliography') },
               vscode.CompletionItemKind.Reference,
             )
           : new vscode.CompletionItem(
               {
                 label: short(c.title, 70),
                 detail: w ? `  ${w}` : undefined,
-                description: `PMID ${c.paper!.pmid} · cite and add to ${bibName ? path.basename(bibName) : 'the bibliography'}`,
+                description: vscode.l10n.t(
+                  'PMID {0} · cite and add to {1}',
+                  c.paper!.pmid,
+                  bibName ? path.basename(bibName) : vscode.l10n.t('the bibliography'),
+                ),
               },
               vscode.CompletionItemKind.Reference,
             );
@@ -143,14 +147,23 @@ export class CiteCompletion implements vscode.CompletionItemProvider {
       item.filterText = [c.key, c.firstAuthor, c.title, c.paper ? `pubmed:${c.paper.pmid}` : ''].join(' ');
       const md = new vscode.MarkdownString();
       md.appendText(
-        `${c.title}${w ? ` — ${w}` : ''}\n\n${c.source === 'bibliography' ? `In your bibliography${c.file ? ` (${c.file})` : ''}.` : `From the index (PMID ${c.paper!.pmid}): accepting it also writes its entry into the bibliography.`}${c.why.length ? ` Ranked by ${c.why.join(', ')}.` : ''}`,
+        `${c.title}${w ? ` — ${w}` : ''}\n\n` +
+          (c.source === 'bibliography'
+            ? c.file
+              ? vscode.l10n.t('In your bibliography ({0}).', c.file)
+              : vscode.l10n.t('In your bibliography.')
+            : vscode.l10n.t(
+                'From the index (PMID {0}): accepting it also writes its entry into the bibliography.',
+                c.paper!.pmid,
+              )) +
+          (c.why.length ? vscode.l10n.t(' Ranked by {0}.', c.why.join(', ')) : ''),
       );
       item.documentation = md;
       if (c.source === 'bibliography') item.insertText = c.key!;
       else {
         item.insertText = '';
         const args: AcceptArgs = { uri: doc.uri.toString(), paper: c.paper!, prefix: slot.prefix };
-        item.command = { command: ACCEPT, title: 'Cite and add the entry', arguments: [args] };
+        item.command = { command: ACCEPT, title: vscode.l10n.t('Cite and add the entry'), arguments: [args] };
       }
       if (i === 0) item.preselect = true;
       return item;
@@ -173,9 +186,9 @@ export class CiteCompletion implements vscode.CompletionItemProvider {
         manubotCiteAs: a.prefix === 'doi' ? 'doi' : a.prefix === 'pubmed' ? 'pubmed' : undefined,
       });
       this.log.info(`completion: PMID ${a.paper.pmid} → ${r.message}`);
-      vscode.window.setStatusBarMessage(`BioHiCL: ${r.message}`, 8000);
+      vscode.window.setStatusBarMessage(vscode.l10n.t('BioHiCL: {0}', r.message), 8000);
     } catch (e) {
-      void vscode.window.showErrorMessage(`BioHiCL: ${errorText(e)}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('BioHiCL: {0}', errorText(e)));
     }
   }
 
@@ -183,20 +196,24 @@ export class CiteCompletion implements vscode.CompletionItemProvider {
   async pick(): Promise<void> {
     const editor = vscode.window.activeTextEditor;
     if (!editor) {
-      void vscode.window.showInformationMessage('BioHiCL: open a manuscript and put the cursor after a sentence.');
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t('BioHiCL: open a manuscript and put the cursor after a sentence.'),
+      );
       return;
     }
     const doc = editor.document;
     if (docKind(doc.languageId, doc.fileName, doc.getText()) === 'plain') {
       void vscode.window.showInformationMessage(
-        'BioHiCL: Cite… works in LaTeX, Markdown, Quarto and R Markdown (use “Find related literature” in plain text).',
+        vscode.l10n.t(
+          'BioHiCL: Cite… works in LaTeX, Markdown, Quarto and R Markdown (use “Find related literature” in plain text).',
+        ),
       );
       return;
     }
     type Item = vscode.QuickPickItem & { c: CiteCandidate };
     const qp = vscode.window.createQuickPick<Item>();
-    qp.title = 'BioHiCL: Cite';
-    qp.placeholder = 'Type a key, an author or words of the title; Enter cites';
+    qp.title = vscode.l10n.t('BioHiCL: Cite');
+    qp.placeholder = vscode.l10n.t('Type a key, an author or words of the title; Enter cites');
     qp.matchOnDescription = true;
     qp.matchOnDetail = true;
     qp.busy = true;
@@ -206,14 +223,21 @@ export class CiteCompletion implements vscode.CompletionItemProvider {
       qp.dispose();
       return;
     }
-    qp.title = `BioHiCL: Cite — for “${short(a.sentence, 80)}”${a.note ? ` (${short(a.note, 80)})` : ''}`;
+    qp.title = a.note
+      ? vscode.l10n.t('BioHiCL: Cite — for “{0}” ({1})', short(a.sentence, 80), short(a.note, 80))
+      : vscode.l10n.t('BioHiCL: Cite — for “{0}”', short(a.sentence, 80));
     qp.items = a.items.map((c) => {
       const w = who(c);
       return c.source === 'bibliography'
-        ? { label: c.key!, description: `${w}${w ? ' · ' : ''}in your bibliography`, detail: c.title, c }
+        ? {
+            label: c.key!,
+            description: `${w}${w ? ' · ' : ''}${vscode.l10n.t('in your bibliography')}`,
+            detail: c.title,
+            c,
+          }
         : {
             label: short(c.title, 90),
-            description: `${w}${w ? ' · ' : ''}PMID ${c.paper!.pmid} · from the index: cites it and adds the entry`,
+            description: `${w}${w ? ' · ' : ''}${vscode.l10n.t('PMID {0} · from the index: cites it and adds the entry', c.paper!.pmid)}`,
             detail: c.paper!.journal || undefined,
             c,
           };
@@ -237,9 +261,9 @@ export class CiteCompletion implements vscode.CompletionItemProvider {
               })
             ).message;
       this.log.info(`cite: ${msg}`);
-      vscode.window.setStatusBarMessage(`BioHiCL: ${msg}`, 8000);
+      vscode.window.setStatusBarMessage(vscode.l10n.t('BioHiCL: {0}', msg), 8000);
     } catch (e) {
-      void vscode.window.showErrorMessage(`BioHiCL: ${errorText(e)}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('BioHiCL: {0}', errorText(e)));
     }
   }
 }

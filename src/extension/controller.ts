@@ -68,7 +68,7 @@ export class Controller {
           ? vscode.workspace.textDocuments.find((x) => x.uri.toString() === this.lastQuery!.target.uri.toString())
           : undefined;
         await vscode.env.clipboard.writeText(await bibtexFor(p, this.config.snapshot(), doc));
-        return 'BibTeX copied to the clipboard';
+        return vscode.l10n.t('BibTeX copied to the clipboard');
       },
       showAbstract: async (d) => {
         const p = this.results?.papers.find((x) => x.pmid === d.pmid);
@@ -79,7 +79,7 @@ export class Controller {
       insertSentence: async (d) => this.onInsertCitation(d.pmid, d.text),
       copyText: async (d) => {
         await vscode.env.clipboard.writeText(d.text);
-        return 'Copied';
+        return vscode.l10n.t('Copied');
       },
       openLink: async (d) => {
         await vscode.env.openExternal(vscode.Uri.parse(linkFor(d.kind, d.value)));
@@ -124,7 +124,9 @@ export class Controller {
       vscode.commands.registerCommand('biohicl.toggleSuggestOnSelect', async () => {
         await this.config.update('suggestOnSelect', !this.config.suggestOnSelect);
         void vscode.window.showInformationMessage(
-          `BioHiCL: suggest as I select is ${this.config.suggestOnSelect ? 'on' : 'off'}`,
+          this.config.suggestOnSelect
+            ? vscode.l10n.t('BioHiCL: suggest as I select is on')
+            : vscode.l10n.t('BioHiCL: suggest as I select is off'),
         );
       }),
       vscode.commands.registerCommand('biohicl.showLogs', () => this.log.show()),
@@ -236,7 +238,9 @@ export class Controller {
           (x) => x.document.uri.toString() === this.lastQuery!.target.uri.toString(),
         ));
     if (!editor) {
-      void vscode.window.showInformationMessage('BioHiCL: open a manuscript and select a sentence or paragraph first.');
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t('BioHiCL: open a manuscript and select a sentence or paragraph first.'),
+      );
       return;
     }
     const doc = editor.document;
@@ -251,7 +255,7 @@ export class Controller {
     }
     const text = this.cleanText(doc, doc.getText(range));
     if (!text.trim()) {
-      void vscode.window.showInformationMessage('BioHiCL: select some text to search for.');
+      void vscode.window.showInformationMessage(vscode.l10n.t('BioHiCL: select some text to search for.'));
       return;
     }
     await this.runQuery(text, { uri: doc.uri, selection: editor.selection }, true);
@@ -331,16 +335,16 @@ export class Controller {
         ...(actions.length ? { actions } : {}),
       });
       if (problem?.action) {
-        const extra = problem.action === 'chooseModel' ? ['Use generated weights (demo)'] : [];
+        const generated = vscode.l10n.t('Use generated weights (demo)');
+        const extra = problem.action === 'chooseModel' ? [generated] : [];
         const choice = await vscode.window.showWarningMessage(
-          `BioHiCL: ${msg}`,
+          vscode.l10n.t('BioHiCL: {0}', msg),
           ...actions.map((a) => a.label),
           ...extra,
         );
         const act = actions.find((a) => a.label === choice);
         if (act) await this.onErrorAction(act.command);
-        if (choice === 'Use generated weights (demo)')
-          void vscode.commands.executeCommand('biohicl.useGeneratedWeights');
+        if (choice === generated) void vscode.commands.executeCommand('biohicl.useGeneratedWeights');
       }
     }
   }
@@ -357,7 +361,7 @@ export class Controller {
       return ed;
     }
     const a = vscode.window.activeTextEditor;
-    if (!a) throw new Error('No editor to insert into: open the manuscript first');
+    if (!a) throw new Error(vscode.l10n.t('No editor to insert into: open the manuscript first'));
     return a;
   }
 
@@ -365,7 +369,7 @@ export class Controller {
     const p: PaperView | undefined = this.results?.papers.find((x) => x.pmid === pmid);
     if (p) return paperMeta(p);
     const q = await this.engine.paper(pmid);
-    if (!q) throw new Error(`PMID ${pmid} is not in the index`);
+    if (!q) throw new Error(vscode.l10n.t('PMID {0} is not in the index', pmid));
     return q;
   }
 
@@ -411,14 +415,19 @@ export class Controller {
   private async indexBibliography(): Promise<void> {
     const doc = vscode.window.activeTextEditor?.document;
     if (!doc) {
-      void vscode.window.showInformationMessage('BioHiCL: open the manuscript whose bibliography should be indexed.');
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t('BioHiCL: open the manuscript whose bibliography should be indexed.'),
+      );
       return;
     }
     const { documentBibliographies } = await import('./citations');
     const uris = documentBibliographies(doc, this.config.snapshot()).filter((u) => fs.existsSync(u.fsPath));
     if (!uris.length) {
       void vscode.window.showInformationMessage(
-        `BioHiCL: ${path.basename(doc.fileName)} names no bibliography file that exists (\\bibliography{}, \\addbibresource{}, YAML bibliography:, or the biohicl.bibliographyFile setting).`,
+        vscode.l10n.t(
+          'BioHiCL: {0} names no bibliography file that exists (\\bibliography{}, \\addbibresource{}, YAML bibliography:, or the biohicl.bibliographyFile setting).',
+          path.basename(doc.fileName),
+        ),
       );
       return;
     }
@@ -466,8 +475,8 @@ export class Controller {
     if (!files.length) {
       const picked = await vscode.window.showOpenDialog({
         canSelectMany: true,
-        openLabel: 'Add to the BioHiCL index',
-        filters: { 'PubMed / citations': ['xml', 'gz', 'nbib', 'txt', 'medline', 'json', 'bib'] },
+        openLabel: vscode.l10n.t('Add to the BioHiCL index'),
+        filters: { [vscode.l10n.t('PubMed / citations')]: ['xml', 'gz', 'nbib', 'txt', 'medline', 'json', 'bib'] },
       });
       if (!picked?.length) return;
       files = picked.map((u) => u.fsPath);
@@ -476,7 +485,9 @@ export class Controller {
     await vscode.window.withProgress(
       {
         location: vscode.ProgressLocation.Notification,
-        title: rebuild ? 'BioHiCL: rebuilding the index with this model' : 'BioHiCL: indexing',
+        title: rebuild
+          ? vscode.l10n.t('BioHiCL: rebuilding the index with this model')
+          : vscode.l10n.t('BioHiCL: indexing'),
         cancellable: true,
       },
       async (progress, token) => {
@@ -495,18 +506,22 @@ export class Controller {
             { rebuild },
           );
           await this.engine.reconfigure({ ...opts });
-          void vscode.window.showInformationMessage(`BioHiCL: ${msg} (${opts.indexDir})`);
+          void vscode.window.showInformationMessage(vscode.l10n.t('BioHiCL: {0} ({1})', msg, opts.indexDir));
         } catch (e) {
           const msg = errorText(e);
           this.log.error(`index build failed: ${msg}`);
           if (ac.signal.aborted)
             void vscode.window.showWarningMessage(
-              'BioHiCL: indexing cancelled; what was committed stays in the index and the next run resumes.',
+              vscode.l10n.t(
+                'BioHiCL: indexing cancelled; what was committed stays in the index and the next run resumes.',
+              ),
             );
           else
-            void vscode.window.showErrorMessage(`BioHiCL: indexing failed: ${msg}`, 'Show Logs').then((c) => {
-              if (c) this.log.show();
-            });
+            void vscode.window
+              .showErrorMessage(vscode.l10n.t('BioHiCL: indexing failed: {0}', msg), vscode.l10n.t('Show Logs'))
+              .then((c) => {
+                if (c) this.log.show();
+              });
         }
       },
     );
@@ -520,23 +535,30 @@ export class Controller {
   private async fetchModel(): Promise<void> {
     const outDir = this.storage('models', 'biohicl-base');
     if (fs.existsSync(path.join(outDir, 'manifest.json'))) {
-      await this.switchModel(outDir, `BioHiCL-Base is already converted in ${outDir}; using it.`);
+      await this.switchModel(outDir, vscode.l10n.t('BioHiCL-Base is already converted in {0}; using it.', outDir));
       return;
     }
+    const fetch = vscode.l10n.t('Fetch');
     const ok = await vscode.window.showInformationMessage(
-      'Fetch BioHiCL-Base from Hugging Face (about 440 MB) and convert it on this computer? Only the model is downloaded; none of your text is sent.',
+      vscode.l10n.t(
+        'Fetch BioHiCL-Base from Hugging Face (about 440 MB) and convert it on this computer? Only the model is downloaded; none of your text is sent.',
+      ),
       { modal: true },
-      'Fetch',
+      fetch,
     );
-    if (ok !== 'Fetch') return;
+    if (ok !== fetch) return;
     if (await this.fetchAndConvert('biohicl-base', outDir))
-      void this.switchModel(outDir, `BioHiCL-Base is ready (${outDir}).`);
+      void this.switchModel(outDir, vscode.l10n.t('BioHiCL-Base is ready ({0}).', outDir));
   }
 
   /** Fetch a registry model (resumable, sha256-checked) and convert it into `outDir`, with progress and cancel. */
   private async fetchAndConvert(id: string, outDir: string): Promise<boolean> {
     return vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `BioHiCL: fetching ${id}`, cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: vscode.l10n.t('BioHiCL: fetching {0}', id),
+        cancellable: true,
+      },
       async (progress, token) => {
         const ac = new AbortController();
         token.onCancellationRequested(() => ac.abort());
@@ -550,11 +572,16 @@ export class Controller {
             allowUnpinned: true,
             onProgress: (p) =>
               progress.report({
-                message: `${p.file}: ${(p.bytes / 1e6).toFixed(0)}${p.total ? ` / ${(p.total / 1e6).toFixed(0)}` : ''} MB at ${(p.rate / 1e6).toFixed(1)} MB/s`,
+                message: vscode.l10n.t(
+                  '{0}: {1} MB at {2} MB/s',
+                  p.file,
+                  `${(p.bytes / 1e6).toFixed(0)}${p.total ? ` / ${(p.total / 1e6).toFixed(0)}` : ''}`,
+                  (p.rate / 1e6).toFixed(1),
+                ),
               }),
             onLog: (l) => this.log.info(`fetch: ${l}`),
           });
-          progress.report({ message: 'converting to ONNX…' });
+          progress.report({ message: vscode.l10n.t('converting to ONNX…') });
           await convertModel({
             srcDir: res.dir,
             baseDir: res.base?.dir,
@@ -565,14 +592,15 @@ export class Controller {
         } catch (e) {
           const msg = errorText(e);
           this.log.error(`fetch failed: ${msg}`);
+          const showLogs = vscode.l10n.t('Show Logs');
           void vscode.window
             .showErrorMessage(
-              `BioHiCL: fetching the model failed: ${msg}. Re-running resumes the download.`,
-              'Use generated weights (demo)',
-              'Show Logs',
+              vscode.l10n.t('BioHiCL: fetching the model failed: {0}. Re-running resumes the download.', msg),
+              vscode.l10n.t('Use generated weights (demo)'),
+              showLogs,
             )
             .then((c) => {
-              if (c === 'Show Logs') this.log.show();
+              if (c === showLogs) this.log.show();
               else if (c) void this.useGeneratedWeights();
             });
           return false;
@@ -607,21 +635,33 @@ export class Controller {
     if (!shape && !id) {
       const hint = m ? remakeHint(dir, m) : `\`biohicl model fetch --variant base --dir ${dir} --force\``;
       const c = await vscode.window.showWarningMessage(
-        `BioHiCL: the model in ${dir} came from ${repo || 'an unknown source'}; make it again with ${hint}, then run the query again.`,
-        'Copy command',
+        vscode.l10n.t(
+          'BioHiCL: the model in {0} came from {1}; make it again with {2}, then run the query again.',
+          dir,
+          repo || vscode.l10n.t('an unknown source'),
+          hint,
+        ),
+        vscode.l10n.t('Copy command'),
       );
       if (c) await vscode.env.clipboard.writeText(hint.replace(/^`|`(?: .*)?$/g, ''));
       return;
     }
     const what = shape
-      ? `It has generated (random) weights: new random ${shape}-shaped weights are made, so an index built with the old ones must be rebuilt afterwards (you will be offered that).`
-      : `${repo} is fetched again (files downloaded earlier are reused when they still verify) and converted on this computer.`;
+      ? vscode.l10n.t(
+          'It has generated (random) weights: new random {0}-shaped weights are made, so an index built with the old ones must be rebuilt afterwards (you will be offered that).',
+          shape,
+        )
+      : vscode.l10n.t(
+          '{0} is fetched again (files downloaded earlier are reused when they still verify) and converted on this computer.',
+          repo,
+        );
+    const again = vscode.l10n.t('Make it again');
     const ok = await vscode.window.showWarningMessage(
-      `Make the model in ${dir} again? The damaged folder is replaced. ${what}`,
+      vscode.l10n.t('Make the model in {0} again? The damaged folder is replaced. {1}', dir, what),
       { modal: true },
-      'Make it again',
+      again,
     );
-    if (ok !== 'Make it again') return;
+    if (ok !== again) return;
     this.log.info(`model: making ${dir} again (${repo})`);
     await this.engine.reconfigure({ ...this.engineOptions(), modelDir: '' });
     const aside = `${dir}.damaged-${process.pid}`;
@@ -633,7 +673,7 @@ export class Controller {
         await vscode.window.withProgress(
           {
             location: vscode.ProgressLocation.Notification,
-            title: `BioHiCL: generating the ${shape}-shaped model again`,
+            title: vscode.l10n.t('BioHiCL: generating the {0}-shaped model again', shape),
           },
           async () => {
             const { ensureGeneratedModel } = await import('../index/model');
@@ -653,7 +693,7 @@ export class Controller {
       await this.engine.reconfigure(this.engineOptions());
     }
     if (!done) return;
-    void vscode.window.showInformationMessage(`BioHiCL: the model in ${dir} was made again.`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('BioHiCL: the model in {0} was made again.', dir));
     this.sidebar.setState({ phase: 'idle', status: await this.engine.status() });
     if (this.lastQuery) void this.runQuery(this.lastQuery.text, this.lastQuery.target);
   }
@@ -677,12 +717,15 @@ export class Controller {
     if (!source) {
       const dflt = this.config.releaseUrl || this.ctx.globalState.get<string>('biohicl.lastReleaseUrl') || '';
       const v = await vscode.window.showInputBox({
-        title: 'BioHiCL: Get the PubMed index',
-        prompt: `Where the index release is published: an https:// URL, an s3://bucket/prefix, or a folder holding release.json. It goes into ${this.engine.options.indexDir}; only the files not already there are downloaded.`,
+        title: vscode.l10n.t('BioHiCL: Get the PubMed index'),
+        prompt: vscode.l10n.t(
+          'Where the index release is published: an https:// URL, an s3://bucket/prefix, or a folder holding release.json. It goes into {0}; only the files not already there are downloaded.',
+          this.engine.options.indexDir,
+        ),
         value: dflt,
-        placeHolder: 'https://example.org/biohicl/release-2026-12-01/',
+        placeHolder: vscode.l10n.t('https://example.org/biohicl/release-2026-12-01/'),
         ignoreFocusOut: true,
-        validateInput: (x) => (x.trim() ? undefined : 'the release URL or folder'),
+        validateInput: (x) => (x.trim() ? undefined : vscode.l10n.t('the release URL or folder')),
       });
       source = v?.trim();
       if (!source) return;
@@ -693,7 +736,11 @@ export class Controller {
     let problem: EngineProblem | undefined;
     let cancelled = false;
     await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'BioHiCL: getting the PubMed index', cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: vscode.l10n.t('BioHiCL: getting the PubMed index'),
+        cancellable: true,
+      },
       async (progress, token) => {
         const ac = new AbortController();
         token.onCancellationRequested(() => ac.abort());
@@ -706,11 +753,21 @@ export class Controller {
           }
         };
         try {
-          progress.report({ message: `reading ${source}…` });
+          progress.report({ message: vscode.l10n.t('reading {0}…', source!) });
           const rel = await this.engine.peekRelease(source!);
-          const about = `release ${rel.tag}: ${fmtBytes(rel.totalBytes)}, ${rel.counts.articles.toLocaleString('en-US')} papers${rel.pubmedLast ? `, PubMed through ${rel.pubmedLast.replace(/\.xml(\.gz)?$/, '')}` : ''}`;
+          const papers = rel.counts.articles.toLocaleString('en-US');
+          const through = rel.pubmedLast?.replace(/\.xml(\.gz)?$/, '');
+          const about = through
+            ? vscode.l10n.t(
+                'release {0}: {1}, {2} papers, PubMed through {3}',
+                rel.tag,
+                fmtBytes(rel.totalBytes),
+                papers,
+                through,
+              )
+            : vscode.l10n.t('release {0}: {1}, {2} papers', rel.tag, fmtBytes(rel.totalBytes), papers);
           this.log.info(`pull: ${source} → ${indexDir}: ${about}`);
-          progress.report({ message: `${about}; checking what is already here…` });
+          progress.report({ message: vscode.l10n.t('{0}; checking what is already here…', about) });
           const r = await this.engine.pullIndex(source!, {
             summary: rel,
             signal: ac.signal,
@@ -719,42 +776,60 @@ export class Controller {
               if (p.phase === 'download' || p.phase === 'link') {
                 progress.report({
                   message: p.total
-                    ? `${about} — downloading ${fmtBytes(p.bytes)} of ${fmtBytes(p.total)} (the rest is already here)`
-                    : `${about} — all files already here`,
+                    ? vscode.l10n.t(
+                        '{0} — downloading {1} of {2} (the rest is already here)',
+                        about,
+                        fmtBytes(p.bytes),
+                        fmtBytes(p.total),
+                      )
+                    : vscode.l10n.t('{0} — all files already here', about),
                 });
                 if (p.total) to((90 * p.bytes) / p.total);
               } else if (p.phase === 'verify') {
                 to(90);
-                progress.report({ message: `${about} — verifying every file…` });
+                progress.report({ message: vscode.l10n.t('{0} — verifying every file…', about) });
               } else if (p.phase === 'open') {
                 to(95);
-                progress.report({ message: `${about} — opening the new index…` });
+                progress.report({ message: vscode.l10n.t('{0} — opening the new index…', about) });
               } else if (p.phase === 'switch') {
                 to(99);
-                progress.report({ message: `${about} — switching to it…` });
+                progress.report({ message: vscode.l10n.t('{0} — switching to it…', about) });
               }
             },
           });
           to(100);
           const msg =
             r.status === 'up-to-date'
-              ? `the index at ${indexDir} already is release ${r.tag}; nothing was downloaded.`
-              : `the index at ${indexDir} is now release ${r.tag} (${r.counts.articles.toLocaleString('en-US')} papers): ${fmtBytes(r.receivedBytes)} downloaded in ${r.downloadedFiles} files, ${r.linkedFiles} files were already here.` +
+              ? vscode.l10n.t('the index at {0} already is release {1}; nothing was downloaded.', indexDir, r.tag)
+              : vscode.l10n.t(
+                  'the index at {0} is now release {1} ({2} papers): {3} downloaded in {4} files, {5} files were already here.',
+                  indexDir,
+                  r.tag,
+                  r.counts.articles.toLocaleString('en-US'),
+                  fmtBytes(r.receivedBytes),
+                  r.downloadedFiles,
+                  r.linkedFiles,
+                ) +
                 (r.previous
-                  ? ` The previous index is kept (\`biohicl index pull --rollback --index ${indexDir}\` goes back to it).`
+                  ? vscode.l10n.t(
+                      ' The previous index is kept (`biohicl index pull --rollback --index {0}` goes back to it).',
+                      indexDir,
+                    )
                   : '');
-          void vscode.window.showInformationMessage(`BioHiCL: ${msg}`);
+          void vscode.window.showInformationMessage(vscode.l10n.t('BioHiCL: {0}', msg));
         } catch (e) {
           const m = errorText(e);
           this.log.error(`pull failed: ${m}`);
           if (e instanceof EngineProblem) problem = e;
           else if (ac.signal.aborted) cancelled = true;
           else {
+            const retry = vscode.l10n.t('Retry');
+            const showLogs = vscode.l10n.t('Show Logs');
             void vscode.window
-              .showErrorMessage(`BioHiCL: getting the PubMed index failed: ${m}`, 'Retry', 'Show Logs')
+              .showErrorMessage(vscode.l10n.t('BioHiCL: getting the PubMed index failed: {0}', m), retry, showLogs)
               .then((c) => {
-                if (c === 'Show Logs') this.log.show();
-                if (c === 'Retry') void this.getPubmedIndex(source);
+                if (c === showLogs) this.log.show();
+                if (c === retry) void this.getPubmedIndex(source);
               });
           }
         }
@@ -762,7 +837,10 @@ export class Controller {
     );
     if (cancelled) {
       void vscode.window.showWarningMessage(
-        `BioHiCL: getting the PubMed index was cancelled; nothing was switched: the index at ${indexDir} is unchanged and keeps answering. Run “Get the PubMed index” again to resume (what was downloaded is kept).`,
+        vscode.l10n.t(
+          'BioHiCL: getting the PubMed index was cancelled; nothing was switched: the index at {0} is unchanged and keeps answering. Run “Get the PubMed index” again to resume (what was downloaded is kept).',
+          indexDir,
+        ),
       );
     }
     await this.afterIndexChange();
@@ -772,12 +850,12 @@ export class Controller {
   /** A release built with another model: say so, and offer the ways out (its model's folder here, fetch it, choose one). */
   private async onReleaseModel(p: EngineProblem, source: string): Promise<void> {
     const dir = p.info.matchingModelDir;
-    const use = dir ? `Use ${path.basename(dir)} and get the index` : undefined;
-    const fetch = !dir && p.info.fetchId ? `Fetch ${p.info.fetchId} and get the index` : undefined;
-    const choose = 'Choose model folder…';
-    const keep = 'Keep the current index';
+    const use = dir ? vscode.l10n.t('Use {0} and get the index', path.basename(dir)) : undefined;
+    const fetch = !dir && p.info.fetchId ? vscode.l10n.t('Fetch {0} and get the index', p.info.fetchId) : undefined;
+    const choose = vscode.l10n.t('Choose model folder…');
+    const keep = vscode.l10n.t('Keep the current index');
     const c = await vscode.window.showWarningMessage(
-      `BioHiCL: ${p.message}`,
+      vscode.l10n.t('BioHiCL: {0}', p.message),
       ...[use, fetch, choose, keep].filter((x): x is string => !!x),
     );
     let modelDir: string | undefined;
@@ -791,12 +869,14 @@ export class Controller {
       const picked = await vscode.window.showOpenDialog({
         canSelectFolders: true,
         canSelectFiles: false,
-        openLabel: 'Use this model folder',
+        openLabel: vscode.l10n.t('Use this model folder'),
       });
       if (!picked?.[0]) return;
       modelDir = picked[0].fsPath;
       if (!fs.existsSync(path.join(modelDir, 'manifest.json'))) {
-        void vscode.window.showErrorMessage(`BioHiCL: ${modelDir} holds no converted model (no manifest.json).`);
+        void vscode.window.showErrorMessage(
+          vscode.l10n.t('BioHiCL: {0} holds no converted model (no manifest.json).', modelDir),
+        );
         return;
       }
     }
@@ -820,7 +900,7 @@ export class Controller {
     await vscode.window.withProgress(
       {
         location: vscode.ProgressLocation.Notification,
-        title: 'BioHiCL: updating the index from PubMed',
+        title: vscode.l10n.t('BioHiCL: updating the index from PubMed'),
         cancellable: true,
       },
       async (progress, token) => {
@@ -838,10 +918,12 @@ export class Controller {
             ac.signal,
           );
           if (r.failures.length)
-            void vscode.window.showWarningMessage(`BioHiCL: ${r.message}`, 'Show Logs').then((c) => {
-              if (c) this.log.show();
-            });
-          else void vscode.window.showInformationMessage(`BioHiCL: ${r.message}`);
+            void vscode.window
+              .showWarningMessage(vscode.l10n.t('BioHiCL: {0}', r.message), vscode.l10n.t('Show Logs'))
+              .then((c) => {
+                if (c) this.log.show();
+              });
+          else void vscode.window.showInformationMessage(vscode.l10n.t('BioHiCL: {0}', r.message));
         } catch (e) {
           const m = errorText(e);
           this.log.error(`update failed: ${m}`);
@@ -849,32 +931,43 @@ export class Controller {
           else if (isModelMismatch(e)) mismatch = m;
           else if (ac.signal.aborted)
             void vscode.window.showWarningMessage(
-              'BioHiCL: the update was cancelled; what was applied stays in the index, and running “Update the index” again resumes (downloaded files are kept).',
+              vscode.l10n.t(
+                'BioHiCL: the update was cancelled; what was applied stays in the index, and running “Update the index” again resumes (downloaded files are kept).',
+              ),
             );
-          else
+          else {
+            const retry = vscode.l10n.t('Retry');
+            const showLogs = vscode.l10n.t('Show Logs');
             void vscode.window
               .showErrorMessage(
-                `BioHiCL: updating the index failed: ${m}. Running it again resumes.`,
-                'Retry',
-                'Show Logs',
+                vscode.l10n.t('BioHiCL: updating the index failed: {0}. Running it again resumes.', m),
+                retry,
+                showLogs,
               )
               .then((c) => {
-                if (c === 'Show Logs') this.log.show();
-                if (c === 'Retry') void this.updateIndex();
+                if (c === showLogs) this.log.show();
+                if (c === retry) void this.updateIndex();
               });
+          }
         }
       },
     );
     await this.afterIndexChange();
     if (problem) {
       const actions = problemActions(problem);
-      const c = await vscode.window.showWarningMessage(`BioHiCL: ${problem.message}`, ...actions.map((a) => a.label));
+      const c = await vscode.window.showWarningMessage(
+        vscode.l10n.t('BioHiCL: {0}', problem.message),
+        ...actions.map((a) => a.label),
+      );
       const act = actions.find((a) => a.label === c);
       if (act) await this.onErrorAction(act.command);
     } else if (mismatch) {
       const c = await vscode.window.showWarningMessage(
-        `BioHiCL: the index at ${indexDir} was built with another model than the one in use, so update files cannot be added to it with this model. Rebuild it with this model, or switch back to its model, then update.`,
-        'Rebuild index with this model',
+        vscode.l10n.t(
+          'BioHiCL: the index at {0} was built with another model than the one in use, so update files cannot be added to it with this model. Rebuild it with this model, or switch back to its model, then update.',
+          indexDir,
+        ),
+        vscode.l10n.t('Rebuild index with this model'),
       );
       if (c) await this.rebuildIndex();
     }
@@ -894,7 +987,7 @@ export class Controller {
     await vscode.window.withProgress(
       {
         location: vscode.ProgressLocation.Notification,
-        title: 'BioHiCL: generating a model with RANDOM weights (offline demo)',
+        title: vscode.l10n.t('BioHiCL: generating a model with RANDOM weights (offline demo)'),
       },
       async () => {
         const { ensureGeneratedModel } = await import('../index/model');
@@ -903,7 +996,9 @@ export class Controller {
     );
     await this.switchModel(
       dir,
-      'GENERATED weights (random): timings are real, rankings mean nothing. Fetch BioHiCL-Base for real results.',
+      vscode.l10n.t(
+        'GENERATED weights (random): timings are real, rankings mean nothing. Fetch BioHiCL-Base for real results.',
+      ),
     );
   }
 
@@ -915,9 +1010,13 @@ export class Controller {
     const before = this.engineOptions().modelDir;
     if (this.config.modelDir !== dir) await this.config.update('modelDir', dir);
     if (before && before !== dir) await this.ctx.globalState.update('biohicl.previousModelDir', before);
+    this.log.info(
+      `model: ${before === dir ? `biohicl.modelDir is ${dir}` : `biohicl.modelDir changed from ${before || '(none)'} to ${dir}`}`,
+    );
     const changed =
-      before === dir ? `biohicl.modelDir is ${dir}` : `biohicl.modelDir changed from ${before || '(none)'} to ${dir}`;
-    this.log.info(`model: ${changed}`);
+      before === dir
+        ? vscode.l10n.t('biohicl.modelDir is {0}', dir)
+        : vscode.l10n.t('biohicl.modelDir changed from {0} to {1}', before || vscode.l10n.t('(none)'), dir);
     const meta = readIndexMeta(this.engine.options.indexDir);
     let mismatch = false;
     if (meta?.model) {
@@ -928,18 +1027,24 @@ export class Controller {
         /* no manifest: the next query says so */
       }
     }
-    const actions = [
-      ...(before && before !== dir ? ['Undo'] : []),
-      ...(mismatch ? ['Rebuild index with this model'] : []),
-    ];
+    const undo = vscode.l10n.t('Undo');
+    const rebuild = vscode.l10n.t('Rebuild index with this model');
+    const actions = [...(before && before !== dir ? [undo] : []), ...(mismatch ? [rebuild] : [])];
     const note = mismatch
-      ? ` The index at ${this.engine.options.indexDir} was built with ${modelLabel(meta?.model)}: rebuild it with this model, or Undo to switch back.`
+      ? vscode.l10n.t(
+          ' The index at {0} was built with {1}: rebuild it with this model, or Undo to switch back.',
+          this.engine.options.indexDir,
+          modelLabel(meta?.model),
+        )
       : '';
-    const choice = await vscode.window.showWarningMessage(`BioHiCL: ${changed}. ${what}${note}`, ...actions);
-    if (choice === 'Undo' && before) {
+    const choice = await vscode.window.showWarningMessage(
+      vscode.l10n.t('BioHiCL: {0}. {1}{2}', changed, what, note),
+      ...actions,
+    );
+    if (choice === undo && before) {
       await this.config.update('modelDir', before);
-      void vscode.window.showInformationMessage(`BioHiCL: biohicl.modelDir is ${before} again.`);
-    } else if (choice === 'Rebuild index with this model') {
+      void vscode.window.showInformationMessage(vscode.l10n.t('BioHiCL: biohicl.modelDir is {0} again.', before));
+    } else if (choice === rebuild) {
       await this.rebuildIndex();
     }
   }
@@ -959,12 +1064,22 @@ export class Controller {
           ].filter((d) => d !== current),
         )
       : undefined;
-    const actions: ErrorAction[] = [{ command: 'rebuildIndex', label: 'Rebuild the index with this model' }];
-    if (back) actions.push({ command: 'useIndexModel', label: `Switch back to ${modelLabel(meta?.model)}` });
+    const actions: ErrorAction[] = [
+      { command: 'rebuildIndex', label: vscode.l10n.t('Rebuild the index with this model') },
+    ];
+    if (back)
+      actions.push({ command: 'useIndexModel', label: vscode.l10n.t('Switch back to {0}', modelLabel(meta?.model)) });
     this.mismatchModelDir = back;
     const message =
-      `The index at ${indexDir} was built with ${modelLabel(meta?.model)}, but the model in use (biohicl.modelDir: ${current || '(none)'}) is another one; vectors of different models cannot be mixed. ` +
-      `Rebuild the index with this model${back ? `, or switch back to the model that built it (${back})` : ''}.`;
+      vscode.l10n.t(
+        'The index at {0} was built with {1}, but the model in use (biohicl.modelDir: {2}) is another one; vectors of different models cannot be mixed. ',
+        indexDir,
+        modelLabel(meta?.model),
+        current || vscode.l10n.t('(none)'),
+      ) +
+      (back
+        ? vscode.l10n.t('Rebuild the index with this model, or switch back to the model that built it ({0}).', back)
+        : vscode.l10n.t('Rebuild the index with this model.'));
     this.sidebar.setState({
       phase: 'error',
       queryId: id,
@@ -973,7 +1088,10 @@ export class Controller {
       status: await this.engine.status(),
       actions,
     });
-    const choice = await vscode.window.showWarningMessage(`BioHiCL: ${message}`, ...actions.map((a) => a.label));
+    const choice = await vscode.window.showWarningMessage(
+      vscode.l10n.t('BioHiCL: {0}', message),
+      ...actions.map((a) => a.label),
+    );
     const act = actions.find((a) => a.label === choice);
     if (act) await this.onErrorAction(act.command);
   }
@@ -992,12 +1110,14 @@ export class Controller {
     const dir = this.mismatchModelDir;
     if (!dir)
       throw new Error(
-        'No model folder on this computer holds the model that built the index: rebuild the index instead',
+        vscode.l10n.t(
+          'No model folder on this computer holds the model that built the index: rebuild the index instead',
+        ),
       );
     await this.config.update('modelDir', dir);
     this.log.info(`model: switched back to ${dir} (the model that built the index)`);
     if (this.lastQuery) void this.runQuery(this.lastQuery.text, this.lastQuery.target);
-    return `biohicl.modelDir is ${dir} again (the model that built the index)`;
+    return vscode.l10n.t('biohicl.modelDir is {0} again (the model that built the index)', dir);
   }
 
   /** Build the index again from the files it was built from, with the model in use (asks for files when they are gone). */
@@ -1006,8 +1126,8 @@ export class Controller {
     if (!files.length) {
       const picked = await vscode.window.showOpenDialog({
         canSelectMany: true,
-        openLabel: 'Rebuild the BioHiCL index from',
-        filters: { 'PubMed / citations': ['xml', 'gz', 'nbib', 'txt', 'medline', 'json', 'bib'] },
+        openLabel: vscode.l10n.t('Rebuild the BioHiCL index from'),
+        filters: { [vscode.l10n.t('PubMed / citations')]: ['xml', 'gz', 'nbib', 'txt', 'medline', 'json', 'bib'] },
       });
       if (!picked?.length) return;
       files = picked.map((u) => u.fsPath);
@@ -1024,16 +1144,20 @@ export class Controller {
       {
         label: 'auto',
         value: 'auto',
-        description: 'CUDA on Linux x64 or DirectML on Windows when available, else CPU',
+        description: vscode.l10n.t('CUDA on Linux x64 or DirectML on Windows when available, else CPU'),
       },
-      { label: 'cpu', value: 'cpu', description: 'always available' },
-      { label: 'cuda', value: 'cuda', description: 'NVIDIA GPU, Linux x64 (CUDA 12 + cuDNN 9)' },
-      { label: 'dml', value: 'dml', description: 'DirectML, Windows' },
+      { label: 'cpu', value: 'cpu', description: vscode.l10n.t('always available') },
+      { label: 'cuda', value: 'cuda', description: vscode.l10n.t('NVIDIA GPU, Linux x64 (CUDA 12 + cuDNN 9)') },
+      { label: 'dml', value: 'dml', description: vscode.l10n.t('DirectML, Windows') },
     ];
     const cur = this.config.device;
     const p = await vscode.window.showQuickPick(
-      items.map((i) => ({ ...i, picked: i.value === cur, detail: i.value === cur ? 'current' : undefined })),
-      { title: 'BioHiCL: device for the encoder' },
+      items.map((i) => ({
+        ...i,
+        picked: i.value === cur,
+        detail: i.value === cur ? vscode.l10n.t('current') : undefined,
+      })),
+      { title: vscode.l10n.t('BioHiCL: device for the encoder') },
     );
     if (p) await this.config.update('device', p.value as 'auto');
   }
@@ -1046,7 +1170,13 @@ export class Controller {
     this.log.info(`CUDA: ${st.summary}`);
     if (!st.supported) {
       void vscode.window.showInformationMessage(
-        `BioHiCL: CUDA is offered on Linux x64 only (this is ${st.platform}). ${process.platform === 'win32' ? 'On Windows the DirectML provider inside onnxruntime is used with device "auto" or "dml".' : 'The CPU provider is used here.'}`,
+        vscode.l10n.t(
+          'BioHiCL: CUDA is offered on Linux x64 only (this is {0}). {1}',
+          st.platform,
+          process.platform === 'win32'
+            ? vscode.l10n.t('On Windows the DirectML provider inside onnxruntime is used with device "auto" or "dml".')
+            : vscode.l10n.t('The CPU provider is used here.'),
+        ),
       );
       return;
     }
@@ -1054,14 +1184,23 @@ export class Controller {
       if (st.providersInStore) {
         gpu.installCudaProviders(storeDir);
       } else {
+        const install = vscode.l10n.t('Fetch and install');
         const ok = await vscode.window.showInformationMessage(
-          `Enable CUDA: onnxruntime's CUDA provider libraries (NuGet package ${gpu.NUGET_PACKAGE} ${st.ortVersion}, several hundred MB, checked against NuGet's SHA-512) are fetched into the extension's storage and installed next to onnxruntime. They need the NVIDIA driver, the CUDA 12 runtime and cuDNN 9 on this machine. Only the libraries are downloaded; none of your text is sent.`,
+          vscode.l10n.t(
+            "Enable CUDA: onnxruntime's CUDA provider libraries (NuGet package {0} {1}, several hundred MB, checked against NuGet's SHA-512) are fetched into the extension's storage and installed next to onnxruntime. They need the NVIDIA driver, the CUDA 12 runtime and cuDNN 9 on this machine. Only the libraries are downloaded; none of your text is sent.",
+            gpu.NUGET_PACKAGE,
+            st.ortVersion,
+          ),
           { modal: true },
-          'Fetch and install',
+          install,
         );
-        if (ok !== 'Fetch and install') return;
+        if (ok !== install) return;
         const done = await vscode.window.withProgress(
-          { location: vscode.ProgressLocation.Notification, title: 'BioHiCL: CUDA provider', cancellable: true },
+          {
+            location: vscode.ProgressLocation.Notification,
+            title: vscode.l10n.t('BioHiCL: CUDA provider'),
+            cancellable: true,
+          },
           async (progress, token) => {
             const ac = new AbortController();
             token.onCancellationRequested(() => ac.abort());
@@ -1080,7 +1219,10 @@ export class Controller {
               const msg = errorText(e);
               this.log.error(`CUDA fetch failed: ${msg}`);
               void vscode.window.showErrorMessage(
-                `BioHiCL: the CUDA provider could not be fetched: ${msg}. The CPU is used meanwhile; re-running resumes the download.`,
+                vscode.l10n.t(
+                  'BioHiCL: the CUDA provider could not be fetched: {0}. The CPU is used meanwhile; re-running resumes the download.',
+                  msg,
+                ),
               );
               return false;
             }
@@ -1094,13 +1236,18 @@ export class Controller {
     if (st.ready) {
       await this.config.update('device', 'cuda');
       void vscode.window.showInformationMessage(
-        'BioHiCL: CUDA is set up; the encoder restarts on CUDA with the next query (the sidebar shows the provider that ran).',
+        vscode.l10n.t(
+          'BioHiCL: CUDA is set up; the encoder restarts on CUDA with the next query (the sidebar shows the provider that ran).',
+        ),
       );
     } else {
       void vscode.window
         .showWarningMessage(
-          `BioHiCL: the CUDA provider is installed but cannot run yet: ${st.problems.join(' ')} The CPU is used until then.`,
-          'Show Logs',
+          vscode.l10n.t(
+            'BioHiCL: the CUDA provider is installed but cannot run yet: {0} The CPU is used until then.',
+            st.problems.join(' '),
+          ),
+          vscode.l10n.t('Show Logs'),
         )
         .then((c) => {
           if (c) this.log.show();
@@ -1120,15 +1267,15 @@ function problemActions(p: EngineProblem): ErrorAction[] {
   switch (p.action) {
     case 'buildIndex':
       return [
-        { command: 'getPubmedIndex', label: 'Get the PubMed index' },
-        { command: 'buildIndex', label: 'Build index from files' },
+        { command: 'getPubmedIndex', label: vscode.l10n.t('Get the PubMed index') },
+        { command: 'buildIndex', label: vscode.l10n.t('Build index from files') },
       ];
     case 'chooseModel':
-      return [{ command: 'fetchModel', label: 'Fetch model' }];
+      return [{ command: 'fetchModel', label: vscode.l10n.t('Fetch model') }];
     case 'remakeModel':
-      return [{ command: 'remakeModel', label: 'Make the model again' }];
+      return [{ command: 'remakeModel', label: vscode.l10n.t('Make the model again') }];
     case 'getPubmedIndex':
-      return [{ command: 'getPubmedIndex', label: 'Get the PubMed index' }];
+      return [{ command: 'getPubmedIndex', label: vscode.l10n.t('Get the PubMed index') }];
     default:
       return [];
   }

@@ -38,9 +38,11 @@ export class CitationHover implements vscode.HoverProvider {
     md.appendText(paper.title);
     md.appendMarkdown('**\n\n');
     const authors =
-      paper.authors.length > 4 ? `${paper.authors.slice(0, 4).join(', ')}, et al.` : paper.authors.join(', ');
+      paper.authors.length > 4
+        ? vscode.l10n.t('{0}, et al.', paper.authors.slice(0, 4).join(', '))
+        : paper.authors.join(', ');
     md.appendText(
-      `${authors}${authors ? '. ' : ''}${paper.journal}${paper.year ? ` ${paper.year}` : ''}. PMID ${paper.pmid}${paper.doi ? ` · doi:${paper.doi}` : ''}`,
+      `${authors}${authors ? '. ' : ''}${paper.journal}${paper.year ? ` ${paper.year}` : ''}. ${vscode.l10n.t('PMID {0}', paper.pmid)}${paper.doi ? ` · doi:${paper.doi}` : ''}`,
     );
     if (paper.abstract) {
       md.appendMarkdown('\n\n');

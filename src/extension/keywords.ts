@@ -82,7 +82,7 @@ export function registerKeywordCommand(engine: () => Engine, log: vscode.LogOutp
     qp.canSelectMany = true;
     qp.matchOnDetail = true;
     qp.items = items;
-    if (r.note) qp.placeholder = `${qp.placeholder} — ${r.note}`;
+    if (r.note) qp.placeholder = vscode.l10n.t('{0} — {1}', qp.placeholder ?? '', r.note);
     const picked = await new Promise<readonly Item[] | undefined>((resolve) => {
       qp.onDidAccept(() => {
         resolve(qp.selectedItems);
@@ -99,7 +99,7 @@ export function registerKeywordCommand(engine: () => Engine, log: vscode.LogOutp
         picked.map((i) => i.mesh.name),
       );
       log.info(`keywords: ${done.message}`);
-      void vscode.window.showInformationMessage(`BioHiCL: ${done.message}`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('BioHiCL: {0}', done.message));
     } catch (e) {
       const msg = errorText(e);
       log.error(`keywords: ${msg}`);
