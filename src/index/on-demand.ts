@@ -7,7 +7,7 @@ import type { Embedder } from '../inference/types';
 import { splitSentences } from '../inference/sentences';
 import type { AbstractSection } from './citation';
 import { abstractSentences } from './build';
-import { checkModel, search, similarSentences, terms, type SentenceHit, type SentencesResult } from './search';
+import { checkModel, lexicalBest, search, similarSentences, type SentenceHit, type SentencesResult } from './search';
 import { rowSections, sectionColumns, sentenceScopeOf, sqlIn, type IndexStore, type SentenceScope } from './store';
 
 /** Papers whose abstracts are split per query (the README's measured choice). */
@@ -123,7 +123,7 @@ export async function scopedSimilarSentences(
   const todo = papers.filter((p) => !covered.has(p));
   const cands = todo.length ? await abstractCandidates(store, todo) : [];
   // The sentences sharing most words with the query (idf over the candidates), ties by paper rank, then order.
-  const lex = lexicalScores(text, cands);
+  const lex = lexicalBest(text, cands);
   const order = cands
     .map((c, i) => ({ c, s: lex[i]! }))
     .filter((x) => mode === 'dense' || x.s > 0)
@@ -163,7 +163,7 @@ export async function scopedSimilarSentences(
   // Full-text scores of the index (BM25) and shared-word scores are not on one scale: rank both by shared words.
   if (mode === 'fts' && fromIndex.length && fromAbstracts.length) {
     const all = [...fromIndex, ...fromAbstracts];
-    const s = lexicalScores(text, all);
+    const s = lexicalBest(text, all);
     all.forEach((h, i) => {
       h.score = s[i]!;
     });
@@ -258,19 +258,6 @@ export async function abstractCandidates(store: IndexStore, pmids: string[]): Pr
   return out;
 }
 
-/** Σ idf of the query terms a sentence shares (idf over the given sentences), damped by sentence length. */
-export function lexicalScores(query: string, sents: { text: string }[]): number[] {
-  const q = new Set(terms(query));
-  const sets = sents.map((s) => new Set(terms(s.text)));
-  const df = new Map<string, number>();
-  for (const s of sets) for (const t of s) if (q.has(t)) df.set(t, (df.get(t) ?? 0) + 1);
-  return sets.map((s) => {
-    let sc = 0;
-    for (const t of s) if (q.has(t)) sc += Math.log(1 + sets.length / (df.get(t) ?? 1));
-    return sc / Math.sqrt(1 + s.size / 20);
-  });
-}
-
 function dot(a: Float32Array, b: Float32Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
@@ -293,7 +280,7 @@ export async function fillBestSentences(
   const need = hits.filter((h) => !h.why.bestSentence).map((h) => h.pmid);
   if (!need.length) return 0;
   const cands = await abstractCandidates(store, need);
-  const scores = lexicalScores(text, cands);
+  const scores = lexicalBest(text, cands);
   const best = new Map<string, { c: Candidate; s: number }>();
   cands.forEach((c, i) => {
     const b = best.get(c.pmid);

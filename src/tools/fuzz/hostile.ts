@@ -18,17 +18,9 @@ import { runInNewContext } from 'node:vm';
 import type { Citation, ReaderEvent } from '../../index/citation';
 import { readCitations, type InputFormat } from '../../index/readers';
 import { errorText } from '../../util/errors';
+import { rng } from '../bench/synthetic';
 
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 const pick = (r: () => number, n: number) => Math.floor(r() * n);
 
 export interface CleanSource {
