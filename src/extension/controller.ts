@@ -275,6 +275,8 @@ export class Controller {
     if (reveal) await this.sidebar.reveal();
     this.sidebar.setState({ phase: 'loading', queryId: id, query: text, status: await this.engine.status() });
     const t0 = Date.now();
+    // Set once the query has failed: an early answer still being marked must not replace the error on screen.
+    let failed = false;
     try {
       let early = Promise.resolve();
       const r = await this.engine.query(
@@ -285,7 +287,7 @@ export class Controller {
         (e) => {
           early = early.then(async () => {
             const papers = await this.markPapers(e.papers, target);
-            if (id !== this.queryId) return;
+            if (id !== this.queryId || failed) return;
             const { pending, ...rest } = e;
             this.results = { ...rest, papers, queryId: id, query: text, pending };
             this.sidebar.setState({ phase: 'results', results: this.results });
@@ -313,6 +315,7 @@ export class Controller {
         `query ${id}: ${text.length} chars → ${r.papers.length} papers, ${r.mesh.length} MeSH, ${r.sentences.length} sentences in ${Date.now() - t0} ms (provider ${r.status.provider ?? '?'})`,
       );
     } catch (e) {
+      failed = true;
       if (id !== this.queryId) return;
       const msg = errorText(e);
       this.log.error(`query ${id} failed: ${e instanceof Error ? (e.stack ?? msg) : msg}`);
