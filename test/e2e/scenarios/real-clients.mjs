@@ -18,7 +18,10 @@ const EXISTING = [
   '',
 ].join('\n');
 
-const SENTENCE = 'Drug-drug interactions were characterised with MeSH terms and co-occurrence heatmaps';
+// One sentence per document, each with its own last words: the sidebar's results are awaited by their query text,
+// so a document's query must not match the previous document's results still on screen.
+const SENTENCE = (tag) =>
+  `Drug-drug interactions were characterised with MeSH terms and co-occurrence heatmaps of ${tag} cohorts`;
 
 const DOCS = [
   {
@@ -32,7 +35,7 @@ const DOCS = [
       '\\usepackage[backend=biber,style=numeric]{biblatex}',
       '\\addbibresource{refs.bib}',
       '\\begin{document}',
-      `${SENTENCE} \\autocite{existing2016}.`,
+      `${SENTENCE('biber')} \\autocite{existing2016}.`,
       '\\printbibliography',
       '\\end{document}',
       '',
@@ -51,7 +54,7 @@ const DOCS = [
       '\\usepackage[T1]{fontenc}',
       '\\usepackage[numbers]{natbib}',
       '\\begin{document}',
-      `${SENTENCE}~\\cite{existing2016}.`,
+      `${SENTENCE('bibtex')}~\\cite{existing2016}.`,
       '\\bibliographystyle{plainnat}',
       '\\bibliography{refs}',
       '\\end{document}',
@@ -66,7 +69,15 @@ const DOCS = [
     dir: 'judge/pandoc',
     file: 'judge-pandoc.md',
     line: 6,
-    text: ['---', 'title: Judge', 'bibliography: refs.bib', '---', '', `${SENTENCE} [@existing2016].`, ''].join('\n'),
+    text: [
+      '---',
+      'title: Judge',
+      'bibliography: refs.bib',
+      '---',
+      '',
+      `${SENTENCE('pandoc')} [@existing2016].`,
+      '',
+    ].join('\n'),
     build: ['pandoc', ['--citeproc', '-t', 'plain', '-o', 'judge-pandoc.txt', 'judge-pandoc.md']],
     group: /\[(@[^\]]*)\]/,
     split: (g) => g.split(';').map((k) => k.trim().replace(/^@/, '')),
@@ -139,7 +150,7 @@ export default function ({
         await openFile(page, `${doc.dir}/${doc.file}`);
         await selectLine(page, doc.line);
         const view = sidebar(page);
-        await findRelated(page, view, 'co-occurrence heatmaps');
+        await findRelated(page, view, `heatmaps of ${doc.dir.split('/')[1]} cohorts`);
         const pmids = (
           await view.locator('li.paper').evaluateAll((els) =>
             // complete records (an incomplete one is marked, and BibTeX would rightly warn of its empty fields)
