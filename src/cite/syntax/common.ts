@@ -132,3 +132,23 @@ export interface CiteSlot {
   /** Manubot: the id prefix typed (`pubmed`, `doi`, …), lower case */
   prefix?: string;
 }
+
+/**
+ * Keyword-field items to add: those of `items` (trimmed, empty ones dropped) that are not already in `existing`
+ * or earlier in `items`, compared case-insensitively; the rest are `present`. One rule for YAML and LaTeX fields.
+ */
+export function splitNewItems(existing: string[], items: string[]): { added: string[]; present: string[] } {
+  const seen = new Set(existing.map((s) => s.toLowerCase()));
+  const added: string[] = [];
+  const present: string[] = [];
+  for (const raw of items) {
+    const s = raw.trim();
+    if (!s) continue;
+    if (seen.has(s.toLowerCase())) present.push(s);
+    else {
+      seen.add(s.toLowerCase());
+      added.push(s);
+    }
+  }
+  return { added, present };
+}

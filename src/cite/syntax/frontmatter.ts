@@ -3,7 +3,7 @@
 // read from the parsed document, and edits are minimal text edits at the node ranges the parser reports, so the
 // writer's formatting, quoting and comments stay as they are (the edited text is parsed again and checked). Pure.
 import { parseDocument, stringify, isMap, isScalar, isSeq, type Document, type Node } from 'yaml';
-import type { TextEdit } from './common';
+import { splitNewItems, type TextEdit } from './common';
 
 /** Where the YAML of a document is: the front matter's body (between a leading `---` and `---`/`...`). */
 export interface FrontMatter {
@@ -102,18 +102,7 @@ export function yamlAddToList(yamlText: string, key: string, items: string[]): L
   if (doc.errors.length) throw new Error(`the YAML cannot be read: ${doc.errors[0]!.message.split('\n')[0]}`);
   if (doc.contents !== null && !isMap(doc.contents)) throw new Error('the YAML is not a mapping of keys to values');
   const before = yamlStrings(yamlText, key);
-  const seen = new Set(before.map((s) => s.toLowerCase()));
-  const added: string[] = [];
-  const present: string[] = [];
-  for (const raw of items) {
-    const s = raw.trim();
-    if (!s) continue;
-    if (seen.has(s.toLowerCase())) present.push(s);
-    else {
-      seen.add(s.toLowerCase());
-      added.push(s);
-    }
-  }
+  const { added, present } = splitNewItems(before, items);
   const result: ListAddition = { edits: [], added, present, before };
   if (!added.length) return result;
   const map = isMap(doc.contents) ? doc.contents : undefined;

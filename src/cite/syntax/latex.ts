@@ -8,6 +8,7 @@ import {
   type SkipReason,
   type SkipRegion,
   joinOrInsert,
+  splitNewItems,
   masked,
   regionsOf,
 } from './common';
@@ -417,18 +418,7 @@ export function latexKeywordEdit(
 ): { edit?: TextEdit; added: string[]; present: string[]; where: string } | undefined {
   const f = latexKeywordField(text);
   if (!f) return undefined;
-  const seen = new Set(f.items.map((s) => s.toLowerCase()));
-  const added: string[] = [];
-  const present: string[] = [];
-  for (const raw of terms) {
-    const s = raw.trim();
-    if (!s) continue;
-    if (seen.has(s.toLowerCase())) present.push(s);
-    else {
-      seen.add(s.toLowerCase());
-      added.push(s);
-    }
-  }
+  const { added, present } = splitNewItems(f.items, terms);
   if (!added.length) return { added, present, where: f.where };
   const body = text.slice(f.start, f.end);
   // after the last item: before the closing whitespace and any comment lines that end the field
